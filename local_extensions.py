@@ -1,0 +1,91 @@
+"""Jinja filters that the template's files and ``cookiecutter.json`` use.
+
+Cookiecutter puts the template folder on ``sys.path`` while it renders, which is how
+``cookiecutter.json`` finds these filters (see ``_extensions`` there).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlparse
+
+from cookiecutter import __version__ as cookiecutter_version
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.utils import simple_filter
+
+DOC_BASE_URLS = {
+    "aws": "https://docs.databricks.com",
+    "azure": "https://learn.microsoft.com/azure/databricks",
+    "gcp": "https://docs.gcp.databricks.com",
+}
+# Pages whose Azure path is not simply the AWS path without ".html".
+AZURE_PATH_OVERRIDES = {"repos/set-up-git-integration.html": "repos/repos-setup"}
+
+
+def doc_link(path: str, cloud: str) -> str:
+    """The Databricks documentation URL of ``path`` (an AWS-style docs path) for ``cloud``."""
+    path = path.lstrip("/")
+    if cloud == "azure":
+        page, _, anchor = path.partition("#")
+        page = AZURE_PATH_OVERRIDES.get(page, page.replace(".html", ""))
+        path = f"{page}#{anchor}" if anchor else page
+    return f"{DOC_BASE_URLS[cloud]}/{path}"
+
+
+def host_of(url: str) -> str:
+    """``scheme://hostname`` of a URL, dropping path, query, fragment and port.
+
+    Users often paste a URL from their browser, such as
+    ``https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2``.
+    """
+    parsed = urlparse(url.strip())
+    return f"{parsed.scheme}://{parsed.hostname or ''}"
+
+
+@simple_filter
+def generate_doc_link(path: str, cloud: str) -> str:
+    return doc_link(path, cloud)
+
+
+@simple_filter
+def regex_replace(value: str, pattern: str, replacement: str) -> str:
+    return re.sub(pattern, replacement, value)
+
+
+@simple_filter
+def get_host(url: str) -> str:
+    try:
+        return host_of(url)
+    except ValueError:
+        # Left for the validation rules to report with a clear message.
+        return url
+
+
+@simple_filter
+def strip_trailing_slash(path: str) -> str:
+    """'/a/b/' -> '/a/b'. The bare root is kept so that validation can reject it."""
+    return path.rstrip("/") or path
+
+
+@simple_filter
+def template_path(relative: str) -> str:
+    """Absolute path of a file of this template, for hooks that run from a temporary copy."""
+    return str(Path(__file__).resolve().parent / relative)
+
+
+@simple_filter
+def check_answers(context: Mapping[str, str]) -> str:
+    """Validate the answers while cookiecutter renders its private variables.
+
+    This runs before cookiecutter creates any folder, so a refused answer leaves
+    nothing on disk, not even the parent folders a '/' in project_name would create.
+    The pre-generation hook runs the same rules again for replayed answers.
+    """
+    from hooks.validation import find_problems, format_problems
+
+    problems = find_problems(context, cookiecutter_version)
+    if problems:
+        raise FailedHookException(format_problems(problems))
+    return "yes"

@@ -1,0 +1,37 @@
+"""Generate projects from the template the way the tests need them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+from cookiecutter.main import cookiecutter
+
+from tests.support.variants import TEMPLATE_DIR, Variant
+
+# Values that look like real workspaces, so that tests can tell them from defaults.
+TEST_ANSWERS = {
+    "project_name": "my-mlops-project",
+    "databricks_staging_workspace_host": "https://adb-3214.67.azuredatabricks.net",
+    "databricks_prod_workspace_host": "https://adb-345.89.azuredatabricks.net",
+    "mlflow_experiment_parent_dir": "/ml-projects/my-mlops-project",
+    "read_user_group": "ml-team",
+}
+
+
+def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, **kwargs) -> Path:
+    """Run cookiecutter without prompts and return the generated project folder."""
+    return Path(
+        cookiecutter(
+            str(TEMPLATE_DIR),
+            no_input=True,
+            output_dir=str(output_dir),
+            extra_context=extra_context or {},
+            **kwargs,
+        )
+    )
+
+
+def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:
+    """Generate ``variant`` with the test answers (overridable) into ``output_dir``."""
+    return generate(output_dir, {**TEST_ANSWERS, **variant.answers(), **answers})
