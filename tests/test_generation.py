@@ -1,0 +1,186 @@
+"""Generation through cookiecutter: defaults, derived values, refusals that leave nothing behind."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from cookiecutter.exceptions import FailedHookException
+from cookiecutter.main import cookiecutter
+
+import local_extensions
+from hooks.pruning import PARAMS_TESTING_ONLY_FILE, TEST_PROJECT_NAME
+from tests.support.generation import TEST_ANSWERS, generate
+from tests.support.variants import TEMPLATE_DIR, UNSUPPORTED_VARIANTS
+
+
+def read_params(project: Path) -> dict[str, str]:
+    lines = (project / PARAMS_TESTING_ONLY_FILE).read_text().splitlines()
+    return dict(line.split("=", 1) for line in lines)
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def assert_refused(tmp_path: Path, answers: dict[str, str], *expected: str) -> str:
+    """Generation fails with FailedHookException, the message has ``expected``, and nothing is left."""
+    (tmp_path / "existing.txt").write_text("kept")
+    before = tree(tmp_path)
+    with pytest.raises(FailedHookException) as failure:
+        generate(tmp_path, answers)
+    assert tree(tmp_path) == before
+    for text in expected:
+        assert text in str(failure.value)
+    return str(failure.value)
+
+
+EXPECTED_DEFAULTS = {
+    "azure": ("https://adb-xxxx.xx.azuredatabricks.net", "https://adb-xxxx.xx.azuredatabricks.net"),
+    "aws": ("https://your-staging-workspace.cloud.databricks.com", "https://your-prod-workspace.cloud.databricks.com"),
+    "gcp": ("https://your-staging-workspace.gcp.databricks.com", "https://your-prod-workspace.gcp.databricks.com"),
+}
+
+
+@pytest.mark.parametrize("cloud", ["azure", "aws", "gcp"])
+def test_defaults_for_every_cloud(tmp_path: Path, cloud: str) -> None:
+    project = generate(tmp_path, {"project_name": TEST_PROJECT_NAME, "cloud": cloud})
+    staging, prod = EXPECTED_DEFAULTS[cloud]
+    assert read_params(project) == {
+        "project_name": TEST_PROJECT_NAME,
+        "cloud": cloud,
+        "mlflow_experiment_parent_dir": f"/{TEST_PROJECT_NAME}",
+        "databricks_staging_workspace_host": staging,
+        "databricks_prod_workspace_host": prod,
+        "default_branch": "main",
+        "release_branch": "release",
+        "read_user_group": "users",
+        "cicd_platform": "gitHub",
+        "include_feature_store": "no",
+    }
+
+
+def test_no_input_default_project_and_cloud(tmp_path: Path) -> None:
+    project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(tmp_path)))
+    assert project.name == "my-mlops-project"
+    assert (project / "README.md").read_text().startswith("# my-mlops-project")
+    assert not (project / PARAMS_TESTING_ONLY_FILE).exists()
+
+
+def test_params_file_only_for_the_test_project_name(generated_project: Path) -> None:
+    assert not (generated_project / PARAMS_TESTING_ONLY_FILE).exists()
+
+
+@pytest.mark.parametrize(
+    ("entered", "expected"),
+    [
+        ("https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2", "https://adb-1.2.azuredatabricks.net"),
+        ("https://adb-1.2.azuredatabricks.net/#ml/dashboard", "https://adb-1.2.azuredatabricks.net"),
+        ("https://adb-1.2.azuredatabricks.net/", "https://adb-1.2.azuredatabricks.net"),
+        ("https://dbc-9.cloud.databricks.com:443/explore", "https://dbc-9.cloud.databricks.com"),
+    ],
+)
+def test_hosts_pasted_from_the_browser_are_normalised(tmp_path: Path, entered: str, expected: str) -> None:
+    project = generate(
+        tmp_path,
+        {
+            "project_name": TEST_PROJECT_NAME,
+            "databricks_staging_workspace_host": entered,
+            "databricks_prod_workspace_host": entered,
+        },
+    )
+    params = read_params(project)
+    assert params["databricks_staging_workspace_host"] == expected
+    assert params["databricks_prod_workspace_host"] == expected
+
+
+@pytest.mark.parametrize(("entered", "expected"), [("/a/b/", "/a/b"), ("/a/b//", "/a/b"), ("/a", "/a")])
+def test_trailing_slashes_are_stripped_from_parent_dir(tmp_path: Path, entered: str, expected: str) -> None:
+    project = generate(tmp_path, {"project_name": TEST_PROJECT_NAME, "mlflow_experiment_parent_dir": entered})
+    assert read_params(project)["mlflow_experiment_parent_dir"] == expected
+
+
+@pytest.mark.parametrize(
+    "parent_dir", ["/Users/someone@example.com/project", "/Repos-fake", "/Users-fake", "/ml-projects/x"]
+)
+def test_valid_parent_dirs_generate(tmp_path: Path, parent_dir: str) -> None:
+    project = generate(tmp_path, {"project_name": TEST_PROJECT_NAME, "mlflow_experiment_parent_dir": parent_dir})
+    assert read_params(project)["mlflow_experiment_parent_dir"] == parent_dir
+
+
+BAD_ANSWERS = [
+    ("project_name", "my project"),
+    ("project_name", "my/project"),
+    ("project_name", "nested/dirs/project"),
+    ("project_name", "my\\project"),
+    ("project_name", "my.project"),
+    ("project_name", "a"),
+    ("project_name", "a-b"),
+    ("project_name", "proj$name"),
+    ("project_name", "p" * 41),
+    ("mlflow_experiment_parent_dir", "no-leading-slash"),
+    ("mlflow_experiment_parent_dir", "/"),
+    ("mlflow_experiment_parent_dir", "///"),
+    ("mlflow_experiment_parent_dir", "/Repos"),
+    ("mlflow_experiment_parent_dir", "/Repos/someone/project"),
+    ("mlflow_experiment_parent_dir", "/Users"),
+    ("mlflow_experiment_parent_dir", "/Users/someone@example.com"),
+    ("mlflow_experiment_parent_dir", "/Users/someone@example.com/"),
+    ("mlflow_experiment_parent_dir", "/a/../Repos"),
+    ("databricks_staging_workspace_host", "http://adb-1.2.azuredatabricks.net"),
+    ("databricks_prod_workspace_host", "adb-1.2.azuredatabricks.net"),
+    ("databricks_prod_workspace_host", "https://"),
+    ("default_branch", "bad..branch"),
+    ("release_branch", "-release"),
+    ("read_user_group", 'ml"team'),
+]
+
+
+@pytest.mark.parametrize(("parameter", "value"), BAD_ANSWERS, ids=[f"{p}={v}" for p, v in BAD_ANSWERS])
+def test_bad_answer_is_refused_and_leaves_nothing(tmp_path: Path, parameter: str, value: str) -> None:
+    message = assert_refused(tmp_path, {**TEST_ANSWERS, parameter: value}, f"{parameter} '{value}'")
+    assert "for example" in message or "Example" in message
+
+
+@pytest.mark.parametrize("variant", UNSUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_unsupported_combinations_are_refused(tmp_path: Path, variant) -> None:
+    assert_refused(tmp_path, {**TEST_ANSWERS, **variant.answers()}, "is not supported", "Supported")
+
+
+def test_combination_refusal_goes_through_the_support_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hooks.variants import UNSUPPORTED
+
+    monkeypatch.setitem(UNSUPPORTED, ("gcp", "GitHub Actions", "no"), "not today. Supported: the others.")
+    assert_refused(tmp_path, {**TEST_ANSWERS, "cloud": "gcp"}, "cloud='gcp'", "not today. Supported: the others.")
+
+
+def test_old_cookiecutter_is_refused_with_the_version_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(local_extensions, "cookiecutter_version", "2.1.0")
+    assert_refused(tmp_path, TEST_ANSWERS, "cookiecutter 2.1.0 is too old", "pip install 'cookiecutter>=2.6.0'")
+
+
+def test_pre_generation_hook_checks_replayed_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Replayed answers skip prompt-time rendering, so the hook must refuse them itself."""
+    monkeypatch.setenv("HOME", str(tmp_path))
+    replay_dir = tmp_path / "replay"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
+    generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
+    replay_file = next(replay_dir.glob("*.json"))
+    replay = json.loads(replay_file.read_text())
+    replay["cookiecutter"]["mlflow_experiment_parent_dir"] = "/Repos/oops"
+    bad_replay = tmp_path / "bad-replay.json"
+    bad_replay.write_text(json.dumps(replay))
+    output = tmp_path / "second"
+    output.mkdir()
+    with pytest.raises(FailedHookException):
+        cookiecutter(str(TEMPLATE_DIR), replay=str(bad_replay), output_dir=str(output), config_file=str(config))
+    assert list(output.iterdir()) == []
+
+
+def test_post_generation_hook_points_to_the_readme(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    project = generate(tmp_path, TEST_ANSWERS)
+    assert str(project / "README.md") in capfd.readouterr().out
