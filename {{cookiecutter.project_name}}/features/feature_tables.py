@@ -1,0 +1,114 @@
+"""The one definition of the feature tables: names per environment and how trips look them up.
+
+The writer (GenerateAndWriteFeatures), the trainer (TrainWithFeatureStore) and the
+local pipeline all take table names from here, so they always agree. In the original
+stack the training notebook read unsuffixed tables while staging and the CI test
+wrote ``_staging``/``_test`` ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Mapping
+
+DATABASE = "feature_store_taxi_example"
+ENVIRONMENTS = ("dev", "test", "staging", "prod")
+PRIMARY_KEY = "zip"
+
+
+@dataclass(frozen=True)
+class FeatureTable:
+    """A feature table and the trip columns that look rows up in it.
+
+    ``module`` is the features/ module that computes the table, ``source_timestamp``
+    the trip column the module windows over (it also names the table's timestamp
+    key), ``lookup_key`` the trip column matched against the table's ``zip``, and
+    ``rounding_minutes`` the step to which a trip's time is rounded down before the
+    point-in-time lookup (the table's window slide).
+    """
+
+    base_name: str
+    module: str
+    source_timestamp: str
+    lookup_key: str
+    rounding_minutes: int
+    feature_names: tuple[str, ...]
+
+    @property
+    def timestamp_lookup_key(self) -> str:
+        """Trip column holding the rounded-down time used for the point-in-time lookup."""
+        return "rounded_" + self.source_timestamp.removeprefix("tpep_")
+
+    def name(self, env: str) -> str:
+        """Full table name in ``env``: prod has no suffix, other environments ``_<env>``."""
+        if env not in ENVIRONMENTS:
+            raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
+        suffix = "" if env == "prod" else f"_{env}"
+        return f"{DATABASE}.{self.base_name}{suffix}"
+
+
+PICKUP_FEATURES = FeatureTable(
+    base_name="trip_pickup_features",
+    module="pickup_features",
+    source_timestamp="tpep_pickup_datetime",
+    lookup_key="pickup_zip",
+    rounding_minutes=15,
+    feature_names=("mean_fare_window_1h_pickup_zip", "count_trips_window_1h_pickup_zip"),
+)
+DROPOFF_FEATURES = FeatureTable(
+    base_name="trip_dropoff_features",
+    module="dropoff_features",
+    source_timestamp="tpep_dropoff_datetime",
+    lookup_key="dropoff_zip",
+    rounding_minutes=30,
+    feature_names=("count_trips_window_30m_dropoff_zip", "dropoff_is_weekend"),
+)
+FEATURE_TABLES = (PICKUP_FEATURES, DROPOFF_FEATURES)
+
+
+def table_for_module(module: str) -> FeatureTable:
+    """The table that the features/ module ``module`` (e.g. ``pickup_features``) computes."""
+    for table in FEATURE_TABLES:
+        if table.module == module:
+            return table
+    known = ", ".join(table.module for table in FEATURE_TABLES)
+    raise ValueError(f"no feature table is computed by module {module!r}; known modules: {known}")
+
+
+@dataclass(frozen=True)
+class FeatureLookup:
+    """Which features to take from which table, matched on which trip columns.
+
+    The same fields as the Databricks client's ``FeatureLookup``; plain data so that
+    a locally logged model can carry its lookups in its MLflow metadata.
+    """
+
+    table_name: str
+    feature_names: tuple[str, ...]
+    lookup_key: str
+    timestamp_lookup_key: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "feature_names": list(self.feature_names)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "FeatureLookup":
+        return cls(
+            table_name=data["table_name"],
+            feature_names=tuple(data["feature_names"]),
+            lookup_key=data["lookup_key"],
+            timestamp_lookup_key=data["timestamp_lookup_key"],
+        )
+
+
+def feature_lookups(env: str) -> list[FeatureLookup]:
+    """The lookups a model trained in ``env`` uses, reading the tables written in ``env``."""
+    return [
+        FeatureLookup(
+            table_name=table.name(env),
+            feature_names=table.feature_names,
+            lookup_key=table.lookup_key,
+            timestamp_lookup_key=table.timestamp_lookup_key,
+        )
+        for table in FEATURE_TABLES
+    ]

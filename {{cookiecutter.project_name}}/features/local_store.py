@@ -1,0 +1,132 @@
+"""A feature store on the local disk, standing in for Databricks in tests and local runs.
+
+Each table is a folder ``<root>/<table name>/`` with the rows as parquet (``data/``)
+and the keys in ``table.json``, the two facts Databricks keeps in its catalog. A
+locally logged model carries its feature lookups in its MLflow metadata, as a
+Databricks-logged model carries its feature spec, so scoring needs only a model URI
+and raw trips.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional, Sequence
+
+import mlflow
+import mlflow.sklearn
+import pandas as pd
+from mlflow.models import Model, ModelSignature
+from mlflow.types import ColSpec, Schema
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.types import DoubleType, StructField, StructType
+
+from features.feature_tables import FeatureLookup
+from features.point_in_time import as_of_join
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+ROOT_ENV_VAR = "LOCAL_FEATURE_STORE_DIR"
+_LOOKUPS_METADATA_KEY = "feature_lookups"
+
+
+def default_root() -> Path:
+    """``$LOCAL_FEATURE_STORE_DIR`` if set, else ``<project root>/local_feature_store``."""
+    return Path(os.environ.get(ROOT_ENV_VAR, PROJECT_ROOT / "local_feature_store"))
+
+
+@dataclass(frozen=True)
+class LocalTrainingSet:
+    dataframe: DataFrame
+    lookups: tuple[FeatureLookup, ...]
+
+    def load_df(self) -> DataFrame:
+        return self.dataframe
+
+
+class LocalFeatureStore:
+    """``FeatureStore`` backed by parquet folders and the configured MLflow tracking store."""
+
+    def __init__(self, spark: SparkSession, root: Optional[Path] = None) -> None:
+        self.spark = spark
+        self.root = Path(root) if root is not None else default_root()
+
+    def _table_dir(self, name: str) -> Path:
+        return self.root / name
+
+    def read_table(self, name: str) -> tuple[DataFrame, dict[str, Any]]:
+        """The rows of table ``name`` and its keys (``primary_keys``, ``timestamp_key``)."""
+        table_dir = self._table_dir(name)
+        if not (table_dir / "table.json").exists():
+            raise FileNotFoundError(f"feature table {name!r} does not exist under {self.root}; write it first")
+        keys = json.loads((table_dir / "table.json").read_text())
+        return self.spark.read.parquet(str(table_dir / "data")), keys
+
+    def write_table(self, name: str, features: DataFrame, primary_keys: Sequence[str], timestamp_key: str) -> None:
+        table_dir = self._table_dir(name)
+        keys = {"primary_keys": list(primary_keys), "timestamp_key": timestamp_key}
+        rows = features
+        if (table_dir / "table.json").exists():
+            existing, existing_keys = self.read_table(name)
+            if existing_keys != keys:
+                raise ValueError(f"feature table {name!r} has keys {existing_keys}, not {keys}")
+            row_key = [*primary_keys, timestamp_key]
+            rows = features.unionByName(existing.join(features.select(*row_key), on=row_key, how="left_anti"))
+        # Write next to the old rows first: Spark reads them lazily while writing.
+        staging = table_dir / "data.new"
+        rows.write.mode("overwrite").parquet(str(staging))
+        shutil.rmtree(table_dir / "data", ignore_errors=True)
+        staging.rename(table_dir / "data")
+        (table_dir / "table.json").write_text(json.dumps(keys, indent=2) + "\n")
+
+    def _look_up(self, trips: DataFrame, lookups: Sequence[FeatureLookup]) -> DataFrame:
+        for lookup in lookups:
+            table, keys = self.read_table(lookup.table_name)
+            (primary_key,) = keys["primary_keys"]
+            trips = as_of_join(trips, table, lookup, primary_key, keys["timestamp_key"])
+        return trips
+
+    def create_training_set(
+        self, trips: DataFrame, lookups: Sequence[FeatureLookup], label: str, exclude_columns: Sequence[str]
+    ) -> LocalTrainingSet:
+        if label not in trips.columns:
+            raise ValueError(f"label column {label!r} is not in the trips ({', '.join(trips.columns)})")
+        joined = self._look_up(trips, lookups).drop(*exclude_columns)
+        return LocalTrainingSet(joined, tuple(lookups))
+
+    def log_model(
+        self, model: Any, training_set: LocalTrainingSet, artifact_path: str, registered_model_name: str
+    ) -> None:
+        # The model was fitted on float64 columns (see features.training.model_inputs).
+        signature = ModelSignature(
+            inputs=Schema([ColSpec("double", str(name)) for name in model.feature_names_in_]),
+            outputs=Schema([ColSpec("double")]),
+        )
+        mlflow.sklearn.log_model(
+            model,
+            artifact_path=artifact_path,
+            signature=signature,
+            registered_model_name=registered_model_name,
+            metadata={_LOOKUPS_METADATA_KEY: [lookup.to_dict() for lookup in training_set.lookups]},
+        )
+
+    def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
+        model_dir = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
+        model_info = Model.load(model_dir)
+        lookups = [FeatureLookup.from_dict(d) for d in (model_info.metadata or {}).get(_LOOKUPS_METADATA_KEY, [])]
+        if not lookups:
+            raise ValueError(f"model {model_uri} was not logged with feature lookups by LocalFeatureStore")
+        input_names = model_info.get_input_schema().input_names()
+        joined = self._look_up(trips, lookups)
+        output_schema = StructType([*joined.schema.fields, StructField("prediction", DoubleType())])
+
+        def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+            # Loaded on the worker from the downloaded copy: no tracking store needed there.
+            model = mlflow.pyfunc.load_model(model_dir)
+            for batch in batches:
+                inputs = batch.loc[:, input_names].astype("float64")
+                yield batch.assign(prediction=pd.Series(model.predict(inputs), index=batch.index).astype("float64"))
+
+        return joined.mapInPandas(predict, schema=output_schema)

@@ -1,0 +1,78 @@
+"""Point-in-time lookups: attach to each trip the latest feature row known at its time.
+
+``add_lookup_timestamps`` prepares the trip columns that every lookup needs; both the
+Databricks client and the local store use it, for training and for scoring alike.
+``as_of_join`` is the local implementation of the lookup itself.
+
+Trip times are rounded DOWN to the table's window slide. A feature row is stamped
+with its window's end, so the row found for a 10:07 pickup is the one for the window
+ending 10:00, which contains only earlier trips. (The original rounded up, so a
+trip's own fare leaked into the features it was trained on.)
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from features.feature_tables import FEATURE_TABLES, FeatureLookup
+
+_KEY, _TIME, _IS_TRIP, _FEATURES = "__lookup_key", "__lookup_time", "__is_trip", "__features"
+
+
+def round_down_to_minutes(timestamp: Column, minutes: int) -> Column:
+    """``timestamp`` truncated to a multiple of ``minutes`` since the epoch (as a timestamp).
+
+    Works on epoch seconds, so the result does not depend on the session time zone.
+    """
+    step = 60 * minutes
+    return (F.floor(timestamp.cast("timestamp").cast("long") / step) * step).cast("timestamp")
+
+
+def add_lookup_timestamps(trips: DataFrame) -> DataFrame:
+    """``trips`` plus, per feature table, its rounded-down lookup time column."""
+    for table in FEATURE_TABLES:
+        trips = trips.withColumn(
+            table.timestamp_lookup_key, round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes)
+        )
+    return trips
+
+
+def as_of_join(
+    trips: DataFrame, features: DataFrame, lookup: FeatureLookup, primary_key: str, timestamp_key: str
+) -> DataFrame:
+    """``trips`` plus ``lookup.feature_names`` from the latest matching feature row.
+
+    A feature row matches a trip when its ``primary_key`` equals the trip's
+    ``lookup.lookup_key`` and its ``timestamp_key`` is at or before the trip's
+    ``lookup.timestamp_lookup_key``. Trips without a match get nulls.
+
+    Trips and feature rows are stacked into one frame and sorted per key by time
+    (feature rows first on ties); each trip then takes the last feature row seen
+    so far. This stays linear in the data, unlike a range join.
+    """
+    feature_struct = F.struct(*[F.col(name) for name in lookup.feature_names])
+    trip_rows = trips.select(
+        *[F.col(c) for c in trips.columns],
+        F.col(lookup.lookup_key).alias(_KEY),
+        F.col(lookup.timestamp_lookup_key).cast("timestamp").alias(_TIME),
+        F.lit(True).alias(_IS_TRIP),
+        F.lit(None).cast(features.select(feature_struct).schema[0].dataType).alias(_FEATURES),
+    )
+    feature_rows = features.where(F.col(primary_key).isNotNull()).select(
+        *[F.lit(None).cast(field.dataType).alias(field.name) for field in trips.schema.fields],
+        F.col(primary_key).cast(trips.schema[lookup.lookup_key].dataType).alias(_KEY),
+        F.col(timestamp_key).cast("timestamp").alias(_TIME),
+        F.lit(False).alias(_IS_TRIP),
+        feature_struct.alias(_FEATURES),
+    )
+    known_so_far = (
+        Window.partitionBy(_KEY).orderBy(F.col(_TIME).asc_nulls_first(), _IS_TRIP)
+        .rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
+    return (
+        trip_rows.unionByName(feature_rows)
+        .withColumn(_FEATURES, F.last(_FEATURES, ignorenulls=True).over(known_so_far))
+        .where(F.col(_IS_TRIP))
+        .select(*trips.columns, *[F.col(f"{_FEATURES}.{name}").alias(name) for name in lookup.feature_names])
+    )

@@ -1,0 +1,55 @@
+"""The seam between the project's feature code and the Databricks Feature Store.
+
+Feature pipelines, training and scoring talk to a ``FeatureStore``. On Databricks it
+is ``DatabricksFeatureStore`` (the Feature Store client from the ML runtime); anywhere
+else it is ``LocalFeatureStore`` (parquet tables and plain MLflow), which is what the
+unit tests and the local pipeline use. Nothing else in the project imports Databricks
+packages.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Protocol, Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+
+from features.feature_tables import FeatureLookup
+
+
+class TrainingSet(Protocol):
+    """Trips joined with their looked-up features; what a model is trained on."""
+
+    def load_df(self) -> DataFrame: ...
+
+
+class FeatureStore(Protocol):
+    def write_table(self, name: str, features: DataFrame, primary_keys: Sequence[str], timestamp_key: str) -> None:
+        """Create the feature table, or merge ``features`` into it (new rows win on equal keys)."""
+
+    def create_training_set(
+        self, trips: DataFrame, lookups: Sequence[FeatureLookup], label: str, exclude_columns: Sequence[str]
+    ) -> TrainingSet:
+        """Point-in-time lookups of ``lookups`` for every trip, minus ``exclude_columns``."""
+
+    def log_model(self, model: Any, training_set: TrainingSet, artifact_path: str, registered_model_name: str) -> None:
+        """Log a scikit-learn model in the active run with its lookups, and register it."""
+
+    def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
+        """``trips`` plus the model's looked-up features and a ``prediction`` column."""
+
+
+def running_on_databricks() -> bool:
+    """True inside a Databricks runtime (cluster, job or notebook)."""
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def feature_store(spark: SparkSession) -> FeatureStore:
+    """The Databricks Feature Store on Databricks, the local one anywhere else."""
+    if running_on_databricks():
+        from features.databricks_store import DatabricksFeatureStore
+
+        return DatabricksFeatureStore(spark)
+    from features.local_store import LocalFeatureStore
+
+    return LocalFeatureStore(spark)

@@ -1,0 +1,55 @@
+from datetime import datetime
+
+from features.dropoff_features import compute_features_fn
+
+COLUMNS = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "pickup_zip", "dropoff_zip", "trip_distance", "fare_amount"]
+
+
+def dropoffs(spark, *times_and_zips):
+    rows = [(datetime.fromisoformat(t), datetime.fromisoformat(t), 10001, z, 1.0, 10.0) for t, z in times_and_zips]
+    return spark.createDataFrame(rows, COLUMNS)
+
+
+def features_by_key(df):
+    return {
+        (row["zip"], row["tpep_dropoff_datetime"].isoformat(sep=" ")): (
+            row["count_trips_window_30m_dropoff_zip"],
+            row["dropoff_is_weekend"],
+        )
+        for row in df.collect()
+    }
+
+
+def test_counts_per_thirty_minute_tumbling_window(spark):
+    df = dropoffs(
+        spark,
+        ("2022-01-12 10:05:00", 94400),
+        ("2022-01-12 10:25:00", 94400),
+        ("2022-01-12 10:30:00", 94400),
+        ("2022-01-12 10:35:00", 10002),
+    )
+    assert features_by_key(compute_features_fn(df, "tpep_dropoff_datetime", None, None)) == {
+        (94400, "2022-01-12 10:30:00"): (2, 0),
+        (94400, "2022-01-12 11:00:00"): (1, 0),
+        (10002, "2022-01-12 11:00:00"): (1, 0),
+    }
+
+
+def test_weekend_is_judged_in_new_york_time(spark):
+    df = dropoffs(
+        spark,
+        ("2022-01-08 02:50:00", 1),  # window ends Sat 03:00 UTC = Fri 22:00 in New York
+        ("2022-01-08 15:10:00", 2),  # Sat 15:30 UTC = Sat 10:30 in New York
+        ("2022-01-10 01:40:00", 3),  # Mon 02:00 UTC = Sun 21:00 in New York
+        ("2022-01-10 05:10:00", 4),  # Mon 05:30 UTC = Mon 00:30 in New York
+    )
+    weekend = {zip_code: flag for (zip_code, _), (_, flag) in features_by_key(
+        compute_features_fn(df, "tpep_dropoff_datetime", None, None)
+    ).items()}
+    assert weekend == {1: 0, 2: 1, 3: 1, 4: 0}
+
+
+def test_one_trip_in_range_gives_one_row(spark):
+    df = dropoffs(spark, ("2022-01-10 12:00:00", 94400), ("2022-01-20 12:00:00", 94400))
+    result = compute_features_fn(df, "tpep_dropoff_datetime", "2022-01-01", "2022-01-15")
+    assert result.count() == 1

@@ -1,0 +1,55 @@
+import pytest
+
+from features.feature_tables import (
+    ENVIRONMENTS,
+    FEATURE_TABLES,
+    PICKUP_FEATURES,
+    feature_lookups,
+    table_for_module,
+)
+from features.generate import generate_and_write_features
+
+
+class RecordingStore:
+    """Records which tables a writer writes, without Spark work."""
+
+    def __init__(self):
+        self.written = []
+
+    def write_table(self, name, features, primary_keys, timestamp_key):
+        self.written.append(name)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_training_reads_the_tables_the_feature_job_writes(env, monkeypatch):
+    store = RecordingStore()
+    monkeypatch.setattr("features.generate.compute_features", lambda *args: None)
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, None, table.module, env, table.source_timestamp, ["zip"])
+    assert sorted(store.written) == sorted(lookup.table_name for lookup in feature_lookups(env))
+
+
+def test_prod_tables_have_no_suffix_and_others_name_their_env():
+    assert PICKUP_FEATURES.name("prod") == "feature_store_taxi_example.trip_pickup_features"
+    assert PICKUP_FEATURES.name("staging") == "feature_store_taxi_example.trip_pickup_features_staging"
+    assert PICKUP_FEATURES.name("test") == "feature_store_taxi_example.trip_pickup_features_test"
+    assert PICKUP_FEATURES.name("dev") == "feature_store_taxi_example.trip_pickup_features_dev"
+
+
+def test_every_environment_has_its_own_tables():
+    names = [lookup.table_name for env in ENVIRONMENTS for lookup in feature_lookups(env)]
+    assert len(names) == len(set(names)) == len(ENVIRONMENTS) * len(FEATURE_TABLES)
+
+
+def test_unknown_environment_and_module_are_refused():
+    with pytest.raises(ValueError, match="unknown environment"):
+        PICKUP_FEATURES.name("production")
+    with pytest.raises(ValueError, match="no feature table"):
+        table_for_module("weather_features")
+
+
+def test_lookups_use_trip_columns_and_the_table_features():
+    lookup = {lookup.table_name: lookup for lookup in feature_lookups("prod")}[PICKUP_FEATURES.name("prod")]
+    assert lookup.lookup_key == "pickup_zip"
+    assert lookup.timestamp_lookup_key == "rounded_pickup_datetime"
+    assert lookup.feature_names == ("mean_fare_window_1h_pickup_zip", "count_trips_window_1h_pickup_zip")

@@ -1,0 +1,84 @@
+"""Training and scoring end to end on the local feature store and a throwaway MLflow store."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime, timedelta
+
+import mlflow
+import pytest
+
+from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES, feature_lookups
+from features.generate import generate_and_write_features
+from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
+from features.point_in_time import add_lookup_timestamps
+from features.scoring import score_trips
+from features.training import LABEL, MODEL_INPUT_COLUMNS, train_and_register
+
+ENV = "dev"
+
+
+@pytest.fixture
+def trips(spark):
+    rng = random.Random(7)
+    start = datetime(2022, 1, 14)
+    rows = []
+    for _ in range(300):
+        pickup = start + timedelta(minutes=rng.randrange(0, 3 * 24 * 60))
+        distance = round(rng.uniform(0.5, 12.0), 2)
+        duration = timedelta(minutes=5 + distance * 3)
+        rows.append((pickup, pickup + duration, distance, round(3 + 2.5 * distance, 2), rng.choice([10001, 10002, 10003]),
+                     rng.choice([10001, 10011, 10021])))
+    return spark.createDataFrame(
+        rows, ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "fare_amount", "pickup_zip", "dropoff_zip"]
+    )
+
+
+@pytest.fixture
+def store(spark, trips, tmp_path, monkeypatch):
+    """A local store holding both feature tables, and MLflow pointed at ``tmp_path``."""
+    monkeypatch.setenv(ROOT_ENV_VAR, str(tmp_path / "feature_store"))
+    previous_uri = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
+    mlflow.set_experiment(experiment_id=mlflow.create_experiment("fs-tests", (tmp_path / "mlruns").as_uri()))
+    store = LocalFeatureStore(spark)
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, ["zip"])
+    yield store
+    mlflow.set_tracking_uri(previous_uri)
+
+
+def test_training_set_has_the_model_inputs_and_the_label(store, trips):
+    trips = add_lookup_timestamps(trips)
+    excluded = [c for c in trips.columns if c not in ("trip_distance", "pickup_zip", "dropoff_zip", LABEL)]
+    training_set = store.create_training_set(trips, feature_lookups(ENV), LABEL, excluded)
+    df = training_set.load_df()
+    assert sorted(df.columns) == sorted([*MODEL_INPUT_COLUMNS, LABEL])
+    assert df.count() == trips.count()
+
+
+def test_trained_model_is_registered_and_scores_one_double_per_trip(spark, store, trips):
+    result = train_and_register(store, trips, ENV, "fs-test-model")
+    assert result.model_version == "1"
+    assert math.isfinite(result.metrics["root_mean_squared_error"])
+
+    scored = score_trips(spark, result.model_uri, trips)
+    assert scored.columns == [*trips.columns, "prediction"]
+    assert dict(scored.dtypes)["prediction"] == "double"
+    predictions = [row["prediction"] for row in scored.collect()]
+    assert len(predictions) == trips.count()
+    assert all(isinstance(p, float) and math.isfinite(p) for p in predictions)
+
+
+def test_writing_again_merges_rows_and_new_values_win(spark, store):
+    name = PICKUP_FEATURES.name(ENV)
+    before, keys = store.read_table(name)
+    rows_before = before.count()
+    first = before.orderBy("zip", "tpep_pickup_datetime").first()
+    replacement = spark.createDataFrame([(first["zip"], first["tpep_pickup_datetime"], -1.0, 0)], before.schema)
+    store.write_table(name, replacement, keys["primary_keys"], keys["timestamp_key"])
+    after, _ = store.read_table(name)
+    assert after.count() == rows_before
+    match = after.where((after.zip == first["zip"]) & (after.tpep_pickup_datetime == first["tpep_pickup_datetime"]))
+    assert [row["mean_fare_window_1h_pickup_zip"] for row in match.collect()] == [-1.0]
