@@ -109,6 +109,8 @@ class LocalFeatureStore:
             artifact_path=artifact_path,
             signature=signature,
             registered_model_name=registered_model_name,
+            # The flavor's defaults; skips MLflow's slow requirement inference in a subprocess.
+            pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
             metadata={_LOOKUPS_METADATA_KEY: [lookup.to_dict() for lookup in training_set.lookups]},
         )
 

@@ -2,16 +2,33 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Iterator
 
 import pytest
 from pyspark.sql import SparkSession
 
-from features.local_spark import local_spark_session
-
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[SparkSession]:
-    session = local_spark_session("feature-tests")
+    """One small session for all tests, with timestamps read and shown in UTC.
+
+    Spark starts its Python workers with ``PYSPARK_PYTHON``: pointing it at this
+    interpreter gives them the same packages and Python version as the tests.
+    """
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("feature-tests")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()

@@ -1,0 +1,74 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Generate and write features
+# MAGIC
+# MAGIC Computes one feature table from raw taxi trips over a time range and merges it into the
+# MAGIC Feature Store. The write-feature-table job runs it once per table (tasks `PickupFeatures`
+# MAGIC and `DropoffFeatures`); the feature logic lives in `features/<module>.py`.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: dev, test, staging or prod. Together with the module it decides the output
+# MAGIC   table (see `features/feature_tables.py`), so the training notebook reads the same table.
+# MAGIC * `input_table_path`: Delta path of the raw trips.
+# MAGIC * `input_start_date`, `input_end_date`: time range of the trips to use, e.g.
+# MAGIC   `2016-01-01`; empty means no bound. The end is exclusive.
+# MAGIC * `timestamp_column`: trip column the windows are built on; it also names the table's
+# MAGIC   timestamp key.
+# MAGIC * `features_transform_module`: `pickup_features` or `dropoff_features`.
+# MAGIC * `primary_keys`: comma-separated primary key columns of the table (`zip`).
+# MAGIC
+# MAGIC Time-series feature tables: {{ "machine-learning/feature-store/time-series.html" | generate_doc_link(cookiecutter.cloud) }}
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
+dbutils.widgets.text("input_table_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Input Table Path")
+dbutils.widgets.text("input_start_date", "", "Input Start Date")
+dbutils.widgets.text("input_end_date", "", "Input End Date")
+dbutils.widgets.text("timestamp_column", "tpep_pickup_datetime", "Timestamp Column")
+dbutils.widgets.dropdown(
+    "features_transform_module", "pickup_features", ["pickup_features", "dropoff_features"], "Features Transform Module"
+)
+dbutils.widgets.text("primary_keys", "zip", "Primary Keys")
+
+# COMMAND ----------
+
+import os
+import sys
+
+# The notebook runs from notebooks/; the project root holds the features package.
+sys.path.insert(0, os.path.abspath(os.pardir))
+
+from features.databricks_store import DatabricksFeatureStore
+from features.generate import generate_and_write_features
+
+env = dbutils.widgets.get("env")
+input_table_path = dbutils.widgets.get("input_table_path")
+assert input_table_path, "input_table_path must be set"
+primary_keys = [key.strip() for key in dbutils.widgets.get("primary_keys").split(",") if key.strip()]
+assert primary_keys, "primary_keys must name at least one column"
+
+# COMMAND ----------
+
+# DBTITLE 1,Compute the features and merge them into the feature table
+raw_trips = spark.read.format("delta").load(input_table_path)
+table_name = generate_and_write_features(
+    DatabricksFeatureStore(spark),
+    raw_trips,
+    module=dbutils.widgets.get("features_transform_module"),
+    env=env,
+    timestamp_column=dbutils.widgets.get("timestamp_column"),
+    primary_keys=primary_keys,
+    start_date=dbutils.widgets.get("input_start_date"),
+    end_date=dbutils.widgets.get("input_end_date"),
+)
+print(f"Wrote features to {table_name}")
+dbutils.notebook.exit(table_name)

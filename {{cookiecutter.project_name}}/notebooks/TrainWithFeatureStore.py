@@ -1,0 +1,74 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Train with the Feature Store
+# MAGIC
+# MAGIC Builds a training set from raw trips by point-in-time lookups of the pickup and dropoff
+# MAGIC feature tables of `env`, trains the fare model, and logs it with its feature lookups
+# MAGIC under `model_name`, so that batch scoring only needs raw trips. It runs as task `Train`
+# MAGIC of the training job and of the CI integration test.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: dev, test, staging or prod; picks the feature tables (see `features/feature_tables.py`).
+# MAGIC * `training_data_path`: Delta path of the raw trips with `fare_amount`.
+# MAGIC * `experiment_name`: MLflow experiment of the training run.
+# MAGIC * `model_name`: registered model that receives the new version.
+# MAGIC
+# MAGIC Result: the new version's `models:/<name>/<version>` URI, as the notebook exit value and as
+# MAGIC task values `model_uri`, `model_name` and `model_version` (read by ModelValidation and
+# MAGIC TriggerModelDeploy).
+# MAGIC
+# MAGIC Training with the Feature Store: {{ "machine-learning/feature-store/train-models-with-feature-store.html" | generate_doc_link(cookiecutter.cloud) }}
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
+dbutils.widgets.text("training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path")
+dbutils.widgets.text(
+    "experiment_name",
+    "{{ cookiecutter.__mlflow_experiment_parent_dir }}/{{ cookiecutter.__experiment_base_name }}-dev",
+    "Experiment Name",
+)
+dbutils.widgets.text("model_name", "{{ cookiecutter.__model_name }}-dev", "Model Name")
+
+# COMMAND ----------
+
+import os
+import sys
+
+import mlflow
+
+# The notebook runs from notebooks/; the project root holds the features package.
+sys.path.insert(0, os.path.abspath(os.pardir))
+
+from features.databricks_store import DatabricksFeatureStore
+from features.training import train_and_register
+
+env = dbutils.widgets.get("env")
+training_data_path = dbutils.widgets.get("training_data_path")
+experiment_name = dbutils.widgets.get("experiment_name")
+model_name = dbutils.widgets.get("model_name")
+assert training_data_path and experiment_name and model_name, "all parameters must be set"
+mlflow.set_experiment(experiment_name)
+
+# COMMAND ----------
+
+# DBTITLE 1,Build the training set, train, log with feature lookups and register
+raw_trips = spark.read.format("delta").load(training_data_path)
+result = train_and_register(DatabricksFeatureStore(spark), raw_trips, env, model_name)
+print(f"Run {result.run_id} registered {result.model_uri}; held-out metrics: {result.metrics}")
+
+# COMMAND ----------
+
+# DBTITLE 1,Hand the model to ModelValidation and TriggerModelDeploy
+dbutils.jobs.taskValues.set("model_uri", result.model_uri)
+dbutils.jobs.taskValues.set("model_name", result.model_name)
+dbutils.jobs.taskValues.set("model_version", result.model_version)
+dbutils.notebook.exit(result.model_uri)
