@@ -24,6 +24,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "steps/transform.py",
         "steps/train.py",
         "steps/custom_metrics.py",
+        "steps/scoring.py",
         "tests/steps",
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",

@@ -1,0 +1,84 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Train
+# MAGIC
+# MAGIC Runs the MLflow Recipe (ingest, split, transform, train, evaluate, register) on Databricks.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: `dev`, `staging` or `prod`; selects the profile `profiles/databricks-<env>.yaml`.
+# MAGIC * `test_mode`: `True` uses the `databricks-test` profile (CI integration test) whatever `env` is.
+# MAGIC
+# MAGIC Outputs: task values `model_uri`, `model_name` and `model_version` for the next job tasks,
+# MAGIC and `model_uri` as the notebook's exit value.
+
+# COMMAND ----------
+
+# MAGIC %load_ext autoreload
+# MAGIC %autoreload 2
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("test_mode", "False", ["True", "False"], "Test Mode")
+
+# COMMAND ----------
+
+from mlflow.recipes import Recipe
+
+env = dbutils.widgets.get("env")
+test_mode = dbutils.widgets.get("test_mode").lower() == "true"
+profile = "databricks-test" if test_mode else f"databricks-{env}"
+recipe = Recipe(profile=profile)
+
+# COMMAND ----------
+
+recipe.clean()
+
+# COMMAND ----------
+
+recipe.inspect()
+
+# COMMAND ----------
+
+recipe.run("ingest")
+
+# COMMAND ----------
+
+recipe.run("split")
+
+# COMMAND ----------
+
+recipe.run("transform")
+
+# COMMAND ----------
+
+recipe.run("train")
+
+# COMMAND ----------
+
+recipe.run("evaluate")
+
+# COMMAND ----------
+
+recipe.run("register")
+
+# COMMAND ----------
+
+recipe.inspect("train")
+
+# COMMAND ----------
+
+recipe.get_artifact("test_data").describe()
+
+# COMMAND ----------
+
+model_version = recipe.get_artifact("registered_model_version")
+model_uri = f"models:/{model_version.name}/{model_version.version}"
+dbutils.jobs.taskValues.set("model_uri", model_uri)
+dbutils.jobs.taskValues.set("model_name", model_version.name)
+dbutils.jobs.taskValues.set("model_version", str(model_version.version))
+dbutils.notebook.exit(model_uri)

@@ -1,0 +1,61 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # TriggerModelDeploy
+# MAGIC
+{% if cookiecutter.__cicd_platform_key == "gitHub" -%}
+# MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml`, which promotes the model version
+# MAGIC that the `Train` task registered (after `ModelValidation`) to this environment's registry
+# MAGIC stage. The repository and a token come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
+# MAGIC (keys `github_repo` and `token`). You rarely need to edit this notebook.
+{%- else -%}
+# MAGIC Promotes the model version that the `Train` task registered (after `ModelValidation`) to the
+# MAGIC registry stage this environment serves from (staging: `Staging`, prod: `Production`).
+{%- endif %}
+# MAGIC
+# MAGIC Parameter `env`: `staging` or `prod`. Reads the task value `model_uri` of the `Train` task.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
+
+# COMMAND ----------
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+env = dbutils.widgets.get("env")
+model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
+assert env != "None", "Choose the environment (staging or prod) to deploy to"
+assert model_uri, "Run this notebook as a task after the Train task"
+
+# COMMAND ----------
+
+{% if cookiecutter.__cicd_platform_key == "gitHub" -%}
+import requests
+
+scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
+github_repo = dbutils.secrets.get(scope, "github_repo")
+token = dbutils.secrets.get(scope, "token")
+url = f"https://api.github.com/repos/{github_repo}/actions/workflows/deploy-model-{env}.yml/dispatches"
+response = requests.post(
+    url,
+    json={"ref": "{{ cookiecutter.default_branch }}", "inputs": {"modelUri": model_uri}},
+    headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
+    timeout=30,
+)
+assert response.ok, (
+    f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
+)
+print(f"Started the deploy-model-{env} workflow for {model_uri}; follow it in the repository's Actions tab.")
+{%- else -%}
+from steps.deploy import deploy
+
+stage = deploy(model_uri, env)
+print(f"Deployed {model_uri} to the {stage} stage of {env}.")
+{%- endif %}

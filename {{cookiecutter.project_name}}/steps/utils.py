@@ -1,0 +1,66 @@
+"""Names of the MLflow resources each environment uses, and where deployed models live.
+
+Staging and prod names are created by Terraform (databricks-config/); CI/CD saves its
+outputs to ``databricks-config/output/<env>.json``, which is read relative to the project
+root so that notebooks, CI and local runs work from any working directory. Dev and test
+names are fixed here and match what the databricks-dev and databricks-test recipe
+profiles register.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TERRAFORM_OUTPUT_DIR = PROJECT_ROOT / "databricks-config" / "output"
+EXPERIMENT_PARENT_DIR = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
+MODEL_BASE_NAME = "{{ cookiecutter.__model_name }}"
+EXPERIMENT_BASE_NAME = "{{ cookiecutter.__experiment_base_name }}"
+TERRAFORM_ENVS = ("staging", "prod")
+FIXED_NAME_ENVS = ("dev", "test")
+
+# Registry stage that serves each environment's batch inference, see
+# {{ "mlflow/model-registry.html#transition-a-model-stage" | generate_doc_link(cookiecutter.cloud) }}
+_DEPLOYED_STAGE = {"dev": "Staging", "test": "Staging", "staging": "Staging", "prod": "Production"}
+
+
+def _check_env(env: str) -> None:
+    if env not in TERRAFORM_ENVS + FIXED_NAME_ENVS:
+        raise ValueError(f"Unknown environment {env!r}; expected one of {', '.join(FIXED_NAME_ENVS + TERRAFORM_ENVS)}")
+
+
+def get_deployed_model_stage_for_env(env: str) -> str:
+    """The model registry stage that ``env`` deploys to and batch-scores with."""
+    _check_env(env)
+    return _DEPLOYED_STAGE[env]
+
+
+def terraform_output(env: str, key: str) -> str:
+    """The value of Terraform output ``key`` for ``env``, from ``databricks-config/output/<env>.json``."""
+    path = TERRAFORM_OUTPUT_DIR / f"{env}.json"
+    if not path.is_file():
+        raise RuntimeError(
+            f"{path} does not exist: deploy the databricks-config resources to {env} first "
+            "(the Terraform CD workflow commits this file)."
+        )
+    outputs = json.loads(path.read_text())
+    if key not in outputs:
+        raise RuntimeError(f"{path} has no output {key!r}; re-run the Terraform deployment for {env}.")
+    return outputs[key]["value"]
+
+
+def get_model_name(env: str) -> str:
+    """The registered model name in ``env`` (test is the CI integration test's model)."""
+    _check_env(env)
+    if env in FIXED_NAME_ENVS:
+        return f"{MODEL_BASE_NAME}-{env}"
+    return terraform_output(env, "{{ cookiecutter.project_name }}_model_name")
+
+
+def get_experiment_name(env: str) -> str:
+    """The MLflow experiment path in ``env``."""
+    _check_env(env)
+    if env in FIXED_NAME_ENVS:
+        return f"{EXPERIMENT_PARENT_DIR}/{EXPERIMENT_BASE_NAME}-{env}"
+    return terraform_output(env, "{{ cookiecutter.project_name }}_experiment_name")
