@@ -98,8 +98,8 @@ def run() -> None:
         from features.training import train_and_register
 
         store = LocalFeatureStore(spark)
-        trips = spark.read.parquet(str(SAMPLE_PATH)).cache()
         with step("features: compute and write the pickup and dropoff feature tables"):
+            trips = spark.read.parquet(str(SAMPLE_PATH)).cache()
             tables = write_feature_tables(store, trips)
         with step("train: point-in-time training set, fit, log and register"):
             use_local_experiment()

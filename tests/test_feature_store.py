@@ -1,0 +1,209 @@
+"""The feature-store variant: its files, notebook interfaces, table naming, and (large) its
+own tests and local pipeline run in the shared project venv."""
+
+from __future__ import annotations
+
+import json
+import py_compile
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.generation import TEST_ANSWERS
+from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, Variant
+
+FEATURE_STORE_FILES = (
+    "features/pickup_features.py",
+    "features/dropoff_features.py",
+    "features/feature_tables.py",
+    "features/point_in_time.py",
+    "features/training.py",
+    "features/scoring.py",
+    "features/stores.py",
+    "features/local_store.py",
+    "features/databricks_store.py",
+    "tests/features/conftest.py",
+    "notebooks/GenerateAndWriteFeatures.py",
+    "notebooks/TrainWithFeatureStore.py",
+    "local_pipeline/feature_store.py",
+    "docs/ml-developer-guide-fs.md",
+)
+RECIPE_FILES = ("recipe.yaml", "profiles", "notebooks/Train.py", "steps/ingest.py", "steps/train.py", "local_pipeline/recipe.py")
+# Widgets the jobs and CI pass (see the shared notebook interface).
+NOTEBOOK_WIDGETS = {
+    "notebooks/GenerateAndWriteFeatures.py": {
+        "env",
+        "input_table_path",
+        "input_start_date",
+        "input_end_date",
+        "timestamp_column",
+        "features_transform_module",
+        "primary_keys",
+    },
+    "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name"},
+}
+TABLE_DATABASE = "feature_store_taxi_example"
+TABLE_NAMES_MODULE = "features/feature_tables.py"
+
+
+def widgets(notebook: str) -> set[str]:
+    return set(re.findall(r"dbutils\.widgets\.(?:text|dropdown|combobox|multiselect)\(\s*\"([^\"]+)\"", notebook))
+
+
+@pytest.mark.parametrize("path", FEATURE_STORE_FILES)
+def test_feature_store_files_exist_only_with_the_feature_store(variant: Variant, generated_project: Path, path: str):
+    assert (generated_project / path).exists() == variant.feature_store
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+@pytest.mark.parametrize("path", RECIPE_FILES)
+def test_no_mlflow_recipes_file_in_a_feature_store_project(generated_project: Path, path: str):
+    assert not (generated_project / path).exists()
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_notebooks_are_databricks_sources_with_the_contract_widgets(generated_project: Path):
+    for path, expected in NOTEBOOK_WIDGETS.items():
+        text = (generated_project / path).read_text()
+        assert text.startswith("# Databricks notebook source\n"), path
+        assert widgets(text) == expected, path
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_training_notebook_hands_the_model_to_the_next_tasks(generated_project: Path):
+    text = (generated_project / "notebooks/TrainWithFeatureStore.py").read_text()
+    task_values = set(re.findall(r"dbutils\.jobs\.taskValues\.set\(\"([^\"]+)\"", text))
+    assert task_values == {"model_uri", "model_name", "model_version"}
+    assert "dbutils.notebook.exit(result.model_uri)" in text
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_training_defaults_are_the_dev_names(generated_project: Path):
+    """Defaults must be what the rest of the project calls the dev experiment and model."""
+    text = (generated_project / "notebooks/TrainWithFeatureStore.py").read_text()
+    project = TEST_ANSWERS["project_name"]
+    assert f'"{TEST_ANSWERS["mlflow_experiment_parent_dir"]}/{project}-experiment-dev"' in text
+    assert f'"{project}-model-dev"' in text
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_feature_table_names_are_derived_in_one_module(generated_project: Path):
+    """The original's writer and trainer each spelled table names, and disagreed."""
+    spelled_out = [
+        str(path.relative_to(generated_project))
+        for path in generated_project.rglob("*")
+        if path.is_file()
+        and path.suffix not in {".md", ".parquet"}
+        and path.relative_to(generated_project).parts[0] != "tests"
+        and TABLE_DATABASE in path.read_text()
+    ]
+    assert spelled_out == [TABLE_NAMES_MODULE]
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_feature_store_python_compiles(generated_project: Path, tmp_path: Path):
+    for path in FEATURE_STORE_FILES:
+        if path.endswith(".py"):
+            py_compile.compile(str(generated_project / path), cfile=str(tmp_path / "out.pyc"), doraise=True)
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_pyspark_is_a_local_test_dependency_only(generated_project: Path):
+    """Databricks notebooks %pip install requirements.txt; a pyspark there would replace the runtime's."""
+    requirements = (generated_project / "requirements.txt").read_text().lower()
+    test_requirements = (generated_project / "test-requirements.txt").read_text().lower()
+    assert not re.search(r"^\s*pyspark\b", requirements, re.MULTILINE)
+    assert re.search(r"^pyspark==3\.5\.\d+$", test_requirements, re.MULTILINE)
+
+
+# --- large: the generated project's own code in the shared project venv -------------------------
+
+
+@pytest.fixture(scope="session")
+def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Python of the cached venv holding the requirements of both kinds of project."""
+    from tests.support.generation import generate_variant
+    from tests.support.project_venv import ensure_project_venv
+
+    files = []
+    for variant in (RECIPE_VARIANTS[0], FEATURE_STORE_VARIANTS[0]):
+        project = generate_variant(tmp_path_factory.mktemp(f"requirements-{variant.id}"), variant)
+        files += [project / "requirements.txt", project / "test-requirements.txt"]
+    return ensure_project_venv(files)
+
+
+def writable_copy(generated_project: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / generated_project.name
+    shutil.copytree(generated_project, copy)
+    return copy
+
+
+def run(python: Path, args: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run([str(python), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_generated_project_tests_pass(generated_project: Path, project_python: Path, tmp_path: Path):
+    project = writable_copy(generated_project, tmp_path)
+    result = run(project_python, ["-m", "pytest", "-v", "-p", "no:cacheprovider"], cwd=project)
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    feature_tests = [line for line in result.stdout.splitlines() if line.startswith("tests/features/")]
+    assert feature_tests and all(" PASSED" in line for line in feature_tests), "\n".join(feature_tests)
+    assert len(feature_tests) >= 20
+
+
+PIPELINE_CHECK = """
+import json, sys
+import pandas as pd
+from mlflow.tracking import MlflowClient
+root = sys.argv[1]
+client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db")
+versions = [mv for m in client.search_registered_models() for mv in client.search_model_versions(f"name='{m.name}'")]
+predictions = pd.read_parquet(f"{root}/data/predictions.parquet")
+sample = pd.read_parquet(f"{root}/data/sample.parquet")
+print(json.dumps({
+    "versions": [[v.name, v.version] for v in versions],
+    "prediction_dtype": str(predictions["prediction"].dtype),
+    "prediction_rows": len(predictions),
+    "sample_rows": len(sample),
+    "null_predictions": int(predictions["prediction"].isna().sum()),
+    "columns": list(predictions.columns),
+    "sample_columns": list(sample.columns),
+}))
+"""
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_local_feature_store_pipeline_registers_and_scores_every_trip(
+    generated_project: Path, project_python: Path, tmp_path: Path
+):
+    project = writable_copy(generated_project, tmp_path)
+    pipeline = run(project_python, ["-m", "local_pipeline.feature_store"], cwd=project)
+    assert pipeline.returncode == 0, pipeline.stdout[-6000:] + pipeline.stderr[-6000:]
+    for line in ("Training run id:", "Registered model:", "Validation metrics", "Predictions:"):
+        assert line in pipeline.stdout
+
+    check = run(project_python, ["-c", PIPELINE_CHECK, str(project)], cwd=project)
+    assert check.returncode == 0, check.stderr[-3000:]
+    facts = json.loads(check.stdout.strip().splitlines()[-1])
+    assert facts["versions"] == [[f"{TEST_ANSWERS['project_name']}-model-local", "1"]]
+    assert facts["prediction_dtype"] == "float64"
+    assert facts["prediction_rows"] == facts["sample_rows"] > 0
+    assert facts["null_predictions"] == 0
+    assert facts["columns"] == [*facts["sample_columns"], "prediction"]
+    assert (project / "local_feature_store").is_dir()
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS[:1], ids=lambda v: v.id)
+def test_local_pipeline_failure_names_the_step(generated_project: Path, project_python: Path, tmp_path: Path):
+    project = writable_copy(generated_project, tmp_path)
+    (project / "data" / "sample.parquet").write_bytes(b"not parquet")
+    pipeline = run(project_python, ["-m", "local_pipeline.feature_store"], cwd=project)
+    assert pipeline.returncode != 0
+    assert "step 'features:" in pipeline.stderr
