@@ -12,10 +12,10 @@ from typing import Any, Sequence
 import mlflow.sklearn
 from databricks.feature_store import FeatureLookup as ClientFeatureLookup
 from databricks.feature_store import FeatureStoreClient
-from databricks.feature_store.training_set import TrainingSet
 from pyspark.sql import DataFrame, SparkSession
 
 from features.feature_tables import FeatureLookup
+from features.stores import TrainingSet
 
 
 class DatabricksFeatureStore:

@@ -1,0 +1,99 @@
+"""The Databricks side of the seam, against a stand-in for the runtime's Feature Store client.
+
+The real client exists only on Databricks; these tests check what the project hands it.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+import pytest
+
+from features.feature_tables import feature_lookups
+
+
+class FakeClientLookup:
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+
+
+class FakeClient:
+    def __init__(self):
+        self.calls = []
+
+    def __getattr__(self, method):
+        return lambda **kwargs: self.calls.append((method, kwargs))
+
+
+class FakeSpark:
+    def __init__(self, existing_tables):
+        self.existing_tables = existing_tables
+        self.sql_statements = []
+        self.catalog = types.SimpleNamespace(tableExists=lambda name: name in self.existing_tables)
+
+    def sql(self, statement):
+        self.sql_statements.append(statement)
+
+
+@pytest.fixture
+def databricks_store(monkeypatch):
+    """features.databricks_store imported with a fake ``databricks.feature_store``."""
+    client_module = types.ModuleType("databricks.feature_store")
+    client_module.FeatureLookup = FakeClientLookup
+    client_module.FeatureStoreClient = FakeClient
+    monkeypatch.setitem(sys.modules, "databricks", types.ModuleType("databricks"))
+    monkeypatch.setitem(sys.modules, "databricks.feature_store", client_module)
+    monkeypatch.delitem(sys.modules, "features.databricks_store", raising=False)
+    yield importlib.import_module("features.databricks_store")
+    sys.modules.pop("features.databricks_store", None)
+
+
+def test_new_table_is_created_with_its_keys_in_its_database(databricks_store):
+    spark = FakeSpark(existing_tables=set())
+    store = databricks_store.DatabricksFeatureStore(spark)
+    store.write_table("db.pickup", "FEATURES", ["zip"], "tpep_pickup_datetime")
+    assert spark.sql_statements == ["CREATE DATABASE IF NOT EXISTS db"]
+    ((method, kwargs),) = store.client.calls
+    assert method == "create_table"
+    assert kwargs["primary_keys"] == ["zip"] and kwargs["timestamp_keys"] == ["tpep_pickup_datetime"]
+    assert kwargs["df"] == "FEATURES"
+
+
+def test_existing_table_is_merged_into(databricks_store):
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables={"db.pickup"}))
+    store.write_table("db.pickup", "FEATURES", ["zip"], "tpep_pickup_datetime")
+    assert store.client.calls == [("write_table", {"name": "db.pickup", "df": "FEATURES", "mode": "merge"})]
+
+
+def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
+    store.create_training_set("TRIPS", feature_lookups("staging"), "fare_amount", ["rounded_pickup_datetime"])
+    ((method, kwargs),) = store.client.calls
+    assert method == "create_training_set"
+    assert [lookup.kwargs for lookup in kwargs["feature_lookups"]] == [
+        {
+            "table_name": lookup.table_name,
+            "feature_names": list(lookup.feature_names),
+            "lookup_key": [lookup.lookup_key],
+            "timestamp_lookup_key": [lookup.timestamp_lookup_key],
+        }
+        for lookup in feature_lookups("staging")
+    ]
+    assert all(lookup.kwargs["table_name"].endswith("_staging") for lookup in kwargs["feature_lookups"])
+
+
+def test_scoring_asks_the_client_for_double_predictions(databricks_store):
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
+    store.score_batch("models:/m/1", "TRIPS")
+    assert store.client.calls == [("score_batch", {"model_uri": "models:/m/1", "df": "TRIPS", "result_type": "double"})]
+
+
+def test_the_store_follows_the_runtime(databricks_store, monkeypatch):
+    from features.stores import feature_store
+
+    monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "15.4")
+    assert type(feature_store(FakeSpark(set()))).__name__ == "DatabricksFeatureStore"
+    monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION")
+    assert type(feature_store(FakeSpark(set()))).__name__ == "LocalFeatureStore"
