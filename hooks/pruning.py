@@ -49,12 +49,12 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("cloud", "aws"): (
         ".mlops-setup-scripts/terraform/main-aws.tf",
-        ".mlops-setup-scripts/cicd/main-aws.tf",
+        ".mlops-setup-scripts/cicd/main-aws-gcp.tf",
     ),
     ("cloud", "gcp"): (
         ".mlops-setup-scripts/terraform/main-gcp.tf",
         ".mlops-setup-scripts/terraform/variables-gcp.tf",
-        ".mlops-setup-scripts/cicd/main-gcp.tf",
+        ".mlops-setup-scripts/cicd/main-aws-gcp.tf",
     ),
     ("cicd_platform", "GitHub Actions"): (".github",),
     ("cicd_platform", "Azure DevOps"): (

@@ -1,0 +1,74 @@
+{%- import "terraform_state_names.jinja" as state with context -%}
+# Terraform and provider versions, where this setup's state lives, and how Terraform
+# signs in: as you (Databricks CLI profiles with workspace-admin rights{% if cookiecutter.cloud == "azure" %}, the Azure CLI
+# login for Entra ID{% endif %}{% if cookiecutter.cicd_platform == "Azure DevOps" %}, the Azure DevOps token{% endif %}).
+terraform {
+  required_version = ">= 1.11, < 2.0"
+
+  required_providers {
+    databricks = {
+      source  = "databricks/databricks"
+      version = ">= 1.50, < 2.0"
+    }
+{%- if cookiecutter.cloud == "azure" %}
+    azuread = {
+      source  = "hashicorp/azuread"
+      version = ">= 3.0, < 4.0"
+    }
+{%- endif %}
+{%- if cookiecutter.cicd_platform == "Azure DevOps" %}
+    azuredevops = {
+      source  = "microsoft/azuredevops"
+      version = ">= 1.0, < 2.0"
+    }
+{%- endif %}
+  }
+
+  # Created by ../terraform (run its bootstrap.py first).
+{%- if cookiecutter.cloud == "azure" %}
+  backend "azurerm" {
+    resource_group_name  = "{{ state.azure_resource_group }}"
+    storage_account_name = "{{ state.azure_storage_account }}"
+    container_name       = "{{ state.azure_cicd_setup_container }}"
+    key                  = "{{ state.cicd_setup_state_key }}"
+  }
+{%- elif cookiecutter.cloud == "aws" %}
+  backend "s3" {
+    bucket       = "{{ state.aws_cicd_setup_bucket }}"
+    key          = "{{ state.cicd_setup_state_key }}"
+    region       = "{{ state.aws_region }}"
+    encrypt      = true
+    use_lockfile = true
+  }
+{%- else %}
+  backend "gcs" {
+    bucket = "{{ state.gcp_cicd_setup_bucket }}"
+    prefix = "{{ state.gcp_cicd_setup_prefix }}"
+  }
+{%- endif %}
+}
+
+# Workspace-admin access to each workspace, from `databricks auth login --profile ...`.
+provider "databricks" {
+  alias   = "staging"
+  profile = var.staging_profile
+}
+
+provider "databricks" {
+  alias   = "prod"
+  profile = var.prod_profile
+}
+{%- if cookiecutter.cloud == "azure" %}
+
+# Entra ID, as the user signed in with `az login`.
+provider "azuread" {
+  tenant_id = var.azure_tenant_id
+}
+{%- endif %}
+{%- if cookiecutter.cicd_platform == "Azure DevOps" %}
+
+provider "azuredevops" {
+  org_service_url       = var.azure_devops_org_url
+  personal_access_token = var.git_token
+}
+{%- endif %}

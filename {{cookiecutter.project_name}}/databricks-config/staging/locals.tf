@@ -1,0 +1,18 @@
+# Values of the staging environment. Everything else about the ML resources is shared
+# with the other environment in ../modules/ml-resources.
+locals {
+  env = "staging"
+
+  # Jobs check out and run the code of this branch.
+  git_branch = "{{ cookiecutter.default_branch }}"
+
+  # Workspace URL, used for links in the registered model's description.
+  workspace_host = "{{ cookiecutter.__staging_host }}"
+
+  # Workspace folder of the MLflow experiment; the CI/CD service principal must be
+  # able to manage it (the CI/CD bootstrap grants that).
+  mlflow_experiment_parent_dir = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
+
+  # Group that gets read access to the jobs, the experiment and the model.
+  read_user_group = "{{ cookiecutter.read_user_group }}"
+}

@@ -1,0 +1,4 @@
+variable "git_repo_url" {
+  type        = string
+  description = "HTTPS URL of this project's Git repository; CI/CD passes it with -var git_repo_url=..."
+}
