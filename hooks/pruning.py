@@ -28,6 +28,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/steps",
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",
+        ".github/workflows/run-tests.yml",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Commit the Terraform outputs of one environment where the ML code and the jobs read them.
+#
+# Usage (from anywhere in the repository, after `terraform apply` in databricks-config/<env>):
+#   commit-terraform-output.sh <staging|prod>
+#
+# Writes `terraform output -json` to databricks-config/output/<env>.json, where steps/utils.py
+# and the MLflow profiles read the experiment and model names, and commits it to
+# {{ cookiecutter.default_branch }} when it changed{% if cookiecutter.default_branch != cookiecutter.release_branch %}, then to {{ cookiecutter.release_branch }}, which the prod jobs
+# run from{% endif %}. Other commits may land meanwhile, so each push rebases onto the remote
+# branch and retries. The commit message carries [skip ci]: it changes no code to test.
+set -euo pipefail
+
+readonly env="${1:?usage: commit-terraform-output.sh <staging|prod>}"
+readonly output_file="databricks-config/output/${env}.json"
+
+# Commit the output file if it differs from the checked-out commit's.
+commit_if_changed() {
+  git add "${output_file}"
+  if git diff --cached --quiet; then
+    echo "${output_file} is already up to date here"
+    return 1
+  fi
+  git -c user.name="Terraform output bot" -c user.email="terraform-output-bot@users.noreply.invalid" \
+    commit --quiet --message "Update ${env} Terraform outputs [skip ci]"
+}
+
+# Rebase the current commit onto the remote branch and push it there; retry on a race.
+push_to() {
+  local branch="$1" attempt
+  for attempt in 1 2 3; do
+    git fetch --quiet origin "${branch}"
+    if git rebase --quiet --autostash "origin/${branch}" && git push --quiet origin "HEAD:refs/heads/${branch}"; then
+      echo "Pushed ${output_file} to ${branch}"
+      return 0
+    fi
+    git rebase --abort 2>/dev/null || true
+    echo "Push to ${branch} failed (attempt ${attempt}); retrying" >&2
+    sleep $((attempt * 5))
+  done
+  return 1
+}
+
+cd "$(git rev-parse --show-toplevel)"
+mkdir -p "$(dirname "${output_file}")"
+terraform -chdir="databricks-config/${env}" output -json >"${output_file}"
+saved_output="$(mktemp)"
+cp "${output_file}" "${saved_output}"
+
+if commit_if_changed; then
+  push_to "{{ cookiecutter.default_branch }}"
+fi
+{%- if cookiecutter.default_branch != cookiecutter.release_branch %}
+
+# The same file on the release branch (checked even when the default branch was up to date,
+# so a rerun repairs a release branch that a failed run left behind).
+git fetch --quiet origin "{{ cookiecutter.release_branch }}"
+git checkout --quiet --force --detach "origin/{{ cookiecutter.release_branch }}"
+cp "${saved_output}" "${output_file}"
+if commit_if_changed; then
+  push_to "{{ cookiecutter.release_branch }}"
+fi
+{%- endif %}

@@ -1,0 +1,166 @@
+"""Integration test of training: run this commit's notebooks on the staging workspace and wait.
+
+CI runs it after the unit tests pass, from the project root:
+
+    python <this script> --git-url <repository URL> --git-commit <commit SHA> [--run-url-output FILE]
+
+It submits one multi-task run whose notebooks Databricks checks out from the repository
+at that commit (``git_source``), so the workspace needs no copy of the code. The client
+signs in from the environment (DATABRICKS_HOST plus DATABRICKS_TOKEN), like every
+Databricks tool. The exit code is 0 only when every task succeeded; the run page link is
+printed as soon as the run exists, and appended as ``run_url=<link>`` to the
+``--run-url-output`` file (the format of GitHub Actions step outputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import timedelta
+from typing import Any, Callable, Optional
+from urllib.parse import urlsplit, urlunsplit
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.service import jobs
+
+RUN_NAME = "{{ cookiecutter.project_name }} integration test"
+GIT_PROVIDER = "{{ cookiecutter.__cicd_platform_key }}"
+READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
+TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
+# Databricks cancels the run after this; CI waits a little longer for the final state.
+RUN_TIMEOUT = timedelta(minutes=50)
+WAIT_TIMEOUT = RUN_TIMEOUT + timedelta(minutes=10)
+
+# A single-node cluster of the current LTS ML runtime is enough for the test data.
+CLUSTER: dict[str, Any] = {
+    "spark_version": "15.4.x-cpu-ml-scala2.12",
+    "node_type_id": "{{ cookiecutter.__node_type_id }}",
+    "num_workers": 0,
+    "spark_conf": {
+        "spark.databricks.cluster.profile": "singleNode",
+        "spark.master": "local[*, 4]",
+    },
+    "custom_tags": {"ResourceClass": "SingleNode", "clusterSource": "mlops-stack"},
+}
+
+
+def notebook_task(task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A task running ``notebook`` (path from the repository root, without .py) on its own test cluster."""
+    task: dict[str, Any] = {
+        "task_key": task_key,
+        "notebook_task": {"notebook_path": notebook, "base_parameters": parameters, "source": "GIT"},
+        "new_cluster": CLUSTER,
+    }
+    if depends_on:
+        task["depends_on"] = [{"task_key": key} for key in depends_on]
+    return task
+
+
+def tasks() -> list[dict[str, Any]]:
+{%- if cookiecutter.include_feature_store == "yes" %}
+    """Write the test feature tables, then train on them into the test experiment and model.
+
+    ``env=test`` makes the notebooks use the ``_test`` feature tables, so the test never
+    touches the tables of the staging jobs.
+    """
+    features = [
+        notebook_task(
+            task_key,
+            "notebooks/GenerateAndWriteFeatures",
+            {
+                "env": "test",
+                "input_table_path": TAXI_TRIPS,
+                "input_start_date": "",
+                "input_end_date": "",
+                "timestamp_column": timestamp_column,
+                "features_transform_module": module,
+                "primary_keys": "zip",
+            },
+        )
+        for task_key, module, timestamp_column in (
+            ("PickupFeatures", "pickup_features", "tpep_pickup_datetime"),
+            ("DropoffFeatures", "dropoff_features", "tpep_dropoff_datetime"),
+        )
+    ]
+    train = notebook_task(
+        "Train",
+        "notebooks/TrainWithFeatureStore",
+        {
+            "env": "test",
+            "training_data_path": TAXI_TRIPS,
+            "experiment_name": "{{ cookiecutter.__mlflow_experiment_parent_dir }}/{{ cookiecutter.__experiment_base_name }}-test",
+            "model_name": "{{ cookiecutter.__model_name }}-test",
+        },
+        depends_on=("PickupFeatures", "DropoffFeatures"),
+    )
+    return [*features, train]
+{%- else %}
+    """Train with the MLflow recipe in test mode: the test experiment and model, not staging's."""
+    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"})]
+{%- endif %}
+
+
+def without_credentials(url: str) -> str:
+    """The repository URL without a user name (Azure DevOps puts ``<org>@`` in front of the host)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.hostname or parts.netloc))
+
+
+def submit_request(git_url: str, git_commit: str) -> dict[str, Any]:
+    """Body of the Jobs API ``runs/submit`` request for the integration test of ``git_commit``."""
+    return {
+        "run_name": RUN_NAME,
+        "tasks": tasks(),
+        "git_source": {"git_url": without_credentials(git_url), "git_provider": GIT_PROVIDER, "git_commit": git_commit},
+        "access_control_list": [{"group_name": READ_USER_GROUP, "permission_level": "CAN_VIEW"}],
+        "timeout_seconds": int(RUN_TIMEOUT.total_seconds()),
+    }
+
+
+def run_and_wait(client: WorkspaceClient, request: dict[str, Any], on_started: Callable[[str], None]) -> jobs.Run:
+    """Submit ``request`` through the SDK's typed API, report the run page, and wait for the end."""
+    waiter = client.jobs.submit(
+        run_name=request["run_name"],
+        tasks=[jobs.SubmitTask.from_dict(task) for task in request["tasks"]],
+        git_source=jobs.GitSource.from_dict(request["git_source"]),
+        access_control_list=[jobs.JobAccessControlRequest.from_dict(entry) for entry in request["access_control_list"]],
+        timeout_seconds=request["timeout_seconds"],
+    )
+    on_started(client.jobs.get_run(waiter.run_id).run_page_url or f"run {waiter.run_id}")
+    return waiter.result(timeout=WAIT_TIMEOUT)
+
+
+def failed_tasks(run: jobs.Run) -> list[str]:
+    """``task_key: state`` of every task that did not succeed (all of them when the run has no task list)."""
+    outcome = [(task.task_key, task.state) for task in run.tasks or []] or [("run", run.state)]
+    return [
+        f"{key}: {state.result_state.value if state and state.result_state else 'no result'}"
+        f"{' (' + state.state_message + ')' if state and state.state_message else ''}"
+        for key, state in outcome
+        if not (state and state.result_state == jobs.RunResultState.SUCCESS)
+    ]
+
+
+def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--git-url", required=True, help="HTTPS URL of this repository")
+    parser.add_argument("--git-commit", required=True, help="commit whose notebooks are tested")
+    parser.add_argument("--run-url-output", help="file to append 'run_url=<run page link>' to")
+    args = parser.parse_args(argv)
+
+    def report(url: str) -> None:
+        print(f"Integration test run: {url}", flush=True)
+        if args.run_url_output:
+            with open(args.run_url_output, "a") as output:
+                output.write(f"run_url={url}\n")
+
+    run = run_and_wait(client or WorkspaceClient(), submit_request(args.git_url, args.git_commit), report)
+    failures = failed_tasks(run)
+    for failure in failures:
+        print(f"Failed: {failure}", file=sys.stderr)
+    print("Integration test passed." if not failures else "Integration test failed.")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
