@@ -1,0 +1,31 @@
+import numpy as np
+import pandas as pd
+
+from steps.split import clean_trips, process_splits
+
+
+def dirty(trips: pd.DataFrame) -> pd.DataFrame:
+    """The first five trips damaged the ways meter data is damaged, then the rest unchanged."""
+    damaged = trips.copy()
+    damaged.loc[0, "fare_amount"] = -5.0
+    damaged.loc[1, "fare_amount"] = 0.0
+    damaged.loc[2, "trip_distance"] = 0.0
+    damaged.loc[3, "trip_distance"] = 5000.0
+    damaged.loc[4, "fare_amount"] = np.nan
+    return damaged
+
+
+def test_clean_trips_drops_implausible_and_incomplete_rows(trips: pd.DataFrame) -> None:
+    plausible = trips[(trips.fare_amount > 0) & (trips.trip_distance > 0) & (trips.trip_distance < 400)]
+    cleaned = clean_trips(dirty(plausible.reset_index(drop=True)))
+    assert len(cleaned) == len(plausible) - 5
+    assert (cleaned.fare_amount > 0).all() and cleaned.trip_distance.between(0, 400, inclusive="neither").all()
+
+
+def test_process_splits_cleans_each_split_and_keeps_columns(trips: pd.DataFrame) -> None:
+    train, validation, test = (dirty(trips.iloc[start::3].reset_index(drop=True)) for start in range(3))
+    processed = process_splits(train, validation, test)
+    assert len(processed) == 3
+    for before, after in zip((train, validation, test), processed):
+        assert list(after.columns) == list(before.columns)
+        assert 0 < len(after) <= len(before) - 5

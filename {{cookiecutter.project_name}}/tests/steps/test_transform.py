@@ -1,0 +1,37 @@
+import pandas as pd
+import pytest
+
+from steps.transform import MAX_TRIP_MINUTES, calculate_features, transformer_fn
+
+
+def test_calculate_features_replaces_timestamps() -> None:
+    trips = pd.DataFrame(
+        {
+            "tpep_pickup_datetime": pd.to_datetime(["2024-03-08 17:50:00", "2024-03-09 01:00:00"]),
+            "tpep_dropoff_datetime": pd.to_datetime(["2024-03-08 18:05:30", "2024-03-10 01:00:00"]),
+            "trip_distance": [2.0, 3.0],
+            "pickup_zip": [10001, 11430],
+            "dropoff_zip": [10002, 10003],
+        }
+    )
+    features = calculate_features(trips)
+    assert "tpep_pickup_datetime" not in features and "tpep_dropoff_datetime" not in features
+    assert features["pickup_dow"].tolist() == [4, 5]  # Friday, Saturday
+    assert features["pickup_hour"].tolist() == [17, 1]
+    assert features["trip_duration"].tolist() == [pytest.approx(15.5), MAX_TRIP_MINUTES]
+    assert features["airport_trip"].tolist() == [0.0, 1.0]
+    assert "tpep_pickup_datetime" in trips  # the caller's frame is left alone
+
+
+def test_transformer_encodes_every_trip_into_finite_numbers(trips: pd.DataFrame) -> None:
+    features = trips.drop(columns=["fare_amount"])
+    transformed = transformer_fn().fit_transform(features)
+    assert transformed.shape[0] == len(trips)
+    assert pd.DataFrame(transformed).notna().all().all()
+
+
+def test_transformer_ignores_hours_unseen_in_training(trips: pd.DataFrame) -> None:
+    features = trips.drop(columns=["fare_amount"])
+    night = features["tpep_pickup_datetime"].dt.hour < 6
+    transformer = transformer_fn().fit(features[~night])
+    assert transformer.transform(features[night]).shape[0] == night.sum()

@@ -1,0 +1,77 @@
+import pandas as pd
+import pytest
+
+from steps.validation import (
+    THRESHOLDS,
+    ModelValidationFailed,
+    RunMode,
+    ValidationResult,
+    compute_metrics,
+    description_with_result,
+    enforce,
+    validate,
+    weighted_mean_squared_error,
+)
+
+
+def test_metrics_of_known_errors() -> None:
+    metrics = compute_metrics(pd.Series([12.0, 8.0]), pd.Series([10.0, 10.0]))
+    assert metrics["root_mean_squared_error"] == pytest.approx(2.0)
+    assert metrics["mean_absolute_error"] == pytest.approx(2.0)
+    assert metrics["weighted_mean_squared_error"] == pytest.approx(4.0)
+
+
+def test_weighted_error_counts_cheap_trips_more() -> None:
+    miss_on_cheap = weighted_mean_squared_error(pd.Series([10.0, 50.0]), pd.Series([5.0, 50.0]))
+    miss_on_expensive = weighted_mean_squared_error(pd.Series([5.0, 55.0]), pd.Series([5.0, 50.0]))
+    assert miss_on_cheap > miss_on_expensive
+
+
+def test_weights_do_not_depend_on_predictions_and_survive_zero_or_negative_fares() -> None:
+    value = weighted_mean_squared_error(pd.Series([0.0, -3.0]), pd.Series([0.0, -2.0]))
+    assert value == pytest.approx((0.0 * 1.0 + 1.0 * 0.5) / 1.5)
+
+
+def test_no_rows_is_an_error() -> None:
+    with pytest.raises(ValueError, match="No rows"):
+        compute_metrics(pd.Series([], dtype=float), pd.Series([], dtype=float))
+
+
+def test_result_passes_only_when_every_metric_is_within_its_threshold() -> None:
+    good = {name: maximum for name, maximum in THRESHOLDS.items()}
+    assert ValidationResult(good).passed
+    bad = {**good, "mean_absolute_error": THRESHOLDS["mean_absolute_error"] + 0.01}
+    assert ValidationResult(bad).failures == ["mean_absolute_error"]
+    missing = {name: 0.0 for name in list(THRESHOLDS)[1:]}
+    assert ValidationResult(missing).failures == [list(THRESHOLDS)[0]]
+
+
+def test_report_names_failed_metrics() -> None:
+    result = validate(pd.Series([100.0]), pd.Series([10.0]))
+    assert not result.passed
+    assert "root_mean_squared_error" in result.report() and "FAILED" in result.report()
+
+
+@pytest.mark.parametrize("text, mode", [("disabled", RunMode.DISABLED), (" DRY_RUN ", RunMode.DRY_RUN), ("Enabled", RunMode.ENABLED)])
+def test_run_modes_parse(text: str, mode: RunMode) -> None:
+    assert RunMode.parse(text) is mode
+
+
+def test_unknown_run_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="dry_run"):
+        RunMode.parse("sometimes")
+
+
+def test_only_enabled_mode_blocks_a_failed_model() -> None:
+    failed = validate(pd.Series([100.0]), pd.Series([10.0]))
+    enforce(failed, RunMode.DRY_RUN)
+    with pytest.raises(ModelValidationFailed, match="root_mean_squared_error"):
+        enforce(failed, RunMode.ENABLED)
+    enforce(validate(pd.Series([10.0]), pd.Series([10.0])), RunMode.ENABLED)
+
+
+def test_description_keeps_earlier_text_and_appends_status() -> None:
+    assert description_with_result("", True, "run 1") == "Model Validation Status: SUCCESS\nValidation Details: run 1"
+    updated = description_with_result("Trained on March data", False, "run 2")
+    assert updated.startswith("Trained on March data\n\n---\n\n")
+    assert updated.endswith("Model Validation Status: FAILURE\nValidation Details: run 2")
