@@ -25,7 +25,7 @@ FEATURE_STORE_FILES = (
     "features/stores.py",
     "features/local_store.py",
     "features/databricks_store.py",
-    "tests/features/conftest.py",
+    "tests/features/test_point_in_time.py",
     "notebooks/GenerateAndWriteFeatures.py",
     "notebooks/TrainWithFeatureStore.py",
     "local_pipeline/feature_store.py",

@@ -1,34 +1,25 @@
-"""A local SparkSession for the feature tests (Java 17 must be on the machine)."""
+"""Synthetic trips for the feature-store tests (the Spark session comes from tests/conftest.py)."""
 
 from __future__ import annotations
 
-import os
-import sys
-from typing import Iterator
+import random
+from datetime import datetime, timedelta
 
 import pytest
-from pyspark.sql import SparkSession
+
+TRIP_COLUMNS = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "fare_amount", "pickup_zip", "dropoff_zip"]
 
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """One small session for all tests, with timestamps read and shown in UTC.
-
-    Spark starts its Python workers with ``PYSPARK_PYTHON``: pointing it at this
-    interpreter gives them the same packages and Python version as the tests.
-    """
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYSPARK_DRIVER_PYTHON"] = sys.executable
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("feature-tests")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    yield session
-    session.stop()
+@pytest.fixture
+def trips(spark):
+    """300 trips over three days between a few zips; the fare grows with the distance."""
+    rng = random.Random(7)
+    start = datetime(2022, 1, 14)
+    rows = []
+    for _ in range(300):
+        pickup = start + timedelta(minutes=rng.randrange(0, 3 * 24 * 60))
+        distance = round(rng.uniform(0.5, 12.0), 2)
+        dropoff = pickup + timedelta(minutes=5 + distance * 3)
+        fare = round(3 + 2.5 * distance, 2)
+        rows.append((pickup, dropoff, distance, fare, rng.choice([10001, 10002, 10003]), rng.choice([10001, 10011, 10021])))
+    return spark.createDataFrame(rows, TRIP_COLUMNS)

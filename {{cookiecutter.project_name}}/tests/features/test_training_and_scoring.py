@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import math
-import random
-from datetime import datetime, timedelta
 
-import mlflow
 import pytest
 
 from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES, feature_lookups
@@ -20,33 +17,13 @@ ENV = "dev"
 
 
 @pytest.fixture
-def trips(spark):
-    rng = random.Random(7)
-    start = datetime(2022, 1, 14)
-    rows = []
-    for _ in range(300):
-        pickup = start + timedelta(minutes=rng.randrange(0, 3 * 24 * 60))
-        distance = round(rng.uniform(0.5, 12.0), 2)
-        duration = timedelta(minutes=5 + distance * 3)
-        rows.append((pickup, pickup + duration, distance, round(3 + 2.5 * distance, 2), rng.choice([10001, 10002, 10003]),
-                     rng.choice([10001, 10011, 10021])))
-    return spark.createDataFrame(
-        rows, ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "fare_amount", "pickup_zip", "dropoff_zip"]
-    )
-
-
-@pytest.fixture
-def store(spark, trips, tmp_path, monkeypatch):
-    """A local store holding both feature tables, and MLflow pointed at ``tmp_path``."""
+def store(spark, trips, tmp_path, monkeypatch, mlflow_store):
+    """A local store in ``tmp_path`` holding both feature tables (MLflow: see tests/conftest.py)."""
     monkeypatch.setenv(ROOT_ENV_VAR, str(tmp_path / "feature_store"))
-    previous_uri = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(f"sqlite:///{tmp_path / 'mlruns.db'}")
-    mlflow.set_experiment(experiment_id=mlflow.create_experiment("fs-tests", (tmp_path / "mlruns").as_uri()))
     store = LocalFeatureStore(spark)
     for table in FEATURE_TABLES:
         generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, ["zip"])
-    yield store
-    mlflow.set_tracking_uri(previous_uri)
+    return store
 
 
 def test_training_set_has_the_model_inputs_and_the_label(store, trips):
