@@ -1,0 +1,280 @@
+"""The generated ML code: recipe configuration, notebooks, requirements, and (large) running it.
+
+Fast tests read the generated files. Large tests run the generated project's own code in
+the shared project venv (``tests.support.project_python``): its unit tests, every recipe
+profile, the local pipeline end to end, and the sample data generator.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.support.project_python import project_python, project_python_for  # noqa: F401 (fixture)
+from tests.support.variants import RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
+
+recipe_variants = pytest.mark.parametrize("variant", RECIPE_VARIANTS, ids=lambda v: v.id)
+PROFILES = ["local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod"]
+NOTEBOOKS = ["ModelValidation", "TriggerModelDeploy", "BatchInference"]
+PROJECT = "my-mlops-project"
+PARENT_DIR = "/ml-projects/my-mlops-project"
+
+
+def load_module(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def requirement_pins(path: Path) -> dict[str, str]:
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    pins = {}
+    for line in lines:
+        if line and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version, f"{path.name}: {line!r} is not pinned exactly"
+            pins[name.lower()] = version
+    return pins
+
+
+# ---------------------------------------------------------------- fast: generated files
+
+
+@recipe_variants
+def test_recipe_keeps_mlflow_jinja_for_every_profile_value(generated_project: Path) -> None:
+    text = (generated_project / "recipe.yaml").read_text()
+    for placeholder in ("{{INGEST_CONFIG}}", "{{INGEST_SCORING_CONFIG}}", "{{PREDICT_OUTPUT_CONFIG}}"):
+        assert placeholder in text
+    assert f'TERRAFORM_OUTPUTS["{PROJECT}_experiment_name"]["value"]' in text
+    assert f'TERRAFORM_OUTPUTS["{PROJECT}_model_name"]["value"]' in text
+
+
+@recipe_variants
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_deployed_profiles_include_outputs_from_the_project_root(generated_project: Path, env: str) -> None:
+    text = (generated_project / "profiles" / f"databricks-{env}.yaml").read_text()
+    assert f'{{% include "databricks-config/output/{env}.json" %}}' in text
+    assert "from_json" not in text and "../" not in text
+
+
+@recipe_variants
+@pytest.mark.parametrize("env", ["dev", "test"])
+def test_notebook_model_names_match_what_the_profiles_register(generated_project: Path, env: str) -> None:
+    utils = load_module(generated_project / "steps" / "utils.py")
+    profile = yaml.safe_load((generated_project / "profiles" / f"databricks-{env}.yaml").read_text())
+    assert utils.get_model_name(env) == profile["model_registry"]["model_name"] == f"{PROJECT}-model-{env}"
+    assert utils.get_experiment_name(env) == profile["experiment"]["name"] == f"{PARENT_DIR}/{PROJECT}-experiment-{env}"
+
+
+@recipe_variants
+def test_utils_reads_terraform_outputs_relative_to_the_project(generated_project: Path, tmp_path: Path, monkeypatch) -> None:
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    output_dir = project / "databricks-config" / "output"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / "prod.json").write_text(json.dumps({f"{PROJECT}_model_name": {"value": f"prod-{PROJECT}-model"}}))
+    monkeypatch.chdir(tmp_path)
+    utils = load_module(project / "steps" / "utils.py")
+    assert utils.get_model_name("prod") == f"prod-{PROJECT}-model"
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_every_notebook_starts_with_the_databricks_header(generated_project: Path) -> None:
+    notebooks = sorted((generated_project / "notebooks").glob("*.py"))
+    assert {n.stem for n in notebooks} >= set(NOTEBOOKS)
+    for notebook in notebooks:
+        assert notebook.read_text().startswith("# Databricks notebook source\n"), notebook.name
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_model_validation_works_per_env_and_variant(variant: Variant, generated_project: Path) -> None:
+    text = (generated_project / "notebooks" / "ModelValidation.py").read_text()
+    assert "prod.json" not in text
+    assert "mlflow.set_experiment(get_experiment_name(env))" in text
+    scoring = "features.scoring" if variant.feature_store else "steps.scoring"
+    assert f"from {scoring} import score_trips" in text
+    assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
+
+
+@recipe_variants
+def test_batch_predictions_are_doubles(generated_project: Path) -> None:
+    text = (generated_project / "steps" / "scoring.py").read_text()
+    assert 'result_type="double"' in text and '"string"' not in text
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_requirements_are_pinned_and_databricks_safe(generated_project: Path) -> None:
+    requirements = requirement_pins(generated_project / "requirements.txt")
+    test_requirements = requirement_pins(generated_project / "test-requirements.txt")
+    assert re.fullmatch(r"2\.22\.\d+", requirements["mlflow"])
+    assert {"scikit-learn", "pandas", "numpy", "pyarrow", "requests"} <= set(requirements)
+    assert int(requirements["pandas"].split(".")[0]) < 3
+    assert "pyspark" not in requirements
+    assert "pyspark" in test_requirements and "pytest" in test_requirements
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_make_local_pipeline_runs_the_variants_entry_point(variant: Variant, generated_project: Path) -> None:
+    makefile = (generated_project / "Makefile").read_text()
+    module = "local_pipeline.feature_store" if variant.feature_store else "local_pipeline.recipe"
+    assert f"$(VENV)/bin/python -m {module}\n" in makefile
+    assert "local_pipeline.recipe" not in makefile or not variant.feature_store
+
+
+@recipe_variants
+def test_developer_guide_uses_the_current_recipes_cli(generated_project: Path) -> None:
+    guide = (generated_project / "docs" / "ml-developer-guide.md").read_text()
+    assert "mlflow recipes run --profile local" in guide and "make local-pipeline" in guide
+    assert "mlp run" not in guide
+
+
+# ---------------------------------------------------------------- large: running the code
+
+
+def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    assert result.returncode == 0, f"{' '.join(map(str, command))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return result
+
+
+@pytest.mark.large
+@recipe_variants
+def test_project_unit_tests_pass(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    run([str(project_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+
+
+LOAD_PROFILES = """
+import json, sys
+from mlflow.recipes.utils import get_recipe_config
+root, profile = sys.argv[1], sys.argv[2]
+config = get_recipe_config(root, profile)
+print(json.dumps({"experiment": config["experiment"]["name"], "model": config["model_registry"]["model_name"]}))
+"""
+
+
+@pytest.mark.large
+@recipe_variants
+def test_recipe_loads_every_profile_from_another_directory(
+    generated_project: Path, project_python: Path, tmp_path: Path
+) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    output_dir = project / "databricks-config" / "output"
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for env in ("staging", "prod"):
+        outputs = {
+            f"{PROJECT}_experiment_name": {"sensitive": False, "type": "string", "value": f"{PARENT_DIR}/{env}-{PROJECT}-experiment"},
+            f"{PROJECT}_model_name": {"sensitive": False, "type": "string", "value": f"{env}-{PROJECT}-model"},
+            f"{PROJECT}_training_job_id": {"sensitive": False, "type": "string", "value": "123"},
+        }
+        (output_dir / f"{env}.json").write_text(json.dumps(outputs, indent=2))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    expected = {
+        "local": (f"{PROJECT}-experiment-local", f"{PROJECT}-model-local"),
+        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev", f"{PROJECT}-model-dev"),
+        "databricks-test": (f"{PARENT_DIR}/{PROJECT}-experiment-test", f"{PROJECT}-model-test"),
+        "databricks-staging": (f"{PARENT_DIR}/staging-{PROJECT}-experiment", f"staging-{PROJECT}-model"),
+        "databricks-prod": (f"{PARENT_DIR}/prod-{PROJECT}-experiment", f"prod-{PROJECT}-model"),
+    }
+    for profile in PROFILES:
+        for cwd in (elsewhere, project / "notebooks"):
+            result = run([str(project_python), "-c", LOAD_PROFILES, str(project), profile], cwd=cwd)
+            names = json.loads(result.stdout.strip().splitlines()[-1])
+            assert (names["experiment"], names["model"]) == expected[profile], (profile, cwd)
+
+
+CHECK_PIPELINE_OUTPUTS = """
+import json, sys
+import pandas as pd
+from mlflow.tracking import MlflowClient
+root = sys.argv[1]
+predictions = pd.read_parquet(f"{root}/data/predictions.parquet")
+sample = pd.read_parquet(f"{root}/data/sample.parquet")
+client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db", registry_uri=f"sqlite:///{root}/mlruns.db")
+versions = client.search_model_versions("name='my-mlops-project-model-local'")
+print(json.dumps({
+    "rows": len(predictions), "sample_rows": len(sample),
+    "dtype": str(predictions["prediction"].dtype), "nulls": int(predictions["prediction"].isna().sum()),
+    "versions": [v.version for v in versions],
+    "description": versions[0].description if versions else "",
+}))
+"""
+
+
+@pytest.mark.large
+@recipe_variants
+def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    result = run([str(project_python), "-m", "local_pipeline.recipe"], cwd=project)
+    out = result.stdout
+    assert re.search(r"Training run id:\s+[0-9a-f]{32}", out)
+    assert "Registered model:" in out and f"models:/{PROJECT}-model-local/1" in out
+    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)$", out, re.MULTILINE)
+    assert {name for name, *_ in metric_lines} >= {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
+    for name, value, threshold, verdict in metric_lines:
+        assert float(value) <= float(threshold) and verdict == "ok", name
+    assert f"mlflow ui --backend-store-uri sqlite:///{project}/mlruns.db" in out
+    facts = json.loads(run([str(project_python), "-c", CHECK_PIPELINE_OUTPUTS, str(project)], cwd=tmp_path).stdout.splitlines()[-1])
+    assert facts["rows"] == facts["sample_rows"] == 10_000
+    assert facts["dtype"] == "float64" and facts["nulls"] == 0
+    assert facts["versions"] == ["1"]
+    assert "Model Validation Status: SUCCESS" in facts["description"]
+
+
+@pytest.mark.large
+@recipe_variants
+def test_local_pipeline_failure_names_the_step(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    (project / "data" / "sample.parquet").write_bytes(b"not parquet")
+    result = subprocess.run(
+        [str(project_python), "-m", "local_pipeline.recipe"], cwd=project, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode != 0
+    assert "Local pipeline FAILED: step 'train: MLflow Recipe on the local profile' failed" in result.stderr
+
+
+COMPARE_SAMPLES = """
+import sys
+import pyarrow.parquet as pq
+generated, committed = pq.read_table(sys.argv[1]), pq.read_table(sys.argv[2])
+assert generated.schema.remove_metadata() == committed.schema.remove_metadata(), (generated.schema, committed.schema)
+assert generated.equals(committed), "the committed sample is not the generator's output"
+print([str(t) for t in committed.schema.types], committed.num_rows)
+"""
+
+
+@pytest.mark.large
+def test_committed_sample_is_the_generators_output(project_python: Path, tmp_path: Path) -> None:
+    generated = tmp_path / "sample.parquet"
+    run([str(project_python), "scripts/generate_sample_data.py", "--output", str(generated)], cwd=TEMPLATE_DIR)
+    committed = TEMPLATE_DIR / "{{cookiecutter.project_name}}" / "data" / "sample.parquet"
+    out = run([str(project_python), "-c", COMPARE_SAMPLES, str(generated), str(committed)], cwd=tmp_path).stdout
+    assert "['timestamp[us]', 'timestamp[us]', 'double', 'double', 'int32', 'int32'] 10000" in out
+
+
+OTHER_PYTHONS = {
+    "3.10": "/root/.pyenv/versions/3.10.13/bin/python3.10",
+    "3.12": "/root/.pyenv/versions/3.12.1/bin/python3.12",
+}
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("version", sorted(OTHER_PYTHONS))
+def test_requirements_install_and_project_tests_pass_on_python(version: str, tmp_path: Path) -> None:
+    python = shutil.which(OTHER_PYTHONS[version]) or shutil.which(f"python{version}")
+    if python is None:
+        pytest.skip(f"Python {version} is not installed (looked for {OTHER_PYTHONS[version]} and python{version})")
+    venv_python = project_python_for(python, tmp_path / "requirements")
+    from tests.support.generation import generate
+
+    project = generate(tmp_path / "project")
+    run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
