@@ -214,14 +214,32 @@ def test_every_cloud_has_a_docs_base_url() -> None:
     assert set(DOC_BASE_URLS) == set(COOKIECUTTER_JSON["cloud"])
 
 
+CLOUD_ALIAS = re.compile(r"\{%-?\s*set\s+(\w+)\s*=\s*cookiecutter\.cloud\s*-?%\}")
+
+
+def doc_link_cloud_arguments(text: str) -> list[tuple[str, bool]]:
+    """Each ``generate_doc_link(...)`` argument of a template file, and whether it is the chosen cloud.
+
+    The chosen cloud is ``cookiecutter.cloud`` or a name the file sets to it.
+    """
+    chosen = {"cookiecutter.cloud", *CLOUD_ALIAS.findall(text)}
+    return [(argument.strip(), argument.strip() in chosen) for argument in re.findall(r"generate_doc_link\(([^)]*)\)", text)]
+
+
+def test_doc_link_arguments_are_classified() -> None:
+    text = '{%- set cloud = cookiecutter.cloud -%}\n{{ "a.html" | generate_doc_link(cloud) }} {{ "b.html" | generate_doc_link("aws") }}'
+    assert doc_link_cloud_arguments(text) == [("cloud", True), ('"aws"', False)]
+    assert doc_link_cloud_arguments('{{ "a.html" | generate_doc_link(cloud) }}') == [("cloud", False)]
+
+
 def test_the_template_passes_the_chosen_cloud_to_every_doc_link() -> None:
     """A hard-coded cloud (``generate_doc_link('aws')``) would send azure users to the aws docs."""
     calls = {}
     for path, text in text_files(PROJECT_TEMPLATE):
-        for argument in re.findall(r"generate_doc_link\(([^)]*)\)", text):
-            calls.setdefault(argument.strip(), []).append(str(path.relative_to(PROJECT_TEMPLATE)))
-    assert "cookiecutter.cloud" in calls
-    assert {argument: files for argument, files in calls.items() if argument != "cookiecutter.cloud"} == {}
+        for argument, is_chosen_cloud in doc_link_cloud_arguments(text):
+            calls.setdefault(is_chosen_cloud, []).append(f"{path.relative_to(PROJECT_TEMPLATE)}: {argument}")
+    assert calls.get(True), "the template links no Databricks documentation"
+    assert calls.get(False, []) == []
 
 
 def databricks_docs_urls(project: Path) -> dict[str, list[str]]:
