@@ -50,13 +50,17 @@ def use_local_mlflow_store() -> None:
 
 @contextlib.contextmanager
 def local_spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
-    """A two-core Spark session without UI, whose Python workers use this interpreter."""
+    """A one-core Spark session without UI, whose Python worker uses this interpreter.
+
+    One core: each extra Python worker would import MLflow and load the model again,
+    which costs more than it saves on samples of this size.
+    """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
 
     spark = (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master("local[1]")
         .appName("local-pipeline")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
