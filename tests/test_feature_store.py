@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.generation import TEST_ANSWERS
-from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, Variant
+from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
+from tests.support.variants import FEATURE_STORE_VARIANTS, Variant
 
 FEATURE_STORE_FILES = (
     "features/pickup_features.py",
@@ -120,19 +121,6 @@ def test_pyspark_is_a_local_test_dependency_only(generated_project: Path):
 
 
 # --- large: the generated project's own code in the shared project venv -------------------------
-
-
-@pytest.fixture(scope="session")
-def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Python of the cached venv holding the requirements of both kinds of project."""
-    from tests.support.generation import generate_variant
-    from tests.support.project_venv import ensure_project_venv
-
-    files = []
-    for variant in (RECIPE_VARIANTS[0], FEATURE_STORE_VARIANTS[0]):
-        project = generate_variant(tmp_path_factory.mktemp(f"requirements-{variant.id}"), variant)
-        files += [project / "requirements.txt", project / "test-requirements.txt"]
-    return ensure_project_venv(files)
 
 
 def writable_copy(generated_project: Path, tmp_path: Path) -> Path:

@@ -25,7 +25,12 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
     """
     if bound is None or bound == "":
         return None
-    text = bound.isoformat(sep=" ") if isinstance(bound, datetime) else str(bound)
+    text = bound.isoformat(sep=" ") if isinstance(bound, datetime) else str(bound).strip()
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        # Spark would turn it into NULL and silently filter out every row.
+        raise ValueError(f"date bound {bound!r} is not an ISO date such as 2016-01-31 or 2016-01-31 12:00:00") from None
     return F.lit(text).cast("timestamp")
 
 

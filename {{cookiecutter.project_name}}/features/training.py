@@ -94,7 +94,8 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
 
 def _version_registered_by(run_id: str, model_name: str) -> str:
     """The version of ``model_name`` that run ``run_id`` registered."""
-    versions = MlflowClient().search_model_versions(f"name='{model_name}' and run_id='{run_id}'")
+    # Filter on run_id alone, the one clause every registry backend supports, then by name.
+    versions = [v for v in MlflowClient().search_model_versions(f"run_id='{run_id}'") if v.name == model_name]
     if not versions:
         raise RuntimeError(f"run {run_id} registered no version of model {model_name!r}")
     return str(max(int(v.version) for v in versions))

@@ -67,3 +67,8 @@ def test_window_end_is_named_after_the_timestamp_column_with_stable_types(trips)
         "mean_fare_window_1h_pickup_zip": "double",
         "count_trips_window_1h_pickup_zip": "int",
     }
+
+
+def test_a_malformed_date_bound_is_refused(trips):
+    with pytest.raises(ValueError, match="not an ISO date"):
+        compute_features_fn(trips, "tpep_pickup_datetime", "2022-31-01", None)
