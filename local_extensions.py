@@ -29,7 +29,12 @@ def doc_link(path: str, cloud: str) -> str:
     path = path.lstrip("/")
     if cloud == "azure":
         page, _, anchor = path.partition("#")
-        page = AZURE_PATH_OVERRIDES.get(page, page.replace(".html", ""))
+        if page in AZURE_PATH_OVERRIDES:
+            page = AZURE_PATH_OVERRIDES[page]
+        elif page == "index.html" or page.endswith("/index.html"):
+            page = page[: -len("index.html")]  # Learn serves section index pages at the folder URL
+        else:
+            page = page.replace(".html", "")
         path = f"{page}#{anchor}" if anchor else page
     return f"{DOC_BASE_URLS[cloud]}/{path}"
 

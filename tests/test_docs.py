@@ -185,7 +185,8 @@ def test_generated_readme_links_every_guide_of_the_variant(variant: Variant, gen
     [
         ("repos/index.html", "aws", "https://docs.databricks.com/repos/index.html"),
         ("repos/index.html", "gcp", "https://docs.gcp.databricks.com/repos/index.html"),
-        ("repos/index.html", "azure", "https://learn.microsoft.com/azure/databricks/repos/index"),
+        ("repos/index.html", "azure", "https://learn.microsoft.com/azure/databricks/repos/"),
+        ("dev-tools/terraform/index.html#x", "azure", "https://learn.microsoft.com/azure/databricks/dev-tools/terraform/#x"),
         ("/dev-tools/terraform/index.html", "aws", "https://docs.databricks.com/dev-tools/terraform/index.html"),
         (
             "dev-tools/databricks-utils.html#dbutils-jobs-taskvalues",
