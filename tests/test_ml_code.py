@@ -204,7 +204,7 @@ versions = client.search_model_versions("name='my-mlops-project-model-local'")
 print(json.dumps({
     "rows": len(predictions), "sample_rows": len(sample),
     "dtype": str(predictions["prediction"].dtype), "nulls": int(predictions["prediction"].isna().sum()),
-    "versions": [v.version for v in versions],
+    "versions": [str(v.version) for v in versions],
     "description": versions[0].description if versions else "",
 }))
 """
