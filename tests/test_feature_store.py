@@ -154,7 +154,7 @@ versions = [mv for m in client.search_registered_models() for mv in client.searc
 predictions = pd.read_parquet(f"{root}/data/predictions.parquet")
 sample = pd.read_parquet(f"{root}/data/sample.parquet")
 print(json.dumps({
-    "versions": [[v.name, v.version] for v in versions],
+    "versions": [[v.name, str(v.version)] for v in versions],
     "prediction_dtype": str(predictions["prediction"].dtype),
     "prediction_rows": len(predictions),
     "sample_rows": len(sample),
