@@ -10,8 +10,53 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.code_signature import code_signature
 from tests.support.generation import generate_variant
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
+
+# Large tests that run the generated project's own code (installs, pytest, local pipelines).
+# Each runs once per distinct code signature: a variant whose executable files equal those of
+# an earlier variant (docs, Terraform, CI/CD files and comments aside) is skipped with the
+# name of the variant that runs it. The signatures are computed from real generations.
+RUN_ONCE_PER_CODE_SIGNATURE = {
+    "test_project_unit_tests_pass",
+    "test_recipe_loads_every_profile_from_another_directory",
+    "test_local_pipeline_end_to_end",
+    "test_local_pipeline_failure_names_the_step",
+    "test_generated_project_tests_pass",
+    "test_local_feature_store_pipeline_registers_and_scores_every_trip",
+    "test_unit_test_job_commands_pass",
+}
+
+
+def _signatures(tmp_path_factory: pytest.TempPathFactory) -> dict[Variant, str]:
+    root = tmp_path_factory.mktemp("signatures")
+    return {v: code_signature(generate_variant(root / v.id, v)) for v in SUPPORTED_VARIANTS}
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip repeated runs of identical project code (see RUN_ONCE_PER_CODE_SIGNATURE)."""
+    runs = [
+        item for item in items
+        if getattr(item, "originalname", None) in RUN_ONCE_PER_CODE_SIGNATURE
+        and "variant" in getattr(getattr(item, "callspec", None), "params", {})
+        and not any(marker.name == "skip" for marker in item.iter_markers())
+    ]
+    if not runs:
+        return
+    signatures = _signatures(pytest.TempPathFactory.from_config(config, _ispytest=True))
+    first_run: dict[tuple[str, str, str], str] = {}
+    for item in runs:
+        variant = item.callspec.params["variant"]
+        extra = tuple(sorted((k, str(v)) for k, v in item.callspec.params.items() if k != "variant"))
+        key = (item.originalname, repr(extra), signatures[variant])
+        if key in first_run:
+            item.add_marker(pytest.mark.skip(
+                reason=f"{variant.id} runs the same code as {first_run[key]}, which runs this test"
+            ))
+        else:
+            first_run[key] = variant.id
 
 
 @pytest.fixture(scope="session")
