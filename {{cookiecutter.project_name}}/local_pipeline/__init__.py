@@ -11,7 +11,7 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = PROJECT_ROOT / "data" / "sample.parquet"
@@ -83,3 +83,12 @@ def print_summary(lines: dict[str, str]) -> None:
 
 def mlflow_ui_command() -> str:
     return f"mlflow ui --backend-store-uri {TRACKING_URI} --default-artifact-root {ARTIFACT_ROOT}"
+
+
+def run_as_command(run: Callable[[], None]) -> None:
+    """Run a pipeline; a failed step ends the process with status 1 and the step's name."""
+    try:
+        run()
+    except StepFailed as failure:
+        print(f"\nLocal pipeline FAILED: {failure}", file=sys.stderr)
+        raise SystemExit(1) from failure

@@ -23,10 +23,10 @@ from local_pipeline import (
     PREDICTIONS_PATH,
     PROJECT_ROOT,
     SAMPLE_PATH,
-    StepFailed,
     local_spark,
     mlflow_ui_command,
     print_summary,
+    run_as_command,
     step,
     use_local_mlflow_store,
 )
@@ -123,13 +123,5 @@ def run() -> None:
     )
 
 
-def main() -> None:
-    try:
-        run()
-    except StepFailed as failure:
-        print(f"\nLocal pipeline FAILED: {failure}", file=sys.stderr)
-        raise SystemExit(1) from failure
-
-
 if __name__ == "__main__":
-    main()
+    run_as_command(run)
