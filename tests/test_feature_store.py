@@ -147,13 +147,15 @@ def test_generated_project_tests_pass(generated_project: Path, project_python: P
 
 PIPELINE_CHECK = """
 import json, sys
-import pandas as pd
+# pyarrow opens the files itself: pandas.read_parquet would pass it a Python file object, which a
+# pyarrow thread can release while the interpreter exits, aborting it (apache/arrow#34314).
+import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 root = sys.argv[1]
 client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db")
 versions = [mv for m in client.search_registered_models() for mv in client.search_model_versions(f"name='{m.name}'")]
-predictions = pd.read_parquet(f"{root}/data/predictions.parquet")
-sample = pd.read_parquet(f"{root}/data/sample.parquet")
+predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
+sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
 print(json.dumps({
     "versions": [[v.name, str(v.version)] for v in versions],
     "prediction_dtype": str(predictions["prediction"].dtype),
@@ -186,6 +188,10 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["null_predictions"] == 0
     assert facts["columns"] == [*facts["sample_columns"], "prediction"]
     assert (project / "local_feature_store").is_dir()
+
+    subprocess.run(["make", "clean"], cwd=project, check=True, capture_output=True)
+    leftovers = ["mlruns", "mlruns.db", "data/predictions.parquet", "local_feature_store"]
+    assert not [name for name in leftovers if (project / name).exists()]
 
 
 @pytest.mark.large

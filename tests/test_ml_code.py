@@ -194,11 +194,13 @@ def test_recipe_loads_every_profile_from_another_directory(
 
 CHECK_PIPELINE_OUTPUTS = """
 import json, sys
-import pandas as pd
+# pyarrow opens the files itself: pandas.read_parquet would pass it a Python file object, which a
+# pyarrow thread can release while the interpreter exits, aborting it (apache/arrow#34314).
+import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 root = sys.argv[1]
-predictions = pd.read_parquet(f"{root}/data/predictions.parquet")
-sample = pd.read_parquet(f"{root}/data/sample.parquet")
+predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
+sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
 client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db", registry_uri=f"sqlite:///{root}/mlruns.db")
 versions = client.search_model_versions("name='my-mlops-project-model-local'")
 print(json.dumps({
@@ -228,6 +230,9 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     assert facts["dtype"] == "float64" and facts["nulls"] == 0
     assert facts["versions"] == ["1"]
     assert "Model Validation Status: SUCCESS" in facts["description"]
+
+    subprocess.run(["make", "clean"], cwd=project, check=True, capture_output=True)
+    assert not [name for name in ("mlruns", "mlruns.db", "data/predictions.parquet") if (project / name).exists()]
 
 
 @pytest.mark.large
