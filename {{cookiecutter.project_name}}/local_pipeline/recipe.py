@@ -14,6 +14,7 @@ the ``mlflow ui`` command). A failing step exits non-zero with the step's name a
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import shutil
 import sys
@@ -157,6 +158,9 @@ def run() -> None:
     # from this venv, so a zero timeout makes MLflow record its default requirements at once.
     os.environ.setdefault("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "0")
     use_local_mlflow_store()
+    # The fallback is deliberate, so hide the warning MLflow gives for each model it logs
+    # (after MLflow's import, which resets the levels of its loggers).
+    logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     with step("train: MLflow Recipe on the local profile"):
         model = train()
     with local_spark() as spark:
