@@ -65,9 +65,12 @@ def recipe_steps_in_this_process() -> Iterator[None]:
     failed step stay MLflow's own. Every step up to the target runs each time (no make-style
     cache), which is what a fresh local run wants. ``mlflow recipes run`` is not affected.
     """
+    from mlflow.recipes.step import BaseStep
     from mlflow.recipes.utils import execution
 
-    def run_steps(execution_directory_path: str, rule_name: str, extra_env: dict[str, str], recipe_steps: list) -> None:
+    def run_steps(
+        execution_directory_path: str, rule_name: str, extra_env: dict[str, str], recipe_steps: list[BaseStep]
+    ) -> None:
         names = [recipe_step.name for recipe_step in recipe_steps]
         previous_env = {name: os.environ.get(name) for name in extra_env}
         os.environ.update(extra_env)
