@@ -3,7 +3,6 @@ own tests and local pipeline run in the shared project venv."""
 
 from __future__ import annotations
 
-import json
 import py_compile
 import re
 import shutil
@@ -13,6 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.generation import TEST_ANSWERS
+from tests.support.local_pipeline_outputs import (
+    LOCAL_PIPELINE_OUTPUTS,
+    outputs_left_after_make_clean,
+    read_local_pipeline_facts,
+)
 from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
 from tests.support.variants import FEATURE_STORE_VARIANTS, Variant
 
@@ -145,29 +149,6 @@ def test_generated_project_tests_pass(generated_project: Path, project_python: P
     assert len(feature_tests) >= 20
 
 
-PIPELINE_CHECK = """
-import json, sys
-# pyarrow opens the files itself: pandas.read_parquet would pass it a Python file object, which a
-# pyarrow thread can release while the interpreter exits, aborting it (apache/arrow#34314).
-import pyarrow.parquet as pq
-from mlflow.tracking import MlflowClient
-root = sys.argv[1]
-client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db")
-versions = [mv for m in client.search_registered_models() for mv in client.search_model_versions(f"name='{m.name}'")]
-predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
-sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
-print(json.dumps({
-    "versions": [[v.name, str(v.version)] for v in versions],
-    "prediction_dtype": str(predictions["prediction"].dtype),
-    "prediction_rows": len(predictions),
-    "sample_rows": len(sample),
-    "null_predictions": int(predictions["prediction"].isna().sum()),
-    "columns": list(predictions.columns),
-    "sample_columns": list(sample.columns),
-}))
-"""
-
-
 @pytest.mark.large
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_local_feature_store_pipeline_registers_and_scores_every_trip(
@@ -179,9 +160,7 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     for line in ("Training run id:", "Registered model:", "Validation metrics", "Predictions:"):
         assert line in pipeline.stdout
 
-    check = run(project_python, ["-c", PIPELINE_CHECK, str(project)], cwd=project)
-    assert check.returncode == 0, check.stderr[-3000:]
-    facts = json.loads(check.stdout.strip().splitlines()[-1])
+    facts = read_local_pipeline_facts(project_python, project)
     assert facts["versions"] == [[f"{TEST_ANSWERS['project_name']}-model-local", "1"]]
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
@@ -189,9 +168,7 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["columns"] == [*facts["sample_columns"], "prediction"]
     assert (project / "local_feature_store").is_dir()
 
-    subprocess.run(["make", "clean"], cwd=project, check=True, capture_output=True)
-    leftovers = ["mlruns", "mlruns.db", "data/predictions.parquet", "local_feature_store"]
-    assert not [name for name in leftovers if (project / name).exists()]
+    assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))
 
 
 @pytest.mark.large

@@ -12,12 +12,12 @@ import json
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 
+from tests.support.local_pipeline_outputs import outputs_left_after_make_clean, read_local_pipeline_facts
 from tests.support.project_python import project_python, project_python_for  # noqa: F401 (fixture)
 from tests.support.variants import RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
@@ -192,26 +192,6 @@ def test_recipe_loads_every_profile_from_another_directory(
             assert (names["experiment"], names["model"]) == expected[profile], (profile, cwd)
 
 
-CHECK_PIPELINE_OUTPUTS = """
-import json, sys
-# pyarrow opens the files itself: pandas.read_parquet would pass it a Python file object, which a
-# pyarrow thread can release while the interpreter exits, aborting it (apache/arrow#34314).
-import pyarrow.parquet as pq
-from mlflow.tracking import MlflowClient
-root = sys.argv[1]
-predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
-sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
-client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlruns.db", registry_uri=f"sqlite:///{root}/mlruns.db")
-versions = client.search_model_versions("name='my-mlops-project-model-local'")
-print(json.dumps({
-    "rows": len(predictions), "sample_rows": len(sample),
-    "dtype": str(predictions["prediction"].dtype), "nulls": int(predictions["prediction"].isna().sum()),
-    "versions": [str(v.version) for v in versions],
-    "description": versions[0].description if versions else "",
-}))
-"""
-
-
 @pytest.mark.large
 @recipe_variants
 def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
@@ -225,14 +205,13 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     for name, value, threshold, verdict in metric_lines:
         assert float(value) <= float(threshold) and verdict == "ok", name
     assert f"mlflow ui --backend-store-uri sqlite:///{project}/mlruns.db" in out
-    facts = json.loads(run([str(project_python), "-c", CHECK_PIPELINE_OUTPUTS, str(project)], cwd=tmp_path).stdout.splitlines()[-1])
-    assert facts["rows"] == facts["sample_rows"] == 10_000
-    assert facts["dtype"] == "float64" and facts["nulls"] == 0
-    assert facts["versions"] == ["1"]
-    assert "Model Validation Status: SUCCESS" in facts["description"]
+    facts = read_local_pipeline_facts(project_python, project)
+    assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
+    assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert facts["versions"] == [[f"{PROJECT}-model-local", "1"]]
+    assert "Model Validation Status: SUCCESS" in facts["descriptions"][0]
 
-    subprocess.run(["make", "clean"], cwd=project, check=True, capture_output=True)
-    assert not [name for name in ("mlruns", "mlruns.db", "data/predictions.parquet") if (project / name).exists()]
+    assert not outputs_left_after_make_clean(project)
 
 
 @pytest.mark.large
