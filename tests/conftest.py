@@ -29,9 +29,8 @@ RUN_ONCE_PER_CODE_SIGNATURE = {
 }
 
 
-def _signatures(tmp_path_factory: pytest.TempPathFactory) -> dict[Variant, str]:
-    root = tmp_path_factory.mktemp("signatures")
-    return {v: code_signature(generate_variant(root / v.id, v)) for v in SUPPORTED_VARIANTS}
+# Projects generated while collecting, to compute signatures; the fixtures reuse them.
+_COLLECTED_PROJECTS = pytest.StashKey[dict[Variant, Path]]()
 
 
 @pytest.hookimpl(trylast=True)
@@ -45,7 +44,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if not runs:
         return
-    signatures = _signatures(pytest.TempPathFactory.from_config(config, _ispytest=True))
+    # The session's own factory (what the tmp_path_factory fixture returns): a second factory
+    # would empty the same base folder under xdist when first used, deleting these projects.
+    root = config._tmp_path_factory.mktemp("signatures")
+    projects = {v: generate_variant(root / v.id, v) for v in SUPPORTED_VARIANTS}
+    config.stash[_COLLECTED_PROJECTS] = projects
+    signatures = {v: code_signature(project) for v, project in projects.items()}
     first_run: dict[tuple[str, str, str], str] = {}
     for item in runs:
         variant = item.callspec.params["variant"]
@@ -60,9 +64,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def _generated_projects(tmp_path_factory: pytest.TempPathFactory) -> dict[Variant, Path]:
-    """Cache of generated projects: each variant is generated once per test session (per worker)."""
-    return {}
+def _generated_projects(request: pytest.FixtureRequest) -> dict[Variant, Path]:
+    """Cache of generated projects: each variant is generated once per test session (per worker),
+    or not at all when collection already generated it for its code signature."""
+    return dict(request.config.stash.get(_COLLECTED_PROJECTS, {}))
 
 
 @pytest.fixture(params=SUPPORTED_VARIANTS, ids=[v.id for v in SUPPORTED_VARIANTS])
