@@ -48,10 +48,26 @@ def run(command: list[Any], cwd: Path, env: dict[str, str] | None = None, timeou
     return subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
+# check-jsonschema as the Azure DevOps pipelines are checked, and its own test checks it.
+AZURE_PIPELINES_SCHEMA_CHECK = [
+    CHECK_JSONSCHEMA, "--builtin-schema", "vendor.azure-pipelines",
+    "--data-transform", "azure-pipelines", "--regex-variant", "nonunicode",
+]
+
+
+def ci_folder(project: Path) -> str:
+    """The folder of the project's workflows (GitHub) or pipelines (Azure DevOps)."""
+    return WORKFLOWS if (project / WORKFLOWS).exists() else PIPELINES
+
+
+def github_test_workflow(variant: Variant) -> str:
+    """The GitHub workflow that runs the variant's unit and integration tests."""
+    return "run-tests-fs.yml" if variant.feature_store else "run-tests.yml"
+
+
 def ci_files(project: Path) -> list[Path]:
     """Workflow or pipeline definitions of the project."""
-    folder = project / (WORKFLOWS if (project / WORKFLOWS).exists() else PIPELINES)
-    return sorted(folder.glob("*.yml"))
+    return sorted((project / ci_folder(project)).glob("*.yml"))
 
 
 def shell_scripts(project: Path) -> list[Path]:
@@ -60,8 +76,7 @@ def shell_scripts(project: Path) -> list[Path]:
 
 def load_script(project: Path) -> Any:
     """The generated integration-test script as a module."""
-    folder = WORKFLOWS if (project / WORKFLOWS).exists() else PIPELINES
-    path = project / folder / "scripts" / "submit_integration_test.py"
+    path = project / ci_folder(project) / "scripts" / "submit_integration_test.py"
     spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -87,9 +102,8 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
     workflows = {p.name for p in (generated_project / WORKFLOWS).glob("*.yml")}
     pipelines = {p.name for p in (generated_project / PIPELINES).glob("*.yml")}
     if variant.github:
-        expected_tests = "run-tests-fs.yml" if variant.feature_store else "run-tests.yml"
         assert workflows == {
-            expected_tests, "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
+            github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
             "deploy-model-prod.yml", "lint-cicd-workflow-files.yml",
         }
         assert pipelines == set()
@@ -136,14 +150,7 @@ def test_workflows_match_the_github_workflow_schema(generated_project: Path) -> 
 
 @azure_devops_variants
 def test_pipelines_match_the_azure_pipelines_schema(generated_project: Path) -> None:
-    result = run(
-        [
-            CHECK_JSONSCHEMA, "--builtin-schema", "vendor.azure-pipelines",
-            "--data-transform", "azure-pipelines", "--regex-variant", "nonunicode",
-            *ci_files(generated_project),
-        ],
-        cwd=generated_project,
-    )
+    result = run([*AZURE_PIPELINES_SCHEMA_CHECK, *ci_files(generated_project)], cwd=generated_project)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -151,11 +158,7 @@ def test_azure_pipelines_schema_rejects_unquoted_scalars(tmp_path: Path) -> None
     """The schema check above catches what the original failed on (a numeric versionSpec)."""
     pipeline = tmp_path / "pipeline.yml"
     pipeline.write_text("steps:\n  - task: UsePythonVersion@0\n    inputs:\n      versionSpec: 3.11\n")
-    result = run(
-        [CHECK_JSONSCHEMA, "--builtin-schema", "vendor.azure-pipelines", "--data-transform", "azure-pipelines",
-         "--regex-variant", "nonunicode", pipeline],
-        cwd=tmp_path,
-    )
+    result = run([*AZURE_PIPELINES_SCHEMA_CHECK, pipeline], cwd=tmp_path)
     assert result.returncode != 0
 
 
@@ -368,8 +371,7 @@ def requirement_pin(path: Path, package: str) -> str:
 
 
 def test_ci_pins_the_sdk_version_the_tests_check(generated_project: Path) -> None:
-    folder = WORKFLOWS if (generated_project / WORKFLOWS).exists() else PIPELINES
-    ci_pin = requirement_pin(generated_project / folder / "scripts/requirements.txt", "databricks-sdk")
+    ci_pin = requirement_pin(generated_project / ci_folder(generated_project) / "scripts/requirements.txt", "databricks-sdk")
     assert ci_pin == requirement_pin(TEMPLATE_DIR / "dev-requirements.txt", "databricks-sdk")
     from databricks.sdk.version import __version__
 
@@ -408,11 +410,7 @@ def test_pull_request_guide_fits_the_variant(variant: Variant, generated_project
     guide = (generated_project / "docs/ml-pull-request.md").read_text()
     assert ("feature table" in guide) == variant.feature_store
     assert ("ml-developer-guide-fs.md" in guide) == variant.feature_store
-    tests_file = (
-        (".github/workflows/run-tests-fs.yml" if variant.feature_store else ".github/workflows/run-tests.yml")
-        if variant.github
-        else ".azure/devops-pipelines/tests-ci.yml"
-    )
+    tests_file = f"{WORKFLOWS}/{github_test_workflow(variant)}" if variant.github else f"{PIPELINES}/tests-ci.yml"
     assert f"(../{tests_file})" in guide
 
 
@@ -422,8 +420,7 @@ def test_pull_request_guide_fits_the_variant(variant: Variant, generated_project
 def unit_test_commands(project: Path, variant: Variant) -> list[str]:
     """The shell commands of the unit-test job, read from the workflow or pipeline."""
     if variant.github:
-        name = "run-tests-fs.yml" if variant.feature_store else "run-tests.yml"
-        steps = yaml.safe_load((project / WORKFLOWS / name).read_text())["jobs"]["unit_tests"]["steps"]
+        steps = yaml.safe_load((project / WORKFLOWS / github_test_workflow(variant)).read_text())["jobs"]["unit_tests"]["steps"]
         return [step["run"] for step in steps if "run" in step]
     jobs = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"]
     steps = next(job for job in jobs if job["job"] == "UnitTests")["steps"]
