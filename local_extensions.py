@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Mapping
-from urllib.parse import urlparse
 
 from cookiecutter import __version__ as cookiecutter_version
 from cookiecutter.exceptions import FailedHookException
@@ -39,16 +38,6 @@ def doc_link(path: str, cloud: str) -> str:
     return f"{DOC_BASE_URLS[cloud]}/{path}"
 
 
-def host_of(url: str) -> str:
-    """``scheme://hostname`` of a URL, dropping path, query, fragment and port.
-
-    Users often paste a URL from their browser, such as
-    ``https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2``.
-    """
-    parsed = urlparse(url.strip())
-    return f"{parsed.scheme}://{parsed.hostname or ''}"
-
-
 @simple_filter
 def generate_doc_link(path: str, cloud: str) -> str:
     return doc_link(path, cloud)
@@ -60,18 +49,15 @@ def regex_replace(value: str, pattern: str, replacement: str) -> str:
 
 
 @simple_filter
-def get_host(url: str) -> str:
-    try:
-        return host_of(url)
-    except ValueError:
-        # Left for the validation rules to report with a clear message.
-        return url
+def derived(answers: Mapping[str, str], name: str) -> str:
+    """A value derived from the answers, e.g. ``{{ cookiecutter | derived("model_name") }}``.
 
+    See ``hooks/derived.py``: derived values are computed at every use, never stored, so a
+    replayed or edited context cannot hand the template a stale one.
+    """
+    from hooks.derived import derived_value
 
-@simple_filter
-def strip_trailing_slash(path: str) -> str:
-    """'/a/b/' -> '/a/b'. The bare root is kept so that validation can reject it."""
-    return path.rstrip("/") or path
+    return derived_value(answers, name)
 
 
 @simple_filter

@@ -24,7 +24,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service import jobs
 
 RUN_NAME = "{{ cookiecutter.project_name }} integration test"
-GIT_PROVIDER = "{{ cookiecutter.__cicd_platform_key }}"
+GIT_PROVIDER = "{{ cookiecutter | derived("cicd_platform_key") }}"
 READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
 # Databricks cancels the run after this; CI waits a little longer for the final state.
@@ -34,7 +34,7 @@ WAIT_TIMEOUT = RUN_TIMEOUT + timedelta(minutes=10)
 # A single-node cluster of the current LTS ML runtime is enough for the test data.
 CLUSTER: dict[str, Any] = {
     "spark_version": "15.4.x-cpu-ml-scala2.12",
-    "node_type_id": "{{ cookiecutter.__node_type_id }}",
+    "node_type_id": "{{ cookiecutter | derived("node_type_id") }}",
     "num_workers": 0,
     "spark_conf": {
         "spark.databricks.cluster.profile": "singleNode",
@@ -88,8 +88,8 @@ def tasks() -> list[dict[str, Any]]:
         {
             "env": "test",
             "training_data_path": TAXI_TRIPS,
-            "experiment_name": "{{ cookiecutter.__mlflow_experiment_parent_dir }}/{{ cookiecutter.__experiment_base_name }}-test",
-            "model_name": "{{ cookiecutter.__model_name }}-test",
+            "experiment_name": "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-test",
+            "model_name": "{{ cookiecutter | derived("model_name") }}-test",
         },
         depends_on=("PickupFeatures", "DropoffFeatures"),
     )

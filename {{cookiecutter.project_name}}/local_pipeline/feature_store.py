@@ -32,8 +32,8 @@ from local_pipeline import (
 )
 
 ENV = "dev"  # local runs read and write the dev feature tables
-EXPERIMENT_NAME = "{{ cookiecutter.__experiment_base_name }}-local"
-MODEL_NAME = "{{ cookiecutter.__model_name }}-local"
+EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
+MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
 HELD_OUT_FRACTION = 0.1
 VALIDATION_VIEW = "local_validation_trips"
 _SEED = 42

@@ -33,10 +33,10 @@ dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Envi
 dbutils.widgets.text("training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path")
 dbutils.widgets.text(
     "experiment_name",
-    "{{ cookiecutter.__mlflow_experiment_parent_dir }}/{{ cookiecutter.__experiment_base_name }}-dev",
+    "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-dev",
     "Experiment Name",
 )
-dbutils.widgets.text("model_name", "{{ cookiecutter.__model_name }}-dev", "Model Name")
+dbutils.widgets.text("model_name", "{{ cookiecutter | derived("model_name") }}-dev", "Model Name")
 
 # COMMAND ----------
 

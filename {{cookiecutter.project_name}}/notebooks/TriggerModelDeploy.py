@@ -2,7 +2,7 @@
 # MAGIC %md
 # MAGIC # TriggerModelDeploy
 # MAGIC
-{% if cookiecutter.__cicd_platform_key == "gitHub" -%}
+{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
 # MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml`, which promotes the model version
 # MAGIC that the `Train` task registered (after `ModelValidation`) to this environment's registry
 # MAGIC stage. The repository and a token come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
@@ -36,7 +36,7 @@ assert model_uri, "Run this notebook as a task after the Train task"
 
 # COMMAND ----------
 
-{% if cookiecutter.__cicd_platform_key == "gitHub" -%}
+{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
 import requests
 
 scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"

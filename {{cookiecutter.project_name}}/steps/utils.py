@@ -14,9 +14,9 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TERRAFORM_OUTPUT_DIR = PROJECT_ROOT / "databricks-config" / "output"
-EXPERIMENT_PARENT_DIR = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
-MODEL_BASE_NAME = "{{ cookiecutter.__model_name }}"
-EXPERIMENT_BASE_NAME = "{{ cookiecutter.__experiment_base_name }}"
+EXPERIMENT_PARENT_DIR = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
+MODEL_BASE_NAME = "{{ cookiecutter | derived("model_name") }}"
+EXPERIMENT_BASE_NAME = "{{ cookiecutter | derived("experiment_base_name") }}"
 TERRAFORM_ENVS = ("staging", "prod")
 FIXED_NAME_ENVS = ("dev", "test")
 

@@ -47,12 +47,12 @@ resource "azuredevops_variable_group" "cicd" {
 
   variable {
     name  = "stagingDatabricksHost"
-    value = "{{ cookiecutter.__staging_host }}"
+    value = "{{ cookiecutter | derived("staging_host") }}"
   }
 
   variable {
     name  = "prodDatabricksHost"
-    value = "{{ cookiecutter.__prod_host }}"
+    value = "{{ cookiecutter | derived("prod_host") }}"
   }
 {%- if cookiecutter.cloud == "azure" %}
 

@@ -4,13 +4,13 @@
 
 provider "databricks" {
   alias = "staging_sp"
-  host  = "{{ cookiecutter.__staging_host }}"
+  host  = "{{ cookiecutter | derived("staging_host") }}"
   token = module.staging_service_principal.token
 }
 
 provider "databricks" {
   alias = "prod_sp"
-  host  = "{{ cookiecutter.__prod_host }}"
+  host  = "{{ cookiecutter | derived("prod_host") }}"
   token = module.prod_service_principal.token
 }
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}

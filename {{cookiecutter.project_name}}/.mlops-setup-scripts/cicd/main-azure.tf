@@ -32,7 +32,7 @@ resource "azuread_application_password" "cicd" {
 
 provider "databricks" {
   alias               = "staging_sp"
-  host                = "{{ cookiecutter.__staging_host }}"
+  host                = "{{ cookiecutter | derived("staging_host") }}"
   azure_tenant_id     = var.azure_tenant_id
   azure_client_id     = azuread_application.cicd["staging"].client_id
   azure_client_secret = azuread_application_password.cicd["staging"].value
@@ -40,7 +40,7 @@ provider "databricks" {
 
 provider "databricks" {
   alias               = "prod_sp"
-  host                = "{{ cookiecutter.__prod_host }}"
+  host                = "{{ cookiecutter | derived("prod_host") }}"
   azure_tenant_id     = var.azure_tenant_id
   azure_client_id     = azuread_application.cicd["prod"].client_id
   azure_client_secret = azuread_application_password.cicd["prod"].value

@@ -15,7 +15,7 @@ variable "git_token" {
 
 variable "git_provider" {
   type        = string
-  default     = "{{ cookiecutter.__cicd_platform_key }}"
+  default     = "{{ cookiecutter | derived("cicd_platform_key") }}"
   description = "Git provider of the repository, as the Databricks Git credentials API names it: {{ "dev-tools/api/latest/gitcredentials.html" | generate_doc_link(cookiecutter.cloud) }}"
 }
 

@@ -7,8 +7,8 @@ module "staging_service_principal" {
   providers = { databricks = databricks.staging }
 
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
-  group_name                   = "{{ cookiecutter.__service_principal_group }}"
-  mlflow_experiment_parent_dir = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
+  group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
+  mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
 {%- if cookiecutter.cloud == "azure" %}
   azure_application_id         = azuread_application.cicd["staging"].client_id
 {%- else %}
@@ -21,8 +21,8 @@ module "prod_service_principal" {
   providers = { databricks = databricks.prod }
 
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
-  group_name                   = "{{ cookiecutter.__service_principal_group }}"
-  mlflow_experiment_parent_dir = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
+  group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
+  mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
 {%- if cookiecutter.cloud == "azure" %}
   azure_application_id         = azuread_application.cicd["prod"].client_id
 {%- else %}

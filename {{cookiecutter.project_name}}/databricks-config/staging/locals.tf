@@ -7,11 +7,11 @@ locals {
   git_branch = "{{ cookiecutter.default_branch }}"
 
   # Workspace URL, used for links in the registered model's description.
-  workspace_host = "{{ cookiecutter.__staging_host }}"
+  workspace_host = "{{ cookiecutter | derived("staging_host") }}"
 
   # Workspace folder of the MLflow experiment; the CI/CD service principal must be
   # able to manage it (the CI/CD bootstrap grants that).
-  mlflow_experiment_parent_dir = "{{ cookiecutter.__mlflow_experiment_parent_dir }}"
+  mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
 
   # Group that gets read access to the jobs, the experiment and the model.
   read_user_group = "{{ cookiecutter.read_user_group }}"

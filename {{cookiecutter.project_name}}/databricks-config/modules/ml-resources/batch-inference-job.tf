@@ -25,7 +25,7 @@ resource "databricks_job" "batch_inference_job" {
         # the service principal needs SELECT on it (and USE CATALOG / USE SCHEMA).
         input_table_name = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
         # Created or overwritten by the job; the service principal needs MODIFY on it.
-        output_table_name = "{{ cookiecutter.__project_name_alphanumeric }}_predictions"
+        output_table_name = "{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"
       }
     }
   }

@@ -1,0 +1,69 @@
+"""Values derived from the answers, computed where the template uses them.
+
+Cookiecutter stores its private ``__`` variables in replay files and in cruft's
+``.cruft.json`` as they were rendered the first time, so an edited replay (a new
+``project_name`` or ``cloud``) would keep the old model name or node type. The template
+therefore never stores a derived value: every file asks ``derived_value(answers, name)``
+through the ``derived`` Jinja filter, so what is generated always follows the answers it
+is generated from.
+
+This module must stay import-light: it runs inside every generation.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Callable, Mapping
+from urllib.parse import urlparse
+
+# Job cluster node types: a general-purpose type with local NVMe/SSD disk on each cloud,
+# comparable in size (4 vCPUs; see the reference's node types).
+NODE_TYPE_IDS = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}
+# The keys the original template (and the Azure DevOps Terraform provider) uses for a platform.
+CICD_PLATFORM_KEYS = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices"}
+
+
+def host_of(url: str) -> str:
+    """``scheme://hostname`` of a URL, dropping path, query, fragment and port.
+
+    Users often paste a URL from their browser, such as
+    ``https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2``. A value that is not a
+    URL at all is returned unchanged, for the validation rules to report.
+    """
+    try:
+        parsed = urlparse(url.strip())
+        return f"{parsed.scheme}://{parsed.hostname or ''}"
+    except ValueError:
+        return url
+
+
+def strip_trailing_slash(path: str) -> str:
+    """'/a/b/' -> '/a/b'. The bare root is kept so that validation can reject it."""
+    return path.rstrip("/") or path
+
+
+_DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
+    "project_name_alphanumeric": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]),
+    "model_name": lambda a: f"{a['project_name']}-model",
+    "experiment_base_name": lambda a: f"{a['project_name']}-experiment",
+    "service_principal_group": lambda a: f"{a['project_name']}-service-principals",
+    "node_type_id": lambda a: NODE_TYPE_IDS[a["cloud"]],
+    "cicd_platform_key": lambda a: CICD_PLATFORM_KEYS[a["cicd_platform"]],
+    "mlflow_experiment_parent_dir": lambda a: strip_trailing_slash(a["mlflow_experiment_parent_dir"]),
+    "staging_host": lambda a: host_of(a["databricks_staging_workspace_host"]),
+    "prod_host": lambda a: host_of(a["databricks_prod_workspace_host"]),
+}
+DERIVED_NAMES = tuple(_DERIVATIONS)
+
+
+def derived_value(answers: Mapping[str, str], name: str) -> str:
+    """The value ``name`` (one of ``DERIVED_NAMES``) computed from the prompt answers.
+
+    Raises ``KeyError`` naming the unknown value, so a typo in a template fails loudly
+    instead of rendering an empty string.
+    """
+    try:
+        derive = _DERIVATIONS[name]
+    except KeyError:
+        raise KeyError(f"unknown derived value {name!r}; known: {', '.join(DERIVED_NAMES)}") from None
+    return derive(answers)
