@@ -20,7 +20,10 @@ from types import ModuleType
 
 import pytest
 
-from tests.support.generation import TEST_ANSWERS, generate
+from tests.support import provider_schemas
+from tests.support.generation import TEST_ANSWERS, generate, generate_variant
+from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
+from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, parse_file, problems_in_tree, unquote
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 
@@ -114,6 +117,147 @@ def test_reference_checker_catches_broken_configs(tmp_path: Path) -> None:
     ]
     assert [e for e in expected if not any(e in p for p in problems)] == []
     assert not any("databricks_job.job" in p for p in problems)
+
+
+@pytest.fixture(scope="module")
+def terraform_folders(
+    _generated_projects: dict[Variant, Path], tmp_path_factory: pytest.TempPathFactory
+) -> list[TerraformFolder]:
+    """Every Terraform module folder of every supported variant, once per distinct content."""
+    for variant in SUPPORTED_VARIANTS:
+        if variant not in _generated_projects:
+            _generated_projects[variant] = generate_variant(tmp_path_factory.mktemp(variant.id), variant)
+    return distinct_terraform_folders({v.id: _generated_projects[v] for v in SUPPORTED_VARIANTS})
+
+
+def schemas_for(folders: list[Path]) -> dict:
+    """Provider schemas of the resource and data types used in ``folders``, or a skip without npm."""
+    try:
+        return load_schemas({(b.kind, b.type_name) for folder in folders for b in typed_blocks(folder)})
+    except provider_schemas.NodeMissing as missing:
+        pytest.skip(str(missing))
+
+
+@pytest.mark.large
+def test_every_block_matches_the_provider_schema(terraform_folders: list[TerraformFolder]) -> None:
+    schemas = schemas_for([f.path for f in terraform_folders])
+    problems = [f"{f.id}: {p}" for f in terraform_folders for p in schema_problems(f.path, schemas)]
+    assert problems == []
+    unchecked = {b.type_name.split("_")[0] for f in terraform_folders for b in typed_blocks(f.path)} - {
+        key.split(".")[1].split("_")[0] for key in schemas
+    }
+    assert unchecked <= set(provider_schemas.WITHOUT_SCHEMA), f"no schema source for {unchecked}"
+
+
+@pytest.mark.large
+def test_required_providers_admit_the_checked_provider_versions(terraform_folders: list[TerraformFolder]) -> None:
+    schemas_for([])  # installs the packages that name the versions
+    problems = [f"{f.id}: {p}" for f in terraform_folders for p in constraint_problems(f.path)]
+    assert problems == []
+    constrained = {
+        provider for f in terraform_folders for _, provider, _ in provider_schemas.required_provider_constraints(f.path)
+    }
+    assert constrained >= {"databricks", "aws", "azurerm", "azuread", "google"}
+
+
+# Each kind of mistake the schema check exists for, in a config that has only that mistake.
+BROKEN_CONFIGS = {
+    "misspelt argument": (
+        'resource "databricks_job" "j" {\n  nmae = "x"\n}\n',
+        'resource "databricks_job" "j": unknown argument or block \'nmae\': rename it to \'name\'',
+    ),
+    "argument at the wrong nesting level": (
+        'resource "databricks_job" "j" {\n  task {\n    task_key = "t"\n    notebook_path = "n"\n  }\n}\n',
+        '"j" > task: unknown argument or block \'notebook_path\'',
+    ),
+    "block written as an attribute": (
+        'resource "databricks_job" "j" {\n  schedule = {\n    quartz_cron_expression = "0 0 9 * * ?"\n'
+        '    timezone_id = "UTC"\n  }\n}\n',
+        "'schedule' is a nested block: write it as `schedule { ... }`",
+    ),
+    "attribute written as a block": (
+        'resource "databricks_job" "j" {\n  tags {\n    team = "ml"\n  }\n}\n',
+        "'tags' is an argument, not a block: write it as `tags = { ... }`",
+    ),
+    "missing required argument": (
+        'resource "databricks_job" "j" {\n  task {\n    notebook_task {\n      source = "GIT"\n    }\n  }\n}\n',
+        "task > notebook_task: required argument 'notebook_path' is missing: add `notebook_path = ...`",
+    ),
+    "missing required argument of a data source": (
+        'data "databricks_group" "g" {}\n',
+        'data "databricks_group" "g": required argument \'display_name\' is missing',
+    ),
+    "missing required block": (
+        'resource "databricks_default_namespace_setting" "s" {}\n',
+        "required block 'namespace' is missing: add `namespace { ... }`",
+    ),
+    "computed-only attribute set": (
+        'data "databricks_current_user" "me" {\n  user_name = "x"\n}\n',
+        "unknown argument or block 'user_name'",
+    ),
+    "argument the provider removed": (
+        'resource "databricks_mlflow_model" "m" {\n  name = "m"\n  tags {\n    key = "k"\n    value = "v"\n  }\n'
+        '  registered_model_id = "x"\n  latest_versions = []\n}\n',
+        "unknown argument or block 'latest_versions'",
+    ),
+    "wrong block in a dynamic block": (
+        'resource "databricks_job" "j" {\n  dynamic "tsk" {\n    for_each = {}\n    content {}\n  }\n}\n',
+        'dynamic "tsk" generates a block the schema does not have here: rename it to \'task\'',
+    ),
+    "unknown resource type": (
+        'resource "databricks_jobs" "j" {}\n',
+        "the provider has no resource type 'databricks_jobs'",
+    ),
+}
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("mistake", list(BROKEN_CONFIGS))
+def test_schema_check_catches(tmp_path: Path, mistake: str) -> None:
+    """The schema check is only worth its green result if it goes red on each kind of mistake."""
+    config, finding = BROKEN_CONFIGS[mistake]
+    (tmp_path / "main.tf").write_text(config)
+    problems = schema_problems(tmp_path, schemas_for([tmp_path]))
+    assert [p for p in problems if finding in p] != [], problems
+    assert all(p.startswith(f"{tmp_path.name}/main.tf: ") for p in problems)
+
+
+@pytest.mark.large
+def test_schema_check_accepts_a_correct_config(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'resource "databricks_job" "j" {\n  name = "n"\n  task {\n    task_key = "t"\n'
+        '    notebook_task {\n      notebook_path = "nb"\n      base_parameters = { env = "x" }\n    }\n  }\n'
+        '  dynamic "task" {\n    for_each = {}\n    content {\n      task_key = task.key\n    }\n  }\n'
+        '  lifecycle {\n    prevent_destroy = true\n  }\n}\n'
+    )
+    assert schema_problems(tmp_path, schemas_for([tmp_path])) == []
+
+
+@pytest.mark.large
+def test_constraint_check_catches_a_version_it_excludes(tmp_path: Path) -> None:
+    schemas_for([])
+    (tmp_path / "versions.tf").write_text(
+        'terraform {\n  required_providers {\n    databricks = {\n      source  = "databricks/databricks"\n'
+        '      version = ">= 1.50, < 1.60"\n    }\n  }\n}\n'
+    )
+    (problem,) = constraint_problems(tmp_path)
+    assert "versions.tf: required_providers.databricks" in problem and "widen the constraint" in problem
+
+
+@pytest.mark.parametrize(
+    ("constraint", "version", "admitted"),
+    [
+        (">= 1.50, < 2.0", "1.99.0", True),
+        (">= 5.0, < 7.0", "7.1.0", False),
+        ("~> 4.9", "4.55.0", True),
+        ("~> 4.9", "5.0.0", False),
+        ("~> 4.9.0", "4.10.0", False),
+        ("1.2.3", "1.2.3", True),
+        ("!= 1.2.3", "1.2.3", False),
+    ],
+)
+def test_version_constraints_follow_terraform_rules(constraint: str, version: str, admitted: bool) -> None:
+    assert provider_schemas.admits(constraint, version) is admitted
 
 
 # --- the ML resources -----------------------------------------------------------------------------
