@@ -12,6 +12,7 @@ This module must stay import-light: it runs inside every generation.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Callable, Mapping
 from urllib.parse import urlparse
@@ -44,6 +45,9 @@ def strip_trailing_slash(path: str) -> str:
 
 _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "project_name_alphanumeric": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]),
+    # Six hex digits that tell apart projects whose names a cloud's naming rules would merge
+    # ("My_Project" and "my-project" both become "my-project"; long names get truncated).
+    "project_name_digest": lambda a: hashlib.sha256(a["project_name"].encode()).hexdigest()[:6],
     "model_name": lambda a: f"{a['project_name']}-model",
     "experiment_base_name": lambda a: f"{a['project_name']}-experiment",
     "service_principal_group": lambda a: f"{a['project_name']}-service-principals",

@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.support import provider_schemas
+from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_ANSWERS, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
@@ -158,6 +158,15 @@ def test_required_providers_admit_the_checked_provider_versions(terraform_folder
         provider for f in terraform_folders for _, provider, _ in provider_schemas.required_provider_constraints(f.path)
     }
     assert constrained >= {"databricks", "aws", "azurerm", "azuread", "google"}
+
+
+@pytest.mark.large
+def test_checkov_finds_nothing_unexplained(terraform_folders: list[TerraformFolder], tmp_path: Path) -> None:
+    """checkov's Terraform policies pass, or are skipped next to the resource with a reason."""
+    failed, skipped = checkov.scan([f.path for f in terraform_folders], tmp_path)
+    assert [finding.describe() for finding in failed] == []
+    unexplained = [f.describe() for f in skipped if len(f.suppress_comment.split()) < 5]
+    assert unexplained == [], "every `# checkov:skip=ID: reason` needs a reason a reviewer can judge"
 
 
 # Each kind of mistake the schema check exists for, in a config that has only that mistake.
@@ -624,3 +633,82 @@ def test_bootstrap_script_applies_with_the_given_arguments(generated_project: Pa
 
 def test_supported_variants_cover_every_cloud() -> None:
     assert {v.cloud for v in SUPPORTED_VARIANTS} == {"aws", "azure", "gcp"}
+
+
+# --- names two projects could share ----------------------------------------------------------------
+
+# Pairs of valid project names that must not share a name anywhere: plainly different ones; ones
+# that cloud naming rules (lower case, '_' to '-') would merge; long ones that only differ past
+# the cut-off of the shortest cloud name (Azure storage accounts keep 17 letters or digits).
+DIFFERENT_NAMES = ("churn-forecast", "fraud_score")
+MERGED_BY_CLOUD_RULES = {
+    "differing in case and separator": ("Fraud_Score", "fraud-score"),
+    "sharing a long prefix": ("customer-lifetime-value-model-a", "customer-lifetime-value-model-b"),
+}
+
+
+@pytest.fixture(scope="module")
+def project_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """Two projects with DIFFERENT_NAMES per variant, generated once for the tests below."""
+    return {}
+
+
+def two_projects(root: Path, variant: Variant, names: tuple[str, str]) -> tuple[Path, Path]:
+    first, second = (
+        generate_variant(root / str(i), variant, project_name=name, mlflow_experiment_parent_dir="/Shared/ml")
+        for i, name in enumerate(names)
+    )
+    return first, second
+
+
+def different_projects(pairs: dict, variant: Variant, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    if variant not in pairs:
+        pairs[variant] = two_projects(tmp_path_factory.mktemp(f"pair-{variant.id}"), variant, DIFFERENT_NAMES)
+    return pairs[variant]
+
+
+def assert_share_no_terraform_name(first: Path, second: Path, only: str = "") -> None:
+    """No name of ``first`` (of a kind starting with ``only``) is a name of ``second``.
+
+    Table names compare case-insensitively, as Databricks resolves them."""
+    names = [shared_names.workspace_and_cloud_names(project) for project in (first, second)]
+    kinds = {kind for kind, _ in names[0]}
+    assert {"job", "model", "experiment", "table", "cicd display_name"} <= kinds
+    assert any(kind.startswith("state ") for kind in kinds)
+    compared = [
+        {name.lower() if kind == "table" else name for kind, name in found if kind.startswith(only)} for found in names
+    ]
+    assert compared[0] & compared[1] == set()
+
+
+def test_two_projects_share_no_resource_or_state_name(
+    variant: Variant, project_pairs: dict, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Jobs, experiments (even in one parent folder), models, prediction tables, secret scopes,
+    service principals and state storage of two projects in one workspace and account differ."""
+    assert_share_no_terraform_name(*different_projects(project_pairs, variant, tmp_path_factory))
+
+
+@pytest.mark.parametrize("pair", list(MERGED_BY_CLOUD_RULES))
+@pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
+def test_state_storage_names_cloud_rules_would_merge_stay_apart(tmp_path: Path, cloud: str, pair: str) -> None:
+    """Bucket, storage account and service account names get the project name's digest where
+    lower-casing, '_' to '-' or truncation would give two projects the same name."""
+    variant = Variant(cloud, "GitHub Actions", "yes")
+    assert_share_no_terraform_name(*two_projects(tmp_path, variant, MERGED_BY_CLOUD_RULES[pair]), only="state ")
+
+
+def test_two_projects_share_no_ml_table(
+    variant: Variant, project_pairs: dict, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> None:
+    """Feature tables (and their schema) and scoring tables, as the ML code names them."""
+    if variant.feature_store:
+        request.applymarker(pytest.mark.xfail(
+            reason="feature tables include the project once issue 17's ML-code change is merged", strict=False
+        ))
+    first, second = different_projects(project_pairs, variant, tmp_path_factory)
+    tables = [shared_names.ml_table_names(project) for project in (first, second)]
+    assert tables[0] and {name.lower() for _, name in tables[0]} & {name.lower() for _, name in tables[1]} == set()
+    if variant.feature_store:
+        schemas = [{name.rsplit(".", 1)[0] for kind, name in t if kind == "feature table"} for t in tables]
+        assert schemas[0] and schemas[0] & schemas[1] == set(), "feature tables of two projects share a schema"
