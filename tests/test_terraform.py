@@ -20,11 +20,12 @@ from types import ModuleType
 
 import pytest
 
+from hooks import validation
 from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_ANSWERS, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
-from tests.support.terraform_refs import load_module, parse_file, problems_in_tree, unquote
+from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 
 TERRAFORM_TREES = ("databricks-config", ".mlops-setup-scripts")
@@ -712,3 +713,38 @@ def test_two_projects_share_no_ml_table(
     if variant.feature_store:
         schemas = [{name.rsplit(".", 1)[0] for kind, name in t if kind == "feature table"} for t in tables]
         assert schemas[0] and schemas[0] & schemas[1] == set(), "feature tables of two projects share a schema"
+
+
+# --- identifiers built from answers ----------------------------------------------------------------
+
+# What Terraform accepts as a block label that names something (output, variable, resource, module)
+# or as a local value: a letter or underscore, then letters, digits, underscores and dashes.
+TERRAFORM_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def declared_identifiers(folder: Path) -> set[str]:
+    module = load_module(folder)
+    return (
+        set(module.variables) | set(module.locals) | module.outputs | set(module.module_calls)
+        | {name for _, name in module.resources | module.data}
+    )
+
+
+@pytest.mark.parametrize(
+    "project_name",
+    ["abc", "A1b-", "Mixed_Case-Name9", "x_-_yz", "z" + "-9" * 19 + "9", "Abc__"],
+)
+def test_identifiers_built_from_the_project_name_are_valid(tmp_path: Path, project_name: str) -> None:
+    """Output names carry the project name (a contract point); every name the validation
+    accepts (they start with a letter) must still make a valid Terraform identifier."""
+    assert validation.find_problems({**TEST_ANSWERS, "project_name": project_name, "cloud": "aws",
+                                     "cicd_platform": "GitHub Actions", "include_feature_store": "no",
+                                     "default_branch": "main", "release_branch": "release"}, "2.7.1") == []
+    project = generate(tmp_path, {"project_name": project_name})
+    folders = [f for tree in TERRAFORM_TREES for f in module_folders(project / tree)]
+    invalid = {
+        f"{folder.relative_to(project)}: {name}"
+        for folder in folders for name in declared_identifiers(folder) if not TERRAFORM_IDENTIFIER.fullmatch(name)
+    }
+    assert invalid == set()
+    assert f"{project_name}_model_name" in load_module(project / "databricks-config/staging").outputs
