@@ -43,7 +43,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("cloud", "azure"): (
         ".mlops-setup-scripts/terraform/main-azure.tf",
-        ".mlops-setup-scripts/terraform/variables-azure.tf",
+        ".mlops-setup-scripts/terraform/variables.tf",
         ".mlops-setup-scripts/cicd/main-azure.tf",
         ".github/workflows/scripts/generate-aad-token.sh",
         ".azure/devops-pipelines/scripts/generate-aad-token.sh",
@@ -54,7 +54,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     ),
     ("cloud", "gcp"): (
         ".mlops-setup-scripts/terraform/main-gcp.tf",
-        ".mlops-setup-scripts/terraform/variables-gcp.tf",
+        ".mlops-setup-scripts/terraform/variables.tf",
         ".mlops-setup-scripts/cicd/main-aws-gcp.tf",
     ),
     ("cicd_platform", "GitHub Actions"): (".github",),
