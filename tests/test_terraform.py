@@ -214,6 +214,23 @@ BROKEN_CONFIGS = {
         'resource "databricks_job" "j" {\n  dynamic "tsk" {\n    for_each = {}\n    content {}\n  }\n}\n',
         'dynamic "tsk" generates a block the schema does not have here: rename it to \'task\'',
     ),
+    "deprecated argument": (
+        'resource "databricks_mlflow_experiment" "e" {\n  name = "/x"\n  description = "d"\n}\n',
+        "'description' is deprecated: Remove the description attribute",
+    ),
+    "deprecated argument in a nested block": (
+        'resource "databricks_cluster" "c" {\n  spark_version = "x"\n  library {\n    egg = "dbfs:/a.egg"\n  }\n}\n',
+        "> library: 'egg' is deprecated",
+    ),
+    "misspelt argument of a provider without a cdktf package (azuredevops)": (
+        'resource "azuredevops_variable_group" "g" {\n  project_id = "p"\n  allow_acess = true\n'
+        '  variable {\n    name = "n"\n  }\n}\n',
+        "unknown argument or block 'allow_acess': rename it to 'allow_access'",
+    ),
+    "missing required block (azuredevops)": (
+        'resource "azuredevops_build_definition" "b" {\n  project_id = "p"\n}\n',
+        "required block 'repository' is missing",
+    ),
     "unknown resource type": (
         'resource "databricks_jobs" "j" {}\n',
         "the provider has no resource type 'databricks_jobs'",

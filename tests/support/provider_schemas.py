@@ -14,24 +14,35 @@ installs them with ``npm ci`` the first time, as ``tests/support/mermaid.py`` do
 ``.jsii`` files are 3-130 MB of JSON, so ``load_schemas`` keeps only the types asked for and
 caches that extract on disk (keyed by package version), so each is parsed once per install.
 
+The cdktf packages carry no deprecation notices and there is none for azuredevops, so
+Pulumi's bridged provider wheels on PyPI (pinned with hashes in
+``tests/terraform-schemas/pulumi-requirements.txt``, downloaded, never installed) fill both
+gaps: their generated ``*Args`` classes raise ``DeprecationWarning`` for deprecated arguments
+(matched to cdktf structs by class name), and for azuredevops their constructor signatures are
+the schema (required = no default; a nested ``*Args`` type = a block, named as its docstring
+names it). Pulumi folds single blocks into objects, so for azuredevops "block or attribute"
+is checked only where the docstring says "block".
+
 What ``schema_problems`` reports, each finding naming the file, the block path and the fix:
 - an argument or nested block the schema does not have at that nesting level (a misspelling,
   or an argument the provider removed or only computes);
 - a required argument or block that is missing;
 - a nested block written as an attribute (``x = {...}``) or an attribute written as a block;
+- a deprecated argument or block;
 - a resource or data source type the provider does not have.
-The schema carries no deprecation flags, so deprecated-but-present arguments are not found
-here (the provider prints them at plan time).
 """
 
 from __future__ import annotations
 
+import ast
 import difflib
 import hashlib
 import json
 import re
 import shutil
 import subprocess
+import sys
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -56,8 +67,13 @@ PROVIDER_PACKAGES = {
     "databricks": "@cdktf/provider-databricks",
     "google": "@cdktf/provider-google",
 }
-# Providers the template uses that have no offline schema package (say so rather than pass).
-WITHOUT_SCHEMA = {"azuredevops": "no @cdktf/provider-azuredevops package exists", "terraform": "built into Terraform"}
+# Pulumi wheels: the azuredevops schema, and the deprecations of the providers they cover.
+PULUMI_REQUIREMENTS = PACKAGES_DIR / "pulumi-requirements.txt"
+PULUMI_WHEELS = PACKAGES_DIR / "pulumi-wheels"
+PULUMI_MODULES = {"azuredevops": "pulumi_azuredevops", "databricks": "pulumi_databricks"}
+# Providers the template uses that have no offline schema (say so rather than pass).
+WITHOUT_SCHEMA = {"terraform": "built into Terraform (terraform_remote_state)"}
+SCHEMA_FORMAT = "2"  # bump when the cached extract changes shape
 
 # Arguments and blocks Terraform itself defines on every resource / data block.
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on"}
@@ -91,9 +107,118 @@ def ensure_packages() -> None:
 
 
 def provider_version(provider: str) -> str:
-    """Version of the Terraform provider whose schema the installed package holds, e.g. '1.99.0'."""
+    """Version of the provider whose schema is checked, e.g. '1.99.0' (for azuredevops, the Pulumi
+    package's version, which is not the Terraform provider's)."""
+    if provider not in PROVIDER_PACKAGES:
+        (wheel,) = PULUMI_WHEELS.glob(f"{PULUMI_MODULES[provider]}-*.whl")
+        return "pulumi-" + wheel.name.split("-")[1]
     package = json.loads((PACKAGES_DIR / "node_modules" / PROVIDER_PACKAGES[provider] / "package.json").read_text())
     return package["cdktf"]["provider"]["version"]
+
+
+def ensure_pulumi_wheels() -> None:
+    """Download the pinned Pulumi wheels (hash-checked, no dependencies) once."""
+    stamp = PULUMI_WHEELS / ".requirements-sha256"
+    digest = hashlib.sha256(PULUMI_REQUIREMENTS.read_bytes()).hexdigest()
+    PULUMI_WHEELS.mkdir(exist_ok=True)
+    with FileLock(str(PULUMI_WHEELS / ".download.lock")):
+        if stamp.exists() and stamp.read_text() == digest:
+            return
+        command = [
+            sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--require-hashes",
+            "--dest", str(PULUMI_WHEELS), "-r", str(PULUMI_REQUIREMENTS),
+        ]
+        result = subprocess.run(command, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{result.stdout}\n{result.stderr}")
+        stamp.write_text(digest)
+
+
+def _pulumi_sources(provider: str) -> dict[str, str]:
+    """File name -> source of every module of the provider's Pulumi wheel."""
+    (wheel,) = PULUMI_WHEELS.glob(f"{PULUMI_MODULES[provider]}-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        prefix = f"{PULUMI_MODULES[provider]}/"
+        return {
+            name[len(prefix):]: archive.read(name).decode()
+            for name in archive.namelist()
+            if name.startswith(prefix) and name.endswith(".py") and "/" not in name[len(prefix):]
+        }
+
+
+_DEPRECATION = re.compile(r'if (\w+) is not None:\n\s+warnings\.warn\("""(.*?)""", DeprecationWarning\)', re.DOTALL)
+
+
+def _pulumi_deprecations(sources: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``Args`` class name without the suffix (e.g. 'JobTaskNotebookTask') -> {argument: notice}."""
+    found: dict[str, dict[str, str]] = {}
+    for source in sources.values():
+        for match in _DEPRECATION.finditer(source):
+            start = source.rfind("\nclass ", 0, match.start())
+            class_name = re.match(r"\nclass (\w+)", source[start:]).group(1)
+            if class_name.endswith("Args"):
+                found.setdefault(class_name[: -len("Args")], {})[match.group(1)] = " ".join(match.group(2).split())
+    return found
+
+
+def _pulumi_node(classes: dict[str, ast.ClassDef | ast.FunctionDef], name: str, deprecated: dict) -> Schema:
+    """Schema node of a Pulumi ``*Args`` class (or a data source function), from its signature."""
+    definition = classes[name]
+    function = definition if isinstance(definition, ast.FunctionDef) else next(
+        item for item in definition.body if isinstance(item, ast.FunctionDef) and item.name == "__init__"
+    )
+    docs = ast.get_docstring(function) or ""
+    arguments = function.args.kwonlyargs or function.args.args
+    defaults = function.args.kw_defaults if function.args.kwonlyargs else (
+        [None] * (len(function.args.args) - len(function.args.defaults)) + function.args.defaults
+    )
+    node: Schema = {"attributes": {}, "blocks": {}, "deprecated": {}}
+    for argument, default in zip(arguments, defaults):
+        if argument.arg in ("__self__", "self", "opts", "resource_name"):
+            continue
+        annotation = ast.unparse(argument.annotation) if argument.annotation else ""
+        nested = re.search(r"'(\w+Args)'", annotation)
+        doc = re.search(rf":param [^\n]*? {argument.arg}: ([^\n]*)", docs)
+        block_name = re.search(r"`(\w+)` blocks?", doc.group(1)) if doc else None
+        required = default is None
+        if nested and nested.group(1) in classes:
+            name_in_terraform = block_name.group(1) if block_name else argument.arg
+            inner = _pulumi_node(classes, nested.group(1), deprecated)
+            node["blocks"][name_in_terraform] = {"required": required, "nested": inner}
+        else:
+            node["attributes"][argument.arg] = required
+    class_key = name[: -len("Args")] if name.endswith("Args") else name
+    node["deprecated"] = {k: v for k, v in deprecated.get(class_key, {}).items()}
+    return node
+
+
+def _pulumi_schemas(provider: str, wanted: set[tuple[str, str]]) -> dict[str, Schema]:
+    """Schemas of ``wanted`` types built from the Pulumi wheel's resource and data source modules."""
+    sources = _pulumi_sources(provider)
+    deprecated = _pulumi_deprecations(sources)
+    found: dict[str, Schema] = {}
+    inputs = ast.parse(sources.get("_inputs.py", ""))
+    classes: dict[str, ast.ClassDef | ast.FunctionDef] = {
+        item.name: item for item in inputs.body if isinstance(item, ast.ClassDef)
+    }
+    for kind, type_name in wanted:
+        module = type_name[len(provider) + 1:]
+        file_name, definition = (f"{module}.py", f"{_camel(module)}Args") if kind == "resource" else (
+            f"get_{module}.py", f"get_{module}"
+        )
+        if file_name not in sources:
+            continue
+        tree = ast.parse(sources[file_name])
+        local = {**classes, **{
+            item.name: item for item in tree.body if isinstance(item, (ast.ClassDef, ast.FunctionDef))
+        }}
+        if definition in local:
+            found[f"{kind}.{type_name}"] = _pulumi_node(local, definition, deprecated)
+    return found
+
+
+def _camel(snake: str) -> str:
+    return "".join(part.capitalize() for part in snake.split("_"))
 
 
 # --- schemas --------------------------------------------------------------------------------------
@@ -121,22 +246,26 @@ def _struct_fqn(type_ref: dict) -> str | None:
     return None
 
 
-def _node(types: dict, fqn: str) -> Schema:
-    node: Schema = {"attributes": {}, "blocks": {}}
+def _node(types: dict, fqn: str, deprecated: dict[str, dict[str, str]]) -> Schema:
+    struct = fqn.rsplit(".", 1)[1].removesuffix("Config")
+    node: Schema = {"attributes": {}, "blocks": {}, "deprecated": dict(deprecated.get(struct, {}))}
     for prop in types[fqn].get("properties", []):
         name, required = _argument_name(prop), not prop.get("optional", False)
         is_block = prop.get("docs", {}).get("summary", "").endswith(" block.")
         nested = _struct_fqn(prop["type"])
         if is_block and nested:
-            node["blocks"][name] = {"required": required, "nested": _node(types, nested)}
+            node["blocks"][name] = {"required": required, "nested": _node(types, nested, deprecated)}
         else:
             node["attributes"][name] = required
     return node
 
 
-def _extract(package: str, wanted: set[tuple[str, str]]) -> dict[str, Schema]:
-    """Schemas of ``wanted`` (kind, type) pairs from one package's .jsii, keyed 'resource.TYPE'."""
-    types = json.loads((PACKAGES_DIR / "node_modules" / package / ".jsii").read_text())["types"]
+def _extract(provider: str, wanted: set[tuple[str, str]]) -> dict[str, Schema]:
+    """Schemas of ``wanted`` (kind, type) pairs from one provider's package, keyed 'resource.TYPE'."""
+    if provider not in PROVIDER_PACKAGES:
+        return _pulumi_schemas(provider, wanted)
+    deprecated = _pulumi_deprecations(_pulumi_sources(provider)) if provider in PULUMI_MODULES else {}
+    types = json.loads((PACKAGES_DIR / "node_modules" / PROVIDER_PACKAGES[provider] / ".jsii").read_text())["types"]
     found: dict[str, Schema] = {}
     for fqn, jsii_type in types.items():
         match = _TYPE_DOC.search(jsii_type.get("docs", {}).get("summary", ""))
@@ -144,7 +273,7 @@ def _extract(package: str, wanted: set[tuple[str, str]]) -> dict[str, Schema]:
             continue
         kind = "resource" if match.group(1) == "resources" else "data"
         if (kind, match.group(2)) in wanted and f"{fqn}Config" in types:
-            found[f"{kind}.{match.group(2)}"] = _node(types, f"{fqn}Config")
+            found[f"{kind}.{match.group(2)}"] = _node(types, f"{fqn}Config", deprecated)
     return found
 
 
@@ -155,21 +284,21 @@ def load_schemas(wanted: Iterable[tuple[str, str]]) -> dict[str, Schema | None]:
     package are left out. Installs the packages first (see ``ensure_packages``).
     """
     ensure_packages()
+    ensure_pulumi_wheels()
     by_provider: dict[str, set[tuple[str, str]]] = {}
     for kind, type_name in wanted:
         provider = type_name.split("_", 1)[0]
-        if provider in PROVIDER_PACKAGES:
+        if provider in PROVIDER_PACKAGES or provider in PULUMI_MODULES:
             by_provider.setdefault(provider, set()).add((kind, type_name))
     schemas: dict[str, Schema | None] = {}
     _CACHE_DIR.mkdir(exist_ok=True)
     for provider, pairs in by_provider.items():
-        package = PROVIDER_PACKAGES[provider]
-        cache = _CACHE_DIR / f"{provider}-{provider_version(provider)}.json"
+        cache = _CACHE_DIR / f"{provider}-{provider_version(provider)}-format{SCHEMA_FORMAT}.json"
         with FileLock(str(cache) + ".lock"):
             cached = json.loads(cache.read_text()) if cache.exists() else {"schemas": {}, "absent": []}
             missing = {p for p in pairs if f"{p[0]}.{p[1]}" not in cached["schemas"] and f"{p[0]}.{p[1]}" not in cached["absent"]}
             if missing:
-                extracted = _extract(package, missing)
+                extracted = _extract(provider, missing)
                 cached["schemas"].update(extracted)
                 cached["absent"] += sorted(f"{k}.{t}" for k, t in missing if f"{k}.{t}" not in extracted)
                 cache.write_text(json.dumps(cached))
@@ -227,6 +356,8 @@ def _body_problems(where: str, body: dict, node: Schema, top_level: bool) -> Ite
             continue
         if top_level and key in META_ARGUMENTS | META_BLOCKS - {"dynamic"}:
             continue
+        if key in node.get("deprecated", {}):
+            yield f"{where}: '{key}' is deprecated: {node['deprecated'][key]}"
         if key == "dynamic" and isinstance(value, list):
             for dynamic in value:
                 for label, inner in dynamic.items():
