@@ -97,39 +97,30 @@ resource "aws_s3_bucket_public_access_block" "terraform_state" {
   restrict_public_buckets = true
 }
 
-# State travels only over TLS 1.2 or newer.
+# State travels only over TLS 1.2 or newer: requests without TLS, or with an older
+# version, are denied to everyone.
 data "aws_iam_policy_document" "tls_only" {
   for_each = aws_s3_bucket.terraform_state
 
-  statement {
-    sid       = "DenyInsecureTransport"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
+  dynamic "statement" {
+    for_each = {
+      DenyInsecureTransport = { test = "Bool", variable = "aws:SecureTransport", value = "false" }
+      DenyTlsBelow12        = { test = "NumericLessThan", variable = "s3:TlsVersion", value = "1.2" }
     }
-    condition {
-      test     = "Bool"
-      variable = "aws:SecureTransport"
-      values   = ["false"]
-    }
-  }
-
-  statement {
-    sid       = "DenyTlsBelow12"
-    effect    = "Deny"
-    actions   = ["s3:*"]
-    resources = [each.value.arn, "${each.value.arn}/*"]
-    principals {
-      type        = "*"
-      identifiers = ["*"]
-    }
-    condition {
-      test     = "NumericLessThan"
-      variable = "s3:TlsVersion"
-      values   = ["1.2"]
+    content {
+      sid       = statement.key
+      effect    = "Deny"
+      actions   = ["s3:*"]
+      resources = [each.value.arn, "${each.value.arn}/*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = statement.value.test
+        variable = statement.value.variable
+        values   = [statement.value.value]
+      }
     }
   }
 }
