@@ -1,12 +1,3 @@
-# The ML resources of this environment. Staging and prod call the same module with their
-# own locals, so a change made in ../modules/ml-resources reaches both environments.
-module "ml_resources" {
-  source = "../modules/ml-resources"
-
-  env                          = local.env
-  git_repo_url                 = var.git_repo_url
-  git_branch                   = local.git_branch
-  workspace_host               = local.workspace_host
-  mlflow_experiment_parent_dir = local.mlflow_experiment_parent_dir
-  read_user_group              = local.read_user_group
-}
+{%- set tf_env = "staging" -%}
+{#- Staging and prod share one source: templates/terraform/environment-main.tf in the template repo. -#}
+{% include "terraform/environment-main.tf" -%}

@@ -1,4 +1,3 @@
-variable "git_repo_url" {
-  type        = string
-  description = "HTTPS URL of this project's Git repository; CI/CD passes it with -var git_repo_url=..."
-}
+{%- set tf_env = "staging" -%}
+{#- Staging and prod share one source: templates/terraform/environment-variables.tf in the template repo. -#}
+{% include "terraform/environment-variables.tf" -%}
