@@ -1,3 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 {%- import "terraform_state_names.jinja" as state with context -%}
 {#- Rendered once per environment, with `tf_env` ("staging" or "prod") set by the including file. -#}
 # Terraform and provider versions, and where the {{ tf_env }} state lives.
@@ -7,14 +8,7 @@
 # provider is configured by CI/CD through environment variables (DATABRICKS_HOST plus
 # the credentials described in databricks-config/README.md), so there is no provider block.
 terraform {
-  required_version = ">= 1.11, < 2.0"
-
-  required_providers {
-    databricks = {
-      source  = "databricks/databricks"
-      version = ">= 1.50, < 2.0"
-    }
-  }
+  {{ versions.requirements("databricks") }}
 
 {%- if cookiecutter.cloud == "azure" %}
 

@@ -1,3 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 {%- import "terraform_state_names.jinja" as state with context -%}
 # Remote state storage on AWS: one S3 bucket for the ML resources (staging and prod
 # keys) and one for the CI/CD setup, versioned, KMS-encrypted, never public and reached
@@ -6,14 +7,7 @@
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
-  required_version = ">= 1.11, < 2.0"
-
-  required_providers {
-    aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.0, < 7.0"
-    }
-  }
+  {{ versions.requirements("aws") }}
 }
 
 locals {

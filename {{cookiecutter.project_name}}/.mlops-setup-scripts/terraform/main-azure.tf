@@ -1,3 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 {%- import "terraform_state_names.jinja" as state with context -%}
 # Remote state storage on Azure: a resource group with one geo-redundant, versioned
 # storage account (TLS 1.2+, soft delete) and one private container per state (ML
@@ -7,14 +8,7 @@
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
-  required_version = ">= 1.11, < 2.0"
-
-  required_providers {
-    azurerm = {
-      source  = "hashicorp/azurerm"
-      version = ">= 4.9, < 5.0"
-    }
-  }
+  {{ versions.requirements("azurerm") }}
 }
 
 locals {

@@ -1,3 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 {%- import "terraform_state_names.jinja" as state with context -%}
 # Remote state storage on Google Cloud: one versioned GCS bucket for the ML resources
 # (staging and prod prefixes) and one for the CI/CD setup, neither ever public, plus a
@@ -6,14 +7,7 @@
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
-  required_version = ">= 1.11, < 2.0"
-
-  required_providers {
-    google = {
-      source  = "hashicorp/google"
-      version = ">= 5.0, < 7.0"
-    }
-  }
+  {{ versions.requirements("google") }}
 }
 
 locals {

@@ -1,10 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 terraform {
-  required_version = ">= 1.11, < 2.0"
-
-  required_providers {
-    databricks = {
-      source  = "databricks/databricks"
-      version = ">= 1.50, < 2.0"
-    }
-  }
+  {{ versions.requirements("databricks") }}
 }
