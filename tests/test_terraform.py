@@ -691,7 +691,7 @@ def assert_share_no_terraform_name(first: Path, second: Path, only: str = "") ->
     Table names compare case-insensitively, as Databricks resolves them."""
     names = [shared_names.workspace_and_cloud_names(project) for project in (first, second)]
     kinds = {kind for kind, _ in names[0]}
-    assert {"job", "model", "experiment", "table", "cicd display_name"} <= kinds
+    assert {"job", "model", "experiment", "table"} <= kinds
     assert any(kind.startswith("state ") for kind in kinds)
     compared = [
         {name.lower() if kind == "table" else name for kind, name in found if kind.startswith(only)} for found in names
