@@ -457,8 +457,10 @@ def bootstrap_state_storage(project: Path, cloud: str) -> dict[str, dict[str, st
         buckets = resources_of_type(folder, "aws_s3_bucket")["terraform_state"]
         assert strip_expression(buckets["for_each"]) == "local.state_buckets"
         assert strip_expression(buckets["bucket"]) == "each.value"
+        # What the inline checkov skips on aws_s3_bucket.terraform_state point to.
         for kind in ("aws_s3_bucket_versioning", "aws_s3_bucket_server_side_encryption_configuration",
-                     "aws_s3_bucket_public_access_block"):
+                     "aws_s3_bucket_public_access_block", "aws_s3_bucket_lifecycle_configuration",
+                     "aws_s3_bucket_policy"):
             assert strip_expression(resources_of_type(folder, kind)["terraform_state"]["for_each"]) == (
                 "aws_s3_bucket.terraform_state"
             ), f"{kind} must cover every state bucket"
