@@ -293,7 +293,8 @@ def load_schemas(wanted: Iterable[tuple[str, str]]) -> dict[str, Schema | None]:
     schemas: dict[str, Schema | None] = {}
     _CACHE_DIR.mkdir(exist_ok=True)
     for provider, pairs in by_provider.items():
-        cache = _CACHE_DIR / f"{provider}-{provider_version(provider)}-format{SCHEMA_FORMAT}.json"
+        pulumi_pin = hashlib.sha256(PULUMI_REQUIREMENTS.read_bytes()).hexdigest()[:8]
+        cache = _CACHE_DIR / f"{provider}-{provider_version(provider)}-{pulumi_pin}-format{SCHEMA_FORMAT}.json"
         with FileLock(str(cache) + ".lock"):
             cached = json.loads(cache.read_text()) if cache.exists() else {"schemas": {}, "absent": []}
             missing = {p for p in pairs if f"{p[0]}.{p[1]}" not in cached["schemas"] and f"{p[0]}.{p[1]}" not in cached["absent"]}
