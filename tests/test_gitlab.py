@@ -213,7 +213,9 @@ def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
     text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
     setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf"))
+    # `key = "NAME"` of a gitlab_project_variable, or NAME as a key of the maps they iterate.
     set_by_bootstrap = set(re.findall(r'key\s+=\s+"(\w+)"', setup)) | set(re.findall(r'"(\w+)"(?:,|\])', setup))
+    set_by_bootstrap |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", setup, re.MULTILINE))
     used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"}
     used |= {"aws": {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, "azure": {"ARM_ACCESS_KEY"},
              "gcp": {"GOOGLE_CREDENTIALS_BASE64"}}[variant.cloud]
@@ -323,12 +325,16 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     assert running(deploy) == {"deploy-model-staging"}
 
 
+# One variant: the job differs between variants only in its `rules:changes` list, and the
+# project tests it runs are run for every code signature by test_ml_code.py.
 @pytest.mark.large
-@pytest.mark.parametrize("variant", [v for v in GITLAB_VARIANTS if v.cloud == "gcp"], ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", [v for v in GITLAB_VARIANTS if (v.cloud, v.feature_store) == ("gcp", True)], ids=lambda v: v.id)
 def test_unit_test_job_runs_with_gitlab_ci_local(
     variant: Variant, gitlab_checkout: Path, project_python: Path  # noqa: F811
 ) -> None:
     """The job's own before_script and script, run by gitlab-ci-local's shell executor."""
+    if shutil.which("rsync") is None:
+        pytest.skip("gitlab-ci-local copies the project with rsync, which is not on PATH; install rsync (apt-get install rsync)")
     project = gitlab_checkout
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
@@ -339,3 +345,82 @@ def test_unit_test_job_runs_with_gitlab_ci_local(
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     report = project / "test-results/unit-tests.xml"
     assert report.exists() and "<testsuite" in report.read_text()
+
+
+# ---------------------------------------------------------------- the plan note, against a fake GitLab API
+
+
+class FakeNotesApi:
+    """The merge request notes endpoints of GitLab's REST API, in memory, on localhost."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.notes: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, str]] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _reply(self, payload: Any) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _form(self) -> dict[str, str]:
+                data = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                return {k: v[0] for k, v in urllib.parse.parse_qs(data).items()}
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                api.requests.append(("GET", self.path, self.headers["PRIVATE-TOKEN"]))
+                self._reply(list(reversed(api.notes)))
+
+            def do_POST(self) -> None:  # noqa: N802
+                api.requests.append(("POST", self.path, self.headers["PRIVATE-TOKEN"]))
+                api.notes.append({"id": len(api.notes) + 1, "body": self._form()["body"]})
+                self._reply(api.notes[-1])
+
+            def do_PUT(self) -> None:  # noqa: N802
+                api.requests.append(("PUT", self.path, self.headers["PRIVATE-TOKEN"]))
+                note = next(n for n in api.notes if self.path.endswith(f"/notes/{n['id']}"))
+                note["body"] = self._form()["body"]
+                self._reply(note)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v4"
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_plan_note_is_posted_once_then_updated(generated_project: Path, tmp_path: Path) -> None:
+    api = FakeNotesApi()
+    script = generated_project / JOB_FOLDER / "scripts/post-terraform-plan-note.sh"
+    env = {
+        **os.environ, "CI_API_V4_URL": api.url, "CI_PROJECT_ID": "42", "CI_PIPELINE_URL": "https://gitlab.invalid/p/1",
+        "MERGE_REQUEST_IID": "7", "GITLAB_NOTE_TOKEN": "note-token",
+    }
+    try:
+        (tmp_path / "terraform-plan-staging.txt").write_text("Plan: 1 to add, 0 to change, 0 to destroy.\n~~~~ fence\n")
+        (tmp_path / "terraform-plan-staging.status").write_text("success\n")
+        first = run(["bash", script, "staging"], cwd=tmp_path, env=env)
+        (tmp_path / "terraform-plan-staging.txt").write_text("No changes.\n")
+        second = run(["bash", script, "staging"], cwd=tmp_path, env=env)
+    finally:
+        api.server.shutdown()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert [(method, path.split("?")[0]) for method, path, _ in api.requests] == [
+        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("POST", "/api/v4/projects/42/merge_requests/7/notes"),
+        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("PUT", "/api/v4/projects/42/merge_requests/7/notes/1"),
+    ]
+    assert {token for _, _, token in api.requests} == {"note-token"}
+    (note,) = api.notes
+    assert note["body"].startswith("<!-- terraform-plan:my-mlops-project:staging -->")
+    assert "No changes." in note["body"] and "Plan: 1 to add" not in note["body"]
+    assert "Plan job: `success`" in note["body"]

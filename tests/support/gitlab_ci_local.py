@@ -5,34 +5,23 @@
 here, offline. The package is pinned in ``tests/gitlab-ci-local/package-lock.json``;
 ``ensure_gitlab_ci_local`` installs it with ``npm ci`` the first time and again when the
 lock file changes, under a file lock so that pytest-xdist workers install it once.
-Version 4.65 is the newest that runs on Node.js 20 (later ones need Node.js 22).
+Version 4.65.1 is the last release that declares Node.js 18+ support; 4.75 needs Node.js 22.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from filelock import FileLock
-
+from tests.support.npm_package import NodeMissing, ensure_installed
 from tests.support.variants import TEMPLATE_DIR
 
 PACKAGE_DIR = TEMPLATE_DIR / "tests" / "gitlab-ci-local"
-INSTALL_COMMAND = ["npm", "ci", "--prefix", str(PACKAGE_DIR), "--no-audit", "--no-fund"]
 EXECUTABLE = PACKAGE_DIR / "node_modules" / ".bin" / "gitlab-ci-local"
-_STAMP = PACKAGE_DIR / "node_modules" / ".installed-lock-sha256"
 
-
-class NodeMissing(RuntimeError):
-    """Node.js or npm is not on PATH, so gitlab-ci-local cannot run here."""
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256((PACKAGE_DIR / "package-lock.json").read_bytes()).hexdigest()
+__all__ = ["NodeMissing", "as_gitlab_checkout", "ensure_gitlab_ci_local", "gitlab_ci_local"]
 
 
 def ensure_gitlab_ci_local() -> Path:
@@ -40,14 +29,7 @@ def ensure_gitlab_ci_local() -> Path:
 
     Raises ``NodeMissing`` without Node.js and npm, ``RuntimeError`` when ``npm ci`` fails.
     """
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        raise NodeMissing("Node.js 18+ and npm are needed to run GitLab CI jobs locally; install them to run this check")
-    with FileLock(str(PACKAGE_DIR / ".install.lock")):
-        if not (_STAMP.exists() and _STAMP.read_text() == _lock_digest()):
-            result = subprocess.run(INSTALL_COMMAND, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"{' '.join(INSTALL_COMMAND)} failed:\n{result.stdout}\n{result.stderr}")
-            _STAMP.write_text(_lock_digest())
+    ensure_installed(PACKAGE_DIR, "run GitLab CI jobs locally")
     return EXECUTABLE
 
 

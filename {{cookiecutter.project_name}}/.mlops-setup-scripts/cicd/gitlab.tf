@@ -127,13 +127,38 @@ resource "gitlab_project_variable" "state_backend" {
   description       = "Terraform state storage credentials for the ${split("/", each.key)[0]} jobs (.mlops-setup-scripts/terraform)."
 }
 
-# Pushes the Terraform outputs from the apply jobs of the protected default branch.
-resource "gitlab_project_access_token" "push" {
+# Project access tokens of CI/CD's two bots, by the variable that holds each one.
+locals {
+  ci_tokens = {
+    # Pushes the Terraform outputs from the apply jobs of the protected default branch.
+    GITLAB_PUSH_TOKEN = {
+      name         = "{{ cookiecutter.project_name }} Terraform output bot"
+      purpose      = "Pushes databricks-config/output/<env>.json from the Terraform apply jobs"
+      access_level = "maintainer"
+      scopes       = ["write_repository"]
+      protected    = true
+    }
+    # Comments the Terraform plans on merge requests. Merge request pipelines of unprotected
+    # branches need it, so it is not protected: with the Reporter role it can do nothing a
+    # project member cannot do already.
+    GITLAB_NOTE_TOKEN = {
+      name         = "{{ cookiecutter.project_name }} Terraform plan bot"
+      purpose      = "Posts Terraform plans on merge requests"
+      access_level = "reporter"
+      scopes       = ["api"]
+      protected    = false
+    }
+  }
+}
+
+resource "gitlab_project_access_token" "ci" {
+  for_each = local.ci_tokens
+
   project      = data.gitlab_project.project.id
-  name         = "{{ cookiecutter.project_name }} Terraform output bot"
-  description  = "Pushes databricks-config/output/<env>.json from the Terraform apply jobs; managed by .mlops-setup-scripts/cicd."
-  access_level = "maintainer"
-  scopes       = ["write_repository"]
+  name         = each.value.name
+  description  = "${each.value.purpose}; managed by .mlops-setup-scripts/cicd."
+  access_level = each.value.access_level
+  scopes       = each.value.scopes
 
   rotation_configuration = {
     expiration_days    = var.ci_token_lifetime_days
@@ -141,39 +166,16 @@ resource "gitlab_project_access_token" "push" {
   }
 }
 
-resource "gitlab_project_variable" "push_token" {
+resource "gitlab_project_variable" "ci_token" {
+  for_each = local.ci_tokens
+
   project     = data.gitlab_project.project.id
-  key         = "GITLAB_PUSH_TOKEN"
-  value       = gitlab_project_access_token.push.token
-  protected   = true
+  key         = each.key
+  value       = gitlab_project_access_token.ci[each.key].token
+  protected   = each.value.protected
   masked      = true
   raw         = true
-  description = "Project access token of the Terraform output bot (.mlops-setup-scripts/cicd/gitlab.tf)."
-}
-
-# Comments the Terraform plans on merge requests. Merge request pipelines of unprotected
-# branches need it, so it is not a protected variable: with the Reporter role it can do
-# nothing a project member cannot do already.
-resource "gitlab_project_access_token" "note" {
-  project      = data.gitlab_project.project.id
-  name         = "{{ cookiecutter.project_name }} Terraform plan bot"
-  description  = "Posts Terraform plans on merge requests; managed by .mlops-setup-scripts/cicd."
-  access_level = "reporter"
-  scopes       = ["api"]
-
-  rotation_configuration = {
-    expiration_days    = var.ci_token_lifetime_days
-    rotate_before_days = 30
-  }
-}
-
-resource "gitlab_project_variable" "note_token" {
-  project     = data.gitlab_project.project.id
-  key         = "GITLAB_NOTE_TOKEN"
-  value       = gitlab_project_access_token.note.token
-  masked      = true
-  raw         = true
-  description = "Project access token of the Terraform plan bot (.mlops-setup-scripts/cicd/gitlab.tf)."
+  description = "Project access token of the ${each.value.name} (.mlops-setup-scripts/cicd/gitlab.tf)."
 }
 
 # ---------------------------------------------------------------- model deployment
