@@ -25,6 +25,7 @@ import yaml
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
+from tests.support.terraform_refs import parse_file, unquote
 from tests.support.variants import GITLAB_VARIANTS, Variant
 
 VENV_BIN = Path(sys.executable).parent
@@ -254,6 +255,74 @@ def test_the_sdk_signs_in_with_the_gitlab_id_token_despite_other_credentials(mon
     assert config.auth_type == "env-oidc"
     assert exchanged == ["header.payload.signature"]
     assert config.authenticate() == {"Authorization": "Bearer exchanged"}
+
+
+def test_the_sdk_uses_the_oauth_secret_when_the_bootstrap_switched_federation_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without federation, the project variable DATABRICKS_AUTH_TYPE=oauth-m2m overrides the job's env-oidc."""
+    from databricks.sdk.config import Config
+
+    monkeypatch.setattr(Config, "_resolve_host_metadata", lambda self: None)
+    for name, value in {
+        "DATABRICKS_AUTH_TYPE": "oauth-m2m", "DATABRICKS_HOST": HOSTS["prod"], "DATABRICKS_CLIENT_ID": "sp-app-id",
+        "DATABRICKS_CLIENT_SECRET": "sp-secret", "DATABRICKS_OIDC_TOKEN": "header.payload.signature",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from databricks.sdk.credentials_provider import credentials_strategy
+
+    used = []
+
+    @credentials_strategy("oauth-m2m", ["host", "client_id", "client_secret"])
+    def offline_m2m(cfg: Config) -> Any:
+        """The SDK's oauth-m2m strategy under its own name, without the token request."""
+        used.append((cfg.client_id, cfg.client_secret))
+        return lambda: {"Authorization": "Bearer m2m"}
+
+    monkeypatch.setattr("databricks.sdk.credentials_provider.oauth_service_principal", offline_m2m)
+    config = Config()
+    assert config.auth_type == "oauth-m2m"
+    assert used == [("sp-app-id", "sp-secret")]
+
+
+def federation_setup(project: Path) -> dict[str, Any]:
+    """The parsed gitlab-federation.tf of a generated project."""
+    return parse_file(project / ".mlops-setup-scripts/cicd/gitlab-federation.tf")
+
+
+def test_federation_policies_bind_prod_to_its_protected_branches(generated_project: Path) -> None:
+    setup = federation_setup(generated_project)
+    (policies,) = [block["federation_policies"] for block in setup["locals"] if "federation_policies" in block]
+    assert {
+        name: tuple(unquote(policy[key]) for key in ("environment", "subject_claim", "subject"))
+        for name, policy in policies.items()
+    } == {
+        "gitlab-staging": ("staging", "project_path", "${var.gitlab_project_path}"),
+        "gitlab-prod-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
+        "gitlab-prod-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
+    }
+    # Federation and the fallback secrets are exclusive, switched by one variable.
+    switched = {
+        (kind.strip('"'), name.strip('"')): body["for_each"]
+        for resource in setup["resource"] for kind, blocks in resource.items() for name, body in blocks.items()
+    }
+    assert switched[("databricks_service_principal_federation_policy", "gitlab")].startswith("${var.use_workload_identity_federation ? local.federation_policies")
+    for fallback in ("databricks_service_principal_secret", "gitlab_project_variable"):
+        assert any(kind == fallback and "var.use_workload_identity_federation ? toset([]) :" in for_each
+                   for (kind, _), for_each in switched.items())
+
+
+def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_project: Path) -> None:
+    """Environment-scoped variables reach only that environment's jobs; prod's only on protected branches."""
+    variables = {}
+    for tf in sorted((generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf")):
+        for resource in parse_file(tf).get("resource", []):
+            for name, body in resource.get('"gitlab_project_variable"', {}).items():
+                variables[unquote(name)] = body
+    scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
+    assert set(scoped) == {"databricks_client_id", "state_backend", "databricks_auth_type", "databricks_client_secret"}
+    for name, body in scoped.items():
+        scope = str(body["environment_scope"]).replace(" ", "")
+        assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name
+    assert str(variables["ci_token"]["protected"]) == "${each.value.protected}"
 
 
 # ---------------------------------------------------------------- docs
