@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 # comparable in size (4 vCPUs; see the reference's node types).
 NODE_TYPE_IDS = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}
 # The keys the original template (and the Azure DevOps Terraform provider) uses for a platform.
-CICD_PLATFORM_KEYS = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices"}
+CICD_PLATFORM_KEYS = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices", "GitLab": "gitLab"}
 
 
 def host_of(url: str) -> str:

@@ -62,6 +62,13 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".azure",
         ".mlops-setup-scripts/cicd/azure-devops.tf",
     ),
+    ("cicd_platform", "GitLab"): (
+        ".gitlab-ci.yml",
+        ".gitlab",
+        ".mlops-setup-scripts/cicd/gitlab.tf",
+        ".mlops-setup-scripts/cicd/gitlab-variables.tf",
+        ".mlops-setup-scripts/cicd/gitlab-federation.tf",
+    ),
 }
 
 

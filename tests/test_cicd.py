@@ -44,6 +44,12 @@ github_variants = pytest.mark.parametrize("variant", GITHUB_VARIANTS, ids=lambda
 azure_devops_variants = pytest.mark.parametrize("variant", AZURE_DEVOPS_VARIANTS, ids=lambda v: v.id)
 
 
+@pytest.fixture(params=GITHUB_VARIANTS + AZURE_DEVOPS_VARIANTS, ids=lambda v: v.id)
+def variant(request: pytest.FixtureRequest) -> Variant:
+    """The variants of this module's platforms; GitLab's checks are in test_gitlab.py."""
+    return request.param
+
+
 def run(command: list[Any], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
     return subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 

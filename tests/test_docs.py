@@ -163,6 +163,7 @@ GUIDES = (
     "databricks-config/README.md",
     ".github/workflows/README.md",
     ".azure/devops-pipelines/README.md",
+    ".gitlab/ci/README.md",
 )
 
 

@@ -51,5 +51,6 @@ def test_example_config_generates_its_choices(tmp_path: Path, config: Path) -> N
     assert project.name == context["project_name"]
     assert (project / ".github").exists() == (context["cicd_platform"] == "GitHub Actions")
     assert (project / ".azure").exists() == (context["cicd_platform"] == "Azure DevOps")
+    assert (project / ".gitlab-ci.yml").exists() == (context["cicd_platform"] == "GitLab")
     terraform_bootstrap = project / ".mlops-setup-scripts" / "terraform" / f"main-{context['cloud']}.tf"
     assert terraform_bootstrap.exists()

@@ -48,7 +48,8 @@ def test_variant_specific_files(variant: Variant, generated_project: Path) -> No
     assert exists("recipe.yaml") != variant.feature_store
     assert exists("notebooks/Train.py") != variant.feature_store
     assert exists(".github") == variant.github
-    assert exists(".azure") != variant.github
+    assert exists(".azure") == (variant.cicd_platform == "Azure DevOps")
+    assert exists(".gitlab-ci.yml") == exists(".gitlab") == (variant.cicd_platform == "GitLab")
     assert exists(".mlops-setup-scripts/terraform/main-aws.tf") == (variant.cloud == "aws")
     assert exists(".mlops-setup-scripts/terraform/main-azure.tf") == (variant.cloud == "azure")
     assert exists(".mlops-setup-scripts/terraform/main-gcp.tf") == (variant.cloud == "gcp")

@@ -418,7 +418,8 @@ def test_jobs_use_the_lts_runtime_the_cloud_node_type_and_the_environment_branch
     cluster = locals_of(module_dir)["job_cluster"]
     assert unquote(cluster["spark_version"]) == "15.4.x-cpu-ml-scala2.12"
     assert unquote(cluster["node_type_id"]) == NODE_TYPES[variant.cloud]
-    assert unquote(locals_of(module_dir)["git_provider"]) == ("gitHub" if variant.github else "azureDevOpsServices")
+    git_providers = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices", "GitLab": "gitLab"}
+    assert unquote(locals_of(module_dir)["git_provider"]) == git_providers[variant.cicd_platform]
     for name, job in resources_of_type(module_dir, "databricks_job").items():
         assert "new_cluster" not in job and "notebook_task" not in job, f"{name} uses the legacy single-task format"
         (git_source,) = job["git_source"]
@@ -567,8 +568,8 @@ def test_bootstrap_outputs_are_the_documented_secrets(variant: Variant, generate
 
 def test_azure_devops_variable_group_is_documented(variant: Variant, generated_project: Path) -> None:
     setup = generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf"
-    assert setup.exists() == (not variant.github)
-    if variant.github:
+    assert setup.exists() == (variant.cicd_platform == "Azure DevOps")
+    if not setup.exists():
         return
     names = set(re.findall(r'name\s*=\s*"([A-Za-z]+)"\n', setup.read_text()))
     assert {"stagingDatabricksHost", "prodDatabricksHost"} <= names

@@ -9,42 +9,22 @@ file changes. A file lock keeps pytest-xdist workers from installing it twice at
 
 from __future__ import annotations
 
-import hashlib
 import json
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Optional, Sequence
 
-from filelock import FileLock
-
+from tests.support.npm_package import NodeMissing, ensure_installed, install_command
 from tests.support.variants import TEMPLATE_DIR
 
 PARSER_DIR = TEMPLATE_DIR / "tests" / "mermaid"
-INSTALL_COMMAND = ["npm", "ci", "--prefix", str(PARSER_DIR), "--no-audit", "--no-fund"]
-_STAMP = PARSER_DIR / "node_modules" / ".installed-lock-sha256"
+INSTALL_COMMAND = install_command(PARSER_DIR)
 
-
-class NodeMissing(RuntimeError):
-    """Node.js or npm is not on PATH, so the diagrams cannot be parsed here."""
-
-
-def _lock_digest() -> str:
-    return hashlib.sha256((PARSER_DIR / "package-lock.json").read_bytes()).hexdigest()
+__all__ = ["INSTALL_COMMAND", "NodeMissing", "PARSER_DIR", "ensure_parser", "parse_errors"]
 
 
 def ensure_parser() -> str:
     """Path of the ``node`` executable, with the pinned parser installed next to ``parse.mjs``."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        raise NodeMissing("Node.js 20+ and npm are needed to parse Mermaid diagrams; install them to run this check")
-    with FileLock(str(PARSER_DIR / ".install.lock")):
-        if not (_STAMP.exists() and _STAMP.read_text() == _lock_digest()):
-            result = subprocess.run(INSTALL_COMMAND, capture_output=True, text=True)
-            if result.returncode != 0:
-                raise RuntimeError(f"{' '.join(INSTALL_COMMAND)} failed:\n{result.stdout}\n{result.stderr}")
-            _STAMP.write_text(_lock_digest())
-    return node
+    return ensure_installed(PARSER_DIR, "parse Mermaid diagrams")
 
 
 def parse_errors(diagrams: Sequence[str]) -> list[Optional[str]]:

@@ -23,7 +23,7 @@ from typing import Any, Iterator
 import hcl2
 
 # Resource types of the providers this template uses; a reference looks like TYPE.NAME.
-PROVIDERS = ("databricks", "aws", "azurerm", "azuread", "azuredevops", "google")
+PROVIDERS = ("databricks", "aws", "azurerm", "azuread", "azuredevops", "google", "gitlab")
 NAME = r"[A-Za-z_][\w-]*"
 NOT_AFTER_NAME = r"(?<![\w.])"
 VAR_REF = re.compile(rf"{NOT_AFTER_NAME}var\.({NAME})")

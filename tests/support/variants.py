@@ -16,7 +16,7 @@ from hooks.variants import unsupported_reason
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
 
-_CICD_IDS = {"GitHub Actions": "github", "Azure DevOps": "azuredevops"}
+_CICD_IDS = {"GitHub Actions": "github", "Azure DevOps": "azuredevops", "GitLab": "gitlab"}
 
 
 @dataclass(frozen=True)
@@ -58,4 +58,5 @@ UNSUPPORTED_VARIANTS = [v for v in ALL_VARIANTS if v not in SUPPORTED_VARIANTS]
 FEATURE_STORE_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.feature_store]
 RECIPE_VARIANTS = [v for v in SUPPORTED_VARIANTS if not v.feature_store]
 GITHUB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.github]
-AZURE_DEVOPS_VARIANTS = [v for v in SUPPORTED_VARIANTS if not v.github]
+AZURE_DEVOPS_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "Azure DevOps"]
+GITLAB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "GitLab"]

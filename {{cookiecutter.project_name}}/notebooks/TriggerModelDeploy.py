@@ -7,6 +7,12 @@
 # MAGIC that the `Train` task registered (after `ModelValidation`) to this environment's registry
 # MAGIC stage. The repository and a token come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
 # MAGIC (keys `github_repo` and `token`). You rarely need to edit this notebook.
+{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+# MAGIC Starts a GitLab pipeline whose job `deploy-model-<env>` (.gitlab/ci/deploy-model.gitlab-ci.yml)
+# MAGIC promotes the model version that the `Train` task registered (after `ModelValidation`) to this
+# MAGIC environment's registry stage. The pipeline trigger token, the API URL, the project id and the
+# MAGIC branch come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials` (keys `token`,
+# MAGIC `gitlab_api_url`, `gitlab_project_id`, `ref`). You rarely need to edit this notebook.
 {%- else -%}
 # MAGIC Promotes the model version that the `Train` task registered (after `ModelValidation`) to the
 # MAGIC registry stage this environment serves from (staging: `Staging`, prod: `Production`).
@@ -53,6 +59,21 @@ assert response.ok, (
     f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
 )
 print(f"Started the deploy-model-{env} workflow for {model_uri}; follow it in the repository's Actions tab.")
+{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+import requests
+
+scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
+api_url, project_id, ref = (dbutils.secrets.get(scope, key) for key in ("gitlab_api_url", "gitlab_project_id", "ref"))
+url = f"{api_url}/projects/{project_id}/trigger/pipeline"
+response = requests.post(
+    url,
+    data={"token": dbutils.secrets.get(scope, "token"), "ref": ref, "variables[MODEL_URI]": model_uri},
+    timeout=30,
+)
+assert response.ok, (
+    f"Triggering a pipeline on {ref} for model {model_uri} failed with status {response.status_code}: {response.text}"
+)
+print(f"Started pipeline {response.json()['web_url']} on {ref} to deploy {model_uri}.")
 {%- else -%}
 from steps.deploy import deploy
 

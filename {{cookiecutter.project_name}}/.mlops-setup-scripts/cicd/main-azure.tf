@@ -49,6 +49,10 @@ provider "databricks" {
 
 # bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json;
 # store each one as a GitHub Actions secret of the same name.
+{%- elif cookiecutter.cicd_platform == "GitLab" %}
+
+# bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json.
+# GitLab CI/CD needs none of them: it signs in as shown in gitlab-federation.tf.
 {%- else %}
 
 # bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json.

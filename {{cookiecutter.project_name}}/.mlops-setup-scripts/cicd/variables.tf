@@ -3,6 +3,8 @@ variable "git_token" {
   sensitive   = true
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
   description = "GitHub token with read and write access to the repository: jobs check code out with it and the training job's TriggerModelDeploy task starts the deploy workflow with it."
+{%- elif cookiecutter.cicd_platform == "GitLab" %}
+  description = "GitLab token with the read_repository scope (a project access token with the Reporter role): jobs check code out with it."
 {%- else %}
   description = "Azure DevOps personal access token (scopes in docs/mlops-setup.md): Terraform manages the pipelines with it and jobs check code out with it."
 {%- endif %}

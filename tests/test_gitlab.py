@@ -1,0 +1,495 @@
+"""The generated GitLab CI/CD: schema, linters, shellcheck, rules and a real job run, offline.
+
+Every GitLab variant's files go through GitLab's CI schema (check-jsonschema's
+``vendor.gitlab-ci``) and ``gitlab-ci-verify`` (offline: its curated checks and its
+shellcheck pass); every ``before_script``/``script``/``after_script`` also goes through
+shellcheck on its own. The pipeline's rules are evaluated by ``gitlab-ci-local`` for the
+events that matter, and a large test runs the unit-test job for real with its shell
+executor. The bootstrap's GitLab variables must be the ones the jobs read.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import yaml
+
+from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
+from tests.support.markdown_links import broken_links
+from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
+from tests.support.terraform_refs import parse_file, unquote
+from tests.support.variants import GITLAB_VARIANTS, Variant
+
+VENV_BIN = Path(sys.executable).parent
+CHECK_JSONSCHEMA = VENV_BIN / "check-jsonschema"
+GITLAB_CI_VERIFY = VENV_BIN / "gitlab-ci-verify"
+SHELLCHECK = VENV_BIN / "shellcheck"
+ROOT_FILE = ".gitlab-ci.yml"
+JOB_FOLDER = ".gitlab/ci"
+HOSTS = {"staging": "https://adb-3214.67.azuredatabricks.net", "prod": "https://adb-345.89.azuredatabricks.net"}
+# Keys of a CI file that are not jobs.
+GLOBAL_KEYS = {"workflow", "stages", "default", "include", "variables", "image", "services", "cache", "before_script", "after_script"}
+
+
+@pytest.fixture(params=GITLAB_VARIANTS, ids=lambda v: v.id)
+def variant(request: pytest.FixtureRequest) -> Variant:
+    """The GitLab variants only: every cloud, with and without the feature store."""
+    return request.param
+
+
+def run(command: list[Any], cwd: Path, env: dict[str, str] | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
+    return subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def ci_files(project: Path) -> list[Path]:
+    """The root file and every job file it includes."""
+    return [project / ROOT_FILE, *sorted((project / JOB_FOLDER).glob("*.gitlab-ci.yml"))]
+
+
+def jobs(project: Path) -> dict[str, dict]:
+    """Every job of the pipeline (hidden ones included) by name."""
+    found = {}
+    for path in ci_files(project):
+        for name, body in (yaml.safe_load(path.read_text()) or {}).items():
+            if name not in GLOBAL_KEYS:
+                assert name not in found, f"job {name} is defined twice"
+                found[name] = body
+    return found
+
+
+def job_scripts(job: dict) -> Iterator[tuple[str, str]]:
+    """(section, script text) of a job's before_script, script and after_script."""
+    for section in ("before_script", "script", "after_script"):
+        lines = job.get(section) or []
+        if lines:
+            yield section, "\n".join(lines if isinstance(lines, list) else [lines])
+
+
+# ---------------------------------------------------------------- which files exist
+
+
+def test_gitlab_files_and_no_other_platform(generated_project: Path) -> None:
+    assert (generated_project / ROOT_FILE).is_file()
+    assert {p.name for p in (generated_project / JOB_FOLDER).glob("*.yml")} == {
+        "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml",
+    }
+    assert not (generated_project / ".github").exists() and not (generated_project / ".azure").exists()
+    assert not (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").exists()
+
+
+def test_root_file_includes_every_job_file(generated_project: Path) -> None:
+    root = yaml.safe_load((generated_project / ROOT_FILE).read_text())
+    included = {entry["local"] for entry in root["include"]}
+    assert included == {str(p.relative_to(generated_project)) for p in ci_files(generated_project)[1:]}
+
+
+# ---------------------------------------------------------------- schema and linters
+
+
+def test_ci_files_match_the_gitlab_ci_schema(generated_project: Path) -> None:
+    result = run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.gitlab-ci", *ci_files(generated_project)], cwd=generated_project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_gitlab_ci_schema_rejects_an_unknown_job_keyword(tmp_path: Path) -> None:
+    """The schema check above would pass vacuously if the schema accepted anything."""
+    bad = tmp_path / ".gitlab-ci.yml"
+    bad.write_text("job:\n  script: [echo]\n  when: sometimes\n")
+    assert run([CHECK_JSONSCHEMA, "--builtin-schema", "vendor.gitlab-ci", bad], cwd=tmp_path).returncode != 0
+
+
+def gitlab_ci_verify(project: Path, ci_file: Path) -> subprocess.CompletedProcess:
+    """gitlab-ci-verify without GitLab's lint API (offline), with the pinned shellcheck first on PATH."""
+    env = {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ['PATH']}"}
+    return run([GITLAB_CI_VERIFY, "--no-lint-api", "--gitlab-ci-file", ci_file.relative_to(project)], cwd=project, env=env)
+
+
+def test_gitlab_ci_verify_reports_nothing(generated_project: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / generated_project.name)
+    run(["git", "init", "-q", "."], cwd=project).check_returncode()
+    for ci_file in ci_files(project):
+        result = gitlab_ci_verify(project, ci_file)
+        assert (result.returncode, result.stdout + result.stderr) == (0, ""), ci_file.name
+
+
+def test_gitlab_ci_verify_runs_shellcheck_on_scripts(tmp_path: Path) -> None:
+    (tmp_path / ".gitlab-ci.yml").write_text("job:\n  script:\n    - echo $UNQUOTED\n")
+    run(["git", "init", "-q", "."], cwd=tmp_path).check_returncode()
+    result = gitlab_ci_verify(tmp_path, tmp_path / ".gitlab-ci.yml")
+    assert result.returncode != 0 and "SC2086" in result.stdout
+
+
+def shellcheck_problems(script: str, workdir: Path) -> str:
+    """shellcheck's findings for a job script, run as GitLab runs it (bash, one session)."""
+    result = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, cwd=workdir, capture_output=True, text=True)
+    return result.stdout
+
+
+def test_every_job_script_passes_shellcheck(generated_project: Path) -> None:
+    problems = {
+        f"{name}.{section}": found
+        for name, job in jobs(generated_project).items()
+        for section, script in job_scripts(job)
+        if (found := shellcheck_problems(script, generated_project))
+    }
+    assert problems == {}
+
+
+def test_shellcheck_of_job_scripts_finds_problems(tmp_path: Path) -> None:
+    assert "SC2086" in shellcheck_problems("rm -rf $FOLDER/build", tmp_path)
+
+
+def test_shell_scripts_parse_pass_shellcheck_and_are_executable(generated_project: Path) -> None:
+    scripts = sorted((generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
+    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "post-terraform-plan-note.sh"}
+    for script in scripts:
+        assert script.read_text().startswith("#!/usr/bin/env bash\n"), script
+        assert os.access(script, os.X_OK), f"{script} is not executable"
+        assert run(["bash", "-n", script], cwd=generated_project).returncode == 0
+        lint = run([SHELLCHECK, script], cwd=generated_project)
+        assert lint.returncode == 0, lint.stdout
+
+
+# ---------------------------------------------------------------- consistency
+
+
+PATH_TOKEN = re.compile(
+    r"(?<![\w$/.-])(?:\.gitlab/ci|notebooks|steps|databricks-config|features)/[\w./-]*\w|(?<![\w$/.-])[\w-]*requirements\.txt"
+)
+CHDIR = re.compile(r"-chdir=([\w./-]+)")
+
+
+def test_every_path_a_job_names_exists(generated_project: Path) -> None:
+    named = {
+        token
+        for job in jobs(generated_project).values()
+        for _, script in job_scripts(job)
+        for token in PATH_TOKEN.findall(script) + CHDIR.findall(script)
+    }
+    assert "requirements.txt" in named and ".gitlab/ci/scripts/commit-terraform-output.sh" in named
+    assert sorted(n for n in named if not (generated_project / n).exists()) == []
+
+
+def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
+    stages = yaml.safe_load((generated_project / ROOT_FILE).read_text())["stages"]
+    all_jobs = jobs(generated_project)
+    for name, job in all_jobs.items():
+        assert job["stage"] in stages, name
+        for needed in job.get("needs", []):
+            assert needed in all_jobs, f"{name} needs {needed}"
+            assert stages.index(all_jobs[needed]["stage"]) <= stages.index(job["stage"]), f"{name} needs a later job"
+
+
+def test_every_databricks_job_names_its_auth_type_and_workspace(generated_project: Path) -> None:
+    databricks_jobs = {name: job for name, job in jobs(generated_project).items() if "id_tokens" in job}
+    assert set(databricks_jobs) == {
+        "integration-test", "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging",
+        "terraform-apply-prod", "deploy-model-staging", "deploy-model-prod",
+    }
+    for name, job in databricks_jobs.items():
+        env = job["environment"]["name"]
+        assert job["variables"]["DATABRICKS_AUTH_TYPE"] == "env-oidc", name
+        assert job["variables"]["DATABRICKS_HOST"] == HOSTS[env], name
+        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": HOSTS[env]}}, name
+
+
+def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
+    for name, job in jobs(generated_project).items():
+        runs_on_merge_requests = any("merge_request_event" in rule.get("if", "") for rule in job.get("rules", []))
+        if runs_on_merge_requests:
+            assert (job.get("environment") or {}).get("name") != "prod", name
+            assert "PROD" not in json.dumps(job.get("variables", {})) or "trigger" in job, name
+
+
+def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated_project: Path) -> None:
+    """Project variables in the jobs are the keys gitlab.tf and gitlab-federation.tf create."""
+    text = "\n".join(p.read_text() for p in ci_files(generated_project))
+    text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
+    setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf"))
+    # `key = "NAME"` of a gitlab_project_variable, or NAME as a key of the maps they iterate.
+    set_by_bootstrap = set(re.findall(r'key\s+=\s+"(\w+)"', setup)) | set(re.findall(r'"(\w+)"(?:,|\])', setup))
+    set_by_bootstrap |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", setup, re.MULTILINE))
+    used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"}
+    used |= {"aws": {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, "azure": {"ARM_ACCESS_KEY"},
+             "gcp": {"GOOGLE_CREDENTIALS_BASE64"}}[variant.cloud]
+    assert {"GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} <= set(re.findall(r"\$\{?(GITLAB_\w+_TOKEN)", text))
+    assert sorted(used - set_by_bootstrap) == []
+
+
+def test_integration_test_names_gitlab_as_the_git_provider(generated_project: Path) -> None:
+    script = (generated_project / JOB_FOLDER / "scripts/submit_integration_test.py").read_text()
+    assert 'GIT_PROVIDER = "gitLab"' in script
+
+
+def test_trigger_model_deploy_starts_a_gitlab_pipeline(generated_project: Path) -> None:
+    notebook = (generated_project / "notebooks/TriggerModelDeploy.py").read_text()
+    assert "/trigger/pipeline" in notebook and "variables[MODEL_URI]" in notebook
+    assert "api.github.com" not in notebook
+
+
+def test_the_sdk_signs_in_with_the_gitlab_id_token_despite_other_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What a Terraform job sets: the SDK must pick env-oidc, not the state storage's login."""
+    from databricks.sdk.config import Config
+
+    monkeypatch.setattr(Config, "_resolve_host_metadata", lambda self: None)
+    for name, value in {
+        "DATABRICKS_AUTH_TYPE": "env-oidc", "DATABRICKS_HOST": HOSTS["staging"], "DATABRICKS_CLIENT_ID": "sp-app-id",
+        "DATABRICKS_OIDC_TOKEN": "header.payload.signature", "GOOGLE_CREDENTIALS": "{}", "ARM_ACCESS_KEY": "key",
+        "AWS_ACCESS_KEY_ID": "id", "AWS_SECRET_ACCESS_KEY": "secret", "DATABRICKS_TOKEN": "",
+    }.items():
+        monkeypatch.setenv(name, value)
+    exchanged = []
+    monkeypatch.setattr(
+        "databricks.sdk.credentials_provider.oidc_credentials_provider",
+        lambda cfg, source: exchanged.append(source.id_token().jwt) or (lambda: {"Authorization": "Bearer exchanged"}),
+    )
+    config = Config()
+    assert config.auth_type == "env-oidc"
+    assert exchanged == ["header.payload.signature"]
+    assert config.authenticate() == {"Authorization": "Bearer exchanged"}
+
+
+def test_the_sdk_uses_the_oauth_secret_when_the_bootstrap_switched_federation_off(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without federation, the project variable DATABRICKS_AUTH_TYPE=oauth-m2m overrides the job's env-oidc."""
+    from databricks.sdk.config import Config
+
+    monkeypatch.setattr(Config, "_resolve_host_metadata", lambda self: None)
+    for name, value in {
+        "DATABRICKS_AUTH_TYPE": "oauth-m2m", "DATABRICKS_HOST": HOSTS["prod"], "DATABRICKS_CLIENT_ID": "sp-app-id",
+        "DATABRICKS_CLIENT_SECRET": "sp-secret", "DATABRICKS_OIDC_TOKEN": "header.payload.signature",
+    }.items():
+        monkeypatch.setenv(name, value)
+    from databricks.sdk.credentials_provider import credentials_strategy
+
+    used = []
+
+    @credentials_strategy("oauth-m2m", ["host", "client_id", "client_secret"])
+    def offline_m2m(cfg: Config) -> Any:
+        """The SDK's oauth-m2m strategy under its own name, without the token request."""
+        used.append((cfg.client_id, cfg.client_secret))
+        return lambda: {"Authorization": "Bearer m2m"}
+
+    monkeypatch.setattr("databricks.sdk.credentials_provider.oauth_service_principal", offline_m2m)
+    config = Config()
+    assert config.auth_type == "oauth-m2m"
+    assert used == [("sp-app-id", "sp-secret")]
+
+
+def federation_setup(project: Path) -> dict[str, Any]:
+    """The parsed gitlab-federation.tf of a generated project."""
+    return parse_file(project / ".mlops-setup-scripts/cicd/gitlab-federation.tf")
+
+
+def test_federation_policies_bind_prod_to_its_protected_branches(generated_project: Path) -> None:
+    setup = federation_setup(generated_project)
+    (policies,) = [block["federation_policies"] for block in setup["locals"] if "federation_policies" in block]
+    assert {
+        name: tuple(unquote(policy[key]) for key in ("environment", "subject_claim", "subject"))
+        for name, policy in policies.items()
+    } == {
+        "gitlab-staging": ("staging", "project_path", "${var.gitlab_project_path}"),
+        "gitlab-prod-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
+        "gitlab-prod-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
+    }
+    # Federation and the fallback secrets are exclusive, switched by one variable.
+    switched = {
+        (kind.strip('"'), name.strip('"')): body["for_each"]
+        for resource in setup["resource"] for kind, blocks in resource.items() for name, body in blocks.items()
+    }
+    assert switched[("databricks_service_principal_federation_policy", "gitlab")].startswith("${var.use_workload_identity_federation ? local.federation_policies")
+    for fallback in ("databricks_service_principal_secret", "gitlab_project_variable"):
+        assert any(kind == fallback and "var.use_workload_identity_federation ? toset([]) :" in for_each
+                   for (kind, _), for_each in switched.items())
+
+
+def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_project: Path) -> None:
+    """Environment-scoped variables reach only that environment's jobs; prod's only on protected branches."""
+    variables = {}
+    for tf in sorted((generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf")):
+        for resource in parse_file(tf).get("resource", []):
+            for name, body in resource.get('"gitlab_project_variable"', {}).items():
+                variables[unquote(name)] = body
+    scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
+    assert set(scoped) == {"databricks_client_id", "state_backend", "databricks_auth_type", "databricks_client_secret"}
+    for name, body in scoped.items():
+        scope = str(body["environment_scope"]).replace(" ", "")
+        assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name
+    assert str(variables["ci_token"]["protected"]) == "${each.value.protected}"
+
+
+# ---------------------------------------------------------------- docs
+
+
+def test_gitlab_docs_links_resolve(generated_project: Path) -> None:
+    docs = [generated_project / f for f in ("docs/ml-pull-request.md", "docs/mlops-setup.md", "README.md", f"{JOB_FOLDER}/README.md")]
+    assert [str(p) for doc in docs for p in broken_links(doc, generated_project)] == []
+
+
+def test_docs_speak_of_merge_requests_and_gitlab_files(generated_project: Path) -> None:
+    guide = (generated_project / "docs/ml-pull-request.md").read_text()
+    assert "(../.gitlab/ci/tests.gitlab-ci.yml)" in guide and "merge request" in guide
+    setup = (generated_project / "docs/mlops-setup.md").read_text()
+    assert "--var gitlab_project_path=" in setup and "Azure DevOps" not in setup and "GitHub" not in setup
+
+
+# ---------------------------------------------------------------- the pipeline, run locally
+
+
+def listed_jobs(project: Path, variables: dict[str, str]) -> dict[str, str]:
+    """Job name -> `when` for a pipeline with `variables`, as gitlab-ci-local evaluates the rules."""
+    result = gitlab_ci_local(project, ["--list-json"], variables)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return {job["name"]: job["when"] for job in json.loads(result.stdout[result.stdout.index("["):])}
+
+
+def running(listing: dict[str, str]) -> set[str]:
+    return {name for name, when in listing.items() if when != "never"}
+
+
+@pytest.fixture
+def gitlab_checkout(generated_project: Path, tmp_path: Path) -> Path:
+    try:
+        ensure_gitlab_ci_local()
+    except NodeMissing as missing:
+        pytest.skip(str(missing))
+    project = shutil.copytree(generated_project, tmp_path / generated_project.name)
+    as_gitlab_checkout(project, "main")
+    return project
+
+
+def commit_change(project: Path, branch: str, path: str) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=project, check=True, capture_output=True)
+
+    git("checkout", "-q", "-b", branch)
+    with open(project / path, "a") as file:
+        file.write("\n# changed\n")
+    git("-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", f"Change {path}")
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
+    project = gitlab_checkout
+    commit_change(project, "change-code", "notebooks/BatchInference.py")
+    mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7"}
+    assert running(listed_jobs(project, mr)) == {"unit-tests", "integration-test"}
+
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
+    commit_change(project, "change-resources", "databricks-config/staging/variables.tf")
+    listing = listed_jobs(project, mr)
+    assert running(listing) == {"terraform-format", "terraform-plan-staging", "terraform-plan-note-staging", "terraform-plan-prod-request"}
+    assert listing["terraform-plan-prod-request"] == "manual"
+
+    subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
+    assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"})) >= {"unit-tests", "terraform-apply-staging", "terraform-apply-prod"}
+    deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
+    assert running(deploy) == {"deploy-model-staging"}
+
+
+# One variant: the job differs between variants only in its `rules:changes` list, and the
+# project tests it runs are run for every code signature by test_ml_code.py.
+@pytest.mark.large
+@pytest.mark.parametrize("variant", [v for v in GITLAB_VARIANTS if (v.cloud, v.feature_store) == ("gcp", True)], ids=lambda v: v.id)
+def test_unit_test_job_runs_with_gitlab_ci_local(
+    variant: Variant, gitlab_checkout: Path, project_python: Path  # noqa: F811
+) -> None:
+    """The job's own before_script and script, run by gitlab-ci-local's shell executor."""
+    if shutil.which("rsync") is None:
+        pytest.skip("gitlab-ci-local copies the project with rsync, which is not on PATH; install rsync (apt-get install rsync)")
+    project = gitlab_checkout
+    env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env.pop("VIRTUAL_ENV", None)
+    result = gitlab_ci_local(
+        project, ["unit-tests", "--force-shell-executor", "--no-artifacts-to-source"], {"CI_PIPELINE_SOURCE": "web"},
+        env=env, timeout=1800,
+    )
+    assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
+    report = project / "test-results/unit-tests.xml"
+    assert report.exists() and "<testsuite" in report.read_text()
+
+
+# ---------------------------------------------------------------- the plan note, against a fake GitLab API
+
+
+class FakeNotesApi:
+    """The merge request notes endpoints of GitLab's REST API, in memory, on localhost."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+        import urllib.parse
+
+        self.notes: list[dict[str, Any]] = []
+        self.requests: list[tuple[str, str, str]] = []
+        api = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _reply(self, payload: Any) -> None:
+                body = json.dumps(payload).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _form(self) -> dict[str, str]:
+                data = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                return {k: v[0] for k, v in urllib.parse.parse_qs(data).items()}
+
+            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+                api.requests.append(("GET", self.path, self.headers["PRIVATE-TOKEN"]))
+                self._reply(list(reversed(api.notes)))
+
+            def do_POST(self) -> None:  # noqa: N802
+                api.requests.append(("POST", self.path, self.headers["PRIVATE-TOKEN"]))
+                api.notes.append({"id": len(api.notes) + 1, "body": self._form()["body"]})
+                self._reply(api.notes[-1])
+
+            def do_PUT(self) -> None:  # noqa: N802
+                api.requests.append(("PUT", self.path, self.headers["PRIVATE-TOKEN"]))
+                note = next(n for n in api.notes if self.path.endswith(f"/notes/{n['id']}"))
+                note["body"] = self._form()["body"]
+                self._reply(note)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v4"
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_plan_note_is_posted_once_then_updated(generated_project: Path, tmp_path: Path) -> None:
+    api = FakeNotesApi()
+    script = generated_project / JOB_FOLDER / "scripts/post-terraform-plan-note.sh"
+    env = {
+        **os.environ, "CI_API_V4_URL": api.url, "CI_PROJECT_ID": "42", "CI_PIPELINE_URL": "https://gitlab.invalid/p/1",
+        "MERGE_REQUEST_IID": "7", "GITLAB_NOTE_TOKEN": "note-token",
+    }
+    try:
+        (tmp_path / "terraform-plan-staging.txt").write_text("Plan: 1 to add, 0 to change, 0 to destroy.\n~~~~ fence\n")
+        (tmp_path / "terraform-plan-staging.status").write_text("success\n")
+        first = run(["bash", script, "staging"], cwd=tmp_path, env=env)
+        (tmp_path / "terraform-plan-staging.txt").write_text("No changes.\n")
+        second = run(["bash", script, "staging"], cwd=tmp_path, env=env)
+    finally:
+        api.server.shutdown()
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert [(method, path.split("?")[0]) for method, path, _ in api.requests] == [
+        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("POST", "/api/v4/projects/42/merge_requests/7/notes"),
+        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("PUT", "/api/v4/projects/42/merge_requests/7/notes/1"),
+    ]
+    assert {token for _, _, token in api.requests} == {"note-token"}
+    (note,) = api.notes
+    assert note["body"].startswith("<!-- terraform-plan:my-mlops-project:staging -->")
+    assert "No changes." in note["body"] and "Plan: 1 to add" not in note["body"]
+    assert "Plan job: `success`" in note["body"]

@@ -1,0 +1,47 @@
+# Inputs of the GitLab part of this setup (gitlab.tf, gitlab-federation.tf). The GitLab
+# provider reads its token from the GITLAB_TOKEN environment variable (docs/mlops-setup.md).
+
+variable "gitlab_url" {
+  type        = string
+  default     = "https://gitlab.com"
+  description = "URL of the GitLab instance: the issuer of the CI/CD ID tokens and the base of its API."
+
+  validation {
+    condition     = can(regex("^https://[^/]+$", var.gitlab_url))
+    error_message = "Pass the instance URL without a path: --var gitlab_url=https://gitlab.example.com."
+  }
+}
+
+variable "gitlab_project_path" {
+  type        = string
+  description = "Full path of the project's GitLab repository, e.g. my-group/my-project."
+
+  validation {
+    condition     = can(regex("^[\\w.-]+(/[\\w.-]+)+$", var.gitlab_project_path))
+    error_message = "Pass the project path: --var gitlab_project_path=<group>/<project>."
+  }
+}
+
+variable "databricks_account_profile" {
+  type        = string
+  default     = "{{ cookiecutter.project_name }}-account"
+  description = "Databricks CLI profile of an account admin (databricks auth login --host <account console> --account-id <id>): federation policies and OAuth secrets live in the account."
+}
+
+variable "use_workload_identity_federation" {
+  type        = bool
+  default     = true
+  description = "true: GitLab jobs sign in to Databricks with their ID tokens, and no Databricks secret is stored. false: each service principal gets an OAuth secret, stored as a masked GitLab variable (for GitLab instances that Databricks cannot reach to verify tokens)."
+}
+
+variable "prod_required_approvals" {
+  type        = number
+  default     = 1
+  description = "Approvals a prod deployment (Terraform apply, model deployment) needs in GitLab before it runs; 0 for none."
+}
+
+variable "ci_token_lifetime_days" {
+  type        = number
+  default     = 365
+  description = "Lifetime of the project access tokens CI/CD pushes and comments with; running this setup in the last 30 days rotates them."
+}

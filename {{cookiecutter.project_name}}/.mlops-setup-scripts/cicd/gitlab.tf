@@ -1,0 +1,216 @@
+{%- import "cicd/gitlab/gitlab.jinja" as gl with context -%}
+# GitLab: the environments the pipelines deploy to (prod protected), the project variables
+# that .gitlab-ci.yml and .gitlab/ci/ read, the tokens CI/CD pushes and comments with, and
+# the pipeline trigger that the training jobs' TriggerModelDeploy task starts deployments with.
+
+terraform {
+  required_providers {
+    gitlab = {
+      source  = "gitlabhq/gitlab"
+      version = ">= 18.0, < 19.0"
+    }
+  }
+}
+
+# As the user whose token is in GITLAB_TOKEN (a Maintainer of the project, scope `api`).
+provider "gitlab" {
+  base_url = "${var.gitlab_url}/api/v4"
+}
+
+data "gitlab_project" "project" {
+  path_with_namespace = var.gitlab_project_path
+}
+
+# The state-storage credentials that ../terraform/bootstrap.py created, read from that
+# folder's local state, so they need not be copied by hand.
+data "terraform_remote_state" "state_storage" {
+  backend = "local"
+  config = {
+    path = "${path.module}/../terraform/terraform.tfstate"
+  }
+}
+
+locals {
+  environments = toset([{% for env in gl.environments %}"{{ env }}"{{ ", " if not loop.last }}{% endfor %}])
+
+  # Branch each environment deploys from, and the workspace it deploys to.
+  deploy_branch = {
+{%- for env in gl.environments %}
+    {{ "%-7s" | format(env) }} = "{{ gl.deploy_branch[env] }}"
+{%- endfor %}
+  }
+  workspace_host = {
+{%- for env in gl.environments %}
+    {{ "%-7s" | format(env) }} = "{{ gl.host[env] }}"
+{%- endfor %}
+  }
+
+  # Terraform state storage: variable -> value, given to each environment's jobs only.
+  state_backend_variables = {
+{%- if cookiecutter.cloud == "aws" %}
+    AWS_ACCESS_KEY_ID     = data.terraform_remote_state.state_storage.outputs.AWS_ACCESS_KEY_ID
+    AWS_SECRET_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.AWS_SECRET_ACCESS_KEY
+{%- elif cookiecutter.cloud == "azure" %}
+    ARM_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
+{%- else %}
+    # GitLab masks only values without spaces or braces: the JSON key goes base64-encoded.
+    GOOGLE_CREDENTIALS_BASE64 = base64encode(data.terraform_remote_state.state_storage.outputs.GOOGLE_CREDENTIALS)
+{%- endif %}
+  }
+  # "<environment>/<variable>" for every pair (names only: sensitive values cannot key a for_each).
+  state_backend_variable_scopes = toset([
+    for pair in setproduct(tolist(local.environments), [{% if cookiecutter.cloud == "aws" %}"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"{% elif cookiecutter.cloud == "azure" %}"ARM_ACCESS_KEY"{% else %}"GOOGLE_CREDENTIALS_BASE64"{% endif %}]) : join("/", pair)
+  ])
+}
+
+# ---------------------------------------------------------------- environments
+
+resource "gitlab_project_environment" "deploy" {
+  for_each = local.environments
+
+  project      = data.gitlab_project.project.id
+  name         = each.key
+  tier         = each.key == "prod" ? "production" : "staging"
+  external_url = local.workspace_host[each.key]
+}
+
+# Only Maintainers may run prod jobs, and each needs the approvals set here (GitLab Premium).
+resource "gitlab_project_protected_environment" "prod" {
+  project     = data.gitlab_project.project.id
+  environment = gitlab_project_environment.deploy["prod"].name
+
+  deploy_access_levels_attribute = [
+    { access_level = "maintainer" },
+  ]
+  approval_rules = var.prod_required_approvals > 0 ? [
+    { access_level = "maintainer", required_approvals = var.prod_required_approvals },
+  ] : []
+}
+{%- if cookiecutter.default_branch != cookiecutter.release_branch %}
+
+# The release branch runs prod's model deployments: only Maintainers may push or merge to
+# it. ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
+resource "gitlab_branch_protection" "release" {
+  project            = data.gitlab_project.project.id
+  branch             = "{{ cookiecutter.release_branch }}"
+  push_access_level  = "maintainer"
+  merge_access_level = "maintainer"
+}
+{%- endif %}
+
+# ---------------------------------------------------------------- variables
+
+# Not a secret: which service principal a job signs in as, per environment. Prod's only
+# reaches jobs on protected branches.
+resource "gitlab_project_variable" "databricks_client_id" {
+  for_each = local.environments
+
+  project           = data.gitlab_project.project.id
+  key               = "DATABRICKS_CLIENT_ID"
+  value             = local.cicd_application_ids[each.key]
+  environment_scope = each.key
+  protected         = each.key == "prod"
+  raw               = true
+  description       = "Application id of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
+}
+
+resource "gitlab_project_variable" "state_backend" {
+  for_each = local.state_backend_variable_scopes
+
+  project           = data.gitlab_project.project.id
+  key               = split("/", each.key)[1]
+  value             = local.state_backend_variables[split("/", each.key)[1]]
+  environment_scope = split("/", each.key)[0]
+  protected         = split("/", each.key)[0] == "prod"
+  masked            = true
+  raw               = true
+  description       = "Terraform state storage credentials for the ${split("/", each.key)[0]} jobs (.mlops-setup-scripts/terraform)."
+}
+
+# Project access tokens of CI/CD's two bots, by the variable that holds each one.
+locals {
+  ci_tokens = {
+    # Pushes the Terraform outputs from the apply jobs of the protected default branch.
+    GITLAB_PUSH_TOKEN = {
+      name         = "{{ cookiecutter.project_name }} Terraform output bot"
+      purpose      = "Pushes databricks-config/output/<env>.json from the Terraform apply jobs"
+      access_level = "maintainer"
+      scopes       = ["write_repository"]
+      protected    = true
+    }
+    # Comments the Terraform plans on merge requests. Merge request pipelines of unprotected
+    # branches need it, so it is not protected: with the Reporter role it can do nothing a
+    # project member cannot do already.
+    GITLAB_NOTE_TOKEN = {
+      name         = "{{ cookiecutter.project_name }} Terraform plan bot"
+      purpose      = "Posts Terraform plans on merge requests"
+      access_level = "reporter"
+      scopes       = ["api"]
+      protected    = false
+    }
+  }
+}
+
+resource "gitlab_project_access_token" "ci" {
+  for_each = local.ci_tokens
+
+  project      = data.gitlab_project.project.id
+  name         = each.value.name
+  description  = "${each.value.purpose}; managed by .mlops-setup-scripts/cicd."
+  access_level = each.value.access_level
+  scopes       = each.value.scopes
+
+  rotation_configuration = {
+    expiration_days    = var.ci_token_lifetime_days
+    rotate_before_days = 30
+  }
+}
+
+resource "gitlab_project_variable" "ci_token" {
+  for_each = local.ci_tokens
+
+  project     = data.gitlab_project.project.id
+  key         = each.key
+  value       = gitlab_project_access_token.ci[each.key].token
+  protected   = each.value.protected
+  masked      = true
+  raw         = true
+  description = "Project access token of the ${each.value.name} (.mlops-setup-scripts/cicd/gitlab.tf)."
+}
+
+# ---------------------------------------------------------------- model deployment
+
+# What notebooks/TriggerModelDeploy.py starts a deployment pipeline with. Each workspace
+# gets it in a secret scope of its CI/CD service principal, which owns the training job.
+resource "gitlab_pipeline_trigger" "deploy_model" {
+  project     = data.gitlab_project.project.id
+  description = "Model deployment from the {{ cookiecutter.project_name }} training jobs (.mlops-setup-scripts/cicd)"
+}
+
+locals {
+  # Secret scope key -> value, per environment: what TriggerModelDeploy.py reads.
+  cd_credentials = {
+    for env in local.environments : env => {
+      token             = gitlab_pipeline_trigger.deploy_model.token
+      gitlab_api_url    = "${var.gitlab_url}/api/v4"
+      gitlab_project_id = tostring(data.gitlab_project.project.id)
+      ref               = local.deploy_branch[env]
+    }
+  }
+  cd_credential_keys = toset(["token", "gitlab_api_url", "gitlab_project_id", "ref"])
+}
+{% for env in gl.environments %}
+resource "databricks_secret_scope" "cd_credentials_{{ env }}" {
+  provider = databricks.{{ env }}_sp
+  name     = "{{ env }}-{{ cookiecutter.project_name }}-cd-credentials"
+}
+
+resource "databricks_secret" "cd_credentials_{{ env }}" {
+  for_each = local.cd_credential_keys
+  provider = databricks.{{ env }}_sp
+
+  scope        = databricks_secret_scope.cd_credentials_{{ env }}.id
+  key          = each.key
+  string_value = local.cd_credentials["{{ env }}"][each.key]
+}
+{% endfor -%}
