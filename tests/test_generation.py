@@ -86,6 +86,7 @@ def test_hosts_pasted_from_the_browser_are_normalised(tmp_path: Path, entered: s
         tmp_path,
         {
             "project_name": TEST_PROJECT_NAME,
+            "cloud": "aws" if ".cloud.databricks.com" in entered else "azure",
             "databricks_staging_workspace_host": entered,
             "databricks_prod_workspace_host": entered,
         },

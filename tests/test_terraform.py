@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.support.generation import TEST_ANSWERS, generate
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate
 from tests.support.terraform_refs import load_module, parse_file, problems_in_tree, unquote
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 
@@ -119,15 +119,14 @@ def test_reference_checker_catches_broken_configs(tmp_path: Path) -> None:
 # --- the ML resources -----------------------------------------------------------------------------
 
 
-def test_locals_state_the_answers_literally(generated_project: Path) -> None:
+def test_locals_state_the_answers_literally(variant: Variant, generated_project: Path) -> None:
     for env, branch in (("staging", "main"), ("prod", "release")):
         text = (generated_project / "databricks-config" / env / "locals.tf").read_text()
         assert 'mlflow_experiment_parent_dir = "/ml-projects/my-mlops-project"' in text
         assert 'read_user_group = "ml-team"' in text
         assert f'git_branch = "{branch}"' in text
         assert f'env = "{env}"' in text
-    staging_host = TEST_ANSWERS["databricks_staging_workspace_host"]
-    prod_host = TEST_ANSWERS["databricks_prod_workspace_host"]
+    staging_host, prod_host = TEST_HOSTS[variant.cloud]
     assert f'workspace_host = "{staging_host}"' in (generated_project / "databricks-config/staging/locals.tf").read_text()
     assert f'workspace_host = "{prod_host}"' in (generated_project / "databricks-config/prod/locals.tf").read_text()
 

@@ -32,6 +32,25 @@ def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, *
     )
 
 
+# Workspace hosts of each cloud: a host in another cloud's domain is refused.
+TEST_HOSTS = {
+    "azure": (TEST_ANSWERS["databricks_staging_workspace_host"], TEST_ANSWERS["databricks_prod_workspace_host"]),
+    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
+    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
+}
+
+
+def answers_for(variant: Variant) -> dict[str, str]:
+    """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
+    staging, prod = TEST_HOSTS[variant.cloud]
+    return {
+        **TEST_ANSWERS,
+        **variant.answers(),
+        "databricks_staging_workspace_host": staging,
+        "databricks_prod_workspace_host": prod,
+    }
+
+
 def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:
     """Generate ``variant`` with the test answers (overridable) into ``output_dir``."""
-    return generate(output_dir, {**TEST_ANSWERS, **variant.answers(), **answers})
+    return generate(output_dir, {**answers_for(variant), **answers})
