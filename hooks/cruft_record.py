@@ -55,7 +55,9 @@ def cruft_state(context: Mapping[str, Any], repo_dir: Path) -> dict[str, Any]:
     """
     template = template_source(str(context.get("_template", repo_dir)), repo_dir)
     commit = _git(repo_dir, "rev-parse", "HEAD")
-    answers = {k: v for k, v in context.items() if k not in _RUN_ONLY_KEYS}
+    # In cruft's order: cookiecutter.json's keys first (the hooks get the context with sorted keys).
+    order = [*json.loads((repo_dir / "cookiecutter.json").read_text()), *context]
+    answers = {k: context[k] for k in dict.fromkeys(order) if k in context and k not in _RUN_ONLY_KEYS}
     answers.update({"_template": template, "_commit": commit})
     return {
         "template": template,

@@ -135,6 +135,12 @@ BAD_ANSWERS = [
     ("default_branch", "bad..branch"),
     ("release_branch", "-release"),
     ("read_user_group", 'ml"team'),
+    ("project_name", "1project"),
+    ("project_name", "-abc"),
+    ("mlflow_experiment_parent_dir", "/Shared"),
+    ("mlflow_experiment_parent_dir", "/Workspace/Repos/someone/project"),
+    ("databricks_staging_workspace_host", "https://dbc-1.cloud.databricks.com"),  # TEST_ANSWERS' cloud is azure
+    ("databricks_prod_workspace_host", "https://1.2.gcp.databricks.com"),
 ]
 
 
@@ -166,23 +172,100 @@ def test_old_cookiecutter_is_refused_with_the_version_to_install(
     assert_refused(tmp_path, TEST_ANSWERS, "cookiecutter 2.1.0 is too old", "pip install 'cookiecutter>=2.6.0'")
 
 
-def test_pre_generation_hook_checks_replayed_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replayed answers skip prompt-time rendering, so the hook must refuse them itself."""
-    monkeypatch.setenv("HOME", str(tmp_path))
+@pytest.mark.parametrize(
+    "edit",
+    [{"mlflow_experiment_parent_dir": "/Repos/oops"}, {"project_name": "nested/dirs/project"},
+     {"release_branch": False, "read_user_group": None}],
+    ids=["parent-dir", "name-with-slashes", "yaml-types"],
+)
+def test_refused_replay_leaves_nothing_behind(tmp_path: Path, edit: dict) -> None:
+    """Replayed answers skip prompt-time rendering; they are checked before the output folder exists."""
     replay_dir = tmp_path / "replay"
     config = tmp_path / "config.yaml"
     config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
     generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
-    replay_file = next(replay_dir.glob("*.json"))
-    replay = json.loads(replay_file.read_text())
-    replay["cookiecutter"]["mlflow_experiment_parent_dir"] = "/Repos/oops"
+    replay = json.loads(next(replay_dir.glob("*.json")).read_text())
+    replay["cookiecutter"].update(edit)
     bad_replay = tmp_path / "bad-replay.json"
+    bad_replay.write_text(json.dumps(replay))
+    output = tmp_path / "second" / "not-yet"
+    with pytest.raises(FailedHookException) as failure:
+        cookiecutter(str(TEMPLATE_DIR), replay=str(bad_replay), output_dir=str(output), config_file=str(config))
+    assert not (tmp_path / "second").exists()
+    for parameter in edit:
+        assert f"{parameter} " in str(failure.value)
+
+
+def test_pre_generation_hook_refuses_replays_written_before_the_folder_check(tmp_path: Path) -> None:
+    """Replay files from older template versions lack the extension that checks before the folder
+    exists; the pre-generation hook still refuses them, and cookiecutter removes the folder it made."""
+    replay_dir = tmp_path / "replay"
+    config = tmp_path / "config.yaml"
+    config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
+    generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
+    replay = json.loads(next(replay_dir.glob("*.json")).read_text())
+    replay["cookiecutter"]["_extensions"].remove("local_extensions.CheckAnswersBeforeWriting")
+    replay["cookiecutter"]["release_branch"] = None
+    bad_replay = tmp_path / "old-replay.json"
     bad_replay.write_text(json.dumps(replay))
     output = tmp_path / "second"
     output.mkdir()
     with pytest.raises(FailedHookException):
         cookiecutter(str(TEMPLATE_DIR), replay=str(bad_replay), output_dir=str(output), config_file=str(config))
     assert list(output.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("yaml_lines", "parameter", "shown"),
+    [("release_branch: no", "release_branch", "False"), ("read_user_group: null", "read_user_group", "None"),
+     ("default_branch: off", "default_branch", "False")],
+)
+def test_yaml_typed_config_values_are_refused_with_a_quote_hint(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], yaml_lines: str, parameter: str, shown: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"default_context:\n  {yaml_lines}\n")
+    output = tmp_path / "out"
+    with pytest.raises(FailedHookException) as failure:
+        generate(output, config_file=str(config))
+    assert f"{parameter} {shown} is a" in str(failure.value) or f"{parameter} {shown} is empty" in str(failure.value)
+    assert "put the value in quotes" in str(failure.value)
+    assert not output.exists()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_refusal_prints_a_command_that_generates_once_the_marked_answer_is_fixed(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    answers = {**TEST_ANSWERS, "project_name": "1project", "release_branch": "release"}
+    with pytest.raises(FailedHookException) as failure:
+        generate(tmp_path / "refused", answers)
+    command = str(failure.value).split("run again:\n", 1)[1]
+    assert "project_name=1project `# <- fix`" in command
+    fixed = command.replace("project_name=1project `# <- fix`", "project_name=project1")
+    venv_bin = str(Path(sys.executable).parent)
+    assert shutil.which("cookiecutter", path=venv_bin)
+    result = subprocess.run(["bash", "-c", fixed], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "project1" / "README.md").read_text().startswith("# project1")
+
+
+def test_doubtful_answers_are_summarised_once_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    generate(tmp_path, {"project_name": "my-project", "release_branch": "main"})  # example hosts kept
+    err = capfd.readouterr().err
+    assert err.count("Generated, but please check these answers:") == 1
+    for text in ("databricks_staging_workspace_host 'https://adb-xxxx", "databricks_prod_workspace_host 'https://adb-xxxx",
+                 "default_branch 'main' equals release_branch 'main'"):
+        assert err.count(text) == 1
+
+
+def test_no_warning_for_good_answers(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    generate(tmp_path, TEST_ANSWERS)
+    assert capfd.readouterr().err == ""
 
 
 def test_post_generation_hook_points_to_the_readme(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
