@@ -198,8 +198,13 @@ def check_branch_name(parameter: str, branch: str) -> Problem:
 
 def check_read_user_group(group: str) -> Problem:
     """The group name is written into Terraform strings and CI job definitions."""
-    if group.strip() and not _GROUP_FORBIDDEN.search(group):
+    if group.strip() and group == group.strip() and not _GROUP_FORBIDDEN.search(group):
         return None
+    if group.strip() and not _GROUP_FORBIDDEN.search(group):
+        return (
+            f"read_user_group '{group}' starts or ends with whitespace, which no workspace group name has; "
+            f"write it without, for example '{group.strip()}'."
+        )
     return (
         f"read_user_group '{group}' must be a non-empty workspace group name without quotes, backslashes, "
         "'$', '%', braces or line breaks, for example 'users' or 'ml-team'."

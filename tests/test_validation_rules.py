@@ -143,7 +143,7 @@ def test_good_read_user_groups(group: str) -> None:
     assert v.check_read_user_group(group) is None
 
 
-@pytest.mark.parametrize("group", ["", "   ", 'a"b', "a\\b", "${x}", "a\nb"])
+@pytest.mark.parametrize("group", ["", "   ", 'a"b', "a\\b", "${x}", "a\nb", " users", "users\t"])
 def test_bad_read_user_groups(group: str) -> None:
     message = v.check_read_user_group(group)
     assert message is not None and "read_user_group" in message and "'users'" in message
