@@ -271,3 +271,13 @@ def test_no_warning_for_good_answers(tmp_path: Path, capfd: pytest.CaptureFixtur
 def test_post_generation_hook_points_to_the_readme(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     project = generate(tmp_path, TEST_ANSWERS)
     assert str(project / "README.md") in capfd.readouterr().out
+
+
+def test_readme_config_file_example_generates_and_quotes_yaml_booleans(tmp_path: Path) -> None:
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    example = next(block for block in readme.split("```yaml\n")[1:] if "default_context:" in block).split("```")[0]
+    assert 'include_feature_store: "no"' in example
+    config = tmp_path / "my-answers.yaml"
+    config.write_text(example)
+    project = generate(tmp_path / "out", config_file=str(config))
+    assert project.name == "fraud-model" and (project / ".github").is_dir()
