@@ -11,7 +11,7 @@ from cookiecutter.main import cookiecutter
 
 import local_extensions
 from hooks.pruning import PARAMS_TESTING_ONLY_FILE, TEST_PROJECT_NAME
-from tests.support.generation import TEST_ANSWERS, generate
+from tests.support.generation import TEST_ANSWERS, generate, generate_recording_replay
 from tests.support.variants import TEMPLATE_DIR, UNSUPPORTED_VARIANTS
 
 
@@ -180,11 +180,7 @@ def test_old_cookiecutter_is_refused_with_the_version_to_install(
 )
 def test_refused_replay_leaves_nothing_behind(tmp_path: Path, edit: dict) -> None:
     """Replayed answers skip prompt-time rendering; they are checked before the output folder exists."""
-    replay_dir = tmp_path / "replay"
-    config = tmp_path / "config.yaml"
-    config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
-    generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
-    replay = json.loads(next(replay_dir.glob("*.json")).read_text())
+    config, replay = generate_recording_replay(tmp_path, TEST_ANSWERS)
     replay["cookiecutter"].update(edit)
     bad_replay = tmp_path / "bad-replay.json"
     bad_replay.write_text(json.dumps(replay))
@@ -199,11 +195,7 @@ def test_refused_replay_leaves_nothing_behind(tmp_path: Path, edit: dict) -> Non
 def test_pre_generation_hook_refuses_replays_written_before_the_folder_check(tmp_path: Path) -> None:
     """Replay files from older template versions lack the extension that checks before the folder
     exists; the pre-generation hook still refuses them, and cookiecutter removes the folder it made."""
-    replay_dir = tmp_path / "replay"
-    config = tmp_path / "config.yaml"
-    config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
-    generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
-    replay = json.loads(next(replay_dir.glob("*.json")).read_text())
+    config, replay = generate_recording_replay(tmp_path, TEST_ANSWERS)
     replay["cookiecutter"]["_extensions"].remove("local_extensions.CheckAnswersBeforeWriting")
     replay["cookiecutter"]["release_branch"] = None
     bad_replay = tmp_path / "old-replay.json"

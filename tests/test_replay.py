@@ -16,7 +16,7 @@ import cruft
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
 from tests.support.template_repo import commit_all, git, template_repository
 from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR
 
@@ -79,10 +79,7 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
 
 @pytest.mark.parametrize("edit", EDITS, ids=EDIT_IDS)
 def test_edited_replay_equals_a_fresh_generation(edit: dict[str, str], tmp_path: Path) -> None:
-    config = tmp_path / "config.yaml"
-    config.write_text(f"replay_dir: {tmp_path / 'replay'}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
-    generate(tmp_path / "first", BASE, config_file=str(config))
-    replay = json.loads(next((tmp_path / "replay").glob("*.json")).read_text())
+    config, replay = generate_recording_replay(tmp_path, BASE)
     replay["cookiecutter"].update(edit)
     edited = tmp_path / "edited-replay.json"
     edited.write_text(json.dumps(replay))

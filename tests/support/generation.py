@@ -54,3 +54,14 @@ def answers_for(variant: Variant) -> dict[str, str]:
 def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:
     """Generate ``variant`` with the test answers (overridable) into ``output_dir``."""
     return generate(output_dir, {**answers_for(variant), **answers})
+
+
+def generate_recording_replay(folder: Path, answers: dict[str, str]) -> tuple[Path, dict]:
+    """Generate into ``folder / "first"`` with a user config of its own that keeps cookiecutter's
+    replay file under ``folder``; return that config file and the replay's content."""
+    import json
+
+    config = folder / "config.yaml"
+    config.write_text(f"replay_dir: {folder / 'replay'}\ncookiecutters_dir: {folder / 'cc'}\n")
+    generate(folder / "first", answers, config_file=str(config))
+    return config, json.loads(next((folder / "replay").glob("*.json")).read_text())
