@@ -7,6 +7,7 @@ Cookiecutter puts the template folder on ``sys.path`` while it renders, which is
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Mapping
 
@@ -68,8 +69,23 @@ def template_path(relative: str) -> str:
     return str(Path(__file__).resolve().parent / relative)
 
 
+class AnswersRefused(FailedHookException):
+    """Raised when answers are refused; ``message`` holds every problem and the retry command.
+
+    The message is printed on stderr before raising. cookiecutter's command line echoes the
+    exception on stdout, so its text is only a pointer to that message.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return "Generation refused: fix the answers listed above."
+
+
 def refuse_bad_answers(context: Mapping[str, object]) -> None:
-    """Raise ``FailedHookException`` with every problem and a ready-to-run retry command.
+    """Print every problem and a ready-to-run retry command on stderr, then raise ``AnswersRefused``.
 
     ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). The message
     repeats all answers in a command with the refused ones marked, so nobody retypes them.
@@ -79,7 +95,9 @@ def refuse_bad_answers(context: Mapping[str, object]) -> None:
     problems = find_problems(context, cookiecutter_version)
     if problems:
         template = str(context.get("_template") or Path(__file__).resolve().parent)
-        raise FailedHookException(format_problems(problems, context, template))
+        message = format_problems(problems, context, template)
+        print(message, file=sys.stderr)
+        raise AnswersRefused(message)
 
 
 @simple_filter

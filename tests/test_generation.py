@@ -32,8 +32,8 @@ def assert_refused(tmp_path: Path, answers: dict[str, str], *expected: str) -> s
         generate(tmp_path, answers)
     assert tree(tmp_path) == before
     for text in expected:
-        assert text in str(failure.value)
-    return str(failure.value)
+        assert text in failure.value.message
+    return failure.value.message
 
 
 EXPECTED_DEFAULTS = {
@@ -189,7 +189,7 @@ def test_refused_replay_leaves_nothing_behind(tmp_path: Path, edit: dict) -> Non
         cookiecutter(str(TEMPLATE_DIR), replay=str(bad_replay), output_dir=str(output), config_file=str(config))
     assert not (tmp_path / "second").exists()
     for parameter in edit:
-        assert f"{parameter} " in str(failure.value)
+        assert f"{parameter} " in failure.value.message
 
 
 def test_pre_generation_hook_refuses_replays_written_before_the_folder_check(tmp_path: Path) -> None:
@@ -220,8 +220,8 @@ def test_yaml_typed_config_values_are_refused_with_a_quote_hint(
     output = tmp_path / "out"
     with pytest.raises(FailedHookException) as failure:
         generate(output, config_file=str(config))
-    assert f"{parameter} {shown} is a" in str(failure.value) or f"{parameter} {shown} is empty" in str(failure.value)
-    assert "put the value in quotes" in str(failure.value)
+    assert f"{parameter} {shown} is a" in failure.value.message or f"{parameter} {shown} is empty" in failure.value.message
+    assert "put the value in quotes" in failure.value.message
     assert not output.exists()
     assert "Traceback" not in capfd.readouterr().err
 
@@ -235,7 +235,7 @@ def test_refusal_prints_a_command_that_generates_once_the_marked_answer_is_fixed
     answers = {**TEST_ANSWERS, "project_name": "1project", "release_branch": "release"}
     with pytest.raises(FailedHookException) as failure:
         generate(tmp_path / "refused", answers)
-    command = str(failure.value).split("run again:\n", 1)[1]
+    command = failure.value.message.split("run again:\n", 1)[1]
     assert "project_name=1project `# <- fix`" in command
     fixed = command.replace("project_name=1project `# <- fix`", "project_name=project1")
     venv_bin = str(Path(sys.executable).parent)
@@ -273,3 +273,18 @@ def test_readme_config_file_example_generates_and_quotes_yaml_booleans(tmp_path:
     config.write_text(example)
     project = generate(tmp_path / "out", config_file=str(config))
     assert project.name == "fraud-model" and (project / ".github").is_dir()
+
+
+def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cookiecutter_cli = Path(sys.executable).parent / "cookiecutter"
+    result = subprocess.run(
+        [str(cookiecutter_cli), str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path / "out"), "project_name=1abc"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "project_name '1abc' starts with '1'" in result.stderr and "project_name=1abc `# <- fix`" in result.stderr
+    assert "1abc" not in result.stdout and "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()

@@ -148,8 +148,9 @@ def test_any_answers_generate_a_sound_project_or_fail_cleanly(cloud: str, all_va
             project = generate(output, answers)
         except FailedHookException as refusal:
             event("refused")
-            assert not valid, str(refusal)
-            assert "Cannot generate the project" in str(refusal)
+            message = getattr(refusal, "message", str(refusal))
+            assert not valid, message
+            assert "Cannot generate the project" in message
             assert list(output.iterdir()) == []
             return
         event("generated")
