@@ -37,6 +37,7 @@ NEW_TEXT_VALUES = {
     "default_branch": "develop",
     "release_branch": "production",
     "read_user_group": "team-b-readers",
+    "include_mlflow_recipes": "no",  # a yes/no prompt whose default is rendered from other answers
 }
 PROMPTS = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
 
@@ -50,7 +51,9 @@ def edit_of(prompt: str) -> dict[str, str]:
     elif default in ("yes", "no"):
         new = "no" if BASE.get(prompt, default) == "yes" else "yes"
     else:
-        new = NEW_TEXT_VALUES[prompt]  # a new text prompt needs a row in NEW_TEXT_VALUES
+        if prompt not in NEW_TEXT_VALUES:
+            raise KeyError(f"give the text prompt {prompt!r} a new value in NEW_TEXT_VALUES ({__file__})")
+        new = NEW_TEXT_VALUES[prompt]
     edit = {prompt: new}
     if prompt == "cloud":
         edit["databricks_staging_workspace_host"], edit["databricks_prod_workspace_host"] = TEST_HOSTS[new]
