@@ -8,6 +8,7 @@ team's fork would be; cruft clones it from there.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import cruft
@@ -17,6 +18,7 @@ from cookiecutter.main import cookiecutter
 from hooks.cruft_record import CRUFT_FILE
 from tests.support.generation import TEST_ANSWERS
 from tests.support.template_repo import commit_all, git, template_repository
+from tests.support.variants import TEMPLATE_DIR
 
 ROUTES = ("cookiecutter", "cruft create")
 
@@ -76,3 +78,34 @@ def test_check_and_update_bring_a_template_change_and_keep_the_users_edit(
     assert cruft_state(project)["commit"] == new_commit
     commit_all(project, "Template update")
     assert cruft.check(project) is True
+
+
+def test_a_template_cloned_by_cookiecutter_is_recorded_by_its_origin_url(tmp_path: Path) -> None:
+    from hooks.cruft_record import cruft_state as state_for
+
+    clone = tmp_path / "cookiecutters" / "mlops-stack"
+    clone.mkdir(parents=True)
+    git(clone, "init", "-q")
+    git(clone, "remote", "add", "origin", "https://github.com/example-org/mlops-stack.git")
+    (clone / "cookiecutter.json").write_text('{"project_name": "x"}')
+    commit = commit_all(clone, "Template")
+    state = state_for({"project_name": "p", "_template": "gh:example-org/mlops-stack", "_output_dir": "/x"}, clone)
+    assert state["template"] == "https://github.com/example-org/mlops-stack.git"
+    assert state["commit"] == commit
+    assert state["context"]["cookiecutter"] == {
+        "project_name": "p", "_template": "https://github.com/example-org/mlops-stack.git", "_commit": commit}
+
+
+def test_a_template_outside_git_is_recorded_without_a_commit(tmp_path: Path) -> None:
+    from hooks.cruft_record import cruft_state as state_for
+
+    (tmp_path / "cookiecutter.json").write_text('{"project_name": "x"}')
+    state = state_for({"project_name": "p", "_template": str(tmp_path)}, tmp_path)
+    assert state["template"] == str(tmp_path) and state["commit"] is None
+
+
+def test_generated_gitignore_keeps_the_cruft_file(tmp_path: Path) -> None:
+    project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(tmp_path), extra_context=TEST_ANSWERS))
+    git(project, "init", "-q")
+    ignored = subprocess.run(["git", "-C", str(project), "check-ignore", "-q", CRUFT_FILE])
+    assert ignored.returncode == 1  # 1: not ignored
