@@ -2,9 +2,12 @@
 
 Each rule is a small pure function that takes the answer(s) it judges and returns
 ``None`` when they are fine, or a message that names the parameter, quotes the
-rejected value and shows a valid example. ``find_problems`` runs every rule over a
-cookiecutter context; the prompt-time filter in ``local_extensions.py`` and the
-pre-generation hook both call it, so the rules live in exactly one place.
+rejected value and shows a valid example. ``RULES`` lists the refusals (a broken or
+dangerous project) and ``WARNINGS`` the answers that are legal but probably a mistake,
+each with the prompts it reads. ``find_problems`` runs every rule over a cookiecutter
+context; the checks in ``local_extensions.py`` (at prompt time and before the project
+folder exists) and the pre-generation hook all call it, so the rules live in exactly
+one place. ``find_warnings`` feeds the one summary the post-generation hook prints.
 
 This module must stay import-light: it runs inside every generation.
 """
@@ -15,6 +18,7 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from hooks.pruning import TEST_PROJECT_NAME
 from hooks.variants import unsupported_reason
 
 MIN_COOKIECUTTER_VERSION = (2, 6, 0)
@@ -269,8 +273,6 @@ def check_project_name_starts_with_letter(project_name: str) -> Problem:
     """Terraform identifiers (the contract outputs ``<project_name>_experiment_name``) start with a
     letter or '_'. The original's test-harness name is exempt: its projects are only read, never applied.
     """
-    from hooks.pruning import TEST_PROJECT_NAME
-
     if not project_name or project_name[0].isalpha() or project_name[0] == "_" or project_name == TEST_PROJECT_NAME:
         return None
     return (
