@@ -84,6 +84,18 @@ class AnswersRefused(FailedHookException):
         return "Generation refused: fix the answers listed above."
 
 
+def _this_template() -> str:
+    """This template's folder, for the retry command while ``_template`` is not in the context yet
+    (prompt time). A folder under the temporary directory is a clone that will be gone (cruft
+    clones there), so the command then shows a placeholder instead."""
+    import tempfile
+
+    here = Path(__file__).resolve().parent
+    if here.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        return "<template>"
+    return str(here)
+
+
 def refuse_bad_answers(context: Mapping[str, object]) -> None:
     """Print every problem and a ready-to-run retry command on stderr, then raise ``AnswersRefused``.
 
@@ -94,7 +106,7 @@ def refuse_bad_answers(context: Mapping[str, object]) -> None:
 
     problems = find_problems(context, cookiecutter_version)
     if problems:
-        template = str(context.get("_template") or Path(__file__).resolve().parent)
+        template = str(context.get("_template") or _this_template())
         message = format_problems(problems, context, template)
         print(message, file=sys.stderr)
         raise AnswersRefused(message)

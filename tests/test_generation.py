@@ -288,3 +288,12 @@ def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: 
     assert "project_name '1abc' starts with '1'" in result.stderr and "project_name=1abc `# <- fix`" in result.stderr
     assert "1abc" not in result.stdout and "Traceback" not in result.stderr + result.stdout
     assert not (tmp_path / "out").exists()
+
+
+def test_retry_command_names_a_placeholder_for_a_template_in_a_temporary_clone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cruft prompts from a temporary clone that is gone after the refusal."""
+    import tempfile
+
+    assert local_extensions._this_template() == str(TEMPLATE_DIR)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(TEMPLATE_DIR.parent))
+    assert local_extensions._this_template() == "<template>"
