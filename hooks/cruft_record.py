@@ -69,6 +69,18 @@ def cruft_state(context: Mapping[str, Any], repo_dir: Path) -> dict[str, Any]:
 
 
 def write_cruft_file(project: Path, context: Mapping[str, Any], repo_dir: Path) -> None:
-    """Write ``.cruft.json`` into ``project`` as cruft does (2-space JSON, trailing newline)."""
-    text = json.dumps(cruft_state(context, repo_dir), ensure_ascii=False, indent=2, separators=(",", ": "))
-    (project / CRUFT_FILE).write_text(text + "\n")
+    """Write ``.cruft.json`` into ``project`` as cruft does (2-space JSON, trailing newline).
+
+    Regenerating over a project keeps the ``skip`` list (paths ``cruft update`` leaves alone)
+    of the ``.cruft.json`` already there: that list is the team's, not the template's.
+    """
+    state = cruft_state(context, repo_dir)
+    path = project / CRUFT_FILE
+    try:
+        skip = json.loads(path.read_text()).get("skip")
+    except (OSError, ValueError, AttributeError):
+        skip = None
+    if skip:
+        state["skip"] = skip
+    text = json.dumps(state, ensure_ascii=False, indent=2, separators=(",", ": "))
+    path.write_text(text + "\n")

@@ -109,3 +109,14 @@ def test_generated_gitignore_keeps_the_cruft_file(tmp_path: Path) -> None:
     git(project, "init", "-q")
     ignored = subprocess.run(["git", "-C", str(project), "check-ignore", "-q", CRUFT_FILE])
     assert ignored.returncode == 1  # 1: not ignored
+
+
+def test_regenerating_keeps_the_teams_cruft_skip_list(tmp_path: Path) -> None:
+    project = create("cookiecutter", TEMPLATE_DIR, tmp_path, TEST_ANSWERS)
+    state = cruft_state(project)
+    (project / CRUFT_FILE).write_text(json.dumps({**state, "skip": ["notebooks/Train.py"]}))
+    cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(tmp_path), overwrite_if_exists=True,
+                 extra_context={**TEST_ANSWERS, "read_user_group": "others"})
+    regenerated = cruft_state(project)
+    assert regenerated["skip"] == ["notebooks/Train.py"]
+    assert regenerated["context"]["cookiecutter"]["read_user_group"] == "others"
