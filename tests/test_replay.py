@@ -80,12 +80,30 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
     assert [name for name in wanted if got[name] != wanted[name]] == []
 
 
-@pytest.mark.parametrize("edit", EDITS, ids=EDIT_IDS)
-def test_edited_replay_equals_a_fresh_generation(edit: dict[str, str], tmp_path: Path) -> None:
-    config, replay = generate_recording_replay(tmp_path, BASE)
-    replay["cookiecutter"].update(edit)
+# The prompts that derived values are computed from (hooks/derived.py) run in the fast suite,
+# the others with --large.
+FEEDS_DERIVED_VALUES = {"project_name", "cloud", "cicd_platform", "mlflow_experiment_parent_dir",
+                        "databricks_staging_workspace_host", "databricks_prod_workspace_host", "project_name+cloud"}
+REPLAY_EDITS = [
+    pytest.param(edit, id=edit_id, marks=[] if edit_id in FEEDS_DERIVED_VALUES else [pytest.mark.large])
+    for edit, edit_id in zip(EDITS, EDIT_IDS)
+]
+
+
+@pytest.fixture(scope="module")
+def base_replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The user config and the replay file content of one generation with BASE."""
+    return generate_recording_replay(tmp_path_factory.mktemp("base"), BASE)
+
+
+@pytest.mark.parametrize("edit", REPLAY_EDITS)
+def test_edited_replay_equals_a_fresh_generation(
+    edit: dict[str, str], base_replay: tuple[Path, dict], tmp_path: Path
+) -> None:
+    config, replay = base_replay
+    edited_replay = {**replay, "cookiecutter": {**replay["cookiecutter"], **edit}}
     edited = tmp_path / "edited-replay.json"
-    edited.write_text(json.dumps(replay))
+    edited.write_text(json.dumps(edited_replay))
 
     replayed = Path(cookiecutter(str(TEMPLATE_DIR), replay=str(edited), output_dir=str(tmp_path / "replayed"),
                                  config_file=str(config)))
