@@ -335,8 +335,8 @@ def warn_host_is_placeholder(parameter: str, url: str) -> Problem:
     if _hostname(url) not in PLACEHOLDER_HOSTS:
         return None
     return (
-        f"{parameter} '{url}' is the example host; replace it in the generated files (or regenerate) with "
-        "your workspace URL, for example 'https://adb-1234567890123456.7.azuredatabricks.net'."
+        f"{parameter} '{url}' is the example host; regenerate (or replace it in the generated files) with "
+        "your workspace's URL, as your browser shows it on the workspace's start page."
     )
 
 
