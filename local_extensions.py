@@ -7,12 +7,15 @@ Cookiecutter puts the template folder on ``sys.path`` while it renders, which is
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Mapping
 
 from cookiecutter import __version__ as cookiecutter_version
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.utils import simple_filter
+from jinja2 import Environment
+from jinja2.ext import Extension
 
 DOC_BASE_URLS = {
     "aws": "https://docs.databricks.com",
@@ -66,17 +69,80 @@ def template_path(relative: str) -> str:
     return str(Path(__file__).resolve().parent / relative)
 
 
-@simple_filter
-def check_answers(context: Mapping[str, str]) -> str:
-    """Validate the answers while cookiecutter renders its private variables.
+class AnswersRefused(FailedHookException):
+    """Raised when answers are refused; ``message`` holds every problem and the retry command.
 
-    This runs before cookiecutter creates any folder, so a refused answer leaves
-    nothing on disk, not even the parent folders a '/' in project_name would create.
-    The pre-generation hook runs the same rules again for replayed answers.
+    The message is printed on stderr before raising. cookiecutter's command line echoes the
+    exception on stdout, so its text is only a pointer to that message.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return "Generation refused: fix the answers listed above."
+
+
+def _this_template() -> str:
+    """This template's folder, for the retry command while ``_template`` is not in the context yet
+    (prompt time). A folder under the temporary directory is a clone that will be gone (cruft
+    clones there), so the command then shows a placeholder instead."""
+    import tempfile
+
+    here = Path(__file__).resolve().parent
+    if here.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+        return "<template>"
+    return str(here)
+
+
+def refuse_bad_answers(context: Mapping[str, object]) -> None:
+    """Print every problem and a ready-to-run retry command on stderr, then raise ``AnswersRefused``.
+
+    ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). The message
+    repeats all answers in a command with the refused ones marked, so nobody retypes them.
     """
     from hooks.validation import find_problems, format_problems
 
     problems = find_problems(context, cookiecutter_version)
     if problems:
-        raise FailedHookException(format_problems(problems))
+        template = str(context.get("_template") or _this_template())
+        message = format_problems(problems, context, template)
+        print(message, file=sys.stderr)
+        raise AnswersRefused(message)
+
+
+@simple_filter
+def check_answers(context: Mapping[str, object]) -> str:
+    """Validate the answers while cookiecutter renders its private variables.
+
+    This runs before cookiecutter creates any folder, so a refused answer leaves
+    nothing on disk, not even the parent folders a '/' in project_name would create.
+    Replays and cruft's stored contexts skip this rendering: ``CheckAnswersBeforeWriting``
+    checks those.
+    """
+    refuse_bad_answers(context)
     return "yes"
+
+
+class CheckAnswersBeforeWriting(Extension):
+    """Check the answers before cookiecutter creates the project folder, whatever started it.
+
+    A replay file or cruft's stored context hands cookiecutter already-rendered answers, so
+    ``check_answers`` never runs, and the pre-generation hook runs only after the output
+    folder and the project folder (and any parents a '/' in project_name makes) exist. The
+    first thing cookiecutter renders in every route is the project folder's name: this
+    extension prefixes that one template with a call to ``check_answers``, which renders as
+    nothing or refuses before anything touches the disk.
+    """
+
+    PROJECT_FOLDER = "{{cookiecutter.project_name}}"
+
+    def __init__(self, environment: Environment) -> None:
+        super().__init__(environment)
+        environment.filters.setdefault("check_answers", check_answers)
+
+    def preprocess(self, source: str, name: str | None, filename: str | None = None) -> str:
+        if source == self.PROJECT_FOLDER and name is None:
+            return "{{ (cookiecutter | check_answers)[:0] }}" + source
+        return source

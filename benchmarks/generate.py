@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.support.generation import TEST_ANSWERS  # noqa: E402
+from tests.support.generation import answers_for  # noqa: E402
 from tests.support.variants import SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant  # noqa: E402
 
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
@@ -27,7 +27,7 @@ COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 
 def time_once(variant: Variant) -> float:
     output = Path(tempfile.mkdtemp(prefix="mlops-stack-bench-"))
-    answers = {**TEST_ANSWERS, **variant.answers()}
+    answers = answers_for(variant)
     command = [str(COOKIECUTTER), str(TEMPLATE_DIR), "--no-input", "-o", str(output)]
     command += [f"{key}={value}" for key, value in answers.items()]
     try:

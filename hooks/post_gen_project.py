@@ -1,21 +1,30 @@
-"""Drop the files of unchosen options (see the table in hooks/pruning.py)."""
+"""Drop the files of unchosen options that this run wrote (see the table in hooks/pruning.py),
+record the answers for cruft (hooks/cruft_record.py), and warn once about doubtful answers."""
 
 import json
-import shutil
 import sys
 from pathlib import Path
 
 sys.path.insert(0, {{ "." | template_path | tojson }})
 
-from hooks.pruning import paths_to_remove  # noqa: E402
+from hooks.cruft_record import made_by_cruft, write_cruft_file  # noqa: E402
+from hooks.pruning import format_kept, paths_to_remove, prune, snapshot_file  # noqa: E402
+from hooks.validation import find_warnings, format_warnings  # noqa: E402
 
 answers = json.loads({{ cookiecutter | jsonify | tojson }})
 project = Path.cwd()
-for relative in paths_to_remove(answers):
-    path = project / relative
-    if path.is_dir():
-        shutil.rmtree(path)
-    elif path.exists():
-        path.unlink()
+before_file = snapshot_file(project)
+before = {k: tuple(v) if v else v for k, v in json.loads(before_file.read_text()).items()} if before_file.exists() else {}
+before_file.unlink(missing_ok=True)
+kept = prune(project, paths_to_remove(answers), before)
 
+if not made_by_cruft(answers):
+    write_cruft_file(project, answers, Path(answers.get("_repo_dir") or {{ "." | template_path | tojson }}))
+
+notes = [format_kept(kept)] if kept else []
+warnings = find_warnings(answers)
+if warnings:
+    notes.append(format_warnings(warnings))
+if notes:
+    print("\n".join(notes), file=sys.stderr)
 print(f"Project generated. Start with {project / 'README.md'}")

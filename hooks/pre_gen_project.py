@@ -1,16 +1,25 @@
-"""Refuse invalid answers before any file is written (see hooks/validation.py)."""
+"""Refuse invalid answers before any file is written (see hooks/validation.py), then note which
+files of prunable folders exist already, so that pruning never deletes them (hooks/pruning.py)."""
 
 import json
 import sys
+from pathlib import Path
 
 sys.path.insert(0, {{ "." | template_path | tojson }})
 
 from cookiecutter import __version__ as cookiecutter_version  # noqa: E402
 
+from hooks.pruning import paths_to_remove, snapshot, snapshot_file  # noqa: E402
 from hooks.validation import find_problems, format_problems  # noqa: E402
 
-answers = json.loads({{ cookiecutter | jsonify | tojson }})
+# In prompt order (jsonify sorts the keys), so that messages and the retry command follow the prompts.
+prompts = json.loads(Path({{ "cookiecutter.json" | template_path | tojson }}).read_text())
+context = json.loads({{ cookiecutter | jsonify | tojson }})
+answers = {k: context[k] for k in dict.fromkeys([*prompts, *context]) if k in context}
 problems = find_problems(answers, cookiecutter_version)
 if problems:
-    print(format_problems(problems), file=sys.stderr)
+    print(format_problems(problems, answers, answers.get("_template")), file=sys.stderr)
     sys.exit(1)
+
+project = Path.cwd()
+snapshot_file(project).write_text(json.dumps(snapshot(project, paths_to_remove(answers))))

@@ -4,11 +4,16 @@
 A path is kept when, for every parameter that owns it, the chosen value is one of its
 owners; otherwise the post-generation hook deletes it. Paths that no choice owns are
 always kept. Extend the table, never the hook, when a component adds variant files.
+
+Pruning deletes only files that the same generation wrote (``snapshot`` before, ``prune``
+after): a user's own file in a pruned folder, such as a custom workflow in ``.github/``
+when regenerating with ``-f`` for Azure DevOps, is kept and listed in a warning.
 """
 
 from __future__ import annotations
 
-from typing import Mapping
+from pathlib import Path
+from typing import Iterable, Mapping, Optional
 
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
@@ -86,3 +91,80 @@ def paths_to_remove(answers: Mapping[str, str]) -> list[str]:
     if answers["project_name"] != TEST_PROJECT_NAME:
         remove.append(PARAMS_TESTING_ONLY_FILE)
     return sorted(remove)
+
+
+# --- pruning without deleting what generation did not write ------------------------------------
+
+# A file's identity before generation: (size, modification time in ns, inode). Cookiecutter
+# rewrites every file it renders, which changes at least the modification time.
+FileStamp = tuple[int, int, int]
+
+
+def _stamp(path: Path) -> FileStamp:
+    status = path.stat()
+    return (status.st_size, status.st_mtime_ns, status.st_ino)
+
+
+def snapshot(project: Path, relative_paths: Iterable[str]) -> dict[str, Optional[FileStamp]]:
+    """Every file and folder under ``relative_paths`` of ``project`` before generation writes.
+
+    Returns relative path -> stamp (``None`` for a folder). Taken by the pre-generation hook, so
+    that pruning can tell the files this run wrote from the ones that were there before.
+    """
+    found: dict[str, Optional[FileStamp]] = {}
+    for relative in relative_paths:
+        top = project / relative
+        candidates = [top, *top.rglob("*")] if top.is_dir() else [top]
+        for path in candidates:
+            if path.is_symlink() or path.is_file():
+                found[str(path.relative_to(project))] = _stamp(path) if path.is_file() else (0, 0, 0)
+            elif path.is_dir():
+                found[str(path.relative_to(project))] = None
+    return found
+
+
+def prune(project: Path, relative_paths: Iterable[str], before: Mapping[str, Optional[FileStamp]]) -> list[str]:
+    """Delete what this run wrote under ``relative_paths``; keep everything else.
+
+    A file is deleted only when it was absent from ``before`` (see ``snapshot``) or changed since,
+    that is when this generation wrote it; folders only when they became empty and did not exist
+    before. Returns the kept files (relative paths, sorted): the user's own, to list in a warning.
+    """
+    kept: list[str] = []
+    for relative in relative_paths:
+        top = project / relative
+        if not (top.exists() or top.is_symlink()):
+            continue
+        files = [top] if not top.is_dir() else sorted(p for p in top.rglob("*") if not p.is_dir() or p.is_symlink())
+        for path in files:
+            name = str(path.relative_to(project))
+            written = name not in before or (path.is_file() and not path.is_symlink() and _stamp(path) != before[name])
+            if written:
+                path.unlink()
+            else:
+                kept.append(name)
+        if top.is_dir() and not top.is_symlink():
+            folders = sorted((p for p in [top, *top.rglob("*")] if p.is_dir() and not p.is_symlink()), reverse=True)
+            for folder in folders:
+                if str(folder.relative_to(project)) not in before and not any(folder.iterdir()):
+                    folder.rmdir()
+    return sorted(kept)
+
+
+def format_kept(kept: list[str]) -> str:
+    """The warning that lists files kept in folders of options the answers did not choose."""
+    lines = "\n".join(f"  - {path}" for path in kept)
+    return (
+        "Kept files that belong to no chosen option (generation deletes only files it wrote; "
+        f"remove these yourself if you no longer need them):\n{lines}"
+    )
+
+
+def snapshot_file(project: Path) -> Path:
+    """Where the pre-generation hook leaves the ``snapshot`` of ``project`` for the post-generation
+    hook: a temporary file named after the project's absolute path (the hooks share no memory)."""
+    import hashlib
+    import tempfile
+
+    digest = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / f"mlops-stack-snapshot-{digest}.json"

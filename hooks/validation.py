@@ -2,9 +2,12 @@
 
 Each rule is a small pure function that takes the answer(s) it judges and returns
 ``None`` when they are fine, or a message that names the parameter, quotes the
-rejected value and shows a valid example. ``find_problems`` runs every rule over a
-cookiecutter context; the prompt-time filter in ``local_extensions.py`` and the
-pre-generation hook both call it, so the rules live in exactly one place.
+rejected value and shows a valid example. ``RULES`` lists the refusals (a broken or
+dangerous project) and ``WARNINGS`` the answers that are legal but probably a mistake,
+each with the prompts it reads. ``find_problems`` runs every rule over a cookiecutter
+context; the checks in ``local_extensions.py`` (at prompt time and before the project
+folder exists) and the pre-generation hook all call it, so the rules live in exactly
+one place. ``find_warnings`` feeds the one summary the post-generation hook prints.
 
 This module must stay import-light: it runs inside every generation.
 """
@@ -15,6 +18,7 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from hooks.pruning import TEST_PROJECT_NAME
 from hooks.variants import unsupported_reason
 
 MIN_COOKIECUTTER_VERSION = (2, 6, 0)
@@ -116,7 +120,7 @@ def check_parent_dir_is_absolute(parent_dir: str) -> Problem:
 
 def check_parent_dir_is_not_root(parent_dir: str) -> Problem:
     """The workspace root is shared by everyone; experiments need a folder of their own."""
-    if not parent_dir.startswith("/") or parent_dir.strip("/"):
+    if not parent_dir.startswith("/") or _without_workspace_prefix(parent_dir).strip("/"):
         return None
     return (
         f"mlflow_experiment_parent_dir '{parent_dir}' is the workspace root; use a folder of the project's "
@@ -126,7 +130,7 @@ def check_parent_dir_is_not_root(parent_dir: str) -> Problem:
 
 def check_parent_dir_outside_repos(parent_dir: str) -> Problem:
     """MLflow experiments cannot be created inside Databricks Repos folders."""
-    normalised = parent_dir.rstrip("/")
+    normalised = _without_workspace_prefix(parent_dir).rstrip("/")
     if normalised != "/Repos" and not normalised.startswith("/Repos/"):
         return None
     return (
@@ -137,7 +141,7 @@ def check_parent_dir_outside_repos(parent_dir: str) -> Problem:
 
 def check_parent_dir_not_users_root_or_home(parent_dir: str) -> Problem:
     """'/Users' and a user's home folder itself are not places a service principal may manage."""
-    segments = parent_dir.rstrip("/").split("/")[1:]
+    segments = _without_workspace_prefix(parent_dir).rstrip("/").split("/")[1:]
     if not segments or segments[0] != "Users" or len(segments) > 2:
         return None
     return (
@@ -198,8 +202,13 @@ def check_branch_name(parameter: str, branch: str) -> Problem:
 
 def check_read_user_group(group: str) -> Problem:
     """The group name is written into Terraform strings and CI job definitions."""
-    if group.strip() and not _GROUP_FORBIDDEN.search(group):
+    if group.strip() and group == group.strip() and not _GROUP_FORBIDDEN.search(group):
         return None
+    if group.strip() and not _GROUP_FORBIDDEN.search(group):
+        return (
+            f"read_user_group '{group}' starts or ends with whitespace, which no workspace group name has; "
+            f"write it without, for example '{group.strip()}'."
+        )
     return (
         f"read_user_group '{group}' must be a non-empty workspace group name without quotes, backslashes, "
         "'$', '%', braces or line breaks, for example 'users' or 'ml-team'."
@@ -217,36 +226,260 @@ def check_supported_combination(cloud: str, cicd_platform: str, include_feature_
     )
 
 
-_Rule = Callable[[Mapping[str, str]], Problem]
+# --- rules added for answers given through config files, replays and cruft contexts ---------
 
-RULES: tuple[_Rule, ...] = (
-    lambda a: check_project_name_forbidden_characters(a["project_name"]),
-    lambda a: check_project_name_characters(a["project_name"]),
-    lambda a: check_project_name_alphanumeric_length(a["project_name"]),
-    lambda a: check_project_name_length(a["project_name"]),
-    lambda a: check_parent_dir_is_absolute(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_parent_dir_is_not_root(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_parent_dir_outside_repos(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_parent_dir_not_users_root_or_home(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_parent_dir_characters(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_parent_dir_segments(a["mlflow_experiment_parent_dir"]),
-    lambda a: check_host("databricks_staging_workspace_host", a["databricks_staging_workspace_host"]),
-    lambda a: check_host("databricks_prod_workspace_host", a["databricks_prod_workspace_host"]),
-    lambda a: check_branch_name("default_branch", a["default_branch"]),
-    lambda a: check_branch_name("release_branch", a["release_branch"]),
-    lambda a: check_read_user_group(a["read_user_group"]),
-    lambda a: check_supported_combination(a["cloud"], a["cicd_platform"], a["include_feature_store"]),
+# Known Databricks workspace domains of each cloud (commercial, government and China regions).
+CLOUD_DOMAINS = {
+    "azure": ("azuredatabricks.net", "databricks.azure.us", "databricks.azure.cn"),
+    "aws": ("cloud.databricks.com", "cloud.databricks.us", "cloud.databricks.mil"),
+    "gcp": ("gcp.databricks.com",),
+}
+# The example hosts that cookiecutter.json offers as defaults; a project keeps them only by mistake.
+PLACEHOLDER_HOSTS = (
+    "adb-xxxx.xx.azuredatabricks.net",
+    "your-staging-workspace.cloud.databricks.com",
+    "your-prod-workspace.cloud.databricks.com",
+    "your-staging-workspace.gcp.databricks.com",
+    "your-prod-workspace.gcp.databricks.com",
+)
+# Folders that every workspace user shares: databricks_permissions on the parent folder is
+# authoritative, so Terraform would replace everybody's access to them with the project's.
+SHARED_FOLDERS = ("/Shared",)
+_YAML_TYPE_NAMES = {bool: "a YAML boolean", type(None): "empty (YAML null)", int: "a YAML number", float: "a YAML number"}
+
+
+def check_answer_is_text(parameter: str, value: object) -> Problem:
+    """Every prompt takes text; YAML config files turn unquoted ``no``, ``on``, ``null`` into other types.
+
+    Cookiecutter passes booleans and null from a ``--config-file`` to the template unchanged,
+    where they would crash string handling; the fix is to quote the value in the YAML file.
+    """
+    if isinstance(value, str):
+        return None
+    kind = _YAML_TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
+    if isinstance(value, bool):
+        example = "yes" if value else "no"
+    elif isinstance(value, (int, float)):
+        example = str(value)
+    else:
+        example = "<your value>"
+    return (
+        f"{parameter} {value!r} is {kind}, not text: in a YAML config file, put the value in quotes, "
+        f"for example {parameter}: \"{example}\"."
+    )
+
+
+def check_project_name_starts_with_letter(project_name: str) -> Problem:
+    """Terraform identifiers (the contract outputs ``<project_name>_experiment_name``) start with a
+    letter or '_'. The original's test-harness name is exempt: its projects are only read, never applied.
+    """
+    if not project_name or project_name[0].isalpha() or project_name[0] == "_" or project_name == TEST_PROJECT_NAME:
+        return None
+    return (
+        f"project_name '{project_name}' starts with '{project_name[0]}'; it must start with a letter (or '_') "
+        "because it names Terraform outputs, for example 'my-mlops-project'."
+    )
+
+
+def check_parent_dir_not_shared_folder(parent_dir: str) -> Problem:
+    """The CI/CD Terraform sets the parent folder's permissions authoritatively (databricks_permissions),
+    which would take a shared folder such as '/Shared' away from every other user."""
+    normalised = _without_workspace_prefix(parent_dir).rstrip("/")
+    if normalised not in SHARED_FOLDERS:
+        return None
+    return (
+        f"mlflow_experiment_parent_dir '{parent_dir}' is a folder all users share; Terraform would replace "
+        "its permissions with the project's. Use a folder of the project's own, for example "
+        "'/Shared/my-mlops-project' or '/my-mlops-project'."
+    )
+
+
+def _without_workspace_prefix(path: str) -> str:
+    """'/Workspace/Users/x' -> '/Users/x': the workspace file system's alias of the same folder."""
+    if path == "/Workspace" or path.startswith("/Workspace/"):
+        return path[len("/Workspace"):] or "/"
+    return path
+
+
+def _hostname(url: str) -> str:
+    try:
+        return (urlparse(url.strip()).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def _cloud_of_host(hostname: str) -> Optional[str]:
+    for cloud, domains in CLOUD_DOMAINS.items():
+        if any(hostname == d or hostname.endswith("." + d) for d in domains):
+            return cloud
+    return None
+
+
+def check_host_matches_cloud(parameter: str, url: str, cloud: str) -> Problem:
+    """A host in another cloud's Databricks domain would get the wrong authentication, node types
+    and state backend. Hosts outside every known domain (private DNS) are left to a warning."""
+    host_cloud = _cloud_of_host(_hostname(url))
+    if host_cloud is None or host_cloud == cloud or cloud not in CLOUD_DOMAINS:
+        return None
+    return (
+        f"{parameter} '{url}' is a workspace on {host_cloud} but cloud is '{cloud}'; use a workspace of the "
+        f"chosen cloud, for example 'https://my-workspace.{CLOUD_DOMAINS[cloud][0]}', or answer cloud='{host_cloud}'."
+    )
+
+
+# --- warnings: legal answers that are probably a mistake ---------------------------------------
+
+
+def warn_host_is_placeholder(parameter: str, url: str) -> Problem:
+    """The default hosts are examples; a project deployed with them fails at the first CI run."""
+    if _hostname(url) not in PLACEHOLDER_HOSTS:
+        return None
+    return (
+        f"{parameter} '{url}' is the example host; regenerate (or replace it in the generated files) with "
+        "your workspace's URL, as your browser shows it on the workspace's start page."
+    )
+
+
+def warn_host_outside_known_domains(parameter: str, url: str, cloud: str) -> Problem:
+    """A host in no known Databricks domain is legal (private DNS) but usually a typo."""
+    hostname = _hostname(url)
+    if not hostname or _cloud_of_host(hostname) is not None or cloud not in CLOUD_DOMAINS:
+        return None
+    return (
+        f"{parameter} '{url}' is not in a Databricks domain of {cloud} ({', '.join(CLOUD_DOMAINS[cloud])}); "
+        f"check it, for example 'https://my-workspace.{CLOUD_DOMAINS[cloud][0]}'."
+    )
+
+
+def warn_same_default_and_release_branch(default_branch: str, release_branch: str) -> Problem:
+    """Equal branches make every merge deploy to staging and production at once."""
+    if default_branch != release_branch:
+        return None
+    return (
+        f"default_branch '{default_branch}' equals release_branch '{release_branch}': every merge goes to "
+        "staging and production at once. Usually they differ, for example 'main' and 'release'."
+    )
+
+
+# --- running the rules ---------------------------------------------------------------------------
+
+_RuleCheck = Callable[..., Problem]
+# (parameters the rule reads, in order; the rule). A rule runs only when all its parameters are
+# present and text: missing ones belong to forks that drop a prompt, non-text ones are reported
+# by check_answer_is_text.
+Rule = tuple[tuple[str, ...], _RuleCheck]
+_STAGING, _PROD = "databricks_staging_workspace_host", "databricks_prod_workspace_host"
+_PARENT_DIR = "mlflow_experiment_parent_dir"
+
+
+def _named(check: Callable[..., Problem], parameter: str) -> _RuleCheck:
+    return lambda *values: check(parameter, *values)
+
+
+RULES: tuple[Rule, ...] = (
+    (("project_name",), check_project_name_forbidden_characters),
+    (("project_name",), check_project_name_characters),
+    (("project_name",), check_project_name_alphanumeric_length),
+    (("project_name",), check_project_name_length),
+    (("project_name",), check_project_name_starts_with_letter),
+    ((_PARENT_DIR,), check_parent_dir_is_absolute),
+    ((_PARENT_DIR,), check_parent_dir_is_not_root),
+    ((_PARENT_DIR,), check_parent_dir_outside_repos),
+    ((_PARENT_DIR,), check_parent_dir_not_users_root_or_home),
+    ((_PARENT_DIR,), check_parent_dir_characters),
+    ((_PARENT_DIR,), check_parent_dir_segments),
+    ((_PARENT_DIR,), check_parent_dir_not_shared_folder),
+    ((_STAGING,), _named(check_host, _STAGING)),
+    ((_PROD,), _named(check_host, _PROD)),
+    ((_STAGING, "cloud"), _named(check_host_matches_cloud, _STAGING)),
+    ((_PROD, "cloud"), _named(check_host_matches_cloud, _PROD)),
+    (("default_branch",), _named(check_branch_name, "default_branch")),
+    (("release_branch",), _named(check_branch_name, "release_branch")),
+    (("read_user_group",), check_read_user_group),
+    (("cloud", "cicd_platform", "include_feature_store"), check_supported_combination),
+)
+
+WARNINGS: tuple[Rule, ...] = (
+    ((_STAGING,), _named(warn_host_is_placeholder, _STAGING)),
+    ((_PROD,), _named(warn_host_is_placeholder, _PROD)),
+    ((_STAGING, "cloud"), _named(warn_host_outside_known_domains, _STAGING)),
+    ((_PROD, "cloud"), _named(warn_host_outside_known_domains, _PROD)),
+    (("default_branch", "release_branch"), warn_same_default_and_release_branch),
 )
 
 
-def find_problems(answers: Mapping[str, str], cookiecutter_version: str) -> list[str]:
-    """Every problem with the answers, in prompt order; empty when generation may go ahead."""
-    problems = [check_cookiecutter_version(cookiecutter_version)]
-    problems += [rule(answers) for rule in RULES]
+def prompt_names(answers: Mapping[str, object]) -> list[str]:
+    """The prompts' names in the order of the answers (cookiecutter's private ``_`` keys left out)."""
+    return [name for name in answers if not name.startswith("_")]
+
+
+def _run(rules: tuple[Rule, ...], answers: Mapping[str, object]) -> list[str]:
+    problems = []
+    for parameters, check in rules:
+        values = [answers.get(p) for p in parameters]
+        if all(p in answers and isinstance(v, str) for p, v in zip(parameters, values)):
+            problems.append(check(*values))
     return [p for p in problems if p]
 
 
-def format_problems(problems: list[str]) -> str:
-    """One message for the user, one line per problem."""
+def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> list[str]:
+    """Every problem with the answers, in prompt order; empty when generation may go ahead.
+
+    ``answers`` is a cookiecutter context (prompt name -> answer; ``_`` keys are ignored). Every
+    prompt, including ones a fork adds, must hold text; the rules in ``RULES`` judge the rest.
+    """
+    problems = [check_cookiecutter_version(cookiecutter_version)]
+    problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers)]
+    problems = [p for p in problems if p] + _run(RULES, answers)
+    order = {name: i for i, name in enumerate(prompt_names(answers))}
+    return sorted(problems, key=lambda p: order.get(p.split(" ", 1)[0], len(order)))
+
+
+def find_warnings(answers: Mapping[str, object]) -> list[str]:
+    """Legal answers that are probably a mistake (see ``WARNINGS``); shown once after generation."""
+    return _run(WARNINGS, answers)
+
+
+def problem_parameters(problems: list[str], answers: Mapping[str, object]) -> set[str]:
+    """The prompts that ``problems`` name (each message starts with the parameter's name)."""
+    names = set(prompt_names(answers))
+    found = {p.split(" ", 1)[0] for p in problems} & names
+    for p in problems:  # the combination rule names its parameters as name='value'
+        found |= {name for name in names if f"{name}='{answers[name]}'" in p}
+    return found
+
+
+def _as_answer_text(value: object) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def retry_command(template: str, answers: Mapping[str, object], bad: set[str]) -> str:
+    """A shell command that generates again with the same answers, one per line, the ``bad`` ones
+    marked with an inline shell comment (`` `# <- fix` ``, which the shell expands to nothing)."""
+    import shlex
+
+    lines = [f"cookiecutter {shlex.quote(template)} --no-input"]
+    for name in prompt_names(answers):
+        marker = " `# <- fix`" if name in bad else ""
+        lines.append(f"  {shlex.quote(f'{name}={_as_answer_text(answers[name])}')}{marker}")
+    return " \\\n".join(lines)
+
+
+def format_problems(problems: list[str], answers: Optional[Mapping[str, object]] = None,
+                    template: Optional[str] = None) -> str:
+    """One message for the user, one line per problem, then (with ``answers`` and ``template``)
+    a command that repeats every answer with the refused ones marked."""
     lines = "\n".join(f"  - {p}" for p in problems)
-    return f"Cannot generate the project; please fix these answers:\n{lines}"
+    message = f"Cannot generate the project; please fix these answers:\n{lines}"
+    if answers is not None and template:
+        command = retry_command(template, answers, problem_parameters(problems, answers))
+        message += f"\nFix the answers marked '<- fix' and run again:\n{command}"
+    return message
+
+
+def format_warnings(warnings: list[str]) -> str:
+    """One summary of every warning, for stderr after generation."""
+    lines = "\n".join(f"  - {w}" for w in warnings)
+    return f"Generated, but please check these answers:\n{lines}"

@@ -110,11 +110,11 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
     if variant.github:
         assert workflows == {
             github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
-            "deploy-model-prod.yml", "lint-cicd-workflow-files.yml",
+            "deploy-model-prod.yml", "lint-cicd-workflow-files.yml", "check-template-updates.yml",
         }
         assert pipelines == set()
     else:
-        assert pipelines == {"tests-ci.yml", "terraform-cicd.yml"}
+        assert pipelines == {"tests-ci.yml", "terraform-cicd.yml", "check-template-updates.yml"}
         assert workflows == set()
 
 

@@ -11,7 +11,7 @@ from cookiecutter.main import cookiecutter
 
 import local_extensions
 from hooks.pruning import PARAMS_TESTING_ONLY_FILE, TEST_PROJECT_NAME
-from tests.support.generation import TEST_ANSWERS, generate
+from tests.support.generation import TEST_ANSWERS, generate, generate_recording_replay
 from tests.support.variants import TEMPLATE_DIR, UNSUPPORTED_VARIANTS
 
 
@@ -32,8 +32,8 @@ def assert_refused(tmp_path: Path, answers: dict[str, str], *expected: str) -> s
         generate(tmp_path, answers)
     assert tree(tmp_path) == before
     for text in expected:
-        assert text in str(failure.value)
-    return str(failure.value)
+        assert text in failure.value.message
+    return failure.value.message
 
 
 EXPECTED_DEFAULTS = {
@@ -86,6 +86,7 @@ def test_hosts_pasted_from_the_browser_are_normalised(tmp_path: Path, entered: s
         tmp_path,
         {
             "project_name": TEST_PROJECT_NAME,
+            "cloud": "aws" if ".cloud.databricks.com" in entered else "azure",
             "databricks_staging_workspace_host": entered,
             "databricks_prod_workspace_host": entered,
         },
@@ -134,6 +135,12 @@ BAD_ANSWERS = [
     ("default_branch", "bad..branch"),
     ("release_branch", "-release"),
     ("read_user_group", 'ml"team'),
+    ("project_name", "1project"),
+    ("project_name", "-abc"),
+    ("mlflow_experiment_parent_dir", "/Shared"),
+    ("mlflow_experiment_parent_dir", "/Workspace/Repos/someone/project"),
+    ("databricks_staging_workspace_host", "https://dbc-1.cloud.databricks.com"),  # TEST_ANSWERS' cloud is azure
+    ("databricks_prod_workspace_host", "https://1.2.gcp.databricks.com"),
 ]
 
 
@@ -165,17 +172,33 @@ def test_old_cookiecutter_is_refused_with_the_version_to_install(
     assert_refused(tmp_path, TEST_ANSWERS, "cookiecutter 2.1.0 is too old", "pip install 'cookiecutter>=2.6.0'")
 
 
-def test_pre_generation_hook_checks_replayed_answers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Replayed answers skip prompt-time rendering, so the hook must refuse them itself."""
-    monkeypatch.setenv("HOME", str(tmp_path))
-    replay_dir = tmp_path / "replay"
-    config = tmp_path / "config.yaml"
-    config.write_text(f"replay_dir: {replay_dir}\ncookiecutters_dir: {tmp_path / 'cc'}\n")
-    generate(tmp_path / "first", TEST_ANSWERS, config_file=str(config))
-    replay_file = next(replay_dir.glob("*.json"))
-    replay = json.loads(replay_file.read_text())
-    replay["cookiecutter"]["mlflow_experiment_parent_dir"] = "/Repos/oops"
+@pytest.mark.parametrize(
+    "edit",
+    [{"mlflow_experiment_parent_dir": "/Repos/oops"}, {"project_name": "nested/dirs/project"},
+     {"release_branch": False, "read_user_group": None}],
+    ids=["parent-dir", "name-with-slashes", "yaml-types"],
+)
+def test_refused_replay_leaves_nothing_behind(tmp_path: Path, edit: dict) -> None:
+    """Replayed answers skip prompt-time rendering; they are checked before the output folder exists."""
+    config, replay = generate_recording_replay(tmp_path, TEST_ANSWERS)
+    replay["cookiecutter"].update(edit)
     bad_replay = tmp_path / "bad-replay.json"
+    bad_replay.write_text(json.dumps(replay))
+    output = tmp_path / "second" / "not-yet"
+    with pytest.raises(FailedHookException) as failure:
+        cookiecutter(str(TEMPLATE_DIR), replay=str(bad_replay), output_dir=str(output), config_file=str(config))
+    assert not (tmp_path / "second").exists()
+    for parameter in edit:
+        assert f"{parameter} " in failure.value.message
+
+
+def test_pre_generation_hook_refuses_replays_written_before_the_folder_check(tmp_path: Path) -> None:
+    """Replay files from older template versions lack the extension that checks before the folder
+    exists; the pre-generation hook still refuses them, and cookiecutter removes the folder it made."""
+    config, replay = generate_recording_replay(tmp_path, TEST_ANSWERS)
+    replay["cookiecutter"]["_extensions"].remove("local_extensions.CheckAnswersBeforeWriting")
+    replay["cookiecutter"]["release_branch"] = None
+    bad_replay = tmp_path / "old-replay.json"
     bad_replay.write_text(json.dumps(replay))
     output = tmp_path / "second"
     output.mkdir()
@@ -184,6 +207,93 @@ def test_pre_generation_hook_checks_replayed_answers(tmp_path: Path, monkeypatch
     assert list(output.iterdir()) == []
 
 
+@pytest.mark.parametrize(
+    ("yaml_lines", "parameter", "shown"),
+    [("release_branch: no", "release_branch", "False"), ("read_user_group: null", "read_user_group", "None"),
+     ("default_branch: off", "default_branch", "False")],
+)
+def test_yaml_typed_config_values_are_refused_with_a_quote_hint(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], yaml_lines: str, parameter: str, shown: str
+) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"default_context:\n  {yaml_lines}\n")
+    output = tmp_path / "out"
+    with pytest.raises(FailedHookException) as failure:
+        generate(output, config_file=str(config))
+    assert f"{parameter} {shown} is a" in failure.value.message or f"{parameter} {shown} is empty" in failure.value.message
+    assert "put the value in quotes" in failure.value.message
+    assert not output.exists()
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def test_refusal_prints_a_command_that_generates_once_the_marked_answer_is_fixed(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    answers = {**TEST_ANSWERS, "project_name": "1project", "release_branch": "release"}
+    with pytest.raises(FailedHookException) as failure:
+        generate(tmp_path / "refused", answers)
+    command = failure.value.message.split("run again:\n", 1)[1]
+    assert "project_name=1project `# <- fix`" in command
+    fixed = command.replace("project_name=1project `# <- fix`", "project_name=project1")
+    venv_bin = str(Path(sys.executable).parent)
+    assert shutil.which("cookiecutter", path=venv_bin)
+    result = subprocess.run(["bash", "-c", fixed], cwd=tmp_path, capture_output=True, text=True,
+                            env={**os.environ, "PATH": f"{venv_bin}{os.pathsep}{os.environ['PATH']}"})
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "project1" / "README.md").read_text().startswith("# project1")
+
+
+def test_doubtful_answers_are_summarised_once_on_stderr(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    generate(tmp_path, {"project_name": "my-project", "release_branch": "main"})  # example hosts kept
+    err = capfd.readouterr().err
+    assert err.count("Generated, but please check these answers:") == 1
+    for text in ("databricks_staging_workspace_host 'https://adb-xxxx", "databricks_prod_workspace_host 'https://adb-xxxx",
+                 "default_branch 'main' equals release_branch 'main'"):
+        assert err.count(text) == 1
+
+
+def test_no_warning_for_good_answers(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    generate(tmp_path, TEST_ANSWERS)
+    assert capfd.readouterr().err == ""
+
+
 def test_post_generation_hook_points_to_the_readme(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     project = generate(tmp_path, TEST_ANSWERS)
     assert str(project / "README.md") in capfd.readouterr().out
+
+
+def test_readme_config_file_example_generates_and_quotes_yaml_booleans(tmp_path: Path) -> None:
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    example = next(block for block in readme.split("```yaml\n")[1:] if "default_context:" in block).split("```")[0]
+    assert 'include_feature_store: "no"' in example
+    config = tmp_path / "my-answers.yaml"
+    config.write_text(example)
+    project = generate(tmp_path / "out", config_file=str(config))
+    assert project.name == "fraud-model" and (project / ".github").is_dir()
+
+
+def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cookiecutter_cli = Path(sys.executable).parent / "cookiecutter"
+    result = subprocess.run(
+        [str(cookiecutter_cli), str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path / "out"), "project_name=1abc"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1
+    assert "project_name '1abc' starts with '1'" in result.stderr and "project_name=1abc `# <- fix`" in result.stderr
+    assert "1abc" not in result.stdout and "Traceback" not in result.stderr + result.stdout
+    assert not (tmp_path / "out").exists()
+
+
+def test_retry_command_names_a_placeholder_for_a_template_in_a_temporary_clone(monkeypatch: pytest.MonkeyPatch) -> None:
+    """cruft prompts from a temporary clone that is gone after the refusal."""
+    import tempfile
+
+    assert local_extensions._this_template() == str(TEMPLATE_DIR)
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(TEMPLATE_DIR.parent))
+    assert local_extensions._this_template() == "<template>"

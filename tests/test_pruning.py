@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from hooks import pruning
+from hooks.cruft_record import CRUFT_FILE
 from hooks.pruning import OWNERS, paths_to_remove
 from tests.support.generation import TEST_ANSWERS
 from tests.support.variants import TEMPLATE_DIR, Variant
@@ -31,7 +32,7 @@ def test_every_owned_path_exists_in_the_template() -> None:
 def test_generated_tree_is_template_minus_pruned_paths(variant: Variant, generated_project: Path) -> None:
     removed = paths_to_remove({**TEST_ANSWERS, **variant.answers()})
     expected = {f for f in files_under(PROJECT_TEMPLATE) if not is_removed(f, removed)}
-    assert files_under(generated_project) == expected
+    assert files_under(generated_project) == expected | {CRUFT_FILE}
 
 
 def test_no_file_of_an_unchosen_option_is_left(variant: Variant, generated_project: Path) -> None:
@@ -75,3 +76,102 @@ def test_params_file_rule(name: str) -> None:
     removed = paths_to_remove({"project_name": name, "cloud": "aws", "cicd_platform": "GitHub Actions",
                                "include_feature_store": "no"})
     assert (pruning.PARAMS_TESTING_ONLY_FILE in removed) == (name != pruning.TEST_PROJECT_NAME)
+
+
+# --- pruning never deletes what the same generation did not write --------------------------------
+
+
+def test_prune_deletes_only_what_was_written_after_the_snapshot(tmp_path: Path) -> None:
+    import os
+
+    (tmp_path / "owned" / "old").mkdir(parents=True)
+    (tmp_path / "owned" / "user.txt").write_text("mine")
+    (tmp_path / "owned" / "rewritten.txt").write_text("old template text")
+    (tmp_path / "owned" / "old" / "user-empty-folder").mkdir()
+    before = pruning.snapshot(tmp_path, ["owned", "owned-file.txt"])
+    # What generation then writes: new files, and a rewrite of an existing one.
+    (tmp_path / "owned" / "new" / "deep").mkdir(parents=True)
+    (tmp_path / "owned" / "new" / "deep" / "written.txt").write_text("template")
+    (tmp_path / "owned-file.txt").write_text("template")
+    rewritten = tmp_path / "owned" / "rewritten.txt"
+    rewritten.write_text("new template text")
+    os.utime(rewritten, ns=(1, 1))  # a different stamp even on file systems with coarse times
+
+    kept = pruning.prune(tmp_path, ["owned", "owned-file.txt", "absent"], before)
+
+    assert kept == ["owned/user.txt"]
+    assert files_under(tmp_path) == {"owned/user.txt"}
+    assert (tmp_path / "owned" / "old" / "user-empty-folder").is_dir()  # there before: kept
+    assert not (tmp_path / "owned" / "new").exists()
+
+
+def test_prune_without_a_snapshot_removes_the_whole_path(tmp_path: Path) -> None:
+    (tmp_path / "owned" / "sub").mkdir(parents=True)
+    (tmp_path / "owned" / "sub" / "a.txt").write_text("template")
+    assert pruning.prune(tmp_path, ["owned"], {}) == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_kept_files_warning_lists_each_file() -> None:
+    message = pruning.format_kept([".azure/custom.yml", "features/mine.py"])
+    assert "  - .azure/custom.yml\n  - features/mine.py" in message and "deletes only files it wrote" in message
+
+
+def _user_files() -> dict[str, str]:
+    """One user file in every folder the template may prune (and next to every prunable file)."""
+    folders = {path if (PROJECT_TEMPLATE / path).is_dir() else str(Path(path).parent)
+               for paths in OWNERS.values() for path in paths}
+    return {f"{folder}/users-own-file.txt".lstrip("./"): f"kept: {folder}" for folder in sorted(folders)}
+
+
+# Regeneration with -f over a project: the same answers, and a switch of each option. Starting
+# points cover every value of every option.
+SWITCHES = [
+    (start, {**start.answers(), **change})
+    for start in (Variant("azure", "GitHub Actions", "no"), Variant("aws", "Azure DevOps", "yes"))
+    for change in ({}, {"cloud": "gcp"}, {"cicd_platform": "Azure DevOps" if start.github else "GitHub Actions"},
+                   {"include_feature_store": "no" if start.feature_store else "yes"})
+]
+
+
+@pytest.mark.parametrize(("start", "switched"), SWITCHES,
+                         ids=[f"{s.id}->{'+'.join(f'{k}={v}' for k, v in t.items() if s.answers()[k] != v) or 'same'}"
+                              for s, t in SWITCHES])
+def test_regeneration_keeps_user_files_in_pruned_folders_and_lists_them(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], start: Variant, switched: dict[str, str]
+) -> None:
+    from tests.support.generation import answers_for, generate, generate_variant
+
+    project = generate_variant(tmp_path / "out", start)
+    user_files = _user_files()
+    for relative, text in user_files.items():
+        (project / relative).parent.mkdir(parents=True, exist_ok=True)
+        (project / relative).write_text(text)
+    capfd.readouterr()
+
+    new_answers = {**answers_for(Variant(**switched)), **switched}
+    generate(tmp_path / "out", new_answers, overwrite_if_exists=True)
+    err = capfd.readouterr().err
+
+    for relative, text in user_files.items():
+        assert (project / relative).read_text() == text
+    fresh = generate(tmp_path / "fresh", new_answers)
+    assert files_under(project) == files_under(fresh) | set(user_files)
+    removed = paths_to_remove(new_answers)
+    listed = {line[4:] for line in err.splitlines() if line.startswith("  - ")}
+    assert listed == {f for f in user_files if is_removed(f, removed)}
+
+
+def test_regeneration_with_skip_keeps_every_existing_file(tmp_path: Path) -> None:
+    from tests.support.generation import answers_for, generate, generate_variant
+
+    start = Variant("gcp", "GitHub Actions", "no")
+    project = generate_variant(tmp_path, start)
+    (project / "features").mkdir()
+    (project / "features" / "mine.py").write_text("x = 1\n")
+    (project / ".github" / "workflows" / "custom.yml").write_text("name: custom\n")
+    switched = {"cicd_platform": "Azure DevOps", "include_feature_store": "yes"}
+    generate(tmp_path, {**answers_for(start), **switched}, overwrite_if_exists=True, skip_if_file_exists=True)
+    assert (project / "features" / "mine.py").read_text() == "x = 1\n"
+    assert (project / ".github" / "workflows" / "custom.yml").read_text() == "name: custom\n"
+    assert (project / ".github" / "workflows" / "run-tests.yml").exists()  # there before, not rewritten: kept

@@ -22,7 +22,7 @@ import pytest
 
 from hooks import validation
 from tests.support import checkov, provider_schemas, shared_names
-from tests.support.generation import TEST_ANSWERS, generate, generate_variant
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
@@ -290,15 +290,14 @@ def test_version_constraints_follow_terraform_rules(constraint: str, version: st
 # --- the ML resources -----------------------------------------------------------------------------
 
 
-def test_locals_state_the_answers_literally(generated_project: Path) -> None:
+def test_locals_state_the_answers_literally(variant: Variant, generated_project: Path) -> None:
     for env, branch in (("staging", "main"), ("prod", "release")):
         text = (generated_project / "databricks-config" / env / "locals.tf").read_text()
         assert 'mlflow_experiment_parent_dir = "/ml-projects/my-mlops-project"' in text
         assert 'read_user_group = "ml-team"' in text
         assert f'git_branch = "{branch}"' in text
         assert f'env = "{env}"' in text
-    staging_host = TEST_ANSWERS["databricks_staging_workspace_host"]
-    prod_host = TEST_ANSWERS["databricks_prod_workspace_host"]
+    staging_host, prod_host = TEST_HOSTS[variant.cloud]
     assert f'workspace_host = "{staging_host}"' in (generated_project / "databricks-config/staging/locals.tf").read_text()
     assert f'workspace_host = "{prod_host}"' in (generated_project / "databricks-config/prod/locals.tf").read_text()
 
@@ -676,7 +675,7 @@ def project_pairs(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 def two_projects(root: Path, variant: Variant, names: tuple[str, str]) -> tuple[Path, Path]:
     first, second = (
-        generate_variant(root / str(i), variant, project_name=name, mlflow_experiment_parent_dir="/Shared/ml")
+        generate_variant(root / str(i), variant, project_name=name, mlflow_experiment_parent_dir="/ml-projects/shared-folder")
         for i, name in enumerate(names)
     )
     return first, second

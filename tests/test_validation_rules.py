@@ -143,7 +143,7 @@ def test_good_read_user_groups(group: str) -> None:
     assert v.check_read_user_group(group) is None
 
 
-@pytest.mark.parametrize("group", ["", "   ", 'a"b', "a\\b", "${x}", "a\nb"])
+@pytest.mark.parametrize("group", ["", "   ", 'a"b', "a\\b", "${x}", "a\nb", " users", "users\t"])
 def test_bad_read_user_groups(group: str) -> None:
     message = v.check_read_user_group(group)
     assert message is not None and "read_user_group" in message and "'users'" in message
@@ -155,6 +155,20 @@ def test_unsupported_combination_message_says_what_is_supported(monkeypatch: pyt
     assert unsupported_reason("gcp", "GitHub Actions", "no") is None
     message = v.check_supported_combination("gcp", "GitHub Actions", "yes")
     assert message is not None and "cloud='gcp'" in message and "Supported: X." in message
+
+
+GOOD_ANSWERS = {
+    "project_name": "my-mlops-project",
+    "cloud": "azure",
+    "cicd_platform": "GitHub Actions",
+    "mlflow_experiment_parent_dir": "/my-mlops-project",
+    "databricks_staging_workspace_host": "https://adb-1.2.azuredatabricks.net",
+    "databricks_prod_workspace_host": "https://adb-3.4.azuredatabricks.net",
+    "default_branch": "main",
+    "release_branch": "release",
+    "read_user_group": "users",
+    "include_feature_store": "no",
+}
 
 
 def test_find_problems_reports_every_broken_answer_in_order() -> None:
@@ -178,3 +192,173 @@ def test_find_problems_reports_every_broken_answer_in_order() -> None:
     ]
     assert v.find_problems({**answers, "project_name": "abc", "mlflow_experiment_parent_dir": "/x",
                             "databricks_staging_workspace_host": "https://x.y"}, "2.7.1") == []
+
+
+# --- answers from YAML config files, replays and cruft contexts -----------------------------------
+
+
+@pytest.mark.parametrize(("value", "kind", "example"), [
+    (False, "a YAML boolean", '"no"'), (True, "a YAML boolean", '"yes"'), (None, "YAML null", '"<your value>"'),
+    (2024, "a YAML number", '"2024"'),
+])
+def test_non_text_answer_says_to_quote_it(value: object, kind: str, example: str) -> None:
+    message = v.check_answer_is_text("release_branch", value)
+    assert message is not None
+    assert message.startswith(f"release_branch {value!r}") and kind in message and "quotes" in message
+    assert f"release_branch: {example}" in message
+
+
+def test_text_answer_passes_the_type_rule() -> None:
+    assert v.check_answer_is_text("release_branch", "no") is None
+
+
+def test_find_problems_reports_yaml_values_instead_of_crashing() -> None:
+    problems = v.find_problems({**GOOD_ANSWERS, "release_branch": False, "read_user_group": None}, "2.7.1")
+    assert [p.split(" ", 1)[0] for p in problems] == ["release_branch", "read_user_group"]
+
+
+def test_a_prompt_added_by_a_fork_is_type_checked_without_code_changes() -> None:
+    problems = v.find_problems({**GOOD_ANSWERS, "include_something": True}, "2.7.1")
+    assert len(problems) == 1 and problems[0].startswith("include_something True is a YAML boolean")
+
+
+@pytest.mark.parametrize("name", ["1project", "-abc", "9-lives"])
+def test_project_name_must_start_with_a_letter(name: str) -> None:
+    message = v.check_project_name_starts_with_letter(name)
+    assert message is not None and f"project_name '{name}'" in message and "Terraform" in message
+
+
+@pytest.mark.parametrize("name", ["project1", "_private_project", "Ab-c"])
+def test_project_names_starting_with_a_letter_or_underscore(name: str) -> None:
+    assert v.check_project_name_starts_with_letter(name) is None
+
+
+def test_the_test_harness_project_name_is_exempt_from_the_leading_letter_rule() -> None:
+    from hooks.pruning import TEST_PROJECT_NAME
+
+    assert TEST_PROJECT_NAME[0].isdigit() and v.check_project_name_starts_with_letter(TEST_PROJECT_NAME) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "path"),
+    [
+        (v.check_parent_dir_not_shared_folder, "/Shared"),
+        (v.check_parent_dir_not_shared_folder, "/Shared/"),
+        (v.check_parent_dir_not_shared_folder, "/Workspace/Shared"),
+        (v.check_parent_dir_outside_repos, "/Workspace/Repos/someone/project"),
+        (v.check_parent_dir_not_users_root_or_home, "/Workspace/Users/someone@example.com"),
+        (v.check_parent_dir_is_not_root, "/Workspace"),
+        (v.check_parent_dir_is_not_root, "/Workspace/"),
+    ],
+)
+def test_parent_dirs_shared_with_other_users_are_refused(rule, path: str) -> None:
+    message = rule(path)
+    assert message is not None and f"mlflow_experiment_parent_dir '{path}'" in message and "for example '/" in message
+
+
+@pytest.mark.parametrize("path", ["/Shared/my-mlops-project", "/Workspace/ml-projects/x", "/Sharedfolder"])
+def test_project_folders_below_shared_folders_are_fine(path: str) -> None:
+    assert v.check_parent_dir_not_shared_folder(path) is None
+    assert v.check_parent_dir_is_not_root(path) is None
+
+
+@pytest.mark.parametrize(
+    ("url", "cloud", "host_cloud"),
+    [
+        ("https://adb-1.2.azuredatabricks.net", "aws", "azure"),
+        ("https://dbc-1.cloud.databricks.com/?o=1", "gcp", "aws"),
+        ("https://1.2.gcp.databricks.com", "azure", "gcp"),
+        ("https://adb-1.2.databricks.azure.us", "aws", "azure"),
+        ("https://DBC-1.CLOUD.DATABRICKS.COM", "azure", "aws"),
+    ],
+)
+def test_host_of_another_cloud_is_refused(url: str, cloud: str, host_cloud: str) -> None:
+    message = v.check_host_matches_cloud("databricks_prod_workspace_host", url, cloud)
+    assert message is not None
+    assert f"databricks_prod_workspace_host '{url}'" in message and host_cloud in message
+    assert f"https://my-workspace.{v.CLOUD_DOMAINS[cloud][0]}" in message
+
+
+@pytest.mark.parametrize(
+    ("url", "cloud"),
+    [
+        ("https://adb-1.2.azuredatabricks.net", "azure"),
+        ("https://dbc-1.cloud.databricks.us", "aws"),
+        ("https://1.2.gcp.databricks.com", "gcp"),
+        ("https://databricks.internal.example.com", "aws"),  # private DNS: a warning, not a refusal
+    ],
+)
+def test_host_of_the_chosen_cloud_or_unknown_domain_passes(url: str, cloud: str) -> None:
+    assert v.check_host_matches_cloud("databricks_staging_workspace_host", url, cloud) is None
+
+
+def test_host_outside_every_known_domain_is_a_warning() -> None:
+    message = v.warn_host_outside_known_domains("databricks_staging_workspace_host", "https://dbx.example.com", "gcp")
+    assert message is not None and "gcp.databricks.com" in message
+    assert v.warn_host_outside_known_domains("databricks_staging_workspace_host", "https://a.gcp.databricks.com",
+                                             "gcp") is None
+
+
+def test_every_default_host_of_cookiecutter_json_is_a_known_placeholder() -> None:
+    """The defaults are Jinja expressions per cloud; each must be recognised as the example it is."""
+    from jinja2 import Environment
+
+    from tests.support.variants import COOKIECUTTER_JSON
+
+    for cloud in COOKIECUTTER_JSON["cloud"]:
+        for parameter in ("databricks_staging_workspace_host", "databricks_prod_workspace_host"):
+            url = Environment().from_string(COOKIECUTTER_JSON[parameter]).render(cookiecutter={"cloud": cloud})
+            message = v.warn_host_is_placeholder(parameter, url)
+            assert message is not None and f"{parameter} '{url}' is the example host" in message
+            assert v.check_host_matches_cloud(parameter, url, cloud) is None
+
+
+def test_a_real_host_is_no_placeholder() -> None:
+    assert v.warn_host_is_placeholder("databricks_prod_workspace_host", "https://adb-1.2.azuredatabricks.net") is None
+
+
+def test_same_default_and_release_branch_is_a_warning() -> None:
+    message = v.warn_same_default_and_release_branch("main", "main")
+    assert message is not None and "default_branch 'main'" in message and "release_branch 'main'" in message
+    assert v.warn_same_default_and_release_branch("main", "release") is None
+
+
+def test_find_warnings_lists_each_doubtful_answer_once() -> None:
+    answers = {**GOOD_ANSWERS, "release_branch": "main", "databricks_prod_workspace_host": "https://adb-xxxx.xx.azuredatabricks.net"}
+    warnings = v.find_warnings(answers)
+    assert [w.split(" ", 1)[0] for w in warnings] == ["databricks_prod_workspace_host", "default_branch"]
+    assert v.find_warnings(GOOD_ANSWERS) == []
+
+
+# --- the command that repeats the answers after a refusal -----------------------------------------
+
+
+def test_retry_command_repeats_every_answer_in_prompt_order_and_marks_the_bad_ones() -> None:
+    import shlex
+
+    answers = {**GOOD_ANSWERS, "project_name": "1 project", "release_branch": False, "_template": "x"}
+    problems = v.find_problems(answers, "2.7.1")
+    assert v.problem_parameters(problems, answers) == {"project_name", "release_branch"}
+    command = v.retry_command("/path/to my/template", answers, {"project_name", "release_branch"})
+    lines = command.splitlines()
+    assert lines[0] == "cookiecutter '/path/to my/template' --no-input \\"
+    assert [line.split("=", 1)[0].strip(" '") for line in lines[1:]] == list(GOOD_ANSWERS)
+    marked = [line for line in lines if "`# <- fix`" in line]
+    assert marked == ["  'project_name=1 project' `# <- fix` \\", "  release_branch=no `# <- fix` \\"]
+    words = shlex.split(command.replace("`# <- fix`", "").replace("\\\n", " "))
+    assert words[3:] == [f"{k}={'no' if k == 'release_branch' else answers[k]}" for k in GOOD_ANSWERS]
+
+
+def test_combination_refusal_marks_the_combined_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(UNSUPPORTED, ("gcp", None, None), "not today.")
+    answers = {**GOOD_ANSWERS, "cloud": "gcp", "databricks_staging_workspace_host": "https://1.2.gcp.databricks.com",
+               "databricks_prod_workspace_host": "https://3.4.gcp.databricks.com"}
+    assert v.problem_parameters(v.find_problems(answers, "2.7.1"), answers) == {
+        "cloud", "cicd_platform", "include_feature_store"}
+
+
+def test_format_problems_adds_the_retry_command_when_it_knows_the_template() -> None:
+    answers = {**GOOD_ANSWERS, "project_name": "1abc"}
+    message = v.format_problems(v.find_problems(answers, "2.7.1"), answers, "gh:org/mlops-stack")
+    assert "cookiecutter gh:org/mlops-stack --no-input" in message and "project_name=1abc `# <- fix`" in message
+    assert "cookiecutter " not in v.format_problems(["x"])

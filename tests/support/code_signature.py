@@ -11,7 +11,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-NOT_EXECUTED_LOCALLY = ("docs", ".github", ".azure", "databricks-config", ".mlops-setup-scripts")
+# .cruft.json records the answers for cruft; nothing runs it.
+NOT_EXECUTED_LOCALLY = ("docs", ".github", ".azure", "databricks-config", ".mlops-setup-scripts", ".cruft.json")
 COMMENTED_SUFFIXES = {".py", ".yaml", ".yml", ".txt", ".ini", ".cfg", ".toml"}
 
 

@@ -32,6 +32,36 @@ def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, *
     )
 
 
+# Workspace hosts of each cloud: a host in another cloud's domain is refused.
+TEST_HOSTS = {
+    "azure": (TEST_ANSWERS["databricks_staging_workspace_host"], TEST_ANSWERS["databricks_prod_workspace_host"]),
+    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
+    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
+}
+
+
+def answers_for(variant: Variant) -> dict[str, str]:
+    """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
+    staging, prod = TEST_HOSTS[variant.cloud]
+    return {
+        **TEST_ANSWERS,
+        **variant.answers(),
+        "databricks_staging_workspace_host": staging,
+        "databricks_prod_workspace_host": prod,
+    }
+
+
 def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:
     """Generate ``variant`` with the test answers (overridable) into ``output_dir``."""
-    return generate(output_dir, {**TEST_ANSWERS, **variant.answers(), **answers})
+    return generate(output_dir, {**answers_for(variant), **answers})
+
+
+def generate_recording_replay(folder: Path, answers: dict[str, str]) -> tuple[Path, dict]:
+    """Generate into ``folder / "first"`` with a user config of its own that keeps cookiecutter's
+    replay file under ``folder``; return that config file and the replay's content."""
+    import json
+
+    config = folder / "config.yaml"
+    config.write_text(f"replay_dir: {folder / 'replay'}\ncookiecutters_dir: {folder / 'cc'}\n")
+    generate(folder / "first", answers, config_file=str(config))
+    return config, json.loads(next((folder / "replay").glob("*.json")).read_text())

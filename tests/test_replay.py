@@ -1,0 +1,140 @@
+"""Edited answers regenerate exactly what fresh answers generate.
+
+Derived values (model names, node types, normalised hosts, ...) are computed from the answers at
+every use (hooks/derived.py), so neither an edited replay file nor an edited cruft context can
+carry a stale one. For every prompt the tests change one answer, regenerate through the
+route, and compare the whole tree, file by file, with a fresh generation of the same answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import cruft
+import pytest
+from cookiecutter.main import cookiecutter
+
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
+from tests.support.template_repo import commit_all, git, template_repository
+from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR
+
+# The answers the first generation uses (gcp, as in the issue's example).
+BASE = {
+    **TEST_ANSWERS,
+    "project_name": "team-a",
+    "cloud": "gcp",
+    "databricks_staging_workspace_host": TEST_HOSTS["gcp"][0],
+    "databricks_prod_workspace_host": TEST_HOSTS["gcp"][1],
+}
+# New values for text prompts; choice prompts get their next choice, yes/no prompts the other answer.
+NEW_TEXT_VALUES = {
+    "project_name": "team-b",
+    "mlflow_experiment_parent_dir": "/teams/b/",
+    "databricks_staging_workspace_host": "https://3214.99.gcp.databricks.com/?o=1",
+    "databricks_prod_workspace_host": "https://345.99.gcp.databricks.com/",
+    "default_branch": "develop",
+    "release_branch": "production",
+    "read_user_group": "team-b-readers",
+    "include_mlflow_recipes": "no",  # a yes/no prompt whose default is rendered from other answers
+}
+PROMPTS = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
+
+
+def edit_of(prompt: str) -> dict[str, str]:
+    """The answers that change when a user edits ``prompt`` (a new cloud needs that cloud's hosts)."""
+    default = COOKIECUTTER_JSON[prompt]
+    if isinstance(default, list):
+        current = BASE.get(prompt, default[0])
+        new = default[(default.index(current) + 1) % len(default)]
+    elif default in ("yes", "no"):
+        new = "no" if BASE.get(prompt, default) == "yes" else "yes"
+    else:
+        if prompt not in NEW_TEXT_VALUES:
+            raise KeyError(f"give the text prompt {prompt!r} a new value in NEW_TEXT_VALUES ({__file__})")
+        new = NEW_TEXT_VALUES[prompt]
+    edit = {prompt: new}
+    if prompt == "cloud":
+        edit["databricks_staging_workspace_host"], edit["databricks_prod_workspace_host"] = TEST_HOSTS[new]
+    return edit
+
+
+EDITS = [edit_of(prompt) for prompt in PROMPTS]
+EDITS.append({"project_name": "team-b", **edit_of("cloud")})  # the issue's example: name and cloud at once
+EDIT_IDS = [*PROMPTS, "project_name+cloud"]
+
+
+def contents(folder: Path) -> dict[str, tuple[bytes, bool]]:
+    """Every file below ``folder`` (git's own folder aside): content and whether it is executable."""
+    return {
+        str(path.relative_to(folder)): (path.read_bytes(), os.access(path, os.X_OK))
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and ".git" not in path.relative_to(folder).parts
+    }
+
+
+def assert_same_tree(actual: Path, expected: Path) -> None:
+    got, wanted = contents(actual), contents(expected)
+    assert sorted(got) == sorted(wanted)
+    assert [name for name in wanted if got[name] != wanted[name]] == []
+
+
+# The prompts that derived values are computed from (hooks/derived.py) run in the fast suite,
+# the others with --large.
+FEEDS_DERIVED_VALUES = {"project_name", "cloud", "cicd_platform", "mlflow_experiment_parent_dir",
+                        "databricks_staging_workspace_host", "databricks_prod_workspace_host", "project_name+cloud"}
+REPLAY_EDITS = [
+    pytest.param(edit, id=edit_id, marks=[] if edit_id in FEEDS_DERIVED_VALUES else [pytest.mark.large])
+    for edit, edit_id in zip(EDITS, EDIT_IDS)
+]
+
+
+@pytest.fixture(scope="module")
+def base_replay(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
+    """The user config and the replay file content of one generation with BASE."""
+    return generate_recording_replay(tmp_path_factory.mktemp("base"), BASE)
+
+
+@pytest.mark.parametrize("edit", REPLAY_EDITS)
+def test_edited_replay_equals_a_fresh_generation(
+    edit: dict[str, str], base_replay: tuple[Path, dict], tmp_path: Path
+) -> None:
+    config, replay = base_replay
+    edited_replay = {**replay, "cookiecutter": {**replay["cookiecutter"], **edit}}
+    edited = tmp_path / "edited-replay.json"
+    edited.write_text(json.dumps(edited_replay))
+
+    replayed = Path(cookiecutter(str(TEMPLATE_DIR), replay=str(edited), output_dir=str(tmp_path / "replayed"),
+                                 config_file=str(config)))
+    fresh = generate(tmp_path / "fresh", {**BASE, **edit}, config_file=str(config))
+    assert_same_tree(replayed, fresh)
+
+
+@pytest.fixture(scope="module")
+def template_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return template_repository(tmp_path_factory.mktemp("template") / "template")
+
+
+# cruft update generates twice and runs git: the issue's example runs in the fast suite, every
+# prompt with --large.
+CRUFT_EDITS = [
+    pytest.param(edit, id=edit_id, marks=[] if edit_id == "project_name+cloud" else [pytest.mark.large])
+    for edit, edit_id in zip(EDITS, EDIT_IDS)
+]
+
+
+@pytest.mark.parametrize("edit", CRUFT_EDITS)
+def test_cruft_update_of_an_answer_equals_a_fresh_generation(
+    edit: dict[str, str], template_repo: Path, tmp_path: Path
+) -> None:
+    """``cruft update --variables-to-update`` regenerates from the stored context with the edit."""
+    project = Path(cookiecutter(str(template_repo), no_input=True, output_dir=str(tmp_path / "project"),
+                                extra_context=BASE))
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Generated")
+    assert cruft.update(project, extra_context=edit, skip_apply_ask=True) is True
+
+    fresh = Path(cookiecutter(str(template_repo), no_input=True, output_dir=str(tmp_path / "fresh"),
+                              extra_context={**BASE, **edit}))
+    assert_same_tree(project, fresh)
