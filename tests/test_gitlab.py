@@ -80,6 +80,7 @@ def test_gitlab_files_and_no_other_platform(generated_project: Path) -> None:
     assert (generated_project / ROOT_FILE).is_file()
     assert {p.name for p in (generated_project / JOB_FOLDER).glob("*.yml")} == {
         "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml",
+        "check-template-updates.gitlab-ci.yml",
     }
     assert not (generated_project / ".github").exists() and not (generated_project / ".azure").exists()
     assert not (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").exists()
@@ -392,6 +393,8 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"})) >= {"unit-tests", "terraform-apply-staging", "terraform-apply-prod"}
     deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
     assert running(deploy) == {"deploy-model-staging"}
+    schedule = {"CI_PIPELINE_SOURCE": "schedule", "CHECK_TEMPLATE_UPDATES": "true"}
+    assert running(listed_jobs(project, schedule)) == {"cruft-check"}
 
 
 # One variant: the job differs between variants only in its `rules:changes` list, and the
