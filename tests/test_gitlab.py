@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support.generation import TEST_HOSTS
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
@@ -35,6 +36,11 @@ SHELLCHECK = VENV_BIN / "shellcheck"
 ROOT_FILE = ".gitlab-ci.yml"
 JOB_FOLDER = ".gitlab/ci"
 HOSTS = {"staging": "https://adb-3214.67.azuredatabricks.net", "prod": "https://adb-345.89.azuredatabricks.net"}
+
+
+def hosts_of(variant: Variant) -> dict[str, str]:
+    """The test answers' staging and prod hosts for the variant's cloud."""
+    return dict(zip(("staging", "prod"), TEST_HOSTS[variant.cloud]))
 # Keys of a CI file that are not jobs.
 GLOBAL_KEYS = {"workflow", "stages", "default", "include", "variables", "image", "services", "cache", "before_script", "after_script"}
 
@@ -189,7 +195,8 @@ def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
             assert stages.index(all_jobs[needed]["stage"]) <= stages.index(job["stage"]), f"{name} needs a later job"
 
 
-def test_every_databricks_job_names_its_auth_type_and_workspace(generated_project: Path) -> None:
+def test_every_databricks_job_names_its_auth_type_and_workspace(generated_project: Path, variant: Variant) -> None:
+    hosts = hosts_of(variant)
     databricks_jobs = {name: job for name, job in jobs(generated_project).items() if "id_tokens" in job}
     assert set(databricks_jobs) == {
         "integration-test", "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging",
@@ -198,8 +205,8 @@ def test_every_databricks_job_names_its_auth_type_and_workspace(generated_projec
     for name, job in databricks_jobs.items():
         env = job["environment"]["name"]
         assert job["variables"]["DATABRICKS_AUTH_TYPE"] == "env-oidc", name
-        assert job["variables"]["DATABRICKS_HOST"] == HOSTS[env], name
-        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": HOSTS[env]}}, name
+        assert job["variables"]["DATABRICKS_HOST"] == hosts[env], name
+        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": hosts[env]}}, name
 
 
 def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
