@@ -49,9 +49,7 @@ response = requests.post(
     headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
     timeout=30,
 )
-assert response.ok, (
-    f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
-)
+assert response.ok, f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
 print(f"Started the deploy-model-{env} workflow for {model_uri}; follow it in the repository's Actions tab.")
 {%- else -%}
 from steps.deploy import deploy
