@@ -16,7 +16,10 @@ the ``mlflow ui`` command). A failing step exits non-zero with the step's name a
 
 from __future__ import annotations
 
+import contextlib
+import io
 import sys
+from typing import TYPE_CHECKING
 
 from local_pipeline import (
     ARTIFACT_ROOT,
@@ -26,10 +29,19 @@ from local_pipeline import (
     local_spark,
     mlflow_ui_command,
     print_summary,
+    quiet_library_output,
     run_as_command,
+    shown_path,
     step,
     use_local_mlflow_store,
 )
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from features.stores import FeatureStore
+    from features.training import TrainingResult
+    from steps.validation import ValidationResult
 
 ENV = "dev"  # local runs read and write the dev feature tables
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
@@ -39,7 +51,7 @@ VALIDATION_VIEW = "local_validation_trips"
 _SEED = 42
 
 
-def write_feature_tables(store: "features.stores.FeatureStore", trips: "pyspark.sql.DataFrame") -> list[str]:  # noqa: F821
+def write_feature_tables(store: FeatureStore, trips: DataFrame) -> list[str]:
     """Both feature tables over the whole sample; returns their names."""
     from features.feature_tables import FEATURE_TABLES, PRIMARY_KEY
     from features.generate import generate_and_write_features
@@ -60,28 +72,30 @@ def use_local_experiment() -> None:
     mlflow.set_experiment(EXPERIMENT_NAME)
 
 
-def validate(
-    spark: "pyspark.sql.SparkSession", result: "features.training.TrainingResult", held_out: "pyspark.sql.DataFrame"  # noqa: F821
-) -> "steps.validation.ValidationResult":  # noqa: F821
-    """ModelValidation in ``enabled`` mode on the trips held out from training."""
+def validate(spark: SparkSession, result: TrainingResult, held_out: DataFrame) -> ValidationResult:
+    """ModelValidation in ``enabled`` mode on the trips held out from training.
+
+    Its report (which ModelValidation prints in a notebook) goes into the summary instead.
+    """
     from features.scoring import score_trips
     from features.training import plausible_trips
     from steps.model_validation import run_model_validation
     from steps.validation import RunMode
 
     plausible_trips(held_out).createOrReplaceTempView(VALIDATION_VIEW)
-    return run_model_validation(
-        spark,
-        score_trips,
-        model_uri=result.model_uri,
-        model_name=result.model_name,
-        model_version=result.model_version,
-        validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
-        run_mode=RunMode.ENABLED,
-    )
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_model_validation(
+            spark,
+            score_trips,
+            model_uri=result.model_uri,
+            model_name=result.model_name,
+            model_version=result.model_version,
+            validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
+            run_mode=RunMode.ENABLED,
+        )
 
 
-def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str, trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
+def batch_inference(spark: SparkSession, model_uri: str, trips: DataFrame) -> int:
     """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
     from features.scoring import score_trips
 
@@ -92,6 +106,7 @@ def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str, trips: "p
 
 def run() -> None:
     sys.path.insert(0, str(PROJECT_ROOT))
+    quiet_library_output()
     use_local_mlflow_store()
     with local_spark() as spark:
         from features.local_store import LocalFeatureStore
@@ -109,19 +124,17 @@ def run() -> None:
             validation = validate(spark, result, held_out)
         with step("batch inference: score the sample through the feature store"):
             rows = batch_inference(spark, result.model_uri, trips)
-    metrics = "\n".join("  " + line for line in validation.report().splitlines())
     print_summary(
         {
-            "Feature tables": f"{', '.join(tables)} (in {store.root})",
+            "Feature tables": f"{', '.join(tables)} (in {shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics (20% of training trips)": ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()),
-            "Registered model": f"{result.model_uri} (name {result.model_name}, version {result.model_version})",
-            "Validation metrics (held-out trips, value <= threshold)": "\n" + metrics,
-            "Predictions": f"{PREDICTIONS_PATH} ({rows} rows)",
+            "Training metrics": "20% of training trips: " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()),
+            "Registered model": result.model_uri,
+            "Validation metrics": "held-out trips, value <= threshold\n" + validation.report(),
+            "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({rows} rows)",
             "Browse the runs": mlflow_ui_command(),
         }
     )
-
 
 if __name__ == "__main__":
     run_as_command(run)
