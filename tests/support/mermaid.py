@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Optional, Sequence
 
 from filelock import FileLock

@@ -124,17 +124,19 @@ def run() -> None:
             validation = validate(spark, result, held_out)
         with step("batch inference: score the sample through the feature store"):
             rows = batch_inference(spark, result.model_uri, trips)
+    metrics = result.metrics.items()
     print_summary(
         {
             "Feature tables": f"{', '.join(tables)} (in {shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics": "20% of training trips: " + ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()),
+            "Training metrics": "20% of training trips: " + ", ".join(f"{k} {v:.3f}" for k, v in metrics),
             "Registered model": result.model_uri,
             "Validation metrics": "held-out trips, value <= threshold\n" + validation.report(),
             "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({rows} rows)",
             "Browse the runs": mlflow_ui_command(),
         }
     )
+
 
 if __name__ == "__main__":
     run_as_command(run)

@@ -101,7 +101,11 @@ def recipe_steps_in_this_process() -> Iterator[None]:
                     recipe_step.run(output_directory=output_directory)
                 except Exception:  # noqa: BLE001 - recorded as the step's FAILED state, which Recipe.run reports
                     return
-                print(f"    recipe step {recipe_step.name:<10} {time.monotonic() - started:5.1f} s", file=progress, flush=True)
+                print(
+                    f"    recipe step {recipe_step.name:<10} {time.monotonic() - started:5.1f} s",
+                    file=progress,
+                    flush=True,
+                )
         finally:
             for name, value in previous_env.items():
                 if value is None:
@@ -218,6 +222,7 @@ def run() -> None:
             "Browse the runs": mlflow_ui_command(),
         }
     )
+
 
 if __name__ == "__main__":
     run_as_command(run)
