@@ -2,7 +2,10 @@
 
 Shared by the entry points in this package: project paths, the local MLflow store (a
 SQLite file and an artifact folder in the project root), a small local Spark session,
-step reporting (name, duration, and the failing step's name) and the closing summary.
+step reporting (name and duration), ModelValidation and BatchInference as the notebooks
+run them, and the closing summary (run id, metrics against thresholds, model version,
+predictions, the ``mlflow ui`` command). A failing step exits non-zero with the step's
+name and cause.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import contextlib
 import io
 import logging
 import os
+import shutil
 import sys
 import time
 import warnings
@@ -18,7 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
+    from pyspark.sql import DataFrame, SparkSession
+
+    from steps.model_validation import ScoreTrips
+    from steps.validation import ValidationResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = PROJECT_ROOT / "data" / "sample.parquet"
@@ -28,6 +35,7 @@ TRACKING_URI = f"sqlite:///{LOCAL_STORE}"
 ARTIFACT_ROOT = PROJECT_ROOT / "mlruns"
 # Spark's log settings for local runs: errors only, so its start-up notices stay hidden.
 SPARK_LOG_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
+VALIDATION_VIEW = "local_validation_trips"
 
 
 class StepFailed(Exception):
@@ -144,8 +152,52 @@ def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
         spark.stop()
 
 
-def print_summary(lines: dict[str, str]) -> None:
-    """The closing summary, one aligned ``label: value`` per line; values may span lines."""
+def validate_registered_model(
+    spark: SparkSession, score_trips: ScoreTrips, trips: DataFrame, model_uri: str
+) -> ValidationResult:
+    """ModelValidation in ``enabled`` mode: score ``trips`` with the version at ``model_uri``.
+
+    ``trips`` carry their true ``fare_amount``; ``model_uri`` is ``models:/<name>/<version>``.
+    Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
+    prints in a notebook, is returned for the summary instead.
+    """
+    from steps.model_validation import run_model_validation
+    from steps.validation import RunMode
+
+    _, model_name, model_version = model_uri.split("/")
+    trips.createOrReplaceTempView(VALIDATION_VIEW)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_model_validation(
+            spark,
+            score_trips,
+            model_uri=model_uri,
+            model_name=model_name,
+            model_version=model_version,
+            validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
+            run_mode=RunMode.ENABLED,
+        )
+
+
+def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
+    """BatchInference: score ``trips`` into ``data/predictions.parquet``; returns the row count."""
+    predictions = score_trips(spark, model_uri, trips).toPandas()
+    if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
+        shutil.rmtree(PREDICTIONS_PATH)
+    predictions.to_parquet(PREDICTIONS_PATH, index=False)
+    return len(predictions)
+
+
+def print_summary(lines: dict[str, str], validation: ValidationResult, validated_on: str, predictions: int) -> None:
+    """The closing summary: ``lines`` first, then validation, predictions and the ``mlflow ui`` command.
+
+    One aligned ``label: value`` per line; values may span lines.
+    """
+    lines = {
+        **lines,
+        "Validation metrics": f"{validated_on}, value <= threshold\n{validation.report()}",
+        "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({predictions} rows)",
+        "Browse the runs": mlflow_ui_command(),
+    }
     width = max(len(label) for label in lines) + 1
     print()
     for label, value in lines.items():

@@ -6,9 +6,6 @@
    held-out test split with Spark (``enabled`` mode: failing thresholds stop the run);
 3. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
-
-It ends with a summary (run id, metrics against thresholds, model version, predictions,
-the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
 """
 
 from __future__ import annotations
@@ -17,40 +14,20 @@ import contextlib
 import io
 import logging
 import os
-import shutil
 import sys
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterator
+from typing import Iterator
 
 import pandas as pd
 
-from local_pipeline import (
-    LOCAL_STORE,
-    PREDICTIONS_PATH,
-    PROJECT_ROOT,
-    SAMPLE_PATH,
-    local_spark,
-    mlflow_ui_command,
-    print_summary,
-    quiet_library_output,
-    run_as_command,
-    shown_path,
-    step,
-    use_local_mlflow_store,
-)
-
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-    from steps.validation import ValidationResult
+import local_pipeline as pipeline
 
 PROFILE = "local"
-VALIDATION_VIEW = "local_validation_trips"
 # MLflow Recipes' step outputs (ingested data, fitted transformer, cards); by default
 # they go to ~/.mlflow/recipes/, outside the project where `make clean` cannot reach.
-RECIPE_EXECUTION_DIR = PROJECT_ROOT / ".mlflow-recipes"
+RECIPE_EXECUTION_DIR = pipeline.PROJECT_ROOT / ".mlflow-recipes"
 RECIPES_DEPRECATION_NOTE = (
     "Note: MLflow Recipes is deprecated upstream (MLflow 3 removed it). A project generated "
     "with include_mlflow_recipes=no trains without it."
@@ -129,7 +106,7 @@ def train() -> TrainedModel:
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="MLflow Recipes is deprecated", category=FutureWarning)
         recipe = Recipe(profile=PROFILE)
-    if not LOCAL_STORE.exists():  # cached step outputs would refer to runs of a deleted store
+    if not pipeline.LOCAL_STORE.exists():  # cached step outputs would refer to runs of a deleted store
         recipe.clean()
     with recipe_steps_in_this_process(), contextlib.redirect_stdout(io.StringIO()):
         # Recipe.run prints its step graph and each card's location; the steps' timings
@@ -151,78 +128,47 @@ def train() -> TrainedModel:
 
 def _remove_empty_default_store() -> None:
     """Remove the empty ``metadata/mlflow`` folder Recipes creates for a store this profile does not use."""
-    for folder in (PROJECT_ROOT / "metadata" / "mlflow", PROJECT_ROOT / "metadata"):
+    for folder in (pipeline.PROJECT_ROOT / "metadata" / "mlflow", pipeline.PROJECT_ROOT / "metadata"):
         with contextlib.suppress(OSError):  # not empty, or already gone: leave it
             folder.rmdir()
-
-
-def validate(spark: SparkSession, model: TrainedModel) -> ValidationResult:
-    """ModelValidation in ``enabled`` mode on the recipe's held-out test split.
-
-    Its report (which ModelValidation prints in a notebook) goes into the summary instead.
-    """
-    import mlflow
-
-    from steps.model_validation import run_model_validation
-    from steps.scoring import score_trips
-    from steps.validation import RunMode
-
-    spark.createDataFrame(model.test_data).createOrReplaceTempView(VALIDATION_VIEW)
-    mlflow.set_experiment(experiment_id=model.experiment_id)
-    with contextlib.redirect_stdout(io.StringIO()):
-        return run_model_validation(
-            spark,
-            score_trips,
-            model_uri=model.model_uri,
-            model_name=model.model_name,
-            model_version=model.model_version,
-            validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
-            run_mode=RunMode.ENABLED,
-        )
-
-
-def batch_inference(spark: SparkSession, model_uri: str) -> int:
-    """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
-    from steps.scoring import score_trips
-
-    predictions = score_trips(spark, model_uri, spark.read.parquet(str(SAMPLE_PATH))).toPandas()
-    if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
-        shutil.rmtree(PREDICTIONS_PATH)
-    predictions.to_parquet(PREDICTIONS_PATH, index=False)
-    return len(predictions)
 
 
 def run() -> None:
     # MLflow Recipes finds recipe.yaml and resolves the local profile's relative paths
     # from the working directory.
-    os.chdir(PROJECT_ROOT)
-    sys.path.insert(0, str(PROJECT_ROOT))
+    os.chdir(pipeline.PROJECT_ROOT)
+    sys.path.insert(0, str(pipeline.PROJECT_ROOT))
+    import mlflow
+
+    from steps.scoring import score_trips
+
     # Logging a model normally re-imports it in a subprocess to infer its pip requirements,
     # several seconds each time the recipe logs a model. Locally the model is only served
     # from this venv, so a zero timeout makes MLflow record its default requirements at once.
     os.environ.setdefault("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "0")
     os.environ.setdefault("MLFLOW_RECIPES_EXECUTION_DIRECTORY", str(RECIPE_EXECUTION_DIR))
-    quiet_library_output()
-    use_local_mlflow_store()
+    pipeline.quiet_library_output()
+    pipeline.use_local_mlflow_store()
     # The requirements fallback is deliberate: hide the warning MLflow gives for each model it logs.
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
-    with step("train: MLflow Recipe on the local profile"):
+    with pipeline.step("train: MLflow Recipe on the local profile"):
         model = train()
-    with local_spark() as spark:
-        with step("validate: ModelValidation on the registered version"):
-            result = validate(spark, model)
-        with step("batch inference: BatchInference on the sample"):
-            rows = batch_inference(spark, model.model_uri)
-    print_summary(
-        {
-            "Training run id": model.run_id,
-            "Registered model": model.model_uri,
-            "Validation metrics": "held-out test split, value <= threshold\n" + result.report(),
-            "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({rows} rows)",
-            "Browse the runs": mlflow_ui_command(),
-        }
+    mlflow.set_experiment(experiment_id=model.experiment_id)  # validation runs beside the training run
+    with pipeline.local_spark() as spark:
+        with pipeline.step("validate: ModelValidation on the registered version"):
+            test_split = spark.createDataFrame(model.test_data)
+            result = pipeline.validate_registered_model(spark, score_trips, test_split, model.model_uri)
+        with pipeline.step("batch inference: BatchInference on the sample"):
+            rows = pipeline.batch_inference(
+                spark, score_trips, model.model_uri, spark.read.parquet(str(pipeline.SAMPLE_PATH))
+            )
+    pipeline.print_summary(
+        {"Training run id": model.run_id, "Registered model": model.model_uri},
+        result,
+        validated_on="held-out test split",
+        predictions=rows,
     )
 
 
 if __name__ == "__main__":
-    run_as_command(run)
+    pipeline.run_as_command(run)
