@@ -77,14 +77,6 @@ def test_template_pre_commit_config_is_valid() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
-def test_make_help_is_the_default_and_lists_the_commands(generated_project: Path) -> None:
-    result = subprocess.run(["make", "--no-print-directory"], cwd=generated_project, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    listed = re.findall(r"^  ([a-z-]+) +\S", result.stdout, re.MULTILINE)
-    assert listed == ["help", "install", "test", "local-pipeline", "lint", "format", "clean"]
-
-
 @pytest.mark.large
 def test_generated_code_passes_make_lint(
     _generated_projects: dict[Variant, Path], tmp_path_factory: pytest.TempPathFactory
