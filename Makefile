@@ -1,13 +1,17 @@
-# Two entry points, both self-contained on a fresh Linux machine with Python 3.10+:
-#   make demo  - generate the default project into build/ and run its ML pipeline locally
-#   make test  - run the template's whole test suite, large tests included
+# MLOps Stack template: `make` (or `make help`) lists the commands. Each is self-contained
+# on a fresh Linux machine with Python 3.10+: it creates .venv from dev-requirements.txt.
 
 PYTHON ?= python3
 VENV := .venv
 DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/my-mlops-project
 
-.PHONY: demo test venv benchmark clean
+.DEFAULT_GOAL := help
+.PHONY: help demo test test-fast lint venv benchmark clean
+
+help: ## List the commands
+	@echo "Usage: make <command>"
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "}; {printf "  %-10s %s\n", $$1, $$2}'
 
 $(VENV)/.installed: dev-requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,19 +19,25 @@ $(VENV)/.installed: dev-requirements.txt
 	$(VENV)/bin/pip install --quiet -r dev-requirements.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(VENV)/.installed ## Create .venv with the tools the tests use
 
-demo: venv
+demo: venv ## Generate the default project into build/demo and run its ML pipeline locally
 	rm -rf $(DEMO_DIR)
 	$(VENV)/bin/cookiecutter . --no-input --output-dir $(DEMO_DIR)
 	$(MAKE) -C $(DEMO_PROJECT) install local-pipeline
 	@echo "Project: $(abspath $(DEMO_PROJECT))"
 
-test: venv
+test: venv ## Run the whole test suite, large tests included (what CI runs)
 	$(VENV)/bin/pytest tests --large -n auto
 
-benchmark: venv
+test-fast: venv ## Run the fast tests only (generation, rendering, lint of the template's code)
+	$(VENV)/bin/pytest tests -n auto
+
+lint: venv ## Check the template's own Python code with ruff (ruff.toml)
+	$(VENV)/bin/ruff check .
+
+benchmark: venv ## Time generation (benchmarks/)
 	$(VENV)/bin/python benchmarks/generate.py
 
-clean:
+clean: ## Delete build/ and .venv
 	rm -rf build $(VENV)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -17,7 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.local_pipeline_outputs import outputs_left_after_make_clean, read_local_pipeline_facts
+from tests.support.local_pipeline_outputs import (
+    LOCAL_PIPELINE_OUTPUTS,
+    outputs_left_after_make_clean,
+    read_local_pipeline_facts,
+)
 from tests.support.project_python import project_python, project_python_for  # noqa: F401 (fixture)
 from tests.support.variants import RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
@@ -139,8 +144,8 @@ def test_developer_guide_uses_the_current_recipes_cli(generated_project: Path) -
 # ---------------------------------------------------------------- large: running the code
 
 
-def run(command: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def run(command: list[str], cwd: Path, timeout: int = 900, **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout, **kwargs)
     assert result.returncode == 0, f"{' '.join(map(str, command))} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     return result
 
@@ -196,8 +201,19 @@ def test_recipe_loads_every_profile_from_another_directory(
 @recipe_variants
 def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
     project = shutil.copytree(generated_project, tmp_path / PROJECT)
-    result = run([str(project_python), "-m", "local_pipeline.recipe"], cwd=project)
+    home = tmp_path / "home"
+    home.mkdir()
+    result = run([str(project_python), "-m", "local_pipeline.recipe"], cwd=project, env={**os.environ, "HOME": str(home)})
     out = result.stdout
+    # One screen, nothing a user could act on left unexplained.
+    shown = (result.stdout + result.stderr).splitlines()
+    assert len(shown) <= 40 and not [line for line in shown if re.search(r"warn|deprecat", line, re.IGNORECASE)
+                                     and "include_mlflow_recipes=no" not in line], "\n".join(shown)
+    assert re.search(r"^    done in \d+\.\d s$", out, re.MULTILINE)
+    mlflow_ui = re.search(r"^Browse the runs:\s+(\S+) ui ", out, re.MULTILINE).group(1)
+    assert (project / mlflow_ui).is_file(), mlflow_ui
+    # Nothing left outside the project, nor inside it where make clean and .gitignore do not reach.
+    assert not (home / ".mlflow").exists() and not (project / "metadata").exists()
     assert re.search(r"Training run id:\s+[0-9a-f]{32}", out)
     assert "Registered model:" in out and f"models:/{PROJECT}-model-local/1" in out
     metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)$", out, re.MULTILINE)
@@ -211,7 +227,7 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     assert facts["versions"] == [[f"{PROJECT}-model-local", "1"]]
     assert "Model Validation Status: SUCCESS" in facts["descriptions"][0]
 
-    assert not outputs_left_after_make_clean(project)
+    assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, ".mlflow-recipes"))
 
 
 @pytest.mark.large

@@ -44,7 +44,9 @@ CLUSTER: dict[str, Any] = {
 }
 
 
-def notebook_task(task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()) -> dict[str, Any]:
+def notebook_task(
+    task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """A task running ``notebook`` (path from the repository root, without .py) on its own test cluster."""
     task: dict[str, Any] = {
         "task_key": task_key,

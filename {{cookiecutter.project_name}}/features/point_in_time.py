@@ -67,7 +67,8 @@ def as_of_join(
         feature_struct.alias(_FEATURES),
     )
     known_so_far = (
-        Window.partitionBy(_KEY).orderBy(F.col(_TIME).asc_nulls_first(), _IS_TRIP)
+        Window.partitionBy(_KEY)
+        .orderBy(F.col(_TIME).asc_nulls_first(), _IS_TRIP)
         .rowsBetween(Window.unboundedPreceding, Window.currentRow)
     )
     return (

@@ -45,9 +45,7 @@ class TrainingResult:
 
 def plausible_trips(trips: DataFrame) -> DataFrame:
     """Trips fit to learn from: a label and a distance, both positive and not absurd."""
-    return trips.where(
-        F.col(LABEL).between(0.01, 1000) & F.col("trip_distance").between(0.01, 400)
-    )
+    return trips.where(F.col(LABEL).between(0.01, 1000) & F.col("trip_distance").between(0.01, 400))
 
 
 def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:

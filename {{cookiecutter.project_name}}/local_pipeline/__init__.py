@@ -1,17 +1,31 @@
 """Run the project's pipelines on this machine, with no Databricks workspace.
 
 Shared by the entry points in this package: project paths, the local MLflow store (a
-SQLite file and an artifact folder in the project root), a small local Spark session and
-step reporting that names the failing step.
+SQLite file and an artifact folder in the project root), a small local Spark session,
+step reporting (name and duration), ModelValidation and BatchInference as the notebooks
+run them, and the closing summary (run id, metrics against thresholds, model version,
+predictions, the ``mlflow ui`` command). A failing step exits non-zero with the step's
+name and cause.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
+import shutil
 import sys
+import time
+import warnings
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from steps.model_validation import ScoreTrips
+    from steps.validation import ValidationResult
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = PROJECT_ROOT / "data" / "sample.parquet"
@@ -19,6 +33,9 @@ PREDICTIONS_PATH = PROJECT_ROOT / "data" / "predictions.parquet"
 LOCAL_STORE = PROJECT_ROOT / "mlruns.db"
 TRACKING_URI = f"sqlite:///{LOCAL_STORE}"
 ARTIFACT_ROOT = PROJECT_ROOT / "mlruns"
+# Spark's log settings for local runs: errors only, so its start-up notices stay hidden.
+SPARK_LOG_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
+VALIDATION_VIEW = "local_validation_trips"
 
 
 class StepFailed(Exception):
@@ -31,12 +48,50 @@ class StepFailed(Exception):
 
 @contextlib.contextmanager
 def step(name: str) -> Iterator[None]:
-    """Announce a step and turn any error inside it into ``StepFailed`` naming it."""
+    """Announce a step, report its duration, and turn any error inside it into ``StepFailed``."""
     print(f"==> {name}", flush=True)
+    started = time.monotonic()
     try:
         yield
     except Exception as error:
         raise StepFailed(name, error) from error
+    print(f"    done in {time.monotonic() - started:.1f} s", flush=True)
+
+
+class _DropMessages(logging.Filter):
+    """Drops a logger's records whose message contains one of the given fragments."""
+
+    def __init__(self, *fragments: str) -> None:
+        super().__init__()
+        self.fragments = fragments
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not any(fragment in record.getMessage() for fragment in self.fragments)
+
+
+def quiet_library_output() -> None:
+    """Hide what libraries print on every local run that a user can neither act on nor needs.
+
+    Each filter names its cause; warnings about this project's own code are left alone.
+    """
+    import mlflow  # noqa: F401 - first, as importing MLflow sets the levels of its loggers
+
+    # MLflow reports each step it runs at INFO; the pipeline prints its own steps and timings.
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
+    # MLflow Recipes logs the fitted transformer on its own, as a model without a predict
+    # function or signature; the registered model (transformer and estimator) has both.
+    logging.getLogger("mlflow.sklearn").addFilter(_DropMessages("Model was missing function: predict"))
+    logging.getLogger("mlflow.models.model").addFilter(_DropMessages("Model logged without a signature"))
+    # Explainability plots need SHAP and matplotlib, which this project does not install.
+    for name in ("mlflow.models.evaluation.evaluators.shap", "mlflow.recipes.steps.evaluate"):
+        logging.getLogger(name).addFilter(_DropMessages("SHAP or matplotlib"))
+    # Local scoring runs in this venv on purpose (env_manager="local"): the project pins
+    # its requirements, so the model's own environment would be the same.
+    logging.getLogger("mlflow.pyfunc").addFilter(_DropMessages('env_manager="local"'))
+    # A pandas deprecation triggered inside numpy.array_split, which MLflow Recipes calls.
+    warnings.filterwarnings("ignore", message=".*DataFrame.swapaxes.*", category=FutureWarning)
+    # Spark's notice that the host name resolves to the loopback address, which local runs want.
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
 
 def use_local_mlflow_store() -> None:
@@ -46,14 +101,34 @@ def use_local_mlflow_store() -> None:
     os.environ["MLFLOW_TRACKING_URI"] = TRACKING_URI
     mlflow.set_tracking_uri(TRACKING_URI)
     mlflow.set_registry_uri(TRACKING_URI)
+    if not LOCAL_STORE.exists():
+        _create_store_quietly()
+
+
+def _create_store_quietly() -> None:
+    """Create the SQLite store without the ~40 lines its schema migrations log.
+
+    MLflow runs the migrations with Alembic, which configures logging from its own file
+    (INFO, to stderr) as it starts; that configuration is undone afterwards.
+    """
+    from mlflow.tracking import MlflowClient
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with contextlib.redirect_stderr(io.StringIO()):
+        MlflowClient(TRACKING_URI).search_experiments(max_results=1)
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @contextlib.contextmanager
-def local_spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
+def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
     """A one-core Spark session without UI, whose Python worker uses this interpreter.
 
     One core: each extra Python worker would import MLflow and load the model again,
-    which costs more than it saves on samples of this size.
+    which costs more than it saves on samples of this size. Spark logs errors only
+    (``log4j2.properties`` beside this module), from the start of its JVM on.
     """
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
@@ -61,11 +136,13 @@ def local_spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
 
     spark = (
         SparkSession.builder.master("local[1]")
-        .appName("local-pipeline")
+        .appName(app_name)
         .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.driver.extraJavaOptions", f"-Dlog4j2.configurationFile={SPARK_LOG_CONFIG.as_uri()}")
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
@@ -75,20 +152,83 @@ def local_spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
         spark.stop()
 
 
-def print_summary(lines: dict[str, str]) -> None:
-    """The closing summary, one aligned ``label: value`` per line."""
-    width = max(len(label) for label in lines)
-    print("\n" + "\n".join(f"{label + ':':<{width + 1}} {value}" for label, value in lines.items()))
+def validate_registered_model(
+    spark: SparkSession, score_trips: ScoreTrips, trips: DataFrame, model_uri: str
+) -> ValidationResult:
+    """ModelValidation in ``enabled`` mode: score ``trips`` with the version at ``model_uri``.
+
+    ``trips`` carry their true ``fare_amount``; ``model_uri`` is ``models:/<name>/<version>``.
+    Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
+    prints in a notebook, is returned for the summary instead.
+    """
+    from steps.model_validation import run_model_validation
+    from steps.validation import RunMode
+
+    _, model_name, model_version = model_uri.split("/")
+    trips.createOrReplaceTempView(VALIDATION_VIEW)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_model_validation(
+            spark,
+            score_trips,
+            model_uri=model_uri,
+            model_name=model_name,
+            model_version=model_version,
+            validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
+            run_mode=RunMode.ENABLED,
+        )
+
+
+def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
+    """BatchInference: score ``trips`` into ``data/predictions.parquet``; returns the row count."""
+    predictions = score_trips(spark, model_uri, trips).toPandas()
+    if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
+        shutil.rmtree(PREDICTIONS_PATH)
+    predictions.to_parquet(PREDICTIONS_PATH, index=False)
+    return len(predictions)
+
+
+def print_summary(lines: dict[str, str], validation: ValidationResult, validated_on: str, predictions: int) -> None:
+    """The closing summary: ``lines`` first, then validation, predictions and the ``mlflow ui`` command.
+
+    One aligned ``label: value`` per line; values may span lines.
+    """
+    lines = {
+        **lines,
+        "Validation metrics": f"{validated_on}, value <= threshold\n{validation.report()}",
+        "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({predictions} rows)",
+        "Browse the runs": mlflow_ui_command(),
+    }
+    width = max(len(label) for label in lines) + 1
+    print()
+    for label, value in lines.items():
+        first, *rest = value.splitlines() or [""]
+        print(f"{label + ':':<{width}} {first}")
+        for line in rest:
+            print(f"{'':<{width}} {line}")
+
+
+def shown_path(path: Path) -> str:
+    """``path`` relative to the project root when inside it (shorter in the summary), else absolute."""
+    try:
+        return str(Path(path).resolve().relative_to(PROJECT_ROOT))
+    except ValueError:
+        return str(path)
 
 
 def mlflow_ui_command() -> str:
-    return f"mlflow ui --backend-store-uri {TRACKING_URI} --default-artifact-root {ARTIFACT_ROOT}"
+    """The ``mlflow ui`` command that shows the local runs, with this venv's ``mlflow``."""
+    mlflow = Path(sys.executable).parent / "mlflow"
+    with contextlib.suppress(ValueError):
+        mlflow = mlflow.relative_to(Path.cwd())
+    return f"{mlflow} ui --backend-store-uri {TRACKING_URI} --default-artifact-root {ARTIFACT_ROOT}"
 
 
 def run_as_command(run: Callable[[], None]) -> None:
-    """Run a pipeline; a failed step ends the process with status 1 and the step's name."""
+    """Run a pipeline, timed; a failed step ends the process with status 1 and the step's name."""
+    started = time.monotonic()
     try:
         run()
     except StepFailed as failure:
         print(f"\nLocal pipeline FAILED: {failure}", file=sys.stderr)
         raise SystemExit(1) from failure
+    print(f"\nLocal pipeline finished in {time.monotonic() - started:.0f} s.")

@@ -9,37 +9,28 @@
    trips held out from training (``enabled`` mode: failing thresholds stop the run);
 4. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
-
-It ends with a summary (run id, metrics against thresholds, model version, predictions,
-the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
 """
 
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
-from local_pipeline import (
-    ARTIFACT_ROOT,
-    PREDICTIONS_PATH,
-    PROJECT_ROOT,
-    SAMPLE_PATH,
-    local_spark,
-    mlflow_ui_command,
-    print_summary,
-    run_as_command,
-    step,
-    use_local_mlflow_store,
-)
+import local_pipeline as pipeline
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from features.stores import FeatureStore
 
 ENV = "dev"  # local runs read and write the dev feature tables
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
 MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
 HELD_OUT_FRACTION = 0.1
-VALIDATION_VIEW = "local_validation_trips"
 _SEED = 42
 
 
-def write_feature_tables(store: "features.stores.FeatureStore", trips: "pyspark.sql.DataFrame") -> list[str]:  # noqa: F821
+def write_feature_tables(store: FeatureStore, trips: DataFrame) -> list[str]:
     """Both feature tables over the whole sample; returns their names."""
     from features.feature_tables import FEATURE_TABLES, PRIMARY_KEY
     from features.generate import generate_and_write_features
@@ -56,72 +47,45 @@ def use_local_experiment() -> None:
 
     experiment = mlflow.get_experiment_by_name(EXPERIMENT_NAME)
     if experiment is None:
-        mlflow.create_experiment(EXPERIMENT_NAME, artifact_location=ARTIFACT_ROOT.as_uri())
+        mlflow.create_experiment(EXPERIMENT_NAME, artifact_location=pipeline.ARTIFACT_ROOT.as_uri())
     mlflow.set_experiment(EXPERIMENT_NAME)
 
 
-def validate(
-    spark: "pyspark.sql.SparkSession", result: "features.training.TrainingResult", held_out: "pyspark.sql.DataFrame"  # noqa: F821
-) -> "steps.validation.ValidationResult":  # noqa: F821
-    """ModelValidation in ``enabled`` mode on the trips held out from training."""
-    from features.scoring import score_trips
-    from features.training import plausible_trips
-    from steps.model_validation import run_model_validation
-    from steps.validation import RunMode
-
-    plausible_trips(held_out).createOrReplaceTempView(VALIDATION_VIEW)
-    return run_model_validation(
-        spark,
-        score_trips,
-        model_uri=result.model_uri,
-        model_name=result.model_name,
-        model_version=result.model_version,
-        validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
-        run_mode=RunMode.ENABLED,
-    )
-
-
-def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str, trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
-    """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
-    from features.scoring import score_trips
-
-    predictions = score_trips(spark, model_uri, trips).toPandas()
-    predictions.to_parquet(PREDICTIONS_PATH, index=False)
-    return len(predictions)
-
-
 def run() -> None:
-    sys.path.insert(0, str(PROJECT_ROOT))
-    use_local_mlflow_store()
-    with local_spark() as spark:
+    sys.path.insert(0, str(pipeline.PROJECT_ROOT))
+    pipeline.quiet_library_output()
+    pipeline.use_local_mlflow_store()
+    with pipeline.local_spark() as spark:
         from features.local_store import LocalFeatureStore
-        from features.training import train_and_register
+        from features.scoring import score_trips
+        from features.training import plausible_trips, train_and_register
 
         store = LocalFeatureStore(spark)
-        with step("features: compute and write the pickup and dropoff feature tables"):
-            trips = spark.read.parquet(str(SAMPLE_PATH)).cache()
+        with pipeline.step("features: compute and write the pickup and dropoff feature tables"):
+            trips = spark.read.parquet(str(pipeline.SAMPLE_PATH)).cache()
             tables = write_feature_tables(store, trips)
-        with step("train: point-in-time training set, fit, log and register"):
+        with pipeline.step("train: point-in-time training set, fit, log and register"):
             use_local_experiment()
             training_trips, held_out = trips.randomSplit([1 - HELD_OUT_FRACTION, HELD_OUT_FRACTION], seed=_SEED)
             result = train_and_register(store, training_trips, ENV, MODEL_NAME)
-        with step("validate: ModelValidation on the registered version"):
-            validation = validate(spark, result, held_out)
-        with step("batch inference: score the sample through the feature store"):
-            rows = batch_inference(spark, result.model_uri, trips)
-    metrics = "\n".join("  " + line for line in validation.report().splitlines())
-    print_summary(
+        with pipeline.step("validate: ModelValidation on the registered version"):
+            held_out = plausible_trips(held_out)
+            validation = pipeline.validate_registered_model(spark, score_trips, held_out, result.model_uri)
+        with pipeline.step("batch inference: score the sample through the feature store"):
+            rows = pipeline.batch_inference(spark, score_trips, result.model_uri, trips)
+    training_metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
+    pipeline.print_summary(
         {
-            "Feature tables": f"{', '.join(tables)} (in {store.root})",
+            "Feature tables": f"{', '.join(tables)} (in {pipeline.shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics (20% of training trips)": ", ".join(f"{k} {v:.3f}" for k, v in result.metrics.items()),
-            "Registered model": f"{result.model_uri} (name {result.model_name}, version {result.model_version})",
-            "Validation metrics (held-out trips, value <= threshold)": "\n" + metrics,
-            "Predictions": f"{PREDICTIONS_PATH} ({rows} rows)",
-            "Browse the runs": mlflow_ui_command(),
-        }
+            "Training metrics": f"20% of training trips: {training_metrics}",
+            "Registered model": result.model_uri,
+        },
+        validation,
+        validated_on="held-out trips",
+        predictions=rows,
     )
 
 
 if __name__ == "__main__":
-    run_as_command(run)
+    pipeline.run_as_command(run)

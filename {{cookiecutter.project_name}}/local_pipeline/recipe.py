@@ -6,38 +6,32 @@
    held-out test split with Spark (``enabled`` mode: failing thresholds stop the run);
 3. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
-
-It ends with a summary (run id, metrics against thresholds, model version, predictions,
-the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
-import shutil
 import sys
+import time
+import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
 import pandas as pd
 
-from local_pipeline import (
-    LOCAL_STORE,
-    PREDICTIONS_PATH,
-    PROJECT_ROOT,
-    SAMPLE_PATH,
-    local_spark,
-    mlflow_ui_command,
-    print_summary,
-    run_as_command,
-    step,
-    use_local_mlflow_store,
-)
+import local_pipeline as pipeline
 
 PROFILE = "local"
-VALIDATION_VIEW = "local_validation_trips"
+# MLflow Recipes' step outputs (ingested data, fitted transformer, cards); by default
+# they go to ~/.mlflow/recipes/, outside the project where `make clean` cannot reach.
+RECIPE_EXECUTION_DIR = pipeline.PROJECT_ROOT / ".mlflow-recipes"
+RECIPES_DEPRECATION_NOTE = (
+    "Note: MLflow Recipes is deprecated upstream (MLflow 3 removed it). A project generated "
+    "with include_mlflow_recipes=no trains without it."
+)
 
 
 @dataclass(frozen=True)
@@ -68,6 +62,8 @@ def recipe_steps_in_this_process() -> Iterator[None]:
     from mlflow.recipes.step import BaseStep
     from mlflow.recipes.utils import execution
 
+    progress = sys.stdout  # the steps' timings stay visible when Recipe.run's own output is hidden
+
     def run_steps(
         execution_directory_path: str, rule_name: str, extra_env: dict[str, str], recipe_steps: list[BaseStep]
     ) -> None:
@@ -76,12 +72,17 @@ def recipe_steps_in_this_process() -> Iterator[None]:
         os.environ.update(extra_env)
         try:
             for recipe_step in recipe_steps[: names.index(rule_name) + 1]:
-                print(f"Run MLflow Recipe step: {recipe_step.name}", flush=True)
                 output_directory = execution._get_step_output_directory_path(execution_directory_path, recipe_step.name)
+                started = time.monotonic()
                 try:
                     recipe_step.run(output_directory=output_directory)
                 except Exception:  # noqa: BLE001 - recorded as the step's FAILED state, which Recipe.run reports
                     return
+                print(
+                    f"    recipe step {recipe_step.name:<10} {time.monotonic() - started:5.1f} s",
+                    file=progress,
+                    flush=True,
+                )
         finally:
             for name, value in previous_env.items():
                 if value is None:
@@ -101,11 +102,17 @@ def train() -> TrainedModel:
     """Run the recipe up to ``register`` and collect what the next steps need."""
     from mlflow.recipes import Recipe
 
-    recipe = Recipe(profile=PROFILE)
-    if not LOCAL_STORE.exists():  # cached step outputs would refer to runs of a deleted store
+    print(RECIPES_DEPRECATION_NOTE)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="MLflow Recipes is deprecated", category=FutureWarning)
+        recipe = Recipe(profile=PROFILE)
+    if not pipeline.LOCAL_STORE.exists():  # cached step outputs would refer to runs of a deleted store
         recipe.clean()
-    with recipe_steps_in_this_process():
+    with recipe_steps_in_this_process(), contextlib.redirect_stdout(io.StringIO()):
+        # Recipe.run prints its step graph and each card's location; the steps' timings
+        # are printed above (to the real stdout) and failures raise below.
         recipe.run("register")
+    _remove_empty_default_store()
     version = recipe.get_artifact("registered_model_version")
     if version is None:
         raise RuntimeError("the recipe registered no model version (see the evaluate step's validation criteria)")
@@ -119,69 +126,49 @@ def train() -> TrainedModel:
     )
 
 
-def validate(spark: "pyspark.sql.SparkSession", model: TrainedModel) -> "steps.validation.ValidationResult":  # noqa: F821
-    """ModelValidation in ``enabled`` mode on the recipe's held-out test split."""
-    import mlflow
-
-    from steps.model_validation import run_model_validation
-    from steps.scoring import score_trips
-    from steps.validation import RunMode
-
-    spark.createDataFrame(model.test_data).createOrReplaceTempView(VALIDATION_VIEW)
-    mlflow.set_experiment(experiment_id=model.experiment_id)
-    return run_model_validation(
-        spark,
-        score_trips,
-        model_uri=model.model_uri,
-        model_name=model.model_name,
-        model_version=model.model_version,
-        validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
-        run_mode=RunMode.ENABLED,
-    )
-
-
-def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str) -> int:  # noqa: F821
-    """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
-    from steps.scoring import score_trips
-
-    predictions = score_trips(spark, model_uri, spark.read.parquet(str(SAMPLE_PATH))).toPandas()
-    if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
-        shutil.rmtree(PREDICTIONS_PATH)
-    predictions.to_parquet(PREDICTIONS_PATH, index=False)
-    return len(predictions)
+def _remove_empty_default_store() -> None:
+    """Remove the empty ``metadata/mlflow`` folder Recipes creates for a store this profile does not use."""
+    for folder in (pipeline.PROJECT_ROOT / "metadata" / "mlflow", pipeline.PROJECT_ROOT / "metadata"):
+        with contextlib.suppress(OSError):  # not empty, or already gone: leave it
+            folder.rmdir()
 
 
 def run() -> None:
     # MLflow Recipes finds recipe.yaml and resolves the local profile's relative paths
     # from the working directory.
-    os.chdir(PROJECT_ROOT)
-    sys.path.insert(0, str(PROJECT_ROOT))
+    os.chdir(pipeline.PROJECT_ROOT)
+    sys.path.insert(0, str(pipeline.PROJECT_ROOT))
+    import mlflow
+
+    from steps.scoring import score_trips
+
     # Logging a model normally re-imports it in a subprocess to infer its pip requirements,
     # several seconds each time the recipe logs a model. Locally the model is only served
     # from this venv, so a zero timeout makes MLflow record its default requirements at once.
     os.environ.setdefault("MLFLOW_REQUIREMENTS_INFERENCE_TIMEOUT", "0")
-    use_local_mlflow_store()
-    # The fallback is deliberate, so hide the warning MLflow gives for each model it logs
-    # (after MLflow's import, which resets the levels of its loggers).
+    os.environ.setdefault("MLFLOW_RECIPES_EXECUTION_DIRECTORY", str(RECIPE_EXECUTION_DIR))
+    pipeline.quiet_library_output()
+    pipeline.use_local_mlflow_store()
+    # The requirements fallback is deliberate: hide the warning MLflow gives for each model it logs.
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
-    with step("train: MLflow Recipe on the local profile"):
+    with pipeline.step("train: MLflow Recipe on the local profile"):
         model = train()
-    with local_spark() as spark:
-        with step("validate: ModelValidation on the registered version"):
-            result = validate(spark, model)
-        with step("batch inference: BatchInference on the sample"):
-            rows = batch_inference(spark, model.model_uri)
-    metrics = "\n".join("  " + line for line in result.report().splitlines())
-    print_summary(
-        {
-            "Training run id": model.run_id,
-            "Registered model": f"{model.model_uri} (name {model.model_name}, version {model.model_version})",
-            "Validation metrics (held-out test split, value <= threshold)": "\n" + metrics,
-            "Predictions": f"{PREDICTIONS_PATH} ({rows} rows)",
-            "Browse the runs": mlflow_ui_command(),
-        }
+    mlflow.set_experiment(experiment_id=model.experiment_id)  # validation runs beside the training run
+    with pipeline.local_spark() as spark:
+        with pipeline.step("validate: ModelValidation on the registered version"):
+            test_split = spark.createDataFrame(model.test_data)
+            result = pipeline.validate_registered_model(spark, score_trips, test_split, model.model_uri)
+        with pipeline.step("batch inference: BatchInference on the sample"):
+            rows = pipeline.batch_inference(
+                spark, score_trips, model.model_uri, spark.read.parquet(str(pipeline.SAMPLE_PATH))
+            )
+    pipeline.print_summary(
+        {"Training run id": model.run_id, "Registered model": model.model_uri},
+        result,
+        validated_on="held-out test split",
+        predictions=rows,
     )
 
 
 if __name__ == "__main__":
-    run_as_command(run)
+    pipeline.run_as_command(run)

@@ -55,10 +55,11 @@ import mlflow
 
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
+from steps.model_validation import run_model_validation
 {%- else -%}
+from steps.model_validation import run_model_validation
 from steps.scoring import score_trips
 {%- endif %}
-from steps.model_validation import run_model_validation
 from steps.utils import get_experiment_name
 
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")

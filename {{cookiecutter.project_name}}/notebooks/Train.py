@@ -27,11 +27,25 @@ dbutils.widgets.dropdown("test_mode", "False", ["True", "False"], "Test Mode")
 
 # COMMAND ----------
 
-from mlflow.recipes import Recipe
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+from steps.utils import TERRAFORM_ENVS, get_experiment_name
 
 env = dbutils.widgets.get("env")
 test_mode = dbutils.widgets.get("test_mode").lower() == "true"
 profile = "databricks-test" if test_mode else f"databricks-{env}"
+if not test_mode and env in TERRAFORM_ENVS:
+    # The staging and prod profiles include Terraform's outputs; without them MLflow only
+    # reports that it failed to read the recipe configuration. This names the missing file.
+    get_experiment_name(env)
+
+# COMMAND ----------
+
+from mlflow.recipes import Recipe
+
 recipe = Recipe(profile=profile)
 
 # COMMAND ----------

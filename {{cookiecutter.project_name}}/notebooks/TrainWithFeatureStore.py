@@ -30,7 +30,9 @@ dbutils.library.restartPython()
 # COMMAND ----------
 
 dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
-dbutils.widgets.text("training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path")
+dbutils.widgets.text(
+    "training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path"
+)
 dbutils.widgets.text(
     "experiment_name",
     "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-dev",

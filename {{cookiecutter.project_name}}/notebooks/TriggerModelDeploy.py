@@ -55,9 +55,7 @@ response = requests.post(
     headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
     timeout=30,
 )
-assert response.ok, (
-    f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
-)
+assert response.ok, f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
 print(f"Started the deploy-model-{env} workflow for {model_uri}; follow it in the repository's Actions tab.")
 {%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
 import requests

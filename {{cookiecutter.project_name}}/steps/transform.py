@@ -46,7 +46,8 @@ def transformer_fn() -> Pipeline:
     and duration are standardised for the linear model, and the airport flag lets it learn
     airport fares. The zip codes themselves are dropped: one column per zip code would
     make the model large for little gain. Hours or weekdays unseen in training are
-    ignored rather than failing a batch scoring job.
+    ignored rather than failing a batch scoring job. The output is a pandas frame with
+    named columns: the estimator is fitted on named columns, and scoring must hand it the same.
     """
     encoder = ColumnTransformer(
         transformers=[
@@ -64,4 +65,4 @@ def transformer_fn() -> Pipeline:
             ),
             ("encoder", encoder),
         ]
-    )
+    ).set_output(transform="pandas")

@@ -107,9 +107,7 @@ def validate(predictions: pd.Series, targets: pd.Series, thresholds: dict[str, f
 def enforce(result: ValidationResult, run_mode: RunMode) -> None:
     """Raise in ``enabled`` mode when the model failed; other modes only report."""
     if run_mode is RunMode.ENABLED and not result.passed:
-        raise ModelValidationFailed(
-            f"Model validation failed for {', '.join(result.failures)}:\n{result.report()}"
-        )
+        raise ModelValidationFailed(f"Model validation failed for {', '.join(result.failures)}:\n{result.report()}")
 
 
 def description_with_result(description: str, passed: bool, details: str) -> str:

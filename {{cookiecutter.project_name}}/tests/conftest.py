@@ -2,31 +2,23 @@
 
 from __future__ import annotations
 
-import os
-import sys
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import mlflow
 import pytest
 
+from local_pipeline import local_spark
 
-@pytest.fixture(scope="session")
-def spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
-    """One small local Spark session for the whole test run (needs Java 17)."""
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("project-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[SparkSession]:
+    """One small local Spark session for the whole test run (needs Java 17), as the local pipeline uses."""
+    with local_spark("project-tests") as session:
+        yield session
 
 
 @pytest.fixture

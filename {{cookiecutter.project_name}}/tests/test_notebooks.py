@@ -90,3 +90,15 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     assert calls["experiment"] == f"/experiments/{env}"
     assert calls["run_mode"].value == "enabled"
     assert (calls["model_uri"], calls["model_name"], calls["model_version"]) == ("models:/m/3", "m", "3")
+{%- if cookiecutter.include_feature_store == "no" %}
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_train_names_the_missing_terraform_outputs(env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from steps import utils
+
+    monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path / "output")
+    dbutils = FakeDbutils({"env": env, "test_mode": "False"}, {})
+    with pytest.raises(RuntimeError, match=rf"output/{env}\.json does not exist: deploy the databricks-config"):
+        run_notebook("Train", dbutils, monkeypatch)
+{%- endif %}

@@ -52,7 +52,9 @@ def test_report_names_failed_metrics() -> None:
     assert "root_mean_squared_error" in result.report() and "FAILED" in result.report()
 
 
-@pytest.mark.parametrize("text, mode", [("disabled", RunMode.DISABLED), (" DRY_RUN ", RunMode.DRY_RUN), ("Enabled", RunMode.ENABLED)])
+@pytest.mark.parametrize(
+    "text, mode", [("disabled", RunMode.DISABLED), (" DRY_RUN ", RunMode.DRY_RUN), ("Enabled", RunMode.ENABLED)]
+)
 def test_run_modes_parse(text: str, mode: RunMode) -> None:
     assert RunMode.parse(text) is mode
 

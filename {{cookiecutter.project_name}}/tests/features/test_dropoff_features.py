@@ -43,9 +43,12 @@ def test_weekend_is_judged_in_new_york_time(spark):
         ("2022-01-10 01:40:00", 3),  # Mon 02:00 UTC = Sun 21:00 in New York
         ("2022-01-10 05:10:00", 4),  # Mon 05:30 UTC = Mon 00:30 in New York
     )
-    weekend = {zip_code: flag for (zip_code, _), (_, flag) in features_by_key(
-        compute_features_fn(df, "tpep_dropoff_datetime", None, None)
-    ).items()}
+    weekend = {
+        zip_code: flag
+        for (zip_code, _), (_, flag) in features_by_key(
+            compute_features_fn(df, "tpep_dropoff_datetime", None, None)
+        ).items()
+    }
     assert weekend == {1: 0, 2: 1, 3: 1, 4: 0}
 
 

@@ -70,7 +70,9 @@ def local_runtime(spark, tmp_path, monkeypatch, trips):
     stand_in.DatabricksFeatureStore = lambda runtime_spark: LocalFeatureStore(runtime_spark.session, store_root)
     monkeypatch.setitem(sys.modules, "features.databricks_store", stand_in)
     monkeypatch.chdir(NOTEBOOKS)  # as on Databricks
-    return types.SimpleNamespace(spark=RuntimeSpark(spark), trips_path=str(trips_path), store=LocalFeatureStore(spark, store_root))
+    return types.SimpleNamespace(
+        spark=RuntimeSpark(spark), trips_path=str(trips_path), store=LocalFeatureStore(spark, store_root)
+    )
 
 
 def run_notebook(name: str, dbutils: FakeDbutils, spark: RuntimeSpark) -> Any:
@@ -117,9 +119,10 @@ def test_feature_notebook_honours_the_date_range(local_runtime):
 
 def test_training_notebook_registers_and_hands_over_the_model(mlflow_store, local_runtime, tmp_path):
     write_features(local_runtime, "test")
-    mlflow.create_experiment("/fs-tests/train", artifact_location=(tmp_path / "artifacts").as_uri())
+    experiment = "/fs-tests/train"
+    mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
     dbutils = FakeDbutils(
-        env="test", training_data_path=local_runtime.trips_path, experiment_name="/fs-tests/train", model_name="fs-model"
+        env="test", training_data_path=local_runtime.trips_path, experiment_name=experiment, model_name="fs-model"
     )
     model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
     assert model_uri == "models:/fs-model/1"

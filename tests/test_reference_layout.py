@@ -1,0 +1,155 @@
+"""Every variant keeps the original MLOps Stack's file names (a contract point).
+
+Users follow the original's docs and their own scripts by path, so each path the original
+generated for a variant exists under the same name here (the lists below come from the
+reference pages on the original's layout). Improvements may add files, never rename these.
+
+Accepted deviations, which the lists leave out on purpose:
+
+- no ``__init__.py`` files under ``.mlops-setup-scripts/`` (the bootstrap scripts run as
+  scripts, not as a package);
+- feature-store projects have no MLflow Recipes step files (``steps/ingest.py`` ...) and no
+  recipe test workflow (``run-tests.yml``): their training does not use the recipe;
+- staging and prod call one shared Terraform module for their resources, so each
+  environment's folder keeps only provider, variables, locals and outputs (plus ``main.tf``);
+- the docs draw their diagrams in Mermaid instead of shipping ``docs/images/*.png``;
+- gcp, which the original lacked, names its CI/CD bootstrap file as it likes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.variants import SUPPORTED_VARIANTS, Variant
+
+ALWAYS = (
+    "README.md",
+    ".gitignore",
+    "requirements.txt",
+    "test-requirements.txt",
+    "pytest.ini",
+    "data/sample.parquet",
+    "docs/project-overview.md",
+    "docs/mlops-setup.md",
+    "docs/ml-pull-request.md",
+    "notebooks/BatchInference.py",
+    "notebooks/ModelValidation.py",
+    "notebooks/TriggerModelDeploy.py",
+    "steps/deploy.py",
+    "steps/utils.py",
+    "tests/__init__.py",
+    "tests/test_notebooks.py",
+    "databricks-config/README.md",
+    *(f"databricks-config/{env}/{name}.tf" for env in ("staging", "prod") for name in ("provider", "variables", "locals", "outputs")),
+    ".mlops-setup-scripts/README.md",
+    ".mlops-setup-scripts/terraform/bootstrap.py",
+    ".mlops-setup-scripts/cicd/bootstrap.py",
+    ".mlops-setup-scripts/cicd/provider.tf",
+    ".mlops-setup-scripts/cicd/variables.tf",
+    ".mlops-setup-scripts/cicd/common/main.tf",
+    ".mlops-setup-scripts/cicd/common/provider.tf",
+    ".mlops-setup-scripts/cicd/common/variables.tf",
+)
+
+MLFLOW_RECIPES = (
+    "recipe.yaml",
+    *(f"profiles/{name}.yaml" for name in ("local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod")),
+    "notebooks/Train.py",
+    *(f"steps/{name}.py" for name in ("ingest", "split", "transform", "train", "custom_metrics", "predict")),
+    *(f"tests/{step}_test.py" for step in ("ingest", "split", "train", "transform")),
+    "tests/test_sample.parquet",
+    "docs/ml-developer-guide.md",
+)
+
+FEATURE_STORE = (
+    "features/pickup_features.py",
+    "features/dropoff_features.py",
+    "features/pickup_features_test.py",
+    "features/dropoff_features_test.py",
+    "notebooks/GenerateAndWriteFeatures.py",
+    "notebooks/TrainWithFeatureStore.py",
+    "docs/ml-developer-guide-fs.md",
+)
+
+CLOUD = {
+    "aws": (".mlops-setup-scripts/terraform/main-aws.tf", ".mlops-setup-scripts/cicd/main-aws.tf"),
+    "azure": (
+        ".mlops-setup-scripts/terraform/main-azure.tf",
+        ".mlops-setup-scripts/terraform/variables.tf",
+        ".mlops-setup-scripts/cicd/main-azure.tf",
+    ),
+    "gcp": (".mlops-setup-scripts/terraform/main-gcp.tf", ".mlops-setup-scripts/terraform/variables.tf"),
+}
+
+GITHUB_ACTIONS = tuple(
+    f".github/workflows/{name}"
+    for name in (
+        "README.md",
+        "terraform-ci.yml",
+        "terraform-cd.yml",
+        "deploy-model-staging.yml",
+        "deploy-model-prod.yml",
+        "lint-cicd-workflow-files.yml",
+    )
+)
+
+AZURE_DEVOPS = (
+    ".azure/devops-pipelines/README.md",
+    ".azure/devops-pipelines/tests-ci.yml",
+    ".azure/devops-pipelines/terraform-cicd.yml",
+    ".mlops-setup-scripts/cicd/azure-devops.tf",
+)
+
+# Names this template used before it restored the original's: none may come back.
+FORMER_NAMES = (
+    "steps/scoring.py",
+    *(f"tests/steps/test_{step}.py" for step in ("ingest", "split", "train", "transform")),
+    "tests/steps/test_sample.parquet",
+    "tests/features/test_pickup_features.py",
+    "tests/features/test_dropoff_features.py",
+    ".mlops-setup-scripts/terraform/variables-azure.tf",
+    ".mlops-setup-scripts/terraform/variables-gcp.tf",
+)
+
+
+def reference_layout(variant: Variant) -> set[str]:
+    """The original's paths for ``variant``, less the accepted deviations (module docstring)."""
+    paths = {*ALWAYS, *CLOUD[variant.cloud]}
+    paths |= set(FEATURE_STORE if variant.feature_store else MLFLOW_RECIPES)
+    if variant.github:
+        paths |= {*GITHUB_ACTIONS, ".github/workflows/run-tests-fs.yml" if variant.feature_store else ".github/workflows/run-tests.yml"}
+        if variant.cloud == "azure":
+            paths.add(".github/workflows/scripts/generate-aad-token.sh")
+    else:
+        paths |= set(AZURE_DEVOPS)
+        if variant.cloud == "azure":
+            paths.add(".azure/devops-pipelines/scripts/generate-aad-token.sh")
+    return paths
+
+
+def other_variants_paths(variant: Variant) -> set[str]:
+    """Paths that only other variants have in the reference layout."""
+    return set().union(*(reference_layout(v) for v in SUPPORTED_VARIANTS)) - reference_layout(variant)
+
+
+def test_every_reference_path_exists(variant: Variant, generated_project: Path) -> None:
+    missing = sorted(path for path in reference_layout(variant) if not (generated_project / path).is_file())
+    assert missing == [], f"{variant.id} lacks the original's paths {missing}"
+
+
+def test_no_path_of_another_variant_exists(variant: Variant, generated_project: Path) -> None:
+    foreign = sorted(path for path in other_variants_paths(variant) if (generated_project / path).exists())
+    assert foreign == [], f"{variant.id} has paths that belong to other variants: {foreign}"
+
+
+def test_no_former_name_is_left(variant: Variant, generated_project: Path) -> None:
+    former = [path for path in FORMER_NAMES if (generated_project / path).exists()]
+    if variant.cloud == "aws":
+        former += [p for p in [".mlops-setup-scripts/cicd/main-aws-gcp.tf"] if (generated_project / p).exists()]
+    assert former == [], f"{variant.id} still uses the template's former names {former}"
+
+
+def test_one_cicd_bootstrap_for_the_chosen_cloud(variant: Variant, generated_project: Path) -> None:
+    """Exactly one CI/CD bootstrap ``main-<cloud>.tf``, whatever name gcp gives its own."""
+    bootstraps = sorted(p.name for p in (generated_project / ".mlops-setup-scripts" / "cicd").glob("main-*.tf"))
+    assert len(bootstraps) == 1 and variant.cloud in bootstraps[0], bootstraps
