@@ -217,6 +217,29 @@ def check_supported_combination(cloud: str, cicd_platform: str, include_feature_
     )
 
 
+def check_yes_or_no(parameter: str, answer: str) -> Problem:
+    """Text prompts that stand for a switch take exactly ``yes`` or ``no``.
+
+    ``include_mlflow_recipes`` is a text prompt, not a choice, because its default depends
+    on earlier answers: cookiecutter checks an override of a choice variable against the
+    list as written, before rendering, so a rendered choice list would refuse every override.
+    """
+    if answer in ("yes", "no"):
+        return None
+    return f"{parameter} '{answer}' must be 'yes' or 'no', for example '{parameter}=no'."
+
+
+def check_mlflow_recipes_without_feature_store(include_feature_store: str, include_mlflow_recipes: str) -> Problem:
+    """The feature-store code replaces the MLflow Recipes code: a project holds one or the other."""
+    if not (include_feature_store == "yes" and include_mlflow_recipes == "yes"):
+        return None
+    return (
+        "the combination include_feature_store='yes', include_mlflow_recipes='yes' is not supported: the "
+        "feature-store code replaces the MLflow Recipes code. Supported: include_mlflow_recipes='no' with the "
+        "feature store, for example 'include_feature_store=yes include_mlflow_recipes=no'."
+    )
+
+
 _Rule = Callable[[Mapping[str, str]], Problem]
 
 RULES: tuple[_Rule, ...] = (
@@ -236,6 +259,10 @@ RULES: tuple[_Rule, ...] = (
     lambda a: check_branch_name("release_branch", a["release_branch"]),
     lambda a: check_read_user_group(a["read_user_group"]),
     lambda a: check_supported_combination(a["cloud"], a["cicd_platform"], a["include_feature_store"]),
+    lambda a: check_yes_or_no("include_mlflow_recipes", a.get("include_mlflow_recipes", "yes")),
+    lambda a: check_mlflow_recipes_without_feature_store(
+        a["include_feature_store"], a.get("include_mlflow_recipes", "no")
+    ),
 )
 
 

@@ -99,6 +99,12 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
     text = (generated_project / "notebooks" / "ModelValidation.py").read_text()
     assert "prod.json" not in text
     assert "mlflow.set_experiment(get_experiment_name(env))" in text
+    if variant.mlflow3:
+        assert "from fare_model.validation import validate_model_version" in text
+        assert "from fare_model.batch_inference import resolve_alias, score_trips" in (
+            generated_project / "notebooks" / "BatchInference.py"
+        ).read_text()
+        return
     scoring = "features.scoring" if variant.feature_store else "steps.scoring"
     assert f"from {scoring} import score_trips" in text
     assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
@@ -111,10 +117,10 @@ def test_batch_predictions_are_doubles(generated_project: Path) -> None:
 
 
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
-def test_requirements_are_pinned_and_databricks_safe(generated_project: Path) -> None:
+def test_requirements_are_pinned_and_databricks_safe(variant: Variant, generated_project: Path) -> None:
     requirements = requirement_pins(generated_project / "requirements.txt")
     test_requirements = requirement_pins(generated_project / "test-requirements.txt")
-    assert re.fullmatch(r"2\.22\.\d+", requirements["mlflow"])
+    assert re.fullmatch(r"3\.\d+\.\d+" if variant.mlflow3 else r"2\.22\.\d+", requirements["mlflow"])
     assert {"scikit-learn", "pandas", "numpy", "pyarrow", "requests"} <= set(requirements)
     assert int(requirements["pandas"].split(".")[0]) < 3
     assert "pyspark" not in requirements
@@ -124,8 +130,8 @@ def test_requirements_are_pinned_and_databricks_safe(generated_project: Path) ->
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
 def test_make_local_pipeline_runs_the_variants_entry_point(variant: Variant, generated_project: Path) -> None:
     makefile = (generated_project / "Makefile").read_text()
-    module = "local_pipeline.feature_store" if variant.feature_store else "local_pipeline.recipe"
-    assert f"$(VENV)/bin/python -m {module}\n" in makefile
+    module = {"feature_store": "feature_store", "mlflow_recipes": "recipe", "mlflow3": "mlflow3"}[variant.ml_code]
+    assert f"$(VENV)/bin/python -m local_pipeline.{module}\n" in makefile
     assert "local_pipeline.recipe" not in makefile or not variant.feature_store
 
 
