@@ -134,6 +134,7 @@ BAD_ANSWERS = [
     ("default_branch", "bad..branch"),
     ("release_branch", "-release"),
     ("read_user_group", 'ml"team'),
+    ("include_mlflow_recipes", "maybe"),
 ]
 
 
@@ -187,3 +188,27 @@ def test_pre_generation_hook_checks_replayed_answers(tmp_path: Path, monkeypatch
 def test_post_generation_hook_points_to_the_readme(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     project = generate(tmp_path, TEST_ANSWERS)
     assert str(project / "README.md") in capfd.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({}, "yes"),
+        ({"include_feature_store": "yes"}, "no"),
+        ({"include_mlflow_recipes": "no"}, "no"),
+        ({"include_feature_store": "yes", "include_mlflow_recipes": "no"}, "no"),
+    ],
+)
+def test_include_mlflow_recipes_defaults_from_the_feature_store_and_takes_overrides(
+    tmp_path: Path, answers: dict[str, str], expected: str
+) -> None:
+    """A text prompt with a rendered default: --no-input overrides are not checked against a choice list."""
+    project = generate(tmp_path, {**TEST_ANSWERS, **answers})
+    assert (project / "recipe.yaml").exists() == (expected == "yes")
+    assert (project / "fare_model").exists() == (expected == "no" and answers.get("include_feature_store") != "yes")
+
+
+def test_mlflow_recipes_with_the_feature_store_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    answers = {**TEST_ANSWERS, "include_feature_store": "yes", "include_mlflow_recipes": "yes"}
+    message = assert_refused(tmp_path, answers, "include_mlflow_recipes='yes'")
+    assert "include_mlflow_recipes=no" in message

@@ -178,3 +178,26 @@ def test_find_problems_reports_every_broken_answer_in_order() -> None:
     ]
     assert v.find_problems({**answers, "project_name": "abc", "mlflow_experiment_parent_dir": "/x",
                             "databricks_staging_workspace_host": "https://x.y"}, "2.7.1") == []
+
+
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_yes_or_no_accepts_the_two_answers(answer: str) -> None:
+    assert v.check_yes_or_no("include_mlflow_recipes", answer) is None
+
+
+@pytest.mark.parametrize("answer", ["Yes", "true", "", "y"])
+def test_yes_or_no_refuses_anything_else_with_an_example(answer: str) -> None:
+    message = v.check_yes_or_no("include_mlflow_recipes", answer)
+    assert message is not None
+    assert f"include_mlflow_recipes '{answer}'" in message and "'include_mlflow_recipes=no'" in message
+
+
+@pytest.mark.parametrize(("feature_store", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
+def test_mlflow_recipes_and_feature_store_combinations_that_exist(feature_store: str, recipes: str) -> None:
+    assert v.check_mlflow_recipes_without_feature_store(feature_store, recipes) is None
+
+
+def test_mlflow_recipes_with_the_feature_store_is_refused() -> None:
+    message = v.check_mlflow_recipes_without_feature_store("yes", "yes")
+    assert message is not None
+    assert "include_mlflow_recipes='yes'" in message and "include_mlflow_recipes=no" in message
