@@ -18,10 +18,16 @@ import pytest
 import yaml
 
 from tests.support.local_pipeline_outputs import outputs_left_after_make_clean, read_local_pipeline_facts
-from tests.support.project_python import project_python, project_python_for  # noqa: F401 (fixture)
-from tests.support.variants import RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
+from tests.support.project_python import (  # noqa: F401 (fixtures)
+    mlflow3_python,
+    mlflow3_python_for,
+    project_python,
+    project_python_for,
+)
+from tests.support.variants import MLFLOW3_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
 recipe_variants = pytest.mark.parametrize("variant", RECIPE_VARIANTS, ids=lambda v: v.id)
+mlflow3_variants = pytest.mark.parametrize("variant", MLFLOW3_VARIANTS, ids=lambda v: v.id)
 PROFILES = ["local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod"]
 NOTEBOOKS = ["ModelValidation", "TriggerModelDeploy", "BatchInference"]
 PROJECT = "my-mlops-project"
@@ -268,3 +274,77 @@ def test_requirements_install_and_project_tests_pass_on_python(version: str, tmp
 
     project = generate(tmp_path / "project")
     run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+
+
+# ---------------------------------------------------------------- the MLflow 3 code (include_mlflow_recipes=no)
+
+
+@mlflow3_variants
+def test_mlflow3_notebooks_restart_python_after_installing(generated_project: Path) -> None:
+    """Modules imported before ``%pip install`` keep their old versions until Python restarts."""
+    for notebook in sorted((generated_project / "notebooks").glob("*.py")):
+        text = notebook.read_text()
+        assert "%pip install -r ../requirements.txt" in text, notebook.name
+        assert text.index("dbutils.library.restartPython()") > text.index("%pip install"), notebook.name
+        assert "toPandas()" not in text, notebook.name  # fare_model.data.to_pandas_bounded instead
+
+
+@mlflow3_variants
+def test_mlflow3_deployment_runs_on_the_jobs_own_branch(variant: Variant, generated_project: Path) -> None:
+    text = (generated_project / "notebooks" / "TriggerModelDeploy.py").read_text()
+    assert 'dbutils.widgets.text("git_branch"' in text
+    if variant.github:
+        assert '"ref": git_branch' in text and "{{" not in text
+        workflow = (generated_project / ".github" / "workflows" / "deploy-model-prod.yml").read_text()
+        assert 'python -m fare_model.deployment "$MODEL_URI" "prod"' in workflow
+    else:
+        assert "promote_to_champion(model_uri, get_model_name(env))" in text
+
+
+@pytest.mark.large
+@mlflow3_variants
+def test_mlflow3_project_tests_pass(generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    result = run([str(mlflow3_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    passed = re.search(r"\b(\d+) passed", result.stdout)
+    assert passed and int(passed.group(1)) >= 40, result.stdout[-2000:]  # fare_model's and steps' tests ran
+
+
+@pytest.mark.large
+@mlflow3_variants
+def test_mlflow3_local_pipeline_end_to_end(generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    first = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
+    assert re.search(r"Training run id:\s+[0-9a-f]{32}", first.stdout)
+    assert f"Registered model:" in first.stdout and f"models:/{PROJECT}-model-local/1" in first.stdout
+    assert re.search(r"Baseline:\s+none yet", first.stdout)
+    assert "deprecat" not in (first.stdout + first.stderr).lower()
+    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", first.stdout, re.MULTILINE)
+    assert {name for name, *_ in metric_lines} == {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
+    assert all(verdict == "ok" and float(value) <= float(limit) for _, value, limit, verdict in metric_lines)
+    # A second run validates against the first run's champion and then replaces it.
+    second = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
+    assert re.search(r"Baseline:\s+champion version 1", second.stdout)
+    assert f"{PROJECT}-model-local@champion -> models:/{PROJECT}-model-local/2" in second.stdout
+    facts = read_local_pipeline_facts(mlflow3_python, project)
+    assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
+    assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert "model_version" in facts["columns"]
+    assert sorted(facts["versions"]) == [[f"{PROJECT}-model-local", "1"], [f"{PROJECT}-model-local", "2"]]
+    assert not outputs_left_after_make_clean(project)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_mlflow3_requirements_install_and_project_tests_pass_on_python(version: str, tmp_path: Path) -> None:
+    python = shutil.which(MLFLOW3_PYTHONS[version]) or shutil.which(f"python{version}")
+    if python is None:
+        pytest.skip(f"Python {version} is not installed (looked for {MLFLOW3_PYTHONS[version]} and python{version})")
+    venv_python = mlflow3_python_for(python, tmp_path / "requirements")
+    from tests.support.generation import generate
+
+    project = generate(tmp_path / "project", {"include_mlflow_recipes": "no"})
+    run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+
+
+MLFLOW3_PYTHONS = {**OTHER_PYTHONS, "3.13": "/root/.pyenv/versions/3.13.0/bin/python3.13"}

@@ -34,6 +34,26 @@ def project_python_for(python: str, workdir: Path) -> Path:
     return ensure_project_venv(union_requirement_files(workdir), python=python)
 
 
+def mlflow3_requirement_files(output_dir: Path) -> list[Path]:
+    """Requirement files of a default project with the MLflow 3 code (include_mlflow_recipes=no).
+
+    MLflow 3 cannot share a venv with MLflow 2.22, so that code gets a venv of its own.
+    """
+    project = generate(output_dir / "mlflow3", {"include_mlflow_recipes": "no"})
+    return [project / name for name in REQUIREMENT_FILES]
+
+
+def mlflow3_python_for(python: str, workdir: Path) -> Path:
+    """The interpreter of the cached venv for the MLflow 3 code, built with ``python`` if needed."""
+    return ensure_project_venv(mlflow3_requirement_files(workdir), python=python)
+
+
+@pytest.fixture(scope="session")
+def mlflow3_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Interpreter of the MLflow 3 code's project venv for this interpreter's Python version."""
+    return mlflow3_python_for(sys.executable, tmp_path_factory.mktemp("mlflow3-requirements"))
+
+
 @pytest.fixture(scope="session")
 def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Interpreter of the shared project venv for this interpreter's Python version."""
