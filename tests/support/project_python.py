@@ -1,7 +1,8 @@
 """The Python of the one cached venv in which generated projects run their own code.
 
-Both project variants (with and without the feature store) install into the same venv:
-it gets the union of both variants' ``requirements.txt`` and ``test-requirements.txt``.
+Both MLflow 2.22 variants (MLflow Recipes and the feature store) install into the same venv:
+it gets the union of both variants' ``requirements.txt`` and ``test-requirements.txt``. The
+MLflow 3 code (``include_mlflow_recipes=no``) gets a venv of its own (``mlflow3_python``).
 Use the session fixture in a test module with
 
     from tests.support.project_python import project_python  # noqa: F401  (pytest fixture)
