@@ -1,9 +1,12 @@
-"""Time the generated project's local pipeline on the sample and on a 10x larger sample.
+"""Time both ML tracks' local pipelines side by side, on the sample and on a 10x larger sample.
 
-Generates the default project twice into a temporary folder, replaces the second one's
+For each track, MLflow Recipes (the default project) and MLflow 3 (``include_mlflow_recipes=no``),
+it generates the project twice into a temporary folder, replaces the second one's
 ``data/sample.parquet`` with a generated sample ``--scale`` times larger, and times
-``python -m local_pipeline.recipe`` in each (wall time, cold recipe cache, with the shared
-project venv already built; building it the first time is not timed).
+``python -m local_pipeline.<track>`` in each (wall time, fresh MLflow store, with the shared
+project venvs already built; building them the first time is not timed). It prints each
+time, the cost of the larger sample relative to the sample, and MLflow 3's time relative to
+Recipes'.
 
     .venv/bin/python benchmarks/local_pipeline.py [--scale 10]
 """
@@ -21,15 +24,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.generation import generate  # noqa: E402
-from tests.support.project_python import project_python_for  # noqa: E402
+from tests.support.project_python import mlflow3_python_for, project_python_for  # noqa: E402
 from tests.support.variants import TEMPLATE_DIR  # noqa: E402
 
 SAMPLE_ROWS = 10_000  # rows of the committed data/sample.parquet
+# track -> (answers, entry point module, venv builder)
+TRACKS = {
+    "Recipes": ({}, "local_pipeline.recipe", project_python_for),
+    "MLflow 3": ({"include_mlflow_recipes": "no"}, "local_pipeline.mlflow3", mlflow3_python_for),
+}
 
 
-def time_pipeline(python: Path, project: Path) -> float:
+def time_pipeline(python: Path, project: Path, module: str) -> float:
     start = time.perf_counter()
-    result = subprocess.run([str(python), "-m", "local_pipeline.recipe"], cwd=project, capture_output=True, text=True)
+    result = subprocess.run([str(python), "-m", module], cwd=project, capture_output=True, text=True)
     elapsed = time.perf_counter() - start
     if result.returncode != 0:
         raise SystemExit(f"local pipeline failed in {project}:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
@@ -40,26 +48,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, default=10, help="size of the larger sample, in samples (default 10)")
     args = parser.parse_args()
+    scaled_rows = SAMPLE_ROWS * args.scale
 
     workdir = Path(tempfile.mkdtemp(prefix="mlops-stack-pipeline-bench-"))
+    seconds: dict[str, tuple[float, float]] = {}
     try:
-        python = project_python_for(sys.executable, workdir / "requirements")
-        sample_project = generate(workdir / "sample")
-        scaled_project = generate(workdir / "scaled")
-        scaled_rows = SAMPLE_ROWS * args.scale
-        subprocess.run(
-            [str(python), "scripts/generate_sample_data.py", "--rows", str(scaled_rows),
-             "--output", str(scaled_project / "data" / "sample.parquet")],
-            cwd=TEMPLATE_DIR, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-        sample_seconds = time_pipeline(python, sample_project)
-        scaled_seconds = time_pipeline(python, scaled_project)
+        scaled_sample = workdir / "scaled.parquet"
+        for name, (answers, module, venv_for) in TRACKS.items():
+            folder = workdir / name.replace(" ", "")
+            python = venv_for(sys.executable, folder / "requirements")
+            if not scaled_sample.exists():
+                subprocess.run(
+                    [str(python), "scripts/generate_sample_data.py", "--rows", str(scaled_rows), "--output", str(scaled_sample)],
+                    cwd=TEMPLATE_DIR, check=True, stdout=subprocess.DEVNULL,
+                )  # fmt: skip
+            sample_project = generate(folder / "sample", answers)
+            scaled_project = generate(folder / "scaled", answers)
+            shutil.copyfile(scaled_sample, scaled_project / "data" / "sample.parquet")
+            seconds[name] = (time_pipeline(python, sample_project, module), time_pipeline(python, scaled_project, module))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"{'sample':<10} {SAMPLE_ROWS:>9,} trips {sample_seconds:7.1f} s")
-    print(f"{f'{args.scale}x':<10} {scaled_rows:>9,} trips {scaled_seconds:7.1f} s")
-    print(f"ratio {scaled_seconds / sample_seconds:.2f}x for {args.scale}x the data")
+    print(f"{'track':<10} {'sample (' + format(SAMPLE_ROWS, ',') + ')':>18} {f'{args.scale}x (' + format(scaled_rows, ',') + ')':>18} {'ratio':>7}")
+    for name, (sample, scaled) in seconds.items():
+        print(f"{name:<10} {sample:>16.1f} s {scaled:>16.1f} s {scaled / sample:>6.2f}x")
+    recipes, mlflow3 = seconds["Recipes"], seconds["MLflow 3"]
+    print(f"MLflow 3 / Recipes: {mlflow3[0] / recipes[0]:.2f} on the sample, {mlflow3[1] / recipes[1]:.2f} on {args.scale}x")
 
 
 if __name__ == "__main__":

@@ -43,6 +43,28 @@ def strip_trailing_slash(path: str) -> str:
     return path.rstrip("/") or path
 
 
+def default_include_mlflow_recipes(answers: Mapping[str, str]) -> str:
+    """The default answer to ``include_mlflow_recipes``: ``yes`` only where Recipes code can exist.
+
+    MLflow Recipes (removed in MLflow 3) stays the default of the projects it always
+    generated: those without the feature store. Options that need MLflow 3 join the
+    condition here (e.g. ``answers.get("include_models_in_unity_catalog", "no") == "no"``).
+    """
+    return "yes" if answers["include_feature_store"] == "no" else "no"
+
+
+def ml_code(answers: Mapping[str, str]) -> str:
+    """Which ML code the project holds: ``mlflow_recipes``, ``feature_store`` or ``mlflow3``.
+
+    A project generated before ``include_mlflow_recipes`` existed (a replay, cruft's
+    ``.cruft.json``) has no answer to it and gets that answer's default.
+    """
+    if answers["include_feature_store"] == "yes":
+        return "feature_store"
+    recipes = answers.get("include_mlflow_recipes") or default_include_mlflow_recipes(answers)
+    return "mlflow_recipes" if recipes == "yes" else "mlflow3"
+
+
 _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "project_name_alphanumeric": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]),
     # Six hex digits that tell apart projects whose names a cloud's naming rules would merge
@@ -56,6 +78,14 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "mlflow_experiment_parent_dir": lambda a: strip_trailing_slash(a["mlflow_experiment_parent_dir"]),
     "staging_host": lambda a: host_of(a["databricks_staging_workspace_host"]),
     "prod_host": lambda a: host_of(a["databricks_prod_workspace_host"]),
+    "default_include_mlflow_recipes": default_include_mlflow_recipes,
+    "ml_code": ml_code,
+    # The ML developer guide of the project's ML code, a file name under docs/.
+    "ml_developer_guide": lambda a: {
+        "mlflow_recipes": "ml-developer-guide.md",
+        "feature_store": "ml-developer-guide-fs.md",
+        "mlflow3": "ml-developer-guide-mlflow3.md",
+    }[ml_code(a)],
 }
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

@@ -3,7 +3,9 @@
 ``OWNERS`` maps each (parameter, choice) to the paths that exist only for that choice.
 A path is kept when, for every parameter that owns it, the chosen value is one of its
 owners; otherwise the post-generation hook deletes it. Paths that no choice owns are
-always kept. Extend the table, never the hook, when a component adds variant files.
+always kept. A parameter may also be a derived value (hooks/derived.py), such as
+``ml_code``, where paths belong to a combination of answers. Extend the table, never
+the hook, when a component adds variant files.
 
 Pruning deletes only files that the same generation wrote (``snapshot`` before, ``prune``
 after): a user's own file in a pruned folder, such as a custom workflow in ``.github/``
@@ -14,6 +16,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
+
+from hooks.derived import DERIVED_NAMES, derived_value
 
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
@@ -46,6 +50,39 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".github/workflows/run-tests-fs.yml",
         "docs/ml-developer-guide-fs.md",
     ),
+    # Which ML code (hooks/derived.py: ml_code): files of the MLflow Recipes track only,
+    # files that the Recipes and feature-store tracks share, and the MLflow 3 track's own.
+    ("ml_code", "mlflow_recipes"): (
+        "recipe.yaml",
+        "profiles",
+        "steps/ingest.py",
+        "steps/custom_metrics.py",
+        "steps/scoring.py",
+        "tests/steps/test_recipe_config.py",
+        "tests/steps/test_ingest.py",
+        "tests/steps/test_custom_metrics.py",
+        "tests/steps/test_scoring.py",
+        "local_pipeline/recipe.py",
+        "docs/ml-developer-guide.md",
+        "steps/deploy.py",
+        "steps/model_validation.py",
+        "tests/test_deploy.py",
+        "tests/test_model_validation.py",
+        "tests/test_notebooks.py",
+    ),
+    ("ml_code", "feature_store"): (
+        "steps/deploy.py",
+        "steps/model_validation.py",
+        "tests/test_deploy.py",
+        "tests/test_model_validation.py",
+        "tests/test_notebooks.py",
+    ),
+    ("ml_code", "mlflow3"): (
+        "fare_model",
+        "tests/fare_model",
+        "local_pipeline/mlflow3.py",
+        "docs/ml-developer-guide-mlflow3.md",
+    ),
     ("cloud", "azure"): (
         ".mlops-setup-scripts/terraform/main-azure.tf",
         ".mlops-setup-scripts/terraform/variables.tf",
@@ -77,6 +114,13 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
 }
 
 
+def _answer(answers: Mapping[str, str], parameter: str) -> str:
+    """The answer to ``parameter``, or the derived value of that name."""
+    if parameter in answers or parameter not in DERIVED_NAMES:
+        return answers[parameter]
+    return derived_value(answers, parameter)
+
+
 def paths_to_remove(answers: Mapping[str, str]) -> list[str]:
     """Paths (relative to the project root) that the chosen answers do not own."""
     owners_by_path: dict[str, dict[str, set[str]]] = {}
@@ -86,7 +130,7 @@ def paths_to_remove(answers: Mapping[str, str]) -> list[str]:
     remove = [
         path
         for path, owners in owners_by_path.items()
-        if any(answers[parameter] not in choices for parameter, choices in owners.items())
+        if any(_answer(answers, parameter) not in choices for parameter, choices in owners.items())
     ]
     if answers["project_name"] != TEST_PROJECT_NAME:
         remove.append(PARAMS_TESTING_ONLY_FILE)

@@ -361,6 +361,30 @@ def warn_same_default_and_release_branch(default_branch: str, release_branch: st
     )
 
 
+def check_yes_or_no(parameter: str, answer: str) -> Problem:
+    """Text prompts that stand for a switch take exactly ``yes`` or ``no``.
+
+    ``include_mlflow_recipes`` is a text prompt, not a choice, because its default depends
+    on earlier answers: cookiecutter checks an override of a choice variable against the
+    list as written, before rendering, so a rendered choice list would refuse every override.
+    """
+    if answer in ("yes", "no"):
+        return None
+    return f"{parameter} '{answer}' must be 'yes' or 'no', for example '{parameter}=no'."
+
+
+def check_mlflow_recipes_without_feature_store(include_feature_store: str, include_mlflow_recipes: str) -> Problem:
+    """The feature-store code replaces the MLflow Recipes code: a project holds one or the other."""
+    if not (include_feature_store == "yes" and include_mlflow_recipes == "yes"):
+        return None
+    return (
+        "the combination include_feature_store='yes', include_mlflow_recipes='yes' is not supported: the "
+        "feature-store code replaces the MLflow Recipes code. Supported: include_mlflow_recipes='no' with the "
+        "feature store, for example 'include_feature_store=yes include_mlflow_recipes=no'."
+    )
+
+
+
 # --- running the rules ---------------------------------------------------------------------------
 
 _RuleCheck = Callable[..., Problem]
@@ -397,6 +421,8 @@ RULES: tuple[Rule, ...] = (
     (("release_branch",), _named(check_branch_name, "release_branch")),
     (("read_user_group",), check_read_user_group),
     (("cloud", "cicd_platform", "include_feature_store"), check_supported_combination),
+    (("include_mlflow_recipes",), _named(check_yes_or_no, "include_mlflow_recipes")),
+    (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
 )
 
 WARNINGS: tuple[Rule, ...] = (

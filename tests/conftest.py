@@ -26,6 +26,8 @@ RUN_ONCE_PER_CODE_SIGNATURE = {
     "test_generated_project_tests_pass",
     "test_local_feature_store_pipeline_registers_and_scores_every_trip",
     "test_unit_test_job_commands_pass",
+    "test_mlflow3_project_tests_pass",
+    "test_mlflow3_local_pipeline_end_to_end",
 }
 
 

@@ -141,6 +141,7 @@ BAD_ANSWERS = [
     ("mlflow_experiment_parent_dir", "/Workspace/Repos/someone/project"),
     ("databricks_staging_workspace_host", "https://dbc-1.cloud.databricks.com"),  # TEST_ANSWERS' cloud is azure
     ("databricks_prod_workspace_host", "https://1.2.gcp.databricks.com"),
+    ("include_mlflow_recipes", "maybe"),
 ]
 
 
@@ -297,3 +298,25 @@ def test_retry_command_names_a_placeholder_for_a_template_in_a_temporary_clone(m
     assert local_extensions._this_template() == str(TEMPLATE_DIR)
     monkeypatch.setattr(tempfile, "gettempdir", lambda: str(TEMPLATE_DIR.parent))
     assert local_extensions._this_template() == "<template>"
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({}, "yes"),
+        ({"include_feature_store": "yes"}, "no"),
+        ({"include_mlflow_recipes": "no"}, "no"),
+        ({"include_feature_store": "yes", "include_mlflow_recipes": "no"}, "no"),
+    ],
+)
+def test_include_mlflow_recipes_defaults_from_the_feature_store_and_takes_overrides(
+    tmp_path: Path, answers: dict[str, str], expected: str
+) -> None:
+    """A text prompt with a rendered default: --no-input overrides are not checked against a choice list."""
+    project = generate(tmp_path, {**TEST_ANSWERS, **answers})
+    assert (project / "recipe.yaml").exists() == (expected == "yes")
+    assert (project / "fare_model").exists() == (expected == "no" and answers.get("include_feature_store") != "yes")
+
+
+def test_mlflow_recipes_with_the_feature_store_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    answers = {**TEST_ANSWERS, "include_feature_store": "yes", "include_mlflow_recipes": "yes"}
+    message = assert_refused(tmp_path, answers, "include_mlflow_recipes='yes'")
+    assert "include_mlflow_recipes=no" in message

@@ -23,10 +23,16 @@ from tests.support.local_pipeline_outputs import (
     outputs_left_after_make_clean,
     read_local_pipeline_facts,
 )
-from tests.support.project_python import project_python, project_python_for  # noqa: F401 (fixture)
-from tests.support.variants import RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
+from tests.support.project_python import (  # noqa: F401 (fixtures)
+    mlflow3_python,
+    mlflow3_python_for,
+    project_python,
+    project_python_for,
+)
+from tests.support.variants import MLFLOW3_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
 recipe_variants = pytest.mark.parametrize("variant", RECIPE_VARIANTS, ids=lambda v: v.id)
+mlflow3_variants = pytest.mark.parametrize("variant", MLFLOW3_VARIANTS, ids=lambda v: v.id)
 PROFILES = ["local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod"]
 NOTEBOOKS = ["ModelValidation", "TriggerModelDeploy", "BatchInference"]
 PROJECT = "my-mlops-project"
@@ -104,6 +110,12 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
     text = (generated_project / "notebooks" / "ModelValidation.py").read_text()
     assert "prod.json" not in text
     assert "mlflow.set_experiment(get_experiment_name(env))" in text
+    if variant.mlflow3:
+        assert "from fare_model.validation import validate_model_version" in text
+        assert "from fare_model.batch_inference import resolve_alias, score_trips" in (
+            generated_project / "notebooks" / "BatchInference.py"
+        ).read_text()
+        return
     scoring = "features.scoring" if variant.feature_store else "steps.scoring"
     assert f"from {scoring} import score_trips" in text
     assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
@@ -116,10 +128,10 @@ def test_batch_predictions_are_doubles(generated_project: Path) -> None:
 
 
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
-def test_requirements_are_pinned_and_databricks_safe(generated_project: Path) -> None:
+def test_requirements_are_pinned_and_databricks_safe(variant: Variant, generated_project: Path) -> None:
     requirements = requirement_pins(generated_project / "requirements.txt")
     test_requirements = requirement_pins(generated_project / "test-requirements.txt")
-    assert re.fullmatch(r"2\.22\.\d+", requirements["mlflow"])
+    assert re.fullmatch(r"3\.\d+\.\d+" if variant.mlflow3 else r"2\.22\.\d+", requirements["mlflow"])
     assert {"scikit-learn", "pandas", "numpy", "pyarrow", "requests"} <= set(requirements)
     assert int(requirements["pandas"].split(".")[0]) < 3
     assert "pyspark" not in requirements
@@ -129,8 +141,8 @@ def test_requirements_are_pinned_and_databricks_safe(generated_project: Path) ->
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
 def test_make_local_pipeline_runs_the_variants_entry_point(variant: Variant, generated_project: Path) -> None:
     makefile = (generated_project / "Makefile").read_text()
-    module = "local_pipeline.feature_store" if variant.feature_store else "local_pipeline.recipe"
-    assert f"$(VENV)/bin/python -m {module}\n" in makefile
+    module = {"feature_store": "feature_store", "mlflow_recipes": "recipe", "mlflow3": "mlflow3"}[variant.ml_code]
+    assert f"$(VENV)/bin/python -m local_pipeline.{module}\n" in makefile
     assert "local_pipeline.recipe" not in makefile or not variant.feature_store
 
 
@@ -278,3 +290,77 @@ def test_requirements_install_and_project_tests_pass_on_python(version: str, tmp
 
     project = generate(tmp_path / "project")
     run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+
+
+# ---------------------------------------------------------------- the MLflow 3 code (include_mlflow_recipes=no)
+
+
+@mlflow3_variants
+def test_mlflow3_notebooks_restart_python_after_installing(generated_project: Path) -> None:
+    """Modules imported before ``%pip install`` keep their old versions until Python restarts."""
+    for notebook in sorted((generated_project / "notebooks").glob("*.py")):
+        text = notebook.read_text()
+        assert "%pip install -r ../requirements.txt" in text, notebook.name
+        assert text.index("dbutils.library.restartPython()") > text.index("%pip install"), notebook.name
+        assert "toPandas()" not in text, notebook.name  # fare_model.data.to_pandas_bounded instead
+
+
+@mlflow3_variants
+def test_mlflow3_deployment_runs_on_the_jobs_own_branch(variant: Variant, generated_project: Path) -> None:
+    text = (generated_project / "notebooks" / "TriggerModelDeploy.py").read_text()
+    assert 'dbutils.widgets.text("git_branch"' in text
+    if variant.github:
+        assert '"ref": git_branch' in text and "{{" not in text
+        workflow = (generated_project / ".github" / "workflows" / "deploy-model-prod.yml").read_text()
+        assert 'python -m fare_model.deployment "$MODEL_URI" "prod"' in workflow
+    else:
+        assert "promote_to_champion(model_uri, get_model_name(env))" in text
+
+
+@pytest.mark.large
+@mlflow3_variants
+def test_mlflow3_project_tests_pass(generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    result = run([str(mlflow3_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    passed = re.search(r"\b(\d+) passed", result.stdout)
+    assert passed and int(passed.group(1)) >= 40, result.stdout[-2000:]  # fare_model's and steps' tests ran
+
+
+@pytest.mark.large
+@mlflow3_variants
+def test_mlflow3_local_pipeline_end_to_end(generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
+    project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    first = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
+    assert re.search(r"Training run id:\s+[0-9a-f]{32}", first.stdout)
+    assert f"Registered model:" in first.stdout and f"models:/{PROJECT}-model-local/1" in first.stdout
+    assert re.search(r"Baseline:\s+none yet", first.stdout)
+    assert "deprecat" not in (first.stdout + first.stderr).lower()
+    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", first.stdout, re.MULTILINE)
+    assert {name for name, *_ in metric_lines} == {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
+    assert all(verdict == "ok" and float(value) <= float(limit) for _, value, limit, verdict in metric_lines)
+    # A second run validates against the first run's champion and then replaces it.
+    second = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
+    assert re.search(r"Baseline:\s+champion version 1", second.stdout)
+    assert f"{PROJECT}-model-local@champion -> models:/{PROJECT}-model-local/2" in second.stdout
+    facts = read_local_pipeline_facts(mlflow3_python, project)
+    assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
+    assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert "model_version" in facts["columns"]
+    assert sorted(facts["versions"]) == [[f"{PROJECT}-model-local", "1"], [f"{PROJECT}-model-local", "2"]]
+    assert not outputs_left_after_make_clean(project)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("version", ["3.10", "3.12", "3.13"])
+def test_mlflow3_requirements_install_and_project_tests_pass_on_python(version: str, tmp_path: Path) -> None:
+    python = shutil.which(MLFLOW3_PYTHONS[version]) or shutil.which(f"python{version}")
+    if python is None:
+        pytest.skip(f"Python {version} is not installed (looked for {MLFLOW3_PYTHONS[version]} and python{version})")
+    venv_python = mlflow3_python_for(python, tmp_path / "requirements")
+    from tests.support.generation import generate
+
+    project = generate(tmp_path / "project", {"include_mlflow_recipes": "no"})
+    run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+
+
+MLFLOW3_PYTHONS = {**OTHER_PYTHONS, "3.13": "/root/.pyenv/versions/3.13.0/bin/python3.13"}

@@ -362,3 +362,24 @@ def test_format_problems_adds_the_retry_command_when_it_knows_the_template() -> 
     message = v.format_problems(v.find_problems(answers, "2.7.1"), answers, "gh:org/mlops-stack")
     assert "cookiecutter gh:org/mlops-stack --no-input" in message and "project_name=1abc `# <- fix`" in message
     assert "cookiecutter " not in v.format_problems(["x"])
+@pytest.mark.parametrize("answer", ["yes", "no"])
+def test_yes_or_no_accepts_the_two_answers(answer: str) -> None:
+    assert v.check_yes_or_no("include_mlflow_recipes", answer) is None
+
+
+@pytest.mark.parametrize("answer", ["Yes", "true", "", "y"])
+def test_yes_or_no_refuses_anything_else_with_an_example(answer: str) -> None:
+    message = v.check_yes_or_no("include_mlflow_recipes", answer)
+    assert message is not None
+    assert f"include_mlflow_recipes '{answer}'" in message and "'include_mlflow_recipes=no'" in message
+
+
+@pytest.mark.parametrize(("feature_store", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
+def test_mlflow_recipes_and_feature_store_combinations_that_exist(feature_store: str, recipes: str) -> None:
+    assert v.check_mlflow_recipes_without_feature_store(feature_store, recipes) is None
+
+
+def test_mlflow_recipes_with_the_feature_store_is_refused() -> None:
+    message = v.check_mlflow_recipes_without_feature_store("yes", "yes")
+    assert message is not None
+    assert "include_mlflow_recipes='yes'" in message and "include_mlflow_recipes=no" in message

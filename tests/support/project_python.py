@@ -1,7 +1,8 @@
 """The Python of the one cached venv in which generated projects run their own code.
 
-Both project variants (with and without the feature store) install into the same venv:
-it gets the union of both variants' ``requirements.txt`` and ``test-requirements.txt``.
+Both MLflow 2.22 variants (MLflow Recipes and the feature store) install into the same venv:
+it gets the union of both variants' ``requirements.txt`` and ``test-requirements.txt``. The
+MLflow 3 code (``include_mlflow_recipes=no``) gets a venv of its own (``mlflow3_python``).
 Use the session fixture in a test module with
 
     from tests.support.project_python import project_python  # noqa: F401  (pytest fixture)
@@ -32,6 +33,26 @@ def union_requirement_files(output_dir: Path) -> list[Path]:
 def project_python_for(python: str, workdir: Path) -> Path:
     """The cached project venv's interpreter, built with ``python`` if it does not exist yet."""
     return ensure_project_venv(union_requirement_files(workdir), python=python)
+
+
+def mlflow3_requirement_files(output_dir: Path) -> list[Path]:
+    """Requirement files of a default project with the MLflow 3 code (include_mlflow_recipes=no).
+
+    MLflow 3 cannot share a venv with MLflow 2.22, so that code gets a venv of its own.
+    """
+    project = generate(output_dir / "mlflow3", {"include_mlflow_recipes": "no"})
+    return [project / name for name in REQUIREMENT_FILES]
+
+
+def mlflow3_python_for(python: str, workdir: Path) -> Path:
+    """The interpreter of the cached venv for the MLflow 3 code, built with ``python`` if needed."""
+    return ensure_project_venv(mlflow3_requirement_files(workdir), python=python)
+
+
+@pytest.fixture(scope="session")
+def mlflow3_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Interpreter of the MLflow 3 code's project venv for this interpreter's Python version."""
+    return mlflow3_python_for(sys.executable, tmp_path_factory.mktemp("mlflow3-requirements"))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,9 @@
 """The supported variants of the template, defined once for every test.
 
-A variant is one combination of cloud, CI/CD platform and feature store. The choices
-come from ``cookiecutter.json``; the refused ones from ``hooks/variants.py``.
+A variant is one combination of cloud, CI/CD platform, feature store and MLflow Recipes.
+The choices come from ``cookiecutter.json`` (``include_mlflow_recipes`` is a yes/no text
+prompt there); the refused ones from ``hooks/variants.py`` and the validation rule that
+keeps MLflow Recipes and the feature store apart.
 """
 
 from __future__ import annotations
@@ -10,7 +12,11 @@ import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
+from hooks.derived import default_include_mlflow_recipes, ml_code
+
+from hooks.validation import check_mlflow_recipes_without_feature_store
 from hooks.variants import unsupported_reason
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
@@ -24,16 +30,35 @@ class Variant:
     cloud: str
     cicd_platform: str
     include_feature_store: str
+    # None: the template's default for the answers above (yes without the feature store).
+    include_mlflow_recipes: Optional[str] = None
+
+    def __post_init__(self) -> None:
+        if self.include_mlflow_recipes is None:
+            default = default_include_mlflow_recipes({"include_feature_store": self.include_feature_store})
+            object.__setattr__(self, "include_mlflow_recipes", default)
 
     @property
     def id(self) -> str:
-        """Readable test id, e.g. ``aws-github-nofs``."""
-        fs = "fs" if self.feature_store else "nofs"
-        return f"{self.cloud}-{_CICD_IDS[self.cicd_platform]}-{fs}"
+        """Readable test id, e.g. ``aws-github-nofs`` (Recipes), ``aws-github-mlflow3``, ``aws-github-fs``."""
+        code = {"feature_store": "fs", "mlflow_recipes": "nofs", "mlflow3": "mlflow3"}[self.ml_code]
+        if self.feature_store and self.include_mlflow_recipes == "yes":
+            code = "fs-recipes"  # refused
+        return f"{self.cloud}-{_CICD_IDS[self.cicd_platform]}-{code}"
 
     @property
     def feature_store(self) -> bool:
         return self.include_feature_store == "yes"
+
+    @property
+    def ml_code(self) -> str:
+        """``mlflow_recipes``, ``feature_store`` or ``mlflow3`` (hooks/derived.py)."""
+        return ml_code(self.answers())
+
+    @property
+    def mlflow3(self) -> bool:
+        """The plain MLflow 3 code (no Recipes, no feature store)."""
+        return self.ml_code == "mlflow3"
 
     @property
     def github(self) -> bool:
@@ -44,19 +69,37 @@ class Variant:
             "cloud": self.cloud,
             "cicd_platform": self.cicd_platform,
             "include_feature_store": self.include_feature_store,
+            "include_mlflow_recipes": self.include_mlflow_recipes,
         }
 
 
+# A yes/no text prompt has no choice list in cookiecutter.json.
+YES_NO = ["yes", "no"]
 ALL_VARIANTS = [
     Variant(*combination)
     for combination in itertools.product(
-        COOKIECUTTER_JSON["cloud"], COOKIECUTTER_JSON["cicd_platform"], COOKIECUTTER_JSON["include_feature_store"]
+        COOKIECUTTER_JSON["cloud"],
+        COOKIECUTTER_JSON["cicd_platform"],
+        COOKIECUTTER_JSON["include_feature_store"],
+        YES_NO,
     )
 ]
-SUPPORTED_VARIANTS = [v for v in ALL_VARIANTS if unsupported_reason(*v.answers().values()) is None]
+
+
+def _refused(variant: Variant) -> bool:
+    return (
+        unsupported_reason(variant.cloud, variant.cicd_platform, variant.include_feature_store) is not None
+        or check_mlflow_recipes_without_feature_store(variant.include_feature_store, variant.include_mlflow_recipes)
+        is not None
+    )
+
+
+SUPPORTED_VARIANTS = [v for v in ALL_VARIANTS if not _refused(v)]
 UNSUPPORTED_VARIANTS = [v for v in ALL_VARIANTS if v not in SUPPORTED_VARIANTS]
 FEATURE_STORE_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.feature_store]
-RECIPE_VARIANTS = [v for v in SUPPORTED_VARIANTS if not v.feature_store]
+# The MLflow Recipes code (the default without the feature store).
+RECIPE_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.ml_code == "mlflow_recipes"]
+MLFLOW3_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.mlflow3]
 GITHUB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.github]
 AZURE_DEVOPS_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "Azure DevOps"]
 GITLAB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "GitLab"]

@@ -1,3 +1,4 @@
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/BatchInference.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
@@ -56,3 +57,4 @@ model_uri = f"models:/{get_model_name(env)}/{get_deployed_model_stage_for_env(en
 predictions = score_trips(spark, model_uri, spark.table(input_table_name))
 predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
 dbutils.notebook.exit(output_table_name)
+{% endif %}

@@ -1,3 +1,4 @@
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/ModelValidation.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # ModelValidation
@@ -77,3 +78,4 @@ run_model_validation(
     validation_input=validation_input,
     run_mode=run_mode,
 )
+{% endif %}

@@ -1,3 +1,4 @@
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/Train.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # Train
@@ -96,3 +97,4 @@ dbutils.jobs.taskValues.set("model_uri", model_uri)
 dbutils.jobs.taskValues.set("model_name", model_version.name)
 dbutils.jobs.taskValues.set("model_version", str(model_version.version))
 dbutils.notebook.exit(model_uri)
+{% endif %}

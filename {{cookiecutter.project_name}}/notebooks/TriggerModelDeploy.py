@@ -1,3 +1,4 @@
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/TriggerModelDeploy.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # TriggerModelDeploy
@@ -78,3 +79,4 @@ from steps.deploy import deploy
 stage = deploy(model_uri, env)
 print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {%- endif %}
+{% endif %}

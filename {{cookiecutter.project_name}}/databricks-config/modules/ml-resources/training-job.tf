@@ -56,6 +56,10 @@ resource "databricks_job" "model_training_job" {
       notebook_path = "notebooks/TriggerModelDeploy"
       base_parameters = {
         env = var.env
+{%- if cookiecutter | derived("ml_code") == "mlflow3" %}
+        # The deployment runs on the branch this job runs from (the release branch in prod).
+        git_branch = var.git_branch
+{%- endif %}
       }
     }
   }

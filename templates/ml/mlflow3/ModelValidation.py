@@ -1,0 +1,72 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # ModelValidation
+# MAGIC
+# MAGIC Checks the model version that the `Train` task registered before it may be deployed, with
+# MAGIC `fare_model.validation` (MLflow 3's `mlflow.models.evaluate`): on the trips of
+# MAGIC `validation_input` picked up at or after the version's training cutoff (data training did
+# MAGIC not see, cleaned as in training), each metric must stay within its threshold in
+# MAGIC `steps/validation.py` and must not be worse than the current `champion`'s by more than the
+# MAGIC margin in `fare_model/validation.py`. The outcome is the version's `validation_status` tag;
+# MAGIC a passing version becomes the `challenger`.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
+# MAGIC * `run_mode`: `disabled` (skip; deployment is allowed), `dry_run` (record; a failed version is
+# MAGIC   not deployed but this task succeeds) or `enabled` (a failure also fails this task).
+# MAGIC * `validation_input`: a Spark SQL query returning raw trips including the true `fare_amount`.
+# MAGIC
+# MAGIC Reads the task values `model_name` and `model_version` of the `Train` task.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+# Modules imported before the install above would keep their old versions: restart Python.
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "staging", ["test", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("run_mode", "dry_run", ["disabled", "dry_run", "enabled"], "Run Mode")
+dbutils.widgets.text(
+    "validation_input",
+    "SELECT * FROM delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`",
+    "Validation Input Query",
+)
+
+# COMMAND ----------
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import mlflow
+from mlflow.tracking import MlflowClient
+
+from fare_model.data import held_out_trips
+from fare_model.registry import training_cutoff
+from fare_model.validation import validate_model_version
+from steps.utils import get_experiment_name
+from steps.validation import RunMode
+
+env = dbutils.widgets.get("env")
+run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
+validation_input = dbutils.widgets.get("validation_input")
+model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
+model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
+assert model_name and model_version, "Run this notebook as a task after the Train task"
+
+# COMMAND ----------
+
+mlflow.set_experiment(get_experiment_name(env))
+held_out = None
+if run_mode is not RunMode.DISABLED:
+    cutoff = training_cutoff(MlflowClient(), model_name, str(model_version))
+    held_out = held_out_trips(spark.sql(validation_input), cutoff)
+outcome = validate_model_version(model_name, str(model_version), held_out, run_mode)
+print(outcome.report())
+dbutils.notebook.exit(outcome.status.value)

@@ -1,0 +1,59 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # Train
+# MAGIC
+# MAGIC Trains the taxi-fare model with `fare_model.training` on MLflow 3 and registers it: the
+# MAGIC trips before the most recent fifth (by pickup time) train the model, the rest is held out
+# MAGIC for `ModelValidation`. The training trips are logged as the run's dataset.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: `dev`, `staging` or `prod`; selects the experiment and registered model.
+# MAGIC * `test_mode`: `True` uses the `test` experiment and model (CI integration test) whatever `env` is.
+# MAGIC
+# MAGIC Outputs: task values `model_uri`, `model_name` and `model_version` for the next job tasks,
+# MAGIC and `model_uri` as the notebook's exit value.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+# Modules imported before the install above would keep their old versions: restart Python.
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("test_mode", "False", ["True", "False"], "Test Mode")
+
+# COMMAND ----------
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import mlflow
+
+from fare_model.data import to_pandas_bounded
+from fare_model.training import train_and_register
+from steps.utils import get_experiment_name, get_model_name
+
+TRAINING_DATA = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+
+env = "test" if dbutils.widgets.get("test_mode").lower() == "true" else dbutils.widgets.get("env")
+mlflow.set_experiment(get_experiment_name(env))
+
+# COMMAND ----------
+
+trips = to_pandas_bounded(spark.table(TRAINING_DATA))
+model = train_and_register(trips, get_model_name(env), source=TRAINING_DATA)
+print(f"Registered {model.model_uri}; trips picked up from {model.training_cutoff} on are held out")
+
+# COMMAND ----------
+
+dbutils.jobs.taskValues.set("model_uri", model.model_uri)
+dbutils.jobs.taskValues.set("model_name", model.model_name)
+dbutils.jobs.taskValues.set("model_version", model.model_version)
+dbutils.notebook.exit(model.model_uri)

@@ -1,0 +1,78 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # TriggerModelDeploy
+# MAGIC
+{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
+# MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml` on the branch this job runs
+# MAGIC from, which moves the `champion` alias to the model version that the `Train` task
+# MAGIC registered. The repository and a token come from the secret scope
+# MAGIC `<env>-{{ cookiecutter.project_name }}-cd-credentials` (keys `github_repo` and `token`).
+{%- else -%}
+# MAGIC Moves the `champion` alias of this environment's model to the version that the `Train`
+# MAGIC task registered.
+{%- endif %}
+# MAGIC A version that did not pass `ModelValidation` (in `dry_run` mode) is not deployed: the
+# MAGIC notebook says why and ends without failing. You rarely need to edit this notebook.
+# MAGIC
+# MAGIC Parameters: `env` (`staging` or `prod`) and `git_branch` (the branch the job runs from).
+# MAGIC Reads the task value `model_uri` of the `Train` task.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+# Modules imported before the install above would keep their old versions: restart Python.
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
+dbutils.widgets.text("git_branch", "{{ cookiecutter.default_branch }}", "Git Branch")
+
+# COMMAND ----------
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+from mlflow.tracking import MlflowClient
+
+from fare_model.deployment import reasons_to_refuse
+from steps.utils import get_model_name
+
+env = dbutils.widgets.get("env")
+git_branch = dbutils.widgets.get("git_branch")
+model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
+assert env != "None", "Choose the environment (staging or prod) to deploy to"
+assert model_uri, "Run this notebook as a task after the Train task"
+reasons = reasons_to_refuse(MlflowClient(), model_uri, get_model_name(env))
+if reasons:
+    dbutils.notebook.exit(f"Not deploying {model_uri}: " + "; ".join(reasons))
+
+# COMMAND ----------
+
+{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
+import requests
+
+scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
+github_repo = dbutils.secrets.get(scope, "github_repo")
+token = dbutils.secrets.get(scope, "token")
+url = f"https://api.github.com/repos/{github_repo}/actions/workflows/deploy-model-{env}.yml/dispatches"
+response = requests.post(
+    url,
+    json={"ref": git_branch, "inputs": {"modelUri": model_uri}},
+    headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
+    timeout=30,
+)
+assert response.ok, (
+    f"Triggering {url} on {git_branch} for model {model_uri} failed with status {response.status_code}: {response.text}"
+)
+print(f"Started the deploy-model-{env} workflow on {git_branch} for {model_uri}; follow it in the repository's Actions tab.")
+{%- else -%}
+from fare_model.deployment import promote_to_champion
+
+promote_to_champion(model_uri, get_model_name(env))
+{%- endif %}

@@ -1,0 +1,111 @@
+"""Trips for training and validation: one cleaning and one time-ordered split for both.
+
+Taxi fares drift (tariff changes, traffic, seasons), so a model is judged on trips that
+happened *after* everything it was trained on: the most recent ``HELD_OUT_FRACTION`` of
+the trips, by pickup time, is held out. Training records the cutoff on the model version
+and validation selects the trips from the cutoff on, so a validation run never scores a
+trip the model has seen, even when it reads a different (newer) table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+from typing import Iterator
+
+import pandas as pd
+from pyspark.sql import DataFrame, functions as F
+
+from steps.split import clean_trips
+
+TARGET = "fare_amount"
+TIME_COLUMN = "tpep_pickup_datetime"
+HELD_OUT_FRACTION = 0.2
+# Most rows that are ever collected from Spark to the driver (training and validation
+# fit in a driver's memory far beyond this; larger inputs must be sampled on purpose).
+MAX_COLLECTED_ROWS = 2_000_000
+
+__all__ = [
+    "HELD_OUT_FRACTION",
+    "MAX_COLLECTED_ROWS",
+    "TARGET",
+    "TIME_COLUMN",
+    "TimeSplit",
+    "clean_trips",
+    "held_out_trips",
+    "integer_schema_hint_ignored",
+    "split_by_time",
+    "to_pandas_bounded",
+]
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Training trips before ``cutoff`` and held-out trips from ``cutoff`` on (pickup time)."""
+
+    train: pd.DataFrame
+    held_out: pd.DataFrame
+    cutoff: pd.Timestamp
+
+
+@contextlib.contextmanager
+def integer_schema_hint_ignored() -> Iterator[None]:
+    """Hide MLflow's hint about integer columns while it records a dataset's schema.
+
+    MLflow gives the hint whenever it infers a schema with integer columns (the zip codes):
+    it concerns model signatures, where ``fare_model.training`` declares them as doubles;
+    for the schema of a logged dataset it is noise.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")
+        yield
+
+
+def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACTION) -> TimeSplit:
+    """Hold out the most recent ``held_out_fraction`` of ``trips`` by pickup time.
+
+    The cutoff is a pickup time, not a row count, so trips sharing the cutoff's timestamp
+    all land on the held-out side and the split is the same whatever order rows come in.
+    Raises ``ValueError`` when either side would be empty.
+    """
+    if not 0.0 < held_out_fraction < 1.0:
+        raise ValueError(f"held_out_fraction must lie strictly between 0 and 1, got {held_out_fraction}")
+    times = pd.to_datetime(trips[TIME_COLUMN])
+    cutoff = times.sort_values().iloc[int(len(times) * (1.0 - held_out_fraction))] if len(times) else None
+    if cutoff is None or (times < cutoff).sum() == 0:
+        raise ValueError(
+            f"Cannot split {len(trips)} trips by time: need trips at two or more distinct {TIME_COLUMN} values"
+        )
+    return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=pd.Timestamp(cutoff))
+
+
+def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
+    """Collect a Spark DataFrame to pandas, refusing more than ``max_rows`` rows.
+
+    Raises ``ValueError`` instead of exhausting the driver's memory; sample or filter the
+    input (or raise the bound knowingly) when it fires.
+    """
+    collected = frame.limit(max_rows + 1).toPandas()
+    if len(collected) > max_rows:
+        raise ValueError(
+            f"The input has more than {max_rows:,} rows, more than is collected to the driver; "
+            "filter or sample it first (fare_model.data.MAX_COLLECTED_ROWS)"
+        )
+    return collected
+
+
+def held_out_trips(trips: DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
+    """Cleaned trips picked up at or after ``cutoff`` (the training cutoff), as pandas.
+
+    The filter runs in Spark, so only the held-out period is collected; the cleaning is
+    the one training applied. Raises ``ValueError`` when the target column is missing or
+    no trip remains.
+    """
+    if TARGET not in trips.columns:
+        raise ValueError(f"Validation trips must include the true {TARGET} column")
+    recent = trips.where(F.col(TIME_COLUMN) >= F.lit(cutoff.to_pydatetime()))
+    held_out = clean_trips(to_pandas_bounded(recent, max_rows))
+    if held_out.empty:
+        raise ValueError(f"No valid trip picked up at or after the training cutoff {cutoff}")
+    return held_out

@@ -1,0 +1,152 @@
+"""Train the taxi-fare model and register it: the body of notebooks/Train.
+
+The model is one scikit-learn pipeline, the feature transformer of ``steps/transform.py``
+followed by the estimator of ``steps/train.py``, so that scoring takes the raw trip
+columns everywhere (batch inference, serving, validation). It is logged with MLflow 3's
+``mlflow.sklearn.log_model(name=...)`` with a signature and an input example; the
+training trips are recorded as the run's input dataset, and the version gets the
+training cutoff as a tag so that validation holds out exactly the trips training did not see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import mlflow
+import numpy as np
+import pandas as pd
+import sklearn
+from mlflow.models import infer_signature
+from mlflow.tracking import MlflowClient
+from sklearn.metrics import mean_absolute_error, root_mean_squared_error
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer
+
+from fare_model.data import TARGET, clean_trips, integer_schema_hint_ignored, split_by_time
+from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
+from steps.train import estimator_fn
+from steps.transform import transformer_fn
+
+MODEL_NAME_IN_RUN = "model"
+# The model unpickles steps.transform's feature functions: ship that code with it, so
+# that serving endpoints and Spark workers load it without this repository.
+_CODE_PATHS = [str(Path(__file__).resolve().parents[1] / "steps")]
+_INPUT_EXAMPLE_ROWS = 5
+
+
+@dataclass(frozen=True)
+class TrainedModel:
+    """A registered model version and the facts the next job tasks need."""
+
+    run_id: str
+    experiment_id: str
+    model_name: str
+    model_version: str
+    training_cutoff: pd.Timestamp
+    training_rows: int
+    held_out_rows: int
+
+    @property
+    def model_uri(self) -> str:
+        return model_version_uri(self.model_name, self.model_version)
+
+
+def build_model() -> Pipeline:
+    """The unfitted model: raw trip columns in, fare in dollars out."""
+    return Pipeline([("features", transformer_fn()), ("estimator", estimator_fn())])
+
+
+def _pip_requirements() -> list[str]:
+    """The versions this process runs: what the model needs to load, stated instead of inferred.
+
+    MLflow would otherwise re-import the model in a subprocess to guess them, which takes
+    seconds per model and warns when it times out.
+    """
+    return [
+        f"mlflow=={mlflow.__version__}",
+        f"scikit-learn=={sklearn.__version__}",
+        f"pandas=={pd.__version__}",
+        f"numpy=={np.__version__}",
+    ]
+
+
+def _input_example(features: pd.DataFrame) -> pd.DataFrame:
+    """A few training rows, integer columns (the zip codes) declared as doubles.
+
+    An integer column in the signature would refuse a batch with a missing value (which
+    pandas turns into a float column); doubles accept both, as MLflow recommends.
+    """
+    example = features.head(_INPUT_EXAMPLE_ROWS)
+    integers = example.select_dtypes("integer").columns
+    return example.astype({column: "float64" for column in integers})
+
+
+def _trusted_types(model: Pipeline) -> list[str]:
+    """The project's own functions inside the pipeline, which MLflow's skops format must be told to trust.
+
+    MLflow 3 saves scikit-learn models with skops, which loads only types it knows to be
+    safe; the feature functions of ``steps/transform.py`` are ours, so we vouch for them.
+    """
+    functions = []
+    for step in model.named_steps["features"].named_steps.values():
+        if isinstance(step, FunctionTransformer):
+            functions += [f for f in (step.func, step.inverse_func, step.feature_names_out) if callable(f)]
+    return sorted({f"{f.__module__}.{f.__qualname__}" for f in functions})
+
+
+def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> TrainedModel:
+    """Clean ``trips``, fit the model on all but the most recent trips, log and register it.
+
+    ``source`` names where the trips came from (a table or file), recorded with the
+    dataset. Held-out errors are logged to the training run for information only: the
+    decision is ModelValidation's. Raises ``ValueError`` when the trips cannot be split.
+    """
+    split = split_by_time(clean_trips(trips))
+    features, target = split.train.drop(columns=[TARGET]), split.train[TARGET]
+    model = build_model().fit(features, target)
+    held_out_features = split.held_out.drop(columns=[TARGET])
+    held_out_predictions = model.predict(held_out_features)
+
+    with mlflow.start_run(run_name="train") as run:
+        with integer_schema_hint_ignored():
+            mlflow.log_input(mlflow.data.from_pandas(split.train, targets=TARGET, name=source), context="training")
+        mlflow.log_params(
+            {
+                "training_data": source,
+                "estimator": type(model.named_steps["estimator"]).__name__,
+                "training_cutoff": split.cutoff.isoformat(),
+                "training_rows": len(split.train),
+                "held_out_rows": len(split.held_out),
+            }
+        )
+        mlflow.log_metrics(
+            {
+                "held_out_root_mean_squared_error": float(
+                    root_mean_squared_error(split.held_out[TARGET], held_out_predictions)
+                ),
+                "held_out_mean_absolute_error": float(mean_absolute_error(split.held_out[TARGET], held_out_predictions)),
+            }
+        )
+        example = _input_example(features)
+        info = mlflow.sklearn.log_model(
+            model,
+            name=MODEL_NAME_IN_RUN,
+            signature=infer_signature(example, model.predict(example)),
+            input_example=example,
+            pip_requirements=_pip_requirements(),
+            code_paths=_CODE_PATHS,
+            skops_trusted_types=_trusted_types(model),
+            registered_model_name=model_name,
+        )
+    version = str(info.registered_model_version)
+    MlflowClient().set_model_version_tag(model_name, version, TRAINING_CUTOFF_TAG, split.cutoff.isoformat())
+    return TrainedModel(
+        run_id=run.info.run_id,
+        experiment_id=run.info.experiment_id,
+        model_name=model_name,
+        model_version=version,
+        training_cutoff=split.cutoff,
+        training_rows=len(split.train),
+        held_out_rows=len(split.held_out),
+    )

@@ -1,0 +1,202 @@
+"""Validate a registered model version before it may serve: the body of notebooks/ModelValidation.
+
+The candidate is scored with MLflow 3's ``mlflow.models.evaluate`` on held-out trips (those
+picked up at or after its training cutoff, cleaned as in training). Each metric must stay
+within its fixed threshold (``steps/validation.py``) and, when the registry already has a
+``champion``, must not be worse than the champion's on the same trips by more than
+``BASELINE_MARGIN``. ``mlflow.validate_evaluation_results`` applies the resulting
+``MetricThreshold``s. The outcome is recorded on the version as tags; a version that passed
+becomes the ``challenger``, which deployment promotes to ``champion``.
+
+Run modes (``steps.validation.RunMode``):
+
+* ``disabled``: no evaluation; the version is tagged ``disabled`` and marked challenger, so
+  deployment knows validation was switched off on purpose;
+* ``dry_run``: evaluate and record; a failed version is not marked challenger and
+  deployment refuses it, but this task does not fail;
+* ``enabled``: as ``dry_run``, and a failure also fails this task.
+
+An error while scoring is a failure in every mode: it is recorded and raised.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+import mlflow
+import pandas as pd
+from mlflow.models import MetricThreshold, make_metric
+from mlflow.models.evaluation.validation import ModelValidationFailedException
+from mlflow.tracking import MlflowClient
+
+from fare_model.data import TARGET, integer_schema_hint_ignored
+from fare_model.registry import (
+    CHALLENGER,
+    CHAMPION,
+    VALIDATION_RUN_TAG,
+    VALIDATION_STATUS_TAG,
+    ValidationStatus,
+    model_version_uri,
+    version_with_alias,
+)
+from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode, weighted_mean_squared_error
+
+# A candidate may be at most 5 % worse than the champion on each metric: retraining on
+# fresher data should not be blocked by noise, but a real regression must be.
+BASELINE_MARGIN = 0.05
+
+WEIGHTED_MSE = make_metric(
+    eval_fn=lambda predictions, targets, metrics: weighted_mean_squared_error(predictions, targets),
+    greater_is_better=False,
+    name="weighted_mean_squared_error",
+)
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    """Metrics of a candidate version, the limits it was held to and the verdict."""
+
+    model_name: str
+    model_version: str
+    status: ValidationStatus
+    metrics: dict[str, float] = field(default_factory=dict)
+    limits: dict[str, float] = field(default_factory=dict)
+    baseline_version: Optional[str] = None
+    baseline_metrics: dict[str, float] = field(default_factory=dict)
+    run_id: Optional[str] = None
+
+    @property
+    def passed(self) -> bool:
+        return self.status is not ValidationStatus.FAILED
+
+    @property
+    def failures(self) -> list[str]:
+        return [name for name, limit in self.limits.items() if not self.metrics.get(name, math.inf) <= limit]
+
+    def report(self) -> str:
+        """One line per metric: value, limit, where the limit comes from, and the verdict."""
+        if self.status is ValidationStatus.DISABLED:
+            return "validation disabled (run_mode=disabled)"
+        lines = []
+        for name, limit in self.limits.items():
+            value = self.metrics.get(name, math.nan)
+            verdict = "FAILED" if name in self.failures else "ok"
+            source = (
+                f"{CHAMPION} v{self.baseline_version} {self.baseline_metrics[name]:.4f} + {BASELINE_MARGIN * 100:g} %"
+                if name in self.baseline_metrics and limit < THRESHOLDS[name]
+                else "threshold"
+            )
+            lines.append(f"{name:<30} {value:10.4f} <= {limit:.4f}  {verdict}  ({source})")
+        return "\n".join(lines)
+
+
+def metric_limits(
+    baseline_metrics: Optional[dict[str, float]] = None,
+    thresholds: dict[str, float] = THRESHOLDS,
+    margin: float = BASELINE_MARGIN,
+) -> dict[str, float]:
+    """The most each metric may be: its threshold, or the champion's value plus ``margin`` if lower.
+
+    All metrics are errors (lower is better). ``baseline_metrics`` are the champion's
+    metrics on the same trips, or None when there is no champion.
+    """
+    limits = dict(thresholds)
+    for name in limits:
+        if baseline_metrics and name in baseline_metrics:
+            limits[name] = min(limits[name], baseline_metrics[name] * (1.0 + margin))
+    return limits
+
+
+def evaluate_version(model_uri: str, held_out: pd.DataFrame) -> mlflow.models.EvaluationResult:
+    """``mlflow.models.evaluate`` of a registered regressor on ``held_out``, logged to the active run."""
+    with integer_schema_hint_ignored():
+        return mlflow.models.evaluate(
+            model=model_uri,
+            data=held_out,
+            targets=TARGET,
+            model_type="regressor",
+            extra_metrics=[WEIGHTED_MSE],
+            evaluator_config={"log_model_explainability": False},
+        )
+
+
+def _record(client: MlflowClient, name: str, version: str, status: ValidationStatus, run_id: Optional[str]) -> None:
+    client.set_model_version_tag(name, version, VALIDATION_STATUS_TAG, status.value)
+    if run_id:
+        client.set_model_version_tag(name, version, VALIDATION_RUN_TAG, run_id)
+    if status is not ValidationStatus.FAILED:
+        client.set_registered_model_alias(name, CHALLENGER, version)
+
+
+def validate_model_version(
+    model_name: str,
+    model_version: str,
+    held_out: Optional[pd.DataFrame],
+    run_mode: RunMode,
+    margin: float = BASELINE_MARGIN,
+) -> ValidationOutcome:
+    """Judge a registered version on ``held_out`` trips and record the outcome on it.
+
+    ``held_out`` may be None only when ``run_mode`` is ``disabled``. Metrics of the
+    candidate (and of the champion, in a nested run) are logged to a new run in the
+    active experiment. Raises ``ModelValidationFailed`` when the version fails in
+    ``enabled`` mode, and re-raises any error from scoring in every mode after recording
+    the version as failed.
+    """
+    client = MlflowClient()
+    if run_mode is RunMode.DISABLED:
+        _record(client, model_name, model_version, ValidationStatus.DISABLED, run_id=None)
+        return ValidationOutcome(model_name, model_version, ValidationStatus.DISABLED)
+    if held_out is None:
+        raise ValueError(f"run_mode {run_mode.value} needs held-out trips to validate on")
+
+    champion = version_with_alias(client, model_name, CHAMPION)
+    baseline = champion if champion not in (None, model_version) else None
+    with mlflow.start_run(run_name=f"validate {model_name} version {model_version}") as run:
+        mlflow.log_params(
+            {
+                "model_uri": model_version_uri(model_name, model_version),
+                "run_mode": run_mode.value,
+                "baseline_version": baseline or "none",
+                "baseline_margin": margin,
+                "validation_rows": len(held_out),
+            }
+        )
+        try:
+            candidate = evaluate_version(model_version_uri(model_name, model_version), held_out)
+            baseline_metrics: dict[str, float] = {}
+            if baseline is not None:
+                with mlflow.start_run(run_name=f"baseline {CHAMPION} version {baseline}", nested=True):
+                    baseline_metrics = dict(evaluate_version(model_version_uri(model_name, baseline), held_out).metrics)
+        except Exception:
+            _record(client, model_name, model_version, ValidationStatus.FAILED, run.info.run_id)
+            raise
+        limits = metric_limits(baseline_metrics, margin=margin)
+        try:
+            mlflow.validate_evaluation_results(
+                validation_thresholds={
+                    name: MetricThreshold(threshold=limit, greater_is_better=False) for name, limit in limits.items()
+                },
+                candidate_result=candidate,
+            )
+            status = ValidationStatus.PASSED
+        except ModelValidationFailedException:
+            status = ValidationStatus.FAILED
+        outcome = ValidationOutcome(
+            model_name=model_name,
+            model_version=model_version,
+            status=status,
+            metrics={name: float(candidate.metrics[name]) for name in limits if name in candidate.metrics},
+            limits=limits,
+            baseline_version=baseline,
+            baseline_metrics={name: float(baseline_metrics[name]) for name in limits if name in baseline_metrics},
+            run_id=run.info.run_id,
+        )
+        mlflow.log_text(outcome.report(), "validation_report.txt")
+        mlflow.set_tag(VALIDATION_STATUS_TAG, status.value)
+    _record(client, model_name, model_version, status, run.info.run_id)
+    if status is ValidationStatus.FAILED and run_mode is RunMode.ENABLED:
+        raise ModelValidationFailed(f"Model validation failed for {', '.join(outcome.failures)}:\n{outcome.report()}")
+    return outcome

@@ -1,0 +1,87 @@
+"""The whole MLflow 3 pipeline on this machine: ``make local-pipeline``.
+
+The same modules as the Databricks jobs, against the MLflow store in the project root:
+
+1. train: ``fare_model.training`` on the sample (all but its most recent fifth);
+2. validate: ``fare_model.validation`` in ``enabled`` mode on the held-out trips, against
+   the thresholds and, from the second run on, the current ``champion``;
+3. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;
+4. batch inference: ``fare_model.batch_inference`` scores the whole sample with the
+   champion into ``data/predictions.parquet``.
+
+It ends with a summary (run, model and aliases, metrics against their limits, predictions,
+the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from local_pipeline import (
+    PREDICTIONS_PATH,
+    PROJECT_ROOT,
+    SAMPLE_PATH,
+    local_spark,
+    mlflow_ui_command,
+    print_summary,
+    run_as_command,
+    step,
+    use_local_mlflow_store,
+)
+
+EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
+MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
+
+
+def run() -> None:
+    sys.path.insert(0, str(PROJECT_ROOT))
+    # MLflow reads these once, at import: no log lines for the SQLite schema migrations.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+    use_local_mlflow_store()
+    import mlflow
+    import pandas as pd
+
+    from fare_model.batch_inference import resolve_alias, score_trips
+    from fare_model.data import held_out_trips, to_pandas_bounded
+    from fare_model.deployment import promote_to_champion
+    from fare_model.registry import CHAMPION
+    from fare_model.training import train_and_register
+    from fare_model.validation import validate_model_version
+    from steps.validation import RunMode
+
+    mlflow.set_experiment(EXPERIMENT_NAME)
+    with step("train: fare_model.training on the sample"):
+        model = train_and_register(pd.read_parquet(SAMPLE_PATH), MODEL_NAME, source=str(SAMPLE_PATH))
+    with local_spark() as spark:
+        trips = spark.read.parquet(str(SAMPLE_PATH))
+        with step("validate: fare_model.validation on the held-out trips"):
+            outcome = validate_model_version(
+                model.model_name, model.model_version, held_out_trips(trips, model.training_cutoff), RunMode.ENABLED
+            )
+        with step("deploy: fare_model.deployment to champion"):
+            promote_to_champion(model.model_uri, MODEL_NAME)
+        with step("batch inference: fare_model.batch_inference on the sample"):
+            champion_uri = resolve_alias(MODEL_NAME)
+            predictions = to_pandas_bounded(score_trips(spark, champion_uri, trips))
+            if PREDICTIONS_PATH.is_dir():
+                shutil.rmtree(PREDICTIONS_PATH)
+            predictions.to_parquet(PREDICTIONS_PATH, index=False)
+    metrics = "\n".join("  " + line for line in outcome.report().splitlines())
+    print_summary(
+        {
+            "Training run id": model.run_id,
+            "Registered model": f"{model.model_uri} (name {model.model_name}, version {model.model_version})",
+            "Training cutoff": f"{model.training_cutoff} ({model.training_rows} trips before, {model.held_out_rows} held out)",
+            "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
+            "Validation (held-out trips)": "\n" + metrics,
+            "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",
+            "Predictions": f"{PREDICTIONS_PATH} ({len(predictions)} rows, model version column)",
+            "Browse the runs": mlflow_ui_command(),
+        }
+    )
+
+
+if __name__ == "__main__":
+    run_as_command(run)

@@ -1,0 +1,39 @@
+import pandas as pd
+import pytest
+from mlflow.exceptions import MlflowException
+from mlflow.tracking import MlflowClient
+from sklearn.dummy import DummyRegressor
+
+from fare_model.batch_inference import resolve_alias, score_trips, score_with_champion
+from fare_model.registry import CHAMPION
+from fare_model.training import TrainedModel
+
+
+def test_without_a_champion_nothing_is_scored(trained: TrainedModel) -> None:
+    with pytest.raises(MlflowException):
+        resolve_alias("fares")
+
+
+def test_predictions_are_doubles_and_carry_the_champion_version(spark, trained: TrainedModel, trips) -> None:
+    MlflowClient().set_registered_model_alias("fares", CHAMPION, "1")
+    scored = score_with_champion(spark, "fares", spark.createDataFrame(trips))
+    assert dict(scored.dtypes)["prediction"] == "double" and dict(scored.dtypes)["model_version"] == "string"
+    rows = scored.toPandas()
+    assert len(rows) == len(trips) and rows["prediction"].notna().all()
+    assert set(rows["model_version"]) == {"1"}
+    assert "fare_amount" in rows.columns  # extra columns pass through
+
+
+def test_the_alias_is_resolved_once(spark, trained: TrainedModel, trips, register_model) -> None:
+    client = MlflowClient()
+    client.set_registered_model_alias("fares", CHAMPION, "1")
+    model_uri = resolve_alias("fares")
+    # A deployment while the job runs: the scoring keeps the version resolved at the start.
+    client.set_registered_model_alias("fares", CHAMPION, register_model(DummyRegressor().fit([[0.0]], [10.0])))
+    rows = score_trips(spark, model_uri, spark.createDataFrame(trips)).toPandas()
+    assert model_uri == "models:/fares/1" and set(rows["model_version"]) == {"1"}
+
+
+def test_missing_input_columns_are_named(spark, trained: TrainedModel, trips: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="trip_distance"):
+        score_trips(spark, "models:/fares/1", spark.createDataFrame(trips.drop(columns=["trip_distance"])))

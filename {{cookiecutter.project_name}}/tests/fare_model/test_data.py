@@ -1,0 +1,69 @@
+import pandas as pd
+import pytest
+
+from fare_model.data import (
+    TARGET,
+    TIME_COLUMN,
+    clean_trips,
+    held_out_trips,
+    split_by_time,
+    to_pandas_bounded,
+)
+
+
+def test_held_out_trips_are_the_most_recent_fifth(trips: pd.DataFrame) -> None:
+    split = split_by_time(trips)
+    assert len(split.train) + len(split.held_out) == len(trips)
+    assert len(split.held_out) == pytest.approx(0.2 * len(trips), abs=1)
+    assert split.train[TIME_COLUMN].max() < split.cutoff <= split.held_out[TIME_COLUMN].min()
+
+
+def test_split_does_not_depend_on_row_order(trips: pd.DataFrame) -> None:
+    first = split_by_time(trips)
+    shuffled = split_by_time(trips.sample(frac=1.0, random_state=7))
+    assert shuffled.cutoff == first.cutoff
+    assert sorted(shuffled.held_out.index) == sorted(first.held_out.index)
+
+
+def test_trips_at_the_cutoff_time_are_all_held_out(trips: pd.DataFrame) -> None:
+    trips = trips.copy()
+    cutoff = split_by_time(trips).cutoff
+    trips.loc[trips.index[:3], TIME_COLUMN] = cutoff  # three more trips share the cutoff's pickup time
+    split = split_by_time(trips)
+    assert (split.held_out[TIME_COLUMN] == split.cutoff).sum() >= 4
+    assert (split.train[TIME_COLUMN] >= split.cutoff).sum() == 0
+
+
+def test_one_pickup_time_cannot_be_split(trips: pd.DataFrame) -> None:
+    same_time = trips.assign(**{TIME_COLUMN: trips[TIME_COLUMN].iloc[0]})
+    with pytest.raises(ValueError, match="two or more distinct"):
+        split_by_time(same_time)
+
+
+def test_cleaning_drops_refunds_and_zero_distances(trips: pd.DataFrame) -> None:
+    dirty = trips.copy()
+    dirty.loc[dirty.index[0], TARGET] = -5.0
+    dirty.loc[dirty.index[1], "trip_distance"] = 0.0
+    assert len(clean_trips(dirty)) == len(trips) - 2
+
+
+def test_collecting_refuses_more_rows_than_the_bound(spark, trips: pd.DataFrame) -> None:
+    frame = spark.createDataFrame(trips)
+    assert len(to_pandas_bounded(frame, max_rows=len(trips))) == len(trips)
+    with pytest.raises(ValueError, match="more than 199 rows"):
+        to_pandas_bounded(frame, max_rows=199)
+
+
+def test_held_out_trips_start_at_the_cutoff_and_are_cleaned(spark, trips: pd.DataFrame) -> None:
+    cutoff = split_by_time(trips).cutoff
+    dirty = trips.copy()
+    late = dirty.index[dirty[TIME_COLUMN] >= cutoff][0]
+    dirty.loc[late, TARGET] = -5.0  # a refund after the cutoff
+    held_out = held_out_trips(spark.createDataFrame(dirty), cutoff)
+    assert held_out[TIME_COLUMN].min() >= cutoff
+    assert len(held_out) == (trips[TIME_COLUMN] >= cutoff).sum() - 1
+
+
+def test_held_out_trips_need_the_true_fare(spark, trips: pd.DataFrame) -> None:
+    with pytest.raises(ValueError, match="fare_amount"):
+        held_out_trips(spark.createDataFrame(trips.drop(columns=[TARGET])), split_by_time(trips).cutoff)

@@ -1,0 +1,39 @@
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from fare_model.data import TARGET, TIME_COLUMN, clean_trips, split_by_time
+from fare_model.registry import TRAINING_CUTOFF_TAG
+from fare_model.training import TrainedModel
+
+
+def test_registers_a_version_tagged_with_its_training_cutoff(trained: TrainedModel, trips: pd.DataFrame) -> None:
+    assert (trained.model_name, trained.model_version) == ("fares", "1")
+    version = MlflowClient().get_model_version("fares", "1")
+    assert version.tags[TRAINING_CUTOFF_TAG] == split_by_time(clean_trips(trips)).cutoff.isoformat()
+    assert trained.training_rows + trained.held_out_rows == len(clean_trips(trips))
+
+
+def test_training_never_sees_a_held_out_trip(trained: TrainedModel) -> None:
+    run = mlflow.get_run(trained.run_id)
+    (dataset_input,) = run.inputs.dataset_inputs
+    assert [tag.value for tag in dataset_input.tags] == ["training"]
+    assert int(run.data.params["training_rows"]) == trained.training_rows
+    assert pd.Timestamp(run.data.params["training_cutoff"]) == trained.training_cutoff
+
+
+def test_model_takes_raw_trips_and_beats_the_mean_fare(trained: TrainedModel, trips: pd.DataFrame) -> None:
+    model = mlflow.pyfunc.load_model(trained.model_uri)
+    assert set(model.metadata.get_input_schema().input_names()) == set(trips.columns) - {TARGET}
+    held_out = trips[trips[TIME_COLUMN] >= trained.training_cutoff]
+    predictions = model.predict(held_out.drop(columns=[TARGET]))
+    errors = np.asarray(predictions) - held_out[TARGET].to_numpy()
+    mean_errors = trips.loc[trips[TIME_COLUMN] < trained.training_cutoff, TARGET].mean() - held_out[TARGET]
+    assert np.sqrt(np.mean(errors**2)) < 0.5 * np.sqrt(np.mean(mean_errors**2))
+
+
+def test_model_accepts_zip_codes_with_missing_values(trained: TrainedModel, trips: pd.DataFrame) -> None:
+    rows = trips.drop(columns=[TARGET]).head(3).astype({"pickup_zip": "float64"})
+    rows.loc[rows.index[0], "pickup_zip"] = np.nan
+    assert len(mlflow.pyfunc.load_model(trained.model_uri).predict(rows)) == 3
