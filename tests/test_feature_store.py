@@ -31,6 +31,8 @@ FEATURE_STORE_FILES = (
     "features/local_store.py",
     "features/databricks_store.py",
     "tests/features/test_point_in_time.py",
+    "features/pickup_features_test.py",
+    "features/dropoff_features_test.py",
     "notebooks/GenerateAndWriteFeatures.py",
     "notebooks/TrainWithFeatureStore.py",
     "local_pipeline/feature_store.py",
@@ -144,7 +146,7 @@ def test_generated_project_tests_pass(generated_project: Path, project_python: P
     project = writable_copy(generated_project, tmp_path)
     result = run(project_python, ["-m", "pytest", "-v", "-p", "no:cacheprovider"], cwd=project)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    feature_tests = [line for line in result.stdout.splitlines() if line.startswith("tests/features/")]
+    feature_tests = [line for line in result.stdout.splitlines() if line.startswith(("tests/features/", "features/"))]
     assert feature_tests and all(" PASSED" in line for line in feature_tests), "\n".join(feature_tests)
     assert len(feature_tests) >= 20
 

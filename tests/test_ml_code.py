@@ -99,14 +99,14 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
     text = (generated_project / "notebooks" / "ModelValidation.py").read_text()
     assert "prod.json" not in text
     assert "mlflow.set_experiment(get_experiment_name(env))" in text
-    scoring = "features.scoring" if variant.feature_store else "steps.scoring"
+    scoring = "features.scoring" if variant.feature_store else "steps.predict"
     assert f"from {scoring} import score_trips" in text
     assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
 
 
 @recipe_variants
 def test_batch_predictions_are_doubles(generated_project: Path) -> None:
-    text = (generated_project / "steps" / "scoring.py").read_text()
+    text = (generated_project / "steps" / "predict.py").read_text()
     assert 'result_type="double"' in text and '"string"' not in text
 
 

@@ -1,7 +1,7 @@
 """Batch scoring of raw trips with a model logged with its feature lookups.
 
 ``score_trips`` is the scoring interface shared with the no-feature-store variant
-(steps/scoring.py): BatchInference and ModelValidation call it on both variants.
+(steps/predict.py): BatchInference and ModelValidation call it on both variants.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ def validate(spark: "pyspark.sql.SparkSession", model: TrainedModel) -> "steps.v
     import mlflow
 
     from steps.model_validation import run_model_validation
-    from steps.scoring import score_trips
+    from steps.predict import score_trips
     from steps.validation import RunMode
 
     spark.createDataFrame(model.test_data).createOrReplaceTempView(VALIDATION_VIEW)
@@ -142,7 +142,7 @@ def validate(spark: "pyspark.sql.SparkSession", model: TrainedModel) -> "steps.v
 
 def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str) -> int:  # noqa: F821
     """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
-    from steps.scoring import score_trips
+    from steps.predict import score_trips
 
     predictions = score_trips(spark, model_uri, spark.read.parquet(str(SAMPLE_PATH))).toPandas()
     if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark

@@ -39,7 +39,7 @@ sys.path.insert(0, os.path.abspath(".."))
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
 {%- else -%}
-from steps.scoring import score_trips
+from steps.predict import score_trips
 {%- endif %}
 from steps.utils import get_deployed_model_stage_for_env, get_model_name
 

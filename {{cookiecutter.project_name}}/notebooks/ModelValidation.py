@@ -56,7 +56,7 @@ import mlflow
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
 {%- else -%}
-from steps.scoring import score_trips
+from steps.predict import score_trips
 {%- endif %}
 from steps.model_validation import run_model_validation
 from steps.utils import get_experiment_name
