@@ -167,7 +167,8 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
     assert facts["null_predictions"] == 0
-    assert facts["columns"] == [*facts["sample_columns"], "prediction"]
+    assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
+    assert facts["validation_statuses"] == ["PASSED"] and facts["prediction_model_versions"] == ["1"]
     assert (project / "local_feature_store").is_dir()
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))

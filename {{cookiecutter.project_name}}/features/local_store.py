@@ -99,7 +99,8 @@ class LocalFeatureStore:
     def log_model(
         self, model: Any, training_set: LocalTrainingSet, artifact_path: str, registered_model_name: str
     ) -> None:
-        # The model was fitted on float64 columns (see features.training.model_inputs).
+        # Every input as double: MLflow accepts int32 and float columns for it, so a lookup
+        # that returns nulls (float) or counts (int) scores the same way everywhere.
         signature = ModelSignature(
             inputs=Schema([ColSpec("double", str(name)) for name in model.feature_names_in_]),
             outputs=Schema([ColSpec("double")]),
@@ -120,7 +121,6 @@ class LocalFeatureStore:
         lookups = [FeatureLookup.from_dict(d) for d in (model_info.metadata or {}).get(_LOOKUPS_METADATA_KEY, [])]
         if not lookups:
             raise ValueError(f"model {model_uri} was not logged with feature lookups by LocalFeatureStore")
-        input_names = model_info.get_input_schema().input_names()
         joined = self._look_up(trips, lookups)
         output_schema = StructType([*joined.schema.fields, StructField("prediction", DoubleType())])
 
@@ -128,7 +128,7 @@ class LocalFeatureStore:
             # Loaded on the worker from the downloaded copy: no tracking store needed there.
             model = mlflow.pyfunc.load_model(model_dir)
             for batch in batches:
-                inputs = batch.loc[:, input_names].astype("float64")
-                yield batch.assign(prediction=pd.Series(model.predict(inputs), index=batch.index).astype("float64"))
+                # The model selects its inputs itself, as with Databricks' score_batch.
+                yield batch.assign(prediction=pd.Series(model.predict(batch), index=batch.index).astype("float64"))
 
         return joined.mapInPandas(predict, schema=output_schema)

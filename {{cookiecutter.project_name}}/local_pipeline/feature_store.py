@@ -4,9 +4,10 @@
    feature store (``local_feature_store/``, the dev tables), as GenerateAndWriteFeatures
    does on Databricks;
 2. train: the training set by point-in-time lookups, then fit, log and register against
-   the MLflow store in the project root, as TrainWithFeatureStore does (on 90% of trips);
-3. validate: the ModelValidation logic on the registered version, scoring the 10% of
-   trips held out from training (``enabled`` mode: failing thresholds stop the run);
+   the MLflow store in the project root, as TrainWithFeatureStore does (without the most
+   recent trips, which are held out; see ``steps/trips.py``);
+3. validate: the ModelValidation logic on the registered version, scoring the held-out
+   trips (``enabled`` mode: failing thresholds stop the run);
 4. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
 
@@ -34,9 +35,7 @@ from local_pipeline import (
 ENV = "dev"  # local runs read and write the dev feature tables
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
 MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
-HELD_OUT_FRACTION = 0.1
 VALIDATION_VIEW = "local_validation_trips"
-_SEED = 42
 
 
 def write_feature_tables(store: "features.stores.FeatureStore", trips: "pyspark.sql.DataFrame") -> list[str]:  # noqa: F821
@@ -61,15 +60,14 @@ def use_local_experiment() -> None:
 
 
 def validate(
-    spark: "pyspark.sql.SparkSession", result: "features.training.TrainingResult", held_out: "pyspark.sql.DataFrame"  # noqa: F821
+    spark: "pyspark.sql.SparkSession", result: "features.training.TrainingResult", trips: "pyspark.sql.DataFrame"  # noqa: F821
 ) -> "steps.validation.ValidationResult":  # noqa: F821
-    """ModelValidation in ``enabled`` mode on the trips held out from training."""
+    """ModelValidation in ``enabled`` mode on the sample, of which it scores the held-out period."""
     from features.scoring import score_trips
-    from features.training import plausible_trips
     from steps.model_validation import run_model_validation
     from steps.validation import RunMode
 
-    plausible_trips(held_out).createOrReplaceTempView(VALIDATION_VIEW)
+    trips.createOrReplaceTempView(VALIDATION_VIEW)
     return run_model_validation(
         spark,
         score_trips,
@@ -84,8 +82,9 @@ def validate(
 def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str, trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
     """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
     from features.scoring import score_trips
+    from steps.batch_inference import score_with_version
 
-    predictions = score_trips(spark, model_uri, trips).toPandas()
+    predictions = score_with_version(spark, score_trips, model_uri, trips).toPandas()
     predictions.to_parquet(PREDICTIONS_PATH, index=False)
     return len(predictions)
 
@@ -103,10 +102,9 @@ def run() -> None:
             tables = write_feature_tables(store, trips)
         with step("train: point-in-time training set, fit, log and register"):
             use_local_experiment()
-            training_trips, held_out = trips.randomSplit([1 - HELD_OUT_FRACTION, HELD_OUT_FRACTION], seed=_SEED)
-            result = train_and_register(store, training_trips, ENV, MODEL_NAME)
+            result = train_and_register(store, trips, ENV, MODEL_NAME)
         with step("validate: ModelValidation on the registered version"):
-            validation = validate(spark, result, held_out)
+            validation = validate(spark, result, trips)
         with step("batch inference: score the sample through the feature store"):
             rows = batch_inference(spark, result.model_uri, trips)
     metrics = "\n".join("  " + line for line in validation.report().splitlines())

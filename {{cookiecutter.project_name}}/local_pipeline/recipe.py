@@ -2,8 +2,9 @@
 
 1. train: the recipe on the ``local`` profile (ingest, split, transform, train, evaluate,
    register) against the MLflow store in the project root;
-2. validate: the ModelValidation logic on the registered version, scoring the recipe's
-   held-out test split with Spark (``enabled`` mode: failing thresholds stop the run);
+2. validate: the ModelValidation logic on the registered version, scoring the sample's
+   held-out period (the recipe's test split) with Spark (``enabled`` mode: failing
+   thresholds stop the run);
 3. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
 
@@ -20,8 +21,6 @@ import shutil
 import sys
 from dataclasses import dataclass
 from typing import Iterator
-
-import pandas as pd
 
 from local_pipeline import (
     LOCAL_STORE,
@@ -46,7 +45,6 @@ class TrainedModel:
     experiment_id: str
     model_name: str
     model_version: str
-    test_data: pd.DataFrame
 
     @property
     def model_uri(self) -> str:
@@ -115,19 +113,18 @@ def train() -> TrainedModel:
         experiment_id=run.info.experiment_id,
         model_name=version.name,
         model_version=str(version.version),
-        test_data=recipe.get_artifact("test_data"),
     )
 
 
 def validate(spark: "pyspark.sql.SparkSession", model: TrainedModel) -> "steps.validation.ValidationResult":  # noqa: F821
-    """ModelValidation in ``enabled`` mode on the recipe's held-out test split."""
+    """ModelValidation in ``enabled`` mode on the sample, of which it scores the held-out period."""
     import mlflow
 
     from steps.model_validation import run_model_validation
     from steps.predict import score_trips
     from steps.validation import RunMode
 
-    spark.createDataFrame(model.test_data).createOrReplaceTempView(VALIDATION_VIEW)
+    spark.read.parquet(str(SAMPLE_PATH)).createOrReplaceTempView(VALIDATION_VIEW)
     mlflow.set_experiment(experiment_id=model.experiment_id)
     return run_model_validation(
         spark,
@@ -142,9 +139,10 @@ def validate(spark: "pyspark.sql.SparkSession", model: TrainedModel) -> "steps.v
 
 def batch_inference(spark: "pyspark.sql.SparkSession", model_uri: str) -> int:  # noqa: F821
     """Score every sample trip into ``data/predictions.parquet``; returns the row count."""
+    from steps.batch_inference import score_with_version
     from steps.predict import score_trips
 
-    predictions = score_trips(spark, model_uri, spark.read.parquet(str(SAMPLE_PATH))).toPandas()
+    predictions = score_with_version(spark, score_trips, model_uri, spark.read.parquet(str(SAMPLE_PATH))).toPandas()
     if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
         shutil.rmtree(PREDICTIONS_PATH)
     predictions.to_parquet(PREDICTIONS_PATH, index=False)

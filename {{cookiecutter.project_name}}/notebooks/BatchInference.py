@@ -2,14 +2,22 @@
 # MAGIC %md
 # MAGIC # BatchInference
 # MAGIC
-# MAGIC Scores a table of trips with the model deployed to this environment's registry stage
-# MAGIC (staging: `Staging`, prod: `Production`) and overwrites the output table with the input
-# MAGIC rows plus a DOUBLE column `prediction`.
+# MAGIC Scores a table of trips with the model version deployed to this environment's registry
+# MAGIC stage (staging: `Staging`, prod: `Production`) and overwrites the output table with the
+# MAGIC input rows plus a DOUBLE column `prediction` and the STRING column `model_version`.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `dev`, `staging` or `prod`.
+# MAGIC * `env`: `staging` or `prod`.
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
 # MAGIC * `output_table_name`: the Delta table to write.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
 
 # COMMAND ----------
 
@@ -18,11 +26,7 @@
 
 # COMMAND ----------
 
-# MAGIC %pip install -r ../requirements.txt
-
-# COMMAND ----------
-
-dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "staging", ["staging", "prod"], "Environment Name")
 dbutils.widgets.text(
     "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
 )
@@ -41,18 +45,19 @@ from features.scoring import score_trips
 {%- else -%}
 from steps.predict import score_trips
 {%- endif %}
-from steps.utils import get_deployed_model_stage_for_env, get_model_name
+from steps.batch_inference import deployed_model_version_uri, score_with_version
+from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
 input_table_name = dbutils.widgets.get("input_table_name")
 output_table_name = dbutils.widgets.get("output_table_name")
 assert input_table_name, "input_table_name must name the table of trips to score"
 assert output_table_name, "output_table_name must name the table to write"
-model_uri = f"models:/{get_model_name(env)}/{get_deployed_model_stage_for_env(env)}"
+model_uri = deployed_model_version_uri(get_model_name(env), env)
 
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
-predictions = score_trips(spark, model_uri, spark.table(input_table_name))
+predictions = score_with_version(spark, score_trips, model_uri, spark.table(input_table_name))
 predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
 dbutils.notebook.exit(output_table_name)
