@@ -52,6 +52,9 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "mlflow_experiment_parent_dir": lambda a: strip_trailing_slash(a["mlflow_experiment_parent_dir"]),
     "staging_host": lambda a: host_of(a["databricks_staging_workspace_host"]),
     "prod_host": lambda a: host_of(a["databricks_prod_workspace_host"]),
+    # Database (schema) of the feature tables: named after the project, so that two projects
+    # in one workspace never write each other's tables. Hive lower-cases it anyway.
+    "feature_store_database": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]).lower() + "_features",
 }
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

@@ -52,7 +52,7 @@ NOTEBOOK_WIDGETS = {
     },
     "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name"},
 }
-TABLE_DATABASE = "feature_store_taxi_example"
+TABLE_DATABASE = "mymlopsproject_features"  # derived from TEST_ANSWERS' project name
 TABLE_NAMES_MODULE = "features/feature_tables.py"
 
 
@@ -108,6 +108,19 @@ def test_feature_table_names_are_derived_in_one_module(generated_project: Path):
         and TABLE_DATABASE in path.read_text()
     ]
     assert spelled_out == [TABLE_NAMES_MODULE]
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS[:1], ids=lambda v: v.id)
+def test_two_projects_never_share_a_feature_database(variant: Variant, tmp_path: Path):
+    """Issue 13: the feature tables' database is named after the project."""
+    from tests.support.generation import generate_variant
+
+    databases = set()
+    for name in ("fares-one", "fares-two"):
+        project = generate_variant(tmp_path / name, variant, project_name=name)
+        text = (project / TABLE_NAMES_MODULE).read_text()
+        databases.add(re.search(r'^DATABASE = "([^"]+)"', text, re.MULTILINE)[1])
+    assert databases == {"faresone_features", "farestwo_features"}
 
 
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)

@@ -1,4 +1,4 @@
-"""Integration test of training: run this commit's notebooks on the staging workspace and wait.
+"""Integration test: train, validate and batch-score with this commit's notebooks on staging, and wait.
 
 CI runs it after the unit tests pass, from the project root:
 
@@ -27,6 +27,11 @@ RUN_NAME = "{{ cookiecutter.project_name }} integration test"
 GIT_PROVIDER = "{{ cookiecutter | derived("cicd_platform_key") }}"
 READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
+# The trips validation and batch inference read (the same table training reads).
+TAXI_TRIPS_TABLE = f"delta.`dbfs:{TAXI_TRIPS}`"
+PREDICTIONS_TABLE = "{{ cookiecutter | derived("project_name_alphanumeric") }}_integration_test_predictions"
+# Databricks fills in the model version the Train task registered (a dynamic value reference).
+TRAINED_MODEL_URI = "{% raw %}{{tasks.Train.values.model_uri}}{% endraw %}"
 # Databricks cancels the run after this; CI waits a little longer for the final state.
 RUN_TIMEOUT = timedelta(minutes=50)
 WAIT_TIMEOUT = RUN_TIMEOUT + timedelta(minutes=10)
@@ -56,9 +61,31 @@ def notebook_task(task_key: str, notebook: str, parameters: dict[str, str], depe
     return task
 
 
+def validate_and_score() -> list[dict[str, Any]]:
+    """Validate the trained version (``enabled``: a failing model fails the test), then batch-score with it."""
+    validation = notebook_task(
+        "ModelValidation",
+        "notebooks/ModelValidation",
+        {"env": "test", "run_mode": "enabled", "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}"},
+        depends_on=("Train",),
+    )
+    inference = notebook_task(
+        "BatchInference",
+        "notebooks/BatchInference",
+        {
+            "env": "test",
+            "model_uri": TRAINED_MODEL_URI,
+            "input_table_name": TAXI_TRIPS_TABLE,
+            "output_table_name": PREDICTIONS_TABLE,
+        },
+        depends_on=("ModelValidation",),
+    )
+    return [validation, inference]
+
+
 def tasks() -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
-    """Write the test feature tables, then train on them into the test experiment and model.
+    """Write the test feature tables, train on them into the test experiment and model, validate, score.
 
     ``env=test`` makes the notebooks use the ``_test`` feature tables, so the test never
     touches the tables of the staging jobs.
@@ -93,10 +120,10 @@ def tasks() -> list[dict[str, Any]]:
         },
         depends_on=("PickupFeatures", "DropoffFeatures"),
     )
-    return [*features, train]
+    return [*features, train, *validate_and_score()]
 {%- else %}
-    """Train with the MLflow recipe in test mode: the test experiment and model, not staging's."""
-    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"})]
+    """Train with the MLflow recipe in test mode (the test experiment and model, not staging's), validate, score."""
+    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"}), *validate_and_score()]
 {%- endif %}
 
 

@@ -30,6 +30,7 @@ from features.point_in_time import as_of_join
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ROOT_ENV_VAR = "LOCAL_FEATURE_STORE_DIR"
 _LOOKUPS_METADATA_KEY = "feature_lookups"
+_INTEGRAL = {"tinyint", "smallint", "int", "bigint"}
 
 
 def default_root() -> Path:
@@ -99,10 +100,18 @@ class LocalFeatureStore:
     def log_model(
         self, model: Any, training_set: LocalTrainingSet, artifact_path: str, registered_model_name: str
     ) -> None:
-        # Every input as double: MLflow accepts int32 and float columns for it, so a lookup
-        # that returns nulls (float) or counts (int) scores the same way everywhere.
+        # Looked-up features as double: MLflow accepts int32 and float columns for it, so a
+        # lookup that returns nulls (float) or counts (int) scores the same way everywhere.
+        # Trip columns keep their kind (a zip code stays an integer category).
+        looked_up = {name for lookup in training_set.lookups for name in lookup.feature_names}
+        trip_types = dict(training_set.load_df().dtypes)
         signature = ModelSignature(
-            inputs=Schema([ColSpec("double", str(name)) for name in model.feature_names_in_]),
+            inputs=Schema(
+                [
+                    ColSpec("long" if name not in looked_up and trip_types[name] in _INTEGRAL else "double", str(name))
+                    for name in model.feature_names_in_
+                ]
+            ),
             outputs=Schema([ColSpec("double")]),
         )
         mlflow.sklearn.log_model(

@@ -21,6 +21,7 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
@@ -56,8 +57,13 @@ class TrainingResult:
 
 
 def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The model's input columns of ``frame``, in the order the model was fitted on."""
-    return frame.loc[:, list(MODEL_INPUT_COLUMNS)]
+    """The model's input columns of ``frame``: zip codes as they are, the rest as float64.
+
+    Float64 is what the model receives when scored through its signature, where counts
+    may be missing (a quiet window), so it is fitted on the same types.
+    """
+    inputs = frame.loc[:, list(MODEL_INPUT_COLUMNS)]
+    return inputs.astype({name: "float64" for name in MODEL_INPUT_COLUMNS if name not in ZIP_COLUMNS})
 
 
 def build_model() -> Pipeline:
@@ -66,8 +72,8 @@ def build_model() -> Pipeline:
     Selection and encoding are part of the logged model, so Databricks' ``score_batch``
     (which passes every column of the training set) and the local store feed it the same
     inputs. Zip codes are ordinal-encoded categories; the other inputs pass as numbers,
-    and the gradient-boosting regressor takes the missing values of trips whose zip had no
-    recent feature row.
+    a missing count (no feature row within the look-back: a quiet window) is 0, and the
+    gradient-boosting regressor takes the other missing values (no fare known yet).
     """
     zips = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -76,9 +82,15 @@ def build_model() -> Pipeline:
         max_categories=MAX_ZIP_CATEGORIES,
         dtype=np.float64,
     )
-    numeric = [name for name in MODEL_INPUT_COLUMNS if name not in ZIP_COLUMNS]
+    # No feature row within the look-back means the window had no trips: a count of 0.
+    counts = [name for name in MODEL_INPUT_COLUMNS if name.startswith("count_")]
+    numeric = [name for name in MODEL_INPUT_COLUMNS if name not in (*ZIP_COLUMNS, *counts)]
     inputs = ColumnTransformer(
-        [("zip_categories", zips, list(ZIP_COLUMNS)), ("numbers", "passthrough", numeric)],
+        [
+            ("zip_categories", zips, list(ZIP_COLUMNS)),
+            ("counts", SimpleImputer(strategy="constant", fill_value=0, keep_empty_features=True), counts),
+            ("numbers", "passthrough", numeric),
+        ],
         remainder="drop",
         verbose_feature_names_out=False,
     )

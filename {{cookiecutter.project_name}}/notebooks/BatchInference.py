@@ -7,7 +7,9 @@
 # MAGIC input rows plus a DOUBLE column `prediction` and the STRING column `model_version`.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `staging` or `prod`.
+# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
+# MAGIC * `model_uri`: empty to score with the version deployed to `env`; the CI integration test
+# MAGIC   passes the version it just trained (`models:/<name>/<version>`).
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
 # MAGIC * `output_table_name`: the Delta table to write.
 
@@ -26,7 +28,8 @@ dbutils.library.restartPython()
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "staging", ["staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "staging", ["staging", "prod", "test"], "Environment Name")
+dbutils.widgets.text("model_uri", "", "Model Version URI (empty: the deployed version)")
 dbutils.widgets.text(
     "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
 )
@@ -53,7 +56,7 @@ input_table_name = dbutils.widgets.get("input_table_name")
 output_table_name = dbutils.widgets.get("output_table_name")
 assert input_table_name, "input_table_name must name the table of trips to score"
 assert output_table_name, "output_table_name must name the table to write"
-model_uri = deployed_model_version_uri(get_model_name(env), env)
+model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_model_name(env), env)
 
 # COMMAND ----------
 

@@ -1,6 +1,7 @@
 import pytest
 
 from features.feature_tables import (
+    DATABASE,
     ENVIRONMENTS,
     FEATURE_TABLES,
     PICKUP_FEATURES,
@@ -30,10 +31,11 @@ def test_training_reads_the_tables_the_feature_job_writes(env, monkeypatch):
 
 
 def test_prod_tables_have_no_suffix_and_others_name_their_env():
-    assert PICKUP_FEATURES.name("prod") == "feature_store_taxi_example.trip_pickup_features"
-    assert PICKUP_FEATURES.name("staging") == "feature_store_taxi_example.trip_pickup_features_staging"
-    assert PICKUP_FEATURES.name("test") == "feature_store_taxi_example.trip_pickup_features_test"
-    assert PICKUP_FEATURES.name("dev") == "feature_store_taxi_example.trip_pickup_features_dev"
+    assert DATABASE == "{{ cookiecutter | derived("feature_store_database") }}"
+    assert PICKUP_FEATURES.name("prod") == f"{DATABASE}.trip_pickup_features"
+    assert PICKUP_FEATURES.name("staging") == f"{DATABASE}.trip_pickup_features_staging"
+    assert PICKUP_FEATURES.name("test") == f"{DATABASE}.trip_pickup_features_test"
+    assert PICKUP_FEATURES.name("dev") == f"{DATABASE}.trip_pickup_features_dev"
 
 
 def test_every_environment_has_its_own_tables():
