@@ -99,15 +99,10 @@ def tasks() -> list[dict[str, Any]]:
                 "input_table_path": TAXI_TRIPS,
                 "input_start_date": "",
                 "input_end_date": "",
-                "timestamp_column": timestamp_column,
                 "features_transform_module": module,
-                "primary_keys": "zip",
             },
         )
-        for task_key, module, timestamp_column in (
-            ("PickupFeatures", "pickup_features", "tpep_pickup_datetime"),
-            ("DropoffFeatures", "dropoff_features", "tpep_dropoff_datetime"),
-        )
+        for task_key, module in (("PickupFeatures", "pickup_features"), ("DropoffFeatures", "dropoff_features"))
     ]
     train = notebook_task(
         "Train",

@@ -40,13 +40,10 @@ VALIDATION_VIEW = "local_validation_trips"
 
 def write_feature_tables(store: "features.stores.FeatureStore", trips: "pyspark.sql.DataFrame") -> list[str]:  # noqa: F821
     """Both feature tables over the whole sample; returns their names."""
-    from features.feature_tables import FEATURE_TABLES, PRIMARY_KEY
+    from features.feature_tables import FEATURE_TABLES
     from features.generate import generate_and_write_features
 
-    return [
-        generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, [PRIMARY_KEY])
-        for table in FEATURE_TABLES
-    ]
+    return [generate_and_write_features(store, trips, table.module, ENV) for table in FEATURE_TABLES]
 
 
 def use_local_experiment() -> None:

@@ -19,6 +19,7 @@ class RecordingStore:
 
     def write_table(self, name, features, primary_keys, timestamp_key):
         self.written.append(name)
+        self.keys = (primary_keys, timestamp_key)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -26,8 +27,17 @@ def test_training_reads_the_tables_the_feature_job_writes(env, monkeypatch):
     store = RecordingStore()
     monkeypatch.setattr("features.generate.compute_features", lambda *args: None)
     for table in FEATURE_TABLES:
-        generate_and_write_features(store, None, table.module, env, table.source_timestamp, ["zip"])
+        generate_and_write_features(store, None, table.module, env)
     assert sorted(store.written) == sorted(lookup.table_name for lookup in feature_lookups(env))
+
+
+def test_the_timestamp_column_comes_from_the_table_definition(monkeypatch):
+    store = RecordingStore()
+    monkeypatch.setattr("features.generate.compute_features", lambda *args: None)
+    generate_and_write_features(store, None, "dropoff_features", "dev")
+    assert store.keys == (["zip"], "tpep_dropoff_datetime")
+    with pytest.raises(ValueError, match="leave timestamp_column empty"):
+        generate_and_write_features(store, None, "dropoff_features", "dev", timestamp_column="tpep_pickup_datetime")
 
 
 def test_prod_tables_have_no_suffix_and_others_name_their_env():

@@ -22,7 +22,7 @@ def store(spark, trips, tmp_path, monkeypatch, mlflow_store):
     monkeypatch.setenv(ROOT_ENV_VAR, str(tmp_path / "feature_store"))
     store = LocalFeatureStore(spark)
     for table in FEATURE_TABLES:
-        generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, ["zip"])
+        generate_and_write_features(store, trips, table.module, ENV)
     return store
 
 
