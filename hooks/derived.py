@@ -86,6 +86,9 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
         "feature_store": "ml-developer-guide-fs.md",
         "mlflow3": "ml-developer-guide-mlflow3.md",
     }[ml_code(a)],
+    # Database (schema) of the feature tables: named after the project, so that two projects
+    # in one workspace never write each other's tables. Hive lower-cases it anyway.
+    "feature_store_database": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]).lower() + "_features",
 }
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

@@ -32,7 +32,7 @@ import pyarrow.parquet as pq
 
 TEMPLATE_PROJECT = Path(__file__).resolve().parents[1] / "{{cookiecutter.project_name}}"
 COMMITTED_SAMPLE = TEMPLATE_PROJECT / "data" / "sample.parquet"
-COMMITTED_TEST_SLICE = TEMPLATE_PROJECT / "tests" / "steps" / "test_sample.parquet"
+COMMITTED_TEST_SLICE = TEMPLATE_PROJECT / "tests" / "test_sample.parquet"
 SAMPLE_ROWS = 10_000
 TEST_SLICE_ROWS = 200
 SEED = 20240304

@@ -291,7 +291,8 @@ def fake_client(monkeypatch: pytest.MonkeyPatch, api: FakeJobsApi) -> Any:
 
 
 def task_keys(variant: Variant) -> list[str]:
-    return ["PickupFeatures", "DropoffFeatures", "Train"] if variant.feature_store else ["Train"]
+    training = ["PickupFeatures", "DropoffFeatures", "Train"] if variant.feature_store else ["Train"]
+    return [*training, "ModelValidation", "BatchInference"]
 
 
 def test_integration_test_request_goes_through_the_sdk_unchanged(
@@ -360,11 +361,15 @@ def test_integration_test_uses_the_test_experiment_and_model(variant: Variant, g
         assert parameters["env"] == "test"
         assert parameters["experiment_name"] == "/ml-projects/my-mlops-project/my-mlops-project-experiment-test"
         assert parameters["model_name"] == "my-mlops-project-model-test"
-        features = [t for t in request["tasks"] if t["task_key"] != "Train"]
+        features = [t for t in request["tasks"] if t["task_key"] in ("PickupFeatures", "DropoffFeatures")]
         assert {t["notebook_task"]["base_parameters"]["env"] for t in features} == {"test"}
         assert {d["task_key"] for d in train["depends_on"]} == {"PickupFeatures", "DropoffFeatures"}
     else:
         assert parameters == {"env": "staging", "test_mode": "True"}
+    validation, inference = (next(t for t in request["tasks"] if t["task_key"] == key) for key in ("ModelValidation", "BatchInference"))
+    assert validation["notebook_task"]["base_parameters"]["run_mode"] == "enabled"
+    assert validation["depends_on"] == [{"task_key": "Train"}] and inference["depends_on"] == [{"task_key": "ModelValidation"}]
+    assert inference["notebook_task"]["base_parameters"]["model_uri"] == "{{tasks.Train.values.model_uri}}"
     node_type = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}[variant.cloud]
     assert {t["new_cluster"]["node_type_id"] for t in request["tasks"]} == {node_type}
     assert {t["new_cluster"]["spark_version"] for t in request["tasks"]} == {"15.4.x-cpu-ml-scala2.12"}

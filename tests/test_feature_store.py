@@ -31,6 +31,8 @@ FEATURE_STORE_FILES = (
     "features/local_store.py",
     "features/databricks_store.py",
     "tests/features/test_point_in_time.py",
+    "features/pickup_features_test.py",
+    "features/dropoff_features_test.py",
     "notebooks/GenerateAndWriteFeatures.py",
     "notebooks/TrainWithFeatureStore.py",
     "local_pipeline/feature_store.py",
@@ -50,7 +52,7 @@ NOTEBOOK_WIDGETS = {
     },
     "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name"},
 }
-TABLE_DATABASE = "feature_store_taxi_example"
+TABLE_DATABASE = "mymlopsproject_features"  # derived from TEST_ANSWERS' project name
 TABLE_NAMES_MODULE = "features/feature_tables.py"
 
 
@@ -108,6 +110,19 @@ def test_feature_table_names_are_derived_in_one_module(generated_project: Path):
     assert spelled_out == [TABLE_NAMES_MODULE]
 
 
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS[:1], ids=lambda v: v.id)
+def test_two_projects_never_share_a_feature_database(variant: Variant, tmp_path: Path):
+    """Issue 13: the feature tables' database is named after the project."""
+    from tests.support.generation import generate_variant
+
+    databases = set()
+    for name in ("fares-one", "fares-two"):
+        project = generate_variant(tmp_path / name, variant, project_name=name)
+        text = (project / TABLE_NAMES_MODULE).read_text()
+        databases.add(re.search(r'^DATABASE = "([^"]+)"', text, re.MULTILINE)[1])
+    assert databases == {"faresone_features", "farestwo_features"}
+
+
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_feature_store_python_compiles(generated_project: Path, tmp_path: Path):
     for path in FEATURE_STORE_FILES:
@@ -144,7 +159,7 @@ def test_generated_project_tests_pass(generated_project: Path, project_python: P
     project = writable_copy(generated_project, tmp_path)
     result = run(project_python, ["-m", "pytest", "-v", "-p", "no:cacheprovider"], cwd=project)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-    feature_tests = [line for line in result.stdout.splitlines() if line.startswith("tests/features/")]
+    feature_tests = [line for line in result.stdout.splitlines() if line.startswith(("tests/features/", "features/"))]
     assert feature_tests and all(" PASSED" in line for line in feature_tests), "\n".join(feature_tests)
     assert len(feature_tests) >= 20
 
@@ -165,7 +180,8 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
     assert facts["null_predictions"] == 0
-    assert facts["columns"] == [*facts["sample_columns"], "prediction"]
+    assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
+    assert facts["validation_statuses"] == ["PASSED"] and facts["prediction_model_versions"] == ["1"]
     assert (project / "local_feature_store").is_dir()
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))

@@ -63,10 +63,26 @@ def requirement_pins(path: Path) -> dict[str, str]:
 @recipe_variants
 def test_recipe_keeps_mlflow_jinja_for_every_profile_value(generated_project: Path) -> None:
     text = (generated_project / "recipe.yaml").read_text()
-    for placeholder in ("{{INGEST_CONFIG}}", "{{INGEST_SCORING_CONFIG}}", "{{PREDICT_OUTPUT_CONFIG}}"):
-        assert placeholder in text
+    assert "{{INGEST_CONFIG}}" in text
     assert f'TERRAFORM_OUTPUTS["{PROJECT}_experiment_name"]["value"]' in text
     assert f'TERRAFORM_OUTPUTS["{PROJECT}_model_name"]["value"]' in text
+
+
+@recipe_variants
+def test_recipe_configures_no_step_that_nothing_runs(generated_project: Path) -> None:
+    """Batch inference scores with steps/predict.py; the recipe's own scoring steps would be dead config."""
+    text = (generated_project / "recipe.yaml").read_text()
+    steps = re.findall(r"^  (\w+):", text.split("\nsteps:\n")[1].split("\ncustom_metrics:")[0], re.MULTILINE)
+    assert set(steps) == {"ingest", "split", "transform", "train", "evaluate", "register"}
+    for profile in (generated_project / "profiles").glob("*.yaml"):
+        text = profile.read_text()
+        assert "INGEST_SCORING_CONFIG" not in text and "PREDICT_OUTPUT_CONFIG" not in text, profile.name
+
+
+@recipe_variants
+def test_recipe_splits_by_time(generated_project: Path) -> None:
+    text = (generated_project / "recipe.yaml").read_text()
+    assert "split_method: split_by_pickup_time" in text and "split_ratios" not in text
 
 
 @recipe_variants
@@ -116,14 +132,14 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
             generated_project / "notebooks" / "BatchInference.py"
         ).read_text()
         return
-    scoring = "features.scoring" if variant.feature_store else "steps.scoring"
+    scoring = "features.scoring" if variant.feature_store else "steps.predict"
     assert f"from {scoring} import score_trips" in text
     assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
 
 
 @recipe_variants
 def test_batch_predictions_are_doubles(generated_project: Path) -> None:
-    text = (generated_project / "steps" / "scoring.py").read_text()
+    text = (generated_project / "steps" / "predict.py").read_text()
     assert 'result_type="double"' in text and '"string"' not in text
 
 
@@ -144,6 +160,26 @@ def test_make_local_pipeline_runs_the_variants_entry_point(variant: Variant, gen
     module = {"feature_store": "feature_store", "mlflow_recipes": "recipe", "mlflow3": "mlflow3"}[variant.ml_code]
     assert f"$(VENV)/bin/python -m local_pipeline.{module}\n" in makefile
     assert "local_pipeline.recipe" not in makefile or not variant.feature_store
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_every_notebook_restarts_python_after_installing_packages(generated_project: Path) -> None:
+    for notebook in sorted((generated_project / "notebooks").glob("*.py")):
+        cells = [cell.strip() for cell in notebook.read_text().split("# COMMAND ----------")]
+        installs = [index for index, cell in enumerate(cells) if "%pip install" in cell]
+        assert installs, notebook.name
+        for index in installs:
+            assert cells[index + 1] == "dbutils.library.restartPython()", notebook.name
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_model_deployment_runs_from_the_branch_of_the_environments_jobs(variant: Variant, generated_project: Path) -> None:
+    text = (generated_project / "notebooks" / "TriggerModelDeploy.py").read_text()
+    if variant.cicd_platform == "GitHub Actions":
+        # The default answers: staging jobs follow main, prod jobs release.
+        assert 'JOB_BRANCH = {"staging": "main", "prod": "release"}' in text and '"ref": JOB_BRANCH[env]' in text
+    else:
+        assert "deploy(model_uri, env, expected_name=get_model_name(env))" in text
 
 
 @recipe_variants
@@ -237,7 +273,9 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
     assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
     assert facts["versions"] == [[f"{PROJECT}-model-local", "1"]]
-    assert "Model Validation Status: SUCCESS" in facts["descriptions"][0]
+    assert "Model Validation Status: PASSED" in facts["descriptions"][0]
+    assert facts["validation_statuses"] == ["PASSED"]
+    assert facts["prediction_model_versions"] == ["1"]
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, ".mlflow-recipes"))
 

@@ -18,6 +18,8 @@ MLFLOW_RECIPE_FILES = re.compile(r"^(recipe\.yaml|profiles/[^/]+\.yaml)$")
 CI_EXPRESSION = re.compile(r"\$\{\{.*?\}\}", re.DOTALL)
 CI_FILES = re.compile(r"^(\.github|\.azure)/.*\.ya?ml$")
 LEFTOVER = re.compile(r"\{\{|\{%|%\}")
+# Databricks Jobs dynamic value references, e.g. {{tasks.Train.values.model_uri}}.
+DATABRICKS_REFERENCE = re.compile(r"\{\{(?:tasks|job|run)\.[\w.]+\}\}")
 
 WORKSPACE_HOST_DOMAINS = ("azuredatabricks.net", "cloud.databricks.com", "gcp.databricks.com")
 DOC_BASES = tuple(url.split("://", 1)[1] for url in DOC_BASE_URLS.values())
@@ -38,6 +40,7 @@ def unrendered_markup(relative: str, text: str) -> list[str]:
         return []
     if CI_FILES.match(relative):
         text = CI_EXPRESSION.sub("", text)
+    text = DATABRICKS_REFERENCE.sub("", text)
     return [line for line in text.splitlines() if LEFTOVER.search(line)]
 
 
@@ -56,6 +59,8 @@ def test_leftover_detection_catches_markup_but_not_tool_expressions() -> None:
     assert unrendered_markup(".github/workflows/x.yml", "run: echo ${{ github.sha }}") == []
     assert unrendered_markup(".github/workflows/x.yml", "run: echo {{ oops }}") != []
     assert unrendered_markup("recipe.yaml", "ingest: {{INGEST_CONFIG}}") == []
+    assert unrendered_markup("scripts/x.py", 'URI = "{{tasks.Train.values.model_uri}}"') == []
+    assert unrendered_markup("scripts/x.py", 'URI = "{{ tasks }}"') != []
 
 
 @pytest.mark.parametrize("needle", WORKSPACE_HOST_DOMAINS + DOC_BASES)

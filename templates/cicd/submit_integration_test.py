@@ -1,4 +1,4 @@
-"""Integration test of training: run this commit's notebooks on the staging workspace and wait.
+"""Integration test: train, validate and batch-score with this commit's notebooks on staging, and wait.
 
 CI runs it after the unit tests pass, from the project root:
 
@@ -27,6 +27,11 @@ RUN_NAME = "{{ cookiecutter.project_name }} integration test"
 GIT_PROVIDER = "{{ cookiecutter | derived("cicd_platform_key") }}"
 READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
+# The trips validation and batch inference read (the same table training reads).
+TAXI_TRIPS_TABLE = f"delta.`dbfs:{TAXI_TRIPS}`"
+PREDICTIONS_TABLE = "{{ cookiecutter | derived("project_name_alphanumeric") }}_integration_test_predictions"
+# Databricks fills in the model version the Train task registered (a dynamic value reference).
+TRAINED_MODEL_URI = "{% raw %}{{tasks.Train.values.model_uri}}{% endraw %}"
 # Databricks cancels the run after this; CI waits a little longer for the final state.
 RUN_TIMEOUT = timedelta(minutes=50)
 WAIT_TIMEOUT = RUN_TIMEOUT + timedelta(minutes=10)
@@ -58,9 +63,31 @@ def notebook_task(
     return task
 
 
+def validate_and_score() -> list[dict[str, Any]]:
+    """Validate the trained version (``enabled``: a failing model fails the test), then batch-score with it."""
+    validation = notebook_task(
+        "ModelValidation",
+        "notebooks/ModelValidation",
+        {"env": "test", "run_mode": "enabled", "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}"},
+        depends_on=("Train",),
+    )
+    inference = notebook_task(
+        "BatchInference",
+        "notebooks/BatchInference",
+        {
+            "env": "test",
+            "model_uri": TRAINED_MODEL_URI,
+            "input_table_name": TAXI_TRIPS_TABLE,
+            "output_table_name": PREDICTIONS_TABLE,
+        },
+        depends_on=("ModelValidation",),
+    )
+    return [validation, inference]
+
+
 def tasks() -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
-    """Write the test feature tables, then train on them into the test experiment and model.
+    """Write the test feature tables, train on them into the test experiment and model, validate, score.
 
     ``env=test`` makes the notebooks use the ``_test`` feature tables, so the test never
     touches the tables of the staging jobs.
@@ -74,15 +101,10 @@ def tasks() -> list[dict[str, Any]]:
                 "input_table_path": TAXI_TRIPS,
                 "input_start_date": "",
                 "input_end_date": "",
-                "timestamp_column": timestamp_column,
                 "features_transform_module": module,
-                "primary_keys": "zip",
             },
         )
-        for task_key, module, timestamp_column in (
-            ("PickupFeatures", "pickup_features", "tpep_pickup_datetime"),
-            ("DropoffFeatures", "dropoff_features", "tpep_dropoff_datetime"),
-        )
+        for task_key, module in (("PickupFeatures", "pickup_features"), ("DropoffFeatures", "dropoff_features"))
     ]
     train = notebook_task(
         "Train",
@@ -95,10 +117,10 @@ def tasks() -> list[dict[str, Any]]:
         },
         depends_on=("PickupFeatures", "DropoffFeatures"),
     )
-    return [*features, train]
+    return [*features, train, *validate_and_score()]
 {%- else %}
-    """Train with the MLflow recipe in test mode: the test experiment and model, not staging's."""
-    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"})]
+    """Train with the MLflow recipe in test mode (the test experiment and model, not staging's), validate, score."""
+    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"}), *validate_and_score()]
 {%- endif %}
 
 

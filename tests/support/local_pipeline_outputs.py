@@ -30,6 +30,8 @@ sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
 print(json.dumps({
     "versions": [[v.name, str(v.version)] for v in versions],
     "descriptions": [v.description or "" for v in versions],
+    "validation_statuses": [v.tags.get("model_validation_status") for v in versions],
+    "prediction_model_versions": sorted(set(predictions["model_version"].astype(str))),
     "prediction_dtype": str(predictions["prediction"].dtype),
     "prediction_rows": len(predictions),
     "null_predictions": int(predictions["prediction"].isna().sum()),

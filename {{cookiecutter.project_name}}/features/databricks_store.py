@@ -7,6 +7,7 @@ definitions into the client's and otherwise delegates.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any, Sequence
 
 import mlflow.sklearn
@@ -47,6 +48,7 @@ class DatabricksFeatureStore:
                 feature_names=list(lookup.feature_names),
                 lookup_key=[lookup.lookup_key],
                 timestamp_lookup_key=[lookup.timestamp_lookup_key],
+                **({} if lookup.lookback_seconds is None else {"lookback_window": timedelta(seconds=lookup.lookback_seconds)}),
             )
             for lookup in lookups
         ]

@@ -1,7 +1,7 @@
 """Dropoff features: demand per dropoff zip per half hour, and whether it is a weekend.
 
-Windows tumble every 30 minutes. The weekend flag is taken in New York time: a
-window ending on Monday 02:00 UTC is still Sunday evening in the city.
+Windows tumble every 30 minutes. The weekend flag reads the window end's clock as stored
+(New York time; see features/time_windows.py), so it needs no time-zone conversion.
 """
 
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.time_windows import DateBound, aggregate_per_zip_window, filter_time_range
-
-CITY_TIME_ZONE = "America/New_York"
-_SUNDAY, _SATURDAY = 1, 7  # Spark's dayofweek numbering
+from features.time_windows import DateBound, aggregate_per_zip_window, is_weekend
 
 
 def compute_features_fn(
@@ -20,19 +17,19 @@ def compute_features_fn(
 ) -> DataFrame:
     """Per dropoff zip and 30-minute tumbling window: trip count and weekend flag.
 
-    Only trips with ``start_date <= timestamp_column < end_date`` count (empty bounds
-    are open). Output columns: ``zip``, ``<timestamp_column>`` (window end, read as
-    UTC), ``count_trips_window_30m_dropoff_zip`` (int) and ``dropoff_is_weekend``
-    (int, 1 when the window end falls on a Saturday or Sunday in New York).
+    Rows for the windows ending in ``(start_date, end_date]`` (empty bounds are open).
+    Output columns: ``zip``, ``<timestamp_column>`` (window end),
+    ``count_trips_window_30m_dropoff_zip`` (int) and ``dropoff_is_weekend`` (int, 1 when
+    the window end's clock time falls on a Saturday or Sunday).
     """
-    trips = filter_time_range(input_df, timestamp_column, start_date, end_date)
     counts = aggregate_per_zip_window(
-        trips,
+        input_df,
         zip_column="dropoff_zip",
         timestamp_column=timestamp_column,
         window_duration="30 minutes",
         slide_duration="30 minutes",
         features={"count_trips_window_30m_dropoff_zip": F.count(F.lit(1)).cast("int")},
+        start_date=start_date,
+        end_date=end_date,
     )
-    city_day = F.dayofweek(F.from_utc_timestamp(F.col(timestamp_column), CITY_TIME_ZONE))
-    return counts.withColumn("dropoff_is_weekend", city_day.isin(_SUNDAY, _SATURDAY).cast("int"))
+    return counts.withColumn("dropoff_is_weekend", is_weekend(F.col(timestamp_column)))

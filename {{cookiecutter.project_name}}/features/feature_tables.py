@@ -9,9 +9,11 @@ wrote ``_staging``/``_test`` ones.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from typing import Any, Mapping, Optional
 
-DATABASE = "feature_store_taxi_example"
+# Named after the project (hooks/derived.py: feature_store_database), so two projects in
+# one workspace never share feature tables.
+DATABASE = "{{ cookiecutter | derived("feature_store_database") }}"
 ENVIRONMENTS = ("dev", "test", "staging", "prod")
 PRIMARY_KEY = "zip"
 
@@ -33,6 +35,17 @@ class FeatureTable:
     lookup_key: str
     rounding_minutes: int
     feature_names: tuple[str, ...]
+
+    @property
+    def lookback_seconds(self) -> int:
+        """How far before a trip's rounded time a feature row may be stamped and still count.
+
+        Rows are stamped every ``rounding_minutes``, so this admits only the row of the
+        window ending exactly at the trip's rounded time: a quiet window (no row) means no
+        trips, never the counts of the last busy window, however old. (One second short of
+        a slide, because the Databricks client treats a zero look-back as none.)
+        """
+        return self.rounding_minutes * 60 - 1
 
     @property
     def timestamp_lookup_key(self) -> str:
@@ -87,6 +100,7 @@ class FeatureLookup:
     feature_names: tuple[str, ...]
     lookup_key: str
     timestamp_lookup_key: str
+    lookback_seconds: Optional[int] = None  # None: any earlier row counts
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "feature_names": list(self.feature_names)}
@@ -98,6 +112,7 @@ class FeatureLookup:
             feature_names=tuple(data["feature_names"]),
             lookup_key=data["lookup_key"],
             timestamp_lookup_key=data["timestamp_lookup_key"],
+            lookback_seconds=data.get("lookback_seconds"),
         )
 
 
@@ -109,6 +124,7 @@ def feature_lookups(env: str) -> list[FeatureLookup]:
             feature_names=table.feature_names,
             lookup_key=table.lookup_key,
             timestamp_lookup_key=table.timestamp_lookup_key,
+            lookback_seconds=table.lookback_seconds,
         )
         for table in FEATURE_TABLES
     ]

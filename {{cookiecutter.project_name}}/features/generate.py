@@ -7,11 +7,11 @@ so both write the same table under the same name.
 from __future__ import annotations
 
 import importlib
-from typing import Sequence
+from typing import Optional
 
 from pyspark.sql import DataFrame
 
-from features.feature_tables import table_for_module
+from features.feature_tables import PRIMARY_KEY, table_for_module
 from features.stores import FeatureStore
 from features.time_windows import DateBound
 
@@ -31,17 +31,24 @@ def generate_and_write_features(
     trips: DataFrame,
     module: str,
     env: str,
-    timestamp_column: str,
-    primary_keys: Sequence[str],
     start_date: DateBound = None,
     end_date: DateBound = None,
+    timestamp_column: Optional[str] = None,
 ) -> str:
     """Compute the features of ``module`` for the time range and merge them into ``env``'s table.
 
-    Returns the table name, which is derived from ``module`` and ``env`` (see
-    features/feature_tables.py) rather than passed in.
+    The table name, its timestamp column and its primary key all come from the module's
+    ``FeatureTable`` (features/feature_tables.py), so a drop-off table can never be built
+    on pickup times. ``timestamp_column``, if given (the notebook's widget), must agree
+    with it. Returns the table name.
     """
-    table_name = table_for_module(module).name(env)
-    features = compute_features(module, trips, timestamp_column, start_date, end_date)
-    store.write_table(table_name, features, primary_keys, timestamp_key=timestamp_column)
+    table = table_for_module(module)
+    if timestamp_column and timestamp_column != table.source_timestamp:
+        raise ValueError(
+            f"timestamp_column {timestamp_column!r} does not match module {module!r}, whose table is keyed on "
+            f"{table.source_timestamp!r}; leave timestamp_column empty"
+        )
+    table_name = table.name(env)
+    features = compute_features(module, trips, table.source_timestamp, start_date, end_date)
+    store.write_table(table_name, features, [PRIMARY_KEY], timestamp_key=table.source_timestamp)
     return table_name

@@ -30,6 +30,7 @@ from features.point_in_time import as_of_join
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ROOT_ENV_VAR = "LOCAL_FEATURE_STORE_DIR"
 _LOOKUPS_METADATA_KEY = "feature_lookups"
+_INTEGRAL = {"tinyint", "smallint", "int", "bigint"}
 
 
 def default_root() -> Path:
@@ -99,9 +100,18 @@ class LocalFeatureStore:
     def log_model(
         self, model: Any, training_set: LocalTrainingSet, artifact_path: str, registered_model_name: str
     ) -> None:
-        # The model was fitted on float64 columns (see features.training.model_inputs).
+        # Looked-up features as double: MLflow accepts int32 and float columns for it, so a
+        # lookup that returns nulls (float) or counts (int) scores the same way everywhere.
+        # Trip columns keep their kind (a zip code stays an integer category).
+        looked_up = {name for lookup in training_set.lookups for name in lookup.feature_names}
+        trip_types = dict(training_set.load_df().dtypes)
         signature = ModelSignature(
-            inputs=Schema([ColSpec("double", str(name)) for name in model.feature_names_in_]),
+            inputs=Schema(
+                [
+                    ColSpec("long" if name not in looked_up and trip_types[name] in _INTEGRAL else "double", str(name))
+                    for name in model.feature_names_in_
+                ]
+            ),
             outputs=Schema([ColSpec("double")]),
         )
         mlflow.sklearn.log_model(
@@ -120,7 +130,6 @@ class LocalFeatureStore:
         lookups = [FeatureLookup.from_dict(d) for d in (model_info.metadata or {}).get(_LOOKUPS_METADATA_KEY, [])]
         if not lookups:
             raise ValueError(f"model {model_uri} was not logged with feature lookups by LocalFeatureStore")
-        input_names = model_info.get_input_schema().input_names()
         joined = self._look_up(trips, lookups)
         output_schema = StructType([*joined.schema.fields, StructField("prediction", DoubleType())])
 
@@ -128,7 +137,7 @@ class LocalFeatureStore:
             # Loaded on the worker from the downloaded copy: no tracking store needed there.
             model = mlflow.pyfunc.load_model(model_dir)
             for batch in batches:
-                inputs = batch.loc[:, input_names].astype("float64")
-                yield batch.assign(prediction=pd.Series(model.predict(inputs), index=batch.index).astype("float64"))
+                # The model selects its inputs itself, as with Databricks' score_batch.
+                yield batch.assign(prediction=pd.Series(model.predict(batch), index=batch.index).astype("float64"))
 
         return joined.mapInPandas(predict, schema=output_schema)

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 from features.feature_tables import FEATURE_TABLES, FeatureLookup
 
 _KEY, _TIME, _IS_TRIP, _FEATURES = "__lookup_key", "__lookup_time", "__is_trip", "__features"
+_FEATURE_TIME = "__feature_time"
 
 
 def round_down_to_minutes(timestamp: Column, minutes: int) -> Column:
@@ -45,13 +46,16 @@ def as_of_join(
 
     A feature row matches a trip when its ``primary_key`` equals the trip's
     ``lookup.lookup_key`` and its ``timestamp_key`` is at or before the trip's
-    ``lookup.timestamp_lookup_key``. Trips without a match get nulls.
+    ``lookup.timestamp_lookup_key``, and no more than ``lookup.lookback_seconds`` before
+    it (the Databricks client's ``lookback_window``). Trips without a match get nulls.
 
     Trips and feature rows are stacked into one frame and sorted per key by time
     (feature rows first on ties); each trip then takes the last feature row seen
     so far. This stays linear in the data, unlike a range join.
     """
-    feature_struct = F.struct(*[F.col(name) for name in lookup.feature_names])
+    feature_struct = F.struct(
+        *[F.col(name) for name in lookup.feature_names], F.col(timestamp_key).cast("timestamp").alias(_FEATURE_TIME)
+    )
     trip_rows = trips.select(
         *[F.col(c) for c in trips.columns],
         F.col(lookup.lookup_key).alias(_KEY),
@@ -71,9 +75,13 @@ def as_of_join(
         .orderBy(F.col(_TIME).asc_nulls_first(), _IS_TRIP)
         .rowsBetween(Window.unboundedPreceding, Window.currentRow)
     )
+    joined = trip_rows.unionByName(feature_rows).withColumn(
+        _FEATURES, F.last(_FEATURES, ignorenulls=True).over(known_so_far)
+    )
+    if lookup.lookback_seconds is not None:
+        too_old = F.col(f"{_FEATURES}.{_FEATURE_TIME}").cast("long") < F.col(_TIME).cast("long") - lookup.lookback_seconds
+        joined = joined.withColumn(_FEATURES, F.when(too_old, F.lit(None)).otherwise(F.col(_FEATURES)))
     return (
-        trip_rows.unionByName(feature_rows)
-        .withColumn(_FEATURES, F.last(_FEATURES, ignorenulls=True).over(known_so_far))
-        .where(F.col(_IS_TRIP))
+        joined.where(F.col(_IS_TRIP))
         .select(*trips.columns, *[F.col(f"{_FEATURES}.{name}").alias(name) for name in lookup.feature_names])
     )

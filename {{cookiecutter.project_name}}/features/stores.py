@@ -4,15 +4,15 @@ Feature pipelines, training and scoring talk to a ``FeatureStore``. On Databrick
 is ``DatabricksFeatureStore`` (the Feature Store client from the ML runtime); anywhere
 else it is ``LocalFeatureStore`` (parquet tables and plain MLflow), which is what the
 unit tests and the local pipeline use. Nothing else in the project imports Databricks
-packages.
+packages. This module only declares the interface, so both stores can import it;
+``features.scoring.feature_store`` picks the one for the current runtime.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any, Protocol, Sequence
 
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 
 from features.feature_tables import FeatureLookup
 
@@ -38,18 +38,3 @@ class FeatureStore(Protocol):
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
         """``trips`` plus the model's looked-up features and a ``prediction`` column."""
 
-
-def running_on_databricks() -> bool:
-    """True inside a Databricks runtime (cluster, job or notebook)."""
-    return "DATABRICKS_RUNTIME_VERSION" in os.environ
-
-
-def feature_store(spark: SparkSession) -> FeatureStore:
-    """The Databricks Feature Store on Databricks, the local one anywhere else."""
-    if running_on_databricks():
-        from features.databricks_store import DatabricksFeatureStore
-
-        return DatabricksFeatureStore(spark)
-    from features.local_store import LocalFeatureStore
-
-    return LocalFeatureStore(spark)

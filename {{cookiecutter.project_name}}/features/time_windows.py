@@ -1,8 +1,18 @@
-"""Helpers that both feature pipelines share: time-range filtering and per-zip windows.
+"""Helpers that both feature pipelines share: per-zip windows over a time range.
 
 A feature row describes one zip code over one time window and is stamped with the
 window's END. Training and scoring look up the latest row stamped at or before a
 trip's (rounded-down) time, so a row never contains data from after that time.
+
+Incremental runs: a run for ``[start, end)`` reads trips from ``start`` minus the window
+length and writes only the windows that end in ``(start, end]``. Every window it writes is
+then complete, and consecutive runs write exactly the rows one run over the whole range
+writes (a window crossing ``start`` belongs to the earlier run, computed from all its trips).
+
+Time convention (every variant): trip timestamps are New York clock times, stored without
+a zone (the dataset's convention). Features read the clock as stored and never convert
+zones; the one calendar rule (``is_weekend``) works on epoch seconds, so it does not
+depend on the Spark session time zone either.
 """
 
 from __future__ import annotations
@@ -14,6 +24,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 DateBound = Optional[Union[str, date, datetime]]
+# Column holding the end of the window being aggregated, for features that depend on it.
+WINDOW_END = "window.end"
 
 
 def _bound_literal(bound: DateBound) -> Optional[Column]:
@@ -34,15 +46,17 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
     return F.lit(text).cast("timestamp")
 
 
-def filter_time_range(df: DataFrame, timestamp_column: str, start_date: DateBound, end_date: DateBound) -> DataFrame:
-    """Rows with ``start_date <= timestamp < end_date``; an empty bound is open."""
-    timestamp = F.col(timestamp_column).cast("timestamp")
-    start, end = _bound_literal(start_date), _bound_literal(end_date)
-    if start is not None:
-        df = df.where(timestamp >= start)
-    if end is not None:
-        df = df.where(timestamp < end)
-    return df
+def _duration_seconds(duration: str) -> int:
+    """Seconds of a Spark interval string such as ``"1 hour"`` or ``"30 minutes"``."""
+    amount, unit = duration.split()
+    return int(amount) * {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}[unit]
+
+
+def is_weekend(timestamp: Column) -> Column:
+    """1 when the clock time ``timestamp`` falls on a Saturday or Sunday, else 0 (an INT)."""
+    days_since_thursday = F.floor(timestamp.cast("timestamp").cast("long") / 86400)  # 1970-01-01 was a Thursday
+    weekday = F.pmod(days_since_thursday + 4, 7)  # 0 = Sunday ... 6 = Saturday
+    return weekday.isin(0, 6).cast("int")
 
 
 def aggregate_per_zip_window(
@@ -52,17 +66,33 @@ def aggregate_per_zip_window(
     window_duration: str,
     slide_duration: str,
     features: Mapping[str, Column],
+    start_date: DateBound = None,
+    end_date: DateBound = None,
 ) -> DataFrame:
     """Aggregate trips per zip code and time window into the named feature columns.
 
     Returns the columns ``zip``, ``<timestamp_column>`` (the window end, which is the
-    feature table's timestamp key) and one column per entry of ``features``. With
-    ``slide_duration`` equal to ``window_duration`` the windows tumble; a shorter
-    slide makes them overlap, so one trip counts in several windows.
+    feature table's timestamp key) and one column per entry of ``features``, for the
+    windows that end in ``(start_date, end_date]`` (empty bounds are open), each computed
+    from all of its trips (see the module docstring). With ``slide_duration`` equal to
+    ``window_duration`` the windows tumble; a shorter slide makes them overlap, so one trip
+    counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
-    window = F.window(F.col(timestamp_column).cast("timestamp"), window_duration, slide_duration)
-    return (
-        df.groupBy(F.col(zip_column).alias("zip"), window.alias("window"))
+    start, end = _bound_literal(start_date), _bound_literal(end_date)
+    timestamp = F.col(timestamp_column).cast("timestamp")
+    if start is not None:
+        df = df.where(timestamp >= start - F.expr(f"INTERVAL {_duration_seconds(window_duration)} SECONDS"))
+    if end is not None:
+        df = df.where(timestamp < end)
+    # One row per trip and window it falls in, so that aggregations may use WINDOW_END.
+    windowed = df.select("*", F.window(timestamp, window_duration, slide_duration).alias("window"))
+    rows = (
+        windowed.groupBy(F.col(zip_column).alias("zip"), "window")
         .agg(*[aggregation.alias(name) for name, aggregation in features.items()])
         .select("zip", F.col("window.end").alias(timestamp_column), *features)
     )
+    if start is not None:
+        rows = rows.where(F.col(timestamp_column) > start)
+    if end is not None:
+        rows = rows.where(F.col(timestamp_column) <= end)
+    return rows

@@ -4,6 +4,10 @@ The same code trains on Databricks (TrainWithFeatureStore) and locally
 (``python -m local_pipeline.feature_store``); only the ``FeatureStore`` passed in
 differs. The model is a scikit-learn gradient-boosting regressor, which accepts the
 missing values a trip gets when its zip had no earlier feature row.
+
+Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
+ModelValidation judges the model on, and its own metrics come from the last fifth of the
+training period by time. At most ``MAX_TRAINING_ROWS`` rows are collected to the driver.
 """
 
 from __future__ import annotations
@@ -15,20 +19,29 @@ import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
+from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
-from sklearn.model_selection import train_test_split
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
 
 from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.point_in_time import add_lookup_timestamps
 from features.stores import FeatureStore
+from steps.trips import LABEL, TIME_COLUMN, plausible_trips, split_by_time
 
-LABEL = "fare_amount"
-TRIP_INPUT_COLUMNS = ("trip_distance", "pickup_zip", "dropoff_zip")
+ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
+TRIP_INPUT_COLUMNS = ("trip_distance", *ZIP_COLUMNS)
 MODEL_INPUT_COLUMNS = TRIP_INPUT_COLUMNS + tuple(name for table in FEATURE_TABLES for name in table.feature_names)
 MODEL_ARTIFACT_PATH = "model"
 _SEED = 42
+# The model is fitted in the driver's memory; a larger training set is sampled down to this.
+MAX_TRAINING_ROWS = 2_000_000
+METRICS_FRACTION = 0.2
+# Zip codes are categories, not quantities. The regressor takes at most 255 categories per
+# feature; rarer zips share one "infrequent" category and unseen ones count as missing.
+MAX_ZIP_CATEGORIES = 250
 
 
 @dataclass(frozen=True)
@@ -43,26 +56,56 @@ class TrainingResult:
         return f"models:/{self.model_name}/{self.model_version}"
 
 
-def plausible_trips(trips: DataFrame) -> DataFrame:
-    """Trips fit to learn from: a label and a distance, both positive and not absurd."""
-    return trips.where(F.col(LABEL).between(0.01, 1000) & F.col("trip_distance").between(0.01, 400))
-
-
 def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
-    """The model's input columns as float64.
+    """The model's input columns of ``frame``: zip codes as they are, the rest as float64.
 
-    The model's signature then says "double" everywhere: MLflow accepts int32 and
-    float columns for it, so a lookup that returns nulls (float) or counts (int)
-    scores the same way on Databricks and locally.
+    Float64 is what the model receives when scored through its signature, where counts
+    may be missing (a quiet window), so it is fitted on the same types.
     """
-    return frame.loc[:, list(MODEL_INPUT_COLUMNS)].astype("float64")
+    inputs = frame.loc[:, list(MODEL_INPUT_COLUMNS)]
+    return inputs.astype({name: "float64" for name in MODEL_INPUT_COLUMNS if name not in ZIP_COLUMNS})
 
 
-def fit_model(training_frame: pd.DataFrame) -> tuple[HistGradientBoostingRegressor, dict[str, float]]:
-    """Fit on 80% of the rows; return the model and its metrics on the other 20%."""
-    train, test = train_test_split(training_frame, test_size=0.2, random_state=_SEED)
-    model = HistGradientBoostingRegressor(max_iter=200, learning_rate=0.1, random_state=_SEED)
-    model.fit(model_inputs(train), train[LABEL])
+def build_model() -> Pipeline:
+    """An unfitted model that selects and encodes its own inputs from any wider frame.
+
+    Selection and encoding are part of the logged model, so Databricks' ``score_batch``
+    (which passes every column of the training set) and the local store feed it the same
+    inputs. Zip codes are ordinal-encoded categories; the other inputs pass as numbers,
+    a missing count (no feature row within the look-back: a quiet window) is 0, and the
+    gradient-boosting regressor takes the other missing values (no fare known yet).
+    """
+    zips = OrdinalEncoder(
+        handle_unknown="use_encoded_value",
+        unknown_value=np.nan,
+        encoded_missing_value=np.nan,
+        max_categories=MAX_ZIP_CATEGORIES,
+        dtype=np.float64,
+    )
+    # No feature row within the look-back means the window had no trips: a count of 0.
+    counts = [name for name in MODEL_INPUT_COLUMNS if name.startswith("count_")]
+    numeric = [name for name in MODEL_INPUT_COLUMNS if name not in (*ZIP_COLUMNS, *counts)]
+    inputs = ColumnTransformer(
+        [
+            ("zip_categories", zips, list(ZIP_COLUMNS)),
+            ("counts", SimpleImputer(strategy="constant", fill_value=0, keep_empty_features=True), counts),
+            ("numbers", "passthrough", numeric),
+        ],
+        remainder="drop",
+        verbose_feature_names_out=False,
+    )
+    regressor = HistGradientBoostingRegressor(
+        max_iter=200, learning_rate=0.1, categorical_features=list(range(len(ZIP_COLUMNS))), random_state=_SEED
+    )
+    return Pipeline([("inputs", inputs), ("regressor", regressor)])
+
+
+def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]:
+    """Fit on the older 80% of the rows (by pickup time); return the model and its metrics on the newest 20%."""
+    ordered = training_frame.sort_values(TIME_COLUMN, kind="stable")
+    cut = int(len(ordered) * (1 - METRICS_FRACTION))
+    train, test = ordered.iloc[:cut], ordered.iloc[cut:]
+    model = build_model().fit(model_inputs(train), train[LABEL])
     predicted = model.predict(model_inputs(test))
     metrics = {
         "root_mean_squared_error": float(np.sqrt(mean_squared_error(test[LABEL], predicted))),
@@ -72,18 +115,29 @@ def fit_model(training_frame: pd.DataFrame) -> tuple[HistGradientBoostingRegress
     return model, metrics
 
 
+def collect_bounded(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> pd.DataFrame:
+    """``rows`` as pandas, sampled down (seeded) to about ``limit`` rows when there are more."""
+    count = rows.count()
+    if count > limit:
+        rows = rows.sample(fraction=limit / count, seed=_SEED)
+    return rows.toPandas()
+
+
 def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_name: str) -> TrainingResult:
     """Build the training set from ``env``'s feature tables, train, log and register.
 
-    Must run with the MLflow experiment already chosen. The model is logged with its
+    ``trips`` are raw trips; the implausible ones and the held-out period are left out
+    here. Must run with the MLflow experiment already chosen. The model is logged with its
     feature lookups, so scoring needs only the raw trip columns.
     """
-    trips = add_lookup_timestamps(plausible_trips(trips))
-    excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL)]
+    training_period, _ = split_by_time(plausible_trips(trips))
+    trips = add_lookup_timestamps(training_period)
+    excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
     with mlflow.start_run() as run:
         training_set = store.create_training_set(trips, feature_lookups(env), LABEL, excluded)
-        model, metrics = fit_model(training_set.load_df().toPandas())
-        mlflow.log_params({"env": env, "model_type": type(model).__name__, **model.get_params()})
+        model, metrics = fit_model(collect_bounded(training_set.load_df()))
+        regressor = model.named_steps["regressor"]
+        mlflow.log_params({"env": env, "model_type": type(regressor).__name__, **regressor.get_params()})
         mlflow.log_metrics(metrics)
         store.log_model(model, training_set, MODEL_ARTIFACT_PATH, model_name)
     version = _version_registered_by(run.info.run_id, model_name)

@@ -155,9 +155,11 @@ def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
 def validate_registered_model(
     spark: SparkSession, score_trips: ScoreTrips, trips: DataFrame, model_uri: str
 ) -> ValidationResult:
-    """ModelValidation in ``enabled`` mode: score ``trips`` with the version at ``model_uri``.
+    """ModelValidation in ``enabled`` mode: score the held-out period of ``trips`` with ``model_uri``.
 
-    ``trips`` carry their true ``fare_amount``; ``model_uri`` is ``models:/<name>/<version>``.
+    ``trips`` carry their true ``fare_amount``; ModelValidation keeps their most recent
+    period, which training left out (``steps/trips.py``). ``model_uri`` is
+    ``models:/<name>/<version>``.
     Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
     prints in a notebook, is returned for the summary instead.
     """
@@ -179,8 +181,11 @@ def validate_registered_model(
 
 
 def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
-    """BatchInference: score ``trips`` into ``data/predictions.parquet``; returns the row count."""
-    predictions = score_trips(spark, model_uri, trips).toPandas()
+    """BatchInference: score ``trips`` into ``data/predictions.parquet``, each prediction beside the
+    model version that made it; returns the row count."""
+    from steps.batch_inference import score_with_version
+
+    predictions = score_with_version(spark, score_trips, model_uri, trips).toPandas()
     if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
         shutil.rmtree(PREDICTIONS_PATH)
     predictions.to_parquet(PREDICTIONS_PATH, index=False)

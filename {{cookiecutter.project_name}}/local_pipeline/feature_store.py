@@ -4,9 +4,10 @@
    feature store (``local_feature_store/``, the dev tables), as GenerateAndWriteFeatures
    does on Databricks;
 2. train: the training set by point-in-time lookups, then fit, log and register against
-   the MLflow store in the project root, as TrainWithFeatureStore does (on 90% of trips);
-3. validate: the ModelValidation logic on the registered version, scoring the 10% of
-   trips held out from training (``enabled`` mode: failing thresholds stop the run);
+   the MLflow store in the project root, as TrainWithFeatureStore does (without the most
+   recent trips, which are held out; see ``steps/trips.py``);
+3. validate: the ModelValidation logic on the registered version, scoring the held-out
+   trips (``enabled`` mode: failing thresholds stop the run);
 4. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
 """
@@ -26,19 +27,14 @@ if TYPE_CHECKING:
 ENV = "dev"  # local runs read and write the dev feature tables
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
 MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
-HELD_OUT_FRACTION = 0.1
-_SEED = 42
 
 
 def write_feature_tables(store: FeatureStore, trips: DataFrame) -> list[str]:
     """Both feature tables over the whole sample; returns their names."""
-    from features.feature_tables import FEATURE_TABLES, PRIMARY_KEY
+    from features.feature_tables import FEATURE_TABLES
     from features.generate import generate_and_write_features
 
-    return [
-        generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, [PRIMARY_KEY])
-        for table in FEATURE_TABLES
-    ]
+    return [generate_and_write_features(store, trips, table.module, ENV) for table in FEATURE_TABLES]
 
 
 def use_local_experiment() -> None:
@@ -58,7 +54,7 @@ def run() -> None:
     with pipeline.local_spark() as spark:
         from features.local_store import LocalFeatureStore
         from features.scoring import score_trips
-        from features.training import plausible_trips, train_and_register
+        from features.training import train_and_register
 
         store = LocalFeatureStore(spark)
         with pipeline.step("features: compute and write the pickup and dropoff feature tables"):
@@ -66,11 +62,9 @@ def run() -> None:
             tables = write_feature_tables(store, trips)
         with pipeline.step("train: point-in-time training set, fit, log and register"):
             use_local_experiment()
-            training_trips, held_out = trips.randomSplit([1 - HELD_OUT_FRACTION, HELD_OUT_FRACTION], seed=_SEED)
-            result = train_and_register(store, training_trips, ENV, MODEL_NAME)
+            result = train_and_register(store, trips, ENV, MODEL_NAME)
         with pipeline.step("validate: ModelValidation on the registered version"):
-            held_out = plausible_trips(held_out)
-            validation = pipeline.validate_registered_model(spark, score_trips, held_out, result.model_uri)
+            validation = pipeline.validate_registered_model(spark, score_trips, trips, result.model_uri)
         with pipeline.step("batch inference: score the sample through the feature store"):
             rows = pipeline.batch_inference(spark, score_trips, result.model_uri, trips)
     training_metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
@@ -78,11 +72,11 @@ def run() -> None:
         {
             "Feature tables": f"{', '.join(tables)} (in {pipeline.shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics": f"20% of training trips: {training_metrics}",
+            "Training metrics": f"newest 20% of the training period: {training_metrics}",
             "Registered model": result.model_uri,
         },
         validation,
-        validated_on="held-out trips",
+        validated_on="the most recent trips, held out from training",
         predictions=rows,
     )
 

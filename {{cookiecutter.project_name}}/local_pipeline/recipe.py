@@ -2,8 +2,9 @@
 
 1. train: the recipe on the ``local`` profile (ingest, split, transform, train, evaluate,
    register) against the MLflow store in the project root;
-2. validate: the ModelValidation logic on the registered version, scoring the recipe's
-   held-out test split with Spark (``enabled`` mode: failing thresholds stop the run);
+2. validate: the ModelValidation logic on the registered version, scoring the sample's
+   held-out period (the recipe's test split) with Spark (``enabled`` mode: failing
+   thresholds stop the run);
 3. batch inference: the BatchInference logic on the whole sample, written to
    ``data/predictions.parquet``.
 """
@@ -40,7 +41,6 @@ class TrainedModel:
     experiment_id: str
     model_name: str
     model_version: str
-    test_data: pd.DataFrame
 
     @property
     def model_uri(self) -> str:
@@ -122,7 +122,6 @@ def train() -> TrainedModel:
         experiment_id=run.info.experiment_id,
         model_name=version.name,
         model_version=str(version.version),
-        test_data=recipe.get_artifact("test_data"),
     )
 
 
@@ -140,7 +139,7 @@ def run() -> None:
     sys.path.insert(0, str(pipeline.PROJECT_ROOT))
     import mlflow
 
-    from steps.scoring import score_trips
+    from steps.predict import score_trips
 
     # Logging a model normally re-imports it in a subprocess to infer its pip requirements,
     # several seconds each time the recipe logs a model. Locally the model is only served
@@ -155,17 +154,15 @@ def run() -> None:
         model = train()
     mlflow.set_experiment(experiment_id=model.experiment_id)  # validation runs beside the training run
     with pipeline.local_spark() as spark:
+        sample = spark.read.parquet(str(pipeline.SAMPLE_PATH))
         with pipeline.step("validate: ModelValidation on the registered version"):
-            test_split = spark.createDataFrame(model.test_data)
-            result = pipeline.validate_registered_model(spark, score_trips, test_split, model.model_uri)
+            result = pipeline.validate_registered_model(spark, score_trips, sample, model.model_uri)
         with pipeline.step("batch inference: BatchInference on the sample"):
-            rows = pipeline.batch_inference(
-                spark, score_trips, model.model_uri, spark.read.parquet(str(pipeline.SAMPLE_PATH))
-            )
+            rows = pipeline.batch_inference(spark, score_trips, model.model_uri, sample)
     pipeline.print_summary(
         {"Training run id": model.run_id, "Registered model": model.model_uri},
         result,
-        validated_on="held-out test split",
+        validated_on="the most recent trips, held out from training",
         predictions=rows,
     )
 

@@ -3,14 +3,24 @@
 # MAGIC %md
 # MAGIC # BatchInference
 # MAGIC
-# MAGIC Scores a table of trips with the model deployed to this environment's registry stage
-# MAGIC (staging: `Staging`, prod: `Production`) and overwrites the output table with the input
-# MAGIC rows plus a DOUBLE column `prediction`.
+# MAGIC Scores a table of trips with the model version deployed to this environment's registry
+# MAGIC stage (staging: `Staging`, prod: `Production`) and overwrites the output table with the
+# MAGIC input rows plus a DOUBLE column `prediction` and the STRING column `model_version`.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `dev`, `staging` or `prod`.
+# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
+# MAGIC * `model_uri`: empty to score with the version deployed to `env`; the CI integration test
+# MAGIC   passes the version it just trained (`models:/<name>/<version>`).
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
 # MAGIC * `output_table_name`: the Delta table to write.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
 
 # COMMAND ----------
 
@@ -19,11 +29,8 @@
 
 # COMMAND ----------
 
-# MAGIC %pip install -r ../requirements.txt
-
-# COMMAND ----------
-
-dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "staging", ["staging", "prod", "test"], "Environment Name")
+dbutils.widgets.text("model_uri", "", "Model Version URI (empty: the deployed version)")
 dbutils.widgets.text(
     "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
 )
@@ -40,21 +47,22 @@ sys.path.insert(0, os.path.abspath(".."))
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
 {%- else -%}
-from steps.scoring import score_trips
+from steps.predict import score_trips
 {%- endif %}
-from steps.utils import get_deployed_model_stage_for_env, get_model_name
+from steps.batch_inference import deployed_model_version_uri, score_with_version
+from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
 input_table_name = dbutils.widgets.get("input_table_name")
 output_table_name = dbutils.widgets.get("output_table_name")
 assert input_table_name, "input_table_name must name the table of trips to score"
 assert output_table_name, "output_table_name must name the table to write"
-model_uri = f"models:/{get_model_name(env)}/{get_deployed_model_stage_for_env(env)}"
+model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_model_name(env), env)
 
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
-predictions = score_trips(spark, model_uri, spark.table(input_table_name))
+predictions = score_with_version(spark, score_trips, model_uri, spark.table(input_table_name))
 predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
 dbutils.notebook.exit(output_table_name)
 {% endif %}

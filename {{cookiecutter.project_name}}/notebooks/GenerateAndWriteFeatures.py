@@ -12,10 +12,10 @@
 # MAGIC * `input_table_path`: Delta path of the raw trips.
 # MAGIC * `input_start_date`, `input_end_date`: time range of the trips to use, e.g.
 # MAGIC   `2016-01-01`; empty means no bound. The end is exclusive.
-# MAGIC * `timestamp_column`: trip column the windows are built on; it also names the table's
-# MAGIC   timestamp key.
+# MAGIC * `timestamp_column`: leave empty: the module's table definition names the trip column
+# MAGIC   the windows are built on (a different value is refused).
 # MAGIC * `features_transform_module`: `pickup_features` or `dropoff_features`.
-# MAGIC * `primary_keys`: comma-separated primary key columns of the table (`zip`).
+# MAGIC * `primary_keys`: leave empty or `zip`: the table definition names the key.
 # MAGIC
 # MAGIC Time-series feature tables: {{ "machine-learning/feature-store/time-series.html" | generate_doc_link(cookiecutter.cloud) }}
 
@@ -33,11 +33,11 @@ dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Envi
 dbutils.widgets.text("input_table_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Input Table Path")
 dbutils.widgets.text("input_start_date", "", "Input Start Date")
 dbutils.widgets.text("input_end_date", "", "Input End Date")
-dbutils.widgets.text("timestamp_column", "tpep_pickup_datetime", "Timestamp Column")
+dbutils.widgets.text("timestamp_column", "", "Timestamp Column (empty: the table's)")
 dbutils.widgets.dropdown(
     "features_transform_module", "pickup_features", ["pickup_features", "dropoff_features"], "Features Transform Module"
 )
-dbutils.widgets.text("primary_keys", "zip", "Primary Keys")
+dbutils.widgets.text("primary_keys", "", "Primary Keys (empty: the table's)")
 
 # COMMAND ----------
 
@@ -48,13 +48,14 @@ import sys
 sys.path.insert(0, os.path.abspath(os.pardir))
 
 from features.databricks_store import DatabricksFeatureStore
+from features.feature_tables import PRIMARY_KEY
 from features.generate import generate_and_write_features
 
 env = dbutils.widgets.get("env")
 input_table_path = dbutils.widgets.get("input_table_path")
 assert input_table_path, "input_table_path must be set"
 primary_keys = [key.strip() for key in dbutils.widgets.get("primary_keys").split(",") if key.strip()]
-assert primary_keys, "primary_keys must name at least one column"
+assert primary_keys in ([], [PRIMARY_KEY]), f"primary_keys must be empty or {PRIMARY_KEY}, the tables' key"
 
 # COMMAND ----------
 
@@ -65,10 +66,9 @@ table_name = generate_and_write_features(
     raw_trips,
     module=dbutils.widgets.get("features_transform_module"),
     env=env,
-    timestamp_column=dbutils.widgets.get("timestamp_column"),
-    primary_keys=primary_keys,
     start_date=dbutils.widgets.get("input_start_date"),
     end_date=dbutils.widgets.get("input_end_date"),
+    timestamp_column=dbutils.widgets.get("timestamp_column"),
 )
 print(f"Wrote features to {table_name}")
 dbutils.notebook.exit(table_name)

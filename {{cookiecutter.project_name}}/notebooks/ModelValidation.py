@@ -4,13 +4,16 @@
 # MAGIC # ModelValidation
 # MAGIC
 # MAGIC Checks the model version that the `Train` task registered before it is deployed: scores
-# MAGIC `validation_input` with it and compares root mean squared error, mean absolute error and
-# MAGIC the weighted mean squared error with the thresholds in `steps/validation.py`. The result
-# MAGIC is logged to an MLflow run and appended to the model version's description.
+# MAGIC the held-out period of `validation_input` (its most recent trips, which training leaves
+# MAGIC out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
+# MAGIC squared error, mean absolute error and the weighted mean squared error with the thresholds
+# MAGIC and the deployed model's (`steps/validation.py`). The result is logged to an MLflow run and
+# MAGIC recorded as the version's `model_validation_status` tag, which deployment checks.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
-# MAGIC * `run_mode`: `disabled` (skip), `dry_run` (report, never block) or `enabled` (a failure
+# MAGIC * `run_mode`: `disabled` (skip, and let deployment through), `dry_run` (report without
+# MAGIC   failing this task; deployment still refuses a failed version) or `enabled` (a failure
 # MAGIC   fails this task, so `TriggerModelDeploy` does not run).
 # MAGIC * `validation_input`: a Spark SQL query returning raw trips including the true `fare_amount`.
 # MAGIC
@@ -18,12 +21,16 @@
 
 # COMMAND ----------
 
-# MAGIC %load_ext autoreload
-# MAGIC %autoreload 2
+# MAGIC %pip install -r ../requirements.txt
 
 # COMMAND ----------
 
-# MAGIC %pip install -r ../requirements.txt
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+# MAGIC %load_ext autoreload
+# MAGIC %autoreload 2
 
 # COMMAND ----------
 
@@ -40,29 +47,23 @@ dbutils.widgets.text(
 import os
 import sys
 
+import mlflow
+
 sys.path.insert(0, os.path.abspath(".."))
 
+{% if cookiecutter.include_feature_store == "yes" -%}
+from features.scoring import score_trips
+{%- else -%}
+from steps.predict import score_trips
+{%- endif %}
+from steps.deploy import deployed_model_uri
+from steps.model_validation import run_model_validation
+from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
 env = dbutils.widgets.get("env")
 run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
 validation_input = dbutils.widgets.get("validation_input")
-if run_mode is RunMode.DISABLED:
-    dbutils.notebook.exit("Model validation is disabled")
-
-# COMMAND ----------
-
-import mlflow
-
-{% if cookiecutter.include_feature_store == "yes" -%}
-from features.scoring import score_trips
-from steps.model_validation import run_model_validation
-{%- else -%}
-from steps.model_validation import run_model_validation
-from steps.scoring import score_trips
-{%- endif %}
-from steps.utils import get_experiment_name
-
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
 model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
 model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
@@ -77,5 +78,6 @@ run_model_validation(
     model_version=str(model_version),
     validation_input=validation_input,
     run_mode=run_mode,
+    baseline_model_uri=deployed_model_uri(model_name, env),
 )
 {% endif %}

@@ -14,12 +14,16 @@
 
 # COMMAND ----------
 
-# MAGIC %load_ext autoreload
-# MAGIC %autoreload 2
+# MAGIC %pip install -r ../requirements.txt
 
 # COMMAND ----------
 
-# MAGIC %pip install -r ../requirements.txt
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+# MAGIC %load_ext autoreload
+# MAGIC %autoreload 2
 
 # COMMAND ----------
 

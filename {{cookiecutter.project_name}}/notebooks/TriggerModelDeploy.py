@@ -20,10 +20,15 @@
 {%- endif %}
 # MAGIC
 # MAGIC Parameter `env`: `staging` or `prod`. Reads the task value `model_uri` of the `Train` task.
+# MAGIC Deployment refuses a version that did not pass validation (see `steps/deploy.py`).
 
 # COMMAND ----------
 
 # MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
 
 # COMMAND ----------
 
@@ -46,13 +51,15 @@ assert model_uri, "Run this notebook as a task after the Train task"
 {% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
 import requests
 
+JOB_BRANCH = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookiecutter.release_branch }}"}
 scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
 github_repo = dbutils.secrets.get(scope, "github_repo")
 token = dbutils.secrets.get(scope, "token")
 url = f"https://api.github.com/repos/{github_repo}/actions/workflows/deploy-model-{env}.yml/dispatches"
 response = requests.post(
     url,
-    json={"ref": "{{ cookiecutter.default_branch }}", "inputs": {"modelUri": model_uri}},
+    # The branch this environment's jobs run from, so the deployment uses the same code.
+    json={"ref": JOB_BRANCH[env], "inputs": {"modelUri": model_uri}},
     headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
     timeout=30,
 )
@@ -75,8 +82,9 @@ assert response.ok, (
 print(f"Started pipeline {response.json()['web_url']} on {ref} to deploy {model_uri}.")
 {%- else -%}
 from steps.deploy import deploy
+from steps.utils import get_model_name
 
-stage = deploy(model_uri, env)
+stage = deploy(model_uri, env, expected_name=get_model_name(env))
 print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {%- endif %}
 {% endif %}

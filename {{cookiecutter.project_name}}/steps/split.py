@@ -1,24 +1,22 @@
-"""Split step: clean each split after MLflow Recipes has split the ingested trips.
+"""Split step: split the ingested trips by time, then clean each split.
 
-Meter data contains refunds (negative fares), trips with no distance and odometer
-glitches; training or evaluating on them only teaches the model noise.
+The recipe's ``split_method`` holds out the most recent trips (time-ordered data must not
+be split at random) and ``post_split_method`` drops implausible meter data; both rules
+live in ``steps.trips``, which ModelValidation applies too.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-FARE_RANGE = (0.0, 1000.0)
-DISTANCE_RANGE = (0.0, 400.0)
+from steps.trips import clean_trips, time_split_labels
+
+__all__ = ["clean_trips", "process_splits", "split_by_pickup_time"]
 
 
-def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """Rows without missing values whose fare and distance lie strictly inside the plausible ranges."""
-    trips = trips.dropna()
-    plausible = trips["fare_amount"].between(*FARE_RANGE, inclusive="neither") & trips["trip_distance"].between(
-        *DISTANCE_RANGE, inclusive="neither"
-    )
-    return trips[plausible]
+def split_by_pickup_time(trips: pd.DataFrame) -> pd.Series:
+    """The recipe's ``split_method``: ``TRAINING``/``VALIDATION``/``TEST`` per trip, oldest to newest."""
+    return time_split_labels(trips)
 
 
 def process_splits(

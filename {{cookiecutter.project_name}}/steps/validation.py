@@ -1,14 +1,19 @@
-"""Model validation: metrics of a candidate model and the thresholds it must meet.
+"""Model validation: metrics of a candidate model, the thresholds it must meet, and the baseline.
 
 Used by the recipe (the custom metric), by ``notebooks/ModelValidation`` on Databricks and
-by the local pipeline, so that all three judge a model the same way. The metric and
-threshold functions are pure; ``record_in_model_version`` is the only one writing to MLflow.
+by the local pipeline, so that all three judge a model the same way. A candidate passes when
+every metric is within its threshold and, when a model is already deployed, no metric is
+worse than the deployed model's on the same trips by more than ``MAX_REGRESSION`` (the
+original stack's baseline comparison). The verdict is a model-version tag that deployment
+checks (``steps/deploy.py``). The metric and verdict functions are pure;
+``record_in_model_version`` is the only one writing to MLflow.
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import Optional
 
 import numpy as np
 import pandas as pd
@@ -21,8 +26,13 @@ THRESHOLDS: dict[str, float] = {
     "mean_absolute_error": 5.0,
     "weighted_mean_squared_error": 20.0,
 }
+# Largest relative increase of a metric over the deployed model's that still passes: 0.05
+# lets a candidate be up to 5% worse (noise between training runs), never more.
+MAX_REGRESSION = 0.05
+# Model-version tag holding the verdict; deployment refuses versions without a passing one.
+VALIDATION_STATUS_TAG = "model_validation_status"
 # Fares below a dollar would give single trips enormous weight.
-_MIN_WEIGHT_FARE = 1.0
+MIN_WEIGHT_FARE = 1.0
 
 
 class RunMode(enum.Enum):
@@ -41,8 +51,16 @@ class RunMode(enum.Enum):
             raise ValueError(f"Unknown run_mode {value!r}; choose one of: {choices}") from None
 
 
+class ValidationStatus(str, enum.Enum):
+    """Value of the ``VALIDATION_STATUS_TAG`` tag; DISABLED means a run explicitly skipped validation."""
+
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+    DISABLED = "DISABLED"
+
+
 class ModelValidationFailed(Exception):
-    """Raised in ``enabled`` mode so that the job stops before the model is deployed."""
+    """Raised in ``enabled`` mode, and whenever the model cannot be scored, so the job stops."""
 
 
 def weighted_mean_squared_error(predictions: pd.Series, targets: pd.Series) -> float:
@@ -53,7 +71,7 @@ def weighted_mean_squared_error(predictions: pd.Series, targets: pd.Series) -> f
     """
     targets = np.asarray(targets, dtype=float)
     predictions = np.asarray(predictions, dtype=float)
-    weights = 1.0 / np.maximum(np.abs(targets), _MIN_WEIGHT_FARE)
+    weights = 1.0 / np.maximum(np.abs(targets), MIN_WEIGHT_FARE)
     return float(np.average((predictions - targets) ** 2, weights=weights))
 
 
@@ -71,37 +89,60 @@ def compute_metrics(predictions: pd.Series, targets: pd.Series) -> dict[str, flo
 
 @dataclass(frozen=True)
 class ValidationResult:
-    """Metrics of one model version against the thresholds."""
+    """Metrics of one model version against the thresholds and, if any, the deployed model's.
+
+    Every metric is an error (lower is better). ``baseline`` holds the deployed model's
+    metrics on the same trips; empty when nothing is deployed yet.
+    """
 
     metrics: dict[str, float]
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
+    baseline: dict[str, float] = field(default_factory=dict)
+    max_regression: float = MAX_REGRESSION
+
+    def limit(self, name: str) -> float:
+        """The largest passing value of metric ``name``: its threshold, tightened by the baseline."""
+        limit = self.thresholds[name]
+        if name in self.baseline:
+            limit = min(limit, self.baseline[name] * (1 + self.max_regression))
+        return limit
 
     @property
     def failures(self) -> list[str]:
-        """Metrics above their threshold (a metric missing from ``metrics`` fails too)."""
+        """Metrics above their limit (a metric missing from ``metrics`` fails too)."""
         return [
-            name
-            for name, maximum in self.thresholds.items()
-            if not (name in self.metrics and self.metrics[name] <= maximum)
+            name for name in self.thresholds if not (name in self.metrics and self.metrics[name] <= self.limit(name))
         ]
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
+    @property
+    def status(self) -> ValidationStatus:
+        return ValidationStatus.PASSED if self.passed else ValidationStatus.FAILED
+
     def report(self) -> str:
-        """One line per metric, e.g. ``root_mean_squared_error  2.914 <= 10 ok``."""
+        """One line per metric, e.g. ``root_mean_squared_error  2.914 <= 10 ok (deployed: 3.010)``."""
         lines = []
-        for name, maximum in self.thresholds.items():
+        for name in self.thresholds:
             value = self.metrics.get(name, float("nan"))
             verdict = "FAILED" if name in self.failures else "ok"
-            lines.append(f"{name:<30} {value:10.4f} <= {maximum:g}  {verdict}")
+            deployed = f" (deployed: {self.baseline[name]:.4f})" if name in self.baseline else ""
+            lines.append(f"{name:<30} {value:10.4f} <= {self.limit(name):g}  {verdict}{deployed}")
         return "\n".join(lines)
 
 
-def validate(predictions: pd.Series, targets: pd.Series, thresholds: dict[str, float] = THRESHOLDS) -> ValidationResult:
-    """Metrics of ``predictions`` against ``targets``, judged by ``thresholds``."""
-    return ValidationResult(metrics=compute_metrics(predictions, targets), thresholds=dict(thresholds))
+def validate(
+    predictions: pd.Series,
+    targets: pd.Series,
+    thresholds: dict[str, float] = THRESHOLDS,
+    baseline: Optional[dict[str, float]] = None,
+) -> ValidationResult:
+    """Metrics of ``predictions`` against ``targets``, judged by ``thresholds`` and the ``baseline`` metrics."""
+    return ValidationResult(
+        metrics=compute_metrics(predictions, targets), thresholds=dict(thresholds), baseline=dict(baseline or {})
+    )
 
 
 def enforce(result: ValidationResult, run_mode: RunMode) -> None:
@@ -110,17 +151,20 @@ def enforce(result: ValidationResult, run_mode: RunMode) -> None:
         raise ModelValidationFailed(f"Model validation failed for {', '.join(result.failures)}:\n{result.report()}")
 
 
-def description_with_result(description: str, passed: bool, details: str) -> str:
+def description_with_result(description: str, status: ValidationStatus, details: str) -> str:
     """The model version description with this validation's status appended below a rule."""
-    status = "SUCCESS" if passed else "FAILURE"
-    entry = f"Model Validation Status: {status}\nValidation Details: {details}"
+    entry = f"Model Validation Status: {status.value}\nValidation Details: {details}"
     return f"{description.rstrip()}\n\n---\n\n{entry}" if description.strip() else entry
 
 
-def record_in_model_version(model_name: str, model_version: str, passed: bool, details: str) -> None:
-    """Append the validation status to the registered model version's description."""
+def record_in_model_version(model_name: str, model_version: str, status: ValidationStatus, details: str) -> None:
+    """Set the version's ``VALIDATION_STATUS_TAG`` tag and append the status to its description.
+
+    The tag is what deployment checks; the description is for people browsing the registry.
+    """
     client = MlflowClient()
+    client.set_model_version_tag(model_name, model_version, VALIDATION_STATUS_TAG, status.value)
     current = client.get_model_version(model_name, model_version).description or ""
     client.update_model_version(
-        model_name, model_version, description=description_with_result(current, passed, details)
+        model_name, model_version, description=description_with_result(current, status, details)
     )

@@ -1,34 +1,40 @@
-"""Fixtures shared by all project tests: a local Spark session and a throwaway MLflow store."""
+"""Fixtures of the recipe step tests: the committed test slice of the sample and a model fitted on it.
+
+The Spark session and the MLflow store come from the conftest.py in the project root.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
 
 import mlflow
+import pandas as pd
 import pytest
+from mlflow.models import infer_signature
+from sklearn.pipeline import Pipeline
 
-from local_pipeline import local_spark
+from steps.train import estimator_fn
+from steps.transform import transformer_fn
 
-if TYPE_CHECKING:
-    from pyspark.sql import SparkSession
-
-
-@pytest.fixture(scope="session")
-def spark() -> Iterator[SparkSession]:
-    """One small local Spark session for the whole test run (needs Java 17), as the local pipeline uses."""
-    with local_spark("project-tests") as session:
-        yield session
+TEST_SAMPLE = Path(__file__).with_name("test_sample.parquet")
 
 
 @pytest.fixture
-def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Tracking and registry in a fresh SQLite file, so tests never touch a real workspace."""
-    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(experiment_name="tests")
-    monkeypatch.chdir(tmp_path)  # default artifact root ./mlruns lands in tmp_path
-    yield uri
-    mlflow.set_tracking_uri(None)
+def trips() -> pd.DataFrame:
+    """200 raw trips with the sample's six columns and dtypes."""
+    return pd.read_parquet(TEST_SAMPLE)
+
+
+@pytest.fixture
+def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
+    """URI of a registered version of the recipe's model (transformer + estimator) fitted on ``trips``."""
+    features, target = trips.drop(columns=["fare_amount"]), trips["fare_amount"]
+    model = Pipeline([("transformer", transformer_fn()), ("estimator", estimator_fn())]).fit(features, target)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(
+            model,
+            "model",
+            signature=infer_signature(features, model.predict(features)),
+            registered_model_name="fares",
+        )
+    return f"models:/fares/{info.registered_model_version}"

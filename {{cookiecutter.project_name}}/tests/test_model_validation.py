@@ -1,59 +1,129 @@
-"""ModelValidation's logic with a stand-in scorer, so it runs for either project variant."""
+"""ModelValidation's logic with stand-in scorers, so it runs for either project variant."""
 
+from datetime import datetime, timedelta
+
+import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
-from steps.model_validation import run_model_validation
-from steps.validation import ModelValidationFailed, RunMode
+from steps.deploy import deploy
+from steps.model_validation import run_model_validation, spark_metrics
+from steps.validation import VALIDATION_STATUS_TAG, ModelValidationFailed, RunMode, compute_metrics
 from tests.test_deploy import register
 
+SEEN = "seen_by_scorer"
 
-def scorer(offset: float):
+
+def scorer(offset: float, seen: list = None):
+    """A 'model' predicting the true fare plus ``offset``; records which trips it was given."""
+
     def score_trips(spark, model_uri, trips):
+        if seen is not None:
+            seen.append(trips)
         return trips.withColumn("prediction", (F.col("fare_amount") + offset).cast("double"))
+
+    return score_trips
+
+
+def by_uri(offsets: dict):
+    """Scores each model URI with its own offset: a candidate and a deployed baseline."""
+
+    def score_trips(spark, model_uri, trips):
+        return scorer(offsets[model_uri])(spark, model_uri, trips)
 
     return score_trips
 
 
 @pytest.fixture
 def trips_query(spark) -> str:
-    spark.createDataFrame([(10.0,), (20.0,), (30.0,)], ["fare_amount"]).createOrReplaceTempView("validation_trips")
+    """100 trips on consecutive minutes, plus one implausible (negative fare) among the newest."""
+    start = datetime(2024, 3, 1)
+    rows = [(start + timedelta(minutes=i), 2.0, 10.0 + i % 7) for i in range(100)]
+    rows.append((start + timedelta(minutes=99, seconds=30), 2.0, -4.0))
+    spark.createDataFrame(rows, ["tpep_pickup_datetime", "trip_distance", "fare_amount"]).createOrReplaceTempView(
+        "validation_trips"
+    )
     return "SELECT * FROM validation_trips"
 
 
-def description(uri: str) -> str:
+def tag(uri: str):
     name, version = uri.split("/")[1:]
-    return MlflowClient().get_model_version(name, version).description
+    return MlflowClient().get_model_version(name, version).tags.get(VALIDATION_STATUS_TAG)
 
 
-def run(spark, uri, query, mode, offset):
+def run(spark, uri, query, mode, score_trips, baseline=None):
     name, version = uri.split("/")[1:]
-    return run_model_validation(spark, scorer(offset), uri, name, version, query, mode)
+    return run_model_validation(spark, score_trips, uri, name, version, query, mode, baseline_model_uri=baseline)
 
 
-def test_good_model_passes_and_is_recorded(spark, mlflow_store, trips_query) -> None:
+def test_good_model_passes_and_the_verdict_is_a_tag(spark, mlflow_store, trips_query) -> None:
     uri = register("fares")
-    result = run(spark, uri, trips_query, RunMode.ENABLED, offset=1.0)
+    result = run(spark, uri, trips_query, RunMode.ENABLED, scorer(1.0))
     assert result.passed and result.metrics["root_mean_squared_error"] == pytest.approx(1.0)
-    assert "Model Validation Status: SUCCESS" in description(uri)
+    assert tag(uri) == "PASSED"
+    assert "Model Validation Status: PASSED" in MlflowClient().get_model_version("fares", "1").description
+
+
+def test_only_the_most_recent_plausible_trips_are_scored(spark, mlflow_store, trips_query) -> None:
+    seen = []
+    run(spark, register("fares"), trips_query, RunMode.ENABLED, scorer(0.0, seen))
+    scored = seen[0].toPandas()
+    assert len(scored) == 10  # the newest tenth of the 100 plausible trips
+    assert scored["tpep_pickup_datetime"].min() >= datetime(2024, 3, 1, 1, 29)
+    assert (scored["fare_amount"] > 0).all()
 
 
 def test_enabled_mode_blocks_a_bad_model(spark, mlflow_store, trips_query) -> None:
     uri = register("fares")
     with pytest.raises(ModelValidationFailed):
-        run(spark, uri, trips_query, RunMode.ENABLED, offset=50.0)
-    assert "Model Validation Status: FAILURE" in description(uri)
+        run(spark, uri, trips_query, RunMode.ENABLED, scorer(50.0))
+    assert tag(uri) == "FAILED"
 
 
-def test_dry_run_reports_but_never_raises(spark, mlflow_store, trips_query) -> None:
+def test_dry_run_does_not_raise_but_deployment_refuses_the_failed_version(spark, mlflow_store, trips_query) -> None:
     uri = register("fares")
-    assert not run(spark, uri, trips_query, RunMode.DRY_RUN, offset=50.0).passed
-    assert run(spark, uri, "SELECT 1 AS no_fare", RunMode.DRY_RUN, offset=0.0) is None
-    assert description(uri).count("FAILURE") == 2
+    assert not run(spark, uri, trips_query, RunMode.DRY_RUN, scorer(50.0)).passed
+    assert tag(uri) == "FAILED"
+    with pytest.raises(Exception, match="no passing validation"):
+        deploy(uri, "staging")
 
 
-def test_disabled_mode_does_nothing(spark, mlflow_store, trips_query) -> None:
+@pytest.mark.parametrize("mode", [RunMode.DRY_RUN, RunMode.ENABLED])
+def test_a_model_that_cannot_score_fails_in_every_mode(spark, mlflow_store, trips_query, mode) -> None:
     uri = register("fares")
-    assert run(spark, uri, trips_query, RunMode.DISABLED, offset=50.0) is None
-    assert not description(uri)
+
+    def broken(spark, model_uri, trips):
+        raise RuntimeError("input schema mismatch")
+
+    with pytest.raises(ModelValidationFailed, match="could not score"):
+        run(spark, uri, trips_query, mode, broken)
+    assert tag(uri) == "FAILED"
+
+
+def test_disabled_mode_records_that_validation_was_skipped(spark, mlflow_store, trips_query) -> None:
+    uri = register("fares")
+    assert run(spark, uri, trips_query, RunMode.DISABLED, scorer(50.0)) is None
+    assert tag(uri) == "DISABLED"
+
+
+def test_a_candidate_worse_than_the_deployed_model_fails_though_within_thresholds(spark, mlflow_store, trips_query) -> None:
+    deployed, candidate = register("fares"), register("fares")
+    offsets = {deployed: 0.5, candidate: 2.0}  # both far inside the thresholds
+    result = run(spark, candidate, trips_query, RunMode.DRY_RUN, by_uri(offsets), baseline=deployed)
+    assert not result.passed and "root_mean_squared_error" in result.failures
+    assert result.baseline["root_mean_squared_error"] == pytest.approx(0.5)
+    assert "deployed: 0.5000" in result.report()
+
+
+def test_a_candidate_as_good_as_the_deployed_model_passes(spark, mlflow_store, trips_query) -> None:
+    deployed, candidate = register("fares"), register("fares")
+    offsets = {deployed: 2.0, candidate: 2.0}
+    assert run(spark, candidate, trips_query, RunMode.ENABLED, by_uri(offsets), baseline=deployed).passed
+
+
+def test_spark_metrics_equal_the_pandas_metrics_on_unequal_errors(spark) -> None:
+    targets, predictions = [4.0, 10.0, 0.5, 30.0], [6.0, 9.0, 3.0, 20.0]
+    frame = spark.createDataFrame(list(zip(targets, predictions)), ["fare_amount", "prediction"])
+    expected = compute_metrics(pd.Series(predictions), pd.Series(targets))
+    assert spark_metrics(frame) == pytest.approx(expected)

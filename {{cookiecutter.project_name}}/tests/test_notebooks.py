@@ -31,6 +31,10 @@ class FakeDbutils:
         self.jobs = self
         self.taskValues = self
         self.notebook = self
+        self.library = self
+
+    def restartPython(self) -> None:  # noqa: N802 - dbutils' own name
+        pass
 
     def dropdown(self, name: str, default: str, choices: list[str], label: str) -> None:
         assert default in choices
@@ -63,17 +67,19 @@ def test_every_notebook_is_in_databricks_source_format() -> None:
         assert notebook.read_text().startswith("# Databricks notebook source\n"), notebook.name
 
 
-def test_model_validation_disabled_exits_before_anything_else(monkeypatch: pytest.MonkeyPatch) -> None:
-    dbutils = FakeDbutils({"env": "prod", "run_mode": "disabled"}, task_values={})
-    with pytest.raises(NotebookExit):
-        run_notebook("ModelValidation", dbutils, monkeypatch, spark=None)
+def test_every_notebook_that_installs_packages_restarts_python_right_after() -> None:
+    for notebook in sorted(NOTEBOOKS.glob("*.py")):
+        cells = [cell.strip() for cell in notebook.read_text().split("# COMMAND ----------")]
+        for index, cell in enumerate(cells):
+            if cell.startswith("# MAGIC %pip install"):
+                assert cells[index + 1] == "dbutils.library.restartPython()", notebook.name
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
 def test_model_validation_uses_the_env_and_mode_it_is_given(
     env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from steps import model_validation, utils
+    from steps import deploy, model_validation, utils
 
     monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path)
     for name in ("staging", "prod"):
@@ -82,6 +88,7 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     calls: dict[str, Any] = {}
     monkeypatch.setattr(mlflow, "set_experiment", lambda name: calls.setdefault("experiment", name))
     monkeypatch.setattr(model_validation, "run_model_validation", lambda *args, **kwargs: calls.update(kwargs))
+    monkeypatch.setattr(deploy, "deployed_model_uri", lambda name, env: f"models:/{name}/deployed-in-{env}")
     task_values = {"model_uri": "models:/m/3", "model_name": "m", "model_version": "3"}
     dbutils = FakeDbutils({"env": env, "run_mode": "enabled"}, task_values)
 
@@ -90,6 +97,7 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     assert calls["experiment"] == f"/experiments/{env}"
     assert calls["run_mode"].value == "enabled"
     assert (calls["model_uri"], calls["model_name"], calls["model_version"]) == ("models:/m/3", "m", "3")
+    assert calls["baseline_model_uri"] == f"models:/m/deployed-in-{env}"
 {%- if cookiecutter.include_feature_store == "no" %}
 
 

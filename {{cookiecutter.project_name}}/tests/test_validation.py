@@ -6,6 +6,7 @@ from steps.validation import (
     ModelValidationFailed,
     RunMode,
     ValidationResult,
+    ValidationStatus,
     compute_metrics,
     description_with_result,
     enforce,
@@ -19,6 +20,13 @@ def test_metrics_of_known_errors() -> None:
     assert metrics["root_mean_squared_error"] == pytest.approx(2.0)
     assert metrics["mean_absolute_error"] == pytest.approx(2.0)
     assert metrics["weighted_mean_squared_error"] == pytest.approx(4.0)
+
+
+def test_weighted_error_weighs_unequal_errors_by_the_true_fare() -> None:
+    # Errors 2 on a $4 fare and 10 on a $40 fare: weights 1/4 and 1/40.
+    value = weighted_mean_squared_error(pd.Series([6.0, 50.0]), pd.Series([4.0, 40.0]))
+    assert value == pytest.approx((4.0 / 4 + 100.0 / 40) / (1 / 4 + 1 / 40))
+    assert value != pytest.approx(compute_metrics(pd.Series([6.0, 50.0]), pd.Series([4.0, 40.0]))["root_mean_squared_error"] ** 2)
 
 
 def test_weighted_error_counts_cheap_trips_more() -> None:
@@ -73,7 +81,17 @@ def test_only_enabled_mode_blocks_a_failed_model() -> None:
 
 
 def test_description_keeps_earlier_text_and_appends_status() -> None:
-    assert description_with_result("", True, "run 1") == "Model Validation Status: SUCCESS\nValidation Details: run 1"
-    updated = description_with_result("Trained on March data", False, "run 2")
+    passed = description_with_result("", ValidationStatus.PASSED, "run 1")
+    assert passed == "Model Validation Status: PASSED\nValidation Details: run 1"
+    updated = description_with_result("Trained on March data", ValidationStatus.FAILED, "run 2")
     assert updated.startswith("Trained on March data\n\n---\n\n")
-    assert updated.endswith("Model Validation Status: FAILURE\nValidation Details: run 2")
+    assert updated.endswith("Model Validation Status: FAILED\nValidation Details: run 2")
+
+
+def test_the_deployed_models_metrics_tighten_the_thresholds() -> None:
+    metrics = {"root_mean_squared_error": 3.0, "mean_absolute_error": 2.0, "weighted_mean_squared_error": 1.0}
+    assert ValidationResult(metrics, baseline={name: value * 1.05 for name, value in metrics.items()}).passed
+    worse = ValidationResult(metrics, baseline={**metrics, "mean_absolute_error": 1.5}, max_regression=0.05)
+    assert worse.failures == ["mean_absolute_error"] and worse.limit("mean_absolute_error") == pytest.approx(1.575)
+    assert worse.status is ValidationStatus.FAILED
+    assert ValidationResult(metrics, baseline={"root_mean_squared_error": 100.0}).limit("root_mean_squared_error") == 10.0

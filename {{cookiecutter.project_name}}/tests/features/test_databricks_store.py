@@ -5,6 +5,8 @@ The real client exists only on Databricks; these tests check what the project ha
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import importlib
 import sys
 import types
@@ -78,6 +80,7 @@ def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
             "feature_names": list(lookup.feature_names),
             "lookup_key": [lookup.lookup_key],
             "timestamp_lookup_key": [lookup.timestamp_lookup_key],
+            "lookback_window": timedelta(seconds=lookup.lookback_seconds),
         }
         for lookup in feature_lookups("staging")
     ]
@@ -91,7 +94,7 @@ def test_scoring_asks_the_client_for_double_predictions(databricks_store):
 
 
 def test_the_store_follows_the_runtime(databricks_store, monkeypatch):
-    from features.stores import feature_store
+    from features.scoring import feature_store
 
     monkeypatch.setenv("DATABRICKS_RUNTIME_VERSION", "15.4")
     assert type(feature_store(FakeSpark(set()))).__name__ == "DatabricksFeatureStore"

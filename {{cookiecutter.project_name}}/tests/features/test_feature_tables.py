@@ -1,6 +1,7 @@
 import pytest
 
 from features.feature_tables import (
+    DATABASE,
     ENVIRONMENTS,
     FEATURE_TABLES,
     PICKUP_FEATURES,
@@ -18,6 +19,7 @@ class RecordingStore:
 
     def write_table(self, name, features, primary_keys, timestamp_key):
         self.written.append(name)
+        self.keys = (primary_keys, timestamp_key)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
@@ -25,15 +27,25 @@ def test_training_reads_the_tables_the_feature_job_writes(env, monkeypatch):
     store = RecordingStore()
     monkeypatch.setattr("features.generate.compute_features", lambda *args: None)
     for table in FEATURE_TABLES:
-        generate_and_write_features(store, None, table.module, env, table.source_timestamp, ["zip"])
+        generate_and_write_features(store, None, table.module, env)
     assert sorted(store.written) == sorted(lookup.table_name for lookup in feature_lookups(env))
 
 
+def test_the_timestamp_column_comes_from_the_table_definition(monkeypatch):
+    store = RecordingStore()
+    monkeypatch.setattr("features.generate.compute_features", lambda *args: None)
+    generate_and_write_features(store, None, "dropoff_features", "dev")
+    assert store.keys == (["zip"], "tpep_dropoff_datetime")
+    with pytest.raises(ValueError, match="leave timestamp_column empty"):
+        generate_and_write_features(store, None, "dropoff_features", "dev", timestamp_column="tpep_pickup_datetime")
+
+
 def test_prod_tables_have_no_suffix_and_others_name_their_env():
-    assert PICKUP_FEATURES.name("prod") == "feature_store_taxi_example.trip_pickup_features"
-    assert PICKUP_FEATURES.name("staging") == "feature_store_taxi_example.trip_pickup_features_staging"
-    assert PICKUP_FEATURES.name("test") == "feature_store_taxi_example.trip_pickup_features_test"
-    assert PICKUP_FEATURES.name("dev") == "feature_store_taxi_example.trip_pickup_features_dev"
+    assert DATABASE == "{{ cookiecutter | derived("feature_store_database") }}"
+    assert PICKUP_FEATURES.name("prod") == f"{DATABASE}.trip_pickup_features"
+    assert PICKUP_FEATURES.name("staging") == f"{DATABASE}.trip_pickup_features_staging"
+    assert PICKUP_FEATURES.name("test") == f"{DATABASE}.trip_pickup_features_test"
+    assert PICKUP_FEATURES.name("dev") == f"{DATABASE}.trip_pickup_features_dev"
 
 
 def test_every_environment_has_its_own_tables():

@@ -87,7 +87,6 @@ def write_features(runtime, env: str) -> list[str]:
         dbutils = FakeDbutils(
             env=env,
             input_table_path=runtime.trips_path,
-            timestamp_column=table.source_timestamp,
             features_transform_module=table.module,
         )
         names.append(run_notebook("GenerateAndWriteFeatures", dbutils, runtime.spark))

@@ -63,3 +63,17 @@ def test_lookup_times_for_both_tables(spark):
     row = add_lookup_timestamps(df).first()
     assert row["rounded_pickup_datetime"] == at("10:30:00")
     assert row["rounded_dropoff_datetime"] == at("10:30:00")
+
+
+def test_a_row_older_than_the_look_back_is_not_used(spark):
+    bounded = FeatureLookup(**{**LOOKUP.__dict__, "lookback_seconds": 15 * 60 - 1})
+    trips_df = spark.createDataFrame(
+        [("fresh", 1, at("00:30:00")), ("quiet", 1, at("00:45:00")), ("days_later", 1, at("23:00:00"))],
+        ["trip_id", "pickup_zip", "rounded_pickup_datetime"],
+    )
+    joined = as_of_join(trips_df, feature_table(spark), bounded, "zip", "window_end")
+    assert {row["trip_id"]: row["mean_fare"] for row in joined.collect()} == {
+        "fresh": 30.0,
+        "quiet": None,
+        "days_later": None,
+    }

@@ -22,7 +22,7 @@ def store(spark, trips, tmp_path, monkeypatch, mlflow_store):
     monkeypatch.setenv(ROOT_ENV_VAR, str(tmp_path / "feature_store"))
     store = LocalFeatureStore(spark)
     for table in FEATURE_TABLES:
-        generate_and_write_features(store, trips, table.module, ENV, table.source_timestamp, ["zip"])
+        generate_and_write_features(store, trips, table.module, ENV)
     return store
 
 
@@ -59,3 +59,17 @@ def test_writing_again_merges_rows_and_new_values_win(spark, store):
     assert after.count() == rows_before
     match = after.where((after.zip == first["zip"]) & (after.tpep_pickup_datetime == first["tpep_pickup_datetime"]))
     assert [row["mean_fare_window_1h_pickup_zip"] for row in match.collect()] == [-1.0]
+
+
+def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_windows_as_zero(spark, store, trips):
+    from features.training import build_model, model_inputs
+
+    frame = store.create_training_set(add_lookup_timestamps(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
+    frame = frame.assign(**model_inputs(frame))
+    model = build_model().fit(model_inputs(frame), frame[LABEL])
+    wider = frame.assign(unrelated="text")  # what score_batch passes: every training-set column
+    assert len(model.predict(wider)) == len(frame)
+    assert list(model.named_steps["regressor"].is_categorical_) == [True, True] + [False] * (len(MODEL_INPUT_COLUMNS) - 2)
+    quiet = frame.head(1).assign(count_trips_window_1h_pickup_zip=float("nan"), count_trips_window_30m_dropoff_zip=float("nan"))
+    zero = frame.head(1).assign(count_trips_window_1h_pickup_zip=0.0, count_trips_window_30m_dropoff_zip=0.0)
+    assert model.predict(quiet) == pytest.approx(model.predict(zero))

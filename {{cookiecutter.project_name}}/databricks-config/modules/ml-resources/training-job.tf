@@ -37,9 +37,10 @@ resource "databricks_job" "model_training_job" {
       base_parameters = {
         env = var.env
         # run_mode decides what a failed validation rule does:
-        #   "disabled": skip validation;
-        #   "dry_run":  validate and record the result, but deploy anyway;
-        #   "enabled":  deploy only when every rule passes.
+        #   "disabled": skip validation (deployment then accepts the version);
+        #   "dry_run":  validate and tag the version, without failing this task
+        #               (deployment still refuses a version that failed);
+        #   "enabled":  also fail this task when a rule fails.
         # Switch to "enabled" once the rules in steps/validation.py suit your model.
         run_mode = "dry_run"
       }

@@ -21,11 +21,11 @@ resource "databricks_job" "write_feature_table_job" {
           env              = var.env
           input_table_path = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
           # Empty dates mean no bound: the whole input table.
-          input_start_date          = ""
-          input_end_date            = ""
-          timestamp_column          = task.value.timestamp_column
+          input_start_date = ""
+          input_end_date   = ""
+          # The module's table definition (features/feature_tables.py) names its timestamp
+          # column and key.
           features_transform_module = task.value.features_transform_module
-          primary_keys              = "zip"
         }
       }
     }
@@ -38,11 +38,9 @@ locals {
   # One task per feature module, independent of each other.
   feature_tasks = {
     PickupFeatures = {
-      timestamp_column          = "tpep_pickup_datetime"
       features_transform_module = "pickup_features"
     }
     DropoffFeatures = {
-      timestamp_column          = "tpep_dropoff_datetime"
       features_transform_module = "dropoff_features"
     }
   }

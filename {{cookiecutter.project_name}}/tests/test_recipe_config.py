@@ -9,7 +9,7 @@ from mlflow.recipes.utils import get_recipe_config
 from steps import utils
 from steps.validation import THRESHOLDS
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_local_profile_uses_the_sample_and_a_store_in_the_project() -> None:

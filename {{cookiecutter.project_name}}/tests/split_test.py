@@ -1,7 +1,8 @@
 import numpy as np
 import pandas as pd
+import pytest
 
-from steps.split import clean_trips, process_splits
+from steps.split import clean_trips, process_splits, split_by_pickup_time
 
 
 def dirty(trips: pd.DataFrame) -> pd.DataFrame:
@@ -29,3 +30,11 @@ def test_process_splits_cleans_each_split_and_keeps_columns(trips: pd.DataFrame)
     for before, after in zip((train, validation, test), processed):
         assert list(after.columns) == list(before.columns)
         assert 0 < len(after) <= len(before) - 5
+
+
+def test_split_method_holds_out_the_most_recent_trips(trips: pd.DataFrame) -> None:
+    labels = split_by_pickup_time(trips)
+    pickup = trips["tpep_pickup_datetime"]
+    assert set(labels) == {"TRAINING", "VALIDATION", "TEST"}
+    assert pickup[labels == "TRAINING"].max() <= pickup[labels == "TEST"].min()
+    assert (labels == "TEST").sum() == pytest.approx(0.1 * len(trips), abs=2)

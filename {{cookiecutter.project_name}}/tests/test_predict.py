@@ -1,8 +1,8 @@
 import pandas as pd
 from pyspark.sql.types import DoubleType
 
-from steps.scoring import score_trips
-from tests.steps.conftest import TEST_SAMPLE
+from steps.predict import score_trips
+from tests.conftest import TEST_SAMPLE
 
 
 def test_scores_every_trip_with_a_double_prediction(spark, trips: pd.DataFrame, registered_model: str) -> None:

@@ -35,21 +35,19 @@ def test_counts_per_thirty_minute_tumbling_window(spark):
     }
 
 
-def test_weekend_is_judged_in_new_york_time(spark):
+def test_weekend_is_the_clock_time_as_stored_across_a_dst_change(spark):
+    # Timestamps are New York clock times already; 2022-03-13 02:00 is when DST began.
     df = dropoffs(
         spark,
-        ("2022-01-08 02:50:00", 1),  # window ends Sat 03:00 UTC = Fri 22:00 in New York
-        ("2022-01-08 15:10:00", 2),  # Sat 15:30 UTC = Sat 10:30 in New York
-        ("2022-01-10 01:40:00", 3),  # Mon 02:00 UTC = Sun 21:00 in New York
-        ("2022-01-10 05:10:00", 4),  # Mon 05:30 UTC = Mon 00:30 in New York
+        ("2022-03-11 23:50:00", 1),  # window ends Sat 00:00
+        ("2022-03-13 01:50:00", 2),  # Sun 02:00, the hour the clocks skip
+        ("2022-03-13 23:10:00", 3),  # Sun 23:30
+        ("2022-03-14 00:10:00", 4),  # Mon 00:30 (a zone conversion would make it Sunday)
     )
-    weekend = {
-        zip_code: flag
-        for (zip_code, _), (_, flag) in features_by_key(
-            compute_features_fn(df, "tpep_dropoff_datetime", None, None)
-        ).items()
-    }
-    assert weekend == {1: 0, 2: 1, 3: 1, 4: 0}
+    weekend = {zip_code: flag for (zip_code, _), (_, flag) in features_by_key(
+        compute_features_fn(df, "tpep_dropoff_datetime", None, None)
+    ).items()}
+    assert weekend == {1: 1, 2: 1, 3: 1, 4: 0}
 
 
 def test_one_trip_in_range_gives_one_row(spark):

@@ -1,4 +1,4 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -7,9 +7,9 @@ from features.pickup_features import compute_features_fn
 COLUMNS = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "pickup_zip", "dropoff_zip", "trip_distance", "fare_amount"]
 
 
-def trip(pickup: str, pickup_zip: int, fare: float) -> tuple:
+def trip(pickup: str, pickup_zip: int, fare: float, minutes: int = 0) -> tuple:
     start = datetime.fromisoformat(pickup)
-    return (start, start, pickup_zip, 10001, 1.0, fare)
+    return (start, start + timedelta(minutes=minutes), pickup_zip, 10001, 1.0, fare)
 
 
 @pytest.fixture
@@ -51,12 +51,39 @@ def test_mean_fare_and_count_per_zip_and_window_end(trips):
     assert features[(10002, "01:00")] == (30.0, 1)
 
 
-def test_time_bounds_keep_start_and_drop_end(trips):
+def test_time_bounds_select_the_windows_ending_inside_computed_from_all_their_trips(trips):
     features = features_by_key(
         compute_features_fn(trips, "tpep_pickup_datetime", "2022-01-12 00:20:00", "2022-01-12 00:50:00")
     )
-    assert {zip_code for zip_code, _ in features} == {10001}
-    assert set(features.values()) == {(20.0, 1)}
+    # The 00:05 trip is before the start but inside these windows, so it counts; the 00:50
+    # trip is at the end, so no window it falls in is written by this run.
+    assert features == {(10001, "00:30"): (15.0, 2), (10001, "00:45"): (15.0, 2)}
+
+
+def test_consecutive_incremental_runs_write_exactly_what_one_full_run_writes(spark):
+    rows = [trip(f"2022-01-12 {hour:02d}:{minute:02d}:00", 10001 + minute % 2, float(hour + minute))
+            for hour in range(0, 6) for minute in (3, 17, 29, 44, 58)]
+    df = spark.createDataFrame(rows, COLUMNS)
+
+    def run(start, end):
+        return features_by_key(compute_features_fn(df, "tpep_pickup_datetime", start, end))
+
+    full = run("2022-01-12 00:00:00", "2022-01-12 06:00:00")
+    first, second = run("2022-01-12 00:00:00", "2022-01-12 02:20:00"), run("2022-01-12 02:20:00", "2022-01-12 06:00:00")
+    assert not set(first) & set(second)
+    assert {**first, **second} == full
+
+
+def test_a_fare_counts_only_once_the_trip_has_dropped_off(spark):
+    # Picked up 00:05, dropped off 00:50: counted from the 00:15 window on, fare known from 01:00.
+    df = spark.createDataFrame([trip("2022-01-12 00:05:00", 10001, 40.0, minutes=45)], COLUMNS)
+    features = features_by_key(compute_features_fn(df, "tpep_pickup_datetime", None, None))
+    assert features == {
+        (10001, "00:15"): (None, 1),
+        (10001, "00:30"): (None, 1),
+        (10001, "00:45"): (None, 1),
+        (10001, "01:00"): (40.0, 1),
+    }
 
 
 def test_window_end_is_named_after_the_timestamp_column_with_stable_types(trips):

@@ -1,0 +1,88 @@
+"""Rules every track applies to raw taxi trips: which trips are plausible, and which are held out.
+
+Training, validation and the local pipeline all take these rules from here, so a model is
+validated on trips cleaned exactly like its training trips and on a period training never
+saw. Trips are time-ordered, so the held-out trips are the most recent ones (a random split
+would let the model learn from the weeks it is then judged on).
+
+The cut between periods is a quantile of the pickup time in epoch seconds, computed with
+linear interpolation: pandas' ``Series.quantile`` and Spark's exact ``percentile`` agree on
+it, so the recipe's pandas split and the Spark validation hold out the same trips.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+TIME_COLUMN = "tpep_pickup_datetime"
+LABEL = "fare_amount"
+# Meter data contains refunds (negative fares), trips with no distance and odometer
+# glitches; training or evaluating on them only teaches the model noise. Open intervals.
+FARE_RANGE = (0.0, 1000.0)
+DISTANCE_RANGE = (0.0, 400.0)
+# The most recent share of the trips, held out from training to validate on (the recipe's
+# test split), and the share before it that the recipe evaluates candidates on.
+HOLDOUT_FRACTION = 0.1
+VALIDATION_FRACTION = 0.1
+
+
+def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
+    """Rows without missing values whose fare and distance lie strictly inside the plausible ranges."""
+    trips = trips.dropna()
+    plausible = trips[LABEL].between(*FARE_RANGE, inclusive="neither") & trips["trip_distance"].between(
+        *DISTANCE_RANGE, inclusive="neither"
+    )
+    return trips[plausible]
+
+
+def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
+    """``clean_trips`` on a Spark DataFrame: the same rule, evaluated on the cluster."""
+    from pyspark.sql import functions as F
+
+    complete = trips.dropna()
+    return complete.where(
+        (F.col(LABEL) > FARE_RANGE[0])
+        & (F.col(LABEL) < FARE_RANGE[1])
+        & (F.col("trip_distance") > DISTANCE_RANGE[0])
+        & (F.col("trip_distance") < DISTANCE_RANGE[1])
+    )
+
+
+def _epoch_seconds(times: pd.Series) -> pd.Series:
+    return pd.to_datetime(times).astype("datetime64[us]").astype("int64") // 1_000_000
+
+
+def time_split_labels(trips: pd.DataFrame) -> pd.Series:
+    """``TRAINING``, ``VALIDATION`` or ``TEST`` per trip, by pickup time (the recipe's ``split_method``).
+
+    The oldest trips train, the next ``VALIDATION_FRACTION`` validate the recipe's candidate,
+    and the most recent ``HOLDOUT_FRACTION`` are the test split that ModelValidation also
+    holds out (see ``holdout_period``).
+    """
+    seconds = _epoch_seconds(trips[TIME_COLUMN])
+    test_from = seconds.quantile(1 - HOLDOUT_FRACTION)
+    validation_from = seconds.quantile(1 - HOLDOUT_FRACTION - VALIDATION_FRACTION)
+    labels = pd.Series("TRAINING", index=trips.index)
+    labels[seconds >= validation_from] = "VALIDATION"
+    labels[seconds >= test_from] = "TEST"
+    return labels
+
+
+def holdout_start(trips: "pyspark.sql.DataFrame") -> float:  # noqa: F821
+    """Epoch second from which trips belong to the held-out period (computed on the cluster)."""
+    from pyspark.sql import functions as F
+
+    seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
+    (start,) = trips.select(F.percentile(seconds, F.lit(1 - HOLDOUT_FRACTION)).alias("start")).first()
+    if start is None:
+        raise ValueError("No trips to split by time")
+    return float(start)
+
+
+def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFrame", "pyspark.sql.DataFrame"]:  # noqa: F821
+    """``(training period, held-out period)``: the trips before and from ``holdout_start``."""
+    from pyspark.sql import functions as F
+
+    start = holdout_start(trips)
+    seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
+    return trips.where(seconds < start), trips.where(seconds >= start)

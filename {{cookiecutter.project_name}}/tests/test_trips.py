@@ -1,0 +1,48 @@
+"""The trip rules every track shares: cleaning, and the held-out period by time."""
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from steps.trips import clean_trips, plausible_trips, split_by_time, time_split_labels
+
+
+def minutes(count: int) -> pd.DataFrame:
+    """``count`` trips one minute apart, shuffled so that row order says nothing about time."""
+    start = datetime(2024, 3, 9)
+    frame = pd.DataFrame(
+        {
+            "tpep_pickup_datetime": [start + timedelta(minutes=i) for i in range(count)],
+            "trip_distance": 1.0,
+            "fare_amount": 10.0,
+        }
+    )
+    return frame.sample(frac=1.0, random_state=3)
+
+
+def test_the_most_recent_trips_are_the_test_split_and_the_oldest_train() -> None:
+    trips = minutes(100)
+    labels = time_split_labels(trips)
+    assert labels.value_counts().to_dict() == {"TRAINING": 80, "VALIDATION": 10, "TEST": 10}
+    times = trips["tpep_pickup_datetime"]
+    assert times[labels == "TRAINING"].max() < times[labels == "VALIDATION"].min()
+    assert times[labels == "VALIDATION"].max() < times[labels == "TEST"].min()
+
+
+def test_spark_holds_out_exactly_the_recipes_test_split(spark) -> None:
+    trips = minutes(97)
+    expected = set(trips.loc[time_split_labels(trips) == "TEST", "tpep_pickup_datetime"])
+    training, held_out = split_by_time(spark.createDataFrame(trips))
+    assert {row[0] for row in held_out.select("tpep_pickup_datetime").collect()} == expected
+    assert training.count() + held_out.count() == len(trips)
+
+
+def test_spark_and_pandas_clean_the_same_trips(spark) -> None:
+    trips = pd.DataFrame(
+        {
+            "tpep_pickup_datetime": [datetime(2024, 3, 9)] * 5,
+            "trip_distance": [1.0, 0.0, 500.0, 2.0, None],
+            "fare_amount": [10.0, 10.0, 10.0, -3.0, 10.0],
+        }
+    )
+    assert len(clean_trips(trips)) == plausible_trips(spark.createDataFrame(trips)).count() == 1
