@@ -41,10 +41,16 @@ def template_source(template: str, repo_dir: Path) -> str:
     a remote one (cloned by cookiecutter, maybe from an abbreviation such as ``gh:org/repo``)
     as the clone's ``origin`` URL.
     """
-    local = Path(template).expanduser()
-    if local.is_dir():
-        return str(local.resolve())
+    if not _is_remote(template):
+        # A local path may be relative to where cookiecutter ran ('cookiecutter .'), which the
+        # hooks do not know: ``repo_dir`` is that same folder, made absolute.
+        return str(repo_dir.resolve())
     return _git(repo_dir, "remote", "get-url", "origin") or template
+
+
+def _is_remote(template: str) -> bool:
+    """A URL or one of cookiecutter's abbreviations (``gh:``, ``gl:``, ``bb:``), not a local folder."""
+    return "://" in template or template.startswith(("gh:", "gl:", "bb:", "git@", "git+"))
 
 
 def cruft_state(context: Mapping[str, Any], repo_dir: Path) -> dict[str, Any]:

@@ -19,7 +19,7 @@ before_file.unlink(missing_ok=True)
 kept = prune(project, paths_to_remove(answers), before)
 
 if not made_by_cruft(answers):
-    write_cruft_file(project, answers, Path(answers.get("_repo_dir") or {{ "." | template_path | tojson }}))
+    write_cruft_file(project, answers, Path({{ "." | template_path | tojson }}))
 
 notes = [format_kept(kept)] if kept else []
 warnings = find_warnings(answers)
