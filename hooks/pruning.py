@@ -74,6 +74,8 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "docs/ml-developer-guide.md",
         "steps/deploy.py",
         "steps/model_validation.py",
+        "steps/batch_inference.py",
+        "tests/test_batch_inference.py",
         "tests/test_deploy.py",
         "tests/test_model_validation.py",
         "tests/test_notebooks.py",
@@ -81,6 +83,8 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("ml_code", "feature_store"): (
         "steps/deploy.py",
         "steps/model_validation.py",
+        "steps/batch_inference.py",
+        "tests/test_batch_inference.py",
         "tests/test_deploy.py",
         "tests/test_model_validation.py",
         "tests/test_notebooks.py",

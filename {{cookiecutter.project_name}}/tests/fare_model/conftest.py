@@ -14,7 +14,7 @@ from sklearn.base import RegressorMixin
 from fare_model.data import TARGET
 from fare_model.training import TrainedModel, train_and_register
 
-TEST_SAMPLE = Path(__file__).resolve().parents[1] / "steps" / "test_sample.parquet"
+TEST_SAMPLE = Path(__file__).resolve().parents[1] / "test_sample.parquet"
 MODEL_NAME = "fares"
 
 RegisterModel = Callable[[RegressorMixin], str]
