@@ -19,7 +19,10 @@ before_file.unlink(missing_ok=True)
 kept = prune(project, paths_to_remove(answers), before)
 
 if not made_by_cruft(answers):
-    write_cruft_file(project, answers, Path({{ "." | template_path | tojson }}))
+    # cookiecutter's _repo_dir is relative when it was given a relative path ('cookiecutter .'),
+    # and these hooks run in the project folder: then this template's own absolute path serves.
+    repo_dir = Path(answers.get("_repo_dir") or ".")
+    write_cruft_file(project, answers, repo_dir if repo_dir.is_absolute() else Path({{ "." | template_path | tojson }}))
 
 notes = [format_kept(kept)] if kept else []
 warnings = find_warnings(answers)

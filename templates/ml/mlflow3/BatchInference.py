@@ -8,7 +8,9 @@
 # MAGIC resolved once, when the job starts).
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `dev`, `staging` or `prod`.
+# MAGIC * `env`: `dev`, `test` (CI), `staging` or `prod`.
+# MAGIC * `model_uri`: `models:/<name>/<version>` to score with a given version instead of the
+# MAGIC   champion (the CI integration test scores the version it has just trained).
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
 # MAGIC * `output_table_name`: the Delta table to write.
 
@@ -23,7 +25,8 @@ dbutils.library.restartPython()
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
+dbutils.widgets.text("model_uri", "", "Model URI (empty: the champion)")
 dbutils.widgets.text(
     "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
 )
@@ -45,7 +48,7 @@ input_table_name = dbutils.widgets.get("input_table_name")
 output_table_name = dbutils.widgets.get("output_table_name")
 assert input_table_name, "input_table_name must name the table of trips to score"
 assert output_table_name, "output_table_name must name the table to write"
-model_uri = resolve_alias(get_model_name(env))
+model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")
 
 # COMMAND ----------
