@@ -13,7 +13,13 @@ Accepted deviations, which the lists leave out on purpose:
 - staging and prod call one shared Terraform module for their resources, so each
   environment's folder keeps only provider, variables, locals and outputs (plus ``main.tf``);
 - the docs draw their diagrams in Mermaid instead of shipping ``docs/images/*.png``;
-- gcp, which the original lacked, names its CI/CD bootstrap file as it likes.
+- gcp, which the original lacked, names its CI/CD bootstrap file as it likes;
+- no ``generate-aad-token.sh`` on azure: CI signs in to Databricks with workload identity
+  federation, so no script turns a client secret into an AAD token;
+- options the original lacked have layouts of their own: the MLflow 3 track
+  (``include_mlflow_recipes=no``) replaces the Recipes files but keeps the notebook names and
+  the step tests of the steps it shares, and GitLab keeps its CI/CD in ``.gitlab-ci.yml`` and
+  ``.gitlab/ci/``.
 """
 
 from __future__ import annotations
@@ -35,10 +41,9 @@ ALWAYS = (
     "notebooks/BatchInference.py",
     "notebooks/ModelValidation.py",
     "notebooks/TriggerModelDeploy.py",
-    "steps/deploy.py",
+    "notebooks/Train.py",
     "steps/utils.py",
     "tests/__init__.py",
-    "tests/test_notebooks.py",
     "databricks-config/README.md",
     *(f"databricks-config/{env}/{name}.tf" for env in ("staging", "prod") for name in ("provider", "variables", "locals", "outputs")),
     ".mlops-setup-scripts/README.md",
@@ -54,14 +59,29 @@ ALWAYS = (
 MLFLOW_RECIPES = (
     "recipe.yaml",
     *(f"profiles/{name}.yaml" for name in ("local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod")),
-    "notebooks/Train.py",
+    "steps/deploy.py",
+    "tests/test_notebooks.py",
     *(f"steps/{name}.py" for name in ("ingest", "split", "transform", "train", "custom_metrics", "predict")),
     *(f"tests/{step}_test.py" for step in ("ingest", "split", "train", "transform")),
     "tests/test_sample.parquet",
     "docs/ml-developer-guide.md",
 )
 
+# The MLflow 3 track (no original counterpart): the shared steps and their tests keep their names.
+MLFLOW3 = (
+    *(f"steps/{name}.py" for name in ("split", "transform", "train")),
+    *(f"tests/{step}_test.py" for step in ("split", "train", "transform")),
+    "tests/test_sample.parquet",
+    "fare_model/training.py",
+    "fare_model/validation.py",
+    "fare_model/deployment.py",
+    "fare_model/batch_inference.py",
+    "docs/ml-developer-guide-mlflow3.md",
+)
+
 FEATURE_STORE = (
+    "steps/deploy.py",
+    "tests/test_notebooks.py",
     "features/pickup_features.py",
     "features/dropoff_features.py",
     "features/pickup_features_test.py",
@@ -80,6 +100,16 @@ CLOUD = {
     ),
     "gcp": (".mlops-setup-scripts/terraform/main-gcp.tf", ".mlops-setup-scripts/terraform/variables.tf"),
 }
+
+# GitLab (no original counterpart): a root file and one job file per concern.
+GITLAB = (
+    ".gitlab-ci.yml",
+    ".gitlab/ci/README.md",
+    ".gitlab/ci/tests.gitlab-ci.yml",
+    ".gitlab/ci/terraform.gitlab-ci.yml",
+    ".gitlab/ci/deploy-model.gitlab-ci.yml",
+    ".mlops-setup-scripts/cicd/gitlab.tf",
+)
 
 GITHUB_ACTIONS = tuple(
     f".github/workflows/{name}"
@@ -115,15 +145,13 @@ FORMER_NAMES = (
 def reference_layout(variant: Variant) -> set[str]:
     """The original's paths for ``variant``, less the accepted deviations (module docstring)."""
     paths = {*ALWAYS, *CLOUD[variant.cloud]}
-    paths |= set(FEATURE_STORE if variant.feature_store else MLFLOW_RECIPES)
+    paths |= set({"feature_store": FEATURE_STORE, "mlflow3": MLFLOW3, "mlflow_recipes": MLFLOW_RECIPES}[variant.ml_code])
     if variant.github:
         paths |= {*GITHUB_ACTIONS, ".github/workflows/run-tests-fs.yml" if variant.feature_store else ".github/workflows/run-tests.yml"}
-        if variant.cloud == "azure":
-            paths.add(".github/workflows/scripts/generate-aad-token.sh")
+    elif variant.cicd_platform == "GitLab":
+        paths |= set(GITLAB)
     else:
         paths |= set(AZURE_DEVOPS)
-        if variant.cloud == "azure":
-            paths.add(".azure/devops-pipelines/scripts/generate-aad-token.sh")
     return paths
 
 
