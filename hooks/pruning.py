@@ -55,7 +55,11 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".mlops-setup-scripts/terraform/variables-gcp.tf",
         ".mlops-setup-scripts/cicd/main-gcp.tf",
     ),
-    ("cicd_platform", "GitHub Actions"): (".github", ".mlops-setup-scripts/cicd/github.tf"),
+    ("cicd_platform", "GitHub Actions"): (
+        ".github",
+        ".mlops-setup-scripts/cicd/github.tf",
+        ".mlops-setup-scripts/cicd/state-access.tf",
+    ),
     ("cicd_platform", "Azure DevOps"): (
         ".azure",
         ".mlops-setup-scripts/cicd/azure-devops.tf",

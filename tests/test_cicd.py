@@ -207,6 +207,8 @@ MINIMUM_ACTION_MAJORS = {
     "actions/upload-artifact": 6,
     "actions/download-artifact": 7,
     "hashicorp/setup-terraform": 4,
+    "aws-actions/configure-aws-credentials": 5,
+    "google-github-actions/auth": 3,
 }
 USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@v(\d+)\s*$", re.MULTILINE)
 
@@ -472,7 +474,8 @@ def bootstrap_names(project: Path) -> set[str]:
     """Names of the variables and secrets that the CI/CD bootstrap writes for CI/CD."""
     cicd = project / ".mlops-setup-scripts/cicd"
     if (cicd / "github.tf").exists():
-        return set(re.findall(r'(?:variable_name|secret_name)\s*=\s*"(\w+)"', (cicd / "github.tf").read_text()))
+        state_login = re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=[^=]", (cicd / "state-access.tf").read_text())
+        return set(re.findall(r'(?:variable_name|secret_name)\s*=\s*"(\w+)"', (cicd / "github.tf").read_text())) | set(state_login)
     text = (cicd / "azure-devops.tf").read_text()
     return set(re.findall(r'name\s*=\s*"(\w+)"', text)) | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(
         re.findall(r"\{\s*(\w+)\s*=", text)
@@ -482,7 +485,7 @@ def bootstrap_names(project: Path) -> set[str]:
 def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generated_project: Path) -> None:
     """Every setting CI/CD reads is written by the bootstrap, or is a state secret the guide has the user add."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
-    state_secrets = set(STATE_SECRETS[variant.cloud] if variant.github else STATE_VARIABLES[variant.cloud])
+    state_secrets = set() if variant.github else set(STATE_VARIABLES[variant.cloud])
     if variant.github:
         used = set(re.findall(r"(?:secrets|vars)\.(\w+)", text))
     else:
@@ -490,9 +493,12 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
     assert used, "no credentials found"
     assert used - state_secrets <= bootstrap_names(generated_project), sorted(used - state_secrets - bootstrap_names(generated_project))
     assert not re.search(r"DATABRICKS_TOKEN\b|WORKSPACE_TOKEN|workspaceToken", text), "CI/CD must not use Databricks tokens"
+    if variant.github:  # state logins with OIDC: no stored cloud key
+        assert not re.search(r"secrets\.(AWS_|ARM_ACCESS_KEY|GOOGLE_CREDENTIALS)", text)
 
 
-STATE_SECRETS = {"aws": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], "azure": ["ARM_ACCESS_KEY"], "gcp": ["GOOGLE_CREDENTIALS"]}
+STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
+                         "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
 STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"], "azure": ["armAccessKey"], "gcp": ["googleCredentials"]}
 
 
@@ -562,7 +568,11 @@ def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dic
     names = ("DATABRICKS_CLIENT_ID", "DATABRICKS_AUTH_TYPE", "DATABRICKS_CLIENT_SECRET") if variant.github else (
         "databricksClientId", "databricksAuthType", "databricksClientSecret")
     settings = {names[0]: "cicd-client-id"}
-    secrets = {name: '{"type": "service_account"}' for name in (STATE_SECRETS if variant.github else STATE_VARIABLES)[variant.cloud]}
+    if variant.github:  # the cloud logins for the Terraform state (state-access.tf)
+        settings.update({name: f"{name.lower()}-value" for name in STATE_LOGIN_VARIABLES[variant.cloud]})
+        secrets = {}
+    else:
+        secrets = {name: '{"type": "service_account"}' for name in STATE_VARIABLES[variant.cloud]}
     if mode == "client_secret":
         settings[names[1]] = "oauth-m2m"
         secrets[names[2]] = "databricks-oauth-secret"

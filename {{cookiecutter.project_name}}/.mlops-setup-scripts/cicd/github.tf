@@ -68,6 +68,20 @@ resource "github_actions_environment_variable" "databricks_client_id" {
   value         = local.service_principals[each.key].application_id
 }
 
+# How the workflows sign in to the cloud for the environment's Terraform state (state-access.tf).
+resource "github_actions_environment_variable" "state_login" {
+  for_each = merge([
+    for env, variables in local.state_login_variables : {
+      for name, value in variables : "${env}/${name}" => { env = env, name = name, value = value }
+    }
+  ]...)
+
+  repository    = local.github_repo_name
+  environment   = local.github_environments[each.value.env]
+  variable_name = each.value.name
+  value         = each.value.value
+}
+
 # Only for organisations that cannot use federation (databricks_auth = "client_secret").
 resource "github_actions_environment_variable" "databricks_auth_type" {
   for_each = local.federation ? {} : local.github_environments

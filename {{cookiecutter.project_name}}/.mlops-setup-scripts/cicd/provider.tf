@@ -16,6 +16,26 @@ terraform {
       source  = "integrations/github"
       version = ">= 6.6, < 7.0"
     }
+{%- if cookiecutter.cloud == "aws" %}
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.0, < 7.0"
+    }
+{%- elif cookiecutter.cloud == "gcp" %}
+    google = {
+      source  = "hashicorp/google"
+      version = ">= 5.0, < 7.0"
+    }
+{%- else %}
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.9, < 5.0"
+    }
+    azuread = {
+      source  = "hashicorp/azuread"
+      version = ">= 3.0, < 4.0"
+    }
+{%- endif %}
 {%- endif %}
 {%- if cookiecutter.cicd_platform == "Azure DevOps" %}
     azuredevops = {

@@ -86,6 +86,37 @@ variable "prod_reviewer_team_ids" {
   description = "Ids of the GitHub teams whose approval every prod job waits for (gh api orgs/<org>/teams/<team> --jq .id)."
 }
 
+{%- if cookiecutter.cloud == "aws" %}
+
+variable "aws_github_oidc_provider_arn" {
+  type        = string
+  default     = ""
+  description = "ARN of the AWS account's existing GitHub OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
+}
+{%- elif cookiecutter.cloud == "gcp" %}
+
+variable "gcp_project_id" {
+  type        = string
+  description = "Google Cloud project of the state buckets; the bootstrap creates the GitHub workload identity pool and the per-environment service accounts there."
+
+  validation {
+    condition     = length(var.gcp_project_id) > 0
+    error_message = "Pass the project id: TF_VAR_gcp_project_id=<project>."
+  }
+}
+{%- else %}
+
+variable "azure_subscription_id" {
+  type        = string
+  description = "Azure subscription of the state storage account (az account show --query id -o tsv)."
+
+  validation {
+    condition     = length(var.azure_subscription_id) > 0
+    error_message = "Pass the subscription id: TF_VAR_azure_subscription_id=<id>."
+  }
+}
+{%- endif %}
+
 variable "prod_reviewer_user_ids" {
   type        = list(number)
   default     = []
