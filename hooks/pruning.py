@@ -58,7 +58,6 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cicd_platform", "GitHub Actions"): (
         ".github",
         ".mlops-setup-scripts/cicd/github.tf",
-        ".mlops-setup-scripts/cicd/state-access.tf",
     ),
     ("cicd_platform", "Azure DevOps"): (
         ".azure",

@@ -12,14 +12,17 @@ data "azuredevops_git_repository" "repo" {
   name       = var.azure_devops_repo_name
 }
 
-# The state-storage credentials that ../terraform/bootstrap.py created, read from that
-# folder's local state, so they need not be copied by hand.
+{%- if cookiecutter.cloud == "azure" %}
+
+# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
+# local state, so it need not be copied by hand.
 data "terraform_remote_state" "state_storage" {
   backend = "local"
   config = {
     path = "${path.module}/../terraform/terraform.tfstate"
   }
 }
+{%- endif %}
 
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
@@ -44,16 +47,15 @@ locals {
 # databricks_auth = "client_secret" (see .azure/devops-pipelines/README.md).
 locals {
   environments = toset(["staging", "prod"])
-  state_storage_secrets = {
 {%- if cookiecutter.cloud == "azure" %}
-    armAccessKey = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
-{%- elif cookiecutter.cloud == "aws" %}
-    awsAccessKeyId     = data.terraform_remote_state.state_storage.outputs.AWS_ACCESS_KEY_ID
-    awsSecretAccessKey = data.terraform_remote_state.state_storage.outputs.AWS_SECRET_ACCESS_KEY
-{%- else %}
-    googleCredentials = data.terraform_remote_state.state_storage.outputs.GOOGLE_CREDENTIALS
-{%- endif %}
+  # The shared storage key, the same in both groups (docs/mlops-setup.md); aws and gcp get
+  # one identity per environment in state-access.tf.
+  state_storage_secrets = {
+    for env in local.environments : env => {
+      armAccessKey = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
+    }
   }
+{%- endif %}
   # The pipelines that may use each environment's group and environment.
   environment_pipelines = {
     staging = ["tests_ci", "terraform_cicd"]
@@ -97,7 +99,7 @@ resource "azuredevops_variable_group" "cicd" {
   }
 
   dynamic "variable" {
-    for_each = local.state_storage_secrets
+    for_each = local.state_storage_secrets[each.key]
     content {
       name         = variable.key
       secret_value = variable.value
@@ -151,21 +153,18 @@ resource "azuredevops_check_branch_control" "prod" {
   ignore_unknown_protection_status = false
 }
 
-resource "azuredevops_pipeline_authorization" "variable_group" {
-  for_each = local.environment_pipeline_pairs
+# Each pipeline may use the variable group and the environment of the environments it serves.
+resource "azuredevops_pipeline_authorization" "cicd" {
+  for_each = merge([
+    for key, pair in local.environment_pipeline_pairs : {
+      "${key}-variablegroup" = merge(pair, { type = "variablegroup", resource_id = azuredevops_variable_group.cicd[pair.env].id })
+      "${key}-environment"   = merge(pair, { type = "environment", resource_id = azuredevops_environment.cicd[pair.env].id })
+    }
+  ]...)
 
   project_id  = data.azuredevops_project.project.id
-  resource_id = azuredevops_variable_group.cicd[each.value.env].id
-  type        = "variablegroup"
-  pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id
-}
-
-resource "azuredevops_pipeline_authorization" "environment" {
-  for_each = local.environment_pipeline_pairs
-
-  project_id  = data.azuredevops_project.project.id
-  resource_id = azuredevops_environment.cicd[each.value.env].id
-  type        = "environment"
+  resource_id = each.value.resource_id
+  type        = each.value.type
   pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id
 }
 

@@ -16,6 +16,7 @@ terraform {
       source  = "integrations/github"
       version = ">= 6.6, < 7.0"
     }
+{%- endif %}
 {%- if cookiecutter.cloud == "aws" %}
     aws = {
       source  = "hashicorp/aws"
@@ -26,7 +27,7 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 5.0, < 7.0"
     }
-{%- else %}
+{%- elif cookiecutter.cicd_platform == "GitHub Actions" %}
     azurerm = {
       source  = "hashicorp/azurerm"
       version = ">= 4.9, < 5.0"
@@ -35,7 +36,6 @@ terraform {
       source  = "hashicorp/azuread"
       version = ">= 3.0, < 4.0"
     }
-{%- endif %}
 {%- endif %}
 {%- if cookiecutter.cicd_platform == "Azure DevOps" %}
     azuredevops = {

@@ -1,8 +1,17 @@
 {%- import "terraform_state_names.jinja" as state with context -%}
 # Least privilege for the Terraform state of databricks-config/: one cloud identity per
-# environment that can read and write only that environment's state (and its lock), and
-# that only the GitHub environment of the same name can sign in as, through GitHub's OIDC
-# tokens. No key is stored in GitHub, and no CI/CD identity can read this bootstrap's state.
+# environment that can read and write only that environment's state (and its lock), so no
+# CI/CD identity can read another environment's state or this bootstrap's.
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+# Only the GitHub environment of the same name can sign in as it, with GitHub's OIDC tokens:
+# no key is stored in GitHub.
+{%- elif cookiecutter.cloud == "azure" %}
+# Azure DevOps: not yet; its pipelines use the state storage's key (docs/mlops-setup.md).
+{%- else %}
+# Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
+# variable group of its environment, which only the pipelines of that environment may use.
+{%- endif %}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" or cookiecutter.cloud != "azure" %}
 
 locals {
   state_objects = {
@@ -14,13 +23,21 @@ locals {
     prod    = "{{ state.prod_state_key }}"
 {%- endif %}
   }
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
   github_oidc_issuer = "https://token.actions.githubusercontent.com"
+{%- endif %}
 }
+{%- endif %}
 {%- if cookiecutter.cloud == "aws" %}
 
 provider "aws" {
   region = "{{ state.aws_region }}"
 }
+
+locals {
+  state_bucket_arn = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
+}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
 # GitHub's OIDC provider exists once per AWS account: pass its ARN when it already exists.
 resource "aws_iam_openid_connect_provider" "github" {
@@ -32,7 +49,6 @@ resource "aws_iam_openid_connect_provider" "github" {
 
 locals {
   github_oidc_provider_arn = var.aws_github_oidc_provider_arn != "" ? var.aws_github_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
-  state_bucket_arn         = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
 }
 
 data "aws_iam_policy_document" "assume_from_github" {
@@ -56,6 +72,7 @@ data "aws_iam_policy_document" "assume_from_github" {
     }
   }
 }
+{%- endif %}
 
 data "aws_iam_policy_document" "terraform_state" {
   for_each = local.state_objects
@@ -82,6 +99,7 @@ data "aws_iam_policy_document" "terraform_state" {
   }
 }
 
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 resource "aws_iam_role" "terraform_state" {
   for_each = local.state_objects
 
@@ -105,13 +123,44 @@ locals {
     for env in keys(local.state_objects) : env => { AWS_ROLE_ARN = aws_iam_role.terraform_state[env].arn }
   }
 }
+{%- else %}
+resource "aws_iam_user" "terraform_state" {
+  for_each = local.state_objects
+
+  name = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
+}
+
+resource "aws_iam_user_policy" "terraform_state" {
+  for_each = local.state_objects
+
+  name   = "terraform-state-${each.key}"
+  user   = aws_iam_user.terraform_state[each.key].name
+  policy = data.aws_iam_policy_document.terraform_state[each.key].json
+}
+
+resource "aws_iam_access_key" "terraform_state" {
+  for_each = local.state_objects
+
+  user = aws_iam_user.terraform_state[each.key].name
+}
+
+locals {
+  # Variable-group secrets the pipelines sign in to AWS with (azure-devops.tf).
+  state_storage_secrets = {
+    for env in keys(local.state_objects) : env => {
+      awsAccessKeyId     = aws_iam_access_key.terraform_state[env].id
+      awsSecretAccessKey = aws_iam_access_key.terraform_state[env].secret
+    }
+  }
+}
+{%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}
 
 provider "google" {
   project = var.gcp_project_id
 }
 
-data "google_project" "current" {}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
 # GitHub's OIDC tokens, accepted for this repository only.
 resource "google_iam_workload_identity_pool" "github" {
@@ -135,12 +184,15 @@ resource "google_iam_workload_identity_pool_provider" "github" {
   }
 }
 
+{%- endif %}
+
 resource "google_service_account" "terraform_state" {
   for_each = local.state_objects
 
   account_id   = substr("tfstate-${each.key}-{{ state.short_slug }}", 0, 30)
-  display_name = "{{ cookiecutter.project_name }} ${each.key} Terraform state (GitHub environment ${each.key})"
+  display_name = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
 }
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
 # Only jobs of the GitHub environment of the same name may act as the service account.
 resource "google_service_account_iam_member" "github_environment" {
@@ -150,6 +202,15 @@ resource "google_service_account_iam_member" "github_environment" {
   role               = "roles/iam.workloadIdentityUser"
   member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/repo:${local.github_repository}:environment:${each.key}"
 }
+{%- else %}
+
+# Azure DevOps has no OIDC login to Google Cloud here: a key, for this environment's state only.
+resource "google_service_account_key" "terraform_state" {
+  for_each = local.state_objects
+
+  service_account_id = google_service_account.terraform_state[each.key].name
+}
+{%- endif %}
 
 # Listing names no content; the gcs backend lists the prefixes of its workspaces.
 resource "google_project_iam_custom_role" "list_state" {
@@ -180,6 +241,7 @@ resource "google_storage_bucket_iam_member" "terraform_state" {
   }
 }
 
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 locals {
   # GitHub environment variables the workflows sign in to Google Cloud with.
   state_login_variables = {
@@ -190,6 +252,16 @@ locals {
   }
 }
 {%- else %}
+locals {
+  # Variable-group secrets the pipelines sign in to Google Cloud with (azure-devops.tf).
+  state_storage_secrets = {
+    for env in keys(local.state_objects) : env => {
+      googleCredentials = base64decode(google_service_account_key.terraform_state[env].private_key)
+    }
+  }
+}
+{%- endif %}
+{%- elif cookiecutter.cicd_platform == "GitHub Actions" %}
 
 provider "azurerm" {
   features {}

@@ -93,17 +93,6 @@ variable "aws_github_oidc_provider_arn" {
   default     = ""
   description = "ARN of the AWS account's existing GitHub OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
 }
-{%- elif cookiecutter.cloud == "gcp" %}
-
-variable "gcp_project_id" {
-  type        = string
-  description = "Google Cloud project of the state buckets; the bootstrap creates the GitHub workload identity pool and the per-environment service accounts there."
-
-  validation {
-    condition     = length(var.gcp_project_id) > 0
-    error_message = "Pass the project id: TF_VAR_gcp_project_id=<project>."
-  }
-}
 {%- else %}
 
 variable "azure_subscription_id" {
@@ -164,3 +153,16 @@ variable "prod_approver_ids" {
   }
 }
 {%- endif %}
+{%- if cookiecutter.cloud == "gcp" %}
+
+variable "gcp_project_id" {
+  type        = string
+  description = "Google Cloud project of the state buckets; the bootstrap creates the GitHub workload identity pool and the per-environment service accounts there."
+
+  validation {
+    condition     = length(var.gcp_project_id) > 0
+    error_message = "Pass the project id: TF_VAR_gcp_project_id=<project>."
+  }
+}
+{%- endif %}
+
