@@ -210,7 +210,7 @@ def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
 
 
 def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated_project: Path) -> None:
-    """Project variables in the jobs are the keys gitlab.tf and gitlab-federation.tf create."""
+    """Project variables in the jobs are the keys gitlab.tf creates."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
     text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
     setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf"))
@@ -283,31 +283,35 @@ def test_the_sdk_uses_the_oauth_secret_when_the_bootstrap_switched_federation_of
     assert used == [("sp-app-id", "sp-secret")]
 
 
-def federation_setup(project: Path) -> dict[str, Any]:
-    """The parsed gitlab-federation.tf of a generated project."""
-    return parse_file(project / ".mlops-setup-scripts/cicd/gitlab-federation.tf")
+def for_each_of_resources(tf: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(resource type, name) -> its for_each expression, of a parsed Terraform file."""
+    return {
+        (kind.strip('"'), name.strip('"')): body.get("for_each", "")
+        for resource in tf.get("resource", []) for kind, blocks in resource.items() for name, body in blocks.items()
+    }
 
 
-def test_federation_policies_bind_prod_to_its_protected_branches(generated_project: Path) -> None:
-    setup = federation_setup(generated_project)
+def test_federation_policies_bind_prod_to_its_protected_branches(variant: Variant, generated_project: Path) -> None:
+    """The shared bootstrap federation source (main-<cloud>.tf) gets GitLab's issuer and subjects."""
+    setup = parse_file(generated_project / f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
     (policies,) = [block["federation_policies"] for block in setup["locals"] if "federation_policies" in block]
     assert {
-        name: tuple(unquote(policy[key]) for key in ("environment", "subject_claim", "subject"))
+        name: tuple(unquote(policy[key]) for key in ("env", "subject_claim", "subject"))
         for name, policy in policies.items()
     } == {
-        "gitlab-staging": ("staging", "project_path", "${var.gitlab_project_path}"),
-        "gitlab-prod-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
-        "gitlab-prod-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
+        "staging-gitlab": ("staging", "project_path", "${var.gitlab_project_path}"),
+        "prod-gitlab-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
+        "prod-gitlab-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
     }
-    # Federation and the fallback secrets are exclusive, switched by one variable.
-    switched = {
-        (kind.strip('"'), name.strip('"')): body["for_each"]
-        for resource in setup["resource"] for kind, blocks in resource.items() for name, body in blocks.items()
-    }
-    assert switched[("databricks_service_principal_federation_policy", "gitlab")].startswith("${var.use_workload_identity_federation ? local.federation_policies")
-    for fallback in ("databricks_service_principal_secret", "gitlab_project_variable"):
-        assert any(kind == fallback and "var.use_workload_identity_federation ? toset([]) :" in for_each
-                   for (kind, _), for_each in switched.items())
+    (issuer,) = [block["oidc_issuer"] for block in setup["locals"] if "oidc_issuer" in block]
+    assert issuer == "${var.gitlab_url}"
+    # Federation and the fallback secret variables are exclusive, switched by one variable.
+    assert for_each_of_resources(setup)[("databricks_service_principal_federation_policy", "cicd")].startswith(
+        "${local.federation ? local.federation_policies"
+    )
+    fallbacks = for_each_of_resources(parse_file(generated_project / ".mlops-setup-scripts/cicd/gitlab.tf"))
+    for name in ("databricks_auth_type", "databricks_client_secret"):
+        assert fallbacks[("gitlab_project_variable", name)].startswith("${local.federation ? toset([]) :"), name
 
 
 def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_project: Path) -> None:
@@ -337,7 +341,7 @@ def test_docs_speak_of_merge_requests_and_gitlab_files(generated_project: Path) 
     guide = (generated_project / "docs/ml-pull-request.md").read_text()
     assert "(../.gitlab/ci/tests.gitlab-ci.yml)" in guide and "merge request" in guide
     setup = (generated_project / "docs/mlops-setup.md").read_text()
-    assert "--var gitlab_project_path=" in setup and "Azure DevOps" not in setup and "GitHub" not in setup
+    assert "TF_VAR_gitlab_project_path=" in setup and "Azure DevOps" not in setup and "GitHub" not in setup
 
 
 # ---------------------------------------------------------------- the pipeline, run locally
