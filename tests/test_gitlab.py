@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support.generation import TEST_HOSTS
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
@@ -34,7 +35,8 @@ GITLAB_CI_VERIFY = VENV_BIN / "gitlab-ci-verify"
 SHELLCHECK = VENV_BIN / "shellcheck"
 ROOT_FILE = ".gitlab-ci.yml"
 JOB_FOLDER = ".gitlab/ci"
-HOSTS = {"staging": "https://adb-3214.67.azuredatabricks.net", "prod": "https://adb-345.89.azuredatabricks.net"}
+# Workspace hosts for the SDK checks, which generate nothing; generated projects use their cloud's TEST_HOSTS.
+HOSTS = dict(zip(("staging", "prod"), TEST_HOSTS["azure"]))
 # Keys of a CI file that are not jobs.
 GLOBAL_KEYS = {"workflow", "stages", "default", "include", "variables", "image", "services", "cache", "before_script", "after_script"}
 
@@ -79,10 +81,21 @@ def job_scripts(job: dict) -> Iterator[tuple[str, str]]:
 def test_gitlab_files_and_no_other_platform(generated_project: Path) -> None:
     assert (generated_project / ROOT_FILE).is_file()
     assert {p.name for p in (generated_project / JOB_FOLDER).glob("*.yml")} == {
-        "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml",
+        "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml", "check-template-updates.gitlab-ci.yml",
     }
     assert not (generated_project / ".github").exists() and not (generated_project / ".azure").exists()
     assert not (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").exists()
+    assert not (generated_project / ".mlops-setup-scripts/cicd/github.tf").exists()
+
+
+def test_template_update_check_runs_only_in_its_schedule(generated_project: Path) -> None:
+    """The cruft check job runs alone, in the pipeline schedule that sets CHECK_TEMPLATE_UPDATES."""
+    job = yaml.safe_load((generated_project / JOB_FOLDER / "check-template-updates.gitlab-ci.yml").read_text())["check-template-updates"]
+    assert [rule["if"] for rule in job["rules"]] == ['$CI_PIPELINE_SOURCE == "schedule" && $CHECK_TEMPLATE_UPDATES == "true"']
+    assert job["script"] == ["cruft check"]
+    others = [rule.get("if", "") for name, body in jobs(generated_project).items() if name != "check-template-updates"
+              for rule in body.get("rules", [])]
+    assert not [rule for rule in others if "schedule" in rule]
 
 
 def test_root_file_includes_every_job_file(generated_project: Path) -> None:
@@ -188,7 +201,8 @@ def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
             assert stages.index(all_jobs[needed]["stage"]) <= stages.index(job["stage"]), f"{name} needs a later job"
 
 
-def test_every_databricks_job_names_its_auth_type_and_workspace(generated_project: Path) -> None:
+def test_every_databricks_job_names_its_auth_type_and_workspace(variant: Variant, generated_project: Path) -> None:
+    hosts = dict(zip(("staging", "prod"), TEST_HOSTS[variant.cloud]))
     databricks_jobs = {name: job for name, job in jobs(generated_project).items() if "id_tokens" in job}
     assert set(databricks_jobs) == {
         "integration-test", "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging",
@@ -197,8 +211,8 @@ def test_every_databricks_job_names_its_auth_type_and_workspace(generated_projec
     for name, job in databricks_jobs.items():
         env = job["environment"]["name"]
         assert job["variables"]["DATABRICKS_AUTH_TYPE"] == "env-oidc", name
-        assert job["variables"]["DATABRICKS_HOST"] == HOSTS[env], name
-        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": HOSTS[env]}}, name
+        assert job["variables"]["DATABRICKS_HOST"] == hosts[env], name
+        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": hosts[env]}}, name
 
 
 def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:

@@ -22,7 +22,7 @@ import pytest
 
 from hooks import validation
 from tests.support import checkov, provider_schemas, shared_names
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_variant
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
@@ -756,10 +756,9 @@ def declared_identifiers(folder: Path) -> set[str]:
 def test_identifiers_built_from_the_project_name_are_valid(tmp_path: Path, project_name: str) -> None:
     """Output names carry the project name (a contract point); every name the validation
     accepts (they start with a letter) must still make a valid Terraform identifier."""
-    assert validation.find_problems({**TEST_ANSWERS, "project_name": project_name, "cloud": "aws",
-                                     "cicd_platform": "GitHub Actions", "include_feature_store": "no",
-                                     "default_branch": "main", "release_branch": "release"}, "2.7.1") == []
-    project = generate(tmp_path, {"project_name": project_name})
+    answers = {**answers_for(Variant("aws", "GitHub Actions", "no")), "project_name": project_name}
+    assert validation.find_problems({**answers, "default_branch": "main", "release_branch": "release"}, "2.7.1") == []
+    project = generate(tmp_path, answers)
     folders = [f for tree in TERRAFORM_TREES for f in module_folders(project / tree)]
     invalid = {
         f"{folder.relative_to(project)}: {name}"
