@@ -22,6 +22,13 @@ from urllib.parse import urlparse
 NODE_TYPE_IDS = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}
 # The keys the original template (and the Azure DevOps Terraform provider) uses for a platform.
 CICD_PLATFORM_KEYS = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices", "GitLab": "gitLab"}
+# Account console of each cloud's Databricks accounts: account-level APIs such as service
+# principal federation policies live there (Databricks account API docs).
+ACCOUNT_HOSTS = {
+    "aws": "https://accounts.cloud.databricks.com",
+    "azure": "https://accounts.azuredatabricks.net",
+    "gcp": "https://accounts.gcp.databricks.com",
+}
 
 
 def host_of(url: str) -> str:
@@ -89,6 +96,7 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     # Database (schema) of the feature tables: named after the project, so that two projects
     # in one workspace never write each other's tables. Hive lower-cases it anyway.
     "feature_store_database": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]).lower() + "_features",
+    "account_host": lambda a: ACCOUNT_HOSTS[a["cloud"]],
 }
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

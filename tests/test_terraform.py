@@ -22,7 +22,7 @@ import pytest
 
 from hooks import validation
 from tests.support import checkov, provider_schemas, shared_names
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_variant
+from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
@@ -549,13 +549,12 @@ def output_names(folder: Path) -> set[str]:
     return load_module(folder).outputs
 
 
+# The CI/CD bootstrap outputs only the (public) client ids: federation needs no secret.
+CICD_OUTPUTS = {"STAGING_DATABRICKS_CLIENT_ID", "PROD_DATABRICKS_CLIENT_ID"}
 EXPECTED_SECRETS = {
-    "aws": ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, {"STAGING_WORKSPACE_TOKEN", "PROD_WORKSPACE_TOKEN"}),
-    "gcp": ({"GOOGLE_CREDENTIALS"}, {"STAGING_WORKSPACE_TOKEN", "PROD_WORKSPACE_TOKEN"}),
-    "azure": (
-        {"ARM_ACCESS_KEY"},
-        {f"{env}AzureSp{item}" for env in ("staging", "prod") for item in ("ApplicationId", "ClientSecret", "TenantId")},
-    ),
+    "aws": ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, CICD_OUTPUTS),
+    "gcp": ({"GOOGLE_CREDENTIALS"}, CICD_OUTPUTS),
+    "azure": ({"ARM_ACCESS_KEY"}, CICD_OUTPUTS),
 }
 
 
@@ -573,7 +572,7 @@ def test_azure_devops_variable_group_is_documented(variant: Variant, generated_p
     if not setup.exists():
         return
     names = set(re.findall(r'name\s*=\s*"([A-Za-z]+)"\n', setup.read_text()))
-    assert {"stagingDatabricksHost", "prodDatabricksHost"} <= names
+    assert "databricksClientId" in names
     guide = (generated_project / "docs/mlops-setup.md").read_text()
     assert [name for name in names if name not in guide] == []
 
@@ -637,15 +636,16 @@ def test_bootstrap_script_applies_with_the_given_arguments(generated_project: Pa
     (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
     (bin_dir / "terraform").chmod(0o755)
     log = tmp_path / "terraform.log"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(home), "TERRAFORM_LOG": str(log)}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(home), "TERRAFORM_LOG": str(log),
+           "TF_VAR_git_token": "abc", "TF_VAR_deploy_trigger_token": "def"}
     subprocess.run(
-        [sys.executable, str(scripts / folder / "bootstrap.py"), "--var", "git_token=abc"],
-        cwd=tmp_path, env=env, check=True, capture_output=True,
+        [sys.executable, str(scripts / folder / "bootstrap.py"), "-replace=x.y"],
+        cwd=tmp_path, env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL,
     )
     module_dir = (scripts / folder).resolve()
     assert log.read_text().splitlines() == [
         f"{module_dir} init",
-        f"{module_dir} apply --var git_token=abc",
+        f"{module_dir} apply -replace=x.y",
         f"{module_dir} output -json",
     ]
     (secrets,) = home.glob(".my-mlops-project-cicd-*-secrets.json")
@@ -758,8 +758,9 @@ def declared_identifiers(folder: Path) -> set[str]:
 def test_identifiers_built_from_the_project_name_are_valid(tmp_path: Path, project_name: str) -> None:
     """Output names carry the project name (a contract point); every name the validation
     accepts (they start with a letter) must still make a valid Terraform identifier."""
-    assert validation.find_problems({**TEST_ANSWERS, "project_name": project_name}, "2.7.1") == []
-    project = generate(tmp_path, {"project_name": project_name})
+    answers = {**answers_for(Variant("aws", "GitHub Actions", "no")), "project_name": project_name}
+    assert validation.find_problems({**answers, "default_branch": "main", "release_branch": "release"}, "2.7.1") == []
+    project = generate(tmp_path, answers)
     folders = [f for tree in TERRAFORM_TREES for f in module_folders(project / tree)]
     invalid = {
         f"{folder.relative_to(project)}: {name}"

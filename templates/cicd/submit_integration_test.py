@@ -6,8 +6,9 @@ CI runs it after the unit tests pass, from the project root:
 
 It submits one multi-task run whose notebooks Databricks checks out from the repository
 at that commit (``git_source``), so the workspace needs no copy of the code. The client
-signs in from the environment (DATABRICKS_HOST plus DATABRICKS_TOKEN), like every
-Databricks tool. The exit code is 0 only when every task succeeded; the run page link is
+signs in from the environment like every Databricks tool: in CI with workload identity
+federation (DATABRICKS_HOST, DATABRICKS_AUTH_TYPE, DATABRICKS_CLIENT_ID; the SDK exchanges
+the job's OIDC token for a Databricks token), or any other login the SDK supports. The exit code is 0 only when every task succeeded; the run page link is
 printed as soon as the run exists, and appended as ``run_url=<link>`` to the
 ``--run-url-output`` file (the format of GitHub Actions step outputs).
 """

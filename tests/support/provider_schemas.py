@@ -65,6 +65,8 @@ PROVIDER_PACKAGES = {
     "azuread": "@cdktf/provider-azuread",
     "azurerm": "@cdktf/provider-azurerm",
     "databricks": "@cdktf/provider-databricks",
+    "github": "@cdktf/provider-github",
+    "gitlab": "@cdktf/provider-gitlab",
     "google": "@cdktf/provider-google",
 }
 # Pulumi wheels: the azuredevops schema, and the deprecations of the providers they cover.

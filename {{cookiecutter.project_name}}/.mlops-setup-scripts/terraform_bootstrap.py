@@ -2,7 +2,8 @@
 
 Both ``terraform/bootstrap.py`` and ``cicd/bootstrap.py`` use this module: they only
 say which folder to apply and which file receives the secrets. Extra command-line
-arguments go to ``terraform apply`` unchanged, e.g. ``--var git_token=...``.
+arguments go to ``terraform apply`` unchanged, e.g. ``-replace=...``; secrets come
+through the environment (``TF_VAR_<name>``), never the command line.
 
 The outputs are credentials, so the secrets file is created readable and writable by
 its owner only (mode 0600), also when it already existed with a looser mode.

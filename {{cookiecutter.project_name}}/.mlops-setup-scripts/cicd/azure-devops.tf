@@ -1,6 +1,7 @@
-# Azure DevOps: the variable group the pipelines read their credentials from, the two
-# pipelines, and build-validation policies (Azure DevOps runs no pipeline on a pull
-# request unless a branch policy asks for it).
+# Azure DevOps: the two pipelines, their build-validation policies (Azure DevOps runs no
+# pipeline on a pull request unless a branch policy asks for it), and per environment a
+# variable group and a deployment environment with checks. The azuredevops provider signs
+# in as you: export AZDO_PERSONAL_ACCESS_TOKEN (docs/mlops-setup.md lists its scopes).
 
 data "azuredevops_project" "project" {
   name = var.azure_devops_project_name
@@ -11,14 +12,17 @@ data "azuredevops_git_repository" "repo" {
   name       = var.azure_devops_repo_name
 }
 
-# The state-storage credentials that ../terraform/bootstrap.py created, read from that
-# folder's local state, so they need not be copied by hand.
+{%- if cookiecutter.cloud == "azure" %}
+
+# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
+# local state, so it need not be copied by hand.
 data "terraform_remote_state" "state_storage" {
   backend = "local"
   config = {
     path = "${path.module}/../terraform/terraform.tfstate"
   }
 }
+{%- endif %}
 
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
@@ -38,106 +42,137 @@ locals {
   }
 }
 
-# Variable names are what the pipelines use; secret values stay hidden in Azure DevOps.
-resource "azuredevops_variable_group" "cicd" {
-  project_id   = data.azuredevops_project.project.id
-  name         = "{{ cookiecutter.project_name }} CI/CD"
-  description  = "Workspace hosts and credentials for the {{ cookiecutter.project_name }} pipelines; managed by .mlops-setup-scripts/cicd."
-  allow_access = true
-
-  variable {
-    name  = "stagingDatabricksHost"
-    value = "{{ cookiecutter | derived("staging_host") }}"
-  }
-
-  variable {
-    name  = "prodDatabricksHost"
-    value = "{{ cookiecutter | derived("prod_host") }}"
-  }
+# One variable group per environment; the names are what the pipelines use. The jobs name
+# the federated auth type themselves: the group overrides it only with
+# databricks_auth = "client_secret" (see .azure/devops-pipelines/README.md).
+locals {
+  environments = toset(["staging", "prod"])
 {%- if cookiecutter.cloud == "azure" %}
-
-  variable {
-    name         = "stagingAzureSpApplicationId"
-    secret_value = azuread_application.cicd["staging"].client_id
-    is_secret    = true
-  }
-
-  variable {
-    name         = "stagingAzureSpClientSecret"
-    secret_value = azuread_application_password.cicd["staging"].value
-    is_secret    = true
-  }
-
-  variable {
-    name  = "stagingAzureSpTenantId"
-    value = var.azure_tenant_id
-  }
-
-  variable {
-    name         = "prodAzureSpApplicationId"
-    secret_value = azuread_application.cicd["prod"].client_id
-    is_secret    = true
-  }
-
-  variable {
-    name         = "prodAzureSpClientSecret"
-    secret_value = azuread_application_password.cicd["prod"].value
-    is_secret    = true
-  }
-
-  variable {
-    name  = "prodAzureSpTenantId"
-    value = var.azure_tenant_id
-  }
-
-  variable {
-    name         = "armAccessKey"
-    secret_value = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
-    is_secret    = true
-  }
-{%- else %}
-
-  variable {
-    name         = "stagingWorkspaceToken"
-    secret_value = module.staging_service_principal.token
-    is_secret    = true
-  }
-
-  variable {
-    name         = "prodWorkspaceToken"
-    secret_value = module.prod_service_principal.token
-    is_secret    = true
+  # The shared storage key, the same in both groups (docs/mlops-setup.md); aws and gcp get
+  # one identity per environment in state-access.tf.
+  state_storage_secrets = {
+    for env in local.environments : env => {
+      armAccessKey = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
+    }
   }
 {%- endif %}
-{%- if cookiecutter.cloud == "aws" %}
+  # The pipelines that may use each environment's group and environment.
+  environment_pipelines = {
+    staging = ["tests_ci", "terraform_cicd"]
+    prod    = ["terraform_cicd"]
+  }
+  environment_pipeline_pairs = merge([
+    for env, pipelines in local.environment_pipelines : {
+      for pipeline in pipelines : "${env}-${pipeline}" => { env = env, pipeline = pipeline }
+    }
+  ]...)
+}
+
+resource "azuredevops_variable_group" "cicd" {
+  for_each = local.environments
+
+  project_id   = data.azuredevops_project.project.id
+  name         = "{{ cookiecutter.project_name }} ${each.key}"
+  description  = "How the {{ cookiecutter.project_name }} pipelines sign in to ${each.key}; managed by .mlops-setup-scripts/cicd."
+  allow_access = false
 
   variable {
-    name         = "awsAccessKeyId"
-    secret_value = data.terraform_remote_state.state_storage.outputs.AWS_ACCESS_KEY_ID
-    is_secret    = true
+    name  = "databricksClientId"
+    value = local.service_principals[each.key].application_id
   }
 
-  variable {
-    name         = "awsSecretAccessKey"
-    secret_value = data.terraform_remote_state.state_storage.outputs.AWS_SECRET_ACCESS_KEY
-    is_secret    = true
+  dynamic "variable" {
+    for_each = local.federation ? {} : { databricksAuthType = "oauth-m2m" }
+    content {
+      name  = variable.key
+      value = variable.value
+    }
   }
-{%- elif cookiecutter.cloud == "gcp" %}
 
-  variable {
-    name         = "googleCredentials"
-    secret_value = data.terraform_remote_state.state_storage.outputs.GOOGLE_CREDENTIALS
-    is_secret    = true
+  dynamic "variable" {
+    for_each = local.federation ? {} : { databricksClientSecret = local.service_principals[each.key].client_secret }
+    content {
+      name         = variable.key
+      secret_value = variable.value
+      is_secret    = true
+    }
   }
-{%- endif %}
+
+  dynamic "variable" {
+    for_each = local.state_storage_secrets[each.key]
+    content {
+      name         = variable.key
+      secret_value = variable.value
+      is_secret    = true
+    }
+  }
+}
+
+# Deployment targets. Created here, not on first use, so that their checks guard the very
+# first run: an exclusive lock on both, and on prod an approval and branch control.
+resource "azuredevops_environment" "cicd" {
+  for_each = local.environments
+
+  project_id  = data.azuredevops_project.project.id
+  name        = each.key
+  description = "{{ cookiecutter.project_name }} ${each.key} workspace; managed by .mlops-setup-scripts/cicd."
+}
+
+resource "azuredevops_check_exclusive_lock" "environment" {
+  for_each = local.environments
+
+  project_id           = data.azuredevops_project.project.id
+  target_resource_id   = azuredevops_environment.cicd[each.key].id
+  target_resource_type = "environment"
+  timeout              = 43200
+}
+
+resource "azuredevops_check_approval" "prod" {
+  project_id            = data.azuredevops_project.project.id
+  target_resource_id    = azuredevops_environment.cicd["prod"].id
+  target_resource_type  = "environment"
+  requester_can_approve = false
+  approvers             = var.prod_approver_ids
+  timeout               = 43200
+}
+
+# Prod's group and environment serve only runs of the default branch: no pull request
+# validation run (refs/pull/...) can use them, whatever its YAML says.
+resource "azuredevops_check_branch_control" "prod" {
+  for_each = {
+    variablegroup = azuredevops_variable_group.cicd["prod"].id
+    environment   = azuredevops_environment.cicd["prod"].id
+  }
+
+  project_id                       = data.azuredevops_project.project.id
+  display_name                     = "Only ${local.default_branch_ref} deploys to prod"
+  target_resource_id               = each.value
+  target_resource_type             = each.key
+  allowed_branches                 = local.default_branch_ref
+  verify_branch_protection         = true
+  ignore_unknown_protection_status = false
+}
+
+# Each pipeline may use the variable group and the environment of the environments it serves.
+resource "azuredevops_pipeline_authorization" "cicd" {
+  for_each = merge([
+    for key, pair in local.environment_pipeline_pairs : {
+      "${key}-variablegroup" = merge(pair, { type = "variablegroup", resource_id = azuredevops_variable_group.cicd[pair.env].id })
+      "${key}-environment"   = merge(pair, { type = "environment", resource_id = azuredevops_environment.cicd[pair.env].id })
+    }
+  ]...)
+
+  project_id  = data.azuredevops_project.project.id
+  resource_id = each.value.resource_id
+  type        = each.value.type
+  pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id
 }
 
 resource "azuredevops_build_definition" "pipeline" {
   for_each = local.pipelines
 
-  project_id      = data.azuredevops_project.project.id
-  name            = "${each.value.name} (${var.azure_devops_repo_name})"
-  variable_groups = [azuredevops_variable_group.cicd.id]
+  project_id = data.azuredevops_project.project.id
+  name       = "${each.value.name} (${var.azure_devops_repo_name})"
 
   ci_trigger {
     use_yaml = true

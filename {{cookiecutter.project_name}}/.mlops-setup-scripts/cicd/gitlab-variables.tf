@@ -1,5 +1,6 @@
-# Inputs of the GitLab part of this setup (gitlab.tf, gitlab-federation.tf). The GitLab
-# provider reads its token from the GITLAB_TOKEN environment variable (docs/mlops-setup.md).
+# Inputs of the GitLab part of this setup (gitlab.tf, and the GitLab federation policies of
+# main-{{ cookiecutter.cloud }}.tf). The GitLab provider reads its token from the GITLAB_TOKEN
+# environment variable (docs/mlops-setup.md).
 
 variable "gitlab_url" {
   type        = string
@@ -20,18 +21,6 @@ variable "gitlab_project_path" {
     condition     = can(regex("^[\\w.-]+(/[\\w.-]+)+$", var.gitlab_project_path))
     error_message = "Pass the project path: --var gitlab_project_path=<group>/<project>."
   }
-}
-
-variable "databricks_account_profile" {
-  type        = string
-  default     = "{{ cookiecutter.project_name }}-account"
-  description = "Databricks CLI profile of an account admin (databricks auth login --host <account console> --account-id <id>): federation policies and OAuth secrets live in the account."
-}
-
-variable "use_workload_identity_federation" {
-  type        = bool
-  default     = true
-  description = "true: GitLab jobs sign in to Databricks with their ID tokens, and no Databricks secret is stored. false: each service principal gets an OAuth secret, stored as a masked GitLab variable (for GitLab instances that Databricks cannot reach to verify tokens)."
 }
 
 variable "prod_required_approvals" {

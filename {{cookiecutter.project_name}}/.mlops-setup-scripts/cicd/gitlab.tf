@@ -21,14 +21,17 @@ data "gitlab_project" "project" {
   path_with_namespace = var.gitlab_project_path
 }
 
-# The state-storage credentials that ../terraform/bootstrap.py created, read from that
-# folder's local state, so they need not be copied by hand.
+{%- if cookiecutter.cloud == "azure" %}
+
+# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
+# local state, so it need not be copied by hand.
 data "terraform_remote_state" "state_storage" {
   backend = "local"
   config = {
     path = "${path.module}/../terraform/terraform.tfstate"
   }
 }
+{%- endif %}
 
 locals {
   environments = toset([{% for env in gl.environments %}"{{ env }}"{{ ", " if not loop.last }}{% endfor %}])
@@ -45,17 +48,20 @@ locals {
 {%- endfor %}
   }
 
-  # Terraform state storage: variable -> value, given to each environment's jobs only.
+  # Terraform state storage: per environment, variable -> value, given to that environment's
+  # jobs only. {% if cookiecutter.cloud == "azure" %}The storage account's key, the same for both (docs/mlops-setup.md).{% else %}The key of the environment's own state identity (state-access.tf).{% endif %}
   state_backend_variables = {
+    for env in local.environments : env => {
 {%- if cookiecutter.cloud == "aws" %}
-    AWS_ACCESS_KEY_ID     = data.terraform_remote_state.state_storage.outputs.AWS_ACCESS_KEY_ID
-    AWS_SECRET_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.AWS_SECRET_ACCESS_KEY
+      AWS_ACCESS_KEY_ID     = local.state_storage_secrets[env].awsAccessKeyId
+      AWS_SECRET_ACCESS_KEY = local.state_storage_secrets[env].awsSecretAccessKey
 {%- elif cookiecutter.cloud == "azure" %}
-    ARM_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
+      ARM_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
 {%- else %}
-    # GitLab masks only values without spaces or braces: the JSON key goes base64-encoded.
-    GOOGLE_CREDENTIALS_BASE64 = base64encode(data.terraform_remote_state.state_storage.outputs.GOOGLE_CREDENTIALS)
+      # GitLab masks only values without spaces or braces: the JSON key goes base64-encoded.
+      GOOGLE_CREDENTIALS_BASE64 = base64encode(local.state_storage_secrets[env].googleCredentials)
 {%- endif %}
+    }
   }
   # "<environment>/<variable>" for every pair (names only: sensitive values cannot key a for_each).
   state_backend_variable_scopes = toset([
@@ -107,7 +113,7 @@ resource "gitlab_project_variable" "databricks_client_id" {
 
   project           = data.gitlab_project.project.id
   key               = "DATABRICKS_CLIENT_ID"
-  value             = local.cicd_application_ids[each.key]
+  value             = local.service_principals[each.key].application_id
   environment_scope = each.key
   protected         = each.key == "prod"
   raw               = true
@@ -119,12 +125,40 @@ resource "gitlab_project_variable" "state_backend" {
 
   project           = data.gitlab_project.project.id
   key               = split("/", each.key)[1]
-  value             = local.state_backend_variables[split("/", each.key)[1]]
+  value             = local.state_backend_variables[split("/", each.key)[0]][split("/", each.key)[1]]
   environment_scope = split("/", each.key)[0]
   protected         = split("/", each.key)[0] == "prod"
   masked            = true
   raw               = true
   description       = "Terraform state storage credentials for the ${split("/", each.key)[0]} jobs (.mlops-setup-scripts/terraform)."
+}
+
+# Only with databricks_auth = "client_secret": each service principal's Databricks OAuth
+# secret, and the auth type that uses it. GitLab gives project variables precedence over the
+# job variables that name env-oidc, so the jobs stay the same.
+resource "gitlab_project_variable" "databricks_auth_type" {
+  for_each = local.federation ? toset([]) : local.environments
+
+  project           = data.gitlab_project.project.id
+  key               = "DATABRICKS_AUTH_TYPE"
+  value             = "oauth-m2m"
+  environment_scope = each.key
+  protected         = each.key == "prod"
+  raw               = true
+  description       = "Sign in with the OAuth secret instead of the GitLab ID token (.mlops-setup-scripts/cicd, databricks_auth = \"client_secret\")."
+}
+
+resource "gitlab_project_variable" "databricks_client_secret" {
+  for_each = local.federation ? toset([]) : local.environments
+
+  project           = data.gitlab_project.project.id
+  key               = "DATABRICKS_CLIENT_SECRET"
+  value             = local.service_principals[each.key].client_secret
+  environment_scope = each.key
+  protected         = each.key == "prod"
+  masked            = true
+  raw               = true
+  description       = "OAuth secret of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
 }
 
 # Project access tokens of CI/CD's two bots, by the variable that holds each one.

@@ -1,18 +1,50 @@
+# Secrets come through the environment (TF_VAR_<name>), never the command line: bootstrap.py
+# asks for any that is not set, so no token lands in the shell history.
 variable "git_token" {
   type        = string
   sensitive   = true
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
-  description = "GitHub token with read and write access to the repository: jobs check code out with it and the training job's TriggerModelDeploy task starts the deploy workflow with it."
+  description = "Read-only GitHub token (fine-grained: Contents read on this repository only): the jobs check code out with it."
 {%- elif cookiecutter.cicd_platform == "GitLab" %}
-  description = "GitLab token with the read_repository scope (a project access token with the Reporter role): jobs check code out with it."
+  description = "Read-only GitLab token (a project access token with the Reporter role and the read_repository scope): the jobs check code out with it."
 {%- else %}
-  description = "Azure DevOps personal access token (scopes in docs/mlops-setup.md): Terraform manages the pipelines with it and jobs check code out with it."
+  description = "Read-only Azure DevOps personal access token (scope Code: Read): the jobs check code out with it."
 {%- endif %}
 
   validation {
     condition     = length(var.git_token) > 0
-    error_message = "Pass a Git token: --var git_token=<token>."
+    error_message = "Set a Git token: export TF_VAR_git_token, or let bootstrap.py ask for it."
   }
+}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+
+variable "deploy_trigger_token" {
+  type        = string
+  sensitive   = true
+  description = "GitHub token (fine-grained: Actions read and write on this repository only) that the training job's TriggerModelDeploy task starts the deploy workflow with."
+
+  validation {
+    condition     = length(var.deploy_trigger_token) > 0
+    error_message = "Set the deploy trigger token: export TF_VAR_deploy_trigger_token, or let bootstrap.py ask for it."
+  }
+}
+{%- endif %}
+
+variable "databricks_auth" {
+  type        = string
+  default     = "federation"
+  description = "How CI/CD signs in to Databricks: \"federation\" (workload identity federation, no stored secret) or \"client_secret\" (a Databricks OAuth secret stored in CI/CD, for organisations that cannot use federation)."
+
+  validation {
+    condition     = contains(["federation", "client_secret"], var.databricks_auth)
+    error_message = "databricks_auth must be \"federation\" or \"client_secret\", e.g. TF_VAR_databricks_auth=client_secret."
+  }
+}
+
+variable "client_secret_lifetime_days" {
+  type        = number
+  default     = 90
+  description = "Lifetime of the service principals' Databricks OAuth secrets (used by this bootstrap, and by CI/CD only with databricks_auth = \"client_secret\"); re-run the bootstrap with -replace to rotate them (docs/mlops-setup.md)."
 }
 
 variable "git_provider" {
@@ -32,14 +64,12 @@ variable "prod_profile" {
   default     = "{{ cookiecutter.project_name }}-prod"
   description = "Databricks CLI profile of a workspace admin of the prod workspace."
 }
-{%- if cookiecutter.cloud != "azure" %}
 
-variable "token_lifetime_days" {
-  type        = number
-  default     = 100
-  description = "Lifetime of the service principals' workspace tokens; re-run the bootstrap to rotate them."
+variable "account_profile" {
+  type        = string
+  default     = "{{ cookiecutter.project_name }}-account"
+  description = "Databricks CLI profile of an account admin of the Databricks account (creates the federation policies)."
 }
-{%- endif %}
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
 variable "github_repo_url" {
@@ -47,28 +77,62 @@ variable "github_repo_url" {
   description = "URL of the project's GitHub repository, e.g. https://github.com/my-org/my-repo."
 
   validation {
-    condition     = startswith(var.github_repo_url, "https://github.com/")
-    error_message = "Pass the repository URL: --var github_repo_url=https://github.com/<org>/<repo>."
+    condition     = can(regex("^https://github.com/[^/]+/[^/]+/?$", var.github_repo_url))
+    error_message = "Pass the repository URL: TF_VAR_github_repo_url=https://github.com/<org>/<repo>."
   }
 }
-{%- endif %}
-{%- if cookiecutter.cloud == "azure" %}
 
-variable "azure_tenant_id" {
+variable "prod_reviewer_team_ids" {
+  type        = list(number)
+  default     = []
+  description = "Ids of the GitHub teams whose approval every prod job waits for (gh api orgs/<org>/teams/<team> --jq .id)."
+}
+
+{%- if cookiecutter.cloud == "aws" %}
+
+variable "aws_github_oidc_provider_arn" {
   type        = string
-  description = "Entra ID tenant of the Azure Databricks workspaces."
+  default     = ""
+  description = "ARN of the AWS account's existing GitHub OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
+}
+{%- else %}
+
+variable "azure_subscription_id" {
+  type        = string
+  description = "Azure subscription of the state storage account (az account show --query id -o tsv)."
 
   validation {
-    condition     = length(var.azure_tenant_id) > 0
-    error_message = "Pass the tenant id: --var azure_tenant_id=<tenant id>."
+    condition     = length(var.azure_subscription_id) > 0
+    error_message = "Pass the subscription id: TF_VAR_azure_subscription_id=<id>."
   }
 }
 {%- endif %}
-{%- if cookiecutter.cicd_platform == "Azure DevOps" %}
+
+variable "prod_reviewer_user_ids" {
+  type        = list(number)
+  default     = []
+  description = "Ids of GitHub users whose approval every prod job waits for (gh api users/<login> --jq .id)."
+}
+{%- elif cookiecutter.cicd_platform == "Azure DevOps" %}
 
 variable "azure_devops_org_url" {
   type        = string
   description = "URL of the Azure DevOps organization, e.g. https://dev.azure.com/my-org."
+
+  validation {
+    condition     = can(regex("^https://dev.azure.com/[^/]+/?$", var.azure_devops_org_url))
+    error_message = "Pass the organization URL: TF_VAR_azure_devops_org_url=https://dev.azure.com/<organization>."
+  }
+}
+
+variable "azure_devops_organization_id" {
+  type        = string
+  description = "GUID of the Azure DevOps organization, the issuer of its OIDC tokens (docs/mlops-setup.md shows how to read it)."
+
+  validation {
+    condition     = can(regex("^[0-9a-fA-F-]{36}$", var.azure_devops_organization_id))
+    error_message = "Pass the organization GUID, e.g. TF_VAR_azure_devops_organization_id=7f1078d6-b20d-4a20-9d88-05a2f0d645a3."
+  }
 }
 
 variable "azure_devops_project_name" {
@@ -80,4 +144,27 @@ variable "azure_devops_repo_name" {
   type        = string
   description = "Name of the project's Azure Repos Git repository."
 }
+
+variable "prod_approver_ids" {
+  type        = list(string)
+  description = "Origin ids of the Azure DevOps users or groups who approve every prod deployment."
+
+  validation {
+    condition     = length(var.prod_approver_ids) > 0
+    error_message = "Name at least one prod approver: TF_VAR_prod_approver_ids='[\"<origin id>\"]'."
+  }
+}
 {%- endif %}
+{%- if cookiecutter.cloud == "gcp" %}
+
+variable "gcp_project_id" {
+  type        = string
+  description = "Google Cloud project of the state buckets; the bootstrap creates the GitHub workload identity pool and the per-environment service accounts there."
+
+  validation {
+    condition     = length(var.gcp_project_id) > 0
+    error_message = "Pass the project id: TF_VAR_gcp_project_id=<project>."
+  }
+}
+{%- endif %}
+

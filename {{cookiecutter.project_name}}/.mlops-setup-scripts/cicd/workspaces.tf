@@ -1,6 +1,6 @@
 # One CI/CD service principal per workspace, then, signed in as that principal, the Git
-# credentials it checks code out with{% if cookiecutter.cicd_platform == "GitHub Actions" %} and the secrets its deploy task uses{% endif %}. The
-# "*_sp" providers that sign in as the principals are defined in main-{{ "azure" if cookiecutter.cloud == "azure" else "aws-gcp" }}.tf.
+# credentials it checks code out with{% if cookiecutter.cicd_platform == "GitHub Actions" %} and the secrets its deploy task uses{% endif %}. How CI/CD signs
+# in as the principals is in main-{{ cookiecutter.cloud }}.tf (federation policies) and {{ {"GitHub Actions": "github.tf", "Azure DevOps": "azure-devops.tf", "GitLab": "gitlab.tf"}[cookiecutter.cicd_platform] }}.
 
 module "staging_service_principal" {
   source    = "./service-principal"
@@ -9,11 +9,7 @@ module "staging_service_principal" {
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
   group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
-{%- if cookiecutter.cloud == "azure" %}
-  azure_application_id         = azuread_application.cicd["staging"].client_id
-{%- else %}
-  token_lifetime_days          = var.token_lifetime_days
-{%- endif %}
+  client_secret_lifetime_days  = var.client_secret_lifetime_days
 }
 
 module "prod_service_principal" {
@@ -23,11 +19,31 @@ module "prod_service_principal" {
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
   group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
-{%- if cookiecutter.cloud == "azure" %}
-  azure_application_id         = azuread_application.cicd["prod"].client_id
-{%- else %}
-  token_lifetime_days          = var.token_lifetime_days
-{%- endif %}
+  client_secret_lifetime_days  = var.client_secret_lifetime_days
+}
+
+locals {
+  service_principals = {
+    staging = module.staging_service_principal
+    prod    = module.prod_service_principal
+  }
+}
+
+# Signed in as each service principal, with its OAuth secret, so that what follows is its own.
+provider "databricks" {
+  alias         = "staging_sp"
+  host          = "{{ cookiecutter | derived("staging_host") }}"
+  auth_type     = "oauth-m2m"
+  client_id     = module.staging_service_principal.application_id
+  client_secret = module.staging_service_principal.client_secret
+}
+
+provider "databricks" {
+  alias         = "prod_sp"
+  host          = "{{ cookiecutter | derived("prod_host") }}"
+  auth_type     = "oauth-m2m"
+  client_id     = module.prod_service_principal.application_id
+  client_secret = module.prod_service_principal.client_secret
 }
 
 module "staging_workspace_cicd" {
@@ -40,8 +56,9 @@ module "staging_workspace_cicd" {
   git_token    = var.git_token
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
-  env             = "staging"
-  github_repo_url = var.github_repo_url
+  env                  = "staging"
+  github_repo_url      = var.github_repo_url
+  deploy_trigger_token = var.deploy_trigger_token
 {%- endif %}
 }
 
@@ -55,7 +72,18 @@ module "prod_workspace_cicd" {
   git_token    = var.git_token
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
-  env             = "prod"
-  github_repo_url = var.github_repo_url
+  env                  = "prod"
+  github_repo_url      = var.github_repo_url
+  deploy_trigger_token = var.deploy_trigger_token
 {%- endif %}
+}
+
+# bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json for reference:
+# the bootstrap already stored them where CI/CD reads them.
+output "STAGING_DATABRICKS_CLIENT_ID" {
+  value = module.staging_service_principal.application_id
+}
+
+output "PROD_DATABRICKS_CLIENT_ID" {
+  value = module.prod_service_principal.application_id
 }

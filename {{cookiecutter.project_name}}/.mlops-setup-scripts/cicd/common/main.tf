@@ -1,4 +1,5 @@
-# Lets jobs owned by the service principal check code out from the repository (git_source).
+# Lets jobs owned by the service principal check code out from the repository (git_source);
+# the token is read-only.
 resource "databricks_git_credential" "service_principal" {
   git_username          = var.git_username
   git_provider          = var.git_provider
@@ -14,7 +15,7 @@ resource "databricks_secret_scope" "cd_credentials" {
 resource "databricks_secret" "cd_token" {
   scope        = databricks_secret_scope.cd_credentials.id
   key          = "token"
-  string_value = var.git_token
+  string_value = var.deploy_trigger_token
 }
 
 resource "databricks_secret" "cd_github_repo" {

@@ -4,7 +4,7 @@ terraform {
   required_providers {
     databricks = {
       source  = "databricks/databricks"
-      version = ">= 1.50, < 2.0"
+      version = ">= 1.90, < 2.0"
     }
   }
 }

@@ -11,7 +11,7 @@ variable "git_provider" {
 variable "git_token" {
   type        = string
   sensitive   = true
-  description = "Token the service principal checks the repository out with."
+  description = "Read-only token the service principal checks the repository out with."
 }
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
 
@@ -23,5 +23,11 @@ variable "env" {
 variable "github_repo_url" {
   type        = string
   description = "URL of the project's GitHub repository, e.g. https://github.com/my-org/my-repo."
+}
+
+variable "deploy_trigger_token" {
+  type        = string
+  sensitive   = true
+  description = "GitHub token with Actions write access that starts the deploy workflow."
 }
 {%- endif %}

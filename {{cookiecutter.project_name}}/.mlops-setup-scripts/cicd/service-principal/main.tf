@@ -3,9 +3,6 @@
 
 resource "databricks_service_principal" "cicd" {
   display_name         = var.display_name
-{%- if cookiecutter.cloud == "azure" %}
-  application_id       = var.azure_application_id
-{%- endif %}
   workspace_access     = true
   allow_cluster_create = true
 }
@@ -33,15 +30,12 @@ resource "databricks_permissions" "experiment_parent" {
     permission_level       = "CAN_MANAGE"
   }
 }
-{%- if cookiecutter.cloud != "azure" %}
 
-# A token the workspace admin creates on behalf of the service principal. The principal
-# may use tokens through its group (see docs/mlops-setup.md).
-resource "databricks_obo_token" "cicd" {
-  depends_on = [databricks_group_member.cicd]
-
-  application_id   = databricks_service_principal.cicd.application_id
-  comment          = "CI/CD of ${var.display_name}"
-  lifetime_seconds = var.token_lifetime_days * 24 * 60 * 60
+# A Databricks OAuth secret of the principal. The bootstrap signs in with it to create what
+# the principal itself must own (its Git credentials); CI/CD gets it only when the bootstrap
+# runs with databricks_auth = "client_secret". It expires: re-run the bootstrap with
+# -replace to rotate it (docs/mlops-setup.md).
+resource "databricks_service_principal_secret" "cicd" {
+  service_principal_id = databricks_service_principal.cicd.id
+  lifetime             = "${var.client_secret_lifetime_days * 24 * 60 * 60}s"
 }
-{%- endif %}

@@ -1,10 +1,15 @@
-output "application_id" {
-  value = databricks_service_principal.cicd.application_id
+output "id" {
+  value       = databricks_service_principal.cicd.id
+  description = "Numeric id of the service principal (the same in the account and the workspace)."
 }
-{%- if cookiecutter.cloud != "azure" %}
 
-output "token" {
-  value     = databricks_obo_token.cicd.token_value
-  sensitive = true
+output "application_id" {
+  value       = databricks_service_principal.cicd.application_id
+  description = "OAuth client id of the service principal (DATABRICKS_CLIENT_ID)."
 }
-{%- endif %}
+
+output "client_secret" {
+  value       = databricks_service_principal_secret.cicd.secret
+  description = "Databricks OAuth secret of the service principal (DATABRICKS_CLIENT_SECRET)."
+  sensitive   = true
+}

@@ -5,23 +5,15 @@ variable "display_name" {
 
 variable "group_name" {
   type        = string
-  description = "Existing workspace group the service principal joins{% if cookiecutter.cloud != "azure" %}; it must be allowed to use tokens{% endif %}."
+  description = "Existing workspace group the service principal joins."
 }
 
 variable "mlflow_experiment_parent_dir" {
   type        = string
   description = "Workspace folder of the project's MLflow experiments; the service principal gets CAN_MANAGE on it."
 }
-{%- if cookiecutter.cloud == "azure" %}
 
-variable "azure_application_id" {
-  type        = string
-  description = "Client id of the Entra ID application to add to the workspace as the service principal."
-}
-{%- else %}
-
-variable "token_lifetime_days" {
+variable "client_secret_lifetime_days" {
   type        = number
-  description = "Lifetime of the service principal's workspace token."
+  description = "Lifetime of the service principal's Databricks OAuth secret."
 }
-{%- endif %}

@@ -1,0 +1,103 @@
+{#- The CI/CD bootstrap's main-<cloud>.tf: the same on every cloud but for the account host. -#}
+{%- set account_host = cookiecutter | derived("account_host") -%}
+# Workload identity federation: each CI/CD service principal trusts the OIDC tokens of the
+# {{ {"GitHub Actions": "GitHub environment", "Azure DevOps": "Azure DevOps pipelines", "GitLab": "GitLab pipelines"}[cookiecutter.cicd_platform] }} that deploy{{ "s" if cookiecutter.cicd_platform == "GitHub Actions" }} to its workspace, so CI/CD stores no Databricks secret.
+# Federation policies live in the Databricks account ({{ cookiecutter.cloud }}: {{ account_host }}):
+# an account admin runs this bootstrap once (docs/mlops-setup.md).
+#
+# With databricks_auth = "client_secret" no policy is created and CI/CD gets the principals'
+# Databricks OAuth secrets instead.
+
+# An account admin's login: databricks auth login --host {{ account_host }} --account-id <id> --profile <account_profile>
+provider "databricks" {
+  alias   = "account"
+  profile = var.account_profile
+}
+
+locals {
+  federation = var.databricks_auth == "federation"
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+
+  # GitHub Actions OIDC tokens of a job in environment <env> have the subject
+  # repo:<owner>/<repo>:environment:<env>; the Databricks tools ask for the workspace's token
+  # endpoint as the audience.
+  oidc_issuer       = "https://token.actions.githubusercontent.com"
+  github_repository = trimsuffix(trimprefix(var.github_repo_url, "https://github.com/"), "/")
+  workspace_hosts = {
+    staging = "{{ cookiecutter | derived("staging_host") }}"
+    prod    = "{{ cookiecutter | derived("prod_host") }}"
+  }
+  federation_policies = {
+    for env in ["staging", "prod"] : "${env}-github" => {
+      env       = env
+      subject   = "repo:${local.github_repository}:environment:${env}"
+      audiences = ["${local.workspace_hosts[env]}/oidc/v1/token"]
+    }
+  }
+{%- elif cookiecutter.cicd_platform == "GitLab" %}
+
+  # GitLab ID tokens (id_tokens: in .gitlab/ci/) carry the workspace host as the audience and
+  # the subject project_path:<group>/<project>:ref_type:branch:ref:<branch>. Staging trusts
+  # every pipeline of the project (merge requests test their branch on staging, by the
+  # project_path claim); prod only the protected branches that deploy to prod:
+  # {{ cookiecutter.default_branch }} (Terraform){% if cookiecutter.release_branch != cookiecutter.default_branch %} and {{ cookiecutter.release_branch }} (model deployment){% endif %}.
+  oidc_issuer = var.gitlab_url
+  workspace_hosts = {
+    staging = "{{ cookiecutter | derived("staging_host") }}"
+    prod    = "{{ cookiecutter | derived("prod_host") }}"
+  }
+  federation_policies = {
+    staging-gitlab = {
+      env           = "staging"
+      subject_claim = "project_path"
+      subject       = var.gitlab_project_path
+      audiences     = [local.workspace_hosts["staging"]]
+    }
+{%- for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}
+    prod-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
+      env           = "prod"
+      subject_claim = "sub"
+      subject       = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ branch }}"
+      audiences     = [local.workspace_hosts["prod"]]
+    }
+{%- endfor %}
+  }
+{%- else %}
+
+  # Azure DevOps OIDC tokens name the pipeline: p://<organization>/<project>/<pipeline>, with
+  # the fixed audience api://AzureADTokenExchange. Staging trusts both pipelines (integration
+  # test, staging plan and apply); prod only the Terraform pipeline (azure-devops.tf).
+  oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"
+  azure_devops_org_name = element(split("/", trimsuffix(var.azure_devops_org_url, "/")), 3)
+  federation_policies = merge([
+    for env, pipelines in local.environment_pipelines : {
+      for pipeline in pipelines : "${env}-${replace(pipeline, "_", "-")}" => {
+        env       = env
+        subject   = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
+        audiences = ["api://AzureADTokenExchange"]
+      }
+    }
+  ]...)
+{%- endif %}
+}
+
+resource "databricks_service_principal_federation_policy" "cicd" {
+  provider = databricks.account
+  for_each = local.federation ? local.federation_policies : {}
+
+  service_principal_id = tonumber(local.service_principals[each.value.env].id)
+  policy_id            = each.key
+  description          = "{{ cookiecutter.project_name }} CI/CD (${each.value.env}): managed by .mlops-setup-scripts/cicd"
+  oidc_policy = {
+{%- if cookiecutter.cicd_platform == "GitLab" %}
+    issuer        = local.oidc_issuer
+    subject_claim = each.value.subject_claim
+    subject       = each.value.subject
+    audiences     = each.value.audiences
+{%- else %}
+    issuer    = local.oidc_issuer
+    subject   = each.value.subject
+    audiences = each.value.audiences
+{%- endif %}
+  }
+}

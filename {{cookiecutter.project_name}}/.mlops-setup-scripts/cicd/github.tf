@@ -1,0 +1,102 @@
+# GitHub: the `staging` and `prod` environments the workflows run their Databricks jobs in,
+# with what CI/CD signs in with. Nothing here is a secret unless databricks_auth is
+# "client_secret". The github provider signs in as you: export GITHUB_TOKEN="$(gh auth token)".
+
+locals {
+  github_owner     = split("/", local.github_repository)[0]
+  github_repo_name = split("/", local.github_repository)[1]
+  # Branches that may deploy to prod: the ones the prod jobs and the deploy workflow run on.
+  prod_branches = toset(["{{ cookiecutter.default_branch }}", "{{ cookiecutter.release_branch }}"])
+}
+
+provider "github" {
+  owner = local.github_owner
+}
+
+resource "github_repository_environment" "staging" {
+  repository  = local.github_repo_name
+  environment = "staging"
+}
+
+# Every prod job waits for a required reviewer and runs only from the prod branches, so a
+# pull request or a pushed branch never gets a prod login.
+resource "github_repository_environment" "prod" {
+  repository          = local.github_repo_name
+  environment         = "prod"
+  prevent_self_review = true
+  can_admins_bypass   = false
+
+  reviewers {
+    teams = var.prod_reviewer_team_ids
+    users = var.prod_reviewer_user_ids
+  }
+
+  deployment_branch_policy {
+    protected_branches     = false
+    custom_branch_policies = true
+  }
+
+  lifecycle {
+    precondition {
+      condition     = length(var.prod_reviewer_team_ids) + length(var.prod_reviewer_user_ids) > 0
+      error_message = "Name at least one prod reviewer: TF_VAR_prod_reviewer_team_ids='[<team id>]' or TF_VAR_prod_reviewer_user_ids='[<user id>]'."
+    }
+  }
+}
+
+resource "github_repository_environment_deployment_policy" "prod" {
+  for_each = local.prod_branches
+
+  repository     = local.github_repo_name
+  environment    = github_repository_environment.prod.environment
+  branch_pattern = each.value
+}
+
+locals {
+  github_environments = {
+    staging = github_repository_environment.staging.environment
+    prod    = github_repository_environment.prod.environment
+  }
+}
+
+resource "github_actions_environment_variable" "databricks_client_id" {
+  for_each = local.github_environments
+
+  repository    = local.github_repo_name
+  environment   = each.value
+  variable_name = "DATABRICKS_CLIENT_ID"
+  value         = local.service_principals[each.key].application_id
+}
+
+# How the workflows sign in to the cloud for the environment's Terraform state (state-access.tf).
+resource "github_actions_environment_variable" "state_login" {
+  for_each = merge([
+    for env, variables in local.state_login_variables : {
+      for name, value in variables : "${env}/${name}" => { env = env, name = name, value = value }
+    }
+  ]...)
+
+  repository    = local.github_repo_name
+  environment   = local.github_environments[each.value.env]
+  variable_name = each.value.name
+  value         = each.value.value
+}
+
+# Only for organisations that cannot use federation (databricks_auth = "client_secret").
+resource "github_actions_environment_variable" "databricks_auth_type" {
+  for_each = local.federation ? {} : local.github_environments
+
+  repository    = local.github_repo_name
+  environment   = each.value
+  variable_name = "DATABRICKS_AUTH_TYPE"
+  value         = "oauth-m2m"
+}
+
+resource "github_actions_environment_secret" "databricks_client_secret" {
+  for_each = local.federation ? {} : local.github_environments
+
+  repository      = local.github_repo_name
+  environment     = each.value
+  secret_name     = "DATABRICKS_CLIENT_SECRET"
+  plaintext_value = local.service_principals[each.key].client_secret
+}

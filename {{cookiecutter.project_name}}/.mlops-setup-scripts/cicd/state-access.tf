@@ -1,0 +1,347 @@
+{%- import "terraform_state_names.jinja" as state with context -%}
+# Least privilege for the Terraform state of databricks-config/: one cloud identity per
+# environment that can read and write only that environment's state (and its lock), so no
+# CI/CD identity can read another environment's state or this bootstrap's.
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+# Only the GitHub environment of the same name can sign in as it, with GitHub's OIDC tokens:
+# no key is stored in GitHub.
+{%- elif cookiecutter.cloud == "azure" %}
+# {{ cookiecutter.cicd_platform }}: not yet; its pipelines use the state storage's key (docs/mlops-setup.md).
+{%- elif cookiecutter.cicd_platform == "GitLab" %}
+# GitLab signs in to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} with a key here (no OIDC login yet): each identity's key is
+# stored only as a variable scoped to its GitLab environment (prod's protected: gitlab.tf).
+{%- else %}
+# Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
+# variable group of its environment, which only the pipelines of that environment may use.
+{%- endif %}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" or cookiecutter.cloud != "azure" %}
+
+locals {
+  state_objects = {
+{%- if cookiecutter.cloud == "gcp" %}
+    staging = "{{ state.gcp_staging_prefix }}/"
+    prod    = "{{ state.gcp_prod_prefix }}/"
+{%- else %}
+    staging = "{{ state.staging_state_key }}"
+    prod    = "{{ state.prod_state_key }}"
+{%- endif %}
+  }
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+  github_oidc_issuer = "https://token.actions.githubusercontent.com"
+{%- endif %}
+}
+{%- endif %}
+{%- if cookiecutter.cloud == "aws" %}
+
+provider "aws" {
+  region = "{{ state.aws_region }}"
+}
+
+locals {
+  state_bucket_arn = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
+}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+
+# GitHub's OIDC provider exists once per AWS account: pass its ARN when it already exists.
+resource "aws_iam_openid_connect_provider" "github" {
+  count = var.aws_github_oidc_provider_arn == "" ? 1 : 0
+
+  url            = local.github_oidc_issuer
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+locals {
+  github_oidc_provider_arn = var.aws_github_oidc_provider_arn != "" ? var.aws_github_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+}
+
+data "aws_iam_policy_document" "assume_from_github" {
+  for_each = local.state_objects
+
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [local.github_oidc_provider_arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = ["repo:${local.github_repository}:environment:${each.key}"]
+    }
+  }
+}
+{%- endif %}
+
+data "aws_iam_policy_document" "terraform_state" {
+  for_each = local.state_objects
+
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = [local.state_bucket_arn]
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${each.value}*"]
+    }
+  }
+
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject"]
+    resources = ["${local.state_bucket_arn}/${each.value}"]
+  }
+
+  # The S3 lock file (use_lockfile) next to the state.
+  statement {
+    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
+    resources = ["${local.state_bucket_arn}/${each.value}.tflock"]
+  }
+}
+
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+resource "aws_iam_role" "terraform_state" {
+  for_each = local.state_objects
+
+  name                 = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
+  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its GitHub environment"
+  assume_role_policy   = data.aws_iam_policy_document.assume_from_github[each.key].json
+  max_session_duration = 3600
+}
+
+resource "aws_iam_role_policy" "terraform_state" {
+  for_each = local.state_objects
+
+  name   = "terraform-state-${each.key}"
+  role   = aws_iam_role.terraform_state[each.key].id
+  policy = data.aws_iam_policy_document.terraform_state[each.key].json
+}
+
+locals {
+  # GitHub environment variables the workflows sign in to AWS with.
+  state_login_variables = {
+    for env in keys(local.state_objects) : env => { AWS_ROLE_ARN = aws_iam_role.terraform_state[env].arn }
+  }
+}
+{%- else %}
+resource "aws_iam_user" "terraform_state" {
+  # checkov:skip=CKV_AWS_273: CI/CD on {{ cookiecutter.cicd_platform }} cannot sign in through SSO; this user's only right is its environment's state (see the policy below).
+  for_each = local.state_objects
+
+  name = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
+}
+
+resource "aws_iam_user_policy" "terraform_state" {
+  # checkov:skip=CKV_AWS_40: one user per environment with one inline policy for that environment's state; a group per user would add names, not limits.
+  for_each = local.state_objects
+
+  name   = "terraform-state-${each.key}"
+  user   = aws_iam_user.terraform_state[each.key].name
+  policy = data.aws_iam_policy_document.terraform_state[each.key].json
+}
+
+resource "aws_iam_access_key" "terraform_state" {
+  for_each = local.state_objects
+
+  user = aws_iam_user.terraform_state[each.key].name
+}
+
+locals {
+  # Secrets the pipelines sign in to AWS with ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }}).
+  state_storage_secrets = {
+    for env in keys(local.state_objects) : env => {
+      awsAccessKeyId     = aws_iam_access_key.terraform_state[env].id
+      awsSecretAccessKey = aws_iam_access_key.terraform_state[env].secret
+    }
+  }
+}
+{%- endif %}
+{%- elif cookiecutter.cloud == "gcp" %}
+
+provider "google" {
+  project = var.gcp_project_id
+}
+
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+
+# GitHub's OIDC tokens, accepted for this repository only.
+resource "google_iam_workload_identity_pool" "github" {
+  workload_identity_pool_id = "{{ ("gh-" ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
+  display_name              = "GitHub Actions"
+  description               = "GitHub Actions of {{ cookiecutter.project_name }}"
+}
+
+resource "google_iam_workload_identity_pool_provider" "github" {
+  # checkov:skip=CKV_GCP_125: the attribute_condition admits this repository only (assertion.repository); checkov cannot resolve the local it is built from.
+  workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
+  workload_identity_pool_provider_id = "github"
+  display_name                       = "GitHub Actions OIDC"
+  attribute_mapping = {
+    "google.subject"       = "assertion.sub"
+    "attribute.repository" = "assertion.repository"
+  }
+  attribute_condition = "assertion.repository == \"${local.github_repository}\""
+
+  oidc {
+    issuer_uri = local.github_oidc_issuer
+  }
+}
+
+{%- endif %}
+
+resource "google_service_account" "terraform_state" {
+  for_each = local.state_objects
+
+  account_id   = substr("tfstate-${each.key}-{{ state.short_slug }}", 0, 30)
+  display_name = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
+}
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+
+# Only jobs of the GitHub environment of the same name may act as the service account.
+resource "google_service_account_iam_member" "github_environment" {
+  for_each = local.state_objects
+
+  service_account_id = google_service_account.terraform_state[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/repo:${local.github_repository}:environment:${each.key}"
+}
+{%- else %}
+
+# {{ cookiecutter.cicd_platform }} signs in to Google Cloud with a key here: for this environment's state only.
+resource "google_service_account_key" "terraform_state" {
+  for_each = local.state_objects
+
+  service_account_id = google_service_account.terraform_state[each.key].name
+}
+{%- endif %}
+
+# Listing names no content; the gcs backend lists the prefixes of its workspaces.
+resource "google_project_iam_custom_role" "list_state" {
+  role_id     = "{{ state.short_slug | regex_replace('[^a-z0-9]', '_') }}_tfstate_list"
+  title       = "List Terraform state objects of {{ cookiecutter.project_name }}"
+  permissions = ["storage.objects.list"]
+}
+
+resource "google_storage_bucket_iam_member" "list_state" {
+  for_each = local.state_objects
+
+  bucket = "{{ state.gcp_ml_resources_bucket }}"
+  role   = google_project_iam_custom_role.list_state.id
+  member = "serviceAccount:${google_service_account.terraform_state[each.key].email}"
+}
+
+# Read and write only the objects under the environment's prefix (state and lock).
+resource "google_storage_bucket_iam_member" "terraform_state" {
+  for_each = local.state_objects
+
+  bucket = "{{ state.gcp_ml_resources_bucket }}"
+  role   = "roles/storage.objectUser"
+  member = "serviceAccount:${google_service_account.terraform_state[each.key].email}"
+
+  condition {
+    title      = "${each.key}-state-only"
+    expression = "resource.name.startsWith(\"projects/_/buckets/{{ state.gcp_ml_resources_bucket }}/objects/${each.value}\")"
+  }
+}
+
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+locals {
+  # GitHub environment variables the workflows sign in to Google Cloud with.
+  state_login_variables = {
+    for env in keys(local.state_objects) : env => {
+      GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github.name
+      GCP_SERVICE_ACCOUNT            = google_service_account.terraform_state[env].email
+    }
+  }
+}
+{%- else %}
+locals {
+  # Secrets the pipelines sign in to Google Cloud with ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }}).
+  state_storage_secrets = {
+    for env in keys(local.state_objects) : env => {
+      googleCredentials = base64decode(google_service_account_key.terraform_state[env].private_key)
+    }
+  }
+}
+{%- endif %}
+{%- elif cookiecutter.cicd_platform == "GitHub Actions" %}
+
+provider "azurerm" {
+  features {}
+  subscription_id = var.azure_subscription_id
+}
+
+provider "azuread" {}
+
+data "azuread_client_config" "current" {}
+
+data "azurerm_storage_account" "tfstate" {
+  name                = "{{ state.azure_storage_account }}"
+  resource_group_name = "{{ state.azure_resource_group }}"
+}
+
+resource "azuread_application" "terraform_state" {
+  for_each = local.state_objects
+
+  display_name = "{{ cookiecutter.project_name }}-tfstate-${each.key}"
+  owners       = [data.azuread_client_config.current.object_id]
+}
+
+resource "azuread_service_principal" "terraform_state" {
+  for_each = local.state_objects
+
+  client_id = azuread_application.terraform_state[each.key].client_id
+  owners    = [data.azuread_client_config.current.object_id]
+}
+
+# Only jobs of the GitHub environment of the same name may sign in as the application.
+resource "azuread_application_federated_identity_credential" "github_environment" {
+  # checkov:skip=CKV_AZURE_249: the subject names one repository and environment (repo:<owner>/<repo>:environment:<env>); checkov cannot resolve the local it is built from.
+  for_each = local.state_objects
+
+  application_id = azuread_application.terraform_state[each.key].id
+  display_name   = "github-${each.key}"
+  issuer         = local.github_oidc_issuer
+  subject        = "repo:${local.github_repository}:environment:${each.key}"
+  audiences      = ["api://AzureADTokenExchange"]
+}
+
+# Blob data access to the state container, limited by an ABAC condition to the blob of the
+# environment (the azurerm backend locks it with a lease on the same blob).
+resource "azurerm_role_assignment" "terraform_state" {
+  for_each = local.state_objects
+
+  scope                = "${data.azurerm_storage_account.tfstate.id}/blobServices/default/containers/{{ state.azure_ml_resources_container }}"
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azuread_service_principal.terraform_state[each.key].object_id
+  condition_version    = "2.0"
+  condition            = <<-CONDITION
+    (
+      (
+        !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})
+        AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})
+        AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})
+        AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+      )
+      OR
+      (
+        @Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringEquals '${each.value}'
+      )
+    )
+  CONDITION
+}
+
+locals {
+  # GitHub environment variables the workflows sign in to Azure with.
+  state_login_variables = {
+    for env in keys(local.state_objects) : env => {
+      ARM_CLIENT_ID       = azuread_application.terraform_state[env].client_id
+      ARM_TENANT_ID       = data.azuread_client_config.current.tenant_id
+      ARM_SUBSCRIPTION_ID = var.azure_subscription_id
+    }
+  }
+}
+{%- endif %}
