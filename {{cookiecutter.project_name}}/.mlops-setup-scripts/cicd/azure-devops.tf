@@ -12,18 +12,6 @@ data "azuredevops_git_repository" "repo" {
   name       = var.azure_devops_repo_name
 }
 
-{%- if cookiecutter.cloud == "azure" %}
-
-# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
-# local state, so it need not be copied by hand.
-data "terraform_remote_state" "state_storage" {
-  backend = "local"
-  config = {
-    path = "${path.module}/../terraform/terraform.tfstate"
-  }
-}
-{%- endif %}
-
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
 

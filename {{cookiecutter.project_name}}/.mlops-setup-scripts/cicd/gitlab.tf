@@ -21,18 +21,6 @@ data "gitlab_project" "project" {
   path_with_namespace = var.gitlab_project_path
 }
 
-{%- if cookiecutter.cloud == "azure" %}
-
-# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
-# local state, so it need not be copied by hand.
-data "terraform_remote_state" "state_storage" {
-  backend = "local"
-  config = {
-    path = "${path.module}/../terraform/terraform.tfstate"
-  }
-}
-{%- endif %}
-
 locals {
   environments = toset([{% for env in gl.environments %}"{{ env }}"{{ ", " if not loop.last }}{% endfor %}])
 

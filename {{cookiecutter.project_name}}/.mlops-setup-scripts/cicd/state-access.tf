@@ -345,3 +345,14 @@ locals {
   }
 }
 {%- endif %}
+{%- if cookiecutter.cloud == "azure" and cookiecutter.cicd_platform != "GitHub Actions" %}
+
+# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
+# local state, so it need not be copied by hand ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }} stores it for the jobs).
+data "terraform_remote_state" "state_storage" {
+  backend = "local"
+  config = {
+    path = "${path.module}/../terraform/terraform.tfstate"
+  }
+}
+{%- endif %}
