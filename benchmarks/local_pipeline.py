@@ -69,7 +69,9 @@ def main() -> None:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
-    print(f"{'track':<10} {'sample (' + format(SAMPLE_ROWS, ',') + ')':>18} {f'{args.scale}x (' + format(scaled_rows, ',') + ')':>18} {'ratio':>7}")
+    sample_heading = f"sample ({SAMPLE_ROWS:,})"
+    scaled_heading = f"{args.scale}x ({scaled_rows:,})"
+    print(f"{'track':<10} {sample_heading:>18} {scaled_heading:>18} {'ratio':>7}")
     for name, (sample, scaled) in seconds.items():
         print(f"{name:<10} {sample:>16.1f} s {scaled:>16.1f} s {scaled / sample:>6.2f}x")
     recipes, mlflow3 = seconds["Recipes"], seconds["MLflow 3"]

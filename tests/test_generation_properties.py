@@ -35,7 +35,7 @@ TEXT = st.text(st.characters(blacklist_characters="{}", blacklist_categories=("C
 # What an unquoted YAML value in a --config-file becomes.
 YAML_TYPED = st.sampled_from([True, False, None, 0, 2024, 1.5])
 WHITESPACE = st.sampled_from([" ", "\t", "  ", "\n"])
-VALID_NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9_-]{2,20}", fullmatch=True)
+VALID_NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9]{2}[A-Za-z0-9_-]{0,18}", fullmatch=True)
 VALID_PATH = st.from_regex(r"(/[A-Za-z0-9_-]{1,8}){1,3}/?", fullmatch=True)
 CLOUDS = COOKIECUTTER_JSON["cloud"]
 DOMAINS = {"azure": "azuredatabricks.net", "aws": "cloud.databricks.com", "gcp": "gcp.databricks.com"}

@@ -411,7 +411,7 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
     assert running(deploy) == {"deploy-model-staging"}
     schedule = {"CI_PIPELINE_SOURCE": "schedule", "CHECK_TEMPLATE_UPDATES": "true"}
-    assert running(listed_jobs(project, schedule)) == {"cruft-check"}
+    assert running(listed_jobs(project, schedule)) == {"check-template-updates"}
 
 
 # One variant: the job differs between variants only in its `rules:changes` list, and the

@@ -169,15 +169,28 @@ def test_every_notebook_restarts_python_after_installing_packages(generated_proj
         installs = [index for index, cell in enumerate(cells) if "%pip install" in cell]
         assert installs, notebook.name
         for index in installs:
-            assert cells[index + 1] == "dbutils.library.restartPython()", notebook.name
+            code = [line for line in cells[index + 1].splitlines() if not line.startswith("#")]
+            assert code == ["dbutils.library.restartPython()"], notebook.name
 
 
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
 def test_model_deployment_runs_from_the_branch_of_the_environments_jobs(variant: Variant, generated_project: Path) -> None:
     text = (generated_project / "notebooks" / "TriggerModelDeploy.py").read_text()
-    if variant.cicd_platform == "GitHub Actions":
+    if variant.cicd_platform == "GitLab":
+        # The branch of each environment's jobs is stored in its secret scope by the CI/CD bootstrap.
+        assert '"ref": ref' in text
+        gitlab_bootstrap = (generated_project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+        assert re.search(r"\bref\s*=\s*local\.deploy_branch\[env\]", gitlab_bootstrap)
+    elif variant.cicd_platform == "GitHub Actions" and variant.mlflow3:
+        # The training job passes its own branch to the git_branch widget.
+        assert '"ref": git_branch' in text
+        job = (generated_project / "databricks-config/modules/ml-resources/training-job.tf").read_text()
+        assert "git_branch" in job
+    elif variant.cicd_platform == "GitHub Actions":
         # The default answers: staging jobs follow main, prod jobs release.
         assert 'JOB_BRANCH = {"staging": "main", "prod": "release"}' in text and '"ref": JOB_BRANCH[env]' in text
+    elif variant.mlflow3:
+        assert "promote_to_champion(model_uri, get_model_name(env))" in text
     else:
         assert "deploy(model_uri, env, expected_name=get_model_name(env))" in text
 
@@ -351,6 +364,10 @@ def test_mlflow3_deployment_runs_on_the_jobs_own_branch(variant: Variant, genera
         assert '"ref": git_branch' in text and "{{" not in text
         workflow = (generated_project / ".github" / "workflows" / "deploy-model-prod.yml").read_text()
         assert 'python -m fare_model.deployment "$MODEL_URI" "prod"' in workflow
+    elif variant.cicd_platform == "GitLab":
+        assert '"ref": ref' in text and "{{" not in text
+        jobs = (generated_project / ".gitlab" / "ci" / "deploy-model.gitlab-ci.yml").read_text()
+        assert 'python -m fare_model.deployment "$MODEL_URI" "prod"' in jobs
     else:
         assert "promote_to_champion(model_uri, get_model_name(env))" in text
 
@@ -370,7 +387,7 @@ def test_mlflow3_local_pipeline_end_to_end(generated_project: Path, mlflow3_pyth
     project = shutil.copytree(generated_project, tmp_path / PROJECT)
     first = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Training run id:\s+[0-9a-f]{32}", first.stdout)
-    assert f"Registered model:" in first.stdout and f"models:/{PROJECT}-model-local/1" in first.stdout
+    assert "Registered model:" in first.stdout and f"models:/{PROJECT}-model-local/1" in first.stdout
     assert re.search(r"Baseline:\s+none yet", first.stdout)
     assert "deprecat" not in (first.stdout + first.stderr).lower()
     metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", first.stdout, re.MULTILINE)

@@ -132,7 +132,9 @@ SWITCHES = [
     (start, {**start.answers(), **change})
     for start in (Variant("azure", "GitHub Actions", "no"), Variant("aws", "Azure DevOps", "yes"))
     for change in ({}, {"cloud": "gcp"}, {"cicd_platform": "Azure DevOps" if start.github else "GitHub Actions"},
-                   {"include_feature_store": "no" if start.feature_store else "yes"})
+                   # The feature store replaces the MLflow Recipes code: the two answers switch together.
+                   {"include_feature_store": "no", "include_mlflow_recipes": "yes"} if start.feature_store
+                   else {"include_feature_store": "yes", "include_mlflow_recipes": "no"})
 ]
 
 
@@ -172,7 +174,7 @@ def test_regeneration_with_skip_keeps_every_existing_file(tmp_path: Path) -> Non
     (project / "features").mkdir()
     (project / "features" / "mine.py").write_text("x = 1\n")
     (project / ".github" / "workflows" / "custom.yml").write_text("name: custom\n")
-    switched = {"cicd_platform": "Azure DevOps", "include_feature_store": "yes"}
+    switched = {"cicd_platform": "Azure DevOps", "include_feature_store": "yes", "include_mlflow_recipes": "no"}
     generate(tmp_path, {**answers_for(start), **switched}, overwrite_if_exists=True, skip_if_file_exists=True)
     assert (project / "features" / "mine.py").read_text() == "x = 1\n"
     assert (project / ".github" / "workflows" / "custom.yml").read_text() == "name: custom\n"

@@ -41,7 +41,6 @@ ALWAYS = (
     "notebooks/BatchInference.py",
     "notebooks/ModelValidation.py",
     "notebooks/TriggerModelDeploy.py",
-    "notebooks/Train.py",
     "steps/utils.py",
     "tests/__init__.py",
     "databricks-config/README.md",
@@ -59,6 +58,7 @@ ALWAYS = (
 MLFLOW_RECIPES = (
     "recipe.yaml",
     *(f"profiles/{name}.yaml" for name in ("local", "databricks-dev", "databricks-test", "databricks-staging", "databricks-prod")),
+    "notebooks/Train.py",
     "steps/deploy.py",
     "tests/test_notebooks.py",
     *(f"steps/{name}.py" for name in ("ingest", "split", "transform", "train", "custom_metrics", "predict")),
@@ -69,6 +69,7 @@ MLFLOW_RECIPES = (
 
 # The MLflow 3 track (no original counterpart): the shared steps and their tests keep their names.
 MLFLOW3 = (
+    "notebooks/Train.py",
     *(f"steps/{name}.py" for name in ("split", "transform", "train")),
     *(f"tests/{step}_test.py" for step in ("split", "train", "transform")),
     "tests/test_sample.parquet",

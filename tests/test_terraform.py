@@ -22,11 +22,11 @@ import pytest
 
 from hooks import validation
 from tests.support import checkov, provider_schemas, shared_names
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, answers_for, generate, generate_variant
+from tests.support.generation import TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
-from tests.support.variants import SUPPORTED_VARIANTS, Variant
+from tests.support.variants import FEATURE_STORE_VARIANTS, SUPPORTED_VARIANTS, Variant
 
 TERRAFORM_TREES = ("databricks-config", ".mlops-setup-scripts")
 ML_RESOURCES = "databricks-config/modules/ml-resources"
@@ -720,20 +720,17 @@ def test_state_storage_names_cloud_rules_would_merge_stay_apart(tmp_path: Path, 
     assert_share_no_terraform_name(*two_projects(tmp_path, variant, MERGED_BY_CLOUD_RULES[pair]), only="state ")
 
 
-def test_two_projects_share_no_ml_table(
-    variant: Variant, project_pairs: dict, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_two_projects_share_no_feature_table(
+    variant: Variant, project_pairs: dict, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """Feature tables (and their schema) and scoring tables, as the ML code names them."""
-    if variant.feature_store:
-        request.applymarker(pytest.mark.xfail(
-            reason="feature tables include the project once issue 17's ML-code change is merged", strict=False
-        ))
+    """Feature tables and their schema, as the ML code names them (the prediction tables are
+    Terraform's and compared above)."""
     first, second = different_projects(project_pairs, variant, tmp_path_factory)
     tables = [shared_names.ml_table_names(project) for project in (first, second)]
     assert tables[0] and {name.lower() for _, name in tables[0]} & {name.lower() for _, name in tables[1]} == set()
-    if variant.feature_store:
-        schemas = [{name.rsplit(".", 1)[0] for kind, name in t if kind == "feature table"} for t in tables]
-        assert schemas[0] and schemas[0] & schemas[1] == set(), "feature tables of two projects share a schema"
+    schemas = [{name.rsplit(".", 1)[0] for kind, name in t if kind == "feature table"} for t in tables]
+    assert schemas[0] and schemas[0] & schemas[1] == set(), "feature tables of two projects share a schema"
 
 
 # --- identifiers built from answers ----------------------------------------------------------------

@@ -369,7 +369,10 @@ def _body_problems(where: str, body: dict, node: Schema, top_level: bool) -> Ite
                     block_name = unquote(label)
                     present.add(block_name)
                     if block_name not in blocks:
-                        yield f"{where}: dynamic \"{block_name}\" generates a block the schema does not have here: {_suggest(block_name, blocks)}"
+                        yield (
+                            f"{where}: dynamic \"{block_name}\" generates a block the schema does not have here: "
+                            f"{_suggest(block_name, blocks)}"
+                        )
                         continue
                     for content in inner.get("content", []):
                         yield from _body_problems(f"{where} > {block_name}", content, blocks[block_name]["nested"], False)

@@ -7,6 +7,11 @@
 # MAGIC from, which moves the `champion` alias to the model version that the `Train` task
 # MAGIC registered. The repository and a token come from the secret scope
 # MAGIC `<env>-{{ cookiecutter.project_name }}-cd-credentials` (keys `github_repo` and `token`).
+{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+# MAGIC Starts a GitLab pipeline whose `deploy-model-<env>` job moves the `champion` alias to the
+# MAGIC model version that the `Train` task registered. The GitLab API URL, project id, trigger
+# MAGIC token and branch come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
+# MAGIC (keys `gitlab_api_url`, `gitlab_project_id`, `token`, `ref`).
 {%- else -%}
 # MAGIC Moves the `champion` alias of this environment's model to the version that the `Train`
 # MAGIC task registered.
@@ -71,6 +76,8 @@ assert response.ok, (
     f"Triggering {url} on {git_branch} for model {model_uri} failed with status {response.status_code}: {response.text}"
 )
 print(f"Started the deploy-model-{env} workflow on {git_branch} for {model_uri}; follow it in the repository's Actions tab.")
+{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+{% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
 {%- else -%}
 from fare_model.deployment import promote_to_champion
 
