@@ -24,7 +24,6 @@ from local_pipeline import (
     PROJECT_ROOT,
     SAMPLE_PATH,
     local_spark,
-    mlflow_ui_command,
     print_summary,
     run_as_command,
     step,
@@ -68,20 +67,18 @@ def run() -> None:
             if PREDICTIONS_PATH.is_dir():
                 shutil.rmtree(PREDICTIONS_PATH)
             predictions.to_parquet(PREDICTIONS_PATH, index=False)
-    metrics = "\n".join("  " + line for line in outcome.report().splitlines())
     print_summary(
         {
             "Training run id": model.run_id,
-            "Registered model": f"{model.model_uri} (name {model.model_name}, version {model.model_version})",
+            "Registered model": model.model_uri,
             "Training cutoff": f"{model.training_cutoff} ({model.training_rows} trips before, {model.held_out_rows} held out)",
             "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
-            "Validation (held-out trips)": "\n" + metrics,
             "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",
-            "Predictions": f"{PREDICTIONS_PATH} ({len(predictions)} rows, model version column)",
-            "Browse the runs": mlflow_ui_command(),
-        }
+        },
+        outcome,
+        validated_on="the most recent trips, held out from training",
+        predictions=len(predictions),
     )
-
 
 if __name__ == "__main__":
     run_as_command(run)
