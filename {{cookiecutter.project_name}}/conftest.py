@@ -41,7 +41,15 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     mlflow.set_tracking_uri(None)
 {%- if cookiecutter.include_feature_store == "yes" %}
 
-TRIP_COLUMNS = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "fare_amount", "pickup_zip", "dropoff_zip"]
+
+TRIP_COLUMNS = [
+    "tpep_pickup_datetime",
+    "tpep_dropoff_datetime",
+    "trip_distance",
+    "fare_amount",
+    "pickup_zip",
+    "dropoff_zip",
+]
 
 
 @pytest.fixture
@@ -55,6 +63,8 @@ def trips(spark):
         distance = round(rng.uniform(0.5, 12.0), 2)
         dropoff = pickup + timedelta(minutes=5 + distance * 3)
         fare = round(3 + 2.5 * distance, 2)
-        rows.append((pickup, dropoff, distance, fare, rng.choice([10001, 10002, 10003]), rng.choice([10001, 10011, 10021])))
+        rows.append(
+            (pickup, dropoff, distance, fare, rng.choice([10001, 10002, 10003]), rng.choice([10001, 10011, 10021]))
+        )
     return spark.createDataFrame(rows, TRIP_COLUMNS)
 {%- endif %}

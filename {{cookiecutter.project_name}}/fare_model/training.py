@@ -125,7 +125,9 @@ def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> Tra
                 "held_out_root_mean_squared_error": float(
                     root_mean_squared_error(split.held_out[TARGET], held_out_predictions)
                 ),
-                "held_out_mean_absolute_error": float(mean_absolute_error(split.held_out[TARGET], held_out_predictions)),
+                "held_out_mean_absolute_error": float(
+                    mean_absolute_error(split.held_out[TARGET], held_out_predictions)
+                ),
             }
         )
         example = _input_example(features)

@@ -48,7 +48,11 @@ class DatabricksFeatureStore:
                 feature_names=list(lookup.feature_names),
                 lookup_key=[lookup.lookup_key],
                 timestamp_lookup_key=[lookup.timestamp_lookup_key],
-                **({} if lookup.lookback_seconds is None else {"lookback_window": timedelta(seconds=lookup.lookback_seconds)}),
+                **(
+                    {}
+                    if lookup.lookback_seconds is None
+                    else {"lookback_window": timedelta(seconds=lookup.lookback_seconds)}
+                ),
             )
             for lookup in lookups
         ]

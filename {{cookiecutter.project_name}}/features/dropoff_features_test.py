@@ -44,9 +44,12 @@ def test_weekend_is_the_clock_time_as_stored_across_a_dst_change(spark):
         ("2022-03-13 23:10:00", 3),  # Sun 23:30
         ("2022-03-14 00:10:00", 4),  # Mon 00:30 (a zone conversion would make it Sunday)
     )
-    weekend = {zip_code: flag for (zip_code, _), (_, flag) in features_by_key(
-        compute_features_fn(df, "tpep_dropoff_datetime", None, None)
-    ).items()}
+    weekend = {
+        zip_code: flag
+        for (zip_code, _), (_, flag) in features_by_key(
+            compute_features_fn(df, "tpep_dropoff_datetime", None, None)
+        ).items()
+    }
     assert weekend == {1: 1, 2: 1, 3: 1, 4: 0}
 
 

@@ -61,8 +61,11 @@ def test_time_bounds_select_the_windows_ending_inside_computed_from_all_their_tr
 
 
 def test_consecutive_incremental_runs_write_exactly_what_one_full_run_writes(spark):
-    rows = [trip(f"2022-01-12 {hour:02d}:{minute:02d}:00", 10001 + minute % 2, float(hour + minute))
-            for hour in range(0, 6) for minute in (3, 17, 29, 44, 58)]
+    rows = [
+        trip(f"2022-01-12 {hour:02d}:{minute:02d}:00", 10001 + minute % 2, float(hour + minute))
+        for hour in range(0, 6)
+        for minute in (3, 17, 29, 44, 58)
+    ]
     df = spark.createDataFrame(rows, COLUMNS)
 
     def run(start, end):

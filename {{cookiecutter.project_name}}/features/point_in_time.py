@@ -79,9 +79,10 @@ def as_of_join(
         _FEATURES, F.last(_FEATURES, ignorenulls=True).over(known_so_far)
     )
     if lookup.lookback_seconds is not None:
-        too_old = F.col(f"{_FEATURES}.{_FEATURE_TIME}").cast("long") < F.col(_TIME).cast("long") - lookup.lookback_seconds
+        too_old = (
+            F.col(f"{_FEATURES}.{_FEATURE_TIME}").cast("long") < F.col(_TIME).cast("long") - lookup.lookback_seconds
+        )
         joined = joined.withColumn(_FEATURES, F.when(too_old, F.lit(None)).otherwise(F.col(_FEATURES)))
-    return (
-        joined.where(F.col(_IS_TRIP))
-        .select(*trips.columns, *[F.col(f"{_FEATURES}.{name}").alias(name) for name in lookup.feature_names])
+    return joined.where(F.col(_IS_TRIP)).select(
+        *trips.columns, *[F.col(f"{_FEATURES}.{name}").alias(name) for name in lookup.feature_names]
     )

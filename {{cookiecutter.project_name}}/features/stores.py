@@ -37,4 +37,3 @@ class FeatureStore(Protocol):
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
         """``trips`` plus the model's looked-up features and a ``prediction`` column."""
-

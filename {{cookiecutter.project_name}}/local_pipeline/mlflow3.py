@@ -80,5 +80,6 @@ def run() -> None:
         predictions=len(predictions),
     )
 
+
 if __name__ == "__main__":
     run_as_command(run)

@@ -21,8 +21,6 @@ import warnings
 from dataclasses import dataclass
 from typing import Iterator
 
-import pandas as pd
-
 import local_pipeline as pipeline
 
 PROFILE = "local"

@@ -46,10 +46,11 @@ sys.path.insert(0, os.path.abspath(".."))
 
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
-{%- else -%}
-from steps.predict import score_trips
-{%- endif %}
+{% endif -%}
 from steps.batch_inference import deployed_model_version_uri, score_with_version
+{% if cookiecutter.include_feature_store != "yes" -%}
+from steps.predict import score_trips
+{% endif -%}
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")

@@ -53,11 +53,12 @@ sys.path.insert(0, os.path.abspath(".."))
 
 {% if cookiecutter.include_feature_store == "yes" -%}
 from features.scoring import score_trips
-{%- else -%}
-from steps.predict import score_trips
-{%- endif %}
+{% endif -%}
 from steps.deploy import deployed_model_uri
 from steps.model_validation import run_model_validation
+{% if cookiecutter.include_feature_store != "yes" -%}
+from steps.predict import score_trips
+{% endif -%}
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 

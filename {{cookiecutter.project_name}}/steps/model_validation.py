@@ -46,7 +46,10 @@ def spark_metrics(scored: DataFrame, prediction: str = "prediction", target: str
     ).first()
     if not row["rows"]:
         raise ValueError("No rows to validate the model on")
-    return {name: float(row[name]) for name in ("root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error")}
+    return {
+        name: float(row[name])
+        for name in ("root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error")
+    }
 
 
 def held_out_trips(spark: SparkSession, validation_input: str) -> DataFrame:
@@ -58,13 +61,17 @@ def held_out_trips(spark: SparkSession, validation_input: str) -> DataFrame:
     return held_out
 
 
-def _baseline_metrics(spark: SparkSession, score_trips: ScoreTrips, baseline_model_uri: str, trips: DataFrame) -> dict[str, float]:
+def _baseline_metrics(
+    spark: SparkSession, score_trips: ScoreTrips, baseline_model_uri: str, trips: DataFrame
+) -> dict[str, float]:
     """The deployed model's metrics on ``trips``; empty (reported) if it cannot score them."""
     try:
         return spark_metrics(score_trips(spark, baseline_model_uri, trips))
     except Exception as error:  # noqa: BLE001 - e.g. the deployed model expects other input columns
-        print(f"The deployed model {baseline_model_uri} could not score the validation trips, so the "
-              f"candidate is judged by the thresholds only: {error}")
+        print(
+            f"The deployed model {baseline_model_uri} could not score the validation trips, so the "
+            f"candidate is judged by the thresholds only: {error}"
+        )
         return {}
 
 
@@ -91,8 +98,14 @@ def run_model_validation(
         record_in_model_version(model_name, model_version, ValidationStatus.DISABLED, "validation disabled by run_mode")
         return None
     with mlflow.start_run(run_name=f"validate {model_name} version {model_version}") as run:
-        mlflow.log_params({"model_uri": model_uri, "run_mode": run_mode.value, "validation_input": validation_input,
-                           "baseline_model_uri": baseline_model_uri or "none"})
+        mlflow.log_params(
+            {
+                "model_uri": model_uri,
+                "run_mode": run_mode.value,
+                "validation_input": validation_input,
+                "baseline_model_uri": baseline_model_uri or "none",
+            }
+        )
         details = f"MLflow run {run.info.run_id} in experiment {run.info.experiment_id}"
         try:
             trips = held_out_trips(spark, validation_input).cache()

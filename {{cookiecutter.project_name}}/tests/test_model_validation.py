@@ -107,7 +107,9 @@ def test_disabled_mode_records_that_validation_was_skipped(spark, mlflow_store, 
     assert tag(uri) == "DISABLED"
 
 
-def test_a_candidate_worse_than_the_deployed_model_fails_though_within_thresholds(spark, mlflow_store, trips_query) -> None:
+def test_a_candidate_worse_than_the_deployed_model_fails_though_within_thresholds(
+    spark, mlflow_store, trips_query
+) -> None:
     deployed, candidate = register("fares"), register("fares")
     offsets = {deployed: 0.5, candidate: 2.0}  # both far inside the thresholds
     result = run(spark, candidate, trips_query, RunMode.DRY_RUN, by_uri(offsets), baseline=deployed)

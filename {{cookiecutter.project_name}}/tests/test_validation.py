@@ -26,7 +26,9 @@ def test_weighted_error_weighs_unequal_errors_by_the_true_fare() -> None:
     # Errors 2 on a $4 fare and 10 on a $40 fare: weights 1/4 and 1/40.
     value = weighted_mean_squared_error(pd.Series([6.0, 50.0]), pd.Series([4.0, 40.0]))
     assert value == pytest.approx((4.0 / 4 + 100.0 / 40) / (1 / 4 + 1 / 40))
-    assert value != pytest.approx(compute_metrics(pd.Series([6.0, 50.0]), pd.Series([4.0, 40.0]))["root_mean_squared_error"] ** 2)
+    assert value != pytest.approx(
+        compute_metrics(pd.Series([6.0, 50.0]), pd.Series([4.0, 40.0]))["root_mean_squared_error"] ** 2
+    )
 
 
 def test_weighted_error_counts_cheap_trips_more() -> None:
@@ -94,4 +96,6 @@ def test_the_deployed_models_metrics_tighten_the_thresholds() -> None:
     worse = ValidationResult(metrics, baseline={**metrics, "mean_absolute_error": 1.5}, max_regression=0.05)
     assert worse.failures == ["mean_absolute_error"] and worse.limit("mean_absolute_error") == pytest.approx(1.575)
     assert worse.status is ValidationStatus.FAILED
-    assert ValidationResult(metrics, baseline={"root_mean_squared_error": 100.0}).limit("root_mean_squared_error") == 10.0
+    assert (
+        ValidationResult(metrics, baseline={"root_mean_squared_error": 100.0}).limit("root_mean_squared_error") == 10.0
+    )

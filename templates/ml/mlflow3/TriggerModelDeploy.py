@@ -75,7 +75,9 @@ response = requests.post(
 assert response.ok, (
     f"Triggering {url} on {git_branch} for model {model_uri} failed with status {response.status_code}: {response.text}"
 )
-print(f"Started the deploy-model-{env} workflow on {git_branch} for {model_uri}; follow it in the repository's Actions tab.")
+print(
+    f"Started the deploy-model-{env} workflow on {git_branch} for {model_uri}; follow it in the repository's Actions tab."
+)
 {%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
 {% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
 {%- else -%}

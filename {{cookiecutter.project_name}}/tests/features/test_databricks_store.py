@@ -5,11 +5,10 @@ The real client exists only on Databricks; these tests check what the project ha
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import importlib
 import sys
 import types
+from datetime import timedelta
 
 import pytest
 

@@ -64,12 +64,18 @@ def test_writing_again_merges_rows_and_new_values_win(spark, store):
 def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_windows_as_zero(spark, store, trips):
     from features.training import build_model, model_inputs
 
-    frame = store.create_training_set(add_lookup_timestamps(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
+    frame = (
+        store.create_training_set(add_lookup_timestamps(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
+    )
     frame = frame.assign(**model_inputs(frame))
     model = build_model().fit(model_inputs(frame), frame[LABEL])
     wider = frame.assign(unrelated="text")  # what score_batch passes: every training-set column
     assert len(model.predict(wider)) == len(frame)
-    assert list(model.named_steps["regressor"].is_categorical_) == [True, True] + [False] * (len(MODEL_INPUT_COLUMNS) - 2)
-    quiet = frame.head(1).assign(count_trips_window_1h_pickup_zip=float("nan"), count_trips_window_30m_dropoff_zip=float("nan"))
+    assert list(model.named_steps["regressor"].is_categorical_) == [True, True] + [False] * (
+        len(MODEL_INPUT_COLUMNS) - 2
+    )
+    quiet = frame.head(1).assign(
+        count_trips_window_1h_pickup_zip=float("nan"), count_trips_window_30m_dropoff_zip=float("nan")
+    )
     zero = frame.head(1).assign(count_trips_window_1h_pickup_zip=0.0, count_trips_window_30m_dropoff_zip=0.0)
     assert model.predict(quiet) == pytest.approx(model.predict(zero))
