@@ -29,13 +29,7 @@ dbutils.library.restartPython()
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "staging", ["test", "staging", "prod"], "Environment Name")
-dbutils.widgets.dropdown("run_mode", "dry_run", ["disabled", "dry_run", "enabled"], "Run Mode")
-dbutils.widgets.text(
-    "validation_input",
-    "SELECT * FROM delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`",
-    "Validation Input Query",
-)
+{% include "ml/model_validation_widgets.py" %}
 
 # COMMAND ----------
 
