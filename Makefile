@@ -28,7 +28,7 @@ demo: venv ## Generate the default project into build/demo and run its ML pipeli
 	@echo "Project: $(abspath $(DEMO_PROJECT))"
 
 test: venv ## Run the whole test suite, large tests included (what CI runs)
-	$(VENV)/bin/pytest tests --large -n auto
+	$(VENV)/bin/pytest tests --large -n auto --durations=40
 
 test-fast: venv ## Run the fast tests only (generation, rendering, lint of the template's code)
 	$(VENV)/bin/pytest tests -n auto

@@ -57,6 +57,10 @@ def edit_of(prompt: str) -> dict[str, str]:
     edit = {prompt: new}
     if prompt == "cloud":
         edit["databricks_staging_workspace_host"], edit["databricks_prod_workspace_host"] = TEST_HOSTS[new]
+    if prompt == "include_feature_store" and new == "yes":
+        # The stored include_mlflow_recipes=yes (rendered default of the first run) does not go
+        # with the feature store: a user changes both (the lone edit is refused, tested below).
+        edit["include_mlflow_recipes"] = "no"
     return edit
 
 
@@ -109,6 +113,20 @@ def test_edited_replay_equals_a_fresh_generation(
                                  config_file=str(config)))
     fresh = generate(tmp_path / "fresh", {**BASE, **edit}, config_file=str(config))
     assert_same_tree(replayed, fresh)
+
+
+def test_an_edited_replay_that_becomes_unsupported_is_refused_before_writing(
+    base_replay: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Turning on the feature store alone keeps the stored ``include_mlflow_recipes=yes``: refused."""
+    config, replay = base_replay
+    edited = tmp_path / "edited-replay.json"
+    edited.write_text(json.dumps({**replay, "cookiecutter": {**replay["cookiecutter"], "include_feature_store": "yes"}}))
+    with pytest.raises(Exception, match="fix the answers"):
+        cookiecutter(str(TEMPLATE_DIR), replay=str(edited), output_dir=str(tmp_path / "replayed"),
+                     config_file=str(config))
+    assert "include_mlflow_recipes='no'" in capsys.readouterr().err
+    assert not (tmp_path / "replayed").exists() or not any((tmp_path / "replayed").iterdir())
 
 
 @pytest.fixture(scope="module")
