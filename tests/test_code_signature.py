@@ -25,3 +25,28 @@ def test_code_and_data_changes_change_the_signature(generated_project: Path, tmp
     utils.write_text((generated_project / "steps" / "utils.py").read_text())
     (copy / "data" / "sample.parquet").write_bytes(b"other data")
     assert code_signature(copy) != code_signature(generated_project)
+
+
+def test_notebooks_and_tests_do_not_change_the_local_pipeline_signature(generated_project: Path, tmp_path: Path) -> None:
+    copy = Path(shutil.copytree(generated_project, tmp_path / "copy"))
+    notebook = next((copy / "notebooks").glob("*.py"))
+    notebook.write_text(notebook.read_text() + "\nCHANGED = True\n")
+    assert code_signature(copy, "local pipeline") == code_signature(generated_project, "local pipeline")
+    assert code_signature(copy) != code_signature(generated_project)
+
+
+def test_variants_share_signatures_as_expected() -> None:
+    """Cloud never changes what runs locally; the CI/CD platform changes only the deploy-trigger
+    notebook. A stray file (a merge's ``.orig`` copy, say) would split these groups and multiply
+    the large tests' runs, so the counts are pinned: one local pipeline per ML track."""
+    import tempfile
+
+    from tests.support.generation import generate_variant
+    from tests.support.variants import SUPPORTED_VARIANTS
+
+    with tempfile.TemporaryDirectory() as root:
+        projects = [generate_variant(Path(root) / v.id, v) for v in SUPPORTED_VARIANTS]
+        tracks = {v.ml_code for v in SUPPORTED_VARIANTS}
+        platforms = {v.cicd_platform for v in SUPPORTED_VARIANTS}
+        assert len({code_signature(p, "local pipeline") for p in projects}) == len(tracks)
+        assert len({code_signature(p) for p in projects}) == len(tracks) * len(platforms)

@@ -40,7 +40,8 @@ def test_ci_runs_exactly_the_readme_test_command() -> None:
 
 
 def test_make_test_runs_the_whole_suite_with_large_tests() -> None:
-    assert "$(VENV)/bin/pytest tests --large -n auto" in make_recipe("test")
+    """Every test, large ones included, on all cores, with the slowest tests listed at the end."""
+    assert "$(VENV)/bin/pytest tests --large -n auto --durations=40" in make_recipe("test")
 
 
 def test_make_demo_generates_the_default_project_and_runs_its_local_pipeline() -> None:
@@ -57,3 +58,10 @@ def test_the_template_repo_ci_workflow_lints_clean() -> None:
         [actionlint, "-no-color", ".github/workflows/run-checks.yml"], cwd=TEMPLATE_DIR, capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_merge_or_editor_leftovers_are_tracked() -> None:
+    """``.orig``/``.rej`` files from merges and editor backups would be generated into projects."""
+    files = subprocess.run(["git", "ls-files"], cwd=TEMPLATE_DIR, capture_output=True, text=True, check=True).stdout
+    leftovers = [name for name in files.splitlines() if name.endswith((".orig", ".rej", ".bak", "~", ".swp"))]
+    assert leftovers == []

@@ -12,7 +12,14 @@ import hashlib
 from pathlib import Path
 
 # .cruft.json records the answers for cruft; nothing runs it.
-NOT_EXECUTED_LOCALLY = ("docs", ".github", ".azure", "databricks-config", ".mlops-setup-scripts", ".cruft.json")
+NOT_EXECUTED_LOCALLY = (
+    "docs", ".github", ".azure", ".gitlab", ".gitlab-ci.yml", "databricks-config", ".mlops-setup-scripts", ".cruft.json",
+)
+# The local pipeline runs the ML code (steps/, fare_model/, features/, local_pipeline/, data,
+# profiles): the Databricks notebooks, which differ between CI/CD platforms (the deploy trigger),
+# and the project's tests and lint settings are not part of it.
+NOT_EXECUTED_BY_THE_LOCAL_PIPELINE = (*NOT_EXECUTED_LOCALLY, "notebooks", "tests", "ruff.toml", ".pre-commit-config.yaml")
+SCOPES = {"project": NOT_EXECUTED_LOCALLY, "local pipeline": NOT_EXECUTED_BY_THE_LOCAL_PIPELINE}
 COMMENTED_SUFFIXES = {".py", ".yaml", ".yml", ".txt", ".ini", ".cfg", ".toml"}
 
 
@@ -20,12 +27,17 @@ def _without_comment_lines(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
-def code_signature(project: Path) -> str:
-    """Hash of every file a local run can execute or read, comment lines left out."""
+def code_signature(project: Path, scope: str = "project") -> str:
+    """Hash of every file a local run can execute or read, comment lines left out.
+
+    ``scope`` is a key of ``SCOPES``: ``"project"`` (the project's tests run it all) or
+    ``"local pipeline"`` (the pipeline alone, which never runs notebooks or tests).
+    """
+    skipped = SCOPES[scope]
     digest = hashlib.sha256()
     for path in sorted(project.rglob("*")):
         relative = path.relative_to(project)
-        if not path.is_file() or relative.parts[0] in NOT_EXECUTED_LOCALLY or path.suffix == ".md":
+        if not path.is_file() or relative.parts[0] in skipped or path.suffix == ".md":
             continue
         content = path.read_bytes()
         if path.suffix in COMMENTED_SUFFIXES or path.name == "Makefile":
