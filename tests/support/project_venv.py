@@ -42,9 +42,11 @@ def ensure_project_venv(requirement_files: Sequence[Path], python: str = sys.exe
         [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
         check=True, capture_output=True, text=True,
     ).stdout.strip()
-    venv_dir = VENVS_DIR / f"py{version}-{_key(version, requirement_files)}"
-    venv_python = venv_dir / "bin" / "python"
     VENVS_DIR.mkdir(parents=True, exist_ok=True)
+    # The real path: scripts' shebangs name the folder the venv was made in, so a venv made
+    # through a symlink (a worktree sharing build/project-venvs) stays usable from every checkout.
+    venv_dir = VENVS_DIR.resolve() / f"py{version}-{_key(version, requirement_files)}"
+    venv_python = venv_dir / "bin" / "python"
     with FileLock(str(venv_dir) + ".lock"):
         if (venv_dir / ".complete").exists():
             return venv_python
