@@ -17,19 +17,22 @@ from tests.support.variants import SUPPORTED_VARIANTS, Variant
 # Large tests that run the generated project's own code (installs, pytest, local pipelines).
 # Each runs once per distinct code signature: a variant whose executable files equal those of
 # an earlier variant (docs, Terraform, CI/CD files and comments aside) is skipped with the
-# name of the variant that runs it. The signatures are computed from real generations.
-# The value is the signature's scope (tests/support/code_signature.py): tests that run the
-# local pipeline only depend on the ML code, not on the notebooks or the project's tests.
+# name of the test that runs that code. The signatures are computed from real generations.
+# The value is (group, scope). Tests of one group prove the same thing: the project's test suite
+# passes, through the CI unit-test job's own commands where that job runs locally (GitHub and
+# Azure DevOps; test_cicd.py is collected first), else directly. The scope says which files
+# count (tests/support/code_signature.py): the local pipeline never runs notebooks or tests.
+PROJECT_TESTS = "the project's test suite"
 RUN_ONCE_PER_CODE_SIGNATURE = {
-    "test_project_unit_tests_pass": "project",
-    "test_recipe_loads_every_profile_from_another_directory": "local pipeline",
-    "test_local_pipeline_end_to_end": "local pipeline",
-    "test_local_pipeline_failure_names_the_step": "local pipeline",
-    "test_generated_project_tests_pass": "project",
-    "test_local_feature_store_pipeline_registers_and_scores_every_trip": "local pipeline",
-    "test_unit_test_job_commands_pass": "project",
-    "test_mlflow3_project_tests_pass": "project",
-    "test_mlflow3_local_pipeline_end_to_end": "local pipeline",
+    "test_unit_test_job_commands_pass": (PROJECT_TESTS, "project"),
+    "test_project_unit_tests_pass": (PROJECT_TESTS, "project"),
+    "test_generated_project_tests_pass": (PROJECT_TESTS, "project"),
+    "test_mlflow3_project_tests_pass": (PROJECT_TESTS, "project"),
+    "test_recipe_loads_every_profile_from_another_directory": ("recipe profiles", "local pipeline"),
+    "test_local_pipeline_end_to_end": ("recipe pipeline", "local pipeline"),
+    "test_local_pipeline_failure_names_the_step": ("recipe pipeline failure", "local pipeline"),
+    "test_local_feature_store_pipeline_registers_and_scores_every_trip": ("feature-store pipeline", "local pipeline"),
+    "test_mlflow3_local_pipeline_end_to_end": ("MLflow 3 pipeline", "local pipeline"),
 }
 
 
@@ -55,19 +58,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     config.stash[_COLLECTED_PROJECTS] = projects
     signatures = {
         (v, scope): code_signature(project, scope)
-        for v, project in projects.items() for scope in set(RUN_ONCE_PER_CODE_SIGNATURE.values())
+        for v, project in projects.items() for scope in {scope for _, scope in RUN_ONCE_PER_CODE_SIGNATURE.values()}
     }
     first_run: dict[tuple[str, str, str], str] = {}
     for item in runs:
         variant = item.callspec.params["variant"]
+        group, scope = RUN_ONCE_PER_CODE_SIGNATURE[item.originalname]
         extra = tuple(sorted((k, str(v)) for k, v in item.callspec.params.items() if k != "variant"))
-        key = (item.originalname, repr(extra), signatures[variant, RUN_ONCE_PER_CODE_SIGNATURE[item.originalname]])
+        key = (group, repr(extra), signatures[variant, scope])
         if key in first_run:
-            item.add_marker(pytest.mark.skip(
-                reason=f"{variant.id} runs the same code as {first_run[key]}, which runs this test"
-            ))
+            item.add_marker(pytest.mark.skip(reason=f"{first_run[key]} runs the same code ({group})"))
         else:
-            first_run[key] = variant.id
+            first_run[key] = item.nodeid
 
 
 @pytest.fixture(scope="session")

@@ -743,6 +743,8 @@ def test_unit_test_job_installs_then_runs_pytest(variant: Variant, generated_pro
 
 # One variant per (platform, ML code): the unit-test job does not depend on the cloud, which the
 # test above and the schema checks cover for every variant. GitLab's job runs in test_gitlab.py.
+# The least number of tests each ML track's project suite has (69, 86 and 66 today).
+MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 80, "mlflow3": 60}
 UNIT_JOB_VARIANTS = [
     v for v in SUPPORTED_VARIANTS
     if v.cicd_platform != "GitLab"
@@ -761,9 +763,15 @@ def test_unit_test_job_commands_pass(
     project = shutil.copytree(generated_project, tmp_path / generated_project.name)
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
+    outputs = []
     for command in unit_test_commands(project, variant):
         result = run(["bash", "-e", "-c", command], cwd=project, env=env, timeout=1800)
         assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        outputs.append(result.stdout)
+    # This run is the project's test suite for its code signature (tests/conftest.py): the whole
+    # suite ran, not a collection that silently found nothing.
+    passed = re.search(r"\b(\d+) passed\b", "\n".join(outputs))
+    assert passed and int(passed.group(1)) >= MIN_PROJECT_TESTS[variant.ml_code], outputs[-1][-2000:]
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
