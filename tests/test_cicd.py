@@ -583,21 +583,24 @@ def gitlab_databricks_jobs(project: Path, project_variables: dict[str, str]) -> 
     """The GitLab jobs that sign in to Databricks, with the environment GitLab gives their scripts.
 
     Project variables (scoped to the job's environment) take precedence over the job's own
-    ``variables:``, as GitLab orders them; gcp's state key arrives base64-encoded and the job's
-    ``before_script`` exports it decoded as GOOGLE_CREDENTIALS, so it is given in that form.
+    ``variables:``, as GitLab orders them. A Terraform job also gets its state ID token
+    (``id_tokens:``), which its ``before_script`` turns into the cloud's web identity login
+    (aws: AWS_WEB_IDENTITY_TOKEN_FILE, gcp: GOOGLE_APPLICATION_CREDENTIALS), given here in that form.
     """
     jobs = []
     for path in sorted((project / GITLAB_JOBS).glob("*.gitlab-ci.yml")):
         for name, job in (yaml.safe_load(path.read_text()) or {}).items():
             if isinstance(job, dict) and "DATABRICKS_HOST" in (job.get("variables") or {}):
                 env = {**{key: str(value) for key, value in job["variables"].items()}, **project_variables}
+                state_tokens = set(job.get("id_tokens", {})) - {"DATABRICKS_OIDC_TOKEN"}
+                env.update({token: "gitlab-state-id-token" for token in state_tokens})
+                if "STATE_ID_TOKEN" in state_tokens:
+                    env.update({"AWS_WEB_IDENTITY_TOKEN_FILE": "/tmp/state-id-token",
+                                "GOOGLE_APPLICATION_CREDENTIALS": "/tmp/external-account.json"})
                 jobs.append(DatabricksJob(path.name, name, env, "DATABRICKS_OIDC_TOKEN" in job.get("id_tokens", {})))
     return jobs
 
 
-# GitLab: the Terraform state login each environment's jobs get (gitlab.tf), as the jobs export it.
-GITLAB_STATE_VARIABLES = {"aws": ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"], "azure": ["ARM_ACCESS_KEY"],
-                          "gcp": ["GOOGLE_CREDENTIALS"]}
 
 
 def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -606,11 +609,9 @@ def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dic
     names = ("DATABRICKS_CLIENT_ID", "DATABRICKS_AUTH_TYPE", "DATABRICKS_CLIENT_SECRET") if variant.github or gitlab else (
         "databricksClientId", "databricksAuthType", "databricksClientSecret")
     settings = {names[0]: "cicd-client-id"}
-    if variant.github:  # the cloud logins for the Terraform state (state-access.tf)
+    if variant.github or gitlab:  # the cloud logins for the Terraform state (state-access.tf)
         settings.update({name: f"{name.lower()}-value" for name in STATE_LOGIN_VARIABLES[variant.cloud]})
         secrets = {}
-    elif gitlab:
-        secrets = {name: '{"type": "service_account"}' for name in GITLAB_STATE_VARIABLES[variant.cloud]}
     else:
         secrets = {name: '{"type": "service_account"}' for name in STATE_VARIABLES[variant.cloud]}
     if mode == "client_secret":

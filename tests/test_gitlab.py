@@ -212,7 +212,9 @@ def test_every_databricks_job_names_its_auth_type_and_workspace(variant: Variant
         env = job["environment"]["name"]
         assert job["variables"]["DATABRICKS_AUTH_TYPE"] == "env-oidc", name
         assert job["variables"]["DATABRICKS_HOST"] == hosts[env], name
-        assert job["id_tokens"] == {"DATABRICKS_OIDC_TOKEN": {"aud": hosts[env]}}, name
+        assert job["id_tokens"]["DATABRICKS_OIDC_TOKEN"] == {"aud": hosts[env]}, name
+        # Besides it, only the Terraform jobs' state login token (checked below).
+        assert set(job["id_tokens"]) - {"DATABRICKS_OIDC_TOKEN"} <= {"STATE_ID_TOKEN", "ARM_OIDC_TOKEN"}, name
 
 
 def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
@@ -223,18 +225,40 @@ def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
             assert "PROD" not in json.dumps(job.get("variables", {})) or "trigger" in job, name
 
 
+# The cloud identity of each environment's Terraform state, as state-access.tf writes it into
+# the environment's GitLab variables (the same names as GitHub's environment variables).
+STATE_LOGIN_VARIABLES = {"aws": {"AWS_ROLE_ARN"}, "azure": {"ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"},
+                         "gcp": {"GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"}}
+# What GitLab itself or the job defines: predefined variables, ID tokens, the job's own exports.
+JOB_DEFINED = re.compile(r"CI_\w+|GITLAB_USER_\w+|STATE_ID_TOKEN(?:_FILE)?|DATABRICKS_OIDC_TOKEN|AWS_WEB_IDENTITY_TOKEN_FILE|"
+                         r"GOOGLE_APPLICATION_CREDENTIALS|PROD_PLAN_\w+|MERGE_REQUEST_IID|MODEL_URI|PIPELINE_NAME|CHECK_TEMPLATE_UPDATES")
+
+
+def bootstrap_variable_keys(project: Path) -> set[str]:
+    """Keys of the GitLab project variables that the CI/CD bootstrap creates."""
+    cicd = project / ".mlops-setup-scripts/cicd"
+    setup = "\n".join(p.read_text() for p in cicd.glob("gitlab*.tf"))
+    # `key = "NAME"` of a gitlab_project_variable, or NAME as a key of the maps they iterate.
+    keys = set(re.findall(r'key\s+=\s+"(\w+)"', setup)) | set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", setup, re.MULTILINE))
+    # state_login_entries (state-access.tf): the names in state_login_variables.
+    state_access = (cicd / "state-access.tf").read_text()
+    if "local.state_login_entries" not in setup:
+        return keys
+    (login,) = re.findall(r"state_login_variables = \{.*?\n  \}\n", state_access, re.DOTALL)
+    return keys | set(re.findall(r"\b([A-Z][A-Z0-9_]+)\s+=", login))
+
+
 def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated_project: Path) -> None:
-    """Project variables in the jobs are the keys gitlab.tf creates."""
+    """Every variable a job reads is GitLab's own, the job's own, or one the bootstrap creates, and
+    the state login reads its environment's identity only from variables of the bootstrap."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
     text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
-    setup = "\n".join(p.read_text() for p in (generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf"))
-    # `key = "NAME"` of a gitlab_project_variable, or NAME as a key of the maps they iterate.
-    set_by_bootstrap = set(re.findall(r'key\s+=\s+"(\w+)"', setup)) | set(re.findall(r'"(\w+)"(?:,|\])', setup))
-    set_by_bootstrap |= set(re.findall(r"^\s+([A-Z][A-Z0-9_]+)\s+=", setup, re.MULTILINE))
-    used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"}
-    used |= {"aws": {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, "azure": {"ARM_ACCESS_KEY"},
-             "gcp": {"GOOGLE_CREDENTIALS_BASE64"}}[variant.cloud]
-    assert {"GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} <= set(re.findall(r"\$\{?(GITLAB_\w+_TOKEN)", text))
+    set_by_bootstrap = bootstrap_variable_keys(generated_project)
+    declared = {name for job in jobs(generated_project).values() for name in {**(job.get("variables") or {}), **(job.get("id_tokens") or {})}}
+    read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - declared
+    assert sorted(name for name in read if not JOB_DEFINED.fullmatch(name) and name not in set_by_bootstrap) == []
+    used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} | STATE_LOGIN_VARIABLES[variant.cloud]
+    assert {"GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} <= read
     assert sorted(used - set_by_bootstrap) == []
 
 
@@ -328,6 +352,86 @@ def test_federation_policies_bind_prod_to_its_protected_branches(variant: Varian
         assert fallbacks[("gitlab_project_variable", name)].startswith("${local.federation ? toset([]) :"), name
 
 
+def resources_of(tf: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """(type, name) -> body of every resource and data block of a parsed Terraform file."""
+    return {
+        (kind.strip('"'), name.strip('"')): body
+        for section in ("resource", "data") for block in tf.get(section, []) for kind, blocks in block.items()
+        for name, body in blocks.items()
+    }
+
+
+GITLAB_STATE_SUBJECTS = {
+    "staging": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*",
+    "prod": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main",
+}
+
+
+def test_each_environment_signs_in_to_its_state_with_a_gitlab_id_token(variant: Variant, generated_project: Path) -> None:
+    """One cloud identity per environment, trusted for the GitLab ID tokens of that environment's
+    jobs (staging: any branch of the project; prod: the protected default branch), and no key."""
+    tf = parse_file(generated_project / ".mlops-setup-scripts/cicd/state-access.tf")
+    local_values = {name: value for block in tf["locals"] for name, value in block.items()}
+    assert {env: unquote(subject) for env, subject in local_values["state_login_subjects"].items()} == GITLAB_STATE_SUBJECTS
+    found = resources_of(tf)
+    assert not {kind for kind, _ in found} & {"aws_iam_access_key", "aws_iam_user", "google_service_account_key", "terraform_remote_state"}
+    if variant.cloud == "aws":
+        (provider,) = [body for (kind, _), body in found.items() if kind == "aws_iam_openid_connect_provider"]
+        assert provider["url"] == "${local.oidc_issuer}"
+        audiences = [unquote(a) for a in provider["client_id_list"]]
+        (statement,) = found[("aws_iam_policy_document", "assume_from_gitlab")]["statement"]
+        conditions = {unquote(c["variable"]): (unquote(c["test"]), [unquote(v) for v in c["values"]]) for c in statement["condition"]}
+        assert conditions == {
+            "${local.gitlab_host}:aud": ("StringEquals", audiences),
+            "${local.gitlab_host}:sub": ("StringLike", ["${local.state_login_subjects[each.key]}"]),
+        }
+        role = found[("aws_iam_role", "terraform_state")]
+        assert (role["for_each"], role["assume_role_policy"]) == (
+            "${local.state_objects}", "${data.aws_iam_policy_document.assume_from_gitlab[each.key].json}")
+    elif variant.cloud == "gcp":
+        (oidc,) = found[("google_iam_workload_identity_pool_provider", "gitlab")]["oidc"]
+        assert oidc["issuer_uri"] == "${local.oidc_issuer}"
+        audiences = [unquote(a) for a in oidc["allowed_audiences"]]
+        condition = unquote(found[("google_iam_workload_identity_pool_provider", "gitlab")]["attribute_condition"])
+        assert condition == 'assertion.project_path == \\"${var.gitlab_project_path}\\"'
+        members = {env: unquote(m) for env, m in found[("google_service_account_iam_member", "gitlab_jobs")]["for_each"].items()}
+        pool = "iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}"
+        assert members == {"staging": f"principalSet://{pool}/attribute.ref_type/branch",
+                           "prod": f"principal://{pool}/subject/${{local.state_login_subjects[\"prod\"]}}"}
+    else:
+        prod = found[("azuread_application_federated_identity_credential", "gitlab_prod")]
+        staging = found[("azuread_application_flexible_federated_identity_credential", "gitlab_staging")]
+        assert prod["application_id"] == '${azuread_application.terraform_state["prod"].id}'
+        assert staging["application_id"] == '${azuread_application.terraform_state["staging"].id}'
+        assert (prod["issuer"], staging["issuer"]) == ("${local.oidc_issuer}", "${local.oidc_issuer}")
+        assert prod["subject"] == '${local.state_login_subjects["prod"]}'
+        assert unquote(staging["claims_matching_expression"]) == "claims['sub'] matches '${local.state_login_subjects[\"staging\"]}'"
+        audiences = [unquote(a) for a in prod["audiences"]]
+        assert audiences == [unquote(staging["audience"])] == ["api://AzureADTokenExchange"]
+    # The jobs that run Terraform ask for a token with exactly that audience, and only they do.
+    state_token = "ARM_OIDC_TOKEN" if variant.cloud == "azure" else "STATE_ID_TOKEN"
+    with_state_token = {name: job["id_tokens"][state_token]["aud"] for name, job in jobs(generated_project).items()
+                        if state_token in job.get("id_tokens", {})}
+    assert with_state_token == {name: audiences[0] for name in (
+        "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging", "terraform-apply-prod")}
+    # The issuer the identities trust is the GitLab instance's.
+    federation = parse_file(generated_project / f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
+    assert [block["oidc_issuer"] for block in federation["locals"] if "oidc_issuer" in block] == ["${var.gitlab_url}"]
+
+
+def test_no_cloud_key_is_stored_in_gitlab(generated_project: Path) -> None:
+    """The only masked variables are the CI tokens and the opt-in Databricks secret; the state login is names."""
+    masked = set()
+    for tf in sorted((generated_project / ".mlops-setup-scripts/cicd").glob("gitlab*.tf")):
+        for resource in parse_file(tf).get("resource", []):
+            for name, body in resource.get('"gitlab_project_variable"', {}).items():
+                if body.get("masked") is True:
+                    masked.add(unquote(name))
+    assert masked == {"ci_token", "databricks_client_secret"}
+    text = "\n".join(p.read_text() for p in ci_files(generated_project))
+    assert not re.search(r"AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|ARM_ACCESS_KEY|GOOGLE_CREDENTIALS\b", text)
+
+
 def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_project: Path) -> None:
     """Environment-scoped variables reach only that environment's jobs; prod's only on protected branches."""
     variables = {}
@@ -336,7 +440,7 @@ def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_
             for name, body in resource.get('"gitlab_project_variable"', {}).items():
                 variables[unquote(name)] = body
     scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
-    assert set(scoped) == {"databricks_client_id", "state_backend", "databricks_auth_type", "databricks_client_secret"}
+    assert set(scoped) == {"databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret"}
     for name, body in scoped.items():
         scope = str(body["environment_scope"]).replace(" ", "")
         assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name

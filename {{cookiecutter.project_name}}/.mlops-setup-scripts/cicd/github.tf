@@ -70,11 +70,7 @@ resource "github_actions_environment_variable" "databricks_client_id" {
 
 # How the workflows sign in to the cloud for the environment's Terraform state (state-access.tf).
 resource "github_actions_environment_variable" "state_login" {
-  for_each = merge([
-    for env, variables in local.state_login_variables : {
-      for name, value in variables : "${env}/${name}" => { env = env, name = name, value = value }
-    }
-  ]...)
+  for_each = local.state_login_entries
 
   repository    = local.github_repo_name
   environment   = local.github_environments[each.value.env]

@@ -35,26 +35,6 @@ locals {
     {{ "%-7s" | format(env) }} = "{{ gl.host[env] }}"
 {%- endfor %}
   }
-
-  # Terraform state storage: per environment, variable -> value, given to that environment's
-  # jobs only. {% if cookiecutter.cloud == "azure" %}The storage account's key, the same for both (docs/mlops-setup.md).{% else %}The key of the environment's own state identity (state-access.tf).{% endif %}
-  state_backend_variables = {
-    for env in local.environments : env => {
-{%- if cookiecutter.cloud == "aws" %}
-      AWS_ACCESS_KEY_ID     = local.state_storage_secrets[env].awsAccessKeyId
-      AWS_SECRET_ACCESS_KEY = local.state_storage_secrets[env].awsSecretAccessKey
-{%- elif cookiecutter.cloud == "azure" %}
-      ARM_ACCESS_KEY = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
-{%- else %}
-      # GitLab masks only values without spaces or braces: the JSON key goes base64-encoded.
-      GOOGLE_CREDENTIALS_BASE64 = base64encode(local.state_storage_secrets[env].googleCredentials)
-{%- endif %}
-    }
-  }
-  # "<environment>/<variable>" for every pair (names only: sensitive values cannot key a for_each).
-  state_backend_variable_scopes = toset([
-    for pair in setproduct(tolist(local.environments), [{% if cookiecutter.cloud == "aws" %}"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"{% elif cookiecutter.cloud == "azure" %}"ARM_ACCESS_KEY"{% else %}"GOOGLE_CREDENTIALS_BASE64"{% endif %}]) : join("/", pair)
-  ])
 }
 
 # ---------------------------------------------------------------- environments
@@ -108,17 +88,16 @@ resource "gitlab_project_variable" "databricks_client_id" {
   description       = "Application id of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
 }
 
-resource "gitlab_project_variable" "state_backend" {
-  for_each = local.state_backend_variable_scopes
+resource "gitlab_project_variable" "state_login" {
+  for_each = local.state_login_entries
 
   project           = data.gitlab_project.project.id
-  key               = split("/", each.key)[1]
-  value             = local.state_backend_variables[split("/", each.key)[0]][split("/", each.key)[1]]
-  environment_scope = split("/", each.key)[0]
-  protected         = split("/", each.key)[0] == "prod"
-  masked            = true
+  key               = each.value.name
+  value             = each.value.value
+  environment_scope = each.value.env
+  protected         = each.value.env == "prod"
   raw               = true
-  description       = "Terraform state storage credentials for the ${split("/", each.key)[0]} jobs (.mlops-setup-scripts/terraform)."
+  description       = "Cloud identity of the ${each.value.env} Terraform state, signed in to with the job's ID token (.mlops-setup-scripts/cicd/state-access.tf)."
 }
 
 # Only with databricks_auth = "client_secret": each service principal's Databricks OAuth

@@ -27,14 +27,15 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 5.0, < 7.0"
     }
-{%- elif cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- elif cookiecutter.cicd_platform != "Azure DevOps" %}
     azurerm = {
       source  = "hashicorp/azurerm"
       version = ">= 4.9, < 5.0"
     }
+    # 3.4: flexible federated identity credentials (GitLab's staging state identity).
     azuread = {
       source  = "hashicorp/azuread"
-      version = ">= 3.0, < 4.0"
+      version = ">= 3.4, < 4.0"
     }
 {%- endif %}
 {%- if cookiecutter.cicd_platform == "Azure DevOps" %}

@@ -1,20 +1,29 @@
 {%- import "terraform_state_names.jinja" as state with context -%}
+{%- import "cicd/credentials.jinja" as credentials with context -%}
+{%- set github = cookiecutter.cicd_platform == "GitHub Actions" -%}
+{%- set gitlab = cookiecutter.cicd_platform == "GitLab" -%}
+{#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps with keys. -#}
+{%- set oidc = github or gitlab -%}
+{%- set ci = cookiecutter | derived("cicd_platform_key") | lower -%}
 # Least privilege for the Terraform state of databricks-config/: one cloud identity per
 # environment that can read and write only that environment's state (and its lock), so no
 # CI/CD identity can read another environment's state or this bootstrap's.
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if github %}
 # Only the GitHub environment of the same name can sign in as it, with GitHub's OIDC tokens:
 # no key is stored in GitHub.
+{%- elif gitlab %}
+# GitLab jobs sign in as it with their ID tokens (id_tokens: in .gitlab/ci/), issued by
+# var.gitlab_url (local.oidc_issuer, main-{{ cookiecutter.cloud }}.tf): no key is stored in GitLab. The subject
+# claim is project_path:<group>/<project>:ref_type:branch:ref:<branch>. Staging's state is
+# planned by the merge requests of any branch of the project; prod's only by pipelines of
+# the protected {{ cookiecutter.default_branch }} branch (Terraform apply, and the prod plans it runs).
 {%- elif cookiecutter.cloud == "azure" %}
 # {{ cookiecutter.cicd_platform }}: not yet; its pipelines use the state storage's key (docs/mlops-setup.md).
-{%- elif cookiecutter.cicd_platform == "GitLab" %}
-# GitLab signs in to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} with a key here (no OIDC login yet): each identity's key is
-# stored only as a variable scoped to its GitLab environment (prod's protected: gitlab.tf).
 {%- else %}
 # Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
 # variable group of its environment, which only the pipelines of that environment may use.
 {%- endif %}
-{%- if cookiecutter.cicd_platform == "GitHub Actions" or cookiecutter.cloud != "azure" %}
+{%- if oidc or cookiecutter.cloud != "azure" %}
 
 locals {
   state_objects = {
@@ -26,8 +35,17 @@ locals {
     prod    = "{{ state.prod_state_key }}"
 {%- endif %}
   }
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
-  github_oidc_issuer = "https://token.actions.githubusercontent.com"
+{%- if github %}
+  # The OIDC subject of the jobs of each GitHub environment.
+  state_login_subjects = {
+    for env in keys(local.state_objects) : env => "repo:${local.github_repository}:environment:${env}"
+  }
+{%- elif gitlab %}
+  # The OIDC subjects each environment's identity accepts ("*": any branch).
+  state_login_subjects = {
+    staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
+    prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
+  }
 {%- endif %}
 }
 {%- endif %}
@@ -40,38 +58,42 @@ provider "aws" {
 locals {
   state_bucket_arn = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
 }
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if oidc %}
 
-# GitHub's OIDC provider exists once per AWS account: pass its ARN when it already exists.
-resource "aws_iam_openid_connect_provider" "github" {
-  count = var.aws_github_oidc_provider_arn == "" ? 1 : 0
+# {{ "GitHub" if github else "GitLab" }}'s OIDC provider exists once per AWS account: pass its ARN when it already exists.
+resource "aws_iam_openid_connect_provider" "{{ ci }}" {
+  count = var.aws_{{ ci }}_oidc_provider_arn == "" ? 1 : 0
 
-  url            = local.github_oidc_issuer
+  url            = local.oidc_issuer
   client_id_list = ["sts.amazonaws.com"]
 }
 
 locals {
-  github_oidc_provider_arn = var.aws_github_oidc_provider_arn != "" ? var.aws_github_oidc_provider_arn : aws_iam_openid_connect_provider.github[0].arn
+  {{ ci }}_oidc_provider_arn = var.aws_{{ ci }}_oidc_provider_arn != "" ? var.aws_{{ ci }}_oidc_provider_arn : aws_iam_openid_connect_provider.{{ ci }}[0].arn
+{%- if gitlab %}
+  # AWS names the token's claims after the issuer's host.
+  gitlab_host = trimprefix(var.gitlab_url, "https://")
+{%- endif %}
 }
 
-data "aws_iam_policy_document" "assume_from_github" {
+data "aws_iam_policy_document" "assume_from_{{ ci }}" {
   for_each = local.state_objects
 
   statement {
     actions = ["sts:AssumeRoleWithWebIdentity"]
     principals {
       type        = "Federated"
-      identifiers = [local.github_oidc_provider_arn]
+      identifiers = [local.{{ ci }}_oidc_provider_arn]
     }
     condition {
       test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:aud"
+      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:aud"
       values   = ["sts.amazonaws.com"]
     }
     condition {
-      test     = "StringEquals"
-      variable = "token.actions.githubusercontent.com:sub"
-      values   = ["repo:${local.github_repository}:environment:${each.key}"]
+      test     = "{{ "StringEquals" if github else "StringLike" }}"
+      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:sub"
+      values   = [local.state_login_subjects[each.key]]
     }
   }
 }
@@ -102,13 +124,13 @@ data "aws_iam_policy_document" "terraform_state" {
   }
 }
 
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if oidc %}
 resource "aws_iam_role" "terraform_state" {
   for_each = local.state_objects
 
   name                 = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
-  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its GitHub environment"
-  assume_role_policy   = data.aws_iam_policy_document.assume_from_github[each.key].json
+  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else "GitLab jobs" }}"
+  assume_role_policy   = data.aws_iam_policy_document.assume_from_{{ ci }}[each.key].json
   max_session_duration = 3600
 }
 
@@ -121,7 +143,7 @@ resource "aws_iam_role_policy" "terraform_state" {
 }
 
 locals {
-  # GitHub environment variables the workflows sign in to AWS with.
+  # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to AWS with.
   state_login_variables = {
     for env in keys(local.state_objects) : env => { AWS_ROLE_ARN = aws_iam_role.terraform_state[env].arn }
   }
@@ -150,7 +172,7 @@ resource "aws_iam_access_key" "terraform_state" {
 }
 
 locals {
-  # Secrets the pipelines sign in to AWS with ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }}).
+  # Secrets the pipelines sign in to AWS with (azure-devops.tf).
   state_storage_secrets = {
     for env in keys(local.state_objects) : env => {
       awsAccessKeyId     = aws_iam_access_key.terraform_state[env].id
@@ -165,28 +187,44 @@ provider "google" {
   project = var.gcp_project_id
 }
 
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if oidc %}
 
-# GitHub's OIDC tokens, accepted for this repository only.
-resource "google_iam_workload_identity_pool" "github" {
-  workload_identity_pool_id = "{{ ("gh-" ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
-  display_name              = "GitHub Actions"
-  description               = "GitHub Actions of {{ cookiecutter.project_name }}"
+# {{ "GitHub" if github else "GitLab" }}'s OIDC tokens, accepted for this {{ "repository" if github else "project" }} only.
+resource "google_iam_workload_identity_pool" "{{ ci }}" {
+  workload_identity_pool_id = "{{ (("gh-" if github else "gl-") ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
+  display_name              = "{{ cookiecutter.cicd_platform }}"
+  description               = "{{ cookiecutter.cicd_platform }} of {{ cookiecutter.project_name }}"
 }
 
-resource "google_iam_workload_identity_pool_provider" "github" {
+resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
+{%- if github %}
   # checkov:skip=CKV_GCP_125: the attribute_condition admits this repository only (assertion.repository); checkov cannot resolve the local it is built from.
-  workload_identity_pool_id          = google_iam_workload_identity_pool.github.workload_identity_pool_id
-  workload_identity_pool_provider_id = "github"
-  display_name                       = "GitHub Actions OIDC"
+{%- endif %}
+  workload_identity_pool_id          = google_iam_workload_identity_pool.{{ ci }}.workload_identity_pool_id
+  workload_identity_pool_provider_id = "{{ ci }}"
+  display_name                       = "{{ cookiecutter.cicd_platform }} OIDC"
   attribute_mapping = {
+{%- if github %}
     "google.subject"       = "assertion.sub"
     "attribute.repository" = "assertion.repository"
+{%- else %}
+    "google.subject"         = "assertion.sub"
+    "attribute.project_path" = "assertion.project_path"
+    "attribute.ref_type"     = "assertion.ref_type"
+{%- endif %}
   }
+{%- if github %}
   attribute_condition = "assertion.repository == \"${local.github_repository}\""
+{%- else %}
+  attribute_condition = "assertion.project_path == \"${var.gitlab_project_path}\""
+{%- endif %}
 
   oidc {
-    issuer_uri = local.github_oidc_issuer
+    issuer_uri = local.oidc_issuer
+{%- if gitlab %}
+    # The aud of the jobs' id_tokens (.gitlab/ci/terraform.gitlab-ci.yml).
+    allowed_audiences = ["{{ credentials.gitlab_state_login.audience }}"]
+{%- endif %}
   }
 }
 
@@ -198,7 +236,7 @@ resource "google_service_account" "terraform_state" {
   account_id   = substr("tfstate-${each.key}-{{ state.short_slug }}", 0, 30)
   display_name = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
 }
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if github %}
 
 # Only jobs of the GitHub environment of the same name may act as the service account.
 resource "google_service_account_iam_member" "github_environment" {
@@ -206,11 +244,24 @@ resource "google_service_account_iam_member" "github_environment" {
 
   service_account_id = google_service_account.terraform_state[each.key].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/repo:${local.github_repository}:environment:${each.key}"
+  member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${local.state_login_subjects[each.key]}"
+}
+{%- elif gitlab %}
+
+# Staging: jobs on any branch of the project; prod: only jobs on {{ cookiecutter.default_branch }} (state_login_subjects).
+resource "google_service_account_iam_member" "gitlab_jobs" {
+  for_each = {
+    staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/attribute.ref_type/branch"
+    prod    = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/subject/${local.state_login_subjects["prod"]}"
+  }
+
+  service_account_id = google_service_account.terraform_state[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = each.value
 }
 {%- else %}
 
-# {{ cookiecutter.cicd_platform }} signs in to Google Cloud with a key here: for this environment's state only.
+# Azure DevOps signs in to Google Cloud with a key here: for this environment's state only.
 resource "google_service_account_key" "terraform_state" {
   for_each = local.state_objects
 
@@ -247,19 +298,19 @@ resource "google_storage_bucket_iam_member" "terraform_state" {
   }
 }
 
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- if oidc %}
 locals {
-  # GitHub environment variables the workflows sign in to Google Cloud with.
+  # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to Google Cloud with.
   state_login_variables = {
     for env in keys(local.state_objects) : env => {
-      GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github.name
+      GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.{{ ci }}.name
       GCP_SERVICE_ACCOUNT            = google_service_account.terraform_state[env].email
     }
   }
 }
 {%- else %}
 locals {
-  # Secrets the pipelines sign in to Google Cloud with ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }}).
+  # Secrets the pipelines sign in to Google Cloud with (azure-devops.tf).
   state_storage_secrets = {
     for env in keys(local.state_objects) : env => {
       googleCredentials = base64decode(google_service_account_key.terraform_state[env].private_key)
@@ -267,7 +318,7 @@ locals {
   }
 }
 {%- endif %}
-{%- elif cookiecutter.cicd_platform == "GitHub Actions" %}
+{%- elif oidc %}
 
 provider "azurerm" {
   features {}
@@ -297,6 +348,7 @@ resource "azuread_service_principal" "terraform_state" {
   owners    = [data.azuread_client_config.current.object_id]
 }
 
+{%- if github %}
 # Only jobs of the GitHub environment of the same name may sign in as the application.
 resource "azuread_application_federated_identity_credential" "github_environment" {
   # checkov:skip=CKV_AZURE_249: the subject names one repository and environment (repo:<owner>/<repo>:environment:<env>); checkov cannot resolve the local it is built from.
@@ -304,10 +356,31 @@ resource "azuread_application_federated_identity_credential" "github_environment
 
   application_id = azuread_application.terraform_state[each.key].id
   display_name   = "github-${each.key}"
-  issuer         = local.github_oidc_issuer
-  subject        = "repo:${local.github_repository}:environment:${each.key}"
+  issuer         = local.oidc_issuer
+  subject        = local.state_login_subjects[each.key]
   audiences      = ["api://AzureADTokenExchange"]
 }
+{%- else %}
+# Prod: only jobs on {{ cookiecutter.default_branch }}, by the exact subject.
+resource "azuread_application_federated_identity_credential" "gitlab_prod" {
+  # checkov:skip=CKV_AZURE_249: a GitHub Actions check; the issuer here is the GitLab instance and the subject names one project and its protected {{ cookiecutter.default_branch }} branch, built from a local checkov cannot resolve.
+  application_id = azuread_application.terraform_state["prod"].id
+  display_name   = "gitlab-prod"
+  issuer         = local.oidc_issuer
+  subject        = local.state_login_subjects["prod"]
+  audiences      = ["{{ credentials.gitlab_state_login.audience }}"]
+}
+
+# Staging: jobs on any branch of the project (merge requests plan staging). A subject with a
+# wildcard needs a flexible federated identity credential (a claims matching expression).
+resource "azuread_application_flexible_federated_identity_credential" "gitlab_staging" {
+  application_id             = azuread_application.terraform_state["staging"].id
+  display_name               = "gitlab-staging"
+  issuer                     = local.oidc_issuer
+  claims_matching_expression = "claims['sub'] matches '${local.state_login_subjects["staging"]}'"
+  audience                   = "{{ credentials.gitlab_state_login.audience }}"
+}
+{%- endif %}
 
 # Blob data access to the state container, limited by an ABAC condition to the blob of the
 # environment (the azurerm backend locks it with a lease on the same blob).
@@ -335,7 +408,7 @@ resource "azurerm_role_assignment" "terraform_state" {
 }
 
 locals {
-  # GitHub environment variables the workflows sign in to Azure with.
+  # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to Azure with.
   state_login_variables = {
     for env in keys(local.state_objects) : env => {
       ARM_CLIENT_ID       = azuread_application.terraform_state[env].client_id
@@ -345,14 +418,25 @@ locals {
   }
 }
 {%- endif %}
-{%- if cookiecutter.cloud == "azure" and cookiecutter.cicd_platform != "GitHub Actions" %}
+{%- if cookiecutter.cloud == "azure" and not oidc %}
 
 # The state-storage key that ../terraform/bootstrap.py created, read from that folder's
-# local state, so it need not be copied by hand ({{ "gitlab.tf" if cookiecutter.cicd_platform == "GitLab" else "azure-devops.tf" }} stores it for the jobs).
+# local state, so it need not be copied by hand (azure-devops.tf stores it for the jobs).
 data "terraform_remote_state" "state_storage" {
   backend = "local"
   config = {
     path = "${path.module}/../terraform/terraform.tfstate"
   }
+}
+{%- endif %}
+{%- if oidc %}
+
+locals {
+  # The same, one entry per environment and variable, for the for_each of {{ "github.tf" if github else "gitlab.tf" }}.
+  state_login_entries = merge([
+    for env, variables in local.state_login_variables : {
+      for name, value in variables : "${env}/${name}" => { env = env, name = name, value = value }
+    }
+  ]...)
 }
 {%- endif %}

@@ -88,25 +88,6 @@ variable "prod_reviewer_team_ids" {
   description = "Ids of the GitHub teams whose approval every prod job waits for (gh api orgs/<org>/teams/<team> --jq .id)."
 }
 
-{%- if cookiecutter.cloud == "aws" %}
-
-variable "aws_github_oidc_provider_arn" {
-  type        = string
-  default     = ""
-  description = "ARN of the AWS account's existing GitHub OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
-}
-{%- else %}
-
-variable "azure_subscription_id" {
-  type        = string
-  description = "Azure subscription of the state storage account (az account show --query id -o tsv)."
-
-  validation {
-    condition     = length(var.azure_subscription_id) > 0
-    error_message = "Pass the subscription id: TF_VAR_azure_subscription_id=<id>."
-  }
-}
-{%- endif %}
 
 variable "prod_reviewer_user_ids" {
   type        = list(number)
@@ -152,6 +133,26 @@ variable "prod_approver_ids" {
   validation {
     condition     = length(var.prod_approver_ids) > 0
     error_message = "Name at least one prod approver: TF_VAR_prod_approver_ids='[\"<origin id>\"]'."
+  }
+}
+{%- endif %}
+{%- if cookiecutter.cicd_platform != "Azure DevOps" and cookiecutter.cloud == "aws" %}
+{%- set ci = cookiecutter | derived("cicd_platform_key") | lower %}
+
+variable "aws_{{ ci }}_oidc_provider_arn" {
+  type        = string
+  default     = ""
+  description = "ARN of the AWS account's existing {{ "GitHub" if ci == "github" else "GitLab" }} OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
+}
+{%- elif cookiecutter.cicd_platform != "Azure DevOps" and cookiecutter.cloud == "azure" %}
+
+variable "azure_subscription_id" {
+  type        = string
+  description = "Azure subscription of the state storage account (az account show --query id -o tsv)."
+
+  validation {
+    condition     = length(var.azure_subscription_id) > 0
+    error_message = "Pass the subscription id: TF_VAR_azure_subscription_id=<id>."
   }
 }
 {%- endif %}
