@@ -22,6 +22,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support.debian_tool import ToolMissing, with_tool
 from tests.support.generation import TEST_HOSTS
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
@@ -526,11 +527,13 @@ def test_unit_test_job_runs_with_gitlab_ci_local(
     variant: Variant, gitlab_checkout: Path, project_python: Path  # noqa: F811
 ) -> None:
     """The job's own before_script and script, run by gitlab-ci-local's shell executor."""
-    if shutil.which("rsync") is None:
-        pytest.skip("gitlab-ci-local copies the project with rsync, which is not on PATH; install rsync (apt-get install rsync)")
     project = gitlab_checkout
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
+    try:  # gitlab-ci-local copies the project with rsync: unpacked from Debian's package when missing
+        env = with_tool("rsync", "rsync", env)
+    except ToolMissing as missing:
+        pytest.skip(str(missing))
     result = gitlab_ci_local(
         project, ["unit-tests", "--force-shell-executor", "--no-artifacts-to-source"], {"CI_PIPELINE_SOURCE": "web"},
         env=env, timeout=1800,
@@ -538,6 +541,20 @@ def test_unit_test_job_runs_with_gitlab_ci_local(
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     report = project / "test-results/unit-tests.xml"
     assert report.exists() and "<testsuite" in report.read_text()
+
+
+@pytest.mark.large
+def test_rsync_is_unpacked_without_root_when_missing(tmp_path: Path) -> None:
+    """What a fresh machine without rsync gets: Debian's package unpacked into build/, on PATH."""
+    if shutil.which("apt-get") is None:
+        pytest.skip("no apt-get: not a Debian system")
+    env = with_tool("rsync", "rsync", {"PATH": str(tmp_path), "HOME": str(tmp_path)})
+    assert env["PATH"].split(os.pathsep)[0].endswith("build/debian-tools/rsync/usr/bin")
+    (tmp_path / "source").mkdir()
+    (tmp_path / "source/file.txt").write_text("copied\n")
+    result = subprocess.run(["rsync", "-a", f"{tmp_path / 'source'}/", str(tmp_path / "copy")], env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "copy/file.txt").read_text() == "copied\n"
 
 
 # ---------------------------------------------------------------- the plan note, against a fake GitLab API
