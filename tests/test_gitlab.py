@@ -255,7 +255,8 @@ def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
     text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
     set_by_bootstrap = bootstrap_variable_keys(generated_project)
-    declared = {name for job in jobs(generated_project).values() for name in {**(job.get("variables") or {}), **(job.get("id_tokens") or {})}}
+    declared = {name for job in jobs(generated_project).values()
+                for name in [*(job.get("variables") or {}), *(job.get("id_tokens") or {})]}
     read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - declared
     assert sorted(name for name in read if not JOB_DEFINED.fullmatch(name) and name not in set_by_bootstrap) == []
     used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} | STATE_LOGIN_VARIABLES[variant.cloud]
