@@ -512,7 +512,49 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
 
 STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
                          "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
-STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"], "azure": ["armAccessKey"], "gcp": ["googleCredentials"]}
+# Azure DevOps: the Terraform state login's pipeline variables (aws, gcp: secrets of the
+# environment's variable group; azure: set by the job's service-connection login step).
+STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"],
+                   "azure": ["stateClientId", "stateTenantId", "stateSubscriptionId", "stateOidcToken"],
+                   "gcp": ["googleCredentials"]}
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)
+def test_azure_devops_signs_in_to_the_azure_state_through_federated_service_connections(generated_project: Path) -> None:
+    """Each Terraform job first signs in with its environment's service connection (workload identity
+    federation) and hands the login to the Terraform steps; the bootstrap creates the connections and
+    trusts exactly them; no storage key anywhere."""
+    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    (endpoint,) = re.findall(r'service_endpoint_name\s+=\s+"([^"]+)"', (setup / "azure-devops.tf").read_text())
+    assert 'service_endpoint_authentication_scheme = "WorkloadIdentityFederation"' in (setup / "azure-devops.tf").read_text()
+    terraform_jobs = 0
+    for stage in pipeline["stages"]:
+        for job in stage["jobs"]:
+            steps = job.get("steps") or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
+            env = "prod" if "Prod" in (job.get("job") or job.get("deployment")) else "staging"
+            logins = [i for i, step in enumerate(steps) if step.get("task") == "AzureCLI@2"]
+            users = [i for i, step in enumerate(steps) if "ARM_OIDC_TOKEN" in (step.get("env") or {})]
+            if not users:
+                assert not logins
+                continue
+            terraform_jobs += 1
+            (login,) = logins
+            assert login < min(users)
+            inputs = steps[login]["inputs"]
+            assert inputs["azureSubscription"] == endpoint.replace("${each.key}", env)
+            assert inputs["addSpnToEnvironment"] is True
+            assert sorted(re.findall(r"task\.setvariable variable=(\w+)", inputs["inlineScript"])) == sorted(STATE_VARIABLES["azure"])
+            assert "issecret=true]${idToken" in inputs["inlineScript"]
+            expected = {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"}
+            for i in users:
+                assert expected.items() <= steps[i]["env"].items()
+    assert terraform_jobs == 3  # plan staging, apply staging, apply prod
+    state_access = (setup / "state-access.tf").read_text()
+    assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_subject" in state_access
+    assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_issuer" in state_access
+    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
+    assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state", text)
 
 
 @dataclass(frozen=True)

@@ -73,9 +73,13 @@ PROVIDER_PACKAGES = {
 PULUMI_REQUIREMENTS = PACKAGES_DIR / "pulumi-requirements.txt"
 PULUMI_WHEELS = PACKAGES_DIR / "pulumi-wheels"
 PULUMI_MODULES = {"azuredevops": "pulumi_azuredevops", "databricks": "pulumi_databricks"}
+# Resource types whose Pulumi module and class are not the plain conversion of the Terraform name.
+PULUMI_NAMES = {
+    "azuredevops_serviceendpoint_azurerm": ("service_endpoint_azure_rm.py", "ServiceEndpointAzureRMArgs"),
+}
 # Providers the template uses that have no offline schema (say so rather than pass).
 WITHOUT_SCHEMA = {"terraform": "built into Terraform (terraform_remote_state)"}
-SCHEMA_FORMAT = "2"  # bump when the cached extract changes shape
+SCHEMA_FORMAT = "3"  # bump when the cached extract changes shape
 
 # Arguments and blocks Terraform itself defines on every resource / data block.
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on"}
@@ -208,6 +212,7 @@ def _pulumi_schemas(provider: str, wanted: set[tuple[str, str]]) -> dict[str, Sc
         file_name, definition = (f"{module}.py", f"{_camel(module)}Args") if kind == "resource" else (
             f"get_{module}.py", f"get_{module}"
         )
+        file_name, definition = PULUMI_NAMES.get(type_name, (file_name, definition))
         if file_name not in sources:
             continue
         tree = ast.parse(sources[file_name])

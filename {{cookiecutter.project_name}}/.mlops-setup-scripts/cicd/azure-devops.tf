@@ -35,15 +35,6 @@ locals {
 # databricks_auth = "client_secret" (see .azure/devops-pipelines/README.md).
 locals {
   environments = toset(["staging", "prod"])
-{%- if cookiecutter.cloud == "azure" %}
-  # The shared storage key, the same in both groups (docs/mlops-setup.md); aws and gcp get
-  # one identity per environment in state-access.tf.
-  state_storage_secrets = {
-    for env in local.environments : env => {
-      armAccessKey = data.terraform_remote_state.state_storage.outputs.ARM_ACCESS_KEY
-    }
-  }
-{%- endif %}
   # The pipelines that may use each environment's group and environment.
   environment_pipelines = {
     staging = ["tests_ci", "terraform_cicd"]
@@ -85,6 +76,7 @@ resource "azuredevops_variable_group" "cicd" {
       is_secret    = true
     }
   }
+{%- if cookiecutter.cloud != "azure" %}
 
   dynamic "variable" {
     for_each = local.state_storage_secrets[each.key]
@@ -94,6 +86,7 @@ resource "azuredevops_variable_group" "cicd" {
       is_secret    = true
     }
   }
+{%- endif %}
 }
 
 # Deployment targets. Created here, not on first use, so that their checks guard the very
@@ -124,12 +117,52 @@ resource "azuredevops_check_approval" "prod" {
   timeout               = 43200
 }
 
-# Prod's group and environment serve only runs of the default branch: no pull request
-# validation run (refs/pull/...) can use them, whatever its YAML says.
+{%- if cookiecutter.cloud == "azure" %}
+
+# The Terraform state login of each environment: an Azure Resource Manager service connection
+# with workload identity federation to the environment's Entra ID application
+# (state-access.tf), which may read and write only that environment's state blob. The
+# pipelines' AzureCLI@2 step signs in with it and hands its ID token to Terraform.
+data "azurerm_subscription" "state" {
+  subscription_id = var.azure_subscription_id
+}
+
+resource "azuredevops_serviceendpoint_azurerm" "terraform_state" {
+  for_each = local.environments
+
+  project_id                             = data.azuredevops_project.project.id
+  service_endpoint_name                  = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
+  description                            = "Terraform state of {{ cookiecutter.project_name }} ${each.key}; managed by .mlops-setup-scripts/cicd."
+  service_endpoint_authentication_scheme = "WorkloadIdentityFederation"
+  azurerm_spn_tenantid                   = data.azuread_client_config.current.tenant_id
+  azurerm_subscription_id                = var.azure_subscription_id
+  azurerm_subscription_name              = data.azurerm_subscription.state.display_name
+
+  credentials {
+    serviceprincipalid = azuread_application.terraform_state[each.key].client_id
+  }
+}
+
+# Only the Terraform pipeline uses the state (of both environments).
+resource "azuredevops_pipeline_authorization" "terraform_state" {
+  for_each = local.environments
+
+  project_id  = data.azuredevops_project.project.id
+  resource_id = azuredevops_serviceendpoint_azurerm.terraform_state[each.key].id
+  type        = "endpoint"
+  pipeline_id = azuredevops_build_definition.pipeline["terraform_cicd"].id
+}
+{%- endif %}
+
+# Prod's group, environment{{ " and state connection" if cookiecutter.cloud == "azure" }} serve only runs of the default branch: no
+# pull request validation run (refs/pull/...) can use them, whatever its YAML says.
 resource "azuredevops_check_branch_control" "prod" {
   for_each = {
     variablegroup = azuredevops_variable_group.cicd["prod"].id
     environment   = azuredevops_environment.cicd["prod"].id
+{%- if cookiecutter.cloud == "azure" %}
+    endpoint      = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].id
+{%- endif %}
   }
 
   project_id                       = data.azuredevops_project.project.id

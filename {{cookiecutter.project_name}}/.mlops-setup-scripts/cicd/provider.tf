@@ -27,7 +27,7 @@ terraform {
       source  = "hashicorp/google"
       version = ">= 5.0, < 7.0"
     }
-{%- elif cookiecutter.cicd_platform != "Azure DevOps" %}
+{%- else %}
     azurerm = {
       source  = "hashicorp/azurerm"
       version = ">= 4.9, < 5.0"

@@ -18,12 +18,13 @@
 # planned by the merge requests of any branch of the project; prod's only by pipelines of
 # the protected {{ cookiecutter.default_branch }} branch (Terraform apply, and the prod plans it runs).
 {%- elif cookiecutter.cloud == "azure" %}
-# {{ cookiecutter.cicd_platform }}: not yet; its pipelines use the state storage's key (docs/mlops-setup.md).
+# Azure DevOps signs in as it through an Azure Resource Manager service connection of the
+# same environment with workload identity federation (azure-devops.tf): no key is stored in
+# Azure DevOps, and only the pipelines authorised for that connection can use it.
 {%- else %}
 # Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
 # variable group of its environment, which only the pipelines of that environment may use.
 {%- endif %}
-{%- if oidc or cookiecutter.cloud != "azure" %}
 
 locals {
   state_objects = {
@@ -48,7 +49,6 @@ locals {
   }
 {%- endif %}
 }
-{%- endif %}
 {%- if cookiecutter.cloud == "aws" %}
 
 provider "aws" {
@@ -318,7 +318,7 @@ locals {
   }
 }
 {%- endif %}
-{%- elif oidc %}
+{%- else %}
 
 provider "azurerm" {
   features {}
@@ -360,7 +360,7 @@ resource "azuread_application_federated_identity_credential" "github_environment
   subject        = local.state_login_subjects[each.key]
   audiences      = ["api://AzureADTokenExchange"]
 }
-{%- else %}
+{%- elif gitlab %}
 # Prod: only jobs on {{ cookiecutter.default_branch }}, by the exact subject.
 resource "azuread_application_federated_identity_credential" "gitlab_prod" {
   # checkov:skip=CKV_AZURE_249: a GitHub Actions check; the issuer here is the GitLab instance and the subject names one project and its protected {{ cookiecutter.default_branch }} branch, built from a local checkov cannot resolve.
@@ -379,6 +379,19 @@ resource "azuread_application_flexible_federated_identity_credential" "gitlab_st
   issuer                     = local.oidc_issuer
   claims_matching_expression = "claims['sub'] matches '${local.state_login_subjects["staging"]}'"
   audience                   = "{{ credentials.gitlab_state_login.audience }}"
+}
+{%- else %}
+# Only the environment's service connection (azure-devops.tf) may sign in as the application:
+# its issuer is the organisation, its subject sc://<organisation>/<project>/<connection>.
+resource "azuread_application_federated_identity_credential" "azure_devops_service_connection" {
+  # checkov:skip=CKV_AZURE_249: a GitHub Actions check; the issuer and subject here are the Azure DevOps service connection's own, read from it.
+  for_each = local.state_objects
+
+  application_id = azuread_application.terraform_state[each.key].id
+  display_name   = "azure-devops-${each.key}"
+  issuer         = azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_issuer
+  subject        = azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_subject
+  audiences      = ["api://AzureADTokenExchange"]
 }
 {%- endif %}
 
@@ -406,6 +419,7 @@ resource "azurerm_role_assignment" "terraform_state" {
     )
   CONDITION
 }
+{%- if oidc %}
 
 locals {
   # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to Azure with.
@@ -418,17 +432,8 @@ locals {
   }
 }
 {%- endif %}
-{%- if cookiecutter.cloud == "azure" and not oidc %}
-
-# The state-storage key that ../terraform/bootstrap.py created, read from that folder's
-# local state, so it need not be copied by hand (azure-devops.tf stores it for the jobs).
-data "terraform_remote_state" "state_storage" {
-  backend = "local"
-  config = {
-    path = "${path.module}/../terraform/terraform.tfstate"
-  }
-}
 {%- endif %}
+
 {%- if oidc %}
 
 locals {

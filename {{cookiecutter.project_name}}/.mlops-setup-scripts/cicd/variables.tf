@@ -144,7 +144,7 @@ variable "aws_{{ ci }}_oidc_provider_arn" {
   default     = ""
   description = "ARN of the AWS account's existing {{ "GitHub" if ci == "github" else "GitLab" }} OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
 }
-{%- elif cookiecutter.cicd_platform != "Azure DevOps" and cookiecutter.cloud == "azure" %}
+{%- elif cookiecutter.cloud == "azure" %}
 
 variable "azure_subscription_id" {
   type        = string
