@@ -546,6 +546,8 @@ def test_azure_devops_signs_in_to_the_azure_state_through_federated_service_conn
             assert inputs["addSpnToEnvironment"] is True
             assert sorted(re.findall(r"task\.setvariable variable=(\w+)", inputs["inlineScript"])) == sorted(STATE_VARIABLES["azure"])
             assert "issecret=true]${idToken" in inputs["inlineScript"]
+            lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=inputs["inlineScript"], capture_output=True, text=True)
+            assert lint.returncode == 0, lint.stdout
             expected = {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"}
             for i in users:
                 assert expected.items() <= steps[i]["env"].items()
