@@ -4,7 +4,9 @@
 # storage account (TLS 1.2+, soft delete) and one private container per state (ML
 # resources: staging and prod keys; CI/CD setup). The azurerm backend locks state with
 # blob leases.
-# CI/CD authenticates to it with the account's access key (ARM_ACCESS_KEY).
+# The CI/CD bootstrap (../cicd) authenticates to it with the account's access key
+# (ARM_ACCESS_KEY, output below); the pipelines sign in with Entra ID, one application per
+# environment that may use only that environment's state blob (../cicd/state-access.tf).
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
@@ -35,7 +37,7 @@ resource "azurerm_storage_account" "tfstate" {
   # checkov:skip=CKV_AZURE_59: CI/CD runners reach the state over the internet; every request needs the account key or Entra ID, and no container is public.
   # checkov:skip=CKV2_AZURE_33: a private endpoint needs runners inside your virtual network; add one (and disable public network access) if yours are.
   # checkov:skip=CKV2_AZURE_1: Microsoft-managed keys encrypt the state at rest; customer-managed keys need a Key Vault this bootstrap does not create.
-  # checkov:skip=CKV2_AZURE_40: the state backends authenticate with the account key (ARM_ACCESS_KEY), so Shared Key authorization stays on.
+  # checkov:skip=CKV2_AZURE_40: the CI/CD bootstrap's backend authenticates with the account key (ARM_ACCESS_KEY), so Shared Key authorization stays on.
   # checkov:skip=CKV_AZURE_33: the account has no queues.
   name                            = local.storage_account_name
   resource_group_name             = azurerm_resource_group.tfstate.name
@@ -44,7 +46,7 @@ resource "azurerm_storage_account" "tfstate" {
   account_replication_type        = "GRS" # a copy in the paired region survives a regional outage
   min_tls_version                 = "TLS1_2"
   https_traffic_only_enabled      = true
-  shared_access_key_enabled       = true # the backends sign in with the account key (ARM_ACCESS_KEY)
+  shared_access_key_enabled       = true # the CI/CD bootstrap signs in with the account key (ARM_ACCESS_KEY)
   allow_nested_items_to_be_public = false
 
   blob_properties {
