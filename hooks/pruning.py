@@ -22,6 +22,17 @@ from hooks.derived import DERIVED_NAMES, derived_value
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
 
+# Deployment, validation and batch inference code of the MLflow 2 tracks (not MLflow 3's fare_model/).
+_RECIPES_AND_FEATURE_STORE_CODE = (
+    "steps/deploy.py",
+    "steps/model_validation.py",
+    "steps/batch_inference.py",
+    "tests/test_batch_inference.py",
+    "tests/test_deploy.py",
+    "tests/test_model_validation.py",
+    "tests/test_notebooks.py",
+)
+
 OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     # MLflow Recipes code: only without the feature store.
     ("include_feature_store", "no"): (
@@ -72,23 +83,9 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/test_predict.py",
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",
-        "steps/deploy.py",
-        "steps/model_validation.py",
-        "steps/batch_inference.py",
-        "tests/test_batch_inference.py",
-        "tests/test_deploy.py",
-        "tests/test_model_validation.py",
-        "tests/test_notebooks.py",
+        *_RECIPES_AND_FEATURE_STORE_CODE,
     ),
-    ("ml_code", "feature_store"): (
-        "steps/deploy.py",
-        "steps/model_validation.py",
-        "steps/batch_inference.py",
-        "tests/test_batch_inference.py",
-        "tests/test_deploy.py",
-        "tests/test_model_validation.py",
-        "tests/test_notebooks.py",
-    ),
+    ("ml_code", "feature_store"): _RECIPES_AND_FEATURE_STORE_CODE,
     ("ml_code", "mlflow3"): (
         "fare_model",
         "tests/fare_model",

@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -26,6 +25,7 @@ import yaml
 
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
+from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
 from tests.support.variants import (
     AZURE_DEVOPS_VARIANTS,
     GITHUB_VARIANTS,
@@ -35,10 +35,6 @@ from tests.support.variants import (
     Variant,
 )
 
-VENV_BIN = Path(sys.executable).parent
-ACTIONLINT = VENV_BIN / "actionlint"
-CHECK_JSONSCHEMA = VENV_BIN / "check-jsonschema"
-SHELLCHECK = VENV_BIN / "shellcheck"
 WORKFLOWS = ".github/workflows"
 PIPELINES = ".azure/devops-pipelines"
 GITLAB_JOBS = ".gitlab/ci"

@@ -181,32 +181,31 @@ def test_generated_readme_links_every_guide_of_the_variant(variant: Variant, gen
 # --- Databricks documentation links ------------------------------------------------------------
 
 
+# Documentation path -> cloud -> the URL doc_link makes of it.
+DOC_LINKS = {
+    "repos/index.html": {
+        "aws": "https://docs.databricks.com/repos/index.html",
+        "gcp": "https://docs.gcp.databricks.com/repos/index.html",
+        "azure": "https://learn.microsoft.com/azure/databricks/repos/",
+    },
+    "dev-tools/terraform/index.html#x": {"azure": "https://learn.microsoft.com/azure/databricks/dev-tools/terraform/#x"},
+    "/dev-tools/terraform/index.html": {"aws": "https://docs.databricks.com/dev-tools/terraform/index.html"},
+    "dev-tools/databricks-utils.html#dbutils-jobs-taskvalues": {
+        "azure": "https://learn.microsoft.com/azure/databricks/dev-tools/databricks-utils#dbutils-jobs-taskvalues",
+        "gcp": "https://docs.gcp.databricks.com/dev-tools/databricks-utils.html#dbutils-jobs-taskvalues",
+    },
+    "repos/set-up-git-integration.html": {
+        "azure": "https://learn.microsoft.com/azure/databricks/repos/repos-setup",
+        "aws": "https://docs.databricks.com/repos/set-up-git-integration.html",
+    },
+    "repos/set-up-git-integration.html#anchor": {
+        "azure": "https://learn.microsoft.com/azure/databricks/repos/repos-setup#anchor",
+    },
+}
+
+
 @pytest.mark.parametrize(
-    ("path", "cloud", "url"),
-    [
-        ("repos/index.html", "aws", "https://docs.databricks.com/repos/index.html"),
-        ("repos/index.html", "gcp", "https://docs.gcp.databricks.com/repos/index.html"),
-        ("repos/index.html", "azure", "https://learn.microsoft.com/azure/databricks/repos/"),
-        ("dev-tools/terraform/index.html#x", "azure", "https://learn.microsoft.com/azure/databricks/dev-tools/terraform/#x"),
-        ("/dev-tools/terraform/index.html", "aws", "https://docs.databricks.com/dev-tools/terraform/index.html"),
-        (
-            "dev-tools/databricks-utils.html#dbutils-jobs-taskvalues",
-            "azure",
-            "https://learn.microsoft.com/azure/databricks/dev-tools/databricks-utils#dbutils-jobs-taskvalues",
-        ),
-        (
-            "dev-tools/databricks-utils.html#dbutils-jobs-taskvalues",
-            "gcp",
-            "https://docs.gcp.databricks.com/dev-tools/databricks-utils.html#dbutils-jobs-taskvalues",
-        ),
-        ("repos/set-up-git-integration.html", "azure", "https://learn.microsoft.com/azure/databricks/repos/repos-setup"),
-        ("repos/set-up-git-integration.html", "aws", "https://docs.databricks.com/repos/set-up-git-integration.html"),
-        (
-            "repos/set-up-git-integration.html#anchor",
-            "azure",
-            "https://learn.microsoft.com/azure/databricks/repos/repos-setup#anchor",
-        ),
-    ],
+    ("path", "cloud", "url"), [(path, cloud, url) for path, urls in DOC_LINKS.items() for cloud, url in urls.items()]
 )
 def test_doc_link_mapping(path: str, cloud: str, url: str) -> None:
     assert doc_link(path, cloud) == url

@@ -53,32 +53,25 @@ def padded(values: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
     return st.builds(lambda v, before, after: before + v + after, values, WHITESPACE | st.just(""), WHITESPACE)
 
 
-# Valid values are listed twice so that about a fifth of the examples generate a project.
-NAME_LIKE = st.one_of(
-    VALID_NAME,
+def values_near(valid: st.SearchStrategy[str], *invalid: st.SearchStrategy[str]) -> st.SearchStrategy:
+    """``valid`` values (listed twice so that about a fifth of the examples generate a project), the
+    ``invalid`` ones, valid values with whitespace around them, YAML-typed values and free text."""
+    return st.one_of(valid, valid, *invalid, padded(valid), YAML_TYPED, TEXT)
+
+
+NAME_LIKE = values_near(
     VALID_NAME,
     st.from_regex(r"[A-Za-z0-9_.\- /\\$@]{0,45}", fullmatch=True),
     st.from_regex(r"[0-9-][A-Za-z0-9_-]{2,10}", fullmatch=True),  # leading digit or '-'
-    padded(VALID_NAME),
-    YAML_TYPED,
-    TEXT,
 )
-PATH_LIKE = st.one_of(
-    VALID_PATH,
+PATH_LIKE = values_near(
     VALID_PATH,
     st.from_regex(r"/?([A-Za-z0-9_.@ -]{0,8}/?){0,4}", fullmatch=True),
     st.sampled_from(["/Shared", "/Workspace/Shared/", "/Workspace", "/Workspace/Repos/x", "/Shared/team"]),
-    padded(VALID_PATH),
-    YAML_TYPED,
-    TEXT,
 )
-HOST_LIKE = st.one_of(
-    VALID_HOST,
+HOST_LIKE = values_near(
     VALID_HOST,
     st.from_regex(r"https?://[a-z0-9.\-]{0,20}(:[0-9]{1,5})?(/[?#=a-z0-9/]{0,12})?", fullmatch=True),
-    padded(VALID_HOST),
-    YAML_TYPED,
-    TEXT,
 )
 BRANCH_LIKE = st.one_of(st.sampled_from(["main", "release", "develop"]), padded(st.just("main")), YAML_TYPED, TEXT)
 GROUP_LIKE = st.one_of(st.sampled_from(["users", "ml-team"]), padded(st.just("users")), YAML_TYPED, TEXT)

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -28,12 +27,9 @@ from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensur
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
 from tests.support.terraform_refs import parse_file, unquote
+from tests.support.tools import CHECK_JSONSCHEMA, GITLAB_CI_VERIFY, SHELLCHECK, VENV_BIN
 from tests.support.variants import GITLAB_VARIANTS, Variant
 
-VENV_BIN = Path(sys.executable).parent
-CHECK_JSONSCHEMA = VENV_BIN / "check-jsonschema"
-GITLAB_CI_VERIFY = VENV_BIN / "gitlab-ci-verify"
-SHELLCHECK = VENV_BIN / "shellcheck"
 ROOT_FILE = ".gitlab-ci.yml"
 JOB_FOLDER = ".gitlab/ci"
 # Workspace hosts for the SDK checks, which generate nothing; generated projects use their cloud's TEST_HOSTS.

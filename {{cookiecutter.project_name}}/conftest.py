@@ -19,6 +19,7 @@ import mlflow
 import pytest
 
 from local_pipeline import local_spark
+from tests.mlflow_store import use_sqlite_store
 
 
 @pytest.fixture(scope="session")
@@ -31,11 +32,7 @@ def spark() -> Iterator["pyspark.sql.SparkSession"]:  # noqa: F821
 @pytest.fixture
 def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     """Tracking and registry in a fresh SQLite file, so tests never touch a real workspace."""
-    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(experiment_name="tests")
+    uri = use_sqlite_store(tmp_path / "mlruns.db", monkeypatch)
     monkeypatch.chdir(tmp_path)  # default artifact root ./mlruns lands in tmp_path
     yield uri
     mlflow.set_tracking_uri(None)

@@ -10,28 +10,5 @@
 terraform {
   {{ versions.requirements("databricks") }}
 
-{%- if cookiecutter.cloud == "azure" %}
-
-  backend "azurerm" {
-    resource_group_name  = "{{ state.azure_resource_group }}"
-    storage_account_name = "{{ state.azure_storage_account }}"
-    container_name       = "{{ state.azure_ml_resources_container }}"
-    key                  = "{{ state[tf_env ~ '_state_key'] }}"
-  }
-{%- elif cookiecutter.cloud == "aws" %}
-
-  backend "s3" {
-    bucket       = "{{ state.aws_ml_resources_bucket }}"
-    key          = "{{ state[tf_env ~ '_state_key'] }}"
-    region       = "{{ state.aws_region }}"
-    encrypt      = true
-    use_lockfile = true
-  }
-{%- else %}
-
-  backend "gcs" {
-    bucket = "{{ state.gcp_ml_resources_bucket }}"
-    prefix = "{{ state['gcp_' ~ tf_env ~ '_prefix'] }}"
-  }
-{%- endif %}
+  {{ state.backend(tf_env) }}
 }

@@ -1,34 +1,22 @@
+{#- A string the bootstrap cannot guess: refused when empty, with the --var that sets it. -#}
+{% macro required_string(name, description, error_message) -%}
+variable "{{ name }}" {
+  type        = string
+  description = "{{ description }}"
+
+  validation {
+    condition     = length(var.{{ name }}) > 0
+    error_message = "{{ error_message }}"
+  }
+}
+{%- endmacro -%}
 # The answers the state-storage bootstrap needs from you: pass them to bootstrap.py with --var.
 {% if cookiecutter.cloud == "azure" -%}
-variable "azure_subscription_id" {
-  type        = string
-  description = "Azure subscription that will hold the state storage (az account show --query id -o tsv)."
+{{ required_string("azure_subscription_id", "Azure subscription that will hold the state storage (az account show --query id -o tsv).", "Pass the subscription id: --var azure_subscription_id=<id>.") }}
 
-  validation {
-    condition     = length(var.azure_subscription_id) > 0
-    error_message = "Pass the subscription id: --var azure_subscription_id=<id>."
-  }
-}
-
-variable "azure_location" {
-  type        = string
-  description = "Azure region of the state storage, e.g. \"eastus\" or \"westeurope\"."
-
-  validation {
-    condition     = length(var.azure_location) > 0
-    error_message = "Pass a region: --var azure_location=<region>."
-  }
-}
+{{ required_string("azure_location", "Azure region of the state storage, e.g. \\\"eastus\\\" or \\\"westeurope\\\".", "Pass a region: --var azure_location=<region>.") }}
 {% else -%}
-variable "gcp_project_id" {
-  type        = string
-  description = "Google Cloud project that will hold the state buckets and the CI service account."
-
-  validation {
-    condition     = length(var.gcp_project_id) > 0
-    error_message = "Pass the project id: --var gcp_project_id=<project>."
-  }
-}
+{{ required_string("gcp_project_id", "Google Cloud project that will hold the state buckets and the CI service account.", "Pass the project id: --var gcp_project_id=<project>.") }}
 
 variable "gcp_location" {
   type        = string

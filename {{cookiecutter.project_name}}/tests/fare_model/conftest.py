@@ -13,6 +13,7 @@ from sklearn.base import RegressorMixin
 
 from fare_model.data import TARGET
 from fare_model.training import TrainedModel, train_and_register
+from tests.mlflow_store import use_sqlite_store
 
 TEST_SAMPLE = Path(__file__).resolve().parents[1] / "test_sample.parquet"
 MODEL_NAME = "fares"
@@ -26,15 +27,6 @@ def trips() -> pd.DataFrame:
     return pd.read_parquet(TEST_SAMPLE)
 
 
-def _use_store(database: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    uri = f"sqlite:///{database}"
-    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
-    mlflow.set_tracking_uri(uri)
-    mlflow.set_registry_uri(uri)
-    mlflow.set_experiment(experiment_name="tests")
-    return uri
-
-
 @pytest.fixture(scope="session")
 def _store_snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
     """An empty store and one holding version 1 of ``fares``, built once per test session.
@@ -46,7 +38,7 @@ def _store_snapshots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, byte
     root = tmp_path_factory.mktemp("mlflow-store")
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(root)  # the experiment's artifact root becomes root / "mlruns"
-        _use_store(root / "mlruns.db", monkeypatch)
+        use_sqlite_store(root / "mlruns.db", monkeypatch)
         empty = (root / "mlruns.db").read_bytes()
         trained = train_and_register(pd.read_parquet(TEST_SAMPLE), MODEL_NAME, source=str(TEST_SAMPLE))
         mlflow.set_tracking_uri(None)
@@ -58,7 +50,7 @@ def mlflow_store(_store_snapshots: dict[str, bytes], tmp_path: Path, monkeypatch
     """A fresh, empty store of this test's own (replaces the project-wide fixture, faster)."""
     (tmp_path / "mlruns.db").write_bytes(_store_snapshots["empty"])
     monkeypatch.chdir(tmp_path)
-    yield _use_store(tmp_path / "mlruns.db", monkeypatch)
+    yield use_sqlite_store(tmp_path / "mlruns.db", monkeypatch)
     mlflow.set_tracking_uri(None)
 
 
@@ -67,7 +59,7 @@ def trained(_store_snapshots: dict[str, bytes], tmp_path: Path, monkeypatch: pyt
     """A store of this test's own holding version 1 of ``fares``, trained by ``fare_model.training`` on ``trips``."""
     (tmp_path / "mlruns.db").write_bytes(_store_snapshots["trained"])
     monkeypatch.chdir(tmp_path)
-    _use_store(tmp_path / "mlruns.db", monkeypatch)
+    use_sqlite_store(tmp_path / "mlruns.db", monkeypatch)
     run = mlflow.get_run(_store_snapshots["run_id"].decode())
     params = run.data.params
     yield TrainedModel(

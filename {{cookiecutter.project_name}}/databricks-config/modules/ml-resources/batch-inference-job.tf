@@ -5,21 +5,15 @@ resource "databricks_job" "batch_inference_job" {
 
   {{ job.cluster() }}
 
-  task {
-    task_key        = "BatchInference"
-    job_cluster_key = local.job_cluster_key
-    notebook_task {
-      notebook_path = "notebooks/BatchInference"
-      base_parameters = {
+  {% call job.notebook_task("BatchInference", "notebooks/BatchInference") %}
         env = var.env
         # A table name (catalog.schema.table) or delta.`<path>`. Point it at your own data;
         # the service principal needs SELECT on it (and USE CATALOG / USE SCHEMA).
         input_table_name = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
-        # Created or overwritten by the job; the service principal needs MODIFY on it.
+        # Created by the first run, overwritten by later ones: the service principal needs
+        # CREATE TABLE on its schema (see databricks-config/README.md).
         output_table_name = "{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"
-      }
-    }
-  }
+  {%- endcall %}
 
   {{ job.source_schedule_and_checks("0 0 11 * * ?", "daily at 11:00, after training", "batch inference job") }}
 }

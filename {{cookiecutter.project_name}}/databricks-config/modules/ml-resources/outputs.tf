@@ -1,19 +1,14 @@
-output "experiment_name" {
-  value = databricks_mlflow_experiment.experiment.name
+{#- Each environment's outputs.tf passes these on under the project's prefix (templates/terraform/environment-outputs.tf). -#}
+{%- for name, value in {
+  "experiment_name": "databricks_mlflow_experiment.experiment.name",
+  "experiment_id": "databricks_mlflow_experiment.experiment.id",
+  "model_name": "databricks_mlflow_model.registered_model.name",
+  "training_job_id": "databricks_job.model_training_job.id",
+  "batch_inference_job_id": "databricks_job.batch_inference_job.id",
+}.items() %}
+{%- if not loop.first %}
+{% endif -%}
+output "{{ name }}" {
+  value = {{ value }}
 }
-
-output "experiment_id" {
-  value = databricks_mlflow_experiment.experiment.id
-}
-
-output "model_name" {
-  value = databricks_mlflow_model.registered_model.name
-}
-
-output "training_job_id" {
-  value = databricks_job.model_training_job.id
-}
-
-output "batch_inference_job_id" {
-  value = databricks_job.batch_inference_job.id
-}
+{% endfor -%}

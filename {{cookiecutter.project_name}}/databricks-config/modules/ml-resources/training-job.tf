@@ -5,36 +5,18 @@ resource "databricks_job" "model_training_job" {
 
   {{ job.cluster() }}
 
-  task {
-    task_key        = "Train"
-    job_cluster_key = local.job_cluster_key
-    notebook_task {
+  {% call job.notebook_task("Train", "notebooks/TrainWithFeatureStore" if cookiecutter.include_feature_store == "yes" else "notebooks/Train") %}
 {%- if cookiecutter.include_feature_store == "yes" %}
-      notebook_path = "notebooks/TrainWithFeatureStore"
-      base_parameters = {
         env                = var.env
         training_data_path = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
         experiment_name    = databricks_mlflow_experiment.experiment.name
         model_name         = local.model_name
-      }
 {%- else %}
-      notebook_path = "notebooks/Train"
-      base_parameters = {
         env = var.env
-      }
 {%- endif %}
-    }
-  }
+  {%- endcall %}
 
-  task {
-    task_key        = "ModelValidation"
-    job_cluster_key = local.job_cluster_key
-    depends_on {
-      task_key = "Train"
-    }
-    notebook_task {
-      notebook_path = "notebooks/ModelValidation"
-      base_parameters = {
+  {% call job.notebook_task("ModelValidation", "notebooks/ModelValidation", depends_on="Train") %}
         env = var.env
         # run_mode decides what a failed validation rule does:
         #   "disabled": skip validation (deployment then accepts the version);
@@ -43,27 +25,15 @@ resource "databricks_job" "model_training_job" {
         #   "enabled":  also fail this task when a rule fails.
         # Switch to "enabled" once the rules in steps/validation.py suit your model.
         run_mode = "dry_run"
-      }
-    }
-  }
+  {%- endcall %}
 
-  task {
-    task_key        = "TriggerModelDeploy"
-    job_cluster_key = local.job_cluster_key
-    depends_on {
-      task_key = "ModelValidation"
-    }
-    notebook_task {
-      notebook_path = "notebooks/TriggerModelDeploy"
-      base_parameters = {
+  {% call job.notebook_task("TriggerModelDeploy", "notebooks/TriggerModelDeploy", depends_on="ModelValidation") %}
         env = var.env
 {%- if cookiecutter | derived("ml_code") == "mlflow3" %}
         # The deployment runs on the branch this job runs from (the release branch in prod).
         git_branch = var.git_branch
 {%- endif %}
-      }
-    }
-  }
+  {%- endcall %}
 
   {{ job.source_schedule_and_checks("0 0 9 * * ?", "daily at 09:00", "training job") }}
 }

@@ -10,28 +10,16 @@ variable "env" {
     error_message = "env must be \"staging\" or \"prod\"."
   }
 }
+{%- for name, description in {
+  "git_repo_url": "HTTPS URL of the project's Git repository; jobs check their notebooks out from it.",
+  "git_branch": "Branch whose code the jobs run: the default branch in staging, the release branch in prod.",
+  "workspace_host": "URL of the environment's workspace, for links in the registered model's description.",
+  "mlflow_experiment_parent_dir": "Workspace folder that holds the MLflow experiment.",
+  "read_user_group": "Workspace group that gets read access to the jobs, the experiment and the model.",
+}.items() %}
 
-variable "git_repo_url" {
+variable "{{ name }}" {
   type        = string
-  description = "HTTPS URL of the project's Git repository; jobs check their notebooks out from it."
+  description = "{{ description }}"
 }
-
-variable "git_branch" {
-  type        = string
-  description = "Branch whose code the jobs run: the default branch in staging, the release branch in prod."
-}
-
-variable "workspace_host" {
-  type        = string
-  description = "URL of the environment's workspace, for links in the registered model's description."
-}
-
-variable "mlflow_experiment_parent_dir" {
-  type        = string
-  description = "Workspace folder that holds the MLflow experiment."
-}
-
-variable "read_user_group" {
-  type        = string
-  description = "Workspace group that gets read access to the jobs, the experiment and the model."
-}
+{%- endfor %}

@@ -1,4 +1,5 @@
 {%- import "terraform/job_blocks.jinja" as job with context -%}
+{%- import "terraform/permissions.jinja" as permissions -%}
 # Computes the pickup and dropoff features and writes them to this environment's feature
 # tables (their names are derived from env by features/feature_tables.py). Runs before
 # the training job, which reads the tables.
@@ -46,14 +47,7 @@ locals {
   }
 }
 
-resource "databricks_permissions" "feature_job_permissions" {
-  job_id = databricks_job.write_feature_table_job.id
-
-  access_control {
-    group_name       = var.read_user_group
-    permission_level = "CAN_VIEW"
-  }
-}
+{{ permissions.read_access("feature_job_permissions", "job_id", "databricks_job.write_feature_table_job.id", "CAN_VIEW") }}
 
 output "write_feature_table_job_id" {
   value = databricks_job.write_feature_table_job.id
