@@ -339,15 +339,7 @@ def test_walker_reads_continued_and_chained_commands() -> None:
 # --- the generated guides ----------------------------------------------------------------------------
 
 
-def test_setup_guides_name_what_the_project_has(
-    variant: Variant, generated_project: Path, request: pytest.FixtureRequest
-) -> None:
-    if variant.cloud == "gcp" and variant.github:
-        # Found by this walk, in the CI/CD bootstrap's files (issue 14 changes them in parallel):
-        # .mlops-setup-scripts/cicd/variables.tf declares azure_subscription_id, without a default, for
-        # every non-aws cloud ({%- else %} where it means azure), so the gcp bootstrap asks for an Azure
-        # subscription it never uses. Strict: once fixed, this marker fails and must go.
-        request.applymarker(pytest.mark.xfail(strict=True, reason="cicd/variables.tf: azure_subscription_id on gcp"))
+def test_setup_guides_name_what_the_project_has(generated_project: Path) -> None:
     assert walk_guides(generated_project) == []
 
 
