@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator, Optional
 
-import pytest
 
 from tests.support.markdown_links import fenced_blocks, lines_outside_fences
 from tests.support.terraform_refs import Module, load_module, local_module_folder, unquote
