@@ -5,8 +5,9 @@ it generates the project twice into a temporary folder, replaces the second one'
 ``data/sample.parquet`` with a generated sample ``--scale`` times larger, and times
 ``python -m local_pipeline.<track>`` in each (wall time, fresh MLflow store, with the shared
 project venvs already built; building them the first time is not timed). It prints each
-time, the cost of the larger sample relative to the sample, and MLflow 3's time relative to
-Recipes'.
+time, the cost of the larger sample relative to the sample, MLflow 3's time relative to
+Recipes', and the machine's load average before and after (on a shared machine the absolute
+times follow the load; ratios measured in one run, much less).
 
     .venv/bin/python benchmarks/local_pipeline.py [--scale 10]
 """
@@ -14,6 +15,7 @@ Recipes'.
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -50,6 +52,7 @@ def main() -> None:
     args = parser.parse_args()
     scaled_rows = SAMPLE_ROWS * args.scale
 
+    load_before = os.getloadavg()[0]
     workdir = Path(tempfile.mkdtemp(prefix="mlops-stack-pipeline-bench-"))
     seconds: dict[str, tuple[float, float]] = {}
     try:
@@ -76,6 +79,7 @@ def main() -> None:
         print(f"{name:<10} {sample:>16.1f} s {scaled:>16.1f} s {scaled / sample:>6.2f}x")
     recipes, mlflow3 = seconds["Recipes"], seconds["MLflow 3"]
     print(f"MLflow 3 / Recipes: {mlflow3[0] / recipes[0]:.2f} on the sample, {mlflow3[1] / recipes[1]:.2f} on {args.scale}x")
+    print(f"Load average (1 min) on {os.cpu_count()} CPUs: {load_before:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

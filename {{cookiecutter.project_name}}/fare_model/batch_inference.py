@@ -3,6 +3,8 @@
 The alias is resolved to a version number once, and that exact version both supplies the
 input columns (its signature) and scores (a Spark pandas UDF), so a deployment during the
 job cannot mix two models; every prediction carries the version that made it.
+``score_pandas`` does the same in this process for data already in memory (the local
+pipeline), without starting Spark.
 """
 
 from __future__ import annotations
@@ -10,8 +12,10 @@ from __future__ import annotations
 import logging
 
 import mlflow
+import pandas as pd
 from mlflow.models import get_model_info
 from mlflow.tracking import MlflowClient
+from mlflow.types import ColSpec
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -55,10 +59,47 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     """
     inputs = _model_inputs(model_uri, trips)
     predict = _spark_udf(spark, model_uri)
-    version = model_uri.rsplit("/", 1)[-1]
     return trips.withColumn(PREDICTION_COLUMN, predict(F.struct(*inputs))).withColumn(
-        MODEL_VERSION_COLUMN, F.lit(version)
+        MODEL_VERSION_COLUMN, F.lit(_version_of(model_uri))
     )
+
+
+def score_pandas(model_uri: str, trips: pd.DataFrame) -> pd.DataFrame:
+    """``score_trips`` for a pandas DataFrame, scored in this process: same columns, same casts.
+
+    For data that is already in memory (the local pipeline); the jobs score with Spark.
+    Raises ``ValueError`` when ``trips`` lacks a column of the model's signature.
+    """
+    model = mlflow.pyfunc.load_model(model_uri)
+    specs = _input_specs(model.metadata.signature, list(trips.columns))
+    if specs:
+        inputs = trips[[spec.name for spec in specs]].astype({spec.name: spec.type.to_pandas() for spec in specs})
+    else:
+        inputs = trips
+    return trips.assign(
+        **{
+            PREDICTION_COLUMN: pd.Series(model.predict(inputs), index=trips.index).astype("float64"),
+            MODEL_VERSION_COLUMN: _version_of(model_uri),
+        }
+    )
+
+
+def _version_of(model_uri: str) -> str:
+    return model_uri.rsplit("/", 1)[-1]
+
+
+def _input_specs(signature, columns: list[str]) -> list[ColSpec]:
+    """The input columns of a model's ``signature``; empty when the model has none (``signature`` None).
+
+    Raises ``ValueError`` naming the signature's columns that ``columns`` lacks.
+    """
+    if signature is None:
+        return []
+    specs = signature.inputs.inputs
+    missing = [spec.name for spec in specs if spec.name not in columns]
+    if missing:
+        raise ValueError(f"The trips lack the model's input columns {missing}")
+    return specs
 
 
 def _model_inputs(model_uri: str, trips: DataFrame) -> list[Column]:
@@ -68,13 +109,9 @@ def _model_inputs(model_uri: str, trips: DataFrame) -> list[Column]:
     for a DOUBLE input), so the cast happens here, explicitly, where Spark turns the values
     into what the model was logged with.
     """
-    signature = get_model_info(model_uri).signature
-    if signature is None:
+    specs = _input_specs(get_model_info(model_uri).signature, trips.columns)
+    if not specs:
         return [F.col(name) for name in trips.columns]
-    specs = signature.inputs.inputs
-    missing = [spec.name for spec in specs if spec.name not in trips.columns]
-    if missing:
-        raise ValueError(f"The trips lack the model's input columns {missing}")
     return [F.col(spec.name).cast(spec.type.to_spark()).alias(spec.name) for spec in specs]
 
 

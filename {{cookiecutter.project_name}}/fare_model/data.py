@@ -96,17 +96,23 @@ def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> p
     return collected
 
 
-def held_out_trips(trips: DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
+def held_out_trips(
+    trips: DataFrame | pd.DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_COLLECTED_ROWS
+) -> pd.DataFrame:
     """Cleaned trips picked up at or after ``cutoff`` (the training cutoff), as pandas.
 
-    The filter runs in Spark, so only the held-out period is collected; the cleaning is
-    the one training applied. Raises ``ValueError`` when the target column is missing or
-    no trip remains.
+    ``trips`` is a Spark DataFrame in the jobs, where the filter runs in Spark so that only
+    the held-out period is collected, or a pandas one (local runs, already in memory); the
+    cleaning is the one training applied. Raises ``ValueError`` when the target column is
+    missing or no trip remains.
     """
     if TARGET not in trips.columns:
         raise ValueError(f"Validation trips must include the true {TARGET} column")
-    recent = trips.where(F.col(TIME_COLUMN) >= F.lit(cutoff.to_pydatetime()))
-    held_out = clean_trips(to_pandas_bounded(recent, max_rows))
+    if isinstance(trips, pd.DataFrame):
+        recent = trips[pd.to_datetime(trips[TIME_COLUMN]) >= cutoff]
+    else:
+        recent = to_pandas_bounded(trips.where(F.col(TIME_COLUMN) >= F.lit(cutoff.to_pydatetime())), max_rows)
+    held_out = clean_trips(recent)
     if held_out.empty:
         raise ValueError(f"No valid trip picked up at or after the training cutoff {cutoff}")
     return held_out

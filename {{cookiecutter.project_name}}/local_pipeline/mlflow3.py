@@ -9,6 +9,12 @@ The same modules as the Databricks jobs, against the MLflow store in the project
 4. batch inference: ``fare_model.batch_inference`` scores the whole sample with the
    champion into ``data/predictions.parquet``.
 
+The sample fits in memory, so it is read once with pandas and no Spark session is started
+(starting one costs more than the rest of the pipeline): the held-out trips are selected
+and the sample is scored with the pandas forms of the jobs' functions (``held_out_trips``
+on a pandas DataFrame, ``score_pandas``). The Spark forms that the jobs run are covered by
+the unit tests and tests/fare_model/test_notebooks.py.
+
 It ends with a summary (run, model and aliases, metrics against their limits, predictions,
 the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
 """
@@ -23,7 +29,6 @@ from local_pipeline import (
     PREDICTIONS_PATH,
     PROJECT_ROOT,
     SAMPLE_PATH,
-    local_spark,
     print_summary,
     run_as_command,
     step,
@@ -42,8 +47,8 @@ def run() -> None:
     import mlflow
     import pandas as pd
 
-    from fare_model.batch_inference import resolve_alias, score_trips
-    from fare_model.data import held_out_trips, to_pandas_bounded
+    from fare_model.batch_inference import resolve_alias, score_pandas
+    from fare_model.data import held_out_trips
     from fare_model.deployment import promote_to_champion
     from fare_model.registry import CHAMPION
     from fare_model.training import train_and_register
@@ -51,22 +56,21 @@ def run() -> None:
     from steps.validation import RunMode
 
     mlflow.set_experiment(EXPERIMENT_NAME)
+    trips = pd.read_parquet(SAMPLE_PATH)
     with step("train: fare_model.training on the sample"):
-        model = train_and_register(pd.read_parquet(SAMPLE_PATH), MODEL_NAME, source=str(SAMPLE_PATH))
-    with local_spark() as spark:
-        trips = spark.read.parquet(str(SAMPLE_PATH))
-        with step("validate: fare_model.validation on the held-out trips"):
-            outcome = validate_model_version(
-                model.model_name, model.model_version, held_out_trips(trips, model.training_cutoff), RunMode.ENABLED
-            )
-        with step("deploy: fare_model.deployment to champion"):
-            promote_to_champion(model.model_uri, MODEL_NAME)
-        with step("batch inference: fare_model.batch_inference on the sample"):
-            champion_uri = resolve_alias(MODEL_NAME)
-            predictions = to_pandas_bounded(score_trips(spark, champion_uri, trips))
-            if PREDICTIONS_PATH.is_dir():
-                shutil.rmtree(PREDICTIONS_PATH)
-            predictions.to_parquet(PREDICTIONS_PATH, index=False)
+        model = train_and_register(trips, MODEL_NAME, source=str(SAMPLE_PATH))
+    with step("validate: fare_model.validation on the held-out trips"):
+        outcome = validate_model_version(
+            model.model_name, model.model_version, held_out_trips(trips, model.training_cutoff), RunMode.ENABLED
+        )
+    with step("deploy: fare_model.deployment to champion"):
+        promote_to_champion(model.model_uri, MODEL_NAME)
+    with step("batch inference: fare_model.batch_inference on the sample"):
+        champion_uri = resolve_alias(MODEL_NAME)
+        predictions = score_pandas(champion_uri, trips)
+        if PREDICTIONS_PATH.is_dir():
+            shutil.rmtree(PREDICTIONS_PATH)
+        predictions.to_parquet(PREDICTIONS_PATH, index=False)
     print_summary(
         {
             "Training run id": model.run_id,

@@ -4,7 +4,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
 
-from fare_model.batch_inference import resolve_alias, score_trips, score_with_champion
+from fare_model.batch_inference import resolve_alias, score_pandas, score_trips, score_with_champion
 from fare_model.registry import CHAMPION
 from fare_model.training import TrainedModel
 
@@ -37,3 +37,13 @@ def test_the_alias_is_resolved_once(spark, trained: TrainedModel, trips, registe
 def test_missing_input_columns_are_named(spark, trained: TrainedModel, trips: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="trip_distance"):
         score_trips(spark, "models:/fares/1", spark.createDataFrame(trips.drop(columns=["trip_distance"])))
+
+
+def test_pandas_scoring_gives_what_spark_scoring_gives(spark, trained: TrainedModel, trips: pd.DataFrame) -> None:
+    with_spark = score_trips(spark, "models:/fares/1", spark.createDataFrame(trips)).toPandas()
+    with_pandas = score_pandas("models:/fares/1", trips)
+    assert list(with_pandas.columns) == list(with_spark.columns)
+    assert with_pandas["prediction"].dtype == "float64" and set(with_pandas["model_version"]) == {"1"}
+    pd.testing.assert_series_equal(with_pandas["prediction"].reset_index(drop=True), with_spark["prediction"])
+    with pytest.raises(ValueError, match="trip_distance"):
+        score_pandas("models:/fares/1", trips.drop(columns=["trip_distance"]))

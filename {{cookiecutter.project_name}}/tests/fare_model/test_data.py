@@ -64,6 +64,15 @@ def test_held_out_trips_start_at_the_cutoff_and_are_cleaned(spark, trips: pd.Dat
     assert len(held_out) == (trips[TIME_COLUMN] >= cutoff).sum() - 1
 
 
+def test_held_out_trips_are_the_same_from_pandas_as_from_spark(spark, trips: pd.DataFrame) -> None:
+    cutoff = split_by_time(trips).cutoff
+    from_spark = held_out_trips(spark.createDataFrame(trips), cutoff)
+    from_pandas = held_out_trips(trips, cutoff)
+    pd.testing.assert_frame_equal(
+        from_pandas.reset_index(drop=True), from_spark.reset_index(drop=True), check_dtype=False
+    )
+
+
 def test_held_out_trips_need_the_true_fare(spark, trips: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="fare_amount"):
         held_out_trips(spark.createDataFrame(trips.drop(columns=[TARGET])), split_by_time(trips).cutoff)

@@ -1,0 +1,159 @@
+"""The four job notebooks run as plain Python, one after the other, as the staging jobs chain them.
+
+``dbutils`` and ``spark`` are the stand-ins of ``tests/notebook_runtime.py``: Terraform's
+outputs name the staging experiment and model, the training table is the test slice of
+trips, Delta tables are written as parquet files, and the MLflow store is this test's own,
+holding version 1 of the model already (the ``trained`` fixture). Task values flow from
+Train to the next tasks as the jobs pass them.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+from mlflow.tracking import MlflowClient
+from pyspark.sql import DataFrameWriter
+from sklearn.dummy import DummyRegressor
+
+from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
+from fare_model.training import TrainedModel
+from steps import utils
+from tests.notebook_runtime import FakeDbutils, RuntimeSpark, run_notebook
+
+ENV = "staging"
+MODEL_NAME = "fares"  # the model of the trained fixture (tests/fare_model/conftest.py)
+EXPERIMENT_NAME = "/Shared/fares-staging"
+# The table notebooks/Train.py trains on.
+TRAINING_TABLE = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+TRIPS_VIEW = "staging_trips"
+{%- if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}
+SCOPE = f"{ENV}-{{ cookiecutter.project_name }}-cd-credentials"
+{%- endif %}
+{%- if cookiecutter | derived("cicd_platform_key") == "gitHub" %}
+CD_SECRETS = {(SCOPE, "github_repo"): "acme/fares", (SCOPE, "token"): "a-token"}
+{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" %}
+CD_SECRETS = {
+    (SCOPE, "gitlab_api_url"): "https://gitlab.example.com/api/v4",
+    (SCOPE, "gitlab_project_id"): "42",
+    (SCOPE, "ref"): "{{ cookiecutter.default_branch }}",
+    (SCOPE, "token"): "a-trigger-token",
+}
+{%- endif %}
+
+
+@pytest.fixture
+def workspace(spark, trips: pd.DataFrame, trained: TrainedModel, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The staging workspace, locally: its Terraform outputs, experiment, trips and Delta tables."""
+    monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path / "output")
+    (tmp_path / "output").mkdir()
+    outputs = {
+        "{{ cookiecutter.project_name }}_experiment_name": {"value": EXPERIMENT_NAME},
+        "{{ cookiecutter.project_name }}_model_name": {"value": MODEL_NAME},
+    }
+    (tmp_path / "output" / f"{ENV}.json").write_text(json.dumps(outputs))
+    mlflow.create_experiment(EXPERIMENT_NAME, artifact_location=(tmp_path / "artifacts").as_uri())
+    frame = spark.createDataFrame(trips)
+    frame.createOrReplaceTempView(TRIPS_VIEW)
+    tables = tmp_path / "tables"
+    # Delta's saveAsTable, as parquet files in the test's folder.
+    monkeypatch.setattr(
+        DataFrameWriter,
+        "saveAsTable",
+        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
+    )
+    return types.SimpleNamespace(spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables)
+
+
+def train(workspace) -> FakeDbutils:
+    dbutils = FakeDbutils({"env": ENV})
+    assert run_notebook("Train", dbutils, spark=workspace.spark) == dbutils.task_values["model_uri"]
+    return dbutils
+
+
+def validate(workspace, train_values: dict[str, Any], run_mode: str = "enabled") -> str:
+    dbutils = FakeDbutils(
+        {"env": ENV, "run_mode": run_mode, "validation_input": f"SELECT * FROM {TRIPS_VIEW}"},
+        upstream={"Train": train_values},
+    )
+    return run_notebook("ModelValidation", dbutils, spark=workspace.spark)
+
+
+def deploy(monkeypatch: pytest.MonkeyPatch, train_values: dict[str, Any]) -> Any:
+    """TriggerModelDeploy{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}, then what the CD job it triggers runs{% endif %}; returns the notebook's exit value."""
+{%- if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}
+    import requests
+
+    from fare_model import deployment
+
+    requests_made: list[dict[str, Any]] = []
+
+    def post(url: str, **kwargs: Any) -> Any:
+        requests_made.append({"url": url, **kwargs})
+        return types.SimpleNamespace(ok=True, status_code=201, text="", json=lambda: {"web_url": f"{url}/1"})
+
+    monkeypatch.setattr(requests, "post", post)
+    dbutils = FakeDbutils({"env": ENV}, upstream={"Train": train_values}, secrets=CD_SECRETS)
+    exit_value = run_notebook("TriggerModelDeploy", dbutils)
+    if exit_value is None:  # the CD job's command, with the model URI the notebook sent
+        (request,) = requests_made
+{%- if cookiecutter | derived("cicd_platform_key") == "gitHub" %}
+        assert request["url"].endswith(f"/actions/workflows/deploy-model-{ENV}.yml/dispatches")
+        assert request["json"]["ref"] == "{{ cookiecutter.default_branch }}"
+        deployment.main([request["json"]["inputs"]["modelUri"], ENV])
+{%- else %}
+        assert request["url"] == "https://gitlab.example.com/api/v4/projects/42/trigger/pipeline"
+        deployment.main([request["data"]["variables[MODEL_URI]"], ENV])
+{%- endif %}
+    else:
+        assert requests_made == []
+    return exit_value
+{%- else %}
+    return run_notebook("TriggerModelDeploy", FakeDbutils({"env": ENV}, upstream={"Train": train_values}))
+{%- endif %}
+
+
+def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = MlflowClient()
+    trained = train(workspace).task_values
+    assert trained == {"model_uri": f"models:/{MODEL_NAME}/2", "model_name": MODEL_NAME, "model_version": "2"}
+    training_run = mlflow.get_run(client.get_model_version(MODEL_NAME, "2").run_id)
+    assert training_run.info.experiment_id == client.get_experiment_by_name(EXPERIMENT_NAME).experiment_id
+
+    assert validate(workspace, trained) == "passed"
+    assert client.get_model_version(MODEL_NAME, "2").tags[VALIDATION_STATUS_TAG] == "passed"
+    assert version_with_alias(client, MODEL_NAME, CHALLENGER) == "2"
+
+    assert deploy(monkeypatch, trained) is None
+    assert version_with_alias(client, MODEL_NAME, CHAMPION) == "2"
+    assert version_with_alias(client, MODEL_NAME, CHALLENGER) is None
+
+    dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": "staging_predictions"})
+    assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == "staging_predictions"
+    predictions = pd.read_parquet(workspace.tables / "staging_predictions")
+    assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()
+    assert predictions["prediction"].dtype == "float64" and predictions["prediction"].notna().all()
+    assert set(predictions["model_version"]) == {"2"}
+
+
+def test_a_version_that_fails_validation_in_dry_run_is_not_deployed(
+    workspace, register_model, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    version = register_model(DummyRegressor(strategy="constant", constant=100.0).fit([[0]] * 2, [0.0, 1.0]))
+    train_values = {"model_uri": f"models:/{MODEL_NAME}/{version}", "model_name": MODEL_NAME, "model_version": version}
+
+    assert validate(workspace, train_values, run_mode="dry_run") == "failed"
+    assert version_with_alias(MlflowClient(), MODEL_NAME, CHALLENGER) is None
+    assert "only versions that passed ModelValidation" in deploy(monkeypatch, train_values)
+    assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) is None
+
+
+@pytest.mark.parametrize("notebook", ["ModelValidation", "TriggerModelDeploy"])
+def test_the_tasks_after_train_say_when_they_run_without_it(workspace, notebook: str) -> None:
+    with pytest.raises(AssertionError, match="after the Train task"):
+        run_notebook(notebook, FakeDbutils({"env": ENV}), spark=workspace.spark)
