@@ -35,3 +35,37 @@ def test_transformer_ignores_hours_unseen_in_training(trips: pd.DataFrame) -> No
     night = features["tpep_pickup_datetime"].dt.hour < 6
     transformer = transformer_fn().fit(features[~night])
     assert transformer.transform(features[night]).shape[0] == night.sum()
+
+
+def test_transformer_maps_known_trips_to_known_features() -> None:
+    trips = pd.DataFrame(
+        {
+            "tpep_pickup_datetime": pd.to_datetime(["2024-03-08 17:50:00", "2024-03-09 01:00:00"]),
+            "tpep_dropoff_datetime": pd.to_datetime(["2024-03-08 18:05:30", "2024-03-09 01:30:00"]),
+            "trip_distance": [2.0, 4.0],
+            "pickup_zip": [10001, 11430],
+            "dropoff_zip": [10002, 10003],
+        }
+    )
+    features = transformer_fn().fit_transform(trips)
+    expected = pd.DataFrame(
+        {
+            "hour_encoder__pickup_hour_1": [0.0, 1.0],
+            "hour_encoder__pickup_hour_17": [1.0, 0.0],
+            "day_encoder__pickup_dow_4": [1.0, 0.0],  # Friday
+            "day_encoder__pickup_dow_5": [0.0, 1.0],  # Saturday
+            "std_scaler__trip_distance": [-1.0, 1.0],  # two values standardise to -1 and 1
+            "std_scaler__trip_duration": [-1.0, 1.0],  # 15.5 and 30 minutes
+            "airport__airport_trip": [0.0, 1.0],  # JFK pickup
+        }
+    )
+    pd.testing.assert_frame_equal(features, expected, check_dtype=False)
+
+
+def test_a_trips_fare_never_reaches_its_features(trips: pd.DataFrame) -> None:
+    # The recipe hands the transformer the rows without the target; even if it got them,
+    # changing every fare must change no feature.
+    without = transformer_fn().fit_transform(trips.drop(columns=["fare_amount"]))
+    with_other_fares = transformer_fn().fit_transform(trips.assign(fare_amount=trips["fare_amount"][::-1].to_numpy()))
+    pd.testing.assert_frame_equal(without, with_other_fares)
+    assert not any("fare" in name for name in without.columns)
