@@ -4,8 +4,9 @@ import pytest
 from steps.transform import MAX_TRIP_MINUTES, calculate_features, transformer_fn
 
 
-def test_calculate_features_replaces_timestamps() -> None:
-    trips = pd.DataFrame(
+def two_trips() -> pd.DataFrame:
+    """A Friday-evening trip of 15.5 minutes and a JFK pickup at 1 a.m. on Saturday whose meter ran for a day."""
+    return pd.DataFrame(
         {
             "tpep_pickup_datetime": pd.to_datetime(["2024-03-08 17:50:00", "2024-03-09 01:00:00"]),
             "tpep_dropoff_datetime": pd.to_datetime(["2024-03-08 18:05:30", "2024-03-10 01:00:00"]),
@@ -14,6 +15,10 @@ def test_calculate_features_replaces_timestamps() -> None:
             "dropoff_zip": [10002, 10003],
         }
     )
+
+
+def test_calculate_features_replaces_timestamps() -> None:
+    trips = two_trips()
     features = calculate_features(trips)
     assert "tpep_pickup_datetime" not in features and "tpep_dropoff_datetime" not in features
     assert features["pickup_dow"].tolist() == [4, 5]  # Friday, Saturday
@@ -38,15 +43,7 @@ def test_transformer_ignores_hours_unseen_in_training(trips: pd.DataFrame) -> No
 
 
 def test_transformer_maps_known_trips_to_known_features() -> None:
-    trips = pd.DataFrame(
-        {
-            "tpep_pickup_datetime": pd.to_datetime(["2024-03-08 17:50:00", "2024-03-09 01:00:00"]),
-            "tpep_dropoff_datetime": pd.to_datetime(["2024-03-08 18:05:30", "2024-03-09 01:30:00"]),
-            "trip_distance": [2.0, 4.0],
-            "pickup_zip": [10001, 11430],
-            "dropoff_zip": [10002, 10003],
-        }
-    )
+    trips = two_trips()
     features = transformer_fn().fit_transform(trips)
     expected = pd.DataFrame(
         {
@@ -55,7 +52,7 @@ def test_transformer_maps_known_trips_to_known_features() -> None:
             "day_encoder__pickup_dow_4": [1.0, 0.0],  # Friday
             "day_encoder__pickup_dow_5": [0.0, 1.0],  # Saturday
             "std_scaler__trip_distance": [-1.0, 1.0],  # two values standardise to -1 and 1
-            "std_scaler__trip_duration": [-1.0, 1.0],  # 15.5 and 30 minutes
+            "std_scaler__trip_duration": [-1.0, 1.0],  # 15.5 minutes and the 180-minute cap
             "airport__airport_trip": [0.0, 1.0],  # JFK pickup
         }
     )
