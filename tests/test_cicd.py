@@ -81,6 +81,9 @@ def shell_scripts(project: Path) -> list[Path]:
 
 def load_script(project: Path) -> Any:
     """The generated integration-test script as a module."""
+    # Its feature-store tasks import the project's features/feature_tables.py: no __pycache__
+    # may land in the generated project that other tests read.
+    sys.dont_write_bytecode = True
     path = project / ci_folder(project) / "scripts" / "submit_integration_test.py"
     spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
     module = importlib.util.module_from_spec(spec)

@@ -18,6 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import timedelta
+{%- if cookiecutter.include_feature_store == "yes" %}
+from pathlib import Path
+{%- endif %}
 from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
@@ -86,6 +89,18 @@ def validate_and_score() -> list[dict[str, Any]]:
     return [validation, inference]
 
 
+{% if cookiecutter.include_feature_store == "yes" -%}
+def feature_tables() -> tuple[Any, ...]:
+    """The project's feature tables (features/feature_tables.py: the one list, read at run time)."""
+    project_root = str(Path(__file__).resolve().parents[3])  # <ci folder>/<subfolder>/scripts/<this>
+    if project_root not in sys.path:
+        sys.path.insert(0, project_root)
+    from features.feature_tables import FEATURE_TABLES
+
+    return FEATURE_TABLES
+
+
+{% endif -%}
 def tasks() -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
     """Write the test feature tables, train on them into the test experiment and model, validate, score.
@@ -95,17 +110,17 @@ def tasks() -> list[dict[str, Any]]:
     """
     features = [
         notebook_task(
-            task_key,
+            table.job_task_key,
             "notebooks/GenerateAndWriteFeatures",
             {
                 "env": "test",
                 "input_table_path": TAXI_TRIPS,
                 "input_start_date": "",
                 "input_end_date": "",
-                "features_transform_module": module,
+                "features_transform_module": table.module,
             },
         )
-        for task_key, module in (("PickupFeatures", "pickup_features"), ("DropoffFeatures", "dropoff_features"))
+        for table in feature_tables()
     ]
     train = notebook_task(
         "Train",
@@ -116,7 +131,7 @@ def tasks() -> list[dict[str, Any]]:
             "experiment_name": "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-test",
             "model_name": "{{ cookiecutter | derived("model_name") }}-test",
         },
-        depends_on=("PickupFeatures", "DropoffFeatures"),
+        depends_on=tuple(task["task_key"] for task in features),
     )
     return [*features, train, *validate_and_score()]
 {%- else %}

@@ -1,9 +1,13 @@
 """The one definition of the feature tables: names per environment and how trips look them up.
 
-The writer (GenerateAndWriteFeatures), the trainer (TrainWithFeatureStore) and the
-local pipeline all take table names from here, so they always agree. In the original
-stack the training notebook read unsuffixed tables while staging and the CI test
-wrote ``_staging``/``_test`` ones.
+The writer (GenerateAndWriteFeatures), the trainer (TrainWithFeatureStore), the local
+pipeline and the CI integration test (its scripts/submit_integration_test.py) all take
+the tables from here, so they always agree. In the original stack the training notebook
+read unsuffixed tables while staging and the CI test wrote ``_staging``/``_test`` ones.
+Terraform cannot read Python: the write-feature-table job's ``feature_tasks`` repeats the
+modules, and tests/features/test_feature_tables.py fails until the two agree.
+
+Standard library only: the CI script imports this module without the ML dependencies.
 """
 
 from __future__ import annotations
@@ -46,6 +50,11 @@ class FeatureTable:
         a slide, because the Databricks client treats a zero look-back as none.)
         """
         return self.rounding_minutes * 60 - 1
+
+    @property
+    def job_task_key(self) -> str:
+        """Key of the task that writes this table, in the feature job and the CI test: ``PickupFeatures``."""
+        return "".join(part.capitalize() for part in self.module.split("_"))
 
     @property
     def timestamp_lookup_key(self) -> str:

@@ -14,8 +14,8 @@ import os
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from features.point_in_time import add_lookup_timestamps
 from features.stores import FeatureStore
+from features.trip_attributes import prepare_trips
 
 
 def running_on_databricks() -> bool:
@@ -38,7 +38,8 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     """``trips`` plus a DOUBLE ``prediction`` column; features are looked up per trip.
 
     ``trips`` needs the raw trip columns (zips, pickup/dropoff times, distance); the
-    lookup times are added here and dropped again with the looked-up features.
+    lookup times and the trip's own attributes (``prepare_trips``, as in training) are
+    added here and dropped again with the looked-up features.
     """
-    scored = feature_store(spark).score_batch(model_uri, add_lookup_timestamps(trips))
+    scored = feature_store(spark).score_batch(model_uri, prepare_trips(trips))
     return scored.select(*[F.col(c) for c in trips.columns], F.col("prediction").cast("double").alias("prediction"))

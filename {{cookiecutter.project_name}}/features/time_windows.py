@@ -11,8 +11,10 @@ writes (a window crossing ``start`` belongs to the earlier run, computed from al
 
 Time convention (every variant): trip timestamps are New York clock times, stored without
 a zone (the dataset's convention). Features read the clock as stored and never convert
-zones; the one calendar rule (``is_weekend``) works on epoch seconds, so it does not
-depend on the Spark session time zone either.
+zones; the calendar rules (``hour_of_day``, ``is_weekend``) work on epoch seconds, so they
+do not depend on the Spark session time zone either. A DST change therefore shows as the
+clock shows it: on the spring-forward night the hour 2 never occurs, in autumn hour 1 holds
+the trips of both clock passes.
 """
 
 from __future__ import annotations
@@ -50,6 +52,11 @@ def _duration_seconds(duration: str) -> int:
     """Seconds of a Spark interval string such as ``"1 hour"`` or ``"30 minutes"``."""
     amount, unit = duration.split()
     return int(amount) * {"minute": 60, "minutes": 60, "hour": 3600, "hours": 3600}[unit]
+
+
+def hour_of_day(timestamp: Column) -> Column:
+    """The clock hour (0-23) of ``timestamp`` as stored, an INT; no zone conversion."""
+    return F.pmod(F.floor(timestamp.cast("timestamp").cast("long") / 3600), 24).cast("int")
 
 
 def is_weekend(timestamp: Column) -> Column:

@@ -27,12 +27,13 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
 from features.feature_tables import FEATURE_TABLES, feature_lookups
-from features.point_in_time import add_lookup_timestamps
 from features.stores import FeatureStore
+from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from steps.trips import LABEL, TIME_COLUMN, plausible_trips, split_by_time
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
-TRIP_INPUT_COLUMNS = ("trip_distance", *ZIP_COLUMNS)
+# The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
+TRIP_INPUT_COLUMNS = ("trip_distance", *ZIP_COLUMNS, *TRIP_ATTRIBUTES)
 MODEL_INPUT_COLUMNS = TRIP_INPUT_COLUMNS + tuple(name for table in FEATURE_TABLES for name in table.feature_names)
 MODEL_ARTIFACT_PATH = "model"
 _SEED = 42
@@ -131,7 +132,7 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
     feature lookups, so scoring needs only the raw trip columns.
     """
     training_period, _ = split_by_time(plausible_trips(trips))
-    trips = add_lookup_timestamps(training_period)
+    trips = prepare_trips(training_period)
     excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
     with mlflow.start_run() as run:
         training_set = store.create_training_set(trips, feature_lookups(env), LABEL, excluded)

@@ -1,8 +1,8 @@
 """Ingest step: load raw trips into pandas for the recipe.
 
-MLflow Recipes reads parquet, delta and Spark SQL sources itself. This loader covers the
-other file formats a data scientist may point ``INGEST_CONFIG`` at, via
-``using: <format>`` plus ``loader_method: load_file_as_dataframe`` in a profile.
+MLflow Recipes reads parquet, delta and Spark SQL sources itself. For any other ``using``
+format it calls the profile's ``loader_method``: the local profile names this loader, so
+pointing its ``INGEST_CONFIG`` at a csv or json file (``using: csv``) needs no other change.
 """
 
 from __future__ import annotations

@@ -26,6 +26,15 @@ def test_dev_and_test_profiles_register_the_names_the_notebooks_look_up() -> Non
         assert config["experiment"]["name"] == utils.get_experiment_name(env)
 
 
+def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips() -> None:
+    # The recipe's steps work on pandas in the driver's memory: the ingest query bounds the rows.
+    for env in ("dev", "test", "staging", "prod"):
+        text = (PROJECT_ROOT / "profiles" / f"databricks-{env}.yaml").read_text()
+        assert "ORDER BY tpep_pickup_datetime DESC LIMIT 2000000" in text, env
+    config = get_recipe_config(str(PROJECT_ROOT), "databricks-dev")
+    assert config["steps"]["ingest"]["sql"].endswith("ORDER BY tpep_pickup_datetime DESC LIMIT 2000000")
+
+
 def test_validation_criteria_are_the_model_validation_thresholds() -> None:
     config = get_recipe_config(str(PROJECT_ROOT), "local")
     criteria = {item["metric"]: item["threshold"] for item in config["steps"]["evaluate"]["validation_criteria"]}

@@ -1,3 +1,6 @@
+import re
+from pathlib import Path
+
 import pytest
 
 from features.feature_tables import (
@@ -65,3 +68,24 @@ def test_lookups_use_trip_columns_and_the_table_features():
     assert lookup.lookup_key == "pickup_zip"
     assert lookup.timestamp_lookup_key == "rounded_pickup_datetime"
     assert lookup.feature_names == ("mean_fare_window_1h_pickup_zip", "count_trips_window_1h_pickup_zip")
+
+
+# Terraform and the notebook's dropdown cannot import the table list; these tests keep
+# them in step with it (the CI integration-test script imports it at run time).
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+FEATURE_JOB = PROJECT_ROOT / "databricks-config/modules/ml-resources/write-feature-table-job.tf"
+FEATURE_NOTEBOOK = PROJECT_ROOT / "notebooks/GenerateAndWriteFeatures.py"
+
+
+def test_the_feature_job_has_one_task_per_table():
+    tasks = re.findall(r'(\w+)\s*=\s*\{\s*features_transform_module\s*=\s*"(\w+)"', FEATURE_JOB.read_text())
+    assert sorted(tasks) == sorted((table.job_task_key, table.module) for table in FEATURE_TABLES), (
+        f"feature_tasks in {FEATURE_JOB.relative_to(PROJECT_ROOT)} must list every table of features/feature_tables.py"
+    )
+
+
+def test_the_feature_notebook_offers_every_table_module():
+    (choices,) = re.findall(
+        r'dropdown\(\s*"features_transform_module",\s*"\w+",\s*\[([^\]]*)\]', FEATURE_NOTEBOOK.read_text()
+    )
+    assert re.findall(r'"(\w+)"', choices) == [table.module for table in FEATURE_TABLES]

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 
+import mlflow
 import pytest
 
 from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES, feature_lookups
 from features.generate import generate_and_write_features
 from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
-from features.point_in_time import add_lookup_timestamps
 from features.scoring import score_trips
-from features.training import LABEL, MODEL_INPUT_COLUMNS, train_and_register
+from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
+from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 
 ENV = "dev"
 
@@ -27,8 +28,8 @@ def store(spark, trips, tmp_path, monkeypatch, mlflow_store):
 
 
 def test_training_set_has_the_model_inputs_and_the_label(store, trips):
-    trips = add_lookup_timestamps(trips)
-    excluded = [c for c in trips.columns if c not in ("trip_distance", "pickup_zip", "dropoff_zip", LABEL)]
+    trips = prepare_trips(trips)
+    excluded = [c for c in trips.columns if c not in (*TRIP_INPUT_COLUMNS, LABEL)]
     training_set = store.create_training_set(trips, feature_lookups(ENV), LABEL, excluded)
     df = training_set.load_df()
     assert sorted(df.columns) == sorted([*MODEL_INPUT_COLUMNS, LABEL])
@@ -39,6 +40,10 @@ def test_trained_model_is_registered_and_scores_one_double_per_trip(spark, store
     result = train_and_register(store, trips, ENV, "fs-test-model")
     assert result.model_version == "1"
     assert math.isfinite(result.metrics["root_mean_squared_error"])
+    # The trip's own pickup hour and weekend flag are inputs of the logged model.
+    signature_inputs = mlflow.models.get_model_info(result.model_uri).signature.inputs.input_names()
+    assert sorted(signature_inputs) == sorted(MODEL_INPUT_COLUMNS)
+    assert set(TRIP_ATTRIBUTES) <= set(signature_inputs)
 
     scored = score_trips(spark, result.model_uri, trips)
     assert scored.columns == [*trips.columns, "prediction"]
@@ -64,9 +69,7 @@ def test_writing_again_merges_rows_and_new_values_win(spark, store):
 def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_windows_as_zero(spark, store, trips):
     from features.training import build_model, model_inputs
 
-    frame = (
-        store.create_training_set(add_lookup_timestamps(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
-    )
+    frame = store.create_training_set(prepare_trips(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
     frame = frame.assign(**model_inputs(frame))
     model = build_model().fit(model_inputs(frame), frame[LABEL])
     wider = frame.assign(unrelated="text")  # what score_batch passes: every training-set column

@@ -36,7 +36,9 @@ resource "databricks_job" "write_feature_table_job" {
 }
 
 locals {
-  # One task per feature module, independent of each other.
+  # One task per table of features/feature_tables.py (key: its job_task_key), independent of
+  # each other. Terraform cannot read that list: the project's tests/features/test_feature_tables.py
+  # fails until this map names the same tables.
   feature_tasks = {
     PickupFeatures = {
       features_transform_module = "pickup_features"
