@@ -188,7 +188,7 @@ def test_model_deployment_runs_from_the_branch_of_the_environments_jobs(variant:
         assert "git_branch" in job
     elif variant.cicd_platform == "GitHub Actions":
         # The default answers: staging jobs follow main, prod jobs release.
-        assert 'JOB_BRANCH = {"staging": "main", "prod": "release"}' in text and '"ref": JOB_BRANCH[env]' in text
+        assert 'git_branch = {"staging": "main", "prod": "release"}[env]' in text and '"ref": git_branch' in text
     elif variant.mlflow3:
         assert "promote_to_champion(model_uri, get_model_name(env))" in text
     else:

@@ -1,14 +1,36 @@
-{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/TriggerModelDeploy.py" %}{% else -%}
+{%- set mlflow3 = cookiecutter | derived("ml_code") == "mlflow3" -%}
+{%- set platform = cookiecutter | derived("cicd_platform_key") -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # TriggerModelDeploy
 # MAGIC
-{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
+{% if mlflow3 -%}
+{% if platform == "gitHub" -%}
+# MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml` on the branch this job runs
+# MAGIC from, which moves the `champion` alias to the model version that the `Train` task
+# MAGIC registered. The repository and a token come from the secret scope
+# MAGIC `<env>-{{ cookiecutter.project_name }}-cd-credentials` (keys `github_repo` and `token`).
+{%- elif platform == "gitLab" -%}
+# MAGIC Starts a GitLab pipeline whose `deploy-model-<env>` job moves the `champion` alias to the
+# MAGIC model version that the `Train` task registered. The GitLab API URL, project id, trigger
+# MAGIC token and branch come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
+# MAGIC (keys `gitlab_api_url`, `gitlab_project_id`, `token`, `ref`).
+{%- else -%}
+# MAGIC Moves the `champion` alias of this environment's model to the version that the `Train`
+# MAGIC task registered.
+{%- endif %}
+# MAGIC A version that did not pass `ModelValidation` (in `dry_run` mode) is not deployed: the
+# MAGIC notebook says why and ends without failing. You rarely need to edit this notebook.
+# MAGIC
+# MAGIC Parameters: `env` (`staging` or `prod`) and `git_branch` (the branch the job runs from).
+# MAGIC Reads the task value `model_uri` of the `Train` task.
+{%- else -%}
+{% if platform == "gitHub" -%}
 # MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml`, which promotes the model version
 # MAGIC that the `Train` task registered (after `ModelValidation`) to this environment's registry
 # MAGIC stage. The repository and a token come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
 # MAGIC (keys `github_repo` and `token`). You rarely need to edit this notebook.
-{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+{%- elif platform == "gitLab" -%}
 # MAGIC Starts a GitLab pipeline whose job `deploy-model-<env>` (.gitlab/ci/deploy-model.gitlab-ci.yml)
 # MAGIC promotes the model version that the `Train` task registered (after `ModelValidation`) to this
 # MAGIC environment's registry stage. The pipeline trigger token, the API URL, the project id and the
@@ -21,6 +43,7 @@
 # MAGIC
 # MAGIC Parameter `env`: `staging` or `prod`. Reads the task value `model_uri` of the `Train` task.
 # MAGIC Deployment refuses a version that did not pass validation (see `steps/deploy.py`).
+{%- endif %}
 
 # COMMAND ----------
 
@@ -28,11 +51,17 @@
 
 # COMMAND ----------
 
+{% if mlflow3 -%}
+# Modules imported before the install above would keep their old versions: restart Python.
+{% endif -%}
 dbutils.library.restartPython()
 
 # COMMAND ----------
 
 dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
+{%- if mlflow3 %}
+dbutils.widgets.text("git_branch", "{{ cookiecutter.default_branch }}", "Git Branch")
+{%- endif %}
 
 # COMMAND ----------
 
@@ -40,33 +69,40 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
+{%- if mlflow3 %}
+
+from mlflow.tracking import MlflowClient
+
+from fare_model.deployment import reasons_to_refuse
+from steps.utils import get_model_name
+{%- endif %}
 
 env = dbutils.widgets.get("env")
+{%- if mlflow3 %}
+git_branch = dbutils.widgets.get("git_branch")
+{%- endif %}
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
 assert env != "None", "Choose the environment (staging or prod) to deploy to"
 assert model_uri, "Run this notebook as a task after the Train task"
+{%- if mlflow3 %}
+reasons = reasons_to_refuse(MlflowClient(), model_uri, get_model_name(env))
+if reasons:
+    dbutils.notebook.exit(f"Not deploying {model_uri}: " + "; ".join(reasons))
+{%- elif platform == "gitHub" %}
+# The branch this environment's jobs run from: the deployment runs the same code.
+git_branch = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookiecutter.release_branch }}"}[env]
+{%- endif %}
 
 # COMMAND ----------
 
-{% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
-import requests
-
-JOB_BRANCH = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookiecutter.release_branch }}"}
-scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
-github_repo = dbutils.secrets.get(scope, "github_repo")
-token = dbutils.secrets.get(scope, "token")
-url = f"https://api.github.com/repos/{github_repo}/actions/workflows/deploy-model-{env}.yml/dispatches"
-response = requests.post(
-    url,
-    # The branch this environment's jobs run from, so the deployment uses the same code.
-    json={"ref": JOB_BRANCH[env], "inputs": {"modelUri": model_uri}},
-    headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
-    timeout=30,
-)
-assert response.ok, f"Triggering {url} for model {model_uri} failed with status {response.status_code}: {response.text}"
-print(f"Started the deploy-model-{env} workflow for {model_uri}; follow it in the repository's Actions tab.")
-{%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
+{% if platform == "gitHub" -%}
+{% include "cicd/github/trigger_deploy_workflow.py" %}
+{%- elif platform == "gitLab" -%}
 {% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
+{%- elif mlflow3 -%}
+from fare_model.deployment import promote_to_champion
+
+promote_to_champion(model_uri, get_model_name(env))
 {%- else -%}
 from steps.deploy import deploy
 from steps.utils import get_model_name
@@ -74,4 +110,3 @@ from steps.utils import get_model_name
 stage = deploy(model_uri, env, expected_name=get_model_name(env))
 print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {%- endif %}
-{% endif %}

@@ -60,24 +60,7 @@ if reasons:
 # COMMAND ----------
 
 {% if cookiecutter | derived("cicd_platform_key") == "gitHub" -%}
-import requests
-
-scope = f"{env}-{{ cookiecutter.project_name }}-cd-credentials"
-github_repo = dbutils.secrets.get(scope, "github_repo")
-token = dbutils.secrets.get(scope, "token")
-url = f"https://api.github.com/repos/{github_repo}/actions/workflows/deploy-model-{env}.yml/dispatches"
-response = requests.post(
-    url,
-    json={"ref": git_branch, "inputs": {"modelUri": model_uri}},
-    headers={"Authorization": f"token {token}", "Accept": "application/vnd.github+json"},
-    timeout=30,
-)
-assert response.ok, (
-    f"Triggering {url} on {git_branch} for model {model_uri} failed with status {response.status_code}: {response.text}"
-)
-print(
-    f"Started the deploy-model-{env} workflow on {git_branch} for {model_uri}; follow it in the repository's Actions tab."
-)
+{% include "cicd/github/trigger_deploy_workflow.py" %}
 {%- elif cookiecutter | derived("cicd_platform_key") == "gitLab" -%}
 {% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
 {%- else -%}
