@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -83,10 +84,11 @@ def load_script(project: Path) -> Any:
     """The generated integration-test script as a module."""
     # Its feature-store tasks import the project's features/feature_tables.py: no __pycache__
     # may land in the generated project that other tests read.
-    sys.dont_write_bytecode = True
     path = project / ci_folder(project) / "scripts" / "submit_integration_test.py"
     spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
     module = importlib.util.module_from_spec(spec)
+    # (For the rest of this worker's run: the script imports that module when tasks() is called.)
+    sys.dont_write_bytecode = True
     spec.loader.exec_module(module)
     return module
 
