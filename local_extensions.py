@@ -84,14 +84,15 @@ class AnswersRefused(FailedHookException):
         return "Generation refused: fix the answers listed above."
 
 
-def _this_template() -> str:
+def _this_template(here: Path = Path(__file__).resolve().parent) -> str:
     """This template's folder, for the retry command while ``_template`` is not in the context yet
-    (prompt time). A folder under the temporary directory is a clone that will be gone (cruft
-    clones there), so the command then shows a placeholder instead."""
+    (prompt time). A folder made by ``tempfile.mkdtemp`` (``<tmp>/tmp<random>/...``) is a clone
+    that will be gone (cruft clones there), so the command then shows a placeholder instead; a
+    user's own checkout elsewhere under the temporary directory keeps its path."""
     import tempfile
 
-    here = Path(__file__).resolve().parent
-    if here.is_relative_to(Path(tempfile.gettempdir()).resolve()):
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if here.is_relative_to(temporary) and here.relative_to(temporary).parts[0].startswith("tmp"):
         return "<template>"
     return str(here)
 

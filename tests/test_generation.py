@@ -292,12 +292,16 @@ def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: 
 
 
 def test_retry_command_names_a_placeholder_for_a_template_in_a_temporary_clone(monkeypatch: pytest.MonkeyPatch) -> None:
-    """cruft prompts from a temporary clone that is gone after the refusal."""
+    """cruft prompts from a temporary clone (``tempfile.mkdtemp``) that is gone after the refusal;
+    a checkout of the user's own under the temporary directory keeps its path."""
     import tempfile
 
+    monkeypatch.setattr(tempfile, "gettempdir", lambda: "/scratch")
     assert local_extensions._this_template() == str(TEMPLATE_DIR)
-    monkeypatch.setattr(tempfile, "gettempdir", lambda: str(TEMPLATE_DIR.parent))
-    assert local_extensions._this_template() == "<template>"
+    assert local_extensions._this_template(Path("/scratch/tmpk2j4x/mlops-stack")) == "<template>"
+    assert local_extensions._this_template(Path("/scratch/my-checkout")) == "/scratch/my-checkout"
+
+
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
