@@ -84,7 +84,10 @@ class AnswersRefused(FailedHookException):
         return "Generation refused: fix the answers listed above."
 
 
-def _this_template(here: Path = Path(__file__).resolve().parent) -> str:
+_TEMPLATE_FOLDER = Path(__file__).resolve().parent
+
+
+def _this_template(here: Path = _TEMPLATE_FOLDER) -> str:
     """This template's folder, for the retry command while ``_template`` is not in the context yet
     (prompt time). A folder made by ``tempfile.mkdtemp`` (``<tmp>/tmp<random>/...``) is a clone
     that will be gone (cruft clones there), so the command then shows a placeholder instead; a
