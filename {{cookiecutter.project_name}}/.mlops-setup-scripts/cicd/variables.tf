@@ -1,3 +1,4 @@
+{%- from "terraform/variables.jinja" import required_string -%}
 # Secrets come through the environment (TF_VAR_<name>), never the command line: bootstrap.py
 # asks for any that is not set, so no token lands in the shell history.
 variable "git_token" {
@@ -146,26 +147,10 @@ variable "aws_{{ ci }}_oidc_provider_arn" {
 }
 {%- elif cookiecutter.cloud == "azure" %}
 
-variable "azure_subscription_id" {
-  type        = string
-  description = "Azure subscription of the state storage account (az account show --query id -o tsv)."
-
-  validation {
-    condition     = length(var.azure_subscription_id) > 0
-    error_message = "Pass the subscription id: TF_VAR_azure_subscription_id=<id>."
-  }
-}
+{{ required_string("azure_subscription_id", "Azure subscription of the state storage account (az account show --query id -o tsv).", "Pass the subscription id: TF_VAR_azure_subscription_id=<id>.") }}
 {%- endif %}
 {%- if cookiecutter.cloud == "gcp" %}
 
-variable "gcp_project_id" {
-  type        = string
-  description = "Google Cloud project of the state buckets; the bootstrap creates the GitHub workload identity pool and the per-environment service accounts there."
-
-  validation {
-    condition     = length(var.gcp_project_id) > 0
-    error_message = "Pass the project id: TF_VAR_gcp_project_id=<project>."
-  }
-}
+{{ required_string("gcp_project_id", "Google Cloud project of the state buckets; the bootstrap creates the CI/CD workload identity pool and the per-environment service accounts there.", "Pass the project id: TF_VAR_gcp_project_id=<project>.") }}
 {%- endif %}
 

@@ -1,15 +1,4 @@
-{#- A string the bootstrap cannot guess: refused when empty, with the --var that sets it. -#}
-{% macro required_string(name, description, error_message) -%}
-variable "{{ name }}" {
-  type        = string
-  description = "{{ description }}"
-
-  validation {
-    condition     = length(var.{{ name }}) > 0
-    error_message = "{{ error_message }}"
-  }
-}
-{%- endmacro -%}
+{%- from "terraform/variables.jinja" import required_string -%}
 # The answers the state-storage bootstrap needs from you: pass them to bootstrap.py with --var.
 {% if cookiecutter.cloud == "azure" -%}
 {{ required_string("azure_subscription_id", "Azure subscription that will hold the state storage (az account show --query id -o tsv).", "Pass the subscription id: --var azure_subscription_id=<id>.") }}
