@@ -5,7 +5,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
+
 from tests.support.code_signature import code_signature
+from tests.support.generation import generate_variant
+from tests.support.variants import SUPPORTED_VARIANTS, Variant
 
 
 def test_comments_docs_and_ci_files_do_not_change_the_signature(generated_project: Path, tmp_path: Path) -> None:
@@ -35,18 +39,17 @@ def test_notebooks_and_tests_do_not_change_the_local_pipeline_signature(generate
     assert code_signature(copy) != code_signature(generated_project)
 
 
-def test_variants_share_signatures_as_expected() -> None:
+def test_variants_share_signatures_as_expected(
+    _generated_projects: dict[Variant, Path], tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Cloud never changes what runs locally; the CI/CD platform changes only the deploy-trigger
     notebook. A stray file (a merge's ``.orig`` copy, say) would split these groups and multiply
-    the large tests' runs, so the counts are pinned: one local pipeline per ML track."""
-    import tempfile
-
-    from tests.support.generation import generate_variant
-    from tests.support.variants import SUPPORTED_VARIANTS
-
-    with tempfile.TemporaryDirectory() as root:
-        projects = [generate_variant(Path(root) / v.id, v) for v in SUPPORTED_VARIANTS]
-        tracks = {v.ml_code for v in SUPPORTED_VARIANTS}
-        platforms = {v.cicd_platform for v in SUPPORTED_VARIANTS}
-        assert len({code_signature(p, "local pipeline") for p in projects}) == len(tracks)
-        assert len({code_signature(p) for p in projects}) == len(tracks) * len(platforms)
+    the large tests' runs, so the counts are pinned: one local pipeline per ML track.
+    Reuses the projects generated for the signatures at collection (large runs)."""
+    projects = [
+        _generated_projects.get(v) or generate_variant(tmp_path_factory.mktemp(v.id), v) for v in SUPPORTED_VARIANTS
+    ]
+    tracks = {v.ml_code for v in SUPPORTED_VARIANTS}
+    platforms = {v.cicd_platform for v in SUPPORTED_VARIANTS}
+    assert len({code_signature(p, "local pipeline") for p in projects}) == len(tracks)
+    assert len({code_signature(p) for p in projects}) == len(tracks) * len(platforms)
