@@ -54,10 +54,36 @@ def default_include_mlflow_recipes(answers: Mapping[str, str]) -> str:
     """The default answer to ``include_mlflow_recipes``: ``yes`` only where Recipes code can exist.
 
     MLflow Recipes (removed in MLflow 3) stays the default of the projects it always
-    generated: those without the feature store. Options that need MLflow 3 join the
-    condition here (e.g. ``answers.get("include_models_in_unity_catalog", "no") == "no"``).
+    generated: those without the feature store and without Unity Catalog (Recipes cannot
+    register to Unity Catalog). A context from before the Unity Catalog prompt has no answer
+    to it: ``no``.
     """
-    return "yes" if answers["include_feature_store"] == "no" else "no"
+    without_uc = answers.get("include_models_in_unity_catalog", "no") == "no"
+    return "yes" if answers["include_feature_store"] == "no" and without_uc else "no"
+
+
+# Unity Catalog names a project uses: private values of cookiecutter.json (``_uc_*``, which a
+# ``--config-file`` can override). A context from before they existed gets these defaults; an
+# empty ``_uc_schema`` means "derived from the project name" (uc_schema below).
+UC_DEFAULTS = {
+    "_uc_staging_catalog": "staging",
+    "_uc_prod_catalog": "prod",
+    "_uc_test_catalog": "test",
+    "_uc_schema": "",
+    "_uc_read_group": "account users",
+}
+
+
+def uc_setting(answers: Mapping[str, str], key: str) -> str:
+    """The private Unity Catalog value ``key`` (a key of ``UC_DEFAULTS``) of the answers."""
+    return answers.get(key) or UC_DEFAULTS[key]
+
+
+def uc_schema(answers: Mapping[str, str]) -> str:
+    """The project's schema in every catalog: ``_uc_schema``, else the project name in lower
+    case with ``-`` replaced by ``_`` (Unity Catalog stores names in lower case; ``_`` needs no
+    quoting in SQL)."""
+    return answers.get("_uc_schema") or answers["project_name"].replace("-", "_").lower()
 
 
 def ml_code(answers: Mapping[str, str]) -> str:
@@ -97,6 +123,14 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     # in one workspace never write each other's tables. Hive lower-cases it anyway.
     "feature_store_database": lambda a: re.sub(r"[^A-Za-z0-9]", "", a["project_name"]).lower() + "_features",
     "account_host": lambda a: ACCOUNT_HOSTS[a["cloud"]],
+    # Unity Catalog (include_models_in_unity_catalog=yes): catalogs per environment, the
+    # project's schema, the model's last name part, and the account group that reads them.
+    "uc_staging_catalog": lambda a: uc_setting(a, "_uc_staging_catalog"),
+    "uc_prod_catalog": lambda a: uc_setting(a, "_uc_prod_catalog"),
+    "uc_test_catalog": lambda a: uc_setting(a, "_uc_test_catalog"),
+    "uc_schema": uc_schema,
+    "uc_model_name": lambda a: a["project_name"].replace("-", "_").lower() + "_model",
+    "uc_read_group": lambda a: uc_setting(a, "_uc_read_group"),
 }
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

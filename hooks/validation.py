@@ -215,14 +215,17 @@ def check_read_user_group(group: str) -> Problem:
     )
 
 
-def check_supported_combination(cloud: str, cicd_platform: str, include_feature_store: str) -> Problem:
-    """Refuse a combination of choices that the template cannot generate end to end yet."""
-    reason = unsupported_reason(cloud, cicd_platform, include_feature_store)
+def check_supported_combination(
+    cloud: str, cicd_platform: str, include_feature_store: str, include_models_in_unity_catalog: str
+) -> Problem:
+    """Refuse a combination of choices that the template cannot generate end to end yet (hooks/variants.py)."""
+    reason = unsupported_reason(cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
     if reason is None:
         return None
     return (
         f"the combination cloud='{cloud}', cicd_platform='{cicd_platform}', include_feature_store="
-        f"'{include_feature_store}' is not supported: {reason}"
+        f"'{include_feature_store}', include_models_in_unity_catalog='{include_models_in_unity_catalog}' "
+        f"is not supported: {reason}"
     )
 
 
@@ -384,6 +387,47 @@ def check_mlflow_recipes_without_feature_store(include_feature_store: str, inclu
     )
 
 
+def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: str, include_mlflow_recipes: str) -> Problem:
+    """MLflow Recipes (MLflow 2) registers to the workspace model registry only, never to Unity Catalog."""
+    if not (include_models_in_unity_catalog == "yes" and include_mlflow_recipes == "yes"):
+        return None
+    return (
+        "the combination include_models_in_unity_catalog='yes', include_mlflow_recipes='yes' is not supported: "
+        "MLflow Recipes cannot register models in Unity Catalog. Supported: the plain MLflow 3 code, for "
+        "example 'include_models_in_unity_catalog=yes include_mlflow_recipes=no'."
+    )
+
+
+_UC_IDENTIFIER = re.compile(r"[a-z0-9_]{1,255}")
+
+
+def check_uc_identifier(parameter: str, name: str) -> Problem:
+    """Catalog and schema names go unquoted into three-level names (``catalog.schema.model``), Spark
+    table names and Terraform. Unity Catalog stores names in lower case and allows at most 255
+    characters; lower-case letters, digits and '_' need no quoting anywhere."""
+    if _UC_IDENTIFIER.fullmatch(name):
+        return None
+    return (
+        f"{parameter} '{name}' is not a Unity Catalog name this template can use: only lower-case letters, "
+        "digits and '_', 1 to 255 characters, for example 'staging'. Set it in your --config-file's "
+        f"default_context, for example {parameter}: \"ml_staging\"."
+    )
+
+
+def check_uc_schema(schema: str) -> Problem:
+    """``_uc_schema`` may be empty: the schema is then derived from the project name (hooks/derived.py)."""
+    return None if schema == "" else check_uc_identifier("_uc_schema", schema)
+
+
+def check_uc_read_group(group: str) -> Problem:
+    """The account group written into Terraform grants, like ``read_user_group``."""
+    if group.strip() and group == group.strip() and not _GROUP_FORBIDDEN.search(group):
+        return None
+    return (
+        f"_uc_read_group '{group}' must be an account group name without surrounding whitespace, quotes, "
+        "backslashes, '$', '%', braces or line breaks, for example 'account users'."
+    )
+
 
 # --- running the rules ---------------------------------------------------------------------------
 
@@ -420,9 +464,14 @@ RULES: tuple[Rule, ...] = (
     (("default_branch",), _named(check_branch_name, "default_branch")),
     (("release_branch",), _named(check_branch_name, "release_branch")),
     (("read_user_group",), check_read_user_group),
-    (("cloud", "cicd_platform", "include_feature_store"), check_supported_combination),
+    (("cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog"),
+     check_supported_combination),
     (("include_mlflow_recipes",), _named(check_yes_or_no, "include_mlflow_recipes")),
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
+    (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
+    *(((key,), _named(check_uc_identifier, key)) for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog")),
+    (("_uc_schema",), check_uc_schema),
+    (("_uc_read_group",), check_uc_read_group),
 )
 
 WARNINGS: tuple[Rule, ...] = (

@@ -1,4 +1,4 @@
-"""Which combinations of cloud, CI/CD platform and feature store the template supports.
+"""Which combinations of cloud, CI/CD platform, feature store and Unity Catalog the template supports.
 
 This is the one place that says so: the pre-generation hook refuses what is listed in
 ``UNSUPPORTED`` and the template's own tests generate every other combination. A
@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from typing import Optional
 
-# (cloud, cicd_platform, include_feature_store) -> why it is refused; None is a wildcard.
-# Every combination works end to end today; add a row here while a new one does not.
-UNSUPPORTED: dict[tuple[Optional[str], Optional[str], Optional[str]], str] = {}
+# (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog) -> why it is
+# refused; None is a wildcard, and a shorter pattern leaves the answers after it open. Add a row
+# here while a combination does not work end to end.
+UNSUPPORTED: dict[tuple[Optional[str], ...], str] = {
+    (None, None, "yes", "yes"): (
+        "the feature-store code does not use Unity Catalog yet (its feature tables are still "
+        "workspace Feature Store tables). Supported: Unity Catalog with the plain MLflow 3 code, for "
+        "example 'include_feature_store=no include_models_in_unity_catalog=yes include_mlflow_recipes=no'."
+    ),
+}
 
 
-def unsupported_reason(cloud: str, cicd_platform: str, include_feature_store: str) -> Optional[str]:
-    """The reason a combination is refused, or None when it is supported."""
-    chosen = (cloud, cicd_platform, include_feature_store)
+def unsupported_reason(
+    cloud: str, cicd_platform: str, include_feature_store: str, include_models_in_unity_catalog: str = "no"
+) -> Optional[str]:
+    """The reason a combination is refused, or None when it is supported.
+
+    ``include_models_in_unity_catalog`` defaults to ``no``: the answer of every project
+    generated before the prompt existed.
+    """
+    chosen = (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
     for pattern, reason in UNSUPPORTED.items():
         if all(p is None or p == c for p, c in zip(pattern, chosen)):
             return reason

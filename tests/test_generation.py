@@ -151,9 +151,9 @@ def test_bad_answer_is_refused_and_leaves_nothing(tmp_path: Path, parameter: str
     assert "for example" in message or "Example" in message
 
 
-# Every combination is supported today, so pytest reports this one as skipped ("empty parameter
-# set"); it checks each entry a fork adds to hooks/variants.py's table. The test after it proves
-# the refusal path with an entry patched in.
+# Every refused combination (hooks/variants.py's table, MLflow Recipes with the feature store or
+# Unity Catalog) fails before anything is written. The test after it proves the table's refusal
+# path with an entry patched in.
 @pytest.mark.parametrize("variant", UNSUPPORTED_VARIANTS, ids=lambda v: v.id)
 def test_unsupported_combinations_are_refused(tmp_path: Path, variant) -> None:
     assert_refused(tmp_path, {**TEST_ANSWERS, **variant.answers()}, "is not supported", "Supported")

@@ -57,9 +57,10 @@ def edit_of(prompt: str) -> dict[str, str]:
     edit = {prompt: new}
     if prompt == "cloud":
         edit["databricks_staging_workspace_host"], edit["databricks_prod_workspace_host"] = TEST_HOSTS[new]
-    if prompt == "include_feature_store" and new == "yes":
+    if prompt in ("include_feature_store", "include_models_in_unity_catalog") and new == "yes":
         # The stored include_mlflow_recipes=yes (rendered default of the first run) does not go
-        # with the feature store: a user changes both (the lone edit is refused, tested below).
+        # with the feature store or Unity Catalog: a user changes both (the lone edit is refused,
+        # tested below).
         edit["include_mlflow_recipes"] = "no"
     return edit
 
@@ -87,7 +88,8 @@ def assert_same_tree(actual: Path, expected: Path) -> None:
 # The prompts that derived values are computed from (hooks/derived.py) run in the fast suite,
 # the others with --large.
 FEEDS_DERIVED_VALUES = {"project_name", "cloud", "cicd_platform", "mlflow_experiment_parent_dir",
-                        "databricks_staging_workspace_host", "databricks_prod_workspace_host", "project_name+cloud"}
+                        "databricks_staging_workspace_host", "databricks_prod_workspace_host", "project_name+cloud",
+                        "include_models_in_unity_catalog"}
 REPLAY_EDITS = [
     pytest.param(edit, id=edit_id, marks=[] if edit_id in FEEDS_DERIVED_VALUES else [pytest.mark.large])
     for edit, edit_id in zip(EDITS, EDIT_IDS)
@@ -115,13 +117,14 @@ def test_edited_replay_equals_a_fresh_generation(
     assert_same_tree(replayed, fresh)
 
 
+@pytest.mark.parametrize("prompt", ["include_feature_store", "include_models_in_unity_catalog"])
 def test_an_edited_replay_that_becomes_unsupported_is_refused_before_writing(
-    base_replay: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    prompt: str, base_replay: tuple[Path, dict], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Turning on the feature store alone keeps the stored ``include_mlflow_recipes=yes``: refused."""
+    """Turning on the feature store or Unity Catalog alone keeps the stored ``include_mlflow_recipes=yes``: refused."""
     config, replay = base_replay
     edited = tmp_path / "edited-replay.json"
-    edited.write_text(json.dumps({**replay, "cookiecutter": {**replay["cookiecutter"], "include_feature_store": "yes"}}))
+    edited.write_text(json.dumps({**replay, "cookiecutter": {**replay["cookiecutter"], prompt: "yes"}}))
     with pytest.raises(Exception, match="fix the answers"):
         cookiecutter(str(TEMPLATE_DIR), replay=str(edited), output_dir=str(tmp_path / "replayed"),
                      config_file=str(config))

@@ -161,8 +161,60 @@ def test_unsupported_combination_message_says_what_is_supported(monkeypatch: pyt
     monkeypatch.setitem(UNSUPPORTED, ("gcp", None, "yes"), "gcp with the feature store is not ready. Supported: X.")
     assert unsupported_reason("gcp", "GitHub Actions", "yes") is not None
     assert unsupported_reason("gcp", "GitHub Actions", "no") is None
-    message = v.check_supported_combination("gcp", "GitHub Actions", "yes")
+    message = v.check_supported_combination("gcp", "GitHub Actions", "yes", "no")
     assert message is not None and "cloud='gcp'" in message and "Supported: X." in message
+
+
+def test_feature_store_with_unity_catalog_is_not_supported_yet() -> None:
+    message = v.check_supported_combination("aws", "GitLab", "yes", "yes")
+    assert message is not None
+    assert "include_feature_store='yes', include_models_in_unity_catalog='yes'" in message
+    assert "does not use Unity Catalog yet" in message and "include_feature_store=no" in message
+    assert v.check_supported_combination("aws", "GitLab", "no", "yes") is None
+    assert unsupported_reason("aws", "GitLab", "yes") is None  # contexts from before the prompt: no UC
+
+
+@pytest.mark.parametrize(("unity_catalog", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
+def test_mlflow_recipes_and_unity_catalog_combinations_that_exist(unity_catalog: str, recipes: str) -> None:
+    assert v.check_mlflow_recipes_without_unity_catalog(unity_catalog, recipes) is None
+
+
+def test_mlflow_recipes_with_unity_catalog_is_refused() -> None:
+    message = v.check_mlflow_recipes_without_unity_catalog("yes", "yes")
+    assert message is not None
+    assert "include_models_in_unity_catalog='yes', include_mlflow_recipes='yes'" in message
+    assert "include_mlflow_recipes=no" in message
+
+
+@pytest.mark.parametrize("name", ["staging", "prod", "ml_test", "team_1", "27896cf3_bb3e", "a" * 255])
+def test_good_unity_catalog_names(name: str) -> None:
+    assert v.check_uc_identifier("_uc_staging_catalog", name) is None
+
+
+@pytest.mark.parametrize("name", ["", "Staging", "my-catalog", "a.b", "a b", "`x`", "a" * 256])
+def test_bad_unity_catalog_names(name: str) -> None:
+    message = v.check_uc_identifier("_uc_prod_catalog", name)
+    assert message is not None and f"_uc_prod_catalog '{name}'" in message and "'staging'" in message
+
+
+def test_empty_schema_means_derived_and_others_are_checked() -> None:
+    assert v.check_uc_schema("") is None
+    assert v.check_uc_schema("team_a") is None
+    assert "_uc_schema 'team-a'" in v.check_uc_schema("team-a")
+
+
+@pytest.mark.parametrize(("group", "ok"), [("account users", True), ("ml-readers", True), ("", False),
+                                           (" users", False), ('a"b', False)])
+def test_unity_catalog_read_group(group: str, ok: bool) -> None:
+    message = v.check_uc_read_group(group)
+    assert (message is None) is ok
+    if not ok:
+        assert f"_uc_read_group '{group}'" in message and "'account users'" in message
+
+
+def test_find_problems_checks_the_private_unity_catalog_values() -> None:
+    answers = {**GOOD_ANSWERS, "_uc_test_catalog": "CI-Tests", "_uc_schema": "", "_uc_read_group": "account users"}
+    assert [p.split(" '")[0] for p in v.find_problems(answers, "2.7.1")] == ["_uc_test_catalog"]
 
 
 GOOD_ANSWERS = {
@@ -176,6 +228,7 @@ GOOD_ANSWERS = {
     "release_branch": "release",
     "read_user_group": "users",
     "include_feature_store": "no",
+    "include_models_in_unity_catalog": "no",
 }
 
 
@@ -345,7 +398,7 @@ def test_combination_refusal_marks_the_combined_answers(monkeypatch: pytest.Monk
     answers = {**GOOD_ANSWERS, "cloud": "gcp", "databricks_staging_workspace_host": "https://1.2.gcp.databricks.com",
                "databricks_prod_workspace_host": "https://3.4.gcp.databricks.com"}
     assert v.problem_parameters(v.find_problems(answers, "2.7.1"), answers) == {
-        "cloud", "cicd_platform", "include_feature_store"}
+        "cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog"}
 
 
 def test_format_problems_adds_the_retry_command_when_it_knows_the_template() -> None:

@@ -1,9 +1,9 @@
 """The supported variants of the template, defined once for every test.
 
-A variant is one combination of cloud, CI/CD platform, feature store and MLflow Recipes.
-The choices come from ``cookiecutter.json`` (``include_mlflow_recipes`` is a yes/no text
-prompt there); the refused ones from ``hooks/variants.py`` and the validation rule that
-keeps MLflow Recipes and the feature store apart.
+A variant is one combination of cloud, CI/CD platform, feature store, MLflow Recipes and
+Unity Catalog. The choices come from ``cookiecutter.json`` (``include_mlflow_recipes`` is a
+yes/no text prompt there); the refused ones from ``hooks/variants.py`` and the validation
+rules that keep MLflow Recipes apart from the feature store and from Unity Catalog.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Optional
 
 from hooks.derived import default_include_mlflow_recipes, ml_code
 
-from hooks.validation import check_mlflow_recipes_without_feature_store
+from hooks.validation import check_mlflow_recipes_without_feature_store, check_mlflow_recipes_without_unity_catalog
 from hooks.variants import unsupported_reason
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
@@ -30,21 +30,34 @@ class Variant:
     cloud: str
     cicd_platform: str
     include_feature_store: str
-    # None: the template's default for the answers above (yes without the feature store).
+    # None: the template's default for the answers (yes without the feature store and Unity Catalog).
     include_mlflow_recipes: Optional[str] = None
+    include_models_in_unity_catalog: str = "no"
 
     def __post_init__(self) -> None:
         if self.include_mlflow_recipes is None:
-            default = default_include_mlflow_recipes({"include_feature_store": self.include_feature_store})
+            default = default_include_mlflow_recipes(
+                {
+                    "include_feature_store": self.include_feature_store,
+                    "include_models_in_unity_catalog": self.include_models_in_unity_catalog,
+                }
+            )
             object.__setattr__(self, "include_mlflow_recipes", default)
 
     @property
     def id(self) -> str:
-        """Readable test id, e.g. ``aws-github-nofs`` (Recipes), ``aws-github-mlflow3``, ``aws-github-fs``."""
+        """Readable test id, e.g. ``aws-github-nofs`` (Recipes), ``aws-github-mlflow3``, ``aws-github-fs``,
+        ``aws-github-mlflow3-unity`` (Unity Catalog)."""
         code = {"feature_store": "fs", "mlflow_recipes": "nofs", "mlflow3": "mlflow3"}[self.ml_code]
         if self.feature_store and self.include_mlflow_recipes == "yes":
             code = "fs-recipes"  # refused
-        return f"{self.cloud}-{_CICD_IDS[self.cicd_platform]}-{code}"
+        elif self.unity_catalog and self.include_mlflow_recipes == "yes":
+            code = "recipes"  # refused
+        return f"{self.cloud}-{_CICD_IDS[self.cicd_platform]}-{code}" + ("-unity" if self.unity_catalog else "")
+
+    @property
+    def unity_catalog(self) -> bool:
+        return self.include_models_in_unity_catalog == "yes"
 
     @property
     def feature_store(self) -> bool:
@@ -70,6 +83,7 @@ class Variant:
             "cicd_platform": self.cicd_platform,
             "include_feature_store": self.include_feature_store,
             "include_mlflow_recipes": self.include_mlflow_recipes,
+            "include_models_in_unity_catalog": self.include_models_in_unity_catalog,
         }
 
 
@@ -82,14 +96,22 @@ ALL_VARIANTS = [
         COOKIECUTTER_JSON["cicd_platform"],
         COOKIECUTTER_JSON["include_feature_store"],
         YES_NO,
+        COOKIECUTTER_JSON["include_models_in_unity_catalog"],
     )
 ]
 
 
 def _refused(variant: Variant) -> bool:
     return (
-        unsupported_reason(variant.cloud, variant.cicd_platform, variant.include_feature_store) is not None
+        unsupported_reason(
+            variant.cloud, variant.cicd_platform, variant.include_feature_store, variant.include_models_in_unity_catalog
+        )
+        is not None
         or check_mlflow_recipes_without_feature_store(variant.include_feature_store, variant.include_mlflow_recipes)
+        is not None
+        or check_mlflow_recipes_without_unity_catalog(
+            variant.include_models_in_unity_catalog, variant.include_mlflow_recipes
+        )
         is not None
     )
 
@@ -100,6 +122,7 @@ FEATURE_STORE_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.feature_store]
 # The MLflow Recipes code (the default without the feature store).
 RECIPE_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.ml_code == "mlflow_recipes"]
 MLFLOW3_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.mlflow3]
+UNITY_CATALOG_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.unity_catalog]
 GITHUB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.github]
 AZURE_DEVOPS_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "Azure DevOps"]
 GITLAB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "GitLab"]
