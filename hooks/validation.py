@@ -393,8 +393,9 @@ def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: 
         return None
     return (
         "the combination include_models_in_unity_catalog='yes', include_mlflow_recipes='yes' is not supported: "
-        "MLflow Recipes cannot register models in Unity Catalog. Supported: the plain MLflow 3 code, for "
-        "example 'include_models_in_unity_catalog=yes include_mlflow_recipes=no'."
+        "MLflow Recipes cannot register models in Unity Catalog. Supported: include_mlflow_recipes='no' (the "
+        "plain MLflow 3 code) with Unity Catalog, for example 'include_models_in_unity_catalog=yes "
+        "include_mlflow_recipes=no'."
     )
 
 
