@@ -92,6 +92,12 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "local_pipeline/mlflow3.py",
         "docs/ml-developer-guide-mlflow3.md",
     ),
+    # Unity Catalog: its names (read by the ML code and Terraform), the ML code's seam, its tests.
+    ("include_models_in_unity_catalog", "yes"): (
+        "databricks-config/unity-catalog.json",
+        "fare_model/unity_catalog.py",
+        "tests/fare_model/test_unity_catalog.py",
+    ),
     ("cloud", "azure"): (
         ".mlops-setup-scripts/terraform/main-azure.tf",
         ".mlops-setup-scripts/terraform/variables.tf",

@@ -78,6 +78,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
     parser.add_argument("env", choices=["dev", "staging", "prod"], help="environment whose champion to set")
     parser.add_argument("--force", action="store_true", help="deploy despite the refusals listed above")
     args = parser.parse_args(argv)
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    from fare_model.unity_catalog import use_unity_catalog_registry
+
+    use_unity_catalog_registry()
+{%- endif %}
     try:
         promote_to_champion(args.model_uri, get_model_name(args.env), force=args.force)
     except (DeploymentRefused, ValueError) as error:

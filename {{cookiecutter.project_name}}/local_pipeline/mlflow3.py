@@ -15,6 +15,13 @@ and the sample is scored with the pandas forms of the jobs' functions (``held_ou
 on a pandas DataFrame, ``score_pandas``). The Spark forms that the jobs run are covered by
 the unit tests and tests/fare_model/test_notebooks.py.
 
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+The model gets its Unity Catalog name (``<dev catalog>.<schema>.<model>_local``, from
+databricks-config/unity-catalog.json) in the local store, where three-level names and
+aliases work as in Unity Catalog; the registry URI stays local and predictions go to a
+parquet file instead of a Unity Catalog table (the seam: fare_model/unity_catalog.py).
+
+{% endif -%}
 It ends with a summary (run, model and aliases, metrics against their limits, predictions,
 the ``mlflow ui`` command). A failing step exits non-zero with the step's name and cause.
 """
@@ -36,7 +43,9 @@ from local_pipeline import (
 )
 
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
+{%- if cookiecutter.include_models_in_unity_catalog != "yes" %}
 MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
+{%- endif %}
 
 
 def run() -> None:
@@ -54,6 +63,11 @@ def run() -> None:
     from fare_model.training import train_and_register
     from fare_model.validation import validate_model_version
     from steps.validation import RunMode
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    from fare_model.unity_catalog import name_in, settings
+
+    MODEL_NAME = name_in("dev", settings()["model"] + "_local")  # noqa: N806 - the other tracks' constant
+{%- endif %}
 
     mlflow.set_experiment(EXPERIMENT_NAME)
     trips = pd.read_parquet(SAMPLE_PATH)

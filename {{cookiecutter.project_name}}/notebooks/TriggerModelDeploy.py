@@ -74,7 +74,14 @@ sys.path.insert(0, os.path.abspath(".."))
 from mlflow.tracking import MlflowClient
 
 from fare_model.deployment import reasons_to_refuse
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from fare_model.unity_catalog import use_unity_catalog_registry
+{%- endif %}
 from steps.utils import get_model_name
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+use_unity_catalog_registry()
+{%- endif %}
 {%- endif %}
 
 env = dbutils.widgets.get("env")

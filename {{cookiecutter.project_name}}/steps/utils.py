@@ -5,6 +5,12 @@ outputs to ``databricks-config/output/<env>.json``, which is read relative to th
 root so that notebooks, CI and local runs work from any working directory. Dev and test
 names are fixed here and match what the databricks-dev and databricks-test recipe
 profiles register.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+Models and tables live in Unity Catalog: dev and test names are built from
+``databricks-config/unity-catalog.json`` (catalog per environment, the project's schema),
+the file Terraform creates the staging and prod schema, model and grants from.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -54,8 +60,26 @@ def get_model_name(env: str) -> str:
     """The registered model name in ``env`` (test is the CI integration test's model)."""
     _check_env(env)
     if env in FIXED_NAME_ENVS:
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        # catalog.schema.model in the environment's catalog; dev shares the staging catalog,
+        # so its model gets a suffix.
+        from fare_model.unity_catalog import name_in, settings
+
+        return name_in(env, settings()["model"] + ("_dev" if env == "dev" else ""))
+{%- else %}
         return f"{MODEL_BASE_NAME}-{env}"
+{%- endif %}
     return terraform_output(env, "{{ cookiecutter.project_name }}_model_name")
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+
+def get_predictions_table(env: str) -> str:
+    """The Unity Catalog table batch inference writes in ``env``: ``catalog.schema.predictions``."""
+    _check_env(env)
+    from fare_model.unity_catalog import name_in, settings
+
+    return name_in(env, settings()["predictions_table"])
+{%- endif %}
 
 
 def get_experiment_name(env: str) -> str:

@@ -44,6 +44,9 @@ from mlflow.tracking import MlflowClient
 from fare_model.data import held_out_trips
 from fare_model.registry import training_cutoff
 from fare_model.validation import validate_model_version
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from fare_model.unity_catalog import use_unity_catalog_registry
+{%- endif %}
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
@@ -57,6 +60,9 @@ assert model_name and model_version, "Run this notebook as a task after the Trai
 # COMMAND ----------
 
 mlflow.set_experiment(get_experiment_name(env))
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+use_unity_catalog_registry()
+{%- endif %}
 held_out = None
 if run_mode is not RunMode.DISABLED:
     cutoff = training_cutoff(MlflowClient(), model_name, str(model_version))

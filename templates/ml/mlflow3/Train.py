@@ -38,12 +38,18 @@ import mlflow
 
 from fare_model.data import to_pandas_bounded
 from fare_model.training import train_and_register
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from fare_model.unity_catalog import use_unity_catalog_registry
+{%- endif %}
 from steps.utils import get_experiment_name, get_model_name
 
 TRAINING_DATA = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
 
 env = "test" if dbutils.widgets.get("test_mode").lower() == "true" else dbutils.widgets.get("env")
 mlflow.set_experiment(get_experiment_name(env))
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+use_unity_catalog_registry()
+{%- endif %}
 
 # COMMAND ----------
 

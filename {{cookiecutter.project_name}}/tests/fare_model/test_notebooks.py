@@ -5,6 +5,12 @@ outputs name the staging experiment and model, the training table is the test sl
 trips, Delta tables are written as parquet files, and the MLflow store is this test's own,
 holding version 1 of the model already (the ``trained`` fixture). Task values flow from
 Train to the next tasks as the jobs pass them.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+Unity Catalog's registry does not exist here: ``use_unity_catalog_registry`` (the seam in
+fare_model/unity_catalog.py) is replaced by a recorder, so the tests prove that every task
+switches to it before touching the registry, and keep the local store.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -23,6 +29,9 @@ from sklearn.dummy import DummyRegressor
 
 from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from fare_model.training import TrainedModel
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from fare_model import unity_catalog
+{%- endif %}
 from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark, run_notebook
 
@@ -32,6 +41,11 @@ EXPERIMENT_NAME = "/Shared/fares-staging"
 # The table notebooks/Train.py trains on.
 TRAINING_TABLE = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
 TRIPS_VIEW = "staging_trips"
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+PREDICTIONS_TABLE = "staging.fares.predictions"
+{%- else %}
+PREDICTIONS_TABLE = "staging_predictions"
+{%- endif %}
 {%- if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}
 SCOPE = f"{ENV}-{{ cookiecutter.project_name }}-cd-credentials"
 {%- endif %}
@@ -67,7 +81,15 @@ def workspace(spark, trips: pd.DataFrame, trained: TrainedModel, tmp_path: Path,
         "saveAsTable",
         lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
     )
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    registry_switches: list[str] = []
+    monkeypatch.setattr(unity_catalog, "use_unity_catalog_registry", lambda: registry_switches.append("databricks-uc"))
+    return types.SimpleNamespace(
+        spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables, registry_switches=registry_switches
+    )
+{%- else %}
     return types.SimpleNamespace(spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables)
+{%- endif %}
 
 
 def train(workspace) -> FakeDbutils:
@@ -133,12 +155,16 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
     assert version_with_alias(client, MODEL_NAME, CHAMPION) == "2"
     assert version_with_alias(client, MODEL_NAME, CHALLENGER) is None
 
-    dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": "staging_predictions"})
-    assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == "staging_predictions"
-    predictions = pd.read_parquet(workspace.tables / "staging_predictions")
+    dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": PREDICTIONS_TABLE})
+    assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
+    predictions = pd.read_parquet(workspace.tables / PREDICTIONS_TABLE)
     assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()
     assert predictions["prediction"].dtype == "float64" and predictions["prediction"].notna().all()
     assert set(predictions["model_version"]) == {"2"}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    # Train, ModelValidation, TriggerModelDeploy{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}, the CD job's deployment{% endif %} and BatchInference.
+    assert len(workspace.registry_switches) == {{ 5 if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") else 4 }}
+{%- endif %}
 
 
 def test_a_version_that_fails_validation_in_dry_run_is_not_deployed(

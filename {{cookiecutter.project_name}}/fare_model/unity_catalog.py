@@ -1,0 +1,77 @@
+"""The seam between the ML code and Unity Catalog: everything that only a workspace can do.
+
+Unity Catalog names every model and table ``<catalog>.<schema>.<name>``. Which catalog and
+schema each environment uses is stated once, in ``databricks-config/unity-catalog.json``
+(Terraform creates the schema, the registered model and the grants from the same file). On
+Databricks the jobs call ``use_unity_catalog_registry`` before they touch the registry and
+``write_table`` to save predictions; on this machine the local pipeline and the tests keep
+the embedded MLflow store (three-level names and aliases work there too) and parquet files,
+so nothing here needs a workspace to be tested: the unit tests check what it hands over.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import mlflow
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+# MLflow's registry URI of Unity Catalog: models are registered under three-level names and
+# served by alias (MLflow 3 on Databricks defaults to it; the jobs say so explicitly).
+REGISTRY_URI = "databricks-uc"
+SETTINGS_PATH = Path(__file__).resolve().parents[1] / "databricks-config" / "unity-catalog.json"
+_NAME_PART = re.compile(r"[a-z0-9_]+")
+
+
+def settings() -> dict:
+    """The contents of ``databricks-config/unity-catalog.json``: ``catalogs`` (environment ->
+    catalog), ``schema``, ``model``, ``predictions_table`` and ``read_group``."""
+    return json.loads(SETTINGS_PATH.read_text())
+
+
+def three_level_name(catalog: str, schema: str, name: str) -> str:
+    """``catalog.schema.name``, each part checked so that it needs no quoting in SQL.
+
+    Raises ``ValueError`` naming the part that is not lower-case letters, digits and '_'.
+    """
+    for kind, part in (("catalog", catalog), ("schema", schema), ("name", name)):
+        if not _NAME_PART.fullmatch(part):
+            raise ValueError(f"Unity Catalog {kind} {part!r} must be lower-case letters, digits and '_'")
+    return f"{catalog}.{schema}.{name}"
+
+
+def name_in(env: str, name: str) -> str:
+    """The three-level name of the object ``name`` in ``env``'s catalog and the project's schema."""
+    names = settings()
+    if env not in names["catalogs"]:
+        raise ValueError(f"Unknown environment {env!r}; expected one of {', '.join(names['catalogs'])}")
+    return three_level_name(names["catalogs"][env], names["schema"], name)
+
+
+def use_unity_catalog_registry() -> None:
+    """Register and load models in Unity Catalog whenever tracking goes to Databricks (the jobs, CD).
+
+    Any other tracking URI (the local pipeline, the tests, the deployment command run against
+    a local store) keeps the registry of its own store.
+    """
+    if mlflow.get_tracking_uri().startswith("databricks"):
+        mlflow.set_registry_uri(REGISTRY_URI)
+
+
+def write_table(predictions: DataFrame, table_name: str) -> None:
+    """Replace the Delta table ``table_name`` (``catalog.schema.table``) with ``predictions``.
+
+    The schema may change between model versions, so it is overwritten with the data. The
+    job's principal needs USE CATALOG, USE SCHEMA and CREATE TABLE (Terraform grants them).
+    """
+    parts = table_name.split(".")
+    if len(parts) != 3:
+        raise ValueError(f"Expected a three-level table name such as staging.my_schema.predictions, got {table_name!r}")
+    predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(
+        three_level_name(*parts)
+    )
