@@ -44,12 +44,13 @@ def test_variants_share_signatures_as_expected(
 ) -> None:
     """Cloud never changes what runs locally; the CI/CD platform changes only the deploy-trigger
     notebook. A stray file (a merge's ``.orig`` copy, say) would split these groups and multiply
-    the large tests' runs, so the counts are pinned: one local pipeline per ML track.
+    the large tests' runs, so the counts are pinned: one local pipeline per ML track (the MLflow 3
+track with and without Unity Catalog counting as two).
     Reuses the projects generated for the signatures at collection (large runs)."""
     projects = [
         _generated_projects.get(v) or generate_variant(tmp_path_factory.mktemp(v.id), v) for v in SUPPORTED_VARIANTS
     ]
-    tracks = {v.ml_code for v in SUPPORTED_VARIANTS}
+    tracks = {(v.ml_code, v.unity_catalog) for v in SUPPORTED_VARIANTS}
     platforms = {v.cicd_platform for v in SUPPORTED_VARIANTS}
     assert len({code_signature(p, "local pipeline") for p in projects}) == len(tracks)
     assert len({code_signature(p) for p in projects}) == len(tracks) * len(platforms)
