@@ -95,6 +95,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     # Unity Catalog: its names (read by the ML code and Terraform), the ML code's seam, its tests.
     ("include_models_in_unity_catalog", "yes"): (
         "databricks-config/unity-catalog.json",
+        "databricks-config/modules/ml-resources/unity-catalog.tf",
         "fare_model/unity_catalog.py",
         "tests/fare_model/test_unity_catalog.py",
     ),

@@ -383,11 +383,14 @@ def test_mlflow3_project_tests_pass(generated_project: Path, mlflow3_python: Pat
 
 @pytest.mark.large
 @mlflow3_variants
-def test_mlflow3_local_pipeline_end_to_end(generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
+def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: Path, mlflow3_python: Path, tmp_path: Path) -> None:
     project = shutil.copytree(generated_project, tmp_path / PROJECT)
+    # With Unity Catalog, the three-level name in the dev catalog and the project's schema.
+    schema = PROJECT.replace("-", "_")
+    model = f"staging.{schema}.{schema}_model_local" if variant.unity_catalog else f"{PROJECT}-model-local"
     first = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Training run id:\s+[0-9a-f]{32}", first.stdout)
-    assert "Registered model:" in first.stdout and f"models:/{PROJECT}-model-local/1" in first.stdout
+    assert "Registered model:" in first.stdout and f"models:/{model}/1" in first.stdout
     assert re.search(r"Baseline:\s+none yet", first.stdout)
     assert "deprecat" not in (first.stdout + first.stderr).lower()
     metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", first.stdout, re.MULTILINE)
@@ -396,12 +399,12 @@ def test_mlflow3_local_pipeline_end_to_end(generated_project: Path, mlflow3_pyth
     # A second run validates against the first run's champion and then replaces it.
     second = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Baseline:\s+champion version 1", second.stdout)
-    assert f"{PROJECT}-model-local@champion -> models:/{PROJECT}-model-local/2" in second.stdout
+    assert f"{model}@champion -> models:/{model}/2" in second.stdout
     facts = read_local_pipeline_facts(mlflow3_python, project)
     assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
     assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
     assert "model_version" in facts["columns"]
-    assert sorted(facts["versions"]) == [[f"{PROJECT}-model-local", "1"], [f"{PROJECT}-model-local", "2"]]
+    assert sorted(facts["versions"]) == [[model, "1"], [model, "2"]]
     assert not outputs_left_after_make_clean(project)
 
 

@@ -391,11 +391,15 @@ def test_training_job_trains_validates_then_deploys(variant: Variant, generated_
     assert notebook(tasks["TriggerModelDeploy"]) == ("notebooks/TriggerModelDeploy", deploy_parameters)
 
 
-def test_batch_inference_job_reads_the_sample_table_and_writes_predictions(generated_project: Path) -> None:
+def test_batch_inference_job_reads_the_sample_table_and_writes_predictions(
+    variant: Variant, generated_project: Path
+) -> None:
     job = resources_of_type(generated_project / ML_RESOURCES, "databricks_job")["batch_inference_job"]
+    # With Unity Catalog, catalog.schema.predictions of the environment (unity-catalog.tf).
+    table = "local.predictions_table" if variant.unity_catalog else "mymlopsproject_predictions"
     assert notebook(tasks_of(job)["BatchInference"]) == (
         "notebooks/BatchInference",
-        {"env": "var.env", "input_table_name": NYC_TAXI_TABLE, "output_table_name": "mymlopsproject_predictions"},
+        {"env": "var.env", "input_table_name": NYC_TAXI_TABLE, "output_table_name": table},
     )
 
 
@@ -441,7 +445,9 @@ def test_read_group_gets_read_access_to_every_resource(variant: Variant, generat
     granted_jobs = {strip_expression(p["job_id"]) for p in permissions.values() if "job_id" in p}
     jobs = resources_of_type(module_dir, "databricks_job")
     assert granted_jobs == {f"databricks_job.{name}.id" for name in jobs}
-    assert sorted(targets.values()).count("experiment_id") == 1 and "registered_model_id" in targets.values()
+    assert sorted(targets.values()).count("experiment_id") == 1
+    # The workspace registry's model has permissions; a Unity Catalog model gets grants on its schema.
+    assert ("registered_model_id" in targets.values()) is not variant.unity_catalog
     for body in permissions.values():
         (grant,) = body["access_control"]
         assert strip_expression(grant["group_name"]) == "var.read_user_group"

@@ -52,10 +52,18 @@ def workspace_and_cloud_names(project: Path) -> set[Name]:
     names: set[Name] = set()
     module = project / ML_RESOURCES
     ml_locals = _locals(module)
+    # With Unity Catalog, the model and the predictions table take their names from this file.
+    unity_catalog_file = project / "databricks-config" / "unity-catalog.json"
+    unity_catalog = json.loads(unity_catalog_file.read_text()) if unity_catalog_file.exists() else None
     for env in ENVIRONMENTS:
         parent = _resolve(_locals(project / "databricks-config" / env)["mlflow_experiment_parent_dir"], env, {})
         extra = {"var.mlflow_experiment_parent_dir": parent}
-        names.add(("model", _resolve(ml_locals["model_name"], env, extra)))
+        if unity_catalog:
+            schema = f"{unity_catalog['catalogs'][env]}.{unity_catalog['schema']}"
+            names.add(("model", f"{schema}.{unity_catalog['model']}"))
+            extra["local.predictions_table"] = f"{schema}.{unity_catalog['predictions_table']}"
+        else:
+            names.add(("model", _resolve(ml_locals["model_name"], env, extra)))
         names.add(("experiment", _resolve(ml_locals["experiment_name"], env, extra)))
         for job in _resources(module, "databricks_job").values():
             names.add(("job", _resolve(job["name"], env, extra)))

@@ -10,9 +10,15 @@ resource "databricks_job" "batch_inference_job" {
         # A table name (catalog.schema.table) or delta.`<path>`. Point it at your own data;
         # the service principal needs SELECT on it (and USE CATALOG / USE SCHEMA).
         input_table_name = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        # catalog.schema.predictions in Unity Catalog (unity-catalog.tf); created by the first
+        # run, overwritten by later ones.
+        output_table_name = local.predictions_table
+{%- else %}
         # Created by the first run, overwritten by later ones: the service principal needs
         # CREATE TABLE on its schema (see databricks-config/README.md).
         output_table_name = "{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"
+{%- endif %}
   {%- endcall %}
 
   {{ job.source_schedule_and_checks("0 0 11 * * ?", "daily at 11:00, after training", "batch inference job") }}

@@ -1,7 +1,18 @@
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# The model in Unity Catalog: <catalog>.<schema>.<model> (unity-catalog.tf). Its aliases
+# (champion, challenger) are set by the ML code, not by Terraform.
+resource "databricks_registered_model" "registered_model" {
+  catalog_name = local.catalog
+  schema_name  = databricks_schema.project[local.catalog].name
+  name         = local.unity_catalog.model
+
+  comment = <<-EOT
+{%- else %}
 resource "databricks_mlflow_model" "registered_model" {
   name = local.model_name
 
   description = <<-EOT
+{%- endif %}
     Model of the {{ cookiecutter.project_name }} project in ${var.env}, trained from [its Git repository](${var.git_repo_url}).
 
     Links:

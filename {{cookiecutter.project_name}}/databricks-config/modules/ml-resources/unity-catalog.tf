@@ -1,0 +1,56 @@
+# Unity Catalog: the project's schema in this environment's catalog (staging also creates it in
+# the CI integration test's catalog), the grants on catalogs and schemas, and the names of the
+# registered model and the predictions table. The catalogs themselves, the metastore assignment
+# and the service principal's USE CATALOG and CREATE SCHEMA on them are an admin's, before the
+# first apply (docs/mlops-setup.md).
+locals {
+  # Catalog per environment, schema, model, predictions table and read group: stated once, in
+  # databricks-config/unity-catalog.json, which the ML code (steps/utils.py) reads too.
+  unity_catalog = jsondecode(file("${path.module}/../../unity-catalog.json"))
+  catalog       = local.unity_catalog.catalogs[var.env]
+  # Staging runs the CI integration test, which trains into the test catalog.
+  catalogs = toset(var.env == "staging" ? [local.catalog, local.unity_catalog.catalogs.test] : [local.catalog])
+
+  # catalog.schema.table that the batch inference job overwrites.
+  predictions_table = "${local.catalog}.${databricks_schema.project[local.catalog].name}.${local.unity_catalog.predictions_table}"
+
+  # What each principal may do in the project's schemas. The deploying service principal owns
+  # them; its grant keeps the jobs (which run as it) working if an admin takes ownership over.
+  schema_privileges = {
+    (data.databricks_current_user.service_principal.user_name) = ["USE_SCHEMA", "CREATE_MODEL", "CREATE_TABLE", "EXECUTE", "SELECT", "MODIFY"]
+    (local.unity_catalog.read_group)                           = ["USE_SCHEMA", "EXECUTE", "SELECT"]
+  }
+}
+
+resource "databricks_schema" "project" {
+  for_each = local.catalogs
+
+  catalog_name = each.value
+  name         = local.unity_catalog.schema
+  comment      = "Models and tables of the {{ cookiecutter.project_name }} project (managed by its databricks-config Terraform)."
+}
+
+# Authoritative on the project's own schemas: grants made by hand are removed at the next apply.
+resource "databricks_grants" "schema" {
+  for_each = databricks_schema.project
+
+  schema = each.value.id
+
+  dynamic "grant" {
+    for_each = local.schema_privileges
+    content {
+      principal  = grant.key
+      privileges = grant.value
+    }
+  }
+}
+
+# The catalogs are shared with other projects: the read group's USE CATALOG is added, never
+# made authoritative (databricks_grant, singular, leaves every other grant alone).
+resource "databricks_grant" "read_group_catalog" {
+  for_each = local.catalogs
+
+  catalog    = each.value
+  principal  = local.unity_catalog.read_group
+  privileges = ["USE_CATALOG"]
+}
