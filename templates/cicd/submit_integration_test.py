@@ -33,7 +33,12 @@ READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
 # The trips validation and batch inference read (the same table training reads).
 TAXI_TRIPS_TABLE = f"delta.`dbfs:{TAXI_TRIPS}`"
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# Empty: BatchInference writes the predictions table of the test catalog (databricks-config/unity-catalog.json).
+PREDICTIONS_TABLE = ""
+{%- else %}
 PREDICTIONS_TABLE = "{{ cookiecutter | derived("project_name_alphanumeric") }}_integration_test_predictions"
+{%- endif %}
 # Databricks fills in the model version the Train task registered (a dynamic value reference).
 TRAINED_MODEL_URI = "{% raw %}{{tasks.Train.values.model_uri}}{% endraw %}"
 # Databricks cancels the run after this; CI waits a little longer for the final state.

@@ -11,8 +11,8 @@ resource "databricks_job" "batch_inference_job" {
         # the service principal needs SELECT on it (and USE CATALOG / USE SCHEMA).
         input_table_name = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-        # catalog.schema.predictions in Unity Catalog (unity-catalog.tf); created by the first
-        # run, overwritten by later ones.
+        # catalog.schema.predictions in Unity Catalog; created by the first run, overwritten by
+        # later ones: the service principal needs CREATE TABLE on its schema (unity-catalog.tf).
         output_table_name = local.predictions_table
 {%- else %}
         # Created by the first run, overwritten by later ones: the service principal needs
