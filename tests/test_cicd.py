@@ -329,6 +329,8 @@ class FakeJobsApi:
 
     def do(self, method: str, path: str, query: Any = None, body: Any = None, **_: Any) -> dict:
         self.calls.append((method, path, body if body is not None else query))
+        if path.endswith("/scim/v2/Me"):  # the submitting principal (Unity Catalog projects ask)
+            return {"userName": "cicd-client-id"}
         if path.endswith("/jobs/runs/submit"):
             return {"run_id": 42}
         if path.endswith("/jobs/runs/get"):
@@ -373,9 +375,12 @@ def test_integration_test_request_goes_through_the_sdk_unchanged(
 
     assert script.main(args, client=fake_client(monkeypatch, api)) == 0
 
-    method, path, body = api.calls[0]
+    method, path, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
     assert (method, path) == ("POST", "/api/2.2/jobs/runs/submit")
     expected = script.submit_request("https://org@example.invalid/repo", "abc123")
+    if variant.unity_catalog:  # dedicated (Unity Catalog capable) clusters of the submitting principal
+        expected = script.on_dedicated_clusters(expected, "cicd-client-id")
+        assert {task["new_cluster"]["data_security_mode"] for task in body["tasks"]} == {"SINGLE_USER"}
     assert body == expected
     assert [task["task_key"] for task in body["tasks"]] == task_keys(variant)
     assert body["git_source"] == {
@@ -419,7 +424,9 @@ def test_integration_test_signs_in_with_the_job_federated_login(
         (GITHUB_ID_TOKEN if variant.github else AZURE_DEVOPS_ID_TOKEN, "cicd-client-id")
     }
     calls = fake_databricks.api_calls()
-    assert [call.path for call in calls][:1] == ["/api/2.2/jobs/runs/submit"]
+    # Unity Catalog projects first ask who submits, for the dedicated clusters.
+    who = ["/api/2.0/preview/scim/v2/Me"] if variant.unity_catalog else []
+    assert [call.path for call in calls][: len(who) + 1] == [*who, "/api/2.2/jobs/runs/submit"]
     assert {call.headers.get("Authorization") for call in calls} == {f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
 
 

@@ -145,6 +145,19 @@ def tasks() -> list[dict[str, Any]]:
 {%- endif %}
 
 
+{% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+def on_dedicated_clusters(request: dict[str, Any], user_name: str) -> dict[str, Any]:
+    """``request`` with every task's cluster dedicated to ``user_name`` (the submitting principal).
+
+    Unity Catalog is reachable only from clusters in a Unity Catalog access mode; the ML
+    runtime needs the dedicated (single user) one, as the Terraform jobs' clusters use.
+    """
+    dedicated = {"data_security_mode": "SINGLE_USER", "single_user_name": user_name}
+    tasks = [{**task, "new_cluster": {**task["new_cluster"], **dedicated}} for task in request["tasks"]]
+    return {**request, "tasks": tasks}
+
+
+{% endif -%}
 def without_credentials(url: str) -> str:
     """The repository URL without a user name (Azure DevOps puts ``<org>@`` in front of the host)."""
     parts = urlsplit(url)
@@ -199,7 +212,12 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
             with open(args.run_url_output, "a") as output:
                 output.write(f"run_url={url}\n")
 
-    run = run_and_wait(client or WorkspaceClient(), submit_request(args.git_url, args.git_commit), report)
+    client = client or WorkspaceClient()
+    request = submit_request(args.git_url, args.git_commit)
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    request = on_dedicated_clusters(request, client.current_user.me().user_name)
+{%- endif %}
+    run = run_and_wait(client, request, report)
     failures = failed_tasks(run)
     for failure in failures:
         print(f"Failed: {failure}", file=sys.stderr)

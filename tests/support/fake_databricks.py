@@ -62,6 +62,8 @@ class FakeDatabricks:
             return 200, {"value": GITHUB_ID_TOKEN}
         if path.endswith("/oidctoken") and request.method == "POST":
             return 200, {"oidcToken": AZURE_DEVOPS_ID_TOKEN}
+        if path.endswith("/scim/v2/Me"):
+            return 200, {"userName": "cicd-client-id"}
         if path.endswith("/jobs/runs/submit"):
             return 200, {"run_id": 42}
         if path.endswith("/jobs/runs/get"):
