@@ -76,7 +76,7 @@ def test_a_path_kept_by_any_choice_of_one_parameter_and_every_owning_parameter(m
 @pytest.mark.parametrize("name", ["my-mlops-project", pruning.TEST_PROJECT_NAME])
 def test_params_file_rule(name: str) -> None:
     removed = paths_to_remove({"project_name": name, "cloud": "aws", "cicd_platform": "GitHub Actions",
-                               "include_feature_store": "no"})
+                               "include_feature_store": "no", "include_models_in_unity_catalog": "no"})
     assert (pruning.PARAMS_TESTING_ONLY_FILE in removed) == (name != pruning.TEST_PROJECT_NAME)
 
 

@@ -1,0 +1,87 @@
+"""The Unity Catalog option's interface: derived names, their one statement in a project, overrides."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from cookiecutter.exceptions import FailedHookException
+
+from hooks.derived import UC_DEFAULTS, default_include_mlflow_recipes, derived_value
+from tests.support.generation import TEST_ANSWERS, generate
+from tests.support.variants import COOKIECUTTER_JSON, UNITY_CATALOG_VARIANTS
+
+UC_ANSWERS = {**TEST_ANSWERS, "cloud": "azure", "include_models_in_unity_catalog": "yes"}
+
+
+def test_the_prompt_comes_before_the_recipes_prompt_and_defaults_to_no() -> None:
+    prompts = list(COOKIECUTTER_JSON)
+    assert prompts.index("include_models_in_unity_catalog") < prompts.index("include_mlflow_recipes")
+    assert COOKIECUTTER_JSON["include_models_in_unity_catalog"] == ["no", "yes"]
+    assert "include_models_in_unity_catalog" in COOKIECUTTER_JSON["__prompts__"]
+
+
+def test_private_defaults_in_cookiecutter_json_are_the_derived_defaults() -> None:
+    assert {key: COOKIECUTTER_JSON[key] for key in UC_DEFAULTS} == UC_DEFAULTS
+
+
+@pytest.mark.parametrize(
+    ("feature_store", "unity_catalog", "recipes"), [("no", "no", "yes"), ("no", "yes", "no"), ("yes", "no", "no")]
+)
+def test_recipes_default_follows_the_feature_store_and_unity_catalog(
+    feature_store: str, unity_catalog: str, recipes: str
+) -> None:
+    answers = {"include_feature_store": feature_store, "include_models_in_unity_catalog": unity_catalog}
+    assert default_include_mlflow_recipes(answers) == recipes
+
+
+def test_names_are_derived_from_the_project_name() -> None:
+    answers = {"project_name": "Team-A_fares"}
+    assert derived_value(answers, "uc_schema") == "team_a_fares"
+    assert derived_value(answers, "uc_model_name") == "team_a_fares_model"
+    assert [derived_value(answers, f"uc_{env}_catalog") for env in ("staging", "prod", "test")] == [
+        "staging", "prod", "test"]
+    assert derived_value(answers, "uc_read_group") == "account users"
+    assert derived_value({**answers, "_uc_schema": "shared_ml"}, "uc_schema") == "shared_ml"
+
+
+def test_every_supported_unity_catalog_variant_is_on_the_mlflow3_track() -> None:
+    assert UNITY_CATALOG_VARIANTS and {v.ml_code for v in UNITY_CATALOG_VARIANTS} == {"mlflow3"}
+
+
+def test_without_unity_catalog_the_project_has_none_of_its_files(tmp_path: Path) -> None:
+    project = generate(tmp_path, {**TEST_ANSWERS, "include_mlflow_recipes": "no"})
+    assert not (project / "databricks-config" / "unity-catalog.json").exists()
+    assert not (project / "fare_model" / "unity_catalog.py").exists()
+    assert not (project / "databricks-config" / "modules" / "ml-resources" / "unity-catalog.tf").exists()
+
+
+def test_a_config_file_overrides_the_names_stated_once_in_the_project(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    overrides = {"_uc_test_catalog": "ci_catalog", "_uc_schema": "fares_schema", "_uc_read_group": "ml readers"}
+    config.write_text(yaml.safe_dump({"default_context": {**UC_ANSWERS, **overrides}}))
+    project = generate(tmp_path / "out", config_file=str(config))
+    names = json.loads((project / "databricks-config" / "unity-catalog.json").read_text())
+    assert names == {
+        "catalogs": {"dev": "staging", "test": "ci_catalog", "staging": "staging", "prod": "prod"},
+        "schema": "fares_schema",
+        "model": "my_mlops_project_model",
+        "predictions_table": "predictions",
+        "read_group": "ml readers",
+    }
+    # Stated once: no other generated file repeats the overridden names.
+    for path in project.rglob("*"):
+        if path.is_file() and path.suffix in {".py", ".tf", ".yml", ".yaml"}:
+            text = path.read_text()
+            assert not [name for name in ("ci_catalog", "fares_schema", "ml readers") if name in text], path
+
+
+def test_a_bad_private_name_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"default_context": {**UC_ANSWERS, "_uc_prod_catalog": "Prod-Catalog"}}))
+    with pytest.raises(FailedHookException) as failure:
+        generate(tmp_path / "out", config_file=str(config))
+    assert "_uc_prod_catalog 'Prod-Catalog'" in failure.value.message
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
