@@ -415,6 +415,17 @@ def check_uc_identifier(parameter: str, name: str) -> Problem:
     )
 
 
+def check_uc_catalogs_differ(staging_catalog: str, prod_catalog: str) -> Problem:
+    """Staging and prod name their model and tables alike inside their catalogs: in one catalog, a
+    staging deployment would move production's aliases and overwrite its predictions."""
+    if staging_catalog != prod_catalog:
+        return None
+    return (
+        f"_uc_prod_catalog '{prod_catalog}' equals _uc_staging_catalog '{staging_catalog}': staging would "
+        "overwrite production's model aliases and predictions. Use two catalogs, for example 'staging' and 'prod'."
+    )
+
+
 def check_uc_schema(schema: str) -> Problem:
     """``_uc_schema`` may be empty: the schema is then derived from the project name (hooks/derived.py)."""
     return None if schema == "" else check_uc_identifier("_uc_schema", schema)
@@ -471,6 +482,7 @@ RULES: tuple[Rule, ...] = (
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
     (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
     *(((key,), _named(check_uc_identifier, key)) for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog")),
+    (("_uc_staging_catalog", "_uc_prod_catalog"), check_uc_catalogs_differ),
     (("_uc_schema",), check_uc_schema),
     (("_uc_read_group",), check_uc_read_group),
 )

@@ -197,6 +197,12 @@ def test_bad_unity_catalog_names(name: str) -> None:
     assert message is not None and f"_uc_prod_catalog '{name}'" in message and "'staging'" in message
 
 
+def test_staging_and_prod_catalogs_must_differ() -> None:
+    assert v.check_uc_catalogs_differ("staging", "prod") is None
+    message = v.check_uc_catalogs_differ("ml", "ml")
+    assert message is not None and "_uc_prod_catalog 'ml'" in message and "'staging' and 'prod'" in message
+
+
 def test_empty_schema_means_derived_and_others_are_checked() -> None:
     assert v.check_uc_schema("") is None
     assert v.check_uc_schema("team_a") is None
