@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support.code_signature import DEPLOY_TRIGGER_FILES
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
 from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
@@ -787,15 +788,18 @@ def test_unit_test_job_installs_then_runs_pytest(variant: Variant, generated_pro
     assert commands[-1].split()[0] == "pytest"
 
 
-# One variant per (platform, ML code): the unit-test job does not depend on the cloud, which the
-# test above and the schema checks cover for every variant. GitLab's job runs in test_gitlab.py.
+# The project's suite runs once per ML code (tests/conftest.py), here through one platform's
+# unit-test job: the jobs' commands are the same for every ML code and cloud (the test above and
+# the schema checks cover every variant), so each ML code goes through one of them, covering
+# GitHub's two test workflows and Azure DevOps' pipeline. GitLab's job runs in test_gitlab.py.
+UNIT_JOB_PLATFORM = {
+    "mlflow_recipes": ("aws", "GitHub Actions"),
+    "feature_store": ("gcp", "GitHub Actions"),
+    "mlflow3": ("azure", "Azure DevOps"),
+}
+UNIT_JOB_VARIANTS = [v for v in SUPPORTED_VARIANTS if (v.cloud, v.cicd_platform) == UNIT_JOB_PLATFORM[v.ml_code]]
 # The least number of tests each ML track's project suite has (69, 86 and 66 today).
 MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 80, "mlflow3": 60}
-UNIT_JOB_VARIANTS = [
-    v for v in SUPPORTED_VARIANTS
-    if v.cicd_platform != "GitLab"
-    and (v.cloud, v.github, v.feature_store) in {("aws", True, False), ("gcp", True, True), ("azure", False, False), ("gcp", False, True)}
-]
 
 
 @pytest.mark.large
@@ -821,6 +825,38 @@ def test_unit_test_job_commands_pass(
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
+
+
+# The project test file that runs notebooks/TriggerModelDeploy (and, on GitHub and GitLab, the CD
+# job it starts), per ML code. These files are the only executable ones that differ between CI/CD
+# platforms (tests/support/code_signature.py: DEPLOY_TRIGGER_FILES), so they run once per platform.
+DEPLOY_TRIGGER_TESTS = {"mlflow3": "tests/fare_model/test_notebooks.py"}
+
+
+def test_only_the_known_deploy_trigger_tests_run_the_notebook(variant: Variant, generated_project: Path) -> None:
+    """A new project test that runs TriggerModelDeploy must be listed above, or no platform but
+    the first would ever run it."""
+    running = sorted(
+        path.relative_to(generated_project).as_posix()
+        for path in (generated_project / "tests").rglob("*.py")
+        if 'run_notebook("TriggerModelDeploy"' in path.read_text()
+    )
+    expected = [DEPLOY_TRIGGER_TESTS[variant.ml_code]] if variant.ml_code in DEPLOY_TRIGGER_TESTS else []
+    assert running == expected
+    assert set(expected) <= set(DEPLOY_TRIGGER_FILES)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("variant", [v for v in SUPPORTED_VARIANTS if v.ml_code in DEPLOY_TRIGGER_TESTS], ids=lambda v: v.id)
+def test_deploy_trigger_notebook_tests_pass(
+    variant: Variant, generated_project: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The deploy-trigger notebook of this CI/CD platform, run by the project's own test of it."""
+    project_python = request.getfixturevalue("mlflow3_python" if variant.mlflow3 else "project_python")
+    project = shutil.copytree(generated_project, tmp_path / generated_project.name)
+    result = run([str(project_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", DEPLOY_TRIGGER_TESTS[variant.ml_code]], cwd=project)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", result.stdout) and " skipped" not in result.stdout, result.stdout[-2000:]
 
 
 # ---------------------------------------------------------------- the CI/CD bootstrap
