@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support import azure_pipelines_schema
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
 from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
@@ -54,9 +55,10 @@ def run(command: list[Any], cwd: Path, env: dict[str, str] | None = None, timeou
     return subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-# check-jsonschema as the Azure DevOps pipelines are checked, and its own test checks it.
+# check-jsonschema as the Azure DevOps pipelines are checked (Microsoft's schema plus the one
+# Marketplace task they use), and its own test checks it.
 AZURE_PIPELINES_SCHEMA_CHECK = [
-    CHECK_JSONSCHEMA, "--builtin-schema", "vendor.azure-pipelines",
+    CHECK_JSONSCHEMA, "--schemafile", azure_pipelines_schema.schema_file(),
     "--data-transform", "azure-pipelines", "--regex-variant", "nonunicode",
 ]
 
@@ -162,6 +164,17 @@ def test_workflows_match_the_github_workflow_schema(generated_project: Path) -> 
 def test_pipelines_match_the_azure_pipelines_schema(generated_project: Path) -> None:
     result = run([*AZURE_PIPELINES_SCHEMA_CHECK, *ci_files(generated_project)], cwd=generated_project)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("inputs", "valid"), [
+    ("awsCredentials: state\n      scriptType: inline\n      inlineScript: echo", True),
+    ("awsCredentials: state\n      scriptType: inlineScript\n      inlineScript: echo", False),
+    ("awsCredential: state\n      scriptType: inline\n      inlineScript: echo", False),
+])
+def test_azure_pipelines_schema_knows_the_marketplace_task_exactly(tmp_path: Path, inputs: str, valid: bool) -> None:
+    pipeline = tmp_path / "pipeline.yml"
+    pipeline.write_text(f"steps:\n  - task: AWSShellScript@1\n    inputs:\n      {inputs}\n")
+    assert (run([*AZURE_PIPELINES_SCHEMA_CHECK, pipeline], cwd=tmp_path).returncode == 0) == valid
 
 
 def test_azure_pipelines_schema_rejects_unquoted_scalars(tmp_path: Path) -> None:
@@ -513,51 +526,112 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
 
 STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
                          "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
-# Azure DevOps: the Terraform state login's pipeline variables (aws, gcp: secrets of the
-# environment's variable group; azure: set by the job's service-connection login step).
-STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"],
+# Azure DevOps: the Terraform state login's pipeline variables (gcp: a secret of the
+# environment's variable group; azure and aws: set by the job's service-connection login step).
+STATE_VARIABLES = {"aws": ["stateAccessKeyId", "stateSecretAccessKey", "stateSessionToken"],
                    "azure": ["stateClientId", "stateTenantId", "stateSubscriptionId", "stateOidcToken"],
                    "gcp": ["googleCredentials"]}
+# cloud -> (login task, its service-connection input, the Terraform step env it hands over, the
+# login's secret outputs, the bootstrap's service connection resource).
+STATE_CONNECTION_LOGINS = {
+    "azure": ("AzureCLI@2", "azureSubscription",
+              {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"},
+              ["stateOidcToken"], "azuredevops_serviceendpoint_azurerm"),
+    "aws": ("AWSShellScript@1", "awsCredentials",
+            {"AWS_ACCESS_KEY_ID": "$(stateAccessKeyId)", "AWS_SECRET_ACCESS_KEY": "$(stateSecretAccessKey)",
+             "AWS_SESSION_TOKEN": "$(stateSessionToken)"},
+            ["stateAccessKeyId", "stateSecretAccessKey", "stateSessionToken"], "azuredevops_serviceendpoint_aws"),
+}
 
 
-@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)
-def test_azure_devops_signs_in_to_the_azure_state_through_federated_service_connections(generated_project: Path) -> None:
-    """Each Terraform job first signs in with its environment's service connection (workload identity
-    federation) and hands the login to the Terraform steps; the bootstrap creates the connections and
-    trusts exactly them; no storage key anywhere."""
-    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
-    setup = generated_project / ".mlops-setup-scripts/cicd"
-    (endpoint,) = re.findall(r'service_endpoint_name\s+=\s+"([^"]+)"', (setup / "azure-devops.tf").read_text())
-    assert 'service_endpoint_authentication_scheme = "WorkloadIdentityFederation"' in (setup / "azure-devops.tf").read_text()
-    terraform_jobs = 0
+def pipeline_jobs(pipeline: dict) -> Iterator[tuple[str, str, list[dict]]]:
+    """(stage, job name, steps) of every job of an Azure Pipelines file, deployment jobs included."""
     for stage in pipeline["stages"]:
         for job in stage["jobs"]:
             steps = job.get("steps") or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
-            env = "prod" if "Prod" in (job.get("job") or job.get("deployment")) else "staging"
-            logins = [i for i, step in enumerate(steps) if step.get("task") == "AzureCLI@2"]
-            users = [i for i, step in enumerate(steps) if "ARM_OIDC_TOKEN" in (step.get("env") or {})]
-            if not users:
-                assert not logins
-                continue
-            terraform_jobs += 1
-            (login,) = logins
-            assert login < min(users)
-            inputs = steps[login]["inputs"]
-            assert inputs["azureSubscription"] == endpoint.replace("${each.key}", env)
-            assert inputs["addSpnToEnvironment"] is True
-            assert sorted(re.findall(r"task\.setvariable variable=(\w+)", inputs["inlineScript"])) == sorted(STATE_VARIABLES["azure"])
-            assert "issecret=true]${idToken" in inputs["inlineScript"]
-            lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=inputs["inlineScript"], capture_output=True, text=True)
-            assert lint.returncode == 0, lint.stdout
-            expected = {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"}
-            for i in users:
-                assert expected.items() <= steps[i]["env"].items()
-    assert terraform_jobs == 3  # plan staging, apply staging, apply prod
-    state_access = (setup / "state-access.tf").read_text()
+            yield stage["stage"], job.get("job") or job.get("deployment"), steps
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
+def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_environment(variant: Variant, generated_project: Path) -> None:
+    """Each Terraform job first signs in with its environment's service connection (the connection's
+    OIDC token) and hands the login to the Terraform steps; pull-request plans use staging's only;
+    the bootstrap creates the connections, authorises them for the Terraform pipeline, puts prod's
+    behind branch control; no stored key anywhere."""
+    task, connection_input, backend_env, secrets, endpoint_type = STATE_CONNECTION_LOGINS[variant.cloud]
+    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    azure_devops = (setup / "azure-devops.tf").read_text()
+    connections = dict(re.findall(r'^    (staging|prod)\s+=\s+"([^"]+Terraform state)"$', azure_devops, re.MULTILINE))
+    assert set(connections) == {"staging", "prod"} and connections["staging"] != connections["prod"]
+    assert re.search(rf'resource "{endpoint_type}" "terraform_state" \{{\n  for_each = local.environments\n.*?'
+                     r"service_endpoint_name\s+= local.state_service_connections\[each.key\]", azure_devops, re.DOTALL)
+    terraform_jobs = []
+    for stage, name, steps in pipeline_jobs(pipeline):
+        env = "prod" if "Prod" in name else "staging"
+        logins = [i for i, step in enumerate(steps) if step.get("task") == task]
+        users = [i for i, step in enumerate(steps) if backend_env.keys() & (step.get("env") or {}).keys()]
+        if not users:
+            assert not logins
+            continue
+        terraform_jobs.append((stage, env))
+        (login,) = logins
+        assert login < min(users)
+        inputs = steps[login]["inputs"]
+        assert inputs[connection_input] == connections[env]
+        script = inputs["inlineScript"]
+        assert sorted(re.findall(r"task\.setvariable variable=(\w+)", script)) == sorted(STATE_VARIABLES[variant.cloud])
+        assert sorted(re.findall(r"task\.setvariable variable=(\w+);issecret=true", script)) == sorted(secrets)
+        lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout
+        for i in users:
+            assert backend_env.items() <= steps[i]["env"].items()
+    # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
+    assert sorted(terraform_jobs) == [("TerraformCD", "prod"), ("TerraformCD", "staging"), ("TerraformCI", "staging")]
+    assert re.search(rf'resource "azuredevops_pipeline_authorization" "terraform_state" \{{.*?resource_id = {endpoint_type}'
+                     r'\.terraform_state\[each\.key\]\.id\n  type        = "endpoint"\n  pipeline_id = '
+                     r'azuredevops_build_definition\.pipeline\["terraform_cicd"\]\.id', azure_devops, re.DOTALL)
+    (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', azure_devops, re.DOTALL)
+    assert f'endpoint      = {endpoint_type}.terraform_state["prod"].id' in branch_control
+    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
+    assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state|aws_iam_access_key|aws_iam_user\b|"
+                         r"awsAccessKeyId|state_storage_secrets|secret_access_key", text)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)
+def test_azure_state_trusts_exactly_the_service_connections(generated_project: Path) -> None:
+    state_access = (generated_project / ".mlops-setup-scripts/cicd/state-access.tf").read_text()
     assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_subject" in state_access
     assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_issuer" in state_access
-    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
-    assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state", text)
+    assert 'service_endpoint_authentication_scheme = "WorkloadIdentityFederation"' in (
+        generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").read_text()
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "aws"], ids=lambda v: v.id)
+def test_aws_state_roles_trust_only_their_service_connection(generated_project: Path) -> None:
+    """The organization's OIDC provider (issuer vstoken.dev.azure.com/<organization GUID>, audience
+    api://AzureADTokenExchange) and per environment a role whose trust names exactly the subject of
+    that environment's service connection; the connection assumes that role with OIDC."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    state_access = (setup / "state-access.tf").read_text()
+    azure_devops = (setup / "azure-devops.tf").read_text()
+    main = (setup / "main-aws.tf").read_text()
+    assert 'oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"' in main
+    (provider,) = re.findall(r'resource "aws_iam_openid_connect_provider" "azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    assert "url            = local.oidc_issuer" in provider
+    assert 'client_id_list = ["api://AzureADTokenExchange"]' in provider
+    assert 'azure_devops_issuer_host = trimprefix(local.oidc_issuer, "https://")' in state_access
+    (trust,) = re.findall(r'data "aws_iam_policy_document" "assume_from_azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    conditions = re.findall(r'test\s+= "(\w+)"\n\s+variable = "([^"]+)"\n\s+values\s+= \[(.*)\]\n', trust)
+    assert conditions == [("StringEquals", "${local.azure_devops_issuer_host}:aud", '"api://AzureADTokenExchange"'),
+                          ("StringEquals", "${local.azure_devops_issuer_host}:sub", "local.state_login_subjects[each.key]")]
+    assert ('env => "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${connection}"' in state_access
+            and "for env, connection in local.state_service_connections" in state_access)
+    assert "assume_role_policy   = data.aws_iam_policy_document.assume_from_azure_devops[each.key].json" in state_access
+    (endpoint,) = re.findall(r'resource "azuredevops_serviceendpoint_aws" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
+    assert "use_oidc              = true" in endpoint
+    assert "role_to_assume        = aws_iam_role.terraform_state[each.key].arn" in endpoint
+    assert not re.search(r"access_key_id|secret_access_key|session_token", endpoint)
 
 
 @dataclass(frozen=True)

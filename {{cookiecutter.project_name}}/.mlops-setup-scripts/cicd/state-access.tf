@@ -2,9 +2,11 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set github = cookiecutter.cicd_platform == "GitHub Actions" -%}
 {%- set gitlab = cookiecutter.cicd_platform == "GitLab" -%}
-{#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps with keys. -#}
+{#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps
+    with its service connections' OIDC tokens on azure and aws, with keys on gcp. -#}
 {%- set oidc = github or gitlab -%}
-{%- set ci = cookiecutter | derived("cicd_platform_key") | lower -%}
+{%- set aws_oidc = oidc or cookiecutter.cloud == "aws" -%}
+{%- set ci = (cookiecutter | derived("cicd_platform_key") | lower) if oidc else "azure_devops" -%}
 # Least privilege for the Terraform state of databricks-config/: one cloud identity per
 # environment that can read and write only that environment's state (and its lock), so no
 # CI/CD identity can read another environment's state or this bootstrap's.
@@ -21,6 +23,13 @@
 # Azure DevOps signs in as it through an Azure Resource Manager service connection of the
 # same environment with workload identity federation (azure-devops.tf): no key is stored in
 # Azure DevOps, and only the pipelines authorised for that connection can use it.
+{%- elif cookiecutter.cloud == "aws" %}
+# Azure DevOps signs in as it through an AWS service connection of the same environment with
+# OIDC (azure-devops.tf; AWS Toolkit for Azure DevOps): the connection's token, issued by the
+# organization (local.oidc_issuer, main-aws.tf) with the subject
+# sc://<organization>/<project>/<connection>, is exchanged for a one-hour role session. No key
+# is stored in Azure DevOps; only the pipelines authorised for the connection can use it, and
+# prod's only on {{ cookiecutter.default_branch }} (a branch-control check).
 {%- else %}
 # Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
 # variable group of its environment, which only the pipelines of that environment may use.
@@ -47,6 +56,11 @@ locals {
     staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
     prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
   }
+{%- elif cookiecutter.cloud == "aws" %}
+  # The OIDC subject of each environment's service connection (azure-devops.tf).
+  state_login_subjects = {
+    for env, connection in local.state_service_connections : env => "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${connection}"
+  }
 {%- endif %}
 }
 {%- if cookiecutter.cloud == "aws" %}
@@ -58,14 +72,15 @@ provider "aws" {
 locals {
   state_bucket_arn = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
 }
-{%- if oidc %}
+{%- if aws_oidc %}
+{%- set aws_audience = "sts.amazonaws.com" if oidc else credentials.azure_devops_audience %}
 
-# {{ "GitHub" if github else "GitLab" }}'s OIDC provider exists once per AWS account: pass its ARN when it already exists.
+# {{ "GitHub" if github else ("GitLab" if gitlab else "The Azure DevOps organization") }}'s OIDC provider exists once per AWS account: pass its ARN when it already exists.
 resource "aws_iam_openid_connect_provider" "{{ ci }}" {
   count = var.aws_{{ ci }}_oidc_provider_arn == "" ? 1 : 0
 
   url            = local.oidc_issuer
-  client_id_list = ["sts.amazonaws.com"]
+  client_id_list = ["{{ aws_audience }}"]
 }
 
 locals {
@@ -73,6 +88,9 @@ locals {
 {%- if gitlab %}
   # AWS names the token's claims after the issuer's host.
   gitlab_host = trimprefix(var.gitlab_url, "https://")
+{%- elif not oidc %}
+  # AWS names the token's claims after the issuer without its scheme: vstoken.dev.azure.com/<organization GUID>.
+  azure_devops_issuer_host = trimprefix(local.oidc_issuer, "https://")
 {%- endif %}
 }
 
@@ -85,14 +103,15 @@ data "aws_iam_policy_document" "assume_from_{{ ci }}" {
       type        = "Federated"
       identifiers = [local.{{ ci }}_oidc_provider_arn]
     }
+{%- set claim_prefix = "token.actions.githubusercontent.com" if github else ("${local.gitlab_host}" if gitlab else "${local.azure_devops_issuer_host}") %}
     condition {
       test     = "StringEquals"
-      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:aud"
-      values   = ["sts.amazonaws.com"]
+      variable = "{{ claim_prefix }}:aud"
+      values   = ["{{ aws_audience }}"]
     }
     condition {
-      test     = "{{ "StringEquals" if github else "StringLike" }}"
-      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:sub"
+      test     = "{{ "StringLike" if gitlab else "StringEquals" }}"
+      variable = "{{ claim_prefix }}:sub"
       values   = [local.state_login_subjects[each.key]]
     }
   }
@@ -123,13 +142,13 @@ data "aws_iam_policy_document" "terraform_state" {
     resources = ["${local.state_bucket_arn}/${each.value}.tflock"]
   }
 }
+{%- if aws_oidc %}
 
-{%- if oidc %}
 resource "aws_iam_role" "terraform_state" {
   for_each = local.state_objects
 
   name                 = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
-  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else "GitLab jobs" }}"
+  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else ("GitLab jobs" if gitlab else "Azure DevOps service connection") }}"
   assume_role_policy   = data.aws_iam_policy_document.assume_from_{{ ci }}[each.key].json
   max_session_duration = 3600
 }
@@ -141,6 +160,7 @@ resource "aws_iam_role_policy" "terraform_state" {
   role   = aws_iam_role.terraform_state[each.key].id
   policy = data.aws_iam_policy_document.terraform_state[each.key].json
 }
+{%- if oidc %}
 
 locals {
   # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to AWS with.
@@ -148,38 +168,7 @@ locals {
     for env in keys(local.state_objects) : env => { AWS_ROLE_ARN = aws_iam_role.terraform_state[env].arn }
   }
 }
-{%- else %}
-resource "aws_iam_user" "terraform_state" {
-  # checkov:skip=CKV_AWS_273: CI/CD on {{ cookiecutter.cicd_platform }} cannot sign in through SSO; this user's only right is its environment's state (see the policy below).
-  for_each = local.state_objects
-
-  name = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
-}
-
-resource "aws_iam_user_policy" "terraform_state" {
-  # checkov:skip=CKV_AWS_40: one user per environment with one inline policy for that environment's state; a group per user would add names, not limits.
-  for_each = local.state_objects
-
-  name   = "terraform-state-${each.key}"
-  user   = aws_iam_user.terraform_state[each.key].name
-  policy = data.aws_iam_policy_document.terraform_state[each.key].json
-}
-
-resource "aws_iam_access_key" "terraform_state" {
-  for_each = local.state_objects
-
-  user = aws_iam_user.terraform_state[each.key].name
-}
-
-locals {
-  # Secrets the pipelines sign in to AWS with (azure-devops.tf).
-  state_storage_secrets = {
-    for env in keys(local.state_objects) : env => {
-      awsAccessKeyId     = aws_iam_access_key.terraform_state[env].id
-      awsSecretAccessKey = aws_iam_access_key.terraform_state[env].secret
-    }
-  }
-}
+{%- endif %}
 {%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}
 
