@@ -125,9 +125,14 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
 
 
 def test_no_script_handles_a_databricks_secret(variant: Variant, generated_project: Path) -> None:
-    """Federation needs no token-exchange script: the Databricks tools sign in themselves."""
+    """Federation needs no token-exchange script: the Databricks tools sign in themselves. (Azure
+    DevOps on gcp has one for the Terraform state's Google Cloud login, which leaves Databricks alone.)"""
     scripts = {p.name for p in shell_scripts(generated_project)}
-    assert scripts == ({"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"})
+    expected = {"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"}
+    if variant.cicd_platform == "Azure DevOps" and variant.cloud == "gcp":
+        expected.add("sign-in-to-gcp-state.sh")
+        assert "DATABRICKS" not in (generated_project / PIPELINES / "scripts/sign-in-to-gcp-state.sh").read_text()
+    assert scripts == expected
 
 
 # ---------------------------------------------------------------- linters and schemas
@@ -504,7 +509,9 @@ def bootstrap_names(project: Path) -> set[str]:
         state_login = re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=[^=]", (cicd / "state-access.tf").read_text())
         return set(re.findall(r'(?:variable_name|secret_name)\s*=\s*"(\w+)"', (cicd / "github.tf").read_text())) | set(state_login)
     text = (cicd / "azure-devops.tf").read_text()
-    return set(re.findall(r'name\s*=\s*"(\w+)"', text)) | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(
+    # gcp: the state login's variables of each group (state-access.tf, local.state_login_variables).
+    state_login = re.findall(r"state_login_variables = \{.*?\n  \}\n", (cicd / "state-access.tf").read_text(), re.DOTALL)
+    return set(re.findall(r"^\s+(\w+)\s+= ", "".join(state_login), re.MULTILINE)) | set(re.findall(r'name\s*=\s*"(\w+)"', text)) | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(
         re.findall(r"\{\s*(\w+)\s*=", text)
     )
 
@@ -526,11 +533,11 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
 
 STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
                          "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
-# Azure DevOps: the Terraform state login's pipeline variables (gcp: a secret of the
-# environment's variable group; azure and aws: set by the job's service-connection login step).
+# Azure DevOps: the Terraform state login's pipeline variables (gcp: variables of the
+# environment's group; azure and aws: set by the job's service-connection login step).
 STATE_VARIABLES = {"aws": ["stateAccessKeyId", "stateSecretAccessKey", "stateSessionToken"],
                    "azure": ["stateClientId", "stateTenantId", "stateSubscriptionId", "stateOidcToken"],
-                   "gcp": ["googleCredentials"]}
+                   "gcp": ["stateWorkloadIdentityProvider", "stateServiceAccount"]}
 # cloud -> (login task, its service-connection input, the Terraform step env it hands over, the
 # login's secret outputs, the bootstrap's service connection resource).
 STATE_CONNECTION_LOGINS = {
@@ -596,6 +603,86 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
     text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
     assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state|aws_iam_access_key|aws_iam_user\b|"
                          r"awsAccessKeyId|state_storage_secrets|secret_access_key", text)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"], ids=lambda v: v.id)
+def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """The pool trusts only the Terraform pipeline's tokens (issuer, audience, subject); staging's
+    service account any of its runs, prod's only runs of the default branch; every step that runs
+    Terraform first signs in afresh; the script writes the external account credential from the
+    token the OIDC endpoint returns; no service account key anywhere."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    state_access = (setup / "state-access.tf").read_text()
+    (provider,) = re.findall(r'resource "google_iam_workload_identity_pool_provider" "azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    assert "issuer_uri = local.oidc_issuer" in provider
+    assert 'allowed_audiences = ["api://AzureADTokenExchange"]' in provider
+    assert 'attribute_condition = "assertion.sub == \\"${local.state_login_pipeline}\\""' in provider
+    assert '"attribute.ref"  = "assertion.rpo_ref"' in provider
+    assert ('state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/'
+            '${azuredevops_build_definition.pipeline[\"terraform_cicd\"].name}"').replace('\\"', '"') in state_access
+    assert 'oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"' in (setup / "main-gcp.tf").read_text()
+    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
+    (default_branch,) = pipeline["trigger"]["branches"]["include"]
+    (members,) = re.findall(r'resource "google_service_account_iam_member" "azure_devops_pipeline" \{.*?\n  \}', state_access, re.DOTALL)
+    pool = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}"
+    assert dict(re.findall(r'(staging|prod)\s+= "([^"]+)"', members)) == {
+        "staging": f"{pool}/*", "prod": f"{pool}/attribute.ref/refs/heads/{default_branch}"}
+    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
+    assert not re.search(r"google_service_account_key|googleCredentials|GOOGLE_CREDENTIALS|state_storage_secrets", text)
+
+    script = generated_project / ".azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh"
+    users = 0
+    for _stage, _name, steps in pipeline_jobs(pipeline):
+        for step in steps:
+            env = step.get("env") or {}
+            if not re.search(r"terraform -chdir|commit-terraform-output", step.get("script", "")):
+                continue
+            users += 1
+            assert step["script"].splitlines()[:2] == ["set -e", f"bash {script.relative_to(generated_project)}"]
+            assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "$(Agent.TempDirectory)/gcp-state-credentials.json"
+            assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+            assert {env["GCP_WORKLOAD_IDENTITY_PROVIDER"], env["GCP_SERVICE_ACCOUNT"]} == {"$(stateWorkloadIdentityProvider)", "$(stateServiceAccount)"}
+    assert users == 5  # plan staging; apply and output commit of staging and prod
+
+    # The script against a stand-in of the Azure DevOps OIDC endpoint.
+    import http.server
+    import json
+    import threading
+
+    requests = []
+
+    class OidcEndpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            requests.append((self.path, self.headers.get("Authorization")))
+            body = json.dumps({"oidcToken": "header.claims.signature"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), OidcEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    credentials = tmp_path / "gcp-state-credentials.json"
+    env = {**os.environ, "SYSTEM_ACCESSTOKEN": "job-token", "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
+           "SYSTEM_OIDCREQUESTURI": f"http://127.0.0.1:{server.server_port}/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken",
+           "GCP_WORKLOAD_IDENTITY_PROVIDER": "projects/1/locations/global/workloadIdentityPools/ado-x/providers/azure-devops",
+           "GCP_SERVICE_ACCOUNT": "tfstate-staging@p.iam.gserviceaccount.com"}
+    try:
+        result = subprocess.run(["bash", script], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert requests == [("/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken?api-version=7.1", "Bearer job-token")]
+    assert "##vso[task.setsecret]header.claims.signature" in result.stdout
+    config = json.loads(credentials.read_text())
+    assert config["type"] == "external_account"
+    assert config["audience"] == "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ado-x/providers/azure-devops"
+    assert config["subject_token_type"] == "urn:ietf:params:oauth:token-type:jwt"
+    assert Path(config["credential_source"]["file"]).read_text() == "header.claims.signature"
+    assert config["service_account_impersonation_url"].endswith("/serviceAccounts/tfstate-staging@p.iam.gserviceaccount.com:generateAccessToken")
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)

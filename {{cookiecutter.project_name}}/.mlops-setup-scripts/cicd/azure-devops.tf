@@ -80,12 +80,12 @@ resource "azuredevops_variable_group" "cicd" {
   }
 {%- if not state_connection %}
 
+  # The Terraform state login (state-access.tf).
   dynamic "variable" {
-    for_each = local.state_storage_secrets[each.key]
+    for_each = local.state_login_variables[each.key]
     content {
-      name         = variable.key
-      secret_value = variable.value
-      is_secret    = true
+      name  = variable.key
+      value = variable.value
     }
   }
 {%- endif %}

@@ -3,7 +3,8 @@
 {%- set github = cookiecutter.cicd_platform == "GitHub Actions" -%}
 {%- set gitlab = cookiecutter.cicd_platform == "GitLab" -%}
 {#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps
-    with its service connections' OIDC tokens on azure and aws, with keys on gcp. -#}
+    with its service connections' OIDC tokens on azure and aws, with its pipeline runs' OIDC
+    tokens on gcp (AWS cannot condition on their branch claim; Google Cloud can). -#}
 {%- set oidc = github or gitlab -%}
 {%- set aws_oidc = oidc or cookiecutter.cloud == "aws" -%}
 {%- set ci = (cookiecutter | derived("cicd_platform_key") | lower) if oidc else "azure_devops" -%}
@@ -31,8 +32,13 @@
 # is stored in Azure DevOps; only the pipelines authorised for the connection can use it, and
 # prod's only on {{ cookiecutter.default_branch }} (a branch-control check).
 {%- else %}
-# Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
-# variable group of its environment, which only the pipelines of that environment may use.
+# The Terraform pipeline's runs sign in as it with their OIDC tokens (issued by the
+# organization, local.oidc_issuer in main-gcp.tf; subject p://<organization>/<project>/<pipeline>;
+# claim rpo_ref: the run's branch): no key is stored in Azure DevOps. Staging's identity accepts
+# every run of the Terraform pipeline (pull requests plan staging); prod's only its runs of the
+# protected {{ cookiecutter.default_branch }} branch, whose reviewed YAML signs in to prod only in the approved prod
+# deployment. Azure DevOps issues per-connection tokens only to tasks that use the connection,
+# and no task signs in to Google Cloud with one: hence the branch claim.
 {%- endif %}
 
 locals {
@@ -56,6 +62,9 @@ locals {
     staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
     prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
   }
+{%- elif cookiecutter.cloud == "gcp" %}
+  # The OIDC subject of the Terraform pipeline's runs, the only ones the identities accept.
+  state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline["terraform_cicd"].name}"
 {%- elif cookiecutter.cloud == "aws" %}
   # The OIDC subject of each environment's service connection (azure-devops.tf).
   state_login_subjects = {
@@ -176,11 +185,9 @@ provider "google" {
   project = var.gcp_project_id
 }
 
-{%- if oidc %}
-
-# {{ "GitHub" if github else "GitLab" }}'s OIDC tokens, accepted for this {{ "repository" if github else "project" }} only.
+# {{ "GitHub" if github else ("GitLab" if gitlab else "Azure DevOps") }}'s OIDC tokens, accepted for this {{ "repository" if github else ("project" if gitlab else "Terraform pipeline") }} only.
 resource "google_iam_workload_identity_pool" "{{ ci }}" {
-  workload_identity_pool_id = "{{ (("gh-" if github else "gl-") ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
+  workload_identity_pool_id = "{{ (("gh-" if github else ("gl-" if gitlab else "ado-")) ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
   display_name              = "{{ cookiecutter.cicd_platform }}"
   description               = "{{ cookiecutter.cicd_platform }} of {{ cookiecutter.project_name }}"
 }
@@ -190,22 +197,27 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
   # checkov:skip=CKV_GCP_125: the attribute_condition admits this repository only (assertion.repository); checkov cannot resolve the local it is built from.
 {%- endif %}
   workload_identity_pool_id          = google_iam_workload_identity_pool.{{ ci }}.workload_identity_pool_id
-  workload_identity_pool_provider_id = "{{ ci }}"
+  workload_identity_pool_provider_id = "{{ ci | replace("_", "-") }}"
   display_name                       = "{{ cookiecutter.cicd_platform }} OIDC"
   attribute_mapping = {
 {%- if github %}
     "google.subject"       = "assertion.sub"
     "attribute.repository" = "assertion.repository"
-{%- else %}
+{%- elif gitlab %}
     "google.subject"         = "assertion.sub"
     "attribute.project_path" = "assertion.project_path"
     "attribute.ref_type"     = "assertion.ref_type"
+{%- else %}
+    "google.subject" = "assertion.sub"
+    "attribute.ref"  = "assertion.rpo_ref"
 {%- endif %}
   }
 {%- if github %}
   attribute_condition = "assertion.repository == \"${local.github_repository}\""
-{%- else %}
+{%- elif gitlab %}
   attribute_condition = "assertion.project_path == \"${var.gitlab_project_path}\""
+{%- else %}
+  attribute_condition = "assertion.sub == \"${local.state_login_pipeline}\""
 {%- endif %}
 
   oidc {
@@ -213,11 +225,12 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
 {%- if gitlab %}
     # The aud of the jobs' id_tokens (.gitlab/ci/terraform.gitlab-ci.yml).
     allowed_audiences = ["{{ credentials.gitlab_state_login.audience }}"]
+{%- elif not github %}
+    # The aud of every Azure DevOps token.
+    allowed_audiences = ["{{ credentials.azure_devops_audience }}"]
 {%- endif %}
   }
 }
-
-{%- endif %}
 
 resource "google_service_account" "terraform_state" {
   for_each = local.state_objects
@@ -250,11 +263,17 @@ resource "google_service_account_iam_member" "gitlab_jobs" {
 }
 {%- else %}
 
-# Azure DevOps signs in to Google Cloud with a key here: for this environment's state only.
-resource "google_service_account_key" "terraform_state" {
-  for_each = local.state_objects
+# Staging: every run of the Terraform pipeline (the provider's attribute_condition); prod: only
+# its runs of {{ cookiecutter.default_branch }} (claim rpo_ref).
+resource "google_service_account_iam_member" "azure_devops_pipeline" {
+  for_each = {
+    staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/*"
+    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/attribute.ref/refs/heads/{{ cookiecutter.default_branch }}"
+  }
 
   service_account_id = google_service_account.terraform_state[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = each.value
 }
 {%- endif %}
 
@@ -286,8 +305,8 @@ resource "google_storage_bucket_iam_member" "terraform_state" {
     expression = "resource.name.startsWith(\"projects/_/buckets/{{ state.gcp_ml_resources_bucket }}/objects/${each.value}\")"
   }
 }
-
 {%- if oidc %}
+
 locals {
   # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to Google Cloud with.
   state_login_variables = {
@@ -298,11 +317,14 @@ locals {
   }
 }
 {%- else %}
+
 locals {
-  # Secrets the pipelines sign in to Google Cloud with (azure-devops.tf).
-  state_storage_secrets = {
+  # Variables of each environment's variable group (azure-devops.tf) that the pipelines sign in
+  # to Google Cloud with (.azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh). Not secret.
+  state_login_variables = {
     for env in keys(local.state_objects) : env => {
-      googleCredentials = base64decode(google_service_account_key.terraform_state[env].private_key)
+      {{ credentials.state_backend["GCP_WORKLOAD_IDENTITY_PROVIDER"] }} = google_iam_workload_identity_pool_provider.azure_devops.name
+      {{ credentials.state_backend["GCP_SERVICE_ACCOUNT"] }}           = google_service_account.terraform_state[env].email
     }
   }
 }
