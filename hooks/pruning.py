@@ -105,6 +105,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".mlops-setup-scripts/terraform/main-gcp.tf",
         ".mlops-setup-scripts/terraform/variables.tf",
         ".mlops-setup-scripts/cicd/main-gcp.tf",
+        ".azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh",
     ),
     ("cicd_platform", "GitHub Actions"): (
         ".github",
