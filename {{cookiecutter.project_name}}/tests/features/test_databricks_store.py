@@ -78,7 +78,7 @@ def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
             "table_name": lookup.table_name,
             "feature_names": list(lookup.feature_names),
             "lookup_key": [lookup.lookup_key],
-            "timestamp_lookup_key": [lookup.timestamp_lookup_key],
+            "timestamp_lookup_key": lookup.timestamp_lookup_key,
             "lookback_window": timedelta(seconds=lookup.lookback_seconds),
         }
         for lookup in feature_lookups("staging")
