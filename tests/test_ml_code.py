@@ -417,11 +417,16 @@ def test_mlflow3_requirements_install_and_project_tests_pass_on_python(version: 
     python = shutil.which(MLFLOW3_PYTHONS[version]) or shutil.which(f"python{version}")
     if python is None:
         pytest.skip(f"Python {version} is not installed (looked for {MLFLOW3_PYTHONS[version]} and python{version})")
-    venv_python = mlflow3_python_for(python, tmp_path / "requirements")
+    venv_python = mlflow3_python_for(python, tmp_path / "requirements")  # the feature store's pins too
     from tests.support.generation import generate
 
     project = generate(tmp_path / "project", {"include_mlflow_recipes": "no"})
     run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    # The feature-store code's client (databricks-feature-engineering) imports on this Python and
+    # takes the project's arguments; its Spark tests run once, in test_feature_store.py.
+    feature_store = generate(tmp_path / "fs-project", {"include_feature_store": "yes"})
+    test = "tests/features/test_databricks_store.py"
+    run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=feature_store)
 
 
 MLFLOW3_PYTHONS = {**OTHER_PYTHONS, "3.13": "/root/.pyenv/versions/3.13.0/bin/python3.13"}

@@ -131,7 +131,9 @@ def score_with_pyfunc(model_uri: str, held_out: pd.DataFrame) -> pd.DataFrame:
     return score_pandas(model_uri, held_out)
 
 
-def evaluate_version(model_uri: str, held_out: Any, score: Scorer = score_with_pyfunc) -> mlflow.models.EvaluationResult:
+def evaluate_version(
+    model_uri: str, held_out: Any, score: Scorer = score_with_pyfunc
+) -> mlflow.models.EvaluationResult:
     """``mlflow.models.evaluate`` of the predictions ``score`` makes with ``model_uri`` on ``held_out``.
 
     Evaluates a static dataset (``predictions=``, no ``model=``): the regressor metrics and

@@ -11,7 +11,6 @@ from features.feature_tables import PICKUP_FEATURES, feature_lookups
 from features.scoring import score_trips
 from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-
 from tests.features.conftest import ENV
 
 

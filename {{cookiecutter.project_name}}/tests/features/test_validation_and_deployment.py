@@ -13,7 +13,14 @@ from mlflow.tracking import MlflowClient
 from sklearn.dummy import DummyRegressor
 
 from fare_model.deployment import DeploymentRefused, promote_to_champion
-from fare_model.registry import CHALLENGER, CHAMPION, ValidationStatus, resolve_alias, validation_status, version_with_alias
+from fare_model.registry import (
+    CHALLENGER,
+    CHAMPION,
+    ValidationStatus,
+    resolve_alias,
+    validation_status,
+    version_with_alias,
+)
 from features.feature_tables import feature_lookups
 from features.scoring import score_trips
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
