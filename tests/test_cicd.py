@@ -971,8 +971,8 @@ def test_unit_test_job_commands_pass(
     variant: Variant, generated_project: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Runs the job's own commands with the shared project venv of the variant's ML code first on PATH
-    (the job's `pip install` then finds everything installed: MLflow 3 code has a venv of its own)."""
-    project_python = request.getfixturevalue("mlflow3_python" if variant.mlflow3 else "project_python")
+    (the job's `pip install` then finds everything installed: the MLflow 3 tracks have a venv of their own)."""
+    project_python = request.getfixturevalue("project_python" if variant.ml_code == "mlflow_recipes" else "mlflow3_python")
     project = shutil.copytree(generated_project, tmp_path / generated_project.name)
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
