@@ -113,6 +113,9 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "prod_host": lambda a: host_of(a["databricks_prod_workspace_host"]),
     "default_include_mlflow_recipes": default_include_mlflow_recipes,
     "ml_code": ml_code,
+    # MLflow major version of the ML code: 2 only for the MLflow Recipes track (Recipes were
+    # removed in MLflow 3). MLflow 3 code deploys with registry aliases, MLflow 2 with stages.
+    "mlflow_major_version": lambda a: "2" if ml_code(a) == "mlflow_recipes" else "3",
     # The ML developer guide of the project's ML code, a file name under docs/.
     "ml_developer_guide": lambda a: {
         "mlflow_recipes": "ml-developer-guide.md",

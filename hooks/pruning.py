@@ -22,16 +22,26 @@ from hooks.derived import DERIVED_NAMES, derived_value
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
 
-# Deployment, validation and batch inference code of the MLflow 2 tracks (not MLflow 3's fare_model/).
-_RECIPES_AND_FEATURE_STORE_CODE = (
+# fare_model/ holds the MLflow 3 code. Its registry aliases, validation and deployment
+# modules serve both MLflow 3 tracks (plain and feature store); the plain track alone has
+# these modules (the feature-store track trains and scores in features/).
+_PLAIN_MLFLOW3_MODULES = (
+    "fare_model/data.py",
+    "fare_model/training.py",
+    "fare_model/batch_inference.py",
+)
+# Stage-based deployment, validation and batch inference of the MLflow Recipes track (MLflow 2).
+_RECIPES_DEPLOYMENT_CODE = (
     "steps/deploy.py",
     "steps/model_validation.py",
     "steps/batch_inference.py",
     "tests/test_batch_inference.py",
     "tests/test_deploy.py",
     "tests/test_model_validation.py",
-    "tests/test_notebooks.py",
 )
+# Databricks source-format checks of the notebooks (and the Recipes ModelValidation's
+# parameters); the plain MLflow 3 track runs its notebooks in tests/fare_model/ instead.
+_NOTEBOOK_FORMAT_TESTS = "tests/test_notebooks.py"
 
 OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
     # MLflow Recipes code: only without the feature store.
@@ -70,7 +80,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "docs/ml-developer-guide-fs.md",
     ),
     # Which ML code (hooks/derived.py: ml_code): files of the MLflow Recipes track only,
-    # files that the Recipes and feature-store tracks share, and the MLflow 3 track's own.
+    # files that the two MLflow 3 tracks (plain and feature store) share, and the plain one's own.
     ("ml_code", "mlflow_recipes"): (
         "recipe.yaml",
         "profiles",
@@ -83,11 +93,13 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/test_predict.py",
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",
-        *_RECIPES_AND_FEATURE_STORE_CODE,
+        *_RECIPES_DEPLOYMENT_CODE,
+        _NOTEBOOK_FORMAT_TESTS,
     ),
-    ("ml_code", "feature_store"): _RECIPES_AND_FEATURE_STORE_CODE,
+    ("ml_code", "feature_store"): ("fare_model", _NOTEBOOK_FORMAT_TESTS),
     ("ml_code", "mlflow3"): (
         "fare_model",
+        *_PLAIN_MLFLOW3_MODULES,
         "tests/fare_model",
         "local_pipeline/mlflow3.py",
         "docs/ml-developer-guide-mlflow3.md",
@@ -112,6 +124,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         ".mlops-setup-scripts/terraform/main-gcp.tf",
         ".mlops-setup-scripts/terraform/variables.tf",
         ".mlops-setup-scripts/cicd/main-gcp.tf",
+        ".azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh",
     ),
     ("cicd_platform", "GitHub Actions"): (
         ".github",

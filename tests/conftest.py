@@ -21,13 +21,16 @@ from tests.support.variants import SUPPORTED_VARIANTS, Variant
 # The value is (group, scope). Tests of one group prove the same thing: the project's test suite
 # passes, through the CI unit-test job's own commands where that job runs locally (GitHub and
 # Azure DevOps; test_cicd.py is collected first), else directly. The scope says which files
-# count (tests/support/code_signature.py): the local pipeline never runs notebooks or tests.
+# count (tests/support/code_signature.py): the local pipeline never runs notebooks or tests, and
+# the suite's signature leaves out the deploy-trigger files that differ per CI/CD platform,
+# which the "deploy trigger" group runs once per platform instead.
 PROJECT_TESTS = "the project's test suite"
 RUN_ONCE_PER_CODE_SIGNATURE = {
-    "test_unit_test_job_commands_pass": (PROJECT_TESTS, "project"),
-    "test_project_unit_tests_pass": (PROJECT_TESTS, "project"),
-    "test_generated_project_tests_pass": (PROJECT_TESTS, "project"),
-    "test_mlflow3_project_tests_pass": (PROJECT_TESTS, "project"),
+    "test_unit_test_job_commands_pass": (PROJECT_TESTS, "project code"),
+    "test_project_unit_tests_pass": (PROJECT_TESTS, "project code"),
+    "test_generated_project_tests_pass": (PROJECT_TESTS, "project code"),
+    "test_mlflow3_project_tests_pass": (PROJECT_TESTS, "project code"),
+    "test_deploy_trigger_notebook_tests_pass": ("deploy trigger", "project"),
     "test_recipe_loads_every_profile_from_another_directory": ("recipe profiles", "local pipeline"),
     "test_local_pipeline_end_to_end": ("recipe pipeline", "local pipeline"),
     "test_local_pipeline_failure_names_the_step": ("recipe pipeline failure", "local pipeline"),

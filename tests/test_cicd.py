@@ -24,6 +24,8 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from tests.support import azure_pipelines_schema
+from tests.support.code_signature import DEPLOY_TRIGGER_FILES
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
 from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
@@ -54,9 +56,10 @@ def run(command: list[Any], cwd: Path, env: dict[str, str] | None = None, timeou
     return subprocess.run([str(c) for c in command], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-# check-jsonschema as the Azure DevOps pipelines are checked, and its own test checks it.
+# check-jsonschema as the Azure DevOps pipelines are checked (Microsoft's schema plus the one
+# Marketplace task they use), and its own test checks it.
 AZURE_PIPELINES_SCHEMA_CHECK = [
-    CHECK_JSONSCHEMA, "--builtin-schema", "vendor.azure-pipelines",
+    CHECK_JSONSCHEMA, "--schemafile", azure_pipelines_schema.schema_file(),
     "--data-transform", "azure-pipelines", "--regex-variant", "nonunicode",
 ]
 
@@ -123,9 +126,14 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
 
 
 def test_no_script_handles_a_databricks_secret(variant: Variant, generated_project: Path) -> None:
-    """Federation needs no token-exchange script: the Databricks tools sign in themselves."""
+    """Federation needs no token-exchange script: the Databricks tools sign in themselves. (Azure
+    DevOps on gcp has one for the Terraform state's Google Cloud login, which leaves Databricks alone.)"""
     scripts = {p.name for p in shell_scripts(generated_project)}
-    assert scripts == ({"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"})
+    expected = {"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"}
+    if variant.cicd_platform == "Azure DevOps" and variant.cloud == "gcp":
+        expected.add("sign-in-to-gcp-state.sh")
+        assert "DATABRICKS" not in (generated_project / PIPELINES / "scripts/sign-in-to-gcp-state.sh").read_text()
+    assert scripts == expected
 
 
 # ---------------------------------------------------------------- linters and schemas
@@ -162,6 +170,17 @@ def test_workflows_match_the_github_workflow_schema(generated_project: Path) -> 
 def test_pipelines_match_the_azure_pipelines_schema(generated_project: Path) -> None:
     result = run([*AZURE_PIPELINES_SCHEMA_CHECK, *ci_files(generated_project)], cwd=generated_project)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("inputs", "valid"), [
+    ("awsCredentials: state\n      scriptType: inline\n      inlineScript: echo", True),
+    ("awsCredentials: state\n      scriptType: inlineScript\n      inlineScript: echo", False),
+    ("awsCredential: state\n      scriptType: inline\n      inlineScript: echo", False),
+])
+def test_azure_pipelines_schema_knows_the_marketplace_task_exactly(tmp_path: Path, inputs: str, valid: bool) -> None:
+    pipeline = tmp_path / "pipeline.yml"
+    pipeline.write_text(f"steps:\n  - task: AWSShellScript@1\n    inputs:\n      {inputs}\n")
+    assert (run([*AZURE_PIPELINES_SCHEMA_CHECK, pipeline], cwd=tmp_path).returncode == 0) == valid
 
 
 def test_azure_pipelines_schema_rejects_unquoted_scalars(tmp_path: Path) -> None:
@@ -498,9 +517,10 @@ def bootstrap_names(project: Path) -> set[str]:
         state_login = re.findall(r"\b([A-Z][A-Z0-9_]+)\s*=[^=]", (cicd / "state-access.tf").read_text())
         return set(re.findall(r'(?:variable_name|secret_name)\s*=\s*"(\w+)"', (cicd / "github.tf").read_text())) | set(state_login)
     text = (cicd / "azure-devops.tf").read_text()
-    return set(re.findall(r'name\s*=\s*"(\w+)"', text)) | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(
-        re.findall(r"\{\s*(\w+)\s*=", text)
-    )
+    # gcp: the state login's variables of each group (state-access.tf, local.state_login_variables).
+    state_login = re.findall(r"state_login_variables = \{.*?\n  \}\n", (cicd / "state-access.tf").read_text(), re.DOTALL)
+    names = set(re.findall(r"^\s+(\w+)\s+= ", "".join(state_login), re.MULTILINE)) | set(re.findall(r'name\s*=\s*"(\w+)"', text))
+    return names | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(re.findall(r"\{\s*(\w+)\s*=", text))
 
 
 def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generated_project: Path) -> None:
@@ -520,51 +540,195 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
 
 STATE_LOGIN_VARIABLES = {"aws": ["AWS_ROLE_ARN"], "azure": ["ARM_CLIENT_ID", "ARM_TENANT_ID", "ARM_SUBSCRIPTION_ID"],
                          "gcp": ["GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"]}
-# Azure DevOps: the Terraform state login's pipeline variables (aws, gcp: secrets of the
-# environment's variable group; azure: set by the job's service-connection login step).
-STATE_VARIABLES = {"aws": ["awsAccessKeyId", "awsSecretAccessKey"],
+# Azure DevOps: the Terraform state login's pipeline variables (gcp: variables of the
+# environment's group; azure and aws: set by the job's service-connection login step).
+STATE_VARIABLES = {"aws": ["stateAccessKeyId", "stateSecretAccessKey", "stateSessionToken"],
                    "azure": ["stateClientId", "stateTenantId", "stateSubscriptionId", "stateOidcToken"],
-                   "gcp": ["googleCredentials"]}
+                   "gcp": ["stateWorkloadIdentityProvider", "stateServiceAccount"]}
+# cloud -> (login task, its service-connection input, the Terraform step env it hands over, the
+# login's secret outputs, the bootstrap's service connection resource).
+STATE_CONNECTION_LOGINS = {
+    "azure": ("AzureCLI@2", "azureSubscription",
+              {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"},
+              ["stateOidcToken"], "azuredevops_serviceendpoint_azurerm"),
+    "aws": ("AWSShellScript@1", "awsCredentials",
+            {"AWS_ACCESS_KEY_ID": "$(stateAccessKeyId)", "AWS_SECRET_ACCESS_KEY": "$(stateSecretAccessKey)",
+             "AWS_SESSION_TOKEN": "$(stateSessionToken)"},
+            ["stateAccessKeyId", "stateSecretAccessKey", "stateSessionToken"], "azuredevops_serviceendpoint_aws"),
+}
 
 
-@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)
-def test_azure_devops_signs_in_to_the_azure_state_through_federated_service_connections(generated_project: Path) -> None:
-    """Each Terraform job first signs in with its environment's service connection (workload identity
-    federation) and hands the login to the Terraform steps; the bootstrap creates the connections and
-    trusts exactly them; no storage key anywhere."""
-    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
-    setup = generated_project / ".mlops-setup-scripts/cicd"
-    (endpoint,) = re.findall(r'service_endpoint_name\s+=\s+"([^"]+)"', (setup / "azure-devops.tf").read_text())
-    assert 'service_endpoint_authentication_scheme = "WorkloadIdentityFederation"' in (setup / "azure-devops.tf").read_text()
-    terraform_jobs = 0
+def pipeline_jobs(pipeline: dict) -> Iterator[tuple[str, str, list[dict]]]:
+    """(stage, job name, steps) of every job of an Azure Pipelines file, deployment jobs included."""
     for stage in pipeline["stages"]:
         for job in stage["jobs"]:
             steps = job.get("steps") or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
-            env = "prod" if "Prod" in (job.get("job") or job.get("deployment")) else "staging"
-            logins = [i for i, step in enumerate(steps) if step.get("task") == "AzureCLI@2"]
-            users = [i for i, step in enumerate(steps) if "ARM_OIDC_TOKEN" in (step.get("env") or {})]
-            if not users:
-                assert not logins
-                continue
-            terraform_jobs += 1
-            (login,) = logins
-            assert login < min(users)
-            inputs = steps[login]["inputs"]
-            assert inputs["azureSubscription"] == endpoint.replace("${each.key}", env)
-            assert inputs["addSpnToEnvironment"] is True
-            assert sorted(re.findall(r"task\.setvariable variable=(\w+)", inputs["inlineScript"])) == sorted(STATE_VARIABLES["azure"])
-            assert "issecret=true]${idToken" in inputs["inlineScript"]
-            lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=inputs["inlineScript"], capture_output=True, text=True)
-            assert lint.returncode == 0, lint.stdout
-            expected = {"ARM_USE_OIDC": "true", "ARM_USE_AZUREAD": "true", "ARM_OIDC_TOKEN": "$(stateOidcToken)"}
-            for i in users:
-                assert expected.items() <= steps[i]["env"].items()
-    assert terraform_jobs == 3  # plan staging, apply staging, apply prod
+            yield stage["stage"], job.get("job") or job.get("deployment"), steps
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
+def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_environment(variant: Variant, generated_project: Path) -> None:
+    """Each Terraform job first signs in with its environment's service connection (the connection's
+    OIDC token) and hands the login to the Terraform steps; pull-request plans use staging's only;
+    the bootstrap creates the connections, authorises them for the Terraform pipeline, puts prod's
+    behind branch control; no stored key anywhere."""
+    task, connection_input, backend_env, secrets, endpoint_type = STATE_CONNECTION_LOGINS[variant.cloud]
+    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    azure_devops = (setup / "azure-devops.tf").read_text()
+    connections = dict(re.findall(r'^    (staging|prod)\s+=\s+"([^"]+Terraform state)"$', azure_devops, re.MULTILINE))
+    assert set(connections) == {"staging", "prod"} and connections["staging"] != connections["prod"]
+    assert re.search(rf'resource "{endpoint_type}" "terraform_state" \{{\n  for_each = local.environments\n.*?'
+                     r"service_endpoint_name\s+= local.state_service_connections\[each.key\]", azure_devops, re.DOTALL)
+    terraform_jobs = []
+    for stage, name, steps in pipeline_jobs(pipeline):
+        env = "prod" if "Prod" in name else "staging"
+        logins = [i for i, step in enumerate(steps) if step.get("task") == task]
+        users = [i for i, step in enumerate(steps) if backend_env.keys() & (step.get("env") or {}).keys()]
+        if not users:
+            assert not logins
+            continue
+        terraform_jobs.append((stage, env))
+        (login,) = logins
+        assert login < min(users)
+        inputs = steps[login]["inputs"]
+        assert inputs[connection_input] == connections[env]
+        script = inputs["inlineScript"]
+        assert sorted(re.findall(r"task\.setvariable variable=(\w+)", script)) == sorted(STATE_VARIABLES[variant.cloud])
+        assert sorted(re.findall(r"task\.setvariable variable=(\w+);issecret=true", script)) == sorted(secrets)
+        lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout
+        for i in users:
+            assert backend_env.items() <= steps[i]["env"].items()
+    # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
+    assert sorted(terraform_jobs) == [("TerraformCD", "prod"), ("TerraformCD", "staging"), ("TerraformCI", "staging")]
+    assert re.search(rf'resource "azuredevops_pipeline_authorization" "terraform_state" \{{.*?resource_id = {endpoint_type}'
+                     r'\.terraform_state\[each\.key\]\.id\n  type        = "endpoint"\n  pipeline_id = '
+                     r'azuredevops_build_definition\.pipeline\["terraform_cicd"\]\.id', azure_devops, re.DOTALL)
+    (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', azure_devops, re.DOTALL)
+    assert f'endpoint      = {endpoint_type}.terraform_state["prod"].id' in branch_control
+    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
+    assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state|aws_iam_access_key|aws_iam_user\b|"
+                         r"awsAccessKeyId|state_storage_secrets|secret_access_key", text)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"], ids=lambda v: v.id)
+def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """The pool trusts only the Terraform pipeline's tokens (issuer, audience, subject); staging's
+    service account any of its runs, prod's only runs of the default branch; every step that runs
+    Terraform first signs in afresh; the script writes the external account credential from the
+    token the OIDC endpoint returns; no service account key anywhere."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
     state_access = (setup / "state-access.tf").read_text()
+    (provider,) = re.findall(r'resource "google_iam_workload_identity_pool_provider" "azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    assert "issuer_uri = local.oidc_issuer" in provider
+    assert 'allowed_audiences = ["api://AzureADTokenExchange"]' in provider
+    assert 'attribute_condition = "assertion.sub == \\"${local.state_login_pipeline}\\""' in provider
+    assert '"attribute.ref"  = "assertion.rpo_ref"' in provider
+    assert ('state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/'
+            '${azuredevops_build_definition.pipeline[\"terraform_cicd\"].name}"').replace('\\"', '"') in state_access
+    main = (setup / "main-gcp.tf").read_text()
+    assert 'oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"' in main
+    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
+    (default_branch,) = pipeline["trigger"]["branches"]["include"]
+    (members,) = re.findall(r'resource "google_service_account_iam_member" "azure_devops_pipeline" \{.*?\n  \}', state_access, re.DOTALL)
+    pool = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}"
+    assert dict(re.findall(r'(staging|prod)\s+= "([^"]+)"', members)) == {
+        "staging": f"{pool}/*", "prod": f"{pool}/attribute.ref/refs/heads/{default_branch}"}
+    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
+    assert not re.search(r"google_service_account_key|googleCredentials|GOOGLE_CREDENTIALS|state_storage_secrets", text)
+
+    script = generated_project / ".azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh"
+    users = 0
+    for _stage, _name, steps in pipeline_jobs(pipeline):
+        for step in steps:
+            env = step.get("env") or {}
+            if not re.search(r"terraform -chdir|commit-terraform-output", step.get("script", "")):
+                continue
+            users += 1
+            assert step["script"].splitlines()[:2] == ["set -e", f"bash {script.relative_to(generated_project)}"]
+            assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "$(Agent.TempDirectory)/gcp-state-credentials.json"
+            assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+            assert env["GCP_WORKLOAD_IDENTITY_PROVIDER"] == "$(stateWorkloadIdentityProvider)"
+            assert env["GCP_SERVICE_ACCOUNT"] == "$(stateServiceAccount)"
+    assert users == 5  # plan staging; apply and output commit of staging and prod
+
+    # The script against a stand-in of the Azure DevOps OIDC endpoint.
+    import http.server
+    import json
+    import threading
+
+    requests = []
+
+    class OidcEndpoint(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+            requests.append((self.path, self.headers.get("Authorization")))
+            body = json.dumps({"oidcToken": "header.claims.signature"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), OidcEndpoint)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    credentials = tmp_path / "gcp-state-credentials.json"
+    env = {**os.environ, "SYSTEM_ACCESSTOKEN": "job-token", "GOOGLE_APPLICATION_CREDENTIALS": str(credentials),
+           "SYSTEM_OIDCREQUESTURI": f"http://127.0.0.1:{server.server_port}/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken",
+           "GCP_WORKLOAD_IDENTITY_PROVIDER": "projects/1/locations/global/workloadIdentityPools/ado-x/providers/azure-devops",
+           "GCP_SERVICE_ACCOUNT": "tfstate-staging@p.iam.gserviceaccount.com"}
+    try:
+        result = subprocess.run(["bash", script], env=env, capture_output=True, text=True, timeout=60)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    assert requests == [("/project/_apis/distributedtask/hubs/build/plans/p/jobs/j/oidctoken?api-version=7.1", "Bearer job-token")]
+    assert "##vso[task.setsecret]header.claims.signature" in result.stdout
+    config = json.loads(credentials.read_text())
+    assert config["type"] == "external_account"
+    assert config["audience"] == "//iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/ado-x/providers/azure-devops"
+    assert config["subject_token_type"] == "urn:ietf:params:oauth:token-type:jwt"
+    assert Path(config["credential_source"]["file"]).read_text() == "header.claims.signature"
+    impersonation = "/serviceAccounts/tfstate-staging@p.iam.gserviceaccount.com:generateAccessToken"
+    assert config["service_account_impersonation_url"].endswith(impersonation)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure"], ids=lambda v: v.id)
+def test_azure_state_trusts_exactly_the_service_connections(generated_project: Path) -> None:
+    state_access = (generated_project / ".mlops-setup-scripts/cicd/state-access.tf").read_text()
     assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_subject" in state_access
     assert "azuredevops_serviceendpoint_azurerm.terraform_state[each.key].workload_identity_federation_issuer" in state_access
-    text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
-    assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state", text)
+    assert 'service_endpoint_authentication_scheme = "WorkloadIdentityFederation"' in (
+        generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").read_text()
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "aws"], ids=lambda v: v.id)
+def test_aws_state_roles_trust_only_their_service_connection(generated_project: Path) -> None:
+    """The organization's OIDC provider (issuer vstoken.dev.azure.com/<organization GUID>, audience
+    api://AzureADTokenExchange) and per environment a role whose trust names exactly the subject of
+    that environment's service connection; the connection assumes that role with OIDC."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    state_access = (setup / "state-access.tf").read_text()
+    azure_devops = (setup / "azure-devops.tf").read_text()
+    main = (setup / "main-aws.tf").read_text()
+    assert 'oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"' in main
+    (provider,) = re.findall(r'resource "aws_iam_openid_connect_provider" "azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    assert "url            = local.oidc_issuer" in provider
+    assert 'client_id_list = ["api://AzureADTokenExchange"]' in provider
+    assert 'azure_devops_issuer_host = trimprefix(local.oidc_issuer, "https://")' in state_access
+    (trust,) = re.findall(r'data "aws_iam_policy_document" "assume_from_azure_devops" \{.*?\n\}', state_access, re.DOTALL)
+    conditions = re.findall(r'test\s+= "(\w+)"\n\s+variable = "([^"]+)"\n\s+values\s+= \[(.*)\]\n', trust)
+    assert conditions == [("StringEquals", "${local.azure_devops_issuer_host}:aud", '"api://AzureADTokenExchange"'),
+                          ("StringEquals", "${local.azure_devops_issuer_host}:sub", "local.state_login_subjects[each.key]")]
+    assert ('env => "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${connection}"' in state_access
+            and "for env, connection in local.state_service_connections" in state_access)
+    assert "assume_role_policy   = data.aws_iam_policy_document.assume_from_azure_devops[each.key].json" in state_access
+    (endpoint,) = re.findall(r'resource "azuredevops_serviceendpoint_aws" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
+    assert "use_oidc              = true" in endpoint
+    assert "role_to_assume        = aws_iam_role.terraform_state[each.key].arn" in endpoint
+    assert not re.search(r"access_key_id|secret_access_key|session_token", endpoint)
 
 
 @dataclass(frozen=True)
@@ -794,15 +958,18 @@ def test_unit_test_job_installs_then_runs_pytest(variant: Variant, generated_pro
     assert commands[-1].split()[0] == "pytest"
 
 
-# One variant per (platform, ML code): the unit-test job does not depend on the cloud, which the
-# test above and the schema checks cover for every variant. GitLab's job runs in test_gitlab.py.
+# The project's suite runs once per ML code (tests/conftest.py), here through one platform's
+# unit-test job: the jobs' commands are the same for every ML code and cloud (the test above and
+# the schema checks cover every variant), so each ML code goes through one of them, covering
+# GitHub's two test workflows and Azure DevOps' pipeline. GitLab's job runs in test_gitlab.py.
+UNIT_JOB_PLATFORM = {
+    "mlflow_recipes": ("aws", "GitHub Actions"),
+    "feature_store": ("gcp", "GitHub Actions"),
+    "mlflow3": ("azure", "Azure DevOps"),
+}
+UNIT_JOB_VARIANTS = [v for v in SUPPORTED_VARIANTS if (v.cloud, v.cicd_platform) == UNIT_JOB_PLATFORM[v.ml_code]]
 # The least number of tests each ML track's project suite has (69, 86 and 66 today).
 MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 80, "mlflow3": 60}
-UNIT_JOB_VARIANTS = [
-    v for v in SUPPORTED_VARIANTS
-    if v.cicd_platform != "GitLab"
-    and (v.cloud, v.github, v.feature_store) in {("aws", True, False), ("gcp", True, True), ("azure", False, False), ("gcp", False, True)}
-]
 
 
 @pytest.mark.large
@@ -811,8 +978,8 @@ def test_unit_test_job_commands_pass(
     variant: Variant, generated_project: Path, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     """Runs the job's own commands with the shared project venv of the variant's ML code first on PATH
-    (the job's `pip install` then finds everything installed: MLflow 3 code has a venv of its own)."""
-    project_python = request.getfixturevalue("mlflow3_python" if variant.mlflow3 else "project_python")
+    (the job's `pip install` then finds everything installed: the MLflow 3 tracks have a venv of their own)."""
+    project_python = request.getfixturevalue("project_python" if variant.ml_code == "mlflow_recipes" else "mlflow3_python")
     project = shutil.copytree(generated_project, tmp_path / generated_project.name)
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
@@ -828,6 +995,38 @@ def test_unit_test_job_commands_pass(
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
+
+
+# The project test file that runs notebooks/TriggerModelDeploy (and, on GitHub and GitLab, the CD
+# job it starts), per ML code. These files are the only executable ones that differ between CI/CD
+# platforms (tests/support/code_signature.py: DEPLOY_TRIGGER_FILES), so they run once per platform.
+DEPLOY_TRIGGER_TESTS = {"mlflow3": "tests/fare_model/test_notebooks.py"}
+
+
+def test_only_the_known_deploy_trigger_tests_run_the_notebook(variant: Variant, generated_project: Path) -> None:
+    """A new project test that runs TriggerModelDeploy must be listed above, or no platform but
+    the first would ever run it."""
+    running = sorted(
+        path.relative_to(generated_project).as_posix()
+        for path in (generated_project / "tests").rglob("*.py")
+        if 'run_notebook("TriggerModelDeploy"' in path.read_text()
+    )
+    expected = [DEPLOY_TRIGGER_TESTS[variant.ml_code]] if variant.ml_code in DEPLOY_TRIGGER_TESTS else []
+    assert running == expected
+    assert set(expected) <= set(DEPLOY_TRIGGER_FILES)
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("variant", [v for v in SUPPORTED_VARIANTS if v.ml_code in DEPLOY_TRIGGER_TESTS], ids=lambda v: v.id)
+def test_deploy_trigger_notebook_tests_pass(
+    variant: Variant, generated_project: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The deploy-trigger notebook of this CI/CD platform, run by the project's own test of it."""
+    project_python = request.getfixturevalue("mlflow3_python" if variant.mlflow3 else "project_python")
+    project = shutil.copytree(generated_project, tmp_path / generated_project.name)
+    result = run([str(project_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", DEPLOY_TRIGGER_TESTS[variant.ml_code]], cwd=project)
+    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
+    assert re.search(r"\b\d+ passed\b", result.stdout) and " skipped" not in result.stdout, result.stdout[-2000:]
 
 
 # ---------------------------------------------------------------- the CI/CD bootstrap

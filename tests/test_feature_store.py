@@ -17,7 +17,7 @@ from tests.support.local_pipeline_outputs import (
     outputs_left_after_make_clean,
     read_local_pipeline_facts,
 )
-from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
+from tests.support.project_python import mlflow3_python  # noqa: F401 (pytest fixture)
 from tests.support.variants import FEATURE_STORE_VARIANTS, Variant
 
 FEATURE_STORE_FILES = (
@@ -136,7 +136,16 @@ def test_pyspark_is_a_local_test_dependency_only(generated_project: Path):
     requirements = (generated_project / "requirements.txt").read_text().lower()
     test_requirements = (generated_project / "test-requirements.txt").read_text().lower()
     assert not re.search(r"^\s*pyspark\b", requirements, re.MULTILINE)
-    assert re.search(r"^pyspark==3\.5\.\d+$", test_requirements, re.MULTILINE)
+    assert re.search(r"^pyspark==4\.\d+\.\d+$", test_requirements, re.MULTILINE)
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS[:1], ids=lambda v: v.id)
+def test_mlflow3_and_the_feature_engineering_client_are_pinned(generated_project: Path):
+    """The workspace Feature Store client comes from databricks-feature-engineering, not the deprecated package."""
+    requirements = (generated_project / "requirements.txt").read_text().lower()
+    assert re.search(r"^mlflow==3\.\d+\.\d+$", requirements, re.MULTILINE)
+    assert re.search(r"^databricks-feature-engineering==\d+\.\d+\.\d+$", requirements, re.MULTILINE)
+    assert "databricks-feature-store==" not in requirements
 
 
 # --- large: the generated project's own code in the shared project venv -------------------------
@@ -155,9 +164,9 @@ def run(python: Path, args: list[str], cwd: Path) -> subprocess.CompletedProcess
 
 @pytest.mark.large
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
-def test_generated_project_tests_pass(generated_project: Path, project_python: Path, tmp_path: Path):
+def test_generated_project_tests_pass(generated_project: Path, mlflow3_python: Path, tmp_path: Path):
     project = writable_copy(generated_project, tmp_path)
-    result = run(project_python, ["-m", "pytest", "-v", "-p", "no:cacheprovider"], cwd=project)
+    result = run(mlflow3_python, ["-m", "pytest", "-v", "-p", "no:cacheprovider"], cwd=project)
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     feature_tests = [line for line in result.stdout.splitlines() if line.startswith(("tests/features/", "features/"))]
     assert feature_tests and all(" PASSED" in line for line in feature_tests), "\n".join(feature_tests)
@@ -167,21 +176,28 @@ def test_generated_project_tests_pass(generated_project: Path, project_python: P
 @pytest.mark.large
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_local_feature_store_pipeline_registers_and_scores_every_trip(
-    generated_project: Path, project_python: Path, tmp_path: Path
+    generated_project: Path, mlflow3_python: Path, tmp_path: Path
 ):
     project = writable_copy(generated_project, tmp_path)
-    pipeline = run(project_python, ["-m", "local_pipeline.feature_store"], cwd=project)
+    pipeline = run(mlflow3_python, ["-m", "local_pipeline.feature_store"], cwd=project)
     assert pipeline.returncode == 0, pipeline.stdout[-6000:] + pipeline.stderr[-6000:]
     for line in ("Training run id:", "Registered model:", "Validation metrics", "Predictions:"):
         assert line in pipeline.stdout
+    model_name = f"{TEST_ANSWERS['project_name']}-model-local"
+    assert re.search(rf"Alias:\s+{re.escape(model_name)}@champion -> models:/{re.escape(model_name)}/1", pipeline.stdout)
+    assert "deprecat" not in (pipeline.stdout + pipeline.stderr).lower()
+    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", pipeline.stdout, re.MULTILINE)
+    assert {name for name, *_ in metric_lines} == {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
+    assert all(verdict == "ok" and float(value) <= float(limit) for _, value, limit, verdict in metric_lines)
 
-    facts = read_local_pipeline_facts(project_python, project)
+    facts = read_local_pipeline_facts(mlflow3_python, project)
     assert facts["versions"] == [[f"{TEST_ANSWERS['project_name']}-model-local", "1"]]
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
     assert facts["null_predictions"] == 0
     assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
-    assert facts["validation_statuses"] == ["PASSED"] and facts["prediction_model_versions"] == ["1"]
+    assert facts["mlflow3_validation_statuses"] == ["passed"] and facts["prediction_model_versions"] == ["1"]
+    assert facts["aliases"] == {model_name: {"champion": "1"}}
     assert (project / "local_feature_store").is_dir()
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))
@@ -189,9 +205,9 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
 
 @pytest.mark.large
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS[:1], ids=lambda v: v.id)
-def test_local_pipeline_failure_names_the_step(generated_project: Path, project_python: Path, tmp_path: Path):
+def test_local_pipeline_failure_names_the_step(generated_project: Path, mlflow3_python: Path, tmp_path: Path):
     project = writable_copy(generated_project, tmp_path)
     (project / "data" / "sample.parquet").write_bytes(b"not parquet")
-    pipeline = run(project_python, ["-m", "local_pipeline.feature_store"], cwd=project)
+    pipeline = run(mlflow3_python, ["-m", "local_pipeline.feature_store"], cwd=project)
     assert pipeline.returncode != 0
     assert "step 'features:" in pipeline.stderr

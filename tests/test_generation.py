@@ -317,7 +317,7 @@ def test_include_mlflow_recipes_defaults_from_the_feature_store_and_takes_overri
     """A text prompt with a rendered default: --no-input overrides are not checked against a choice list."""
     project = generate(tmp_path, {**TEST_ANSWERS, **answers})
     assert (project / "recipe.yaml").exists() == (expected == "yes")
-    assert (project / "fare_model").exists() == (expected == "no" and answers.get("include_feature_store") != "yes")
+    assert (project / "fare_model" / "training.py").exists() == (expected == "no" and answers.get("include_feature_store") != "yes")
 
 
 def test_mlflow_recipes_with_the_feature_store_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ from tests.support.debian_tool import ToolMissing, with_tool
 from tests.support.generation import TEST_HOSTS
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
-from tests.support.project_python import project_python  # noqa: F401 (pytest fixture)
+from tests.support.project_python import mlflow3_python  # noqa: F401 (pytest fixture)
 from tests.support.terraform_refs import parse_file, unquote
 from tests.support.tools import CHECK_JSONSCHEMA, GITLAB_CI_VERIFY, SHELLCHECK, VENV_BIN
 from tests.support.variants import GITLAB_VARIANTS, Variant
@@ -521,11 +521,12 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
 @pytest.mark.large
 @pytest.mark.parametrize("variant", [v for v in GITLAB_VARIANTS if (v.cloud, v.feature_store) == ("gcp", True)], ids=lambda v: v.id)
 def test_unit_test_job_runs_with_gitlab_ci_local(
-    variant: Variant, gitlab_checkout: Path, project_python: Path  # noqa: F811
+    variant: Variant, gitlab_checkout: Path, mlflow3_python: Path  # noqa: F811
 ) -> None:
-    """The job's own before_script and script, run by gitlab-ci-local's shell executor."""
+    """The job's own before_script and script, run by gitlab-ci-local's shell executor (the
+    feature-store code: its MLflow 3 venv)."""
     project = gitlab_checkout
-    env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+    env = {**os.environ, "PATH": f"{mlflow3_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
     try:  # gitlab-ci-local copies the project with rsync: unpacked from Debian's package when missing
         env = with_tool("rsync", "rsync", env)

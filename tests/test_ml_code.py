@@ -132,9 +132,14 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
             generated_project / "notebooks" / "BatchInference.py"
         ).read_text()
         return
-    scoring = "features.scoring" if variant.feature_store else "steps.predict"
-    assert f"from {scoring} import score_trips" in text
-    assert f"from {scoring} import score_trips" in (generated_project / "notebooks" / "BatchInference.py").read_text()
+    batch_inference = (generated_project / "notebooks" / "BatchInference.py").read_text()
+    if variant.feature_store:  # fare_model.validation, scoring through the feature store
+        assert "from features.validation import validate_with_feature_store" in text
+        assert "from features.scoring import score_trips" in batch_inference
+        assert "resolve_alias(get_model_name(env))" in batch_inference
+        return
+    assert "from steps.predict import score_trips" in text
+    assert "from steps.predict import score_trips" in batch_inference
 
 
 @recipe_variants
@@ -147,7 +152,8 @@ def test_batch_predictions_are_doubles(generated_project: Path) -> None:
 def test_requirements_are_pinned_and_databricks_safe(variant: Variant, generated_project: Path) -> None:
     requirements = requirement_pins(generated_project / "requirements.txt")
     test_requirements = requirement_pins(generated_project / "test-requirements.txt")
-    assert re.fullmatch(r"3\.\d+\.\d+" if variant.mlflow3 else r"2\.22\.\d+", requirements["mlflow"])
+    mlflow_pin = r"2\.22\.\d+" if variant.ml_code == "mlflow_recipes" else r"3\.\d+\.\d+"
+    assert re.fullmatch(mlflow_pin, requirements["mlflow"])
     assert {"scikit-learn", "pandas", "numpy", "pyarrow", "requests"} <= set(requirements)
     assert int(requirements["pandas"].split(".")[0]) < 3
     assert "pyspark" not in requirements
@@ -189,10 +195,10 @@ def test_model_deployment_runs_from_the_branch_of_the_environments_jobs(variant:
     elif variant.cicd_platform == "GitHub Actions":
         # The default answers: staging jobs follow main, prod jobs release.
         assert 'git_branch = {"staging": "main", "prod": "release"}[env]' in text and '"ref": git_branch' in text
-    elif variant.mlflow3:
-        assert "promote_to_champion(model_uri, get_model_name(env))" in text
-    else:
+    elif variant.ml_code == "mlflow_recipes":
         assert "deploy(model_uri, env, expected_name=get_model_name(env))" in text
+    else:  # both MLflow 3 tracks move the champion alias
+        assert "promote_to_champion(model_uri, get_model_name(env))" in text
 
 
 @recipe_variants
@@ -414,11 +420,16 @@ def test_mlflow3_requirements_install_and_project_tests_pass_on_python(version: 
     python = shutil.which(MLFLOW3_PYTHONS[version]) or shutil.which(f"python{version}")
     if python is None:
         pytest.skip(f"Python {version} is not installed (looked for {MLFLOW3_PYTHONS[version]} and python{version})")
-    venv_python = mlflow3_python_for(python, tmp_path / "requirements")
+    venv_python = mlflow3_python_for(python, tmp_path / "requirements")  # the feature store's pins too
     from tests.support.generation import generate
 
     project = generate(tmp_path / "project", {"include_mlflow_recipes": "no"})
     run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider"], cwd=project)
+    # The feature-store code's client (databricks-feature-engineering) imports on this Python and
+    # takes the project's arguments; its Spark tests run once, in test_feature_store.py.
+    feature_store = generate(tmp_path / "fs-project", {"include_feature_store": "yes"})
+    test = "tests/features/test_databricks_store.py"
+    run([str(venv_python), "-m", "pytest", "-q", "-p", "no:cacheprovider", test], cwd=feature_store)
 
 
 MLFLOW3_PYTHONS = {**OTHER_PYTHONS, "3.13": "/root/.pyenv/versions/3.13.0/bin/python3.13"}

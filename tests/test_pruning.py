@@ -47,8 +47,9 @@ def test_variant_specific_files(variant: Variant, generated_project: Path) -> No
     assert exists("notebooks/GenerateAndWriteFeatures.py") == variant.feature_store
     assert exists("features") == variant.feature_store
     assert exists("recipe.yaml") == (variant.ml_code == "mlflow_recipes")
-    assert exists("fare_model") == variant.mlflow3
-    assert exists("steps/deploy.py") != variant.mlflow3
+    assert exists("fare_model") == (variant.ml_code != "mlflow_recipes")
+    assert exists("fare_model/training.py") == variant.mlflow3  # the feature store trains in features/
+    assert exists("steps/deploy.py") == (variant.ml_code == "mlflow_recipes")
     assert exists("notebooks/Train.py") != variant.feature_store
     assert exists(".github") == variant.github
     assert exists(".azure") == (variant.cicd_platform == "Azure DevOps")

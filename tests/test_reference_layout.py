@@ -9,7 +9,9 @@ Accepted deviations, which the lists leave out on purpose:
 - no ``__init__.py`` files under ``.mlops-setup-scripts/`` (the bootstrap scripts run as
   scripts, not as a package);
 - feature-store projects have no MLflow Recipes step files (``steps/ingest.py`` ...) and no
-  recipe test workflow (``run-tests.yml``): their training does not use the recipe;
+  recipe test workflow (``run-tests.yml``): their training does not use the recipe; and, on
+  MLflow 3, no ``steps/deploy.py`` (registry stages): CD moves the ``champion`` alias with
+  ``python -m fare_model.deployment``, as the MLflow 3 track does;
 - staging and prod call one shared Terraform module for their resources, so each
   environment's folder keeps only provider, variables, locals and outputs (plus ``main.tf``);
 - the docs draw their diagrams in Mermaid instead of shipping ``docs/images/*.png``;
@@ -81,8 +83,9 @@ MLFLOW3 = (
 )
 
 FEATURE_STORE = (
-    "steps/deploy.py",
     "tests/test_notebooks.py",
+    "fare_model/validation.py",
+    "fare_model/deployment.py",
     "features/pickup_features.py",
     "features/dropoff_features.py",
     "features/pickup_features_test.py",

@@ -19,7 +19,15 @@ NOT_EXECUTED_LOCALLY = (
 # profiles): the Databricks notebooks, which differ between CI/CD platforms (the deploy trigger),
 # and the project's tests and lint settings are not part of it.
 NOT_EXECUTED_BY_THE_LOCAL_PIPELINE = (*NOT_EXECUTED_LOCALLY, "notebooks", "tests", "ruff.toml", ".pre-commit-config.yaml")
-SCOPES = {"project": NOT_EXECUTED_LOCALLY, "local pipeline": NOT_EXECUTED_BY_THE_LOCAL_PIPELINE}
+# The only executable files that differ between CI/CD platforms: the deploy-trigger notebook and
+# the project test that runs it. The project's test suite runs once per ML code with these left
+# out of its signature; tests/test_cicd.py runs just that test file once per platform.
+DEPLOY_TRIGGER_FILES = ("notebooks/TriggerModelDeploy.py", "tests/fare_model/test_notebooks.py")
+SCOPES = {
+    "project": NOT_EXECUTED_LOCALLY,
+    "project code": (*NOT_EXECUTED_LOCALLY, *DEPLOY_TRIGGER_FILES),
+    "local pipeline": NOT_EXECUTED_BY_THE_LOCAL_PIPELINE,
+}
 COMMENTED_SUFFIXES = {".py", ".yaml", ".yml", ".txt", ".ini", ".cfg", ".toml"}
 
 
@@ -30,14 +38,16 @@ def _without_comment_lines(text: str) -> str:
 def code_signature(project: Path, scope: str = "project") -> str:
     """Hash of every file a local run can execute or read, comment lines left out.
 
-    ``scope`` is a key of ``SCOPES``: ``"project"`` (the project's tests run it all) or
-    ``"local pipeline"`` (the pipeline alone, which never runs notebooks or tests).
+    ``scope`` is a key of ``SCOPES``: ``"project"`` (the project's tests run it all),
+    ``"project code"`` (the same without the files that differ per CI/CD platform) or
+    ``"local pipeline"`` (the pipeline alone, which never runs notebooks or tests). A scope
+    lists top-level folders or files and relative file paths it leaves out.
     """
     skipped = SCOPES[scope]
     digest = hashlib.sha256()
     for path in sorted(project.rglob("*")):
         relative = path.relative_to(project)
-        if not path.is_file() or relative.parts[0] in skipped or path.suffix == ".md":
+        if not path.is_file() or relative.parts[0] in skipped or relative.as_posix() in skipped or path.suffix == ".md":
             continue
         content = path.read_bytes()
         if path.suffix in COMMENTED_SUFFIXES or path.name == "Makefile":

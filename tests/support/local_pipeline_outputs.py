@@ -1,6 +1,6 @@
 """What a generated project's local pipeline left behind, read in the project venv.
 
-Both local pipelines (MLflow Recipes and feature store) write the same things: a SQLite
+Every local pipeline (MLflow Recipes, MLflow 3, feature store) writes the same things: a SQLite
 MLflow store with the registered model and ``data/predictions.parquet`` beside the
 sample. Their end-to-end tests read them here, with one script, and check that
 ``make clean`` removes them again.
@@ -24,13 +24,16 @@ from mlflow.tracking import MlflowClient
 root = sys.argv[1]
 store = f"sqlite:///{root}/mlruns.db"
 client = MlflowClient(tracking_uri=store, registry_uri=store)
-versions = [mv for m in client.search_registered_models() for mv in client.search_model_versions(f"name='{m.name}'")]
+models = client.search_registered_models()
+versions = [mv for m in models for mv in client.search_model_versions(f"name='{m.name}'")]
 predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
 sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
 print(json.dumps({
     "versions": [[v.name, str(v.version)] for v in versions],
     "descriptions": [v.description or "" for v in versions],
     "validation_statuses": [v.tags.get("model_validation_status") for v in versions],
+    "mlflow3_validation_statuses": [v.tags.get("validation_status") for v in versions],
+    "aliases": {m.name: {alias: str(version) for alias, version in m.aliases.items()} for m in models},
     "prediction_model_versions": sorted(set(predictions["model_version"].astype(str))),
     "prediction_dtype": str(predictions["prediction"].dtype),
     "prediction_rows": len(predictions),

@@ -1,8 +1,9 @@
-"""The Python of the one cached venv in which generated projects run their own code.
+"""The Python of the cached venvs in which generated projects run their own code.
 
-Both MLflow 2.22 variants (MLflow Recipes and the feature store) install into the same venv:
-it gets the union of both variants' ``requirements.txt`` and ``test-requirements.txt``. The
-MLflow 3 code (``include_mlflow_recipes=no``) gets a venv of its own (``mlflow3_python``).
+The MLflow Recipes code (MLflow 2.22) installs into one venv (``project_python``). Both
+MLflow 3 tracks, the plain one (``include_mlflow_recipes=no``) and the feature store, install
+into another (``mlflow3_python``): the union of their ``requirements.txt`` and
+``test-requirements.txt``, whose shared pins come from one ``requirements.txt`` block.
 Use the session fixture in a test module with
 
     from tests.support.project_python import project_python  # noqa: F401  (pytest fixture)
@@ -22,12 +23,9 @@ REQUIREMENT_FILES = ("requirements.txt", "test-requirements.txt")
 
 
 def union_requirement_files(output_dir: Path) -> list[Path]:
-    """Requirement files of a default project with and one without the feature store."""
-    files = []
-    for include_feature_store in ("no", "yes"):
-        project = generate(output_dir / include_feature_store, {"include_feature_store": include_feature_store})
-        files += [project / name for name in REQUIREMENT_FILES]
-    return files
+    """Requirement files of a default project (the MLflow Recipes code)."""
+    project = generate(output_dir / "recipes", {})
+    return [project / name for name in REQUIREMENT_FILES]
 
 
 def project_python_for(python: str, workdir: Path) -> Path:
@@ -36,12 +34,15 @@ def project_python_for(python: str, workdir: Path) -> Path:
 
 
 def mlflow3_requirement_files(output_dir: Path) -> list[Path]:
-    """Requirement files of a default project with the MLflow 3 code (include_mlflow_recipes=no).
+    """Requirement files of the two MLflow 3 tracks: the plain MLflow 3 code and the feature store.
 
-    MLflow 3 cannot share a venv with MLflow 2.22, so that code gets a venv of its own.
+    MLflow 3 cannot share a venv with MLflow 2.22, so these tracks get a venv of their own.
     """
-    project = generate(output_dir / "mlflow3", {"include_mlflow_recipes": "no"})
-    return [project / name for name in REQUIREMENT_FILES]
+    files = []
+    for name, answers in (("mlflow3", {"include_mlflow_recipes": "no"}), ("fs", {"include_feature_store": "yes"})):
+        project = generate(output_dir / name, answers)
+        files += [project / file_name for file_name in REQUIREMENT_FILES]
+    return files
 
 
 def mlflow3_python_for(python: str, workdir: Path) -> Path:
@@ -51,7 +52,7 @@ def mlflow3_python_for(python: str, workdir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def mlflow3_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Interpreter of the MLflow 3 code's project venv for this interpreter's Python version."""
+    """Interpreter of the MLflow 3 tracks' project venv for this interpreter's Python version."""
     return mlflow3_python_for(sys.executable, tmp_path_factory.mktemp("mlflow3-requirements"))
 
 

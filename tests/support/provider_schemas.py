@@ -76,6 +76,7 @@ PULUMI_MODULES = {"azuredevops": "pulumi_azuredevops", "databricks": "pulumi_dat
 # Resource types whose Pulumi module and class are not the plain conversion of the Terraform name.
 PULUMI_NAMES = {
     "azuredevops_serviceendpoint_azurerm": ("service_endpoint_azure_rm.py", "ServiceEndpointAzureRMArgs"),
+    "azuredevops_serviceendpoint_aws": ("service_endpoint_aws.py", "ServiceEndpointAwsArgs"),
 }
 # Providers the template uses that have no offline schema (say so rather than pass).
 WITHOUT_SCHEMA = {"terraform": "built into Terraform (terraform_remote_state)"}

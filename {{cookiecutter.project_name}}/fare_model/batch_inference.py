@@ -14,24 +14,16 @@ import logging
 import mlflow
 import pandas as pd
 from mlflow.models import get_model_info
-from mlflow.tracking import MlflowClient
 from mlflow.types import ColSpec
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fare_model.registry import CHAMPION, model_version_uri
+from fare_model.registry import resolve_alias
+
+__all__ = ["resolve_alias", "score_pandas", "score_trips", "score_with_champion"]
 
 PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
-
-
-def resolve_alias(model_name: str, alias: str = CHAMPION) -> str:
-    """``models:/<name>/<version>`` of the version that holds ``alias`` now.
-
-    Raises ``mlflow.exceptions.MlflowException`` when no version holds it (nothing deployed yet).
-    """
-    version = MlflowClient().get_model_version_by_alias(model_name, alias).version
-    return model_version_uri(model_name, str(version))
 
 
 def _spark_udf(spark: SparkSession, model_uri: str):

@@ -61,6 +61,17 @@ def version_with_alias(client: MlflowClient, name: str, alias: str) -> Optional[
     return None if version is None else str(version)
 
 
+def resolve_alias(model_name: str, alias: str = CHAMPION) -> str:
+    """``models:/<name>/<version>`` of the version that holds ``alias`` now.
+
+    Batch inference resolves the alias once, so a deployment while it runs cannot mix two
+    models. Raises ``mlflow.exceptions.MlflowException`` when no version holds it (nothing
+    deployed yet).
+    """
+    version = MlflowClient().get_model_version_by_alias(model_name, alias).version
+    return model_version_uri(model_name, str(version))
+
+
 def training_cutoff(client: MlflowClient, name: str, version: str) -> pd.Timestamp:
     """The first pickup time training held out, from the version's ``training_cutoff`` tag.
 

@@ -1,7 +1,11 @@
 """Validate a registered model version before it may serve: the body of notebooks/ModelValidation.
 
-The candidate is scored with MLflow 3's ``mlflow.models.evaluate`` on held-out trips (those
-picked up at or after its training cutoff, cleaned as in training). Each metric must stay
+The candidate scores held-out trips (trips training did not see, cleaned as in training),
+and MLflow 3's ``mlflow.models.evaluate`` computes the metrics from its predictions and the
+true fares. Who scores is the caller's choice (a ``Scorer``): ``mlflow.pyfunc`` for the
+plain MLflow 3 models (the default, ``fare_model.batch_inference.score_pandas``), the
+feature store's ``score_batch`` for models logged with feature lookups, which pyfunc
+cannot feed (``features/validation.py``). Each metric must stay
 within its fixed threshold (``steps/validation.py``) and, when the registry already has a
 ``champion``, must not be worse than the champion's on the same trips by more than
 ``BASELINE_MARGIN``. ``mlflow.validate_evaluation_results`` applies the resulting
@@ -23,7 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import mlflow
 import pandas as pd
@@ -31,7 +35,6 @@ from mlflow.models import MetricThreshold, make_metric
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
-from fare_model.data import TARGET, integer_schema_hint_ignored
 from fare_model.registry import (
     CHALLENGER,
     CHAMPION,
@@ -41,11 +44,19 @@ from fare_model.registry import (
     model_version_uri,
     version_with_alias,
 )
+from steps.trips import LABEL
 from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode, weighted_mean_squared_error
 
 # A candidate may be at most 5 % worse than the champion on each metric: retraining on
 # fresher data should not be blocked by noise, but a real regression must be.
 BASELINE_MARGIN = 0.05
+PREDICTION_COLUMN = "prediction"
+
+Scorer = Callable[[str, Any], pd.DataFrame]
+"""``(model URI, held-out trips) -> scored trips``: a pandas DataFrame with the true fare
+(``steps.trips.LABEL``) and a float ``PREDICTION_COLUMN`` per trip. The held-out trips are
+whatever the scorer takes (pandas for pyfunc scoring, a Spark DataFrame for the feature
+store's); the model URI names one version (``models:/<name>/<version>``)."""
 
 WEIGHTED_MSE = make_metric(
     eval_fn=lambda predictions, targets, metrics: weighted_mean_squared_error(predictions, targets),
@@ -109,17 +120,37 @@ def metric_limits(
     return limits
 
 
-def evaluate_version(model_uri: str, held_out: pd.DataFrame) -> mlflow.models.EvaluationResult:
-    """``mlflow.models.evaluate`` of a registered regressor on ``held_out``, logged to the active run."""
-    with integer_schema_hint_ignored():
-        return mlflow.models.evaluate(
-            model=model_uri,
-            data=held_out,
-            targets=TARGET,
-            model_type="regressor",
-            extra_metrics=[WEIGHTED_MSE],
-            evaluator_config={"log_model_explainability": False},
-        )
+def score_with_pyfunc(model_uri: str, held_out: pd.DataFrame) -> pd.DataFrame:
+    """The default ``Scorer``: ``held_out`` (pandas) scored in this process through ``mlflow.pyfunc``.
+
+    Imported on use: ``fare_model.batch_inference`` belongs to the plain MLflow 3 track, and the
+    feature-store track, which passes its own scorer, does not ship it.
+    """
+    from fare_model.batch_inference import score_pandas
+
+    return score_pandas(model_uri, held_out)
+
+
+def evaluate_version(
+    model_uri: str, held_out: Any, score: Scorer = score_with_pyfunc
+) -> mlflow.models.EvaluationResult:
+    """``mlflow.models.evaluate`` of the predictions ``score`` makes with ``model_uri`` on ``held_out``.
+
+    Evaluates a static dataset (``predictions=``, no ``model=``): the regressor metrics and
+    the weighted squared error, logged to the active run. Raises ``ValueError`` when no trip
+    was scored, and whatever ``score`` raises.
+    """
+    scored = score(model_uri, held_out)
+    if scored.empty:
+        raise ValueError(f"No held-out trip to validate {model_uri} on")
+    return mlflow.models.evaluate(
+        data=scored[[LABEL, PREDICTION_COLUMN]].astype("float64"),
+        predictions=PREDICTION_COLUMN,
+        targets=LABEL,
+        model_type="regressor",
+        extra_metrics=[WEIGHTED_MSE],
+        evaluator_config={"log_model_explainability": False},
+    )
 
 
 def _record(client: MlflowClient, name: str, version: str, status: ValidationStatus, run_id: Optional[str]) -> None:
@@ -133,13 +164,16 @@ def _record(client: MlflowClient, name: str, version: str, status: ValidationSta
 def validate_model_version(
     model_name: str,
     model_version: str,
-    held_out: Optional[pd.DataFrame],
+    held_out: Optional[Any],
     run_mode: RunMode,
     margin: float = BASELINE_MARGIN,
+    score: Scorer = score_with_pyfunc,
 ) -> ValidationOutcome:
     """Judge a registered version on ``held_out`` trips and record the outcome on it.
 
-    ``held_out`` may be None only when ``run_mode`` is ``disabled``. Metrics of the
+    ``score`` scores the candidate and the champion on ``held_out`` (see ``Scorer``; the
+    default takes pandas trips). ``held_out`` may be None only when ``run_mode`` is
+    ``disabled``. Metrics of the
     candidate (and of the champion, in a nested run) are logged to a new run in the
     active experiment. Raises ``ModelValidationFailed`` when the version fails in
     ``enabled`` mode, and re-raises any error from scoring in every mode after recording
@@ -161,15 +195,15 @@ def validate_model_version(
                 "run_mode": run_mode.value,
                 "baseline_version": baseline or "none",
                 "baseline_margin": margin,
-                "validation_rows": len(held_out),
             }
         )
         try:
-            candidate = evaluate_version(model_version_uri(model_name, model_version), held_out)
+            candidate = evaluate_version(model_version_uri(model_name, model_version), held_out, score)
             baseline_metrics: dict[str, float] = {}
             if baseline is not None:
                 with mlflow.start_run(run_name=f"baseline {CHAMPION} version {baseline}", nested=True):
-                    baseline_metrics = dict(evaluate_version(model_version_uri(model_name, baseline), held_out).metrics)
+                    baseline_uri = model_version_uri(model_name, baseline)
+                    baseline_metrics = dict(evaluate_version(baseline_uri, held_out, score).metrics)
         except Exception:
             _record(client, model_name, model_version, ValidationStatus.FAILED, run.info.run_id)
             raise

@@ -1,8 +1,11 @@
-"""``FeatureStore`` on Databricks: the Feature Store client of the Databricks ML runtime.
+"""``FeatureStore`` on Databricks: the workspace Feature Store client.
 
-The only module that imports Databricks packages; it runs on Databricks only (the
-client is not installed locally). It translates the project's plain ``FeatureLookup``
-definitions into the client's and otherwise delegates.
+The client, ``databricks.feature_store.FeatureStoreClient``, comes from the
+``databricks-feature-engineering`` package (pinned in requirements.txt), which replaces the
+deprecated ``databricks-feature-store``; it works on workspace (Hive metastore) feature
+tables, on Databricks only. This is the only module that imports Databricks packages. It
+translates the project's plain ``FeatureLookup`` definitions into the client's and
+otherwise delegates.
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ class DatabricksFeatureStore:
                 table_name=lookup.table_name,
                 feature_names=list(lookup.feature_names),
                 lookup_key=[lookup.lookup_key],
-                timestamp_lookup_key=[lookup.timestamp_lookup_key],
+                timestamp_lookup_key=lookup.timestamp_lookup_key,
                 **(
                     {}
                     if lookup.lookback_seconds is None
@@ -60,13 +63,23 @@ class DatabricksFeatureStore:
             df=trips, feature_lookups=client_lookups, label=label, exclude_columns=list(exclude_columns)
         )
 
-    def log_model(self, model: Any, training_set: TrainingSet, artifact_path: str, registered_model_name: str) -> None:
+    def log_model(
+        self,
+        model: Any,
+        training_set: TrainingSet,
+        name: str,
+        registered_model_name: str,
+        skops_trusted_types: Sequence[str],
+    ) -> None:
+        # The client keeps MLflow 2's parameter name for the model's name in the run, and
+        # hands further arguments to the flavor's save_model.
         self.client.log_model(
             model=model,
-            artifact_path=artifact_path,
+            artifact_path=name,
             flavor=mlflow.sklearn,
             training_set=training_set,
             registered_model_name=registered_model_name,
+            skops_trusted_types=list(skops_trusted_types),
         )
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:

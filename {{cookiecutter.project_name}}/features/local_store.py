@@ -98,7 +98,12 @@ class LocalFeatureStore:
         return LocalTrainingSet(joined, tuple(lookups))
 
     def log_model(
-        self, model: Any, training_set: LocalTrainingSet, artifact_path: str, registered_model_name: str
+        self,
+        model: Any,
+        training_set: LocalTrainingSet,
+        name: str,
+        registered_model_name: str,
+        skops_trusted_types: Sequence[str],
     ) -> None:
         # Looked-up features as double: MLflow accepts int32 and float columns for it, so a
         # lookup that returns nulls (float) or counts (int) scores the same way everywhere.
@@ -116,12 +121,13 @@ class LocalFeatureStore:
         )
         mlflow.sklearn.log_model(
             model,
-            artifact_path=artifact_path,
+            name=name,
             signature=signature,
             registered_model_name=registered_model_name,
             # The flavor's defaults; skips MLflow's slow requirement inference in a subprocess.
             pip_requirements=mlflow.sklearn.get_default_pip_requirements(),
             metadata={_LOOKUPS_METADATA_KEY: [lookup.to_dict() for lookup in training_set.lookups]},
+            skops_trusted_types=list(skops_trusted_types),
         )
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
@@ -136,8 +142,11 @@ class LocalFeatureStore:
         def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             # Loaded on the worker from the downloaded copy: no tracking store needed there.
             model = mlflow.pyfunc.load_model(model_dir)
+            # The signature's columns only, as Databricks' score_batch passes them (MLflow
+            # would warn about every other column).
+            inputs = model.metadata.get_input_schema().input_names()
             for batch in batches:
-                # The model selects its inputs itself, as with Databricks' score_batch.
-                yield batch.assign(prediction=pd.Series(model.predict(batch), index=batch.index).astype("float64"))
+                predictions = model.predict(batch[inputs])
+                yield batch.assign(prediction=pd.Series(predictions, index=batch.index).astype("float64"))
 
         return joined.mapInPandas(predict, schema=output_schema)

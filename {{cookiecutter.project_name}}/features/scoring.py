@@ -1,10 +1,9 @@
 """Batch scoring of raw trips with a model logged with its feature lookups.
 
 The feature store is chosen here, by runtime: the Databricks client on Databricks, the
-local store anywhere else.
-
-``score_trips`` is the scoring interface shared with the no-feature-store variant
-(steps/predict.py): BatchInference and ModelValidation call it on both variants.
+local store anywhere else. Such a model cannot be loaded with ``mlflow.pyfunc`` and fed raw
+trips (its inputs are looked up first), so BatchInference and ModelValidation
+(``features/validation.py``) both score through ``score_trips``.
 """
 
 from __future__ import annotations
@@ -14,8 +13,12 @@ import os
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from fare_model.registry import parse_model_version_uri
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
+
+PREDICTION_COLUMN = "prediction"
+MODEL_VERSION_COLUMN = "model_version"
 
 
 def running_on_databricks() -> bool:
@@ -35,11 +38,18 @@ def feature_store(spark: SparkSession) -> FeatureStore:
 
 
 def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFrame:
-    """``trips`` plus a DOUBLE ``prediction`` column; features are looked up per trip.
+    """``trips`` plus DOUBLE ``prediction`` and STRING ``model_version``; features are looked up per trip.
 
-    ``trips`` needs the raw trip columns (zips, pickup/dropoff times, distance); the
-    lookup times and the trip's own attributes (``prepare_trips``, as in training) are
-    added here and dropped again with the looked-up features.
+    ``model_uri`` names one version, ``models:/<name>/<version>`` (resolve an alias first with
+    ``fare_model.registry.resolve_alias``), so every prediction says which version made it.
+    ``trips`` needs the raw trip columns (zips, pickup/dropoff times, distance); the lookup
+    times and the trip's own attributes (``prepare_trips``, as in training) are added here
+    and dropped again with the looked-up features. Raises ``ValueError`` for another URI.
     """
+    _, version = parse_model_version_uri(model_uri)
     scored = feature_store(spark).score_batch(model_uri, prepare_trips(trips))
-    return scored.select(*[F.col(c) for c in trips.columns], F.col("prediction").cast("double").alias("prediction"))
+    return scored.select(
+        *[F.col(c) for c in trips.columns],
+        F.col(PREDICTION_COLUMN).cast("double").alias(PREDICTION_COLUMN),
+        F.lit(version).alias(MODEL_VERSION_COLUMN),
+    )

@@ -1,7 +1,8 @@
 """The seam between the project's feature code and the Databricks Feature Store.
 
 Feature pipelines, training and scoring talk to a ``FeatureStore``. On Databricks it
-is ``DatabricksFeatureStore`` (the Feature Store client from the ML runtime); anywhere
+is ``DatabricksFeatureStore`` (the workspace Feature Store client of the
+``databricks-feature-engineering`` package); anywhere
 else it is ``LocalFeatureStore`` (parquet tables and plain MLflow), which is what the
 unit tests and the local pipeline use. Nothing else in the project imports Databricks
 packages. This module only declares the interface, so both stores can import it;
@@ -32,8 +33,19 @@ class FeatureStore(Protocol):
     ) -> TrainingSet:
         """Point-in-time lookups of ``lookups`` for every trip, minus ``exclude_columns``."""
 
-    def log_model(self, model: Any, training_set: TrainingSet, artifact_path: str, registered_model_name: str) -> None:
-        """Log a scikit-learn model in the active run with its lookups, and register it."""
+    def log_model(
+        self,
+        model: Any,
+        training_set: TrainingSet,
+        name: str,
+        registered_model_name: str,
+        skops_trusted_types: Sequence[str],
+    ) -> None:
+        """Log a scikit-learn model as ``name`` in the active run with its lookups, and register it.
+
+        MLflow 3 saves it with skops, which loads only the types it knows to be safe and
+        ``skops_trusted_types`` (those of our own model that skops does not know).
+        """
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
         """``trips`` plus the model's looked-up features and a ``prediction`` column."""

@@ -26,6 +26,7 @@ from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 
+from fare_model.registry import model_version_uri
 from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
@@ -35,7 +36,17 @@ ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
 TRIP_INPUT_COLUMNS = ("trip_distance", *ZIP_COLUMNS, *TRIP_ATTRIBUTES)
 MODEL_INPUT_COLUMNS = TRIP_INPUT_COLUMNS + tuple(name for table in FEATURE_TABLES for name in table.feature_names)
-MODEL_ARTIFACT_PATH = "model"
+MODEL_NAME_IN_RUN = "model"
+# Types inside the fitted model that skops (MLflow 3's format for scikit-learn models) does
+# not load unless told to trust them: scikit-learn's own tree predictor and input checks.
+# Trusting them is safe for models this project fitted itself; review the list when you
+# change ``build_model`` (MLflow's error on logging names any type missing here).
+SKOPS_TRUSTED_TYPES = (
+    "functools.partial",
+    "numpy.dtype",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.utils.validation.check_array",
+)
 _SEED = 42
 # The model is fitted in the driver's memory; a larger training set is sampled down to this.
 MAX_TRAINING_ROWS = 2_000_000
@@ -54,7 +65,7 @@ class TrainingResult:
 
     @property
     def model_uri(self) -> str:
-        return f"models:/{self.model_name}/{self.model_version}"
+        return model_version_uri(self.model_name, self.model_version)
 
 
 def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
@@ -140,7 +151,7 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
         regressor = model.named_steps["regressor"]
         mlflow.log_params({"env": env, "model_type": type(regressor).__name__, **regressor.get_params()})
         mlflow.log_metrics(metrics)
-        store.log_model(model, training_set, MODEL_ARTIFACT_PATH, model_name)
+        store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)
     version = _version_registered_by(run.info.run_id, model_name)
     return TrainingResult(run.info.run_id, model_name, version, metrics)
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
 if TYPE_CHECKING:
+    import pandas as pd
     from pyspark.sql import DataFrame, SparkSession
 
     from steps.model_validation import ScoreTrips
@@ -185,7 +186,11 @@ def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str
     model version that made it; returns the row count."""
     from steps.batch_inference import score_with_version
 
-    predictions = score_with_version(spark, score_trips, model_uri, trips).toPandas()
+    return save_predictions(score_with_version(spark, score_trips, model_uri, trips).toPandas())
+
+
+def save_predictions(predictions: pd.DataFrame) -> int:
+    """Write ``predictions`` to ``data/predictions.parquet``, replacing what is there; returns the row count."""
     if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
         shutil.rmtree(PREDICTIONS_PATH)
     predictions.to_parquet(PREDICTIONS_PATH, index=False)

@@ -6,10 +6,12 @@
 2. train: the training set by point-in-time lookups, then fit, log and register against
    the MLflow store in the project root, as TrainWithFeatureStore does (without the most
    recent trips, which are held out; see ``steps/trips.py``);
-3. validate: the ModelValidation logic on the registered version, scoring the held-out
-   trips (``enabled`` mode: failing thresholds stop the run);
-4. batch inference: the BatchInference logic on the whole sample, written to
-   ``data/predictions.parquet``.
+3. validate: ``features.validation`` (``fare_model.validation`` scoring through the feature
+   store) in ``enabled`` mode on the held-out trips, against the thresholds and, from the
+   second run on, the current ``champion``;
+4. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;
+5. batch inference: the sample scored with the champion through the feature store, as
+   BatchInference does, written to ``data/predictions.parquet``.
 """
 
 from __future__ import annotations
@@ -52,9 +54,13 @@ def run() -> None:
     pipeline.quiet_library_output()
     pipeline.use_local_mlflow_store()
     with pipeline.local_spark() as spark:
+        from fare_model.deployment import promote_to_champion
+        from fare_model.registry import CHAMPION, resolve_alias
         from features.local_store import LocalFeatureStore
         from features.scoring import score_trips
         from features.training import train_and_register
+        from features.validation import validate_with_feature_store
+        from steps.validation import RunMode
 
         store = LocalFeatureStore(spark)
         with pipeline.step("features: compute and write the pickup and dropoff feature tables"):
@@ -63,10 +69,16 @@ def run() -> None:
         with pipeline.step("train: point-in-time training set, fit, log and register"):
             use_local_experiment()
             result = train_and_register(store, trips, ENV, MODEL_NAME)
-        with pipeline.step("validate: ModelValidation on the registered version"):
-            validation = pipeline.validate_registered_model(spark, score_trips, trips, result.model_uri)
-        with pipeline.step("batch inference: score the sample through the feature store"):
-            rows = pipeline.batch_inference(spark, score_trips, result.model_uri, trips)
+        with pipeline.step("validate: fare_model.validation, scoring the held-out trips through the feature store"):
+            trips.createOrReplaceTempView(pipeline.VALIDATION_VIEW)
+            outcome = validate_with_feature_store(
+                spark, MODEL_NAME, result.model_version, f"SELECT * FROM {pipeline.VALIDATION_VIEW}", RunMode.ENABLED
+            )
+        with pipeline.step(f"deploy: fare_model.deployment moves {CHAMPION}"):
+            promote_to_champion(result.model_uri, MODEL_NAME)
+        with pipeline.step(f"batch inference: the sample scored with the {CHAMPION} through the feature store"):
+            champion_uri = resolve_alias(MODEL_NAME)
+            rows = pipeline.save_predictions(score_trips(spark, champion_uri, trips).toPandas())
     training_metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
     pipeline.print_summary(
         {
@@ -74,8 +86,10 @@ def run() -> None:
             "Training run id": result.run_id,
             "Training metrics": f"newest 20% of the training period: {training_metrics}",
             "Registered model": result.model_uri,
+            "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
+            "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",
         },
-        validation,
+        outcome,
         validated_on="the most recent trips, held out from training",
         predictions=rows,
     )

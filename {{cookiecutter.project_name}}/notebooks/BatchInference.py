@@ -1,4 +1,4 @@
-{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/BatchInference.py" %}{% else -%}
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/BatchInference.py" %}{% elif cookiecutter | derived("ml_code") == "feature_store" %}{% include "ml/feature_store/BatchInference.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
@@ -44,13 +44,8 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
-{% if cookiecutter.include_feature_store == "yes" -%}
-from features.scoring import score_trips
-{% endif -%}
 from steps.batch_inference import deployed_model_version_uri, score_with_version
-{% if cookiecutter.include_feature_store != "yes" -%}
 from steps.predict import score_trips
-{% endif -%}
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")

@@ -1,4 +1,4 @@
-{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/ModelValidation.py" %}{% else -%}
+{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/ModelValidation.py" %}{% elif cookiecutter | derived("ml_code") == "feature_store" %}{% include "ml/feature_store/ModelValidation.py" %}{% else -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # ModelValidation
@@ -45,14 +45,9 @@ import mlflow
 
 sys.path.insert(0, os.path.abspath(".."))
 
-{% if cookiecutter.include_feature_store == "yes" -%}
-from features.scoring import score_trips
-{% endif -%}
 from steps.deploy import deployed_model_uri
 from steps.model_validation import run_model_validation
-{% if cookiecutter.include_feature_store != "yes" -%}
 from steps.predict import score_trips
-{% endif -%}
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 

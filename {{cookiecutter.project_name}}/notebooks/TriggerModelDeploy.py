@@ -1,10 +1,13 @@
-{%- set mlflow3 = cookiecutter | derived("ml_code") == "mlflow3" -%}
+{#- aliases: MLflow 3 code moves `champion`; the MLflow Recipes code moves registry stages. -#}
+{%- set aliases = cookiecutter | derived("mlflow_major_version") == "3" -%}
+{#- The MLflow 3 track's job passes the branch it runs from; the others know it per env. -#}
+{%- set branch_widget = cookiecutter | derived("ml_code") == "mlflow3" -%}
 {%- set platform = cookiecutter | derived("cicd_platform_key") -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # TriggerModelDeploy
 # MAGIC
-{% if mlflow3 -%}
+{% if aliases -%}
 {% if platform == "gitHub" -%}
 # MAGIC Starts the GitHub Actions workflow `deploy-model-<env>.yml` on the branch this job runs
 # MAGIC from, which moves the `champion` alias to the model version that the `Train` task
@@ -22,7 +25,11 @@
 # MAGIC A version that did not pass `ModelValidation` (in `dry_run` mode) is not deployed: the
 # MAGIC notebook says why and ends without failing. You rarely need to edit this notebook.
 # MAGIC
+{% if branch_widget -%}
 # MAGIC Parameters: `env` (`staging` or `prod`) and `git_branch` (the branch the job runs from).
+{% else -%}
+# MAGIC Parameter `env`: `staging` or `prod`.
+{% endif -%}
 # MAGIC Reads the task value `model_uri` of the `Train` task.
 {%- else -%}
 {% if platform == "gitHub" -%}
@@ -51,7 +58,7 @@
 
 # COMMAND ----------
 
-{% if mlflow3 -%}
+{% if branch_widget -%}
 # Modules imported before the install above would keep their old versions: restart Python.
 {% endif -%}
 dbutils.library.restartPython()
@@ -59,7 +66,7 @@ dbutils.library.restartPython()
 # COMMAND ----------
 
 dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
-{%- if mlflow3 %}
+{%- if branch_widget %}
 dbutils.widgets.text("git_branch", "{{ cookiecutter.default_branch }}", "Git Branch")
 {%- endif %}
 
@@ -69,7 +76,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.abspath(".."))
-{%- if mlflow3 %}
+{%- if aliases %}
 
 from mlflow.tracking import MlflowClient
 
@@ -85,17 +92,18 @@ use_unity_catalog_registry()
 {%- endif %}
 
 env = dbutils.widgets.get("env")
-{%- if mlflow3 %}
+{%- if branch_widget %}
 git_branch = dbutils.widgets.get("git_branch")
 {%- endif %}
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
 assert env != "None", "Choose the environment (staging or prod) to deploy to"
 assert model_uri, "Run this notebook as a task after the Train task"
-{%- if mlflow3 %}
+{%- if aliases %}
 reasons = reasons_to_refuse(MlflowClient(), model_uri, get_model_name(env))
 if reasons:
     dbutils.notebook.exit(f"Not deploying {model_uri}: " + "; ".join(reasons))
-{%- elif platform == "gitHub" %}
+{%- endif %}
+{%- if platform == "gitHub" and not branch_widget %}
 # The branch this environment's jobs run from: the deployment runs the same code.
 git_branch = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookiecutter.release_branch }}"}[env]
 {%- endif %}
@@ -106,7 +114,7 @@ git_branch = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookie
 {% include "cicd/github/trigger_deploy_workflow.py" %}
 {%- elif platform == "gitLab" -%}
 {% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
-{%- elif mlflow3 -%}
+{%- elif aliases -%}
 from fare_model.deployment import promote_to_champion
 
 promote_to_champion(model_uri, get_model_name(env))

@@ -86,13 +86,15 @@ class RuntimeSpark:
 
     ``tables`` maps a table name (such as ``delta.`dbfs:/...` ``) to the DataFrame
     ``spark.table`` returns for it; ``spark.read.format("delta").load(path)`` reads
-    ``path`` as parquet. Everything else is the local session's own.
+    ``path`` as parquet, as ``spark.read.parquet`` does. Everything else is the local session's own.
     """
 
     def __init__(self, session, tables: Optional[Mapping[str, Any]] = None) -> None:
         self.session = session
         self.tables = dict(tables or {})
-        self.read = types.SimpleNamespace(format=lambda _: types.SimpleNamespace(load=session.read.parquet))
+        self.read = types.SimpleNamespace(
+            format=lambda _: types.SimpleNamespace(load=session.read.parquet), parquet=session.read.parquet
+        )
 
     def table(self, name: str):
         return self.tables[name] if name in self.tables else self.session.table(name)

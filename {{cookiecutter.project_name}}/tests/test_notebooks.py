@@ -4,7 +4,7 @@ Notebooks are executed here as plain Python with the stand-ins of ``tests/notebo
 """
 
 from __future__ import annotations
-
+{% if cookiecutter.include_feature_store == "no" %}
 import json
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,9 @@ import mlflow
 import pytest
 
 from tests.notebook_runtime import NOTEBOOKS, FakeDbutils, run_notebook
+{%- else %}
+from tests.notebook_runtime import NOTEBOOKS
+{%- endif %}
 
 
 def test_every_notebook_is_in_databricks_source_format() -> None:
@@ -28,6 +31,9 @@ def test_every_notebook_that_installs_packages_restarts_python_right_after() -> 
         for index, cell in enumerate(cells):
             if cell.startswith("# MAGIC %pip install"):
                 assert cells[index + 1] == "dbutils.library.restartPython()", notebook.name
+
+
+{%- if cookiecutter.include_feature_store == "no" %}
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])
@@ -53,7 +59,6 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     assert calls["run_mode"].value == "enabled"
     assert (calls["model_uri"], calls["model_name"], calls["model_version"]) == ("models:/m/3", "m", "3")
     assert calls["baseline_model_uri"] == f"models:/m/deployed-in-{env}"
-{%- if cookiecutter.include_feature_store == "no" %}
 
 
 @pytest.mark.parametrize("env", ["staging", "prod"])

@@ -1,3 +1,5 @@
+{%- import "cicd/credentials.jinja" as credentials with context -%}
+{%- set state_connection = cookiecutter.cloud in credentials.state_service_connection_clouds -%}
 # Azure DevOps: the two pipelines, their build-validation policies (Azure DevOps runs no
 # pipeline on a pull request unless a branch policy asks for it), and per environment a
 # variable group and a deployment environment with checks. The azuredevops provider signs
@@ -76,14 +78,14 @@ resource "azuredevops_variable_group" "cicd" {
       is_secret    = true
     }
   }
-{%- if cookiecutter.cloud != "azure" %}
+{%- if not state_connection %}
 
+  # The Terraform state login (state-access.tf).
   dynamic "variable" {
-    for_each = local.state_storage_secrets[each.key]
+    for_each = local.state_login_variables[each.key]
     content {
-      name         = variable.key
-      secret_value = variable.value
-      is_secret    = true
+      name  = variable.key
+      value = variable.value
     }
   }
 {%- endif %}
@@ -117,6 +119,17 @@ resource "azuredevops_check_approval" "prod" {
   timeout               = 43200
 }
 
+{%- if state_connection %}
+
+locals {
+  # The service connection of each environment's Terraform state, as the pipelines name it.
+  state_service_connections = {
+{%- for env in credentials.environments %}
+    {{ "%-7s" | format(env) }} = "{{ credentials.service_connection[env] }}"
+{%- endfor %}
+  }
+}
+{%- endif %}
 {%- if cookiecutter.cloud == "azure" %}
 
 # The Terraform state login of each environment: an Azure Resource Manager service connection
@@ -131,7 +144,7 @@ resource "azuredevops_serviceendpoint_azurerm" "terraform_state" {
   for_each = local.environments
 
   project_id                             = data.azuredevops_project.project.id
-  service_endpoint_name                  = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
+  service_endpoint_name                  = local.state_service_connections[each.key]
   description                            = "Terraform state of {{ cookiecutter.project_name }} ${each.key}; managed by .mlops-setup-scripts/cicd."
   service_endpoint_authentication_scheme = "WorkloadIdentityFederation"
   azurerm_spn_tenantid                   = data.azuread_client_config.current.tenant_id
@@ -142,26 +155,45 @@ resource "azuredevops_serviceendpoint_azurerm" "terraform_state" {
     serviceprincipalid = azuread_application.terraform_state[each.key].client_id
   }
 }
+{%- elif cookiecutter.cloud == "aws" %}
+
+# The Terraform state login of each environment: an AWS service connection (AWS Toolkit for
+# Azure DevOps) with OIDC, whose token the environment's IAM role trusts (state-access.tf);
+# the role may read and write only that environment's state and lock. The pipelines'
+# AWSShellScript@1 step exchanges the token for a one-hour session. No key is stored.
+resource "azuredevops_serviceendpoint_aws" "terraform_state" {
+  for_each = local.environments
+
+  project_id            = data.azuredevops_project.project.id
+  service_endpoint_name = local.state_service_connections[each.key]
+  description           = "Terraform state of {{ cookiecutter.project_name }} ${each.key}; managed by .mlops-setup-scripts/cicd."
+  use_oidc              = true
+  role_to_assume        = aws_iam_role.terraform_state[each.key].arn
+  role_session_name     = "{{ cookiecutter.project_name | regex_replace('[^A-Za-z0-9+=,.@-]', '-') | truncate(40, True, '') }}-${each.key}"
+}
+{%- endif %}
+{%- if state_connection %}
+{%- set state_endpoint = "azuredevops_serviceendpoint_" ~ ("azurerm" if cookiecutter.cloud == "azure" else "aws") ~ ".terraform_state" %}
 
 # Only the Terraform pipeline uses the state (of both environments).
 resource "azuredevops_pipeline_authorization" "terraform_state" {
   for_each = local.environments
 
   project_id  = data.azuredevops_project.project.id
-  resource_id = azuredevops_serviceendpoint_azurerm.terraform_state[each.key].id
+  resource_id = {{ state_endpoint }}[each.key].id
   type        = "endpoint"
   pipeline_id = azuredevops_build_definition.pipeline["terraform_cicd"].id
 }
 {%- endif %}
 
-# Prod's group, environment{{ " and state connection" if cookiecutter.cloud == "azure" }} serve only runs of the default branch: no
+# Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the default branch: no
 # pull request validation run (refs/pull/...) can use them, whatever its YAML says.
 resource "azuredevops_check_branch_control" "prod" {
   for_each = {
     variablegroup = azuredevops_variable_group.cicd["prod"].id
     environment   = azuredevops_environment.cicd["prod"].id
-{%- if cookiecutter.cloud == "azure" %}
-    endpoint      = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].id
+{%- if state_connection %}
+    endpoint      = {{ state_endpoint }}["prod"].id
 {%- endif %}
   }
 

@@ -2,9 +2,12 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set github = cookiecutter.cicd_platform == "GitHub Actions" -%}
 {%- set gitlab = cookiecutter.cicd_platform == "GitLab" -%}
-{#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps with keys. -#}
+{#- GitHub Actions and GitLab sign in to the cloud with their jobs' OIDC tokens; Azure DevOps
+    with its service connections' OIDC tokens on azure and aws, with its pipeline runs' OIDC
+    tokens on gcp (AWS cannot condition on their branch claim; Google Cloud can). -#}
 {%- set oidc = github or gitlab -%}
-{%- set ci = cookiecutter | derived("cicd_platform_key") | lower -%}
+{%- set aws_oidc = oidc or cookiecutter.cloud == "aws" -%}
+{%- set ci = (cookiecutter | derived("cicd_platform_key") | lower) if oidc else "azure_devops" -%}
 # Least privilege for the Terraform state of databricks-config/: one cloud identity per
 # environment that can read and write only that environment's state (and its lock), so no
 # CI/CD identity can read another environment's state or this bootstrap's.
@@ -21,9 +24,21 @@
 # Azure DevOps signs in as it through an Azure Resource Manager service connection of the
 # same environment with workload identity federation (azure-devops.tf): no key is stored in
 # Azure DevOps, and only the pipelines authorised for that connection can use it.
+{%- elif cookiecutter.cloud == "aws" %}
+# Azure DevOps signs in as it through an AWS service connection of the same environment with
+# OIDC (azure-devops.tf; AWS Toolkit for Azure DevOps): the connection's token, issued by the
+# organization (local.oidc_issuer, main-aws.tf) with the subject
+# sc://<organization>/<project>/<connection>, is exchanged for a one-hour role session. No key
+# is stored in Azure DevOps; only the pipelines authorised for the connection can use it, and
+# prod's only on {{ cookiecutter.default_branch }} (a branch-control check).
 {%- else %}
-# Azure DevOps has no OIDC login to {{ "AWS" if cookiecutter.cloud == "aws" else "Google Cloud" }} here: each identity has a key, stored only in the
-# variable group of its environment, which only the pipelines of that environment may use.
+# The Terraform pipeline's runs sign in as it with their OIDC tokens (issued by the
+# organization, local.oidc_issuer in main-gcp.tf; subject p://<organization>/<project>/<pipeline>;
+# claim rpo_ref: the run's branch): no key is stored in Azure DevOps. Staging's identity accepts
+# every run of the Terraform pipeline (pull requests plan staging); prod's only its runs of the
+# protected {{ cookiecutter.default_branch }} branch, whose reviewed YAML signs in to prod only in the approved prod
+# deployment. Azure DevOps issues per-connection tokens only to tasks that use the connection,
+# and no task signs in to Google Cloud with one: hence the branch claim.
 {%- endif %}
 
 locals {
@@ -47,6 +62,14 @@ locals {
     staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
     prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
   }
+{%- elif cookiecutter.cloud == "gcp" %}
+  # The OIDC subject of the Terraform pipeline's runs, the only ones the identities accept.
+  state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline["terraform_cicd"].name}"
+{%- elif cookiecutter.cloud == "aws" %}
+  # The OIDC subject of each environment's service connection (azure-devops.tf).
+  state_login_subjects = {
+    for env, connection in local.state_service_connections : env => "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${connection}"
+  }
 {%- endif %}
 }
 {%- if cookiecutter.cloud == "aws" %}
@@ -58,14 +81,15 @@ provider "aws" {
 locals {
   state_bucket_arn = "arn:aws:s3:::{{ state.aws_ml_resources_bucket }}"
 }
-{%- if oidc %}
+{%- if aws_oidc %}
+{%- set aws_audience = "sts.amazonaws.com" if oidc else credentials.azure_devops_audience %}
 
-# {{ "GitHub" if github else "GitLab" }}'s OIDC provider exists once per AWS account: pass its ARN when it already exists.
+# {{ "GitHub" if github else ("GitLab" if gitlab else "The Azure DevOps organization") }}'s OIDC provider exists once per AWS account: pass its ARN when it already exists.
 resource "aws_iam_openid_connect_provider" "{{ ci }}" {
   count = var.aws_{{ ci }}_oidc_provider_arn == "" ? 1 : 0
 
   url            = local.oidc_issuer
-  client_id_list = ["sts.amazonaws.com"]
+  client_id_list = ["{{ aws_audience }}"]
 }
 
 locals {
@@ -73,6 +97,9 @@ locals {
 {%- if gitlab %}
   # AWS names the token's claims after the issuer's host.
   gitlab_host = trimprefix(var.gitlab_url, "https://")
+{%- elif not oidc %}
+  # AWS names the token's claims after the issuer without its scheme: vstoken.dev.azure.com/<organization GUID>.
+  azure_devops_issuer_host = trimprefix(local.oidc_issuer, "https://")
 {%- endif %}
 }
 
@@ -85,14 +112,15 @@ data "aws_iam_policy_document" "assume_from_{{ ci }}" {
       type        = "Federated"
       identifiers = [local.{{ ci }}_oidc_provider_arn]
     }
+{%- set claim_prefix = "token.actions.githubusercontent.com" if github else ("${local.gitlab_host}" if gitlab else "${local.azure_devops_issuer_host}") %}
     condition {
       test     = "StringEquals"
-      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:aud"
-      values   = ["sts.amazonaws.com"]
+      variable = "{{ claim_prefix }}:aud"
+      values   = ["{{ aws_audience }}"]
     }
     condition {
-      test     = "{{ "StringEquals" if github else "StringLike" }}"
-      variable = "{{ "token.actions.githubusercontent.com" if github else "${local.gitlab_host}" }}:sub"
+      test     = "{{ "StringLike" if gitlab else "StringEquals" }}"
+      variable = "{{ claim_prefix }}:sub"
       values   = [local.state_login_subjects[each.key]]
     }
   }
@@ -123,13 +151,13 @@ data "aws_iam_policy_document" "terraform_state" {
     resources = ["${local.state_bucket_arn}/${each.value}.tflock"]
   }
 }
+{%- if aws_oidc %}
 
-{%- if oidc %}
 resource "aws_iam_role" "terraform_state" {
   for_each = local.state_objects
 
   name                 = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
-  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else "GitLab jobs" }}"
+  description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else ("GitLab jobs" if gitlab else "Azure DevOps service connection") }}"
   assume_role_policy   = data.aws_iam_policy_document.assume_from_{{ ci }}[each.key].json
   max_session_duration = 3600
 }
@@ -141,6 +169,7 @@ resource "aws_iam_role_policy" "terraform_state" {
   role   = aws_iam_role.terraform_state[each.key].id
   policy = data.aws_iam_policy_document.terraform_state[each.key].json
 }
+{%- if oidc %}
 
 locals {
   # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to AWS with.
@@ -148,38 +177,7 @@ locals {
     for env in keys(local.state_objects) : env => { AWS_ROLE_ARN = aws_iam_role.terraform_state[env].arn }
   }
 }
-{%- else %}
-resource "aws_iam_user" "terraform_state" {
-  # checkov:skip=CKV_AWS_273: CI/CD on {{ cookiecutter.cicd_platform }} cannot sign in through SSO; this user's only right is its environment's state (see the policy below).
-  for_each = local.state_objects
-
-  name = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
-}
-
-resource "aws_iam_user_policy" "terraform_state" {
-  # checkov:skip=CKV_AWS_40: one user per environment with one inline policy for that environment's state; a group per user would add names, not limits.
-  for_each = local.state_objects
-
-  name   = "terraform-state-${each.key}"
-  user   = aws_iam_user.terraform_state[each.key].name
-  policy = data.aws_iam_policy_document.terraform_state[each.key].json
-}
-
-resource "aws_iam_access_key" "terraform_state" {
-  for_each = local.state_objects
-
-  user = aws_iam_user.terraform_state[each.key].name
-}
-
-locals {
-  # Secrets the pipelines sign in to AWS with (azure-devops.tf).
-  state_storage_secrets = {
-    for env in keys(local.state_objects) : env => {
-      awsAccessKeyId     = aws_iam_access_key.terraform_state[env].id
-      awsSecretAccessKey = aws_iam_access_key.terraform_state[env].secret
-    }
-  }
-}
+{%- endif %}
 {%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}
 
@@ -187,11 +185,9 @@ provider "google" {
   project = var.gcp_project_id
 }
 
-{%- if oidc %}
-
-# {{ "GitHub" if github else "GitLab" }}'s OIDC tokens, accepted for this {{ "repository" if github else "project" }} only.
+# {{ "GitHub" if github else ("GitLab" if gitlab else "Azure DevOps") }}'s OIDC tokens, accepted for this {{ "repository" if github else ("project" if gitlab else "Terraform pipeline") }} only.
 resource "google_iam_workload_identity_pool" "{{ ci }}" {
-  workload_identity_pool_id = "{{ (("gh-" if github else "gl-") ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
+  workload_identity_pool_id = "{{ (("gh-" if github else ("gl-" if gitlab else "ado-")) ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
   display_name              = "{{ cookiecutter.cicd_platform }}"
   description               = "{{ cookiecutter.cicd_platform }} of {{ cookiecutter.project_name }}"
 }
@@ -201,22 +197,27 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
   # checkov:skip=CKV_GCP_125: the attribute_condition admits this repository only (assertion.repository); checkov cannot resolve the local it is built from.
 {%- endif %}
   workload_identity_pool_id          = google_iam_workload_identity_pool.{{ ci }}.workload_identity_pool_id
-  workload_identity_pool_provider_id = "{{ ci }}"
+  workload_identity_pool_provider_id = "{{ ci | replace("_", "-") }}"
   display_name                       = "{{ cookiecutter.cicd_platform }} OIDC"
   attribute_mapping = {
 {%- if github %}
     "google.subject"       = "assertion.sub"
     "attribute.repository" = "assertion.repository"
-{%- else %}
+{%- elif gitlab %}
     "google.subject"         = "assertion.sub"
     "attribute.project_path" = "assertion.project_path"
     "attribute.ref_type"     = "assertion.ref_type"
+{%- else %}
+    "google.subject" = "assertion.sub"
+    "attribute.ref"  = "assertion.rpo_ref"
 {%- endif %}
   }
 {%- if github %}
   attribute_condition = "assertion.repository == \"${local.github_repository}\""
-{%- else %}
+{%- elif gitlab %}
   attribute_condition = "assertion.project_path == \"${var.gitlab_project_path}\""
+{%- else %}
+  attribute_condition = "assertion.sub == \"${local.state_login_pipeline}\""
 {%- endif %}
 
   oidc {
@@ -224,11 +225,12 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
 {%- if gitlab %}
     # The aud of the jobs' id_tokens (.gitlab/ci/terraform.gitlab-ci.yml).
     allowed_audiences = ["{{ credentials.gitlab_state_login.audience }}"]
+{%- elif not github %}
+    # The aud of every Azure DevOps token.
+    allowed_audiences = ["{{ credentials.azure_devops_audience }}"]
 {%- endif %}
   }
 }
-
-{%- endif %}
 
 resource "google_service_account" "terraform_state" {
   for_each = local.state_objects
@@ -261,11 +263,17 @@ resource "google_service_account_iam_member" "gitlab_jobs" {
 }
 {%- else %}
 
-# Azure DevOps signs in to Google Cloud with a key here: for this environment's state only.
-resource "google_service_account_key" "terraform_state" {
-  for_each = local.state_objects
+# Staging: every run of the Terraform pipeline (the provider's attribute_condition); prod: only
+# its runs of {{ cookiecutter.default_branch }} (claim rpo_ref).
+resource "google_service_account_iam_member" "azure_devops_pipeline" {
+  for_each = {
+    staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/*"
+    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/attribute.ref/refs/heads/{{ cookiecutter.default_branch }}"
+  }
 
   service_account_id = google_service_account.terraform_state[each.key].name
+  role               = "roles/iam.workloadIdentityUser"
+  member             = each.value
 }
 {%- endif %}
 
@@ -297,8 +305,8 @@ resource "google_storage_bucket_iam_member" "terraform_state" {
     expression = "resource.name.startsWith(\"projects/_/buckets/{{ state.gcp_ml_resources_bucket }}/objects/${each.value}\")"
   }
 }
-
 {%- if oidc %}
+
 locals {
   # {{ "GitHub environment variables the workflows" if github else "GitLab variables of each environment the jobs" }} sign in to Google Cloud with.
   state_login_variables = {
@@ -309,11 +317,14 @@ locals {
   }
 }
 {%- else %}
+
 locals {
-  # Secrets the pipelines sign in to Google Cloud with (azure-devops.tf).
-  state_storage_secrets = {
+  # Variables of each environment's variable group (azure-devops.tf) that the pipelines sign in
+  # to Google Cloud with (.azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh). Not secret.
+  state_login_variables = {
     for env in keys(local.state_objects) : env => {
-      googleCredentials = base64decode(google_service_account_key.terraform_state[env].private_key)
+      {{ credentials.state_backend["GCP_WORKLOAD_IDENTITY_PROVIDER"] }} = google_iam_workload_identity_pool_provider.azure_devops.name
+      {{ credentials.state_backend["GCP_SERVICE_ACCOUNT"] }}           = google_service_account.terraform_state[env].email
     }
   }
 }

@@ -137,13 +137,13 @@ variable "prod_approver_ids" {
   }
 }
 {%- endif %}
-{%- if cookiecutter.cicd_platform != "Azure DevOps" and cookiecutter.cloud == "aws" %}
-{%- set ci = cookiecutter | derived("cicd_platform_key") | lower %}
+{%- if cookiecutter.cloud == "aws" %}
+{%- set ci = "azure_devops" if cookiecutter.cicd_platform == "Azure DevOps" else cookiecutter | derived("cicd_platform_key") | lower %}
 
 variable "aws_{{ ci }}_oidc_provider_arn" {
   type        = string
   default     = ""
-  description = "ARN of the AWS account's existing {{ "GitHub" if ci == "github" else "GitLab" }} OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
+  description = "ARN of the AWS account's existing {{ {"github": "GitHub", "gitlab": "GitLab", "azure_devops": "Azure DevOps organization's (vstoken.dev.azure.com/<organization GUID>)"}[ci] }} OIDC identity provider (aws iam list-open-id-connect-providers); empty: the bootstrap creates it."
 }
 {%- elif cookiecutter.cloud == "azure" %}
 

@@ -1,11 +1,14 @@
-"""The Databricks side of the seam, against a stand-in for the runtime's Feature Store client.
+"""The Databricks side of the seam, against a stand-in for the workspace Feature Store client.
 
-The real client exists only on Databricks; these tests check what the project hands it.
+The real client (``databricks-feature-engineering``) installs anywhere but works only on
+Databricks; these tests check what the project hands it, and that every call fits the
+signatures of the installed client.
 """
 
 from __future__ import annotations
 
 import importlib
+import inspect
 import sys
 import types
 from datetime import timedelta
@@ -78,7 +81,7 @@ def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
             "table_name": lookup.table_name,
             "feature_names": list(lookup.feature_names),
             "lookup_key": [lookup.lookup_key],
-            "timestamp_lookup_key": [lookup.timestamp_lookup_key],
+            "timestamp_lookup_key": lookup.timestamp_lookup_key,
             "lookback_window": timedelta(seconds=lookup.lookback_seconds),
         }
         for lookup in feature_lookups("staging")
@@ -99,3 +102,33 @@ def test_the_store_follows_the_runtime(databricks_store, monkeypatch):
     assert type(feature_store(FakeSpark(set()))).__name__ == "DatabricksFeatureStore"
     monkeypatch.delenv("DATABRICKS_RUNTIME_VERSION")
     assert type(feature_store(FakeSpark(set()))).__name__ == "LocalFeatureStore"
+
+
+@pytest.fixture(scope="module")
+def client_signatures():
+    """Signatures of the installed client's methods and lookups (imported before the fake replaces it)."""
+    from databricks.feature_store import FeatureLookup, FeatureStoreClient
+
+    methods = ("create_table", "write_table", "create_training_set", "log_model", "score_batch")
+    return {
+        **{method: inspect.signature(getattr(FeatureStoreClient, method)) for method in methods},
+        "FeatureLookup": inspect.signature(FeatureLookup),
+    }
+
+
+def test_every_call_fits_the_installed_client(client_signatures, databricks_store):
+    new, existing = FakeSpark(existing_tables=set()), FakeSpark(existing_tables={"db.pickup"})
+    stores = [databricks_store.DatabricksFeatureStore(spark) for spark in (new, existing)]
+    for store in stores:
+        store.write_table("db.pickup", "FEATURES", ["zip"], "tpep_pickup_datetime")
+    store = stores[0]
+    store.create_training_set("TRIPS", feature_lookups("staging"), "fare_amount", ["rounded_pickup_datetime"])
+    store.log_model("MODEL", "TRAINING_SET", "model", "fares", ["sklearn.ensemble.SomeType"])
+    store.score_batch("models:/fares/1", "TRIPS")
+    calls = stores[1].client.calls + store.client.calls
+    assert {method for method, _ in calls} == set(client_signatures) - {"FeatureLookup"}
+    for method, kwargs in calls:
+        client_signatures[method].bind("client", **kwargs)  # raises TypeError for an unknown argument
+    (lookups,) = [kwargs["feature_lookups"] for method, kwargs in calls if method == "create_training_set"]
+    for lookup in lookups:
+        client_signatures["FeatureLookup"].bind(**lookup.kwargs)

@@ -1,21 +1,30 @@
 """The feature-store notebooks run as plain Python, with local stand-ins for the runtime.
 
 ``dbutils`` and ``spark`` are the stand-ins of ``tests/notebook_runtime.py`` (Delta paths
-are read as parquet), and ``features.databricks_store`` is swapped for the local store, so
-the notebooks' own code (widgets, table naming, task values) runs unchanged.
+are read as parquet, Delta tables written as parquet files), and ``features.databricks_store``
+is swapped for the local store, so the notebooks' own code (widgets, table naming, task
+values, aliases) runs unchanged. The last test chains the training job's tasks as the
+staging job runs them, then BatchInference.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 import types
 from typing import Any
 
 import mlflow
+import pandas as pd
 import pytest
+from mlflow.tracking import MlflowClient
+from pyspark.sql import DataFrameWriter
 
+from fare_model.deployment import promote_to_champion
+from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from features.feature_tables import FEATURE_TABLES
-from features.local_store import LocalFeatureStore
+from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
+from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark
 from tests.notebook_runtime import run_notebook as run_notebook_source
 
@@ -26,6 +35,7 @@ def local_runtime(spark, tmp_path, monkeypatch, trips):
     trips_path = tmp_path / "trips"
     trips.write.parquet(str(trips_path))
     store_root = tmp_path / "feature_store"
+    monkeypatch.setenv(ROOT_ENV_VAR, str(store_root))  # where scoring off Databricks looks
     stand_in = types.ModuleType("features.databricks_store")
     stand_in.DatabricksFeatureStore = lambda runtime_spark: LocalFeatureStore(runtime_spark.session, store_root)
     monkeypatch.setitem(sys.modules, "features.databricks_store", stand_in)
@@ -91,3 +101,65 @@ def test_training_notebook_registers_and_hands_over_the_model(mlflow_store, loca
     model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
     assert model_uri == "models:/fs-model/1"
     assert dbutils.task_values == {"model_uri": model_uri, "model_name": "fs-model", "model_version": "1"}
+
+
+def test_the_staging_job_validates_the_trained_version_and_batch_inference_scores_the_champion(
+    mlflow_store, local_runtime, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path / "output")
+    (tmp_path / "output").mkdir()
+    outputs = {
+        "{{ cookiecutter.project_name }}_experiment_name": {"value": "/fs-tests/staging"},
+        "{{ cookiecutter.project_name }}_model_name": {"value": "fs-model"},
+    }
+    (tmp_path / "output" / "staging.json").write_text(json.dumps(outputs))
+    mlflow.create_experiment("/fs-tests/staging", artifact_location=(tmp_path / "artifacts").as_uri())
+    write_features(local_runtime, "staging")
+    train = FakeDbutils(
+        {
+            "env": "staging",
+            "training_data_path": local_runtime.trips_path,
+            "experiment_name": "/fs-tests/staging",
+            "model_name": "fs-model",
+        }
+    )
+    model_uri = run_notebook("TrainWithFeatureStore", train, local_runtime.spark)
+    local_runtime.spark.session.read.parquet(local_runtime.trips_path).createOrReplaceTempView("staging_trips")
+    validation = FakeDbutils(
+        {"env": "staging", "run_mode": "enabled", "validation_input": "SELECT * FROM staging_trips"},
+        upstream={"Train": train.task_values},
+    )
+    assert run_notebook("ModelValidation", validation, local_runtime.spark) == "passed"
+    client = MlflowClient()
+    assert client.get_model_version("fs-model", "1").tags[VALIDATION_STATUS_TAG] == "passed"
+    assert version_with_alias(client, "fs-model", CHALLENGER) == "1"
+
+    # What TriggerModelDeploy (or the CD job it starts) runs.
+    promote_to_champion(model_uri, "fs-model")
+    tables = tmp_path / "tables"
+    monkeypatch.setattr(
+        DataFrameWriter,
+        "saveAsTable",
+        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
+    )
+    scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips", "output_table_name": "predictions"})
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == "predictions"
+    predictions = pd.read_parquet(tables / "predictions")
+    assert len(predictions) == local_runtime.spark.table("staging_trips").count()
+    assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
+    assert version_with_alias(client, "fs-model", CHAMPION) == "1"
+
+
+def test_trigger_model_deploy_refuses_a_version_that_failed_validation(mlflow_store, tmp_path, monkeypatch):
+    monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path / "output")
+    (tmp_path / "output").mkdir()
+    outputs = {"{{ cookiecutter.project_name }}_model_name": {"value": "fs-model"}}
+    (tmp_path / "output" / "staging.json").write_text(json.dumps(outputs))
+    client = MlflowClient()
+    client.create_registered_model("fs-model")
+    client.create_model_version("fs-model", (tmp_path / "model").as_uri())
+    client.set_model_version_tag("fs-model", "1", VALIDATION_STATUS_TAG, "failed")
+    dbutils = FakeDbutils({"env": "staging"}, upstream={"Train": {"model_uri": "models:/fs-model/1"}})
+    exit_value = run_notebook_source("TriggerModelDeploy", dbutils)
+    assert "Not deploying models:/fs-model/1" in exit_value and "only versions that passed" in exit_value
+    assert version_with_alias(client, "fs-model", CHAMPION) is None

@@ -7,24 +7,11 @@ import math
 import mlflow
 import pytest
 
-from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES, feature_lookups
-from features.generate import generate_and_write_features
-from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
+from features.feature_tables import PICKUP_FEATURES, feature_lookups
 from features.scoring import score_trips
 from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-
-ENV = "dev"
-
-
-@pytest.fixture
-def store(spark, trips, tmp_path, monkeypatch, mlflow_store):
-    """A local store in ``tmp_path`` holding both feature tables (MLflow: see tests/conftest.py)."""
-    monkeypatch.setenv(ROOT_ENV_VAR, str(tmp_path / "feature_store"))
-    store = LocalFeatureStore(spark)
-    for table in FEATURE_TABLES:
-        generate_and_write_features(store, trips, table.module, ENV)
-    return store
+from tests.features.conftest import ENV
 
 
 def test_training_set_has_the_model_inputs_and_the_label(store, trips):
@@ -46,8 +33,9 @@ def test_trained_model_is_registered_and_scores_one_double_per_trip(spark, store
     assert set(TRIP_ATTRIBUTES) <= set(signature_inputs)
 
     scored = score_trips(spark, result.model_uri, trips)
-    assert scored.columns == [*trips.columns, "prediction"]
+    assert scored.columns == [*trips.columns, "prediction", "model_version"]
     assert dict(scored.dtypes)["prediction"] == "double"
+    assert {row["model_version"] for row in scored.select("model_version").distinct().collect()} == {"1"}
     predictions = [row["prediction"] for row in scored.collect()]
     assert len(predictions) == trips.count()
     assert all(isinstance(p, float) and math.isfinite(p) for p in predictions)

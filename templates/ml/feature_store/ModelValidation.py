@@ -1,0 +1,58 @@
+# Databricks notebook source
+# MAGIC %md
+# MAGIC # ModelValidation
+# MAGIC
+# MAGIC Checks the model version that the `Train` task registered before it may be deployed, with
+# MAGIC `fare_model.validation` (MLflow 3's `mlflow.models.evaluate`), scoring through the Feature
+# MAGIC Store (`features/validation.py`): on the held-out period of `validation_input` (its most
+# MAGIC recent trips, which training leaves out; see `steps/trips.py`), each metric must stay within
+# MAGIC its threshold in `steps/validation.py` and must not be worse than the current `champion`'s
+# MAGIC by more than the margin in `fare_model/validation.py`. The outcome is the version's
+# MAGIC `validation_status` tag; a passing version becomes the `challenger`.
+# MAGIC
+# MAGIC Parameters:
+# MAGIC * `env`: `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
+# MAGIC * `run_mode`: `disabled` (skip; deployment is allowed), `dry_run` (record; a failed version is
+# MAGIC   not deployed but this task succeeds) or `enabled` (a failure also fails this task).
+# MAGIC * `validation_input`: a Spark SQL query returning raw trips including the true `fare_amount`.
+# MAGIC
+# MAGIC Reads the task values `model_name` and `model_version` of the `Train` task.
+
+# COMMAND ----------
+
+# MAGIC %pip install -r ../requirements.txt
+
+# COMMAND ----------
+
+dbutils.library.restartPython()
+
+# COMMAND ----------
+
+{% include "ml/model_validation_widgets.py" %}
+
+# COMMAND ----------
+
+import os
+import sys
+
+sys.path.insert(0, os.path.abspath(".."))
+
+import mlflow
+
+from features.validation import validate_with_feature_store
+from steps.utils import get_experiment_name
+from steps.validation import RunMode
+
+env = dbutils.widgets.get("env")
+run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
+validation_input = dbutils.widgets.get("validation_input")
+model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
+model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
+assert model_name and model_version, "Run this notebook as a task after the Train task"
+
+# COMMAND ----------
+
+mlflow.set_experiment(get_experiment_name(env))
+outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode)
+print(outcome.report())
+dbutils.notebook.exit(outcome.status.value)

@@ -1,0 +1,70 @@
+"""ModelValidation of the feature-store track: ``fare_model.validation``, scored through the store.
+
+The rules (thresholds, the margin against the ``champion``, the run modes, the tags and the
+``challenger`` alias) are those of ``fare_model.validation``, which both MLflow 3 tracks
+share. What differs is who scores: a model logged with its feature lookups is scored by the
+feature store's ``score_batch`` (``features.scoring.score_trips``), which looks up each
+held-out trip's features as of its pickup time, exactly as batch inference does.
+
+The held-out trips are the plausible trips of the most recent period of the validation
+input, the period ``features.training`` leaves out (``steps.trips.split_by_time``).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+
+from fare_model.validation import PREDICTION_COLUMN, Scorer, ValidationOutcome, validate_model_version
+from features.scoring import score_trips
+from steps.trips import LABEL, plausible_trips, split_by_time
+from steps.validation import RunMode
+
+# Scored trips collected to the driver for MLflow's evaluation: two numbers per trip, so
+# far more than a held-out period of the taxi data; a larger input must be sampled on purpose.
+MAX_VALIDATION_ROWS = 5_000_000
+
+
+def held_out_trips(trips: DataFrame) -> DataFrame:
+    """The plausible trips of the most recent period of ``trips``, which training did not see.
+
+    Raises ``ValueError`` when ``trips`` lacks the true fare.
+    """
+    if LABEL not in trips.columns:
+        raise ValueError(f"The validation input must include the true {LABEL} column")
+    _, held_out = split_by_time(plausible_trips(trips))
+    return held_out
+
+
+def feature_store_scorer(spark: SparkSession, max_rows: int = MAX_VALIDATION_ROWS) -> Scorer:
+    """A ``Scorer`` that scores Spark trips through the feature store and collects fare and prediction.
+
+    The scorer raises ``ValueError`` when more than ``max_rows`` trips would reach the driver.
+    """
+
+    def score(model_uri: str, trips: DataFrame) -> pd.DataFrame:
+        scored = score_trips(spark, model_uri, trips).select(LABEL, PREDICTION_COLUMN)
+        collected = scored.limit(max_rows + 1).toPandas()
+        if len(collected) > max_rows:
+            raise ValueError(
+                f"More than {max_rows:,} held-out trips to collect; filter or sample the validation input "
+                "(features.validation.MAX_VALIDATION_ROWS)"
+            )
+        return collected
+
+    return score
+
+
+def validate_with_feature_store(
+    spark: SparkSession, model_name: str, model_version: str, validation_input: str, run_mode: RunMode
+) -> ValidationOutcome:
+    """``fare_model.validation.validate_model_version`` on the held-out trips of a Spark SQL query.
+
+    ``validation_input`` returns raw trips with the true fare; it is not even run in
+    ``disabled`` mode. Raises as ``validate_model_version`` does (``ModelValidationFailed`` in
+    ``enabled`` mode, any scoring error in every mode).
+    """
+    held_out = None
+    if run_mode is not RunMode.DISABLED:
+        held_out = held_out_trips(spark.sql(validation_input)).cache()
+    return validate_model_version(model_name, model_version, held_out, run_mode, score=feature_store_scorer(spark))

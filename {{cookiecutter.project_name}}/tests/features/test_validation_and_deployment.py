@@ -1,0 +1,103 @@
+"""Validation, aliases and batch inference of models logged with their feature lookups.
+
+The rules are ``fare_model.validation``'s and ``fare_model.deployment``'s (tested with plain
+models on the other track); here the candidate and the champion are scored through the
+local feature store, as ``score_batch`` scores them on Databricks.
+"""
+
+from __future__ import annotations
+
+import mlflow
+import pytest
+from mlflow.tracking import MlflowClient
+from sklearn.dummy import DummyRegressor
+
+from fare_model.deployment import DeploymentRefused, promote_to_champion
+from fare_model.registry import (
+    CHALLENGER,
+    CHAMPION,
+    ValidationStatus,
+    resolve_alias,
+    validation_status,
+    version_with_alias,
+)
+from features.feature_tables import feature_lookups
+from features.scoring import score_trips
+from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
+from features.trip_attributes import prepare_trips
+from features.validation import held_out_trips, validate_with_feature_store
+from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode
+from tests.features.conftest import ENV
+
+MODEL_NAME = "fs-fares"
+TRIPS_VIEW = "validation_trips"
+QUERY = f"SELECT * FROM {TRIPS_VIEW}"
+
+
+@pytest.fixture
+def trained(store, trips):
+    """Version 1 of ``MODEL_NAME``, trained by ``features.training``; the trips as ``TRIPS_VIEW``."""
+    trips.createOrReplaceTempView(TRIPS_VIEW)
+    return train_and_register(store, trips, ENV, MODEL_NAME)
+
+
+def register_constant(store, trips, fare: float) -> str:
+    """The next version of ``MODEL_NAME``, logged with its lookups, predicting ``fare`` for every trip."""
+    training_set = store.create_training_set(prepare_trips(trips), feature_lookups(ENV), LABEL, [])
+    frame = training_set.load_df().toPandas()
+    model = build_model().set_params(regressor=DummyRegressor(strategy="constant", constant=fare))
+    model.fit(model_inputs(frame), frame[LABEL])
+    with mlflow.start_run():
+        store.log_model(model, training_set, "model", MODEL_NAME, SKOPS_TRUSTED_TYPES)
+    return str(max(int(v.version) for v in MlflowClient().search_model_versions(f"name='{MODEL_NAME}'")))
+
+
+def status(version: str):
+    return validation_status(MlflowClient(), MODEL_NAME, version)
+
+
+def test_held_out_trips_are_the_most_recent_tenth(trips) -> None:
+    held_out = held_out_trips(trips)
+    first_held_out = held_out.agg({"tpep_pickup_datetime": "min"}).first()[0]
+    assert 0 < held_out.count() < trips.count() / 5
+    assert trips.where(trips.tpep_pickup_datetime >= first_held_out).count() == held_out.count()
+    with pytest.raises(ValueError, match="fare_amount"):
+        held_out_trips(trips.drop(LABEL))
+
+
+def test_a_good_model_passes_becomes_champion_and_scores_the_trips(spark, trained, trips) -> None:
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
+    assert outcome.passed and set(outcome.metrics) == set(THRESHOLDS) and outcome.baseline_version is None
+    client = MlflowClient()
+    assert status("1") is ValidationStatus.PASSED
+    assert version_with_alias(client, MODEL_NAME, CHALLENGER) == "1"
+
+    assert promote_to_champion(trained.model_uri, MODEL_NAME) == "1"
+    assert version_with_alias(client, MODEL_NAME, CHAMPION) == "1"
+    assert version_with_alias(client, MODEL_NAME, CHALLENGER) is None
+
+    champion_uri = resolve_alias(MODEL_NAME)
+    rows = score_trips(spark, champion_uri, trips).select("prediction", "model_version").toPandas()
+    assert champion_uri == "models:/fs-fares/1" and len(rows) == trips.count()
+    assert rows["prediction"].notna().all() and set(rows["model_version"]) == {"1"}
+
+
+def test_a_model_worse_than_the_champion_fails_and_is_not_deployed(spark, store, trained, trips) -> None:
+    validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
+    promote_to_champion(trained.model_uri, MODEL_NAME)
+    mean_fare = trips.agg({LABEL: "avg"}).first()[0]
+    version = register_constant(store, trips, mean_fare)
+
+    outcome = validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.DRY_RUN)
+    assert not outcome.passed and outcome.baseline_version == "1" and "champion v1" in outcome.report()
+    assert status(version) is ValidationStatus.FAILED
+    with pytest.raises(DeploymentRefused, match="only versions that passed ModelValidation"):
+        promote_to_champion(f"models:/{MODEL_NAME}/{version}", MODEL_NAME)
+    with pytest.raises(ModelValidationFailed, match="root_mean_squared_error"):
+        validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.ENABLED)
+    assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) == "1"
+
+
+def test_disabled_mode_does_not_score(spark, trained) -> None:
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM no_such_table", RunMode.DISABLED)
+    assert outcome.status is ValidationStatus.DISABLED and status("1") is ValidationStatus.DISABLED
