@@ -968,8 +968,8 @@ UNIT_JOB_PLATFORM = {
     "mlflow3": ("azure", "Azure DevOps"),
 }
 UNIT_JOB_VARIANTS = [v for v in SUPPORTED_VARIANTS if (v.cloud, v.cicd_platform) == UNIT_JOB_PLATFORM[v.ml_code]]
-# The least number of tests each ML track's project suite has (69, 86 and 66 today).
-MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 80, "mlflow3": 60}
+# The least number of tests each ML track's project suite has (69, 78 and 66 or more today).
+MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 70, "mlflow3": 60}
 
 
 @pytest.mark.large
