@@ -65,3 +65,11 @@ def test_no_merge_or_editor_leftovers_are_tracked() -> None:
     files = subprocess.run(["git", "ls-files"], cwd=TEMPLATE_DIR, capture_output=True, text=True, check=True).stdout
     leftovers = [name for name in files.splitlines() if name.endswith((".orig", ".rej", ".bak", "~", ".swp"))]
     assert leftovers == []
+
+
+def test_no_symlink_is_tracked() -> None:
+    """A worktree's symlink to a shared ``node_modules`` or venv once got committed: a fresh clone
+    (CI) then has a dangling link where the test support code installs packages."""
+    entries = subprocess.run(["git", "ls-files", "-s"], cwd=TEMPLATE_DIR, capture_output=True, text=True, check=True).stdout
+    links = [line.split("\t", 1)[1] for line in entries.splitlines() if line.startswith("120000 ")]
+    assert links == []

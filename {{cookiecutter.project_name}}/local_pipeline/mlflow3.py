@@ -61,10 +61,12 @@ def run() -> None:
     from fare_model.deployment import promote_to_champion
     from fare_model.registry import CHAMPION
     from fare_model.training import train_and_register
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    from fare_model.unity_catalog import name_in, settings
+{%- endif %}
     from fare_model.validation import validate_model_version
     from steps.validation import RunMode
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-    from fare_model.unity_catalog import name_in, settings
 
     MODEL_NAME = name_in("dev", settings()["model"] + "_local")  # noqa: N806 - the other tracks' constant
 {%- endif %}

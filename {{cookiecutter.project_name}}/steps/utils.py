@@ -25,21 +25,25 @@ MODEL_BASE_NAME = "{{ cookiecutter | derived("model_name") }}"
 EXPERIMENT_BASE_NAME = "{{ cookiecutter | derived("experiment_base_name") }}"
 TERRAFORM_ENVS = ("staging", "prod")
 FIXED_NAME_ENVS = ("dev", "test")
+{%- if cookiecutter | derived("mlflow_major_version") == "2" %}
 
 # Registry stage that serves each environment's batch inference, see
 # {{ "mlflow/model-registry.html#transition-a-model-stage" | generate_doc_link(cookiecutter.cloud) }}
 _DEPLOYED_STAGE = {"dev": "Staging", "test": "Staging", "staging": "Staging", "prod": "Production"}
+{%- endif %}
 
 
 def _check_env(env: str) -> None:
     if env not in TERRAFORM_ENVS + FIXED_NAME_ENVS:
         raise ValueError(f"Unknown environment {env!r}; expected one of {', '.join(FIXED_NAME_ENVS + TERRAFORM_ENVS)}")
+{%- if cookiecutter | derived("mlflow_major_version") == "2" %}
 
 
 def get_deployed_model_stage_for_env(env: str) -> str:
     """The model registry stage that ``env`` deploys to and batch-scores with."""
     _check_env(env)
     return _DEPLOYED_STAGE[env]
+{%- endif %}
 
 
 def terraform_output(env: str, key: str) -> str:

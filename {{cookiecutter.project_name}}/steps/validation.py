@@ -1,5 +1,5 @@
 """Model validation: metrics of a candidate model, the thresholds it must meet, and the baseline.
-
+{% if cookiecutter | derived("mlflow_major_version") == "2" %}
 Used by the recipe (the custom metric), by ``notebooks/ModelValidation`` on Databricks and
 by the local pipeline, so that all three judge a model the same way. A candidate passes when
 every metric is within its threshold and, when a model is already deployed, no metric is
@@ -7,6 +7,12 @@ worse than the deployed model's on the same trips by more than ``MAX_REGRESSION`
 original stack's baseline comparison). The verdict is a model-version tag that deployment
 checks (``steps/deploy.py``). The metric and verdict functions are pure;
 ``record_in_model_version`` is the only one writing to MLflow.
+{%- else %}
+``fare_model/validation.py`` holds candidates to these thresholds with MLflow's
+``evaluate`` (the weighted error below is its extra metric) and to the ``champion``'s
+metrics; the run modes mean the same on every track. The metric and verdict functions are
+pure; ``record_in_model_version`` is the only one writing to MLflow.
+{%- endif %}
 """
 
 from __future__ import annotations

@@ -35,11 +35,13 @@ def test_missing_output_key_is_named(terraform_outputs: Path) -> None:
     (terraform_outputs / "staging.json").write_text("{}")
     with pytest.raises(RuntimeError, match="_model_name"):
         utils.get_model_name("staging")
+{%- if cookiecutter | derived("mlflow_major_version") == "2" %}
 
 
 @pytest.mark.parametrize("env, stage", [("dev", "Staging"), ("staging", "Staging"), ("prod", "Production")])
 def test_deployed_stage_per_env(env: str, stage: str) -> None:
     assert utils.get_deployed_model_stage_for_env(env) == stage
+{%- endif %}
 
 
 def test_unknown_env_is_refused() -> None:

@@ -43,10 +43,10 @@ from mlflow.tracking import MlflowClient
 
 from fare_model.data import held_out_trips
 from fare_model.registry import training_cutoff
-from fare_model.validation import validate_model_version
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 from fare_model.unity_catalog import use_unity_catalog_registry
 {%- endif %}
+from fare_model.validation import validate_model_version
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 

@@ -27,11 +27,11 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrameWriter
 from sklearn.dummy import DummyRegressor
 
+{% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+from fare_model import unity_catalog
+{% endif -%}
 from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from fare_model.training import TrainedModel
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-from fare_model import unity_catalog
-{%- endif %}
 from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark, run_notebook
 

@@ -35,11 +35,15 @@ def test_fixed_environments_use_their_catalog_and_the_project_schema() -> None:
     names = unity_catalog.settings()
     assert get_model_name("test") == f"{names['catalogs']['test']}.{names['schema']}.{names['model']}"
     assert get_model_name("dev") == f"{names['catalogs']['dev']}.{names['schema']}.{names['model']}_dev"
-    assert get_predictions_table("test") == f"{names['catalogs']['test']}.{names['schema']}.{names['predictions_table']}"
+    assert (
+        get_predictions_table("test") == f"{names['catalogs']['test']}.{names['schema']}.{names['predictions_table']}"
+    )
 
 
-@pytest.mark.parametrize(("parts", "bad"), [(("Staging", "s", "m"), "catalog"), (("c", "my-schema", "m"), "schema"),
-                                            (("c", "s", "a.b"), "name")])
+@pytest.mark.parametrize(
+    ("parts", "bad"),
+    [(("Staging", "s", "m"), "catalog"), (("c", "my-schema", "m"), "schema"), (("c", "s", "a.b"), "name")],
+)
 def test_three_level_names_refuse_parts_that_need_quoting(parts: tuple[str, str, str], bad: str) -> None:
     with pytest.raises(ValueError, match=f"Unity Catalog {bad}"):
         unity_catalog.three_level_name(*parts)

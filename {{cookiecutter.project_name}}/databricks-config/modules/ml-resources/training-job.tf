@@ -1,5 +1,5 @@
 {%- import "terraform/job_blocks.jinja" as job with context -%}
-# Trains a model, validates it, then deploys it to this environment's stage.
+# Trains a model, validates it, then deploys it {{ "to this environment's stage" if cookiecutter | derived("mlflow_major_version") == "2" else "(moves this environment's champion alias to it)" }}.
 resource "databricks_job" "model_training_job" {
   name = "${local.name_prefix}{{ cookiecutter.project_name }}-model-training-job"
 
