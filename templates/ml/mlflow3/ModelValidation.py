@@ -50,13 +50,7 @@ from fare_model.validation import validate_model_version
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
-env = dbutils.widgets.get("env")
-run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
-validation_input = dbutils.widgets.get("validation_input")
-model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
-model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
-assert model_name and model_version, "Run this notebook as a task after the Train task"
-
+{% include "ml/mlflow3_validation_inputs.py" %}
 # COMMAND ----------
 
 mlflow.set_experiment(get_experiment_name(env))

@@ -1,0 +1,6 @@
+env = dbutils.widgets.get("env")
+run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
+validation_input = dbutils.widgets.get("validation_input")
+model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
+model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
+assert model_name and model_version, "Run this notebook as a task after the Train task"
