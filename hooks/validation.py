@@ -400,18 +400,25 @@ def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: 
 
 
 _UC_IDENTIFIER = re.compile(r"[a-z0-9_]{1,255}")
+# A valid value per private Unity Catalog parameter, for the error message's example.
+_UC_EXAMPLES = {
+    "_uc_staging_catalog": "ml_staging",
+    "_uc_prod_catalog": "ml_prod",
+    "_uc_test_catalog": "ml_test",
+    "_uc_schema": "fare_model",
+}
 
 
 def check_uc_identifier(parameter: str, name: str) -> Problem:
-    """Catalog and schema names go unquoted into three-level names (``catalog.schema.model``), Spark
+    """``parameter`` is a key of ``_UC_EXAMPLES``. Catalog and schema names go unquoted into three-level names (``catalog.schema.model``), Spark
     table names and Terraform. Unity Catalog stores names in lower case and allows at most 255
     characters; lower-case letters, digits and '_' need no quoting anywhere."""
     if _UC_IDENTIFIER.fullmatch(name):
         return None
     return (
         f"{parameter} '{name}' is not a Unity Catalog name this template can use: only lower-case letters, "
-        "digits and '_', 1 to 255 characters, for example 'staging'. Set it in your --config-file's "
-        f"default_context, for example {parameter}: \"ml_staging\"."
+        f"digits and '_', 1 to 255 characters. Set it in your --config-file's default_context, for example "
+        f"{parameter}: \"{_UC_EXAMPLES[parameter]}\"."
     )
 
 

@@ -194,7 +194,7 @@ def test_good_unity_catalog_names(name: str) -> None:
 @pytest.mark.parametrize("name", ["", "Staging", "my-catalog", "a.b", "a b", "`x`", "a" * 256])
 def test_bad_unity_catalog_names(name: str) -> None:
     message = v.check_uc_identifier("_uc_prod_catalog", name)
-    assert message is not None and f"_uc_prod_catalog '{name}'" in message and "'staging'" in message
+    assert message is not None and f"_uc_prod_catalog '{name}'" in message and '_uc_prod_catalog: "ml_prod"' in message
 
 
 def test_staging_and_prod_catalogs_must_differ() -> None:
