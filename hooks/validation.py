@@ -410,9 +410,11 @@ _UC_EXAMPLES = {
 
 
 def check_uc_identifier(parameter: str, name: str) -> Problem:
-    """``parameter`` is a key of ``_UC_EXAMPLES``. Catalog and schema names go unquoted into three-level names (``catalog.schema.model``), Spark
-    table names and Terraform. Unity Catalog stores names in lower case and allows at most 255
-    characters; lower-case letters, digits and '_' need no quoting anywhere."""
+    """``parameter`` is a key of ``_UC_EXAMPLES``; ``name`` its value.
+
+    Catalog and schema names go unquoted into three-level names (``catalog.schema.model``),
+    Spark table names and Terraform. Unity Catalog stores names in lower case and allows at
+    most 255 characters; lower-case letters, digits and '_' need no quoting anywhere."""
     if _UC_IDENTIFIER.fullmatch(name):
         return None
     return (
