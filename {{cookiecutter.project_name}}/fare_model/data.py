@@ -18,7 +18,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from steps.split import clean_trips
+from steps.trips import clean_trips, collect_at_most
 
 TARGET = "fare_amount"
 TIME_COLUMN = "tpep_pickup_datetime"
@@ -84,16 +84,9 @@ def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACT
 def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
     """Collect a Spark DataFrame to pandas, refusing more than ``max_rows`` rows.
 
-    Raises ``ValueError`` instead of exhausting the driver's memory; sample or filter the
-    input (or raise the bound knowingly) when it fires.
+    Raises ``ValueError`` instead of exhausting the driver's memory (``steps.trips.collect_at_most``).
     """
-    collected = frame.limit(max_rows + 1).toPandas()
-    if len(collected) > max_rows:
-        raise ValueError(
-            f"The input has more than {max_rows:,} rows, more than is collected to the driver; "
-            "filter or sample it first (fare_model.data.MAX_COLLECTED_ROWS)"
-        )
-    return collected
+    return collect_at_most(frame, max_rows, "fare_model.data.MAX_COLLECTED_ROWS")
 
 
 def held_out_trips(

@@ -17,7 +17,7 @@ from pyspark.sql import DataFrame, SparkSession
 
 from fare_model.validation import PREDICTION_COLUMN, Scorer, ValidationOutcome, validate_model_version
 from features.scoring import score_trips
-from steps.trips import LABEL, plausible_trips, split_by_time
+from steps.trips import LABEL, collect_at_most, plausible_trips, split_by_time
 from steps.validation import RunMode
 
 # Scored trips collected to the driver for MLflow's evaluation: two numbers per trip, so
@@ -44,13 +44,7 @@ def feature_store_scorer(spark: SparkSession, max_rows: int = MAX_VALIDATION_ROW
 
     def score(model_uri: str, trips: DataFrame) -> pd.DataFrame:
         scored = score_trips(spark, model_uri, trips).select(LABEL, PREDICTION_COLUMN)
-        collected = scored.limit(max_rows + 1).toPandas()
-        if len(collected) > max_rows:
-            raise ValueError(
-                f"More than {max_rows:,} held-out trips to collect; filter or sample the validation input "
-                "(features.validation.MAX_VALIDATION_ROWS)"
-            )
-        return collected
+        return collect_at_most(scored, max_rows, "features.validation.MAX_VALIDATION_ROWS")
 
     return score
 

@@ -86,3 +86,18 @@ def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFram
     start = holdout_start(trips)
     seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
     return trips.where(seconds < start), trips.where(seconds >= start)
+
+
+def collect_at_most(frame: "pyspark.sql.DataFrame", max_rows: int, bound: str) -> pd.DataFrame:  # noqa: F821
+    """``frame`` collected to pandas on the driver, refusing more than ``max_rows`` rows.
+
+    Raises ``ValueError`` naming ``bound`` (the constant that sets ``max_rows``) instead of
+    exhausting the driver's memory; sample or filter the input (or raise the bound knowingly).
+    """
+    collected = frame.limit(max_rows + 1).toPandas()
+    if len(collected) > max_rows:
+        raise ValueError(
+            f"The input has more than {max_rows:,} rows, more than is collected to the driver; "
+            f"filter or sample it first ({bound})"
+        )
+    return collected
