@@ -69,6 +69,7 @@ UC_DEFAULTS = {
     "_uc_staging_catalog": "staging",
     "_uc_prod_catalog": "prod",
     "_uc_test_catalog": "test",
+    "_uc_dev_catalog": "dev",
     "_uc_schema": "",
     "_uc_read_group": "account users",
 }
@@ -131,6 +132,10 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "uc_staging_catalog": lambda a: uc_setting(a, "_uc_staging_catalog"),
     "uc_prod_catalog": lambda a: uc_setting(a, "_uc_prod_catalog"),
     "uc_test_catalog": lambda a: uc_setting(a, "_uc_test_catalog"),
+    # Dev runs (a data scientist's notebooks and jobs in the development workspace) get a catalog
+    # of their own: in staging's they would overwrite staging's predictions, and data scientists
+    # cannot create models there. Terraform does not manage it (docs/mlops-setup.md).
+    "uc_dev_catalog": lambda a: uc_setting(a, "_uc_dev_catalog"),
     "uc_schema": uc_schema,
     "uc_model_name": lambda a: a["project_name"].replace("-", "_").lower() + "_model",
     "uc_read_group": lambda a: uc_setting(a, "_uc_read_group"),

@@ -405,6 +405,7 @@ _UC_EXAMPLES = {
     "_uc_staging_catalog": "ml_staging",
     "_uc_prod_catalog": "ml_prod",
     "_uc_test_catalog": "ml_test",
+    "_uc_dev_catalog": "ml_dev",
     "_uc_schema": "fare_model",
 }
 
@@ -432,6 +433,21 @@ def check_uc_catalogs_differ(staging_catalog: str, prod_catalog: str) -> Problem
     return (
         f"_uc_prod_catalog '{prod_catalog}' equals _uc_staging_catalog '{staging_catalog}': staging would "
         "overwrite production's model aliases and predictions. Use two catalogs, for example 'staging' and 'prod'."
+    )
+
+
+def _check_uc_dev_catalog_is_its_own(dev_catalog: str, staging_catalog: str, prod_catalog: str, test_catalog: str) -> Problem:
+    """Dev runs keep the model and table names of the other environments: in a shared catalog they
+    would overwrite that environment's predictions and model versions (the dev catalog is granted to
+    data scientists, the others to the project's service principals)."""
+    others = {"_uc_staging_catalog": staging_catalog, "_uc_prod_catalog": prod_catalog, "_uc_test_catalog": test_catalog}
+    shared = [key for key, catalog in others.items() if catalog == dev_catalog]
+    if not shared:
+        return None
+    return (
+        f"_uc_dev_catalog '{dev_catalog}' equals {' and '.join(shared)}: dev runs would overwrite that "
+        "environment's model versions and predictions. Give dev a catalog of its own, for example "
+        '_uc_dev_catalog: "dev".'
     )
 
 
@@ -491,7 +507,9 @@ RULES: tuple[Rule, ...] = (
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
     (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
     *(((key,), _named(check_uc_identifier, key)) for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog")),
+    (("_uc_dev_catalog",), _named(check_uc_identifier, "_uc_dev_catalog")),
     (("_uc_staging_catalog", "_uc_prod_catalog"), check_uc_catalogs_differ),
+    (("_uc_dev_catalog", "_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"), _check_uc_dev_catalog_is_its_own),
     (("_uc_schema",), check_uc_schema),
     (("_uc_read_group",), check_uc_read_group),
 )

@@ -393,7 +393,7 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
     project = shutil.copytree(generated_project, tmp_path / PROJECT)
     # With Unity Catalog, the three-level name in the dev catalog and the project's schema.
     schema = PROJECT.replace("-", "_")
-    model = f"staging.{schema}.{schema}_model_local" if variant.unity_catalog else f"{PROJECT}-model-local"
+    model = f"dev.{schema}.{schema}_model_local" if variant.unity_catalog else f"{PROJECT}-model-local"
     first = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Training run id:\s+[0-9a-f]{32}", first.stdout)
     assert "Registered model:" in first.stdout and f"models:/{model}/1" in first.stdout

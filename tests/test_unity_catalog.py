@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -10,8 +11,8 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 
 from hooks.derived import UC_DEFAULTS, default_include_mlflow_recipes, derived_value
-from tests.support.generation import TEST_ANSWERS, generate
-from tests.support.variants import COOKIECUTTER_JSON, UNITY_CATALOG_VARIANTS
+from tests.support.generation import TEST_ANSWERS, answers_for, generate
+from tests.support.variants import COOKIECUTTER_JSON, UNITY_CATALOG_VARIANTS, Variant
 
 UC_ANSWERS = {**TEST_ANSWERS, "cloud": "azure", "include_models_in_unity_catalog": "yes"}
 
@@ -41,8 +42,8 @@ def test_names_are_derived_from_the_project_name() -> None:
     answers = {"project_name": "Team-A_fares"}
     assert derived_value(answers, "uc_schema") == "team_a_fares"
     assert derived_value(answers, "uc_model_name") == "team_a_fares_model"
-    assert [derived_value(answers, f"uc_{env}_catalog") for env in ("staging", "prod", "test")] == [
-        "staging", "prod", "test"]
+    assert [derived_value(answers, f"uc_{env}_catalog") for env in ("staging", "prod", "test", "dev")] == [
+        "staging", "prod", "test", "dev"]
     assert derived_value(answers, "uc_read_group") == "account users"
     assert derived_value({**answers, "_uc_schema": "shared_ml"}, "uc_schema") == "shared_ml"
 
@@ -65,7 +66,7 @@ def test_a_config_file_overrides_the_names_stated_once_in_the_project(tmp_path: 
     project = generate(tmp_path / "out", config_file=str(config))
     names = json.loads((project / "databricks-config" / "unity-catalog.json").read_text())
     assert names == {
-        "catalogs": {"dev": "staging", "test": "ci_catalog", "staging": "staging", "prod": "prod"},
+        "catalogs": {"dev": "dev", "test": "ci_catalog", "staging": "staging", "prod": "prod"},
         "schema": "fares_schema",
         "model": "my_mlops_project_model",
         "predictions_table": "predictions",
@@ -85,3 +86,38 @@ def test_a_bad_private_name_is_refused_before_anything_is_written(tmp_path: Path
         generate(tmp_path / "out", config_file=str(config))
     assert "_uc_prod_catalog 'Prod-Catalog'" in failure.value.message
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+# Names of the workspace Model Registry (and the Hive predictions table) that a Unity Catalog
+# project never has: `<model>-dev`, `staging-<model>`, a model page under #mlflow/models/, ...
+def workspace_registry_names(answers: dict[str, str]) -> re.Pattern[str]:
+    model = re.escape(derived_value(answers, "model_name"))
+    table = re.escape(derived_value(answers, "project_name_alphanumeric") + "_predictions")
+    return re.compile(rf"{model}-(?:dev|test|local)\b|\b(?:staging|prod)-{model}|#mlflow/models/|\b{table}\b")
+
+
+@pytest.mark.parametrize("variant", UNITY_CATALOG_VARIANTS, ids=lambda v: v.id)
+def test_unity_catalog_docs_name_the_three_level_names(variant: Variant, generated_project: Path) -> None:
+    answers = answers_for(variant)
+    wrong = workspace_registry_names(answers)
+    found = [
+        f"{path.relative_to(generated_project)}: {match.group(0)}"
+        for path in sorted(generated_project.rglob("*.md"))
+        for match in wrong.finditer(path.read_text())
+    ]
+    assert not found, "docs name models or tables the project does not have:\n" + "\n".join(found)
+    schema, model = derived_value(answers, "uc_schema"), derived_value(answers, "uc_model_name")
+    names = json.loads((generated_project / "databricks-config" / "unity-catalog.json").read_text())
+    readme = (generated_project / "README.md").read_text()
+    assert all(f"`{names['catalogs'][env]}.{schema}.{model}`" in readme for env in ("staging", "prod"))
+    guide = (generated_project / "docs" / "ml-developer-guide-mlflow3.md").read_text()
+    assert f"CREATE SCHEMA IF NOT EXISTS {names['catalogs']['dev']}.{schema};" in guide
+    assert f"`{names['catalogs']['dev']}.{schema}.{model}`" in guide
+
+
+def test_the_pattern_catches_workspace_registry_names() -> None:
+    wrong = workspace_registry_names(TEST_ANSWERS)
+    for text in ("`my-mlops-project-model-dev`", "staging-my-mlops-project-model", "x/#mlflow/models/a", "mymlopsproject_predictions"):
+        assert wrong.search(text), text
+    assert not wrong.search("`staging.my_mlops_project.my_mlops_project_model`, `dev.my_mlops_project.predictions`")
+

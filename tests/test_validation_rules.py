@@ -203,6 +203,23 @@ def test_staging_and_prod_catalogs_must_differ() -> None:
     assert message is not None and "_uc_prod_catalog 'ml'" in message and "'staging' and 'prod'" in message
 
 
+@pytest.mark.parametrize(("dev", "shared"), [("dev", []), ("staging", ["_uc_staging_catalog"]),
+                                            ("ml", ["_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"])])
+def test_the_dev_catalog_is_its_own(dev: str, shared: list[str]) -> None:
+    catalogs = ("ml", "ml", "ml") if dev == "ml" else ("staging", "prod", "test")
+    message = v._check_uc_dev_catalog_is_its_own(dev, *catalogs)
+    assert (message is None) is (not shared)
+    if shared:
+        assert f"_uc_dev_catalog '{dev}' equals {' and '.join(shared)}" in message and '_uc_dev_catalog: "dev"' in message
+
+
+def test_find_problems_checks_the_dev_catalog() -> None:
+    catalogs = {"_uc_staging_catalog": "staging", "_uc_prod_catalog": "prod", "_uc_test_catalog": "test"}
+    answers = {**GOOD_ANSWERS, **catalogs, "_uc_dev_catalog": "prod"}
+    assert [p.split(" '")[0] for p in v.find_problems(answers, "2.7.1")] == ["_uc_dev_catalog"]
+    assert [p.split(" '")[0] for p in v.find_problems({**answers, "_uc_dev_catalog": "Dev"}, "2.7.1")] == ["_uc_dev_catalog"]
+
+
 def test_empty_schema_means_derived_and_others_are_checked() -> None:
     assert v.check_uc_schema("") is None
     assert v.check_uc_schema("team_a") is None

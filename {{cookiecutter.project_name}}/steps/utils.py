@@ -3,8 +3,8 @@
 Staging and prod names are created by Terraform (databricks-config/); CI/CD saves its
 outputs to ``databricks-config/output/<env>.json``, which is read relative to the project
 root so that notebooks, CI and local runs work from any working directory. Dev and test
-names are fixed here and match what the databricks-dev and databricks-test recipe
-profiles register.
+names are fixed here{% if cookiecutter | derived("ml_code") == "mlflow_recipes" %} and match what the databricks-dev and databricks-test recipe
+profiles register{% else %}: dev is a data scientist's runs, test the CI integration test's{% endif %}.
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
 Models and tables live in Unity Catalog: dev and test names are built from
@@ -65,11 +65,10 @@ def get_model_name(env: str) -> str:
     _check_env(env)
     if env in FIXED_NAME_ENVS:
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-        # catalog.schema.model in the environment's catalog; dev shares the staging catalog,
-        # so its model gets a suffix.
+        # catalog.schema.model in the environment's own catalog (dev and test have one each).
         from fare_model.unity_catalog import name_in, settings
 
-        return name_in(env, settings()["model"] + ("_dev" if env == "dev" else ""))
+        return name_in(env, settings()["model"])
 {%- else %}
         return f"{MODEL_BASE_NAME}-{env}"
 {%- endif %}

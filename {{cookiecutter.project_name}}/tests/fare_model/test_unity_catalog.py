@@ -31,10 +31,17 @@ def test_settings_name_a_catalog_per_environment_and_valid_names() -> None:
         assert unity_catalog.name_in(env, names["model"]).count(".") == 2
 
 
+def test_every_environment_has_a_catalog_of_its_own() -> None:
+    # Dev runs (BatchInference's default env) must not overwrite staging's predictions or model.
+    catalogs = unity_catalog.settings()["catalogs"]
+    assert len(set(catalogs.values())) == len(catalogs), catalogs
+    assert get_predictions_table("dev").split(".")[0] == catalogs["dev"]
+
+
 def test_fixed_environments_use_their_catalog_and_the_project_schema() -> None:
     names = unity_catalog.settings()
     assert get_model_name("test") == f"{names['catalogs']['test']}.{names['schema']}.{names['model']}"
-    assert get_model_name("dev") == f"{names['catalogs']['dev']}.{names['schema']}.{names['model']}_dev"
+    assert get_model_name("dev") == f"{names['catalogs']['dev']}.{names['schema']}.{names['model']}"
     assert (
         get_predictions_table("test") == f"{names['catalogs']['test']}.{names['schema']}.{names['predictions_table']}"
     )

@@ -1,9 +1,15 @@
 locals {
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+  # Every job and experiment name starts with the environment, so staging and prod could even
+  # share one workspace. The model is named by its catalog instead (unity-catalog.tf).
+{%- else %}
   # Every resource name starts with the environment, so staging and prod could even
   # share one workspace.
+{%- endif %}
   name_prefix = "${var.env}-"
-
+{% if cookiecutter.include_models_in_unity_catalog != "yes" %}
   model_name      = "${local.name_prefix}{{ cookiecutter | derived("model_name") }}"
+{%- endif %}
   experiment_name = "${var.mlflow_experiment_parent_dir}/${local.name_prefix}{{ cookiecutter | derived("experiment_base_name") }}"
 
   # The cluster every job task runs on: a current LTS ML runtime, a single-user
