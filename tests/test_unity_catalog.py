@@ -12,7 +12,7 @@ from cookiecutter.exceptions import FailedHookException
 
 from hooks.derived import UC_DEFAULTS, default_include_mlflow_recipes, derived_value
 from tests.support.generation import TEST_ANSWERS, answers_for, generate
-from tests.support.variants import COOKIECUTTER_JSON, UNITY_CATALOG_VARIANTS, Variant
+from tests.support.variants import COOKIECUTTER_JSON, SUPPORTED_VARIANTS, UNITY_CATALOG_VARIANTS, Variant
 
 UC_ANSWERS = {**TEST_ANSWERS, "cloud": "azure", "include_models_in_unity_catalog": "yes"}
 
@@ -121,3 +121,16 @@ def test_the_pattern_catches_workspace_registry_names() -> None:
         assert wrong.search(text), text
     assert not wrong.search("`staging.my_mlops_project.my_mlops_project_model`, `dev.my_mlops_project.predictions`")
 
+
+
+@pytest.mark.parametrize("variant", [v for v in SUPPORTED_VARIANTS if v.ml_code == "mlflow3"], ids=lambda v: v.id)
+def test_mlflow3_projects_never_mention_recipes(variant: Variant, generated_project: Path) -> None:
+    # .cruft.json records the answers, include_mlflow_recipes among them: the one file about the option.
+    found = [
+        f"{path.relative_to(generated_project)}:{number}: {line.strip()}"
+        for path in sorted(generated_project.rglob("*"))
+        if path.is_file() and path.name != ".cruft.json" and path.suffix != ".parquet"
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "recipe" in line.lower()
+    ]
+    assert not found, "an MLflow 3 project has no MLflow Recipes:\n" + "\n".join(found)

@@ -1,3 +1,4 @@
+{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
 """Run the project's pipelines on this machine, with no Databricks workspace.
 
 Shared by the entry points in this package: project paths, the local MLflow store (a
@@ -17,7 +18,9 @@ import os
 import shutil
 import sys
 import time
+{%- if recipes %}
 import warnings
+{%- endif %}
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator
 
@@ -79,18 +82,22 @@ def quiet_library_output() -> None:
 
     # MLflow reports each step it runs at INFO; the pipeline prints its own steps and timings.
     logging.getLogger("mlflow").setLevel(logging.WARNING)
+{%- if recipes %}
     # MLflow Recipes logs the fitted transformer on its own, as a model without a predict
     # function or signature; the registered model (transformer and estimator) has both.
     logging.getLogger("mlflow.sklearn").addFilter(_DropMessages("Model was missing function: predict"))
     logging.getLogger("mlflow.models.model").addFilter(_DropMessages("Model logged without a signature"))
+{%- endif %}
     # Explainability plots need SHAP and matplotlib, which this project does not install.
-    for name in ("mlflow.models.evaluation.evaluators.shap", "mlflow.recipes.steps.evaluate"):
+    for name in ("mlflow.models.evaluation.evaluators.shap"{% if recipes %}, "mlflow.recipes.steps.evaluate"{% else %},{% endif %}):
         logging.getLogger(name).addFilter(_DropMessages("SHAP or matplotlib"))
     # Local scoring runs in this venv on purpose (env_manager="local"): the project pins
     # its requirements, so the model's own environment would be the same.
     logging.getLogger("mlflow.pyfunc").addFilter(_DropMessages('env_manager="local"'))
+{%- if recipes %}
     # A pandas deprecation triggered inside numpy.array_split, which MLflow Recipes calls.
     warnings.filterwarnings("ignore", message=".*DataFrame.swapaxes.*", category=FutureWarning)
+{%- endif %}
     # Spark's notice that the host name resolves to the loopback address, which local runs want.
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
 
@@ -191,7 +198,7 @@ def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str
 
 def save_predictions(predictions: pd.DataFrame) -> int:
     """Write ``predictions`` to ``data/predictions.parquet``, replacing what is there; returns the row count."""
-    if PREDICTIONS_PATH.is_dir():  # left by the recipe's own predict step, which writes with Spark
+    if PREDICTIONS_PATH.is_dir():  # {% if recipes %}left by the recipe's own predict step, which writes{% else %}a folder left by a write{% endif %} with Spark
         shutil.rmtree(PREDICTIONS_PATH)
     predictions.to_parquet(PREDICTIONS_PATH, index=False)
     return len(predictions)

@@ -1,3 +1,4 @@
+{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
 """Transform step: turn raw trips into model features.
 
 The fitted transformer becomes the first stage of the logged model, so scoring takes the
@@ -40,7 +41,7 @@ def _feature_names(_transformer: FunctionTransformer, input_features: np.ndarray
 
 
 def transformer_fn() -> Pipeline:
-    """The recipe's ``transformer_method``: an unfitted feature pipeline.
+    """{% if recipes %}The recipe's ``transformer_method``: an unfitted{% else %}An unfitted{% endif %} feature pipeline.
 
     Hour and weekday are one-hot encoded (demand and traffic change by the hour), distance
     and duration are standardised for the linear model, and the airport flag lets it learn

@@ -1,3 +1,4 @@
+{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
 """Rules every track applies to raw taxi trips: which trips are plausible, and which are held out.
 
 Training, validation and the local pipeline all take these rules from here, so a model is
@@ -7,7 +8,7 @@ would let the model learn from the weeks it is then judged on).
 
 The cut between periods is a quantile of the pickup time in epoch seconds, computed with
 linear interpolation: pandas' ``Series.quantile`` and Spark's exact ``percentile`` agree on
-it, so the recipe's pandas split and the Spark validation hold out the same trips.
+it, so {% if recipes %}the recipe's pandas split{% else %}a pandas split{% endif %} and the Spark validation hold out the same trips.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ LABEL = "fare_amount"
 # glitches; training or evaluating on them only teaches the model noise. Open intervals.
 FARE_RANGE = (0.0, 1000.0)
 DISTANCE_RANGE = (0.0, 400.0)
-# The most recent share of the trips, held out from training to validate on (the recipe's
-# test split), and the share before it that the recipe evaluates candidates on.
+# The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
+# test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
 VALIDATION_FRACTION = 0.1
 
@@ -53,9 +54,9 @@ def _epoch_seconds(times: pd.Series) -> pd.Series:
 
 
 def time_split_labels(trips: pd.DataFrame) -> pd.Series:
-    """``TRAINING``, ``VALIDATION`` or ``TEST`` per trip, by pickup time (the recipe's ``split_method``).
+    """``TRAINING``, ``VALIDATION`` or ``TEST`` per trip, by pickup time{% if recipes %} (the recipe's ``split_method``){% endif %}.
 
-    The oldest trips train, the next ``VALIDATION_FRACTION`` validate the recipe's candidate,
+    The oldest trips train, the next ``VALIDATION_FRACTION`` validate {% if recipes %}the recipe's{% else %}a{% endif %} candidate,
     and the most recent ``HOLDOUT_FRACTION`` are the test split that ModelValidation also
     holds out (see ``holdout_period``).
     """

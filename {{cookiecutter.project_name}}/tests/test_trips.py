@@ -29,7 +29,7 @@ def test_the_most_recent_trips_are_the_test_split_and_the_oldest_train() -> None
     assert times[labels == "VALIDATION"].max() < times[labels == "TEST"].min()
 
 
-def test_spark_holds_out_exactly_the_recipes_test_split(spark) -> None:
+def test_spark_holds_out_exactly_the_pandas_test_split(spark) -> None:
     trips = minutes(97)
     expected = set(trips.loc[time_split_labels(trips) == "TEST", "tpep_pickup_datetime"])
     training, held_out = split_by_time(spark.createDataFrame(trips))

@@ -1,3 +1,4 @@
+{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
 import pandas as pd
 import pytest
 
@@ -60,7 +61,7 @@ def test_transformer_maps_known_trips_to_known_features() -> None:
 
 
 def test_a_trips_fare_never_reaches_its_features(trips: pd.DataFrame) -> None:
-    # The recipe hands the transformer the rows without the target; even if it got them,
+    # {% if recipes %}The recipe hands{% else %}Training hands{% endif %} the transformer the rows without the target; even if it got them,
     # changing every fare must change no feature.
     without = transformer_fn().fit_transform(trips.drop(columns=["fare_amount"]))
     with_other_fares = transformer_fn().fit_transform(trips.assign(fare_amount=trips["fare_amount"][::-1].to_numpy()))
