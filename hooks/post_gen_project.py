@@ -1,7 +1,8 @@
-"""Drop the files of unchosen options that this run wrote (see the table in hooks/pruning.py),
+"""Drop the files of unchosen options that this run created (see the table in hooks/pruning.py),
 record the answers for cruft (hooks/cruft_record.py), and warn once about doubtful answers."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from hooks.validation import find_warnings, format_warnings  # noqa: E402
 answers = json.loads({{ cookiecutter | jsonify | tojson }})
 project = Path.cwd()
 before_file = snapshot_file(project)
-before = {k: tuple(v) if v else v for k, v in json.loads(before_file.read_text()).items()} if before_file.exists() else {}
+backup = before_file.with_suffix("")
+existed = json.loads(before_file.read_text()) if before_file.exists() else []
+kept = prune(project, paths_to_remove(answers), existed, backup)
 before_file.unlink(missing_ok=True)
-kept = prune(project, paths_to_remove(answers), before)
+shutil.rmtree(backup, ignore_errors=True)
 
 if not made_by_cruft(answers):
     # cookiecutter's _repo_dir is relative when it was given a relative path ('cookiecutter .'),
