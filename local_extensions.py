@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional, Sequence
 
 from cookiecutter import __version__ as cookiecutter_version
 from cookiecutter.exceptions import FailedHookException
@@ -89,31 +89,52 @@ _TEMPLATE_FOLDER = Path(__file__).resolve().parent
 
 def _this_template(here: Path = _TEMPLATE_FOLDER) -> str:
     """This template's folder, for the retry command while ``_template`` is not in the context yet
-    (prompt time). A folder made by ``tempfile.mkdtemp`` (``<tmp>/tmp<random>/...``) is a clone
-    that will be gone (cruft clones there), so the command then shows a placeholder instead; a
-    user's own checkout elsewhere under the temporary directory keeps its path."""
-    import tempfile
+    (prompt time). A clone in a folder made by ``tempfile.mkdtemp`` (cruft clones there) will be
+    gone, so the command then shows a placeholder instead; a user's own checkout elsewhere under
+    the temporary directory keeps its path."""
+    from hooks.cruft_record import in_temporary_clone
 
-    temporary = Path(tempfile.gettempdir()).resolve()
-    if here.is_relative_to(temporary) and here.relative_to(temporary).parts[0].startswith("tmp"):
-        return "<template>"
-    return str(here)
+    return "<template>" if in_temporary_clone(here) else str(here)
 
 
-def refuse_bad_answers(context: Mapping[str, object]) -> None:
-    """Print every problem and a ready-to-run retry command on stderr, then raise ``AnswersRefused``.
+def command_line_program(argv: Sequence[str]) -> Optional[str]:
+    """``cookiecutter`` or ``cruft`` when ``argv`` (``sys.argv``) is that program's command line
+    (its script, or ``python -m`` of it); None from the Python API, where callers want an exception."""
+    if not argv:
+        return None
+    path = Path(argv[0])
+    name = path.parent.name if path.name == "__main__.py" else path.name
+    return name if name in ("cookiecutter", "cruft") else None
 
-    ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). The message
-    repeats all answers in a command with the refused ones marked, so nobody retypes them.
+
+def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) -> None:
+    """Print every problem and how to run again on stderr, then stop: ``AnswersRefused`` from the
+    Python API; exit status 1 from the command line (``argv`` is ``sys.argv``), since cookiecutter
+    would echo an exception on stdout and cruft would print a traceback.
+
+    ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). After
+    cookiecutter, the message ends with a command that repeats the answers the user gave (those
+    that differ from their defaults) with the refused ones marked; after cruft, with a cruft command.
     """
-    from hooks.validation import find_problems, format_problems
+    import json
+
+    from hooks.validation import cruft_retry_hint, find_problems, format_problems, problem_parameters
 
     problems = find_problems(context, cookiecutter_version)
-    if problems:
+    if not problems:
+        return
+    program = command_line_program(argv)
+    if program == "cruft":
+        subcommand = next((a for a in argv[1:] if not a.startswith("-")), "")
+        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, problem_parameters(problems, context))
+    else:
         template = str(context.get("_template") or _this_template())
-        message = format_problems(problems, context, template)
-        print(message, file=sys.stderr)
-        raise AnswersRefused(message)
+        defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())
+        message = format_problems(problems, context, template, defaults)
+    print(message, file=sys.stderr)
+    if program:
+        raise SystemExit(1)
+    raise AnswersRefused(message)
 
 
 @simple_filter
@@ -125,7 +146,7 @@ def check_answers(context: Mapping[str, object]) -> str:
     Replays and cruft's stored contexts skip this rendering: ``CheckAnswersBeforeWriting``
     checks those.
     """
-    refuse_bad_answers(context)
+    refuse_bad_answers(context, sys.argv)
     return "yes"
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, {{ "." | template_path | tojson }})
 
-from hooks.cruft_record import made_by_cruft, write_cruft_file  # noqa: E402
+from hooks.cruft_record import in_temporary_clone, made_by_cruft, write_cruft_file  # noqa: E402
 from hooks.pruning import format_kept, paths_to_remove, prune, snapshot_file  # noqa: E402
 from hooks.validation import find_warnings, format_warnings  # noqa: E402
 
@@ -27,10 +27,12 @@ if not made_by_cruft(answers):
     repo_dir = Path(answers.get("_repo_dir") or ".")
     write_cruft_file(project, answers, repo_dir if repo_dir.is_absolute() else Path({{ "." | template_path | tojson }}))
 
-notes = [format_kept(kept)] if kept else []
-warnings = find_warnings(answers)
-if warnings:
-    notes.append(format_warnings(warnings))
-if notes:
-    print("\n".join(notes), file=sys.stderr)
-print(f"Project generated. Start with {project / 'README.md'}")
+# cruft check/diff/update render into temporary folders they delete: nothing there to tell the user.
+if not in_temporary_clone(project):
+    notes = [format_kept(kept)] if kept else []
+    warnings = find_warnings(answers)
+    if warnings:
+        notes.append(format_warnings(warnings))
+    if notes:
+        print("\n".join(notes), file=sys.stderr)
+    print(f"Project generated. Start with {project / 'README.md'}")

@@ -20,7 +20,7 @@ context = json.loads({{ cookiecutter | jsonify | tojson }})
 answers = {k: context[k] for k in dict.fromkeys([*prompts, *context]) if k in context}
 problems = find_problems(answers, cookiecutter_version)
 if problems:
-    print(format_problems(problems, answers, answers.get("_template")), file=sys.stderr)
+    print(format_problems(problems, answers, answers.get("_template"), prompts), file=sys.stderr)
     sys.exit(1)
 
 project = Path.cwd()
