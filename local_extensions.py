@@ -107,6 +107,58 @@ def command_line_program(argv: Sequence[str]) -> Optional[str]:
     return name if name in ("cookiecutter", "cruft") else None
 
 
+def command_line_answers(argv: Sequence[str]) -> list[str]:
+    """The names of the ``name=value`` answers on cookiecutter's command line ``argv``."""
+    return [arg.split("=", 1)[0] for arg in argv[1:] if "=" in arg and not arg.startswith("-")]
+
+
+def _option(argv: Sequence[str], option: str) -> Optional[str]:
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def config_file_problems(context: Mapping[str, object], argv: Sequence[str]) -> list[str]:
+    """A config file's answers that cookiecutter dropped (``check_config_answers_applied``), when
+    ``argv`` is a ``cookiecutter --no-input`` command line that reads one (``--config-file``, or the
+    user config cookiecutter finds itself). Interactive runs and replays are left alone: there the
+    answers may differ from the file on purpose."""
+    if command_line_program(argv) != "cookiecutter" or "--no-input" not in argv or "--default-config" in argv \
+            or any(arg.startswith("--replay") for arg in argv):
+        return []
+    from cookiecutter.config import get_user_config
+
+    from hooks.validation import check_config_answers_applied
+
+    try:
+        config = get_user_config(config_file=_option(argv, "--config-file"))
+    except Exception:  # noqa: BLE001 - cookiecutter has read it already; never fail on a second read
+        return []
+    overridden = set(command_line_answers(argv))
+    config_answers = {k: v for k, v in (config.get("default_context") or {}).items() if k not in overridden}
+    problem = check_config_answers_applied(config_answers, context)
+    return [problem] if problem else []
+
+
+_warned_unknown: set[str] = set()
+
+
+def warn_unknown_answers(context: Mapping[str, object], argv: Sequence[str]) -> None:
+    """On cookiecutter's command line, name on stderr (once) each ``name=value`` the template lacks."""
+    from hooks.validation import unknown_names
+
+    if command_line_program(argv) != "cookiecutter":
+        return
+    for name in unknown_names(command_line_answers(argv), context):
+        if name not in _warned_unknown:
+            _warned_unknown.add(name)
+            print(f"Ignored {name}=...: this template has no prompt named '{name}' (see its README's prompt table).",
+                  file=sys.stderr)
+
+
 def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) -> None:
     """Print every problem and how to run again on stderr, then stop: ``AnswersRefused`` from the
     Python API; exit status 1 from the command line (``argv`` is ``sys.argv``), since cookiecutter
@@ -120,7 +172,7 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) 
 
     from hooks.validation import cruft_retry_hint, find_problems, format_problems, problem_parameters
 
-    problems = find_problems(context, cookiecutter_version)
+    problems = find_problems(context, cookiecutter_version) + config_file_problems(context, argv)
     if not problems:
         return
     program = command_line_program(argv)
@@ -146,6 +198,7 @@ def check_answers(context: Mapping[str, object]) -> str:
     Replays and cruft's stored contexts skip this rendering: ``CheckAnswersBeforeWriting``
     checks those.
     """
+    warn_unknown_answers(context, sys.argv)
     refuse_bad_answers(context, sys.argv)
     return "yes"
 

@@ -360,6 +360,33 @@ def check_host_matches_cloud(parameter: str, url: str, cloud: str) -> Problem:
     )
 
 
+def check_config_answers_applied(config_answers: Mapping[str, object], answers: Mapping[str, object]) -> Problem:
+    """Every answer of a config file's ``default_context`` reached the context (``answers``).
+
+    cookiecutter applies ``default_context`` in file order and, at the first value it cannot use for
+    a choice (``cloud: AWS``, an unquoted ``yes``), stops with only a warning, so that key and every
+    later one silently take their defaults. ``config_answers`` must leave out names that the
+    command line overrides. The first dropped key is the one cookiecutter could not use.
+    """
+    dropped = [name for name, value in config_answers.items() if name in answers and answers[name] != value]
+    if not dropped:
+        return None
+    first = dropped[0]
+    later = f", and so ignored the later {', '.join(dropped[1:])}" if dropped[1:] else ""
+    example = EXAMPLES.get(first, "<one of the choices>")
+    return (
+        f"{first} {config_answers[first]!r} in your config file's default_context is not a value cookiecutter can use "
+        f"for it (it then uses the default{later}). Spell choices exactly as listed and quote every value, "
+        f"for example {first}: \"{example}\", then run the same command again."
+    )
+
+
+def unknown_names(names: list[str], known: Mapping[str, object]) -> list[str]:
+    """The ``names`` given as ``name=value`` on the command line that the template does not have
+    (cookiecutter ignores those silently, so a typo such as ``projectname`` goes unnoticed)."""
+    return [name for name in names if name not in known]
+
+
 # --- warnings: legal answers that are probably a mistake ---------------------------------------
 
 

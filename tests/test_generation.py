@@ -291,6 +291,34 @@ def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: 
     assert not (tmp_path / "out").exists()
 
 
+def test_a_misspelt_choice_in_a_config_file_is_refused_on_the_command_line(tmp_path: Path) -> None:
+    """cookiecutter drops `cloud: AWS` and every default_context key after it with only a warning;
+    an unknown name on the command line is named on stderr."""
+    import subprocess
+    import sys
+
+    config = tmp_path / "answers.yaml"
+    config.write_text("default_context:\n  project_name: fraud\n  cloud: AWS\n  cicd_platform: GitLab\n")
+    cookiecutter_cli = Path(sys.executable).parent / "cookiecutter"
+    result = subprocess.run(
+        [str(cookiecutter_cli), str(TEMPLATE_DIR), "--no-input", "--config-file", str(config), "-o", str(tmp_path / "out"),
+         "projectname=foo"],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and result.stdout == ""
+    assert "cloud 'AWS' in your config file's default_context" in result.stderr and "cicd_platform" in result.stderr
+    assert "no prompt named 'projectname'" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("argv", "names"), [
+    (["cookiecutter", ".", "--no-input", "a=1", "b=x=y", "--config-file=c.yaml", "-o", "out"], ["a", "b"]),
+    (["cookiecutter", "."], []),
+])
+def test_command_line_answers(argv: list[str], names: list[str]) -> None:
+    assert local_extensions.command_line_answers(argv) == names
+
+
 @pytest.mark.parametrize(("argv", "program"), [
     (["/venv/bin/cookiecutter", "."], "cookiecutter"), (["/venv/bin/cruft", "update"], "cruft"),
     (["/usr/lib/python3/site-packages/cookiecutter/__main__.py"], "cookiecutter"),

@@ -528,3 +528,20 @@ def test_a_backtick_in_the_unity_catalog_read_group_is_refused() -> None:
 def test_non_ascii_project_name_message_says_ascii(name: str) -> None:
     message = v.check_project_name_characters(name)
     assert message is not None and "ASCII letters" in message
+
+
+# --- config-file answers that cookiecutter drops ----------------------------------------------------
+
+
+def test_config_answers_dropped_by_cookiecutter_are_refused_naming_the_first() -> None:
+    """`cloud: AWS` makes cookiecutter ignore it and every later default_context key."""
+    config = {"project_name": "fraud", "cloud": "AWS", "cicd_platform": "GitLab", "release_branch": "prod"}
+    answers = {**GOOD_ANSWERS, "project_name": "fraud"}
+    message = v.check_config_answers_applied(config, answers)
+    assert message is not None and message.startswith("cloud 'AWS' in your config file's default_context")
+    assert "cicd_platform, release_branch" in message and "quote every value" in message
+    assert v.check_config_answers_applied({"project_name": "fraud", "cloud": "azure"}, answers) is None
+
+
+def test_unknown_command_line_names() -> None:
+    assert v.unknown_names(["projectname", "cloud"], GOOD_ANSWERS) == ["projectname"]
