@@ -28,6 +28,7 @@ from tests.support import azure_pipelines_schema
 from tests.support.code_signature import DEPLOY_TRIGGER_FILES
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
+from tests.support.terraform_refs import parse_file, unquote
 from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
 from tests.support.variants import (
     AZURE_DEVOPS_VARIANTS,
@@ -121,7 +122,7 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
         }
         assert pipelines == set()
     else:
-        assert pipelines == {"tests-ci.yml", "terraform-cicd.yml", "check-template-updates.yml"}
+        assert pipelines == {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml", "check-template-updates.yml"}
         assert workflows == set()
 
 
@@ -561,21 +562,101 @@ STATE_CONNECTION_LOGINS = {
 
 
 def pipeline_jobs(pipeline: dict) -> Iterator[tuple[str, str, list[dict]]]:
-    """(stage, job name, steps) of every job of an Azure Pipelines file, deployment jobs included."""
-    for stage in pipeline["stages"]:
+    """(stage, job name, steps) of every job of an Azure Pipelines file, deployment jobs included;
+    the stage of a file without stages is ""."""
+    for stage in pipeline.get("stages", [{"stage": "", "jobs": pipeline.get("jobs", [])}]):
         for job in stage["jobs"]:
             steps = job.get("steps") or job.get("strategy", {}).get("runOnce", {}).get("deploy", {}).get("steps", [])
             yield stage["stage"], job.get("job") or job.get("deployment"), steps
+
+
+def terraform_pipelines(project: Path) -> dict[str, dict]:
+    """File name -> parsed YAML of the two Terraform pipelines: pull requests' and the deployment's."""
+    return {name: yaml.safe_load((project / PIPELINES / name).read_text()) for name in ("terraform-ci.yml", "terraform-cicd.yml")}
+
+
+def azure_devops_locals(project: Path) -> dict[str, Any]:
+    """The locals of the CI/CD bootstrap's azure-devops.tf, as python-hcl2 parses them."""
+    parsed = parse_file(project / ".mlops-setup-scripts/cicd/azure-devops.tf")
+    return {name: value for block in parsed["locals"] for name, value in block.items()}
+
+
+def pipeline_lists(project: Path) -> dict[str, dict[str, list[str]]]:
+    """Local name -> environment -> pipeline keys, for the locals of azure-devops.tf that say
+    which pipelines may use what of each environment."""
+    found = azure_devops_locals(project)
+    return {name: {env: [unquote(key) for key in keys] for env, keys in found[name].items()}
+            for name in ("environment_pipelines", "deployment_pipelines", "state_pipelines")}
+
+
+@azure_devops_variants
+def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated_project: Path) -> None:
+    """An Azure DevOps OIDC token names its pipeline, not its branch or YAML. So the one pipeline
+    that prod trusts (the prod service principal's federation policy, variable group, environment
+    and Terraform state) runs no pull request, and runs on pushes only to the default branch, by a
+    trigger of its own that no branch's YAML can widen; pull requests run pipelines that may
+    reach staging only, under definitions of their own."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    found = azure_devops_locals(generated_project)
+    pipelines = {key: {name: unquote(value) if isinstance(value, str) else [unquote(v) for v in value]
+                       for name, value in pipeline.items()} for key, pipeline in found["pipelines"].items()}
+    lists = pipeline_lists(generated_project)
+    on_pull_requests = {key for key, pipeline in pipelines.items() if pipeline["pull_request_files"]}
+    assert on_pull_requests == {"tests_ci", "terraform_ci"}
+    assert {name: lists[name]["prod"] for name in lists} == {name: ["terraform_cicd"] for name in lists}
+    assert set(lists["environment_pipelines"]["staging"]) == set(pipelines)
+    assert lists["state_pipelines"]["staging"] == ["terraform_ci", "terraform_cicd"]
+    assert {key: pipeline["push_trigger"] for key, pipeline in pipelines.items()} == {
+        "tests_ci": "yaml", "terraform_ci": "none", "terraform_cicd": "deployment"}
+    assert {key: pipeline["yml_path"] for key, pipeline in pipelines.items()} == {
+        "tests_ci": f"{PIPELINES}/tests-ci.yml", "terraform_ci": f"{PIPELINES}/terraform-ci.yml",
+        "terraform_cicd": f"{PIPELINES}/terraform-cicd.yml"}
+    default_branch_ref = unquote(found["default_branch_ref"])
+    assert found["deployment_push_trigger"]["branches"] == ["${local.default_branch_ref}"]
+    assert [unquote(path) for path in found["deployment_push_trigger"]["paths"]] == ["/databricks-config"]
+
+    # The definitions: a YAML push trigger only where the table says so; the deployment's is
+    # the definition's own (an override); no pull-request trigger; build validation only for
+    # the pipelines that run on pull requests.
+    text = (setup / "azure-devops.tf").read_text()
+    (definition,) = re.findall(r'resource "azuredevops_build_definition" "pipeline" \{.*?\n\}', text, re.DOTALL)
+    assert 'for_each = each.value.push_trigger == "yaml" ? ["yaml"] : []' in definition
+    assert 'for_each = each.value.push_trigger == "deployment" ? [local.deployment_push_trigger] : []' in definition
+    assert re.search(r"override \{\s+branch_filter \{\s+include = ci_trigger\.value\.branches\s+\}", definition)
+    assert definition.count("use_yaml") == 1 and "pull_request_trigger" not in text
+    (validation,) = re.findall(r'resource "azuredevops_branch_policy_build_validation" "pipeline" \{.*?\n\}', text, re.DOTALL)
+    assert ("for_each = { for key, pipeline in local.pipelines : key => pipeline if length(pipeline.pull_request_files) > 0 }"
+            in validation)
+    assert "build_definition_id = azuredevops_build_definition.pipeline[each.key].id" in validation
+    assert "filename_patterns   = each.value.pull_request_files" in validation
+
+    # The federation policies: one per (environment, pipeline) of environment_pipelines, by name.
+    federation = (setup / f"main-{variant.cloud}.tf").read_text()
+    assert "for env, pipelines in local.environment_pipelines : {" in federation
+    assert "/${azuredevops_build_definition.pipeline[pipeline].name}" in federation
+
+    # The YAML: pull-request pipelines name no prod setting and deploy nowhere; the deployment
+    # has no trigger of its own (the definition's applies) and applies only on the default branch.
+    for key in on_pull_requests:
+        pipeline = yaml.safe_load((generated_project / pipelines[key]["yml_path"]).read_text())
+        groups = [entry["group"] for job in pipeline["jobs"] for entry in job.get("variables", []) if "group" in entry]
+        assert groups and all(group.endswith(" staging") for group in groups), (key, groups)
+        assert all("job" in job and "environment" not in job for job in pipeline["jobs"]), key
+    deployment = yaml.safe_load((generated_project / pipelines["terraform_cicd"]["yml_path"]).read_text())
+    assert deployment["trigger"] == "none" and "pr" not in deployment
+    (stage,) = deployment["stages"]
+    assert stage["condition"] == (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
+                                  f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
+    assert [job["environment"] for job in stage["jobs"]] == ["staging", "prod"]
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
 def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_environment(variant: Variant, generated_project: Path) -> None:
     """Each Terraform job first signs in with its environment's service connection (the connection's
     OIDC token) and hands the login to the Terraform steps; pull-request plans use staging's only;
-    the bootstrap creates the connections, authorises them for the Terraform pipeline, puts prod's
-    behind branch control; no stored key anywhere."""
+    the bootstrap creates the connections, authorises staging's for both Terraform pipelines and
+    prod's for the deployment only, puts prod's behind branch control; no stored key anywhere."""
     task, connection_input, backend_env, secrets, endpoint_type = STATE_CONNECTION_LOGINS[variant.cloud]
-    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
     setup = generated_project / ".mlops-setup-scripts/cicd"
     azure_devops = (setup / "azure-devops.tf").read_text()
     connections = dict(re.findall(r'^    (staging|prod)\s+=\s+"([^"]+Terraform state)"$', azure_devops, re.MULTILINE))
@@ -583,14 +664,14 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
     assert re.search(rf'resource "{endpoint_type}" "terraform_state" \{{\n  for_each = local.environments\n.*?'
                      r"service_endpoint_name\s+= local.state_service_connections\[each.key\]", azure_devops, re.DOTALL)
     terraform_jobs = []
-    for stage, name, steps in pipeline_jobs(pipeline):
+    for file, stage, name, steps in ((f, *job) for f, p in terraform_pipelines(generated_project).items() for job in pipeline_jobs(p)):
         env = "prod" if "Prod" in name else "staging"
         logins = [i for i, step in enumerate(steps) if step.get("task") == task]
         users = [i for i, step in enumerate(steps) if backend_env.keys() & (step.get("env") or {}).keys()]
         if not users:
             assert not logins
             continue
-        terraform_jobs.append((stage, env))
+        terraform_jobs.append((file, stage, env))
         (login,) = logins
         assert login < min(users)
         inputs = steps[login]["inputs"]
@@ -603,10 +684,14 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
         for i in users:
             assert backend_env.items() <= steps[i]["env"].items()
     # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
-    assert sorted(terraform_jobs) == [("TerraformCD", "prod"), ("TerraformCD", "staging"), ("TerraformCI", "staging")]
-    assert re.search(rf'resource "azuredevops_pipeline_authorization" "terraform_state" \{{.*?resource_id = {endpoint_type}'
-                     r'\.terraform_state\[each\.key\]\.id\n  type        = "endpoint"\n  pipeline_id = '
-                     r'azuredevops_build_definition\.pipeline\["terraform_cicd"\]\.id', azure_devops, re.DOTALL)
+    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "TerraformCD", "prod"),
+                                      ("terraform-cicd.yml", "TerraformCD", "staging")]
+    (authorization,) = re.findall(r'resource "azuredevops_pipeline_authorization" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
+    assert "for_each = local.pipeline_pairs.state" in authorization
+    assert f"resource_id = {endpoint_type}.terraform_state[each.value.env].id" in authorization
+    assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in authorization
+    assert pipeline_lists(generated_project)["state_pipelines"] == {"staging": ["terraform_ci", "terraform_cicd"],
+                                                                    "prod": ["terraform_cicd"]}
     (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', azure_devops, re.DOTALL)
     assert f'endpoint      = {endpoint_type}.terraform_state["prod"].id' in branch_control
     text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
@@ -616,33 +701,34 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"], ids=lambda v: v.id)
 def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
-    """The pool trusts only the Terraform pipeline's tokens (issuer, audience, subject); staging's
-    service account any of its runs, prod's only runs of the default branch; every step that runs
-    Terraform first signs in afresh; the script writes the external account credential from the
-    token the OIDC endpoint returns; no service account key anywhere."""
+    """The pool trusts only the Terraform pipelines' tokens (issuer, audience, subjects); staging's
+    service account any of their runs, prod's only runs of the deployment pipeline on the default
+    branch; every step that runs Terraform first signs in afresh; the script writes the external
+    account credential from the token the OIDC endpoint returns; no service account key anywhere."""
     setup = generated_project / ".mlops-setup-scripts/cicd"
     state_access = (setup / "state-access.tf").read_text()
     (provider,) = re.findall(r'resource "google_iam_workload_identity_pool_provider" "azure_devops" \{.*?\n\}', state_access, re.DOTALL)
     assert "issuer_uri = local.oidc_issuer" in provider
     assert 'allowed_audiences = ["api://AzureADTokenExchange"]' in provider
-    assert 'attribute_condition = "assertion.sub == \\"${local.state_login_pipeline}\\""' in provider
-    assert '"attribute.ref"  = "assertion.rpo_ref"' in provider
-    assert ('state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/'
-            '${azuredevops_build_definition.pipeline[\"terraform_cicd\"].name}"').replace('\\"', '"') in state_access
+    assert 'attribute_condition = "assertion.sub in ${jsonencode(distinct(flatten(values(local.state_login_subjects))))}"' in provider
+    assert (r'"attribute.prod_pipeline_ref" = "assertion.sub in ${jsonencode(local.state_login_subjects["prod"])} '
+            r'? assertion.rpo_ref : \"none\""') in provider
+    assert ('for pipeline in pipelines : "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/'
+            '${azuredevops_build_definition.pipeline[pipeline].name}"') in state_access
+    assert "for env, pipelines in local.state_pipelines : env => [" in state_access
     main = (setup / "main-gcp.tf").read_text()
     assert 'oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"' in main
-    pipeline = yaml.safe_load((generated_project / ".azure/devops-pipelines/terraform-cicd.yml").read_text())
-    (default_branch,) = pipeline["trigger"]["branches"]["include"]
+    (default_branch,) = re.findall(r'default_branch_ref = "refs/heads/([^"]+)"', (setup / "azure-devops.tf").read_text())
     (members,) = re.findall(r'resource "google_service_account_iam_member" "azure_devops_pipeline" \{.*?\n  \}', state_access, re.DOTALL)
     pool = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}"
     assert dict(re.findall(r'(staging|prod)\s+= "([^"]+)"', members)) == {
-        "staging": f"{pool}/*", "prod": f"{pool}/attribute.ref/refs/heads/{default_branch}"}
+        "staging": f"{pool}/*", "prod": f"{pool}/attribute.prod_pipeline_ref/refs/heads/{default_branch}"}
     text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
     assert not re.search(r"google_service_account_key|googleCredentials|GOOGLE_CREDENTIALS|state_storage_secrets", text)
 
     script = generated_project / ".azure/devops-pipelines/scripts/sign-in-to-gcp-state.sh"
     users = 0
-    for _stage, _name, steps in pipeline_jobs(pipeline):
+    for _stage, _name, steps in (job for pipeline in terraform_pipelines(generated_project).values() for job in pipeline_jobs(pipeline)):
         for step in steps:
             env = step.get("env") or {}
             if not re.search(r"terraform -chdir|commit-terraform-output", step.get("script", "")):
@@ -887,7 +973,7 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
     elif gitlab:
         expected_files = {"tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml"}
     else:
-        expected_files = {"tests-ci.yml", "terraform-cicd.yml"}
+        expected_files = {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml"}
     assert {job.file for job in jobs} == expected_files
     assert all(job.oidc_token for job in jobs) or not gitlab, "every GitLab Databricks job needs its ID token"
     federated = "github-oidc" if variant.github else ("env-oidc" if gitlab else "azure-devops-oidc")
@@ -954,6 +1040,13 @@ def unit_test_commands(project: Path, variant: Variant) -> list[str]:
     return [step["script"] for step in steps if "script" in step]
 
 
+def untracked_files(project: Path) -> list[str]:
+    """Files of ``project`` that git would offer to commit (not ignored), making it a repository first."""
+    run(["git", "init", "-q"], cwd=project)
+    listed = run(["git", "ls-files", "--others", "--exclude-standard"], cwd=project)
+    return sorted(listed.stdout.splitlines())
+
+
 def test_unit_test_job_installs_then_runs_pytest(variant: Variant, generated_project: Path) -> None:
     commands = unit_test_commands(generated_project, variant)
     assert commands[0] == "pip install -r requirements.txt -r test-requirements.txt"
@@ -986,6 +1079,7 @@ def test_unit_test_job_commands_pass(
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
     outputs = []
+    untracked_before = untracked_files(project)
     for command in unit_test_commands(project, variant):
         result = run(["bash", "-e", "-c", command], cwd=project, env=env, timeout=1800)
         assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
@@ -997,6 +1091,8 @@ def test_unit_test_job_commands_pass(
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
+    # Whatever the tests write (stores, reports, caches) is in the test's folder or ignored by git.
+    assert untracked_files(project) == untracked_before
 
 
 # The project test file that runs notebooks/TriggerModelDeploy (and, on GitHub and GitLab, the CD

@@ -261,6 +261,23 @@ def test_schema_check_accepts_a_correct_config(tmp_path: Path) -> None:
 
 
 @pytest.mark.large
+def test_schema_check_knows_the_terraform_names_of_pulumi_lists(tmp_path: Path) -> None:
+    """azuredevops comes from Pulumi, which pluralizes list names: Terraform's singular passes,
+    a misspelling of it does not."""
+    override = (
+        'resource "azuredevops_build_definition" "b" {\n  project_id = "p"\n  ci_trigger {\n    override {\n'
+        '      branch_filter {\n        include = ["refs/heads/main"]\n      }\n'
+        '      path_filter {\n        {key} = ["/databricks-config"]\n      }\n    }\n  }\n'
+        '  repository {\n    repo_id   = "r"\n    repo_type = "TfsGit"\n    yml_path  = "a.yml"\n  }\n}\n'
+    )
+    (tmp_path / "main.tf").write_text(override.replace("{key}", "include"))
+    assert schema_problems(tmp_path, schemas_for([tmp_path])) == []
+    (tmp_path / "main.tf").write_text(override.replace("{key}", "inclde"))
+    (problem,) = schema_problems(tmp_path, schemas_for([tmp_path]))
+    assert "path_filter" in problem and "unknown argument or block 'inclde'" in problem
+
+
+@pytest.mark.large
 def test_constraint_check_catches_a_version_it_excludes(tmp_path: Path) -> None:
     schemas_for([])
     (tmp_path / "versions.tf").write_text(

@@ -64,9 +64,11 @@ locals {
   }
 {%- else %}
 
-  # Azure DevOps OIDC tokens name the pipeline: p://<organization>/<project>/<pipeline>, with
-  # the fixed audience api://AzureADTokenExchange. Staging trusts both pipelines (integration
-  # test, staging plan and apply); prod only the Terraform pipeline (azure-devops.tf).
+  # Azure DevOps OIDC tokens name the pipeline, not the branch: p://<organization>/<project>/<pipeline>,
+  # with the fixed audience api://AzureADTokenExchange. Staging trusts the pipelines of
+  # local.environment_pipelines (azure-devops.tf): integration test, pull requests' staging plan,
+  # staging apply; prod only the deployment pipeline, Terraform CICD, which runs no pull request
+  # and runs on pushes to {{ cookiecutter.default_branch }} only.
   oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"
   azure_devops_org_name = element(split("/", trimsuffix(var.azure_devops_org_url, "/")), 3)
   federation_policies = merge([

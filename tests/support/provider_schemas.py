@@ -21,7 +21,8 @@ gaps: their generated ``*Args`` classes raise ``DeprecationWarning`` for depreca
 (matched to cdktf structs by class name), and for azuredevops their constructor signatures are
 the schema (required = no default; a nested ``*Args`` type = a block, named as its docstring
 names it). Pulumi folds single blocks into objects, so for azuredevops "block or attribute"
-is checked only where the docstring says "block".
+is checked only where the docstring says "block"; and it pluralizes the names of lists
+(``branch_filter`` -> ``branch_filters``), so a list's singular name is accepted as well.
 
 What ``schema_problems`` reports, each finding naming the file, the block path and the fix:
 - an argument or nested block the schema does not have at that nesting level (a misspelling,
@@ -80,7 +81,7 @@ PULUMI_NAMES = {
 }
 # Providers the template uses that have no offline schema (say so rather than pass).
 WITHOUT_SCHEMA = {"terraform": "built into Terraform (terraform_remote_state)"}
-SCHEMA_FORMAT = "3"  # bump when the cached extract changes shape
+SCHEMA_FORMAT = "4"  # bump when the cached extract changes shape
 
 # Arguments and blocks Terraform itself defines on every resource / data block.
 META_ARGUMENTS = {"count", "for_each", "provider", "depends_on"}
@@ -179,7 +180,7 @@ def _pulumi_node(classes: dict[str, ast.ClassDef | ast.FunctionDef], name: str, 
     defaults = function.args.kw_defaults if function.args.kwonlyargs else (
         [None] * (len(function.args.args) - len(function.args.defaults)) + function.args.defaults
     )
-    node: Schema = {"attributes": {}, "blocks": {}, "deprecated": {}}
+    node: Schema = {"attributes": {}, "blocks": {}, "deprecated": {}, "aliases": {}}
     for argument, default in zip(arguments, defaults):
         if argument.arg in ("__self__", "self", "opts", "resource_name"):
             continue
@@ -193,7 +194,13 @@ def _pulumi_node(classes: dict[str, ast.ClassDef | ast.FunctionDef], name: str, 
             inner = _pulumi_node(classes, nested.group(1), deprecated)
             node["blocks"][name_in_terraform] = {"required": required, "nested": inner}
         else:
+            name_in_terraform = argument.arg
             node["attributes"][argument.arg] = required
+        if name_in_terraform == argument.arg and "Sequence[" in annotation:
+            # Pulumi's bridge pluralizes the Terraform name of a list (branch_filter ->
+            # branch_filters, include -> includes) unless it is plural already (filename_patterns):
+            # the singular may be the Terraform name.
+            node["aliases"][_singular(argument.arg)] = argument.arg
     class_key = name[: -len("Args")] if name.endswith("Args") else name
     node["deprecated"] = {k: v for k, v in deprecated.get(class_key, {}).items()}
     return node
@@ -223,6 +230,14 @@ def _pulumi_schemas(provider: str, wanted: set[tuple[str, str]]) -> dict[str, Sc
         if definition in local:
             found[f"{kind}.{type_name}"] = _pulumi_node(local, definition, deprecated)
     return found
+
+
+def _singular(plural: str) -> str:
+    """The English singular of a snake_case name that Pulumi pluralized (policies -> policy)."""
+    for ending, replacement in (("ies", "y"), ("sses", "ss"), ("xes", "x"), ("ches", "ch"), ("shes", "sh")):
+        if plural.endswith(ending):
+            return plural[: -len(ending)] + replacement
+    return plural[:-1] if plural.endswith("s") and not plural.endswith("ss") else plural
 
 
 def _camel(snake: str) -> str:
@@ -359,10 +374,12 @@ def _suggest(name: str, choices: Iterable[str]) -> str:
 
 def _body_problems(where: str, body: dict, node: Schema, top_level: bool) -> Iterator[str]:
     attributes, blocks = node["attributes"], node["blocks"]
+    aliases = node.get("aliases", {})
     present: set[str] = set()
     for key, value in body.items():
         if key in PARSER_KEYS:
             continue
+        key = aliases.get(key, key)
         if top_level and key in META_ARGUMENTS | META_BLOCKS - {"dynamic"}:
             continue
         if key in node.get("deprecated", {}):
@@ -372,7 +389,7 @@ def _body_problems(where: str, body: dict, node: Schema, top_level: bool) -> Ite
                 for label, inner in dynamic.items():
                     if label in PARSER_KEYS:
                         continue
-                    block_name = unquote(label)
+                    block_name = aliases.get(unquote(label), unquote(label))
                     present.add(block_name)
                     if block_name not in blocks:
                         yield (

@@ -1,9 +1,10 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set state_connection = cookiecutter.cloud in credentials.state_service_connection_clouds -%}
-# Azure DevOps: the two pipelines, their build-validation policies (Azure DevOps runs no
-# pipeline on a pull request unless a branch policy asks for it), and per environment a
-# variable group and a deployment environment with checks. The azuredevops provider signs
-# in as you: export AZDO_PERSONAL_ACCESS_TOKEN (docs/mlops-setup.md lists its scopes).
+# Azure DevOps: the three pipelines, the build-validation policies that run two of them on
+# pull requests (Azure DevOps runs no pipeline on a pull request unless a branch policy asks
+# for it), and per environment a variable group and a deployment environment with checks. The
+# azuredevops provider signs in as you: export AZDO_PERSONAL_ACCESS_TOKEN (docs/mlops-setup.md
+# lists its scopes).
 
 data "azuredevops_project" "project" {
   name = var.azure_devops_project_name
@@ -17,18 +18,42 @@ data "azuredevops_git_repository" "repo" {
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
 
-  # The pipelines of .azure/devops-pipelines/ and the changes each one validates.
+  # The pipelines of .azure/devops-pipelines/. An Azure DevOps OIDC token names its pipeline
+  # (subject p://<organization>/<project>/<pipeline>), whatever branch and YAML the run has, so
+  # the pipeline that deploys to prod runs no pull request: pull requests into {{ cookiecutter.default_branch }} run
+  # Terraform CI (their own YAML, which may sign in to staging only), and Terraform CICD runs
+  # on pushes to {{ cookiecutter.default_branch }} only, by a push trigger set here that no branch's YAML can widen.
+  #   pull_request_files: the changed files that make a pull request run it (build
+  #     validation); [] for none.
+  #   push_trigger: "yaml" (the file's trigger: section), "deployment"
+  #     (local.deployment_push_trigger) or "none".
   pipelines = {
     tests_ci = {
-      name              = "Tests CI"
-      yml_path          = ".azure/devops-pipelines/tests-ci.yml"
-      filename_patterns = ["*", "!/databricks-config/**"]
+      name               = "Tests CI"
+      yml_path           = ".azure/devops-pipelines/tests-ci.yml"
+      pull_request_files = ["*", "!/databricks-config/**"]
+      push_trigger       = "yaml"
+    }
+    terraform_ci = {
+      name               = "Terraform CI"
+      yml_path           = ".azure/devops-pipelines/terraform-ci.yml"
+      pull_request_files = ["/databricks-config/**"]
+      push_trigger       = "none"
     }
     terraform_cicd = {
-      name              = "Terraform CICD"
-      yml_path          = ".azure/devops-pipelines/terraform-cicd.yml"
-      filename_patterns = ["/databricks-config/**"]
+      name               = "Terraform CICD"
+      yml_path           = ".azure/devops-pipelines/terraform-cicd.yml"
+      pull_request_files = []
+      push_trigger       = "deployment"
     }
+  }
+
+  # Terraform CICD's push trigger: {{ cookiecutter.default_branch }}, when databricks-config/ changes other than the
+  # outputs the pipeline commits itself.
+  deployment_push_trigger = {
+    branches      = [local.default_branch_ref]
+    paths         = ["/databricks-config"]
+    ignored_paths = ["/databricks-config/output"]
   }
 }
 
@@ -37,16 +62,35 @@ locals {
 # databricks_auth = "client_secret" (see .azure/devops-pipelines/README.md).
 locals {
   environments = toset(["staging", "prod"])
-  # The pipelines that may use each environment's group and environment.
+  # The pipelines that sign in to each environment's workspace: the federation policies of its
+  # service principal (main-{{ cookiecutter.cloud }}.tf) and its variable group. Prod: the deployment only.
   environment_pipelines = {
-    staging = ["tests_ci", "terraform_cicd"]
+    staging = ["tests_ci", "terraform_ci", "terraform_cicd"]
     prod    = ["terraform_cicd"]
   }
-  environment_pipeline_pairs = merge([
-    for env, pipelines in local.environment_pipelines : {
-      for pipeline in pipelines : "${env}-${pipeline}" => { env = env, pipeline = pipeline }
-    }
-  ]...)
+  # The pipelines that deploy to each Azure DevOps environment (deployment jobs).
+  deployment_pipelines = {
+    staging = ["terraform_cicd"]
+    prod    = ["terraform_cicd"]
+  }
+  # The pipelines that read and write each environment's Terraform state.
+  state_pipelines = {
+    staging = ["terraform_ci", "terraform_cicd"]
+    prod    = ["terraform_cicd"]
+  }
+  pipeline_uses = {
+    variablegroup = local.environment_pipelines
+    environment   = local.deployment_pipelines
+    state         = local.state_pipelines
+  }
+  # The same lists as (environment, pipeline) pairs keyed "<env>-<pipeline>", per use.
+  pipeline_pairs = {
+    for use, pipelines_by_env in local.pipeline_uses : use => merge([
+      for env, pipelines in pipelines_by_env : {
+        for pipeline in pipelines : "${env}-${pipeline}" => { env = env, pipeline = pipeline }
+      }
+    ]...)
+  }
 }
 
 resource "azuredevops_variable_group" "cicd" {
@@ -175,19 +219,20 @@ resource "azuredevops_serviceendpoint_aws" "terraform_state" {
 {%- if state_connection %}
 {%- set state_endpoint = "azuredevops_serviceendpoint_" ~ ("azurerm" if cookiecutter.cloud == "azure" else "aws") ~ ".terraform_state" %}
 
-# Only the Terraform pipeline uses the state (of both environments).
+# Only the Terraform pipelines use the state connections: staging's both, prod's the deployment.
 resource "azuredevops_pipeline_authorization" "terraform_state" {
-  for_each = local.environments
+  for_each = local.pipeline_pairs.state
 
   project_id  = data.azuredevops_project.project.id
-  resource_id = {{ state_endpoint }}[each.key].id
+  resource_id = {{ state_endpoint }}[each.value.env].id
   type        = "endpoint"
-  pipeline_id = azuredevops_build_definition.pipeline["terraform_cicd"].id
+  pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id
 }
 {%- endif %}
 
-# Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the default branch: no
-# pull request validation run (refs/pull/...) can use them, whatever its YAML says.
+# Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the default branch: neither
+# a pull request's run (refs/pull/...) nor a hand-queued run of another branch can use them,
+# whatever its YAML says.
 resource "azuredevops_check_branch_control" "prod" {
   for_each = {
     variablegroup = azuredevops_variable_group.cicd["prod"].id
@@ -206,14 +251,13 @@ resource "azuredevops_check_branch_control" "prod" {
   ignore_unknown_protection_status = false
 }
 
-# Each pipeline may use the variable group and the environment of the environments it serves.
+# Each pipeline may use the variable groups of the environments it signs in to and the
+# environments it deploys to.
 resource "azuredevops_pipeline_authorization" "cicd" {
-  for_each = merge([
-    for key, pair in local.environment_pipeline_pairs : {
-      "${key}-variablegroup" = merge(pair, { type = "variablegroup", resource_id = azuredevops_variable_group.cicd[pair.env].id })
-      "${key}-environment"   = merge(pair, { type = "environment", resource_id = azuredevops_environment.cicd[pair.env].id })
-    }
-  ]...)
+  for_each = merge(
+    { for key, pair in local.pipeline_pairs.variablegroup : "${key}-variablegroup" => merge(pair, { type = "variablegroup", resource_id = azuredevops_variable_group.cicd[pair.env].id }) },
+    { for key, pair in local.pipeline_pairs.environment : "${key}-environment" => merge(pair, { type = "environment", resource_id = azuredevops_environment.cicd[pair.env].id }) },
+  )
 
   project_id  = data.azuredevops_project.project.id
   resource_id = each.value.resource_id
@@ -227,8 +271,28 @@ resource "azuredevops_build_definition" "pipeline" {
   project_id = data.azuredevops_project.project.id
   name       = "${each.value.name} (${var.azure_devops_repo_name})"
 
-  ci_trigger {
-    use_yaml = true
+  dynamic "ci_trigger" {
+    for_each = each.value.push_trigger == "yaml" ? ["yaml"] : []
+    content {
+      use_yaml = true
+    }
+  }
+
+  # The deployment's push trigger is the pipeline's own and overrides its YAML's trigger: a
+  # branch that edits the YAML cannot make the deployment run on it.
+  dynamic "ci_trigger" {
+    for_each = each.value.push_trigger == "deployment" ? [local.deployment_push_trigger] : []
+    content {
+      override {
+        branch_filter {
+          include = ci_trigger.value.branches
+        }
+        path_filter {
+          include = ci_trigger.value.paths
+          exclude = ci_trigger.value.ignored_paths
+        }
+      }
+    }
   }
 
   repository {
@@ -239,8 +303,9 @@ resource "azuredevops_build_definition" "pipeline" {
   }
 }
 
+# The pipelines that validate pull requests: blocking, each for the files it covers.
 resource "azuredevops_branch_policy_build_validation" "pipeline" {
-  for_each = local.pipelines
+  for_each = { for key, pipeline in local.pipelines : key => pipeline if length(pipeline.pull_request_files) > 0 }
 
   project_id = data.azuredevops_project.project.id
   enabled    = true
@@ -250,7 +315,7 @@ resource "azuredevops_branch_policy_build_validation" "pipeline" {
     display_name        = "${each.value.name} build validation (${var.azure_devops_repo_name})"
     build_definition_id = azuredevops_build_definition.pipeline[each.key].id
     valid_duration      = 720
-    filename_patterns   = each.value.filename_patterns
+    filename_patterns   = each.value.pull_request_files
 
     scope {
       repository_id  = data.azuredevops_git_repository.repo.id

@@ -32,13 +32,14 @@
 # is stored in Azure DevOps; only the pipelines authorised for the connection can use it, and
 # prod's only on {{ cookiecutter.default_branch }} (a branch-control check).
 {%- else %}
-# The Terraform pipeline's runs sign in as it with their OIDC tokens (issued by the
+# The Terraform pipelines' runs sign in as it with their OIDC tokens (issued by the
 # organization, local.oidc_issuer in main-gcp.tf; subject p://<organization>/<project>/<pipeline>;
 # claim rpo_ref: the run's branch): no key is stored in Azure DevOps. Staging's identity accepts
-# every run of the Terraform pipeline (pull requests plan staging); prod's only its runs of the
-# protected {{ cookiecutter.default_branch }} branch, whose reviewed YAML signs in to prod only in the approved prod
-# deployment. Azure DevOps issues per-connection tokens only to tasks that use the connection,
-# and no task signs in to Google Cloud with one: hence the branch claim.
+# every run of Terraform CI (pull requests plan staging) and of Terraform CICD (the deployment);
+# prod's only runs of Terraform CICD on the protected {{ cookiecutter.default_branch }} branch, whose reviewed YAML
+# signs in to prod only in the approved prod deployment. Azure DevOps issues per-connection
+# tokens only to tasks that use the connection, and no task signs in to Google Cloud with one:
+# hence the pipeline's own token, and its branch claim.
 {%- endif %}
 
 locals {
@@ -63,8 +64,13 @@ locals {
     prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
   }
 {%- elif cookiecutter.cloud == "gcp" %}
-  # The OIDC subject of the Terraform pipeline's runs, the only ones the identities accept.
-  state_login_pipeline = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline["terraform_cicd"].name}"
+  # The OIDC subjects of the pipelines that use each environment's state (local.state_pipelines,
+  # azure-devops.tf): staging's, Terraform CI and CICD; prod's, Terraform CICD only.
+  state_login_subjects = {
+    for env, pipelines in local.state_pipelines : env => [
+      for pipeline in pipelines : "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
+    ]
+  }
 {%- elif cookiecutter.cloud == "aws" %}
   # The OIDC subject of each environment's service connection (azure-devops.tf).
   state_login_subjects = {
@@ -185,7 +191,7 @@ provider "google" {
   project = var.gcp_project_id
 }
 
-# {{ "GitHub" if github else ("GitLab" if gitlab else "Azure DevOps") }}'s OIDC tokens, accepted for this {{ "repository" if github else ("project" if gitlab else "Terraform pipeline") }} only.
+# {{ "GitHub" if github else ("GitLab" if gitlab else "Azure DevOps") }}'s OIDC tokens, accepted for this {{ "repository" if github else ("project" if gitlab else "project's Terraform pipelines") }} only.
 resource "google_iam_workload_identity_pool" "{{ ci }}" {
   workload_identity_pool_id = "{{ (("gh-" if github else ("gl-" if gitlab else "ado-")) ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
   display_name              = "{{ cookiecutter.cicd_platform }}"
@@ -209,7 +215,8 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
     "attribute.ref_type"     = "assertion.ref_type"
 {%- else %}
     "google.subject" = "assertion.sub"
-    "attribute.ref"  = "assertion.rpo_ref"
+    # The branch of a run of a pipeline that prod's state trusts; "none" for the other pipelines.
+    "attribute.prod_pipeline_ref" = "assertion.sub in ${jsonencode(local.state_login_subjects["prod"])} ? assertion.rpo_ref : \"none\""
 {%- endif %}
   }
 {%- if github %}
@@ -217,7 +224,7 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
 {%- elif gitlab %}
   attribute_condition = "assertion.project_path == \"${var.gitlab_project_path}\""
 {%- else %}
-  attribute_condition = "assertion.sub == \"${local.state_login_pipeline}\""
+  attribute_condition = "assertion.sub in ${jsonencode(distinct(flatten(values(local.state_login_subjects))))}"
 {%- endif %}
 
   oidc {
@@ -263,12 +270,12 @@ resource "google_service_account_iam_member" "gitlab_jobs" {
 }
 {%- else %}
 
-# Staging: every run of the Terraform pipeline (the provider's attribute_condition); prod: only
-# its runs of {{ cookiecutter.default_branch }} (claim rpo_ref).
+# Staging: every run of the Terraform pipelines (the provider's attribute_condition); prod: only
+# runs of Terraform CICD on {{ cookiecutter.default_branch }} (claims sub and rpo_ref).
 resource "google_service_account_iam_member" "azure_devops_pipeline" {
   for_each = {
     staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/*"
-    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/attribute.ref/refs/heads/{{ cookiecutter.default_branch }}"
+    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/attribute.prod_pipeline_ref/refs/heads/{{ cookiecutter.default_branch }}"
   }
 
   service_account_id = google_service_account.terraform_state[each.key].name
