@@ -13,13 +13,7 @@ from typing import Optional
 # (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog) -> why it is
 # refused; None is a wildcard, and a shorter pattern leaves the answers after it open. Add a row
 # here while a combination does not work end to end.
-UNSUPPORTED: dict[tuple[Optional[str], ...], str] = {
-    (None, None, "yes", "yes"): (
-        "the feature-store code does not use Unity Catalog yet (its feature tables are still "
-        "workspace Feature Store tables). Supported: Unity Catalog with the plain MLflow 3 code, for "
-        "example 'include_feature_store=no include_models_in_unity_catalog=yes include_mlflow_recipes=no'."
-    ),
-}
+UNSUPPORTED: dict[tuple[Optional[str], ...], str] = {}
 
 
 # The answers that the patterns of ``UNSUPPORTED`` read, in their order.

@@ -479,7 +479,9 @@ def test_integration_test_uses_the_test_experiment_and_model(variant: Variant, g
     if variant.feature_store:
         assert parameters["env"] == "test"
         assert parameters["experiment_name"] == "/ml-projects/my-mlops-project/my-mlops-project-experiment-test"
-        assert parameters["model_name"] == "my-mlops-project-model-test"
+        # With Unity Catalog, empty: TrainWithFeatureStore registers the test catalog's model
+        # (steps/utils.py get_model_name("test"), from databricks-config/unity-catalog.json).
+        assert parameters["model_name"] == ("" if variant.unity_catalog else "my-mlops-project-model-test")
         features = [t for t in request["tasks"] if t["task_key"] in ("PickupFeatures", "DropoffFeatures")]
         assert {t["notebook_task"]["base_parameters"]["env"] for t in features} == {"test"}
         assert {d["task_key"] for d in train["depends_on"]} == {"PickupFeatures", "DropoffFeatures"}
@@ -1038,6 +1040,13 @@ def unit_test_commands(project: Path, variant: Variant) -> list[str]:
     return [step["script"] for step in steps if "script" in step]
 
 
+def untracked_files(project: Path) -> list[str]:
+    """Files of ``project`` that git would offer to commit (not ignored), making it a repository first."""
+    run(["git", "init", "-q"], cwd=project)
+    listed = run(["git", "ls-files", "--others", "--exclude-standard"], cwd=project)
+    return sorted(listed.stdout.splitlines())
+
+
 def test_unit_test_job_installs_then_runs_pytest(variant: Variant, generated_project: Path) -> None:
     commands = unit_test_commands(generated_project, variant)
     assert commands[0] == "pip install -r requirements.txt -r test-requirements.txt"
@@ -1070,6 +1079,7 @@ def test_unit_test_job_commands_pass(
     env = {**os.environ, "PATH": f"{project_python.parent}{os.pathsep}{os.environ['PATH']}", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     env.pop("VIRTUAL_ENV", None)
     outputs = []
+    untracked_before = untracked_files(project)
     for command in unit_test_commands(project, variant):
         result = run(["bash", "-e", "-c", command], cwd=project, env=env, timeout=1800)
         assert result.returncode == 0, f"{command}\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
@@ -1081,6 +1091,8 @@ def test_unit_test_job_commands_pass(
     if not variant.github:
         report = yaml.safe_load((project / PIPELINES / "tests-ci.yml").read_text())["jobs"][0]["steps"][-1]
         assert (project / report["inputs"]["testResultsFiles"]).exists()
+    # Whatever the tests write (stores, reports, caches) is in the test's folder or ignored by git.
+    assert untracked_files(project) == untracked_before
 
 
 # The project test file that runs notebooks/TriggerModelDeploy (and, on GitHub and GitLab, the CD

@@ -165,11 +165,8 @@ def test_unsupported_combination_message_says_what_is_supported(monkeypatch: pyt
     assert message is not None and "cloud='gcp'" in message and "Supported: X." in message
 
 
-def test_feature_store_with_unity_catalog_is_not_supported_yet() -> None:
-    message = v.check_supported_combination("aws", "GitLab", "yes", "yes")
-    assert message is not None
-    assert "include_feature_store='yes', include_models_in_unity_catalog='yes'" in message
-    assert "does not use Unity Catalog yet" in message and "include_feature_store=no" in message
+def test_feature_store_with_unity_catalog_is_supported() -> None:
+    assert v.check_supported_combination("aws", "GitLab", "yes", "yes") is None
     assert v.check_supported_combination("aws", "GitLab", "no", "yes") is None
     assert unsupported_reason("aws", "GitLab", "yes") is None  # contexts from before the prompt: no UC
 

@@ -36,6 +36,16 @@ def mlflow_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     monkeypatch.chdir(tmp_path)  # default artifact root ./mlruns lands in tmp_path
     yield uri
     mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(autouse=True)
+def _tracking_outside_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send any MLflow call a test makes without a store fixture to this test's folder.
+
+    With no tracking URI, MLflow 3 creates ``mlflow.db`` in the working directory, which is the
+    project root under ``make test``; the fixtures above still set their own store.
+    """
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'unexpected-mlflow.db'}")
 {%- if cookiecutter.include_feature_store == "yes" %}
 
 

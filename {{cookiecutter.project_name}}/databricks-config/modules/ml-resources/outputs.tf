@@ -2,7 +2,7 @@
 {%- for name, value in {
   "experiment_name": "databricks_mlflow_experiment.experiment.name",
   "experiment_id": "databricks_mlflow_experiment.experiment.id",
-  "model_name": '"${databricks_registered_model.registered_model.catalog_name}.${databricks_registered_model.registered_model.schema_name}.${databricks_registered_model.registered_model.name}"' if cookiecutter.include_models_in_unity_catalog == "yes" else "databricks_mlflow_model.registered_model.name",
+  "model_name": "local.registered_model_name" if cookiecutter.include_models_in_unity_catalog == "yes" else "databricks_mlflow_model.registered_model.name",
   "training_job_id": "databricks_job.model_training_job.id",
   "batch_inference_job_id": "databricks_job.batch_inference_job.id",
 }.items() %}

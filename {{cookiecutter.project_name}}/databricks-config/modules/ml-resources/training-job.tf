@@ -10,7 +10,11 @@ resource "databricks_job" "model_training_job" {
         env                = var.env
         training_data_path = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
         experiment_name    = databricks_mlflow_experiment.experiment.name
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        model_name         = local.registered_model_name
+{%- else %}
         model_name         = local.model_name
+{%- endif %}
 {%- else %}
         env = var.env
 {%- endif %}

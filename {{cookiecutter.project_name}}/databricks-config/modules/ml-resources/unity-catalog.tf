@@ -11,6 +11,13 @@ locals {
   # Staging runs the CI integration test, which trains into the test catalog.
   catalogs = toset(var.env == "staging" ? [local.catalog, local.unity_catalog.catalogs.test] : [local.catalog])
 
+  # catalog.schema.model of the registered model (mlflow-model.tf).
+  registered_model_name = join(".", [
+    databricks_registered_model.registered_model.catalog_name,
+    databricks_registered_model.registered_model.schema_name,
+    databricks_registered_model.registered_model.name,
+  ])
+
   # catalog.schema.table that the batch inference job overwrites.
   predictions_table = "${local.catalog}.${databricks_schema.project[local.catalog].name}.${local.unity_catalog.predictions_table}"
 
