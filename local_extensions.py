@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
-from typing import Mapping
+from typing import Mapping, Optional, Sequence
 
 from cookiecutter import __version__ as cookiecutter_version
 from cookiecutter.exceptions import FailedHookException
@@ -89,31 +89,104 @@ _TEMPLATE_FOLDER = Path(__file__).resolve().parent
 
 def _this_template(here: Path = _TEMPLATE_FOLDER) -> str:
     """This template's folder, for the retry command while ``_template`` is not in the context yet
-    (prompt time). A folder made by ``tempfile.mkdtemp`` (``<tmp>/tmp<random>/...``) is a clone
-    that will be gone (cruft clones there), so the command then shows a placeholder instead; a
-    user's own checkout elsewhere under the temporary directory keeps its path."""
-    import tempfile
+    (prompt time). A clone in a folder made by ``tempfile.mkdtemp`` (cruft clones there) will be
+    gone, so the command then shows a placeholder instead; a user's own checkout elsewhere under
+    the temporary directory keeps its path."""
+    from hooks.cruft_record import in_temporary_clone
 
-    temporary = Path(tempfile.gettempdir()).resolve()
-    if here.is_relative_to(temporary) and here.relative_to(temporary).parts[0].startswith("tmp"):
-        return "<template>"
-    return str(here)
+    return "<template>" if in_temporary_clone(here) else str(here)
 
 
-def refuse_bad_answers(context: Mapping[str, object]) -> None:
-    """Print every problem and a ready-to-run retry command on stderr, then raise ``AnswersRefused``.
+def command_line_program(argv: Sequence[str]) -> Optional[str]:
+    """``cookiecutter`` or ``cruft`` when ``argv`` (``sys.argv``) is that program's command line
+    (its script, or ``python -m`` of it); None from the Python API, where callers want an exception."""
+    if not argv:
+        return None
+    path = Path(argv[0])
+    name = path.parent.name if path.name == "__main__.py" else path.name
+    return name if name in ("cookiecutter", "cruft") else None
 
-    ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). The message
-    repeats all answers in a command with the refused ones marked, so nobody retypes them.
+
+def command_line_answers(argv: Sequence[str]) -> list[str]:
+    """The names of the ``name=value`` answers on cookiecutter's command line ``argv``."""
+    return [arg.split("=", 1)[0] for arg in argv[1:] if "=" in arg and not arg.startswith("-")]
+
+
+def _option(argv: Sequence[str], option: str) -> Optional[str]:
+    for i, arg in enumerate(argv):
+        if arg == option and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith(option + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def config_file_problems(context: Mapping[str, object], argv: Sequence[str]) -> list[str]:
+    """A config file's answers that cookiecutter dropped (``check_config_answers_applied``), when
+    ``argv`` is a ``cookiecutter --no-input`` command line that reads one (``--config-file``, or the
+    user config cookiecutter finds itself). Interactive runs and replays are left alone: there the
+    answers may differ from the file on purpose."""
+    if command_line_program(argv) != "cookiecutter" or "--no-input" not in argv or "--default-config" in argv \
+            or any(arg.startswith("--replay") for arg in argv):
+        return []
+    from cookiecutter.config import get_user_config
+
+    from hooks.validation import check_config_answers_applied
+
+    try:
+        config = get_user_config(config_file=_option(argv, "--config-file"))
+    except Exception:  # noqa: BLE001 - cookiecutter has read it already; never fail on a second read
+        return []
+    overridden = set(command_line_answers(argv))
+    config_answers = {k: v for k, v in (config.get("default_context") or {}).items() if k not in overridden}
+    problem = check_config_answers_applied(config_answers, context)
+    return [problem] if problem else []
+
+
+_warned_unknown: set[str] = set()
+
+
+def warn_unknown_answers(context: Mapping[str, object], argv: Sequence[str]) -> None:
+    """On cookiecutter's command line, name on stderr (once) each ``name=value`` the template lacks."""
+    from hooks.validation import unknown_names
+
+    if command_line_program(argv) != "cookiecutter":
+        return
+    for name in unknown_names(command_line_answers(argv), context):
+        if name not in _warned_unknown:
+            _warned_unknown.add(name)
+            print(f"Ignored {name}=...: this template has no prompt named '{name}' (see its README's prompt table).",
+                  file=sys.stderr)
+
+
+def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) -> None:
+    """Print every problem and how to run again on stderr, then stop: ``AnswersRefused`` from the
+    Python API; exit status 1 from the command line (``argv`` is ``sys.argv``), since cookiecutter
+    would echo an exception on stdout and cruft would print a traceback.
+
+    ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). After
+    cookiecutter, the message ends with a command that repeats the answers the user gave (those
+    that differ from their defaults) with the refused ones marked; after cruft, with a cruft command.
     """
-    from hooks.validation import find_problems, format_problems
+    import json
 
-    problems = find_problems(context, cookiecutter_version)
-    if problems:
+    from hooks.validation import cruft_retry_hint, find_problems, format_problems, problem_parameters
+
+    problems = find_problems(context, cookiecutter_version) + config_file_problems(context, argv)
+    if not problems:
+        return
+    program = command_line_program(argv)
+    if program == "cruft":
+        subcommand = next((a for a in argv[1:] if not a.startswith("-")), "")
+        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, problem_parameters(problems, context))
+    else:
         template = str(context.get("_template") or _this_template())
-        message = format_problems(problems, context, template)
-        print(message, file=sys.stderr)
-        raise AnswersRefused(message)
+        defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())
+        message = format_problems(problems, context, template, defaults)
+    print(message, file=sys.stderr)
+    if program:
+        raise SystemExit(1)
+    raise AnswersRefused(message)
 
 
 @simple_filter
@@ -125,7 +198,8 @@ def check_answers(context: Mapping[str, object]) -> str:
     Replays and cruft's stored contexts skip this rendering: ``CheckAnswersBeforeWriting``
     checks those.
     """
-    refuse_bad_answers(context)
+    warn_unknown_answers(context, sys.argv)
+    refuse_bad_answers(context, sys.argv)
     return "yes"
 
 

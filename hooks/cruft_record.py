@@ -25,6 +25,17 @@ def made_by_cruft(context: Mapping[str, Any]) -> bool:
     return "_commit" in context
 
 
+def in_temporary_clone(path: Path) -> bool:
+    """Whether ``path`` lies in a folder made by ``tempfile.mkdtemp`` (``<tmp>/tmp<random>/...``),
+    as cruft's clones of the template and its check/diff/update outputs do: gone after the run.
+    A user's own folder elsewhere under the temporary directory does not count."""
+    import tempfile
+
+    temporary = Path(tempfile.gettempdir()).resolve()
+    path = path.resolve()
+    return path.is_relative_to(temporary) and path != temporary and path.relative_to(temporary).parts[0].startswith("tmp")
+
+
 def _git(repo_dir: Path, *args: str) -> Optional[str]:
     try:
         result = subprocess.run(["git", "-C", str(repo_dir), *args], capture_output=True, text=True, check=True)

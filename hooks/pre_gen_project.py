@@ -1,7 +1,9 @@
-"""Refuse invalid answers before any file is written (see hooks/validation.py), then note which
-files of prunable folders exist already, so that pruning never deletes them (hooks/pruning.py)."""
+"""Refuse invalid answers before any file is written (see hooks/validation.py), then note (and back
+up) which paths of prunable folders exist already, so that pruning never deletes them and undoes
+``-f`` rewriting them (hooks/pruning.py)."""
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,8 +20,11 @@ context = json.loads({{ cookiecutter | jsonify | tojson }})
 answers = {k: context[k] for k in dict.fromkeys([*prompts, *context]) if k in context}
 problems = find_problems(answers, cookiecutter_version)
 if problems:
-    print(format_problems(problems, answers, answers.get("_template")), file=sys.stderr)
+    print(format_problems(problems, answers, answers.get("_template"), prompts), file=sys.stderr)
     sys.exit(1)
 
 project = Path.cwd()
-snapshot_file(project).write_text(json.dumps(snapshot(project, paths_to_remove(answers))))
+before_file = snapshot_file(project)
+backup = before_file.with_suffix("")
+shutil.rmtree(backup, ignore_errors=True)  # a run that failed before its post-generation hook
+before_file.write_text(json.dumps(snapshot(project, paths_to_remove(answers), backup)))

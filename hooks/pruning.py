@@ -7,9 +7,10 @@ always kept. A parameter may also be a derived value (hooks/derived.py), such as
 ``ml_code``, where paths belong to a combination of answers. Extend the table, never
 the hook, when a component adds variant files.
 
-Pruning deletes only files that the same generation wrote (``snapshot`` before, ``prune``
-after): a user's own file in a pruned folder, such as a custom workflow in ``.github/``
-when regenerating with ``-f`` for Azure DevOps, is kept and listed in a warning.
+Pruning never deletes a path that existed before the run (``snapshot`` before, ``prune``
+after): regenerating with ``-f`` over a project keeps every file already in a pruned folder,
+such as a custom workflow in ``.github/`` when switching to Azure DevOps or an edited module in
+``features/`` when dropping the feature store, with its earlier content, and lists it in a warning.
 """
 
 from __future__ import annotations
@@ -166,43 +167,46 @@ def paths_to_remove(answers: Mapping[str, str]) -> list[str]:
     return sorted(remove)
 
 
-# --- pruning without deleting what generation did not write ------------------------------------
-
-# A file's identity before generation: (size, modification time in ns, inode). Cookiecutter
-# rewrites every file it renders, which changes at least the modification time.
-FileStamp = tuple[int, int, int]
+# --- pruning without deleting what was there before --------------------------------------------
 
 
-def _stamp(path: Path) -> FileStamp:
-    status = path.stat()
-    return (status.st_size, status.st_mtime_ns, status.st_ino)
+def snapshot(project: Path, relative_paths: Iterable[str], backup: Optional[Path] = None) -> list[str]:
+    """Every file, symlink and folder under ``relative_paths`` of ``project`` before generation writes.
 
-
-def snapshot(project: Path, relative_paths: Iterable[str]) -> dict[str, Optional[FileStamp]]:
-    """Every file and folder under ``relative_paths`` of ``project`` before generation writes.
-
-    Returns relative path -> stamp (``None`` for a folder). Taken by the pre-generation hook, so
-    that pruning can tell the files this run wrote from the ones that were there before.
+    Returns their paths relative to ``project``, sorted. With ``backup``, every regular file among
+    them is also copied there (same relative path, metadata kept), so that ``prune`` can undo
+    ``cookiecutter -f`` rewriting it. Taken by the pre-generation hook, which runs in the project
+    folder before any file is rendered.
     """
-    found: dict[str, Optional[FileStamp]] = {}
+    import shutil
+
+    found: list[str] = []
     for relative in relative_paths:
         top = project / relative
-        candidates = [top, *top.rglob("*")] if top.is_dir() else [top]
-        for path in candidates:
-            if path.is_symlink() or path.is_file():
-                found[str(path.relative_to(project))] = _stamp(path) if path.is_file() else (0, 0, 0)
-            elif path.is_dir():
-                found[str(path.relative_to(project))] = None
-    return found
+        for path in [top, *top.rglob("*")] if top.is_dir() and not top.is_symlink() else [top]:
+            if not (path.exists() or path.is_symlink()):
+                continue
+            name = str(path.relative_to(project))
+            found.append(name)
+            if backup is not None and path.is_file() and not path.is_symlink():
+                (backup / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, backup / name)
+    return sorted(found)
 
 
-def prune(project: Path, relative_paths: Iterable[str], before: Mapping[str, Optional[FileStamp]]) -> list[str]:
-    """Delete what this run wrote under ``relative_paths``; keep everything else.
+def prune(project: Path, relative_paths: Iterable[str], existed: Iterable[str],
+          backup: Optional[Path] = None) -> list[str]:
+    """Delete what this run created under ``relative_paths``; keep every path that ``existed``.
 
-    A file is deleted only when it was absent from ``before`` (see ``snapshot``) or changed since,
-    that is when this generation wrote it; folders only when they became empty and did not exist
-    before. Returns the kept files (relative paths, sorted): the user's own, to list in a warning.
+    ``existed`` is the ``snapshot`` taken before generation. A path in it is never deleted: a file
+    that ``cookiecutter -f`` rewrote gets its earlier content back from ``backup`` (when given), so
+    a user's edits survive. Folders are removed only when they became empty and did not exist
+    before. Returns the kept files (relative paths, sorted), to list in a warning.
     """
+    import filecmp
+    import shutil
+
+    before = set(existed)
     kept: list[str] = []
     for relative in relative_paths:
         top = project / relative
@@ -211,11 +215,13 @@ def prune(project: Path, relative_paths: Iterable[str], before: Mapping[str, Opt
         files = [top] if not top.is_dir() else sorted(p for p in top.rglob("*") if not p.is_dir() or p.is_symlink())
         for path in files:
             name = str(path.relative_to(project))
-            written = name not in before or (path.is_file() and not path.is_symlink() and _stamp(path) != before[name])
-            if written:
+            if name not in before:
                 path.unlink()
-            else:
-                kept.append(name)
+                continue
+            kept.append(name)
+            saved = backup / name if backup is not None else None
+            if saved is not None and saved.is_file() and not path.is_symlink() and not filecmp.cmp(saved, path, shallow=False):
+                shutil.copy2(saved, path)
         if top.is_dir() and not top.is_symlink():
             folders = sorted((p for p in [top, *top.rglob("*")] if p.is_dir() and not p.is_symlink()), reverse=True)
             for folder in folders:
@@ -228,14 +234,15 @@ def format_kept(kept: list[str]) -> str:
     """The warning that lists files kept in folders of options the answers did not choose."""
     lines = "\n".join(f"  - {path}" for path in kept)
     return (
-        "Kept files that belong to no chosen option (generation deletes only files it wrote; "
+        "Kept files that belong to no chosen option (generation never deletes a file that existed before it ran; "
         f"remove these yourself if you no longer need them):\n{lines}"
     )
 
 
 def snapshot_file(project: Path) -> Path:
     """Where the pre-generation hook leaves the ``snapshot`` of ``project`` for the post-generation
-    hook: a temporary file named after the project's absolute path (the hooks share no memory)."""
+    hook: a temporary file named after the project's absolute path (the hooks share no memory).
+    The backup of the files it lists is the folder of the same name without ``.json``."""
     import hashlib
     import tempfile
 

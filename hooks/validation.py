@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
 from hooks.pruning import TEST_PROJECT_NAME
-from hooks.variants import unsupported_reason
+from hooks.variants import unsupported_match
 
 MIN_COOKIECUTTER_VERSION = (2, 6, 0)
 
@@ -81,8 +81,8 @@ def check_project_name_characters(project_name: str) -> Problem:
     if not bad:
         return None
     return (
-        f"project_name '{project_name}' contains {', '.join(map(repr, bad))}; only letters, digits, "
-        "'-' and '_' are allowed, for example 'my-mlops-project'."
+        f"project_name '{project_name}' contains {', '.join(map(repr, bad))}; only ASCII letters (a-z, A-Z), "
+        "digits, '-' and '_' are allowed, for example 'my-mlops-project'."
     )
 
 
@@ -218,15 +218,16 @@ def check_read_user_group(group: str) -> Problem:
 def check_supported_combination(
     cloud: str, cicd_platform: str, include_feature_store: str, include_models_in_unity_catalog: str
 ) -> Problem:
-    """Refuse a combination of choices that the template cannot generate end to end yet (hooks/variants.py)."""
-    reason = unsupported_reason(cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
-    if reason is None:
+    """Refuse a combination of choices that the template cannot generate end to end yet (hooks/variants.py).
+
+    The message names only the answers the refused pattern fixes (its wildcards are not the problem).
+    """
+    match = unsupported_match(cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
+    if match is None:
         return None
-    return (
-        f"the combination cloud='{cloud}', cicd_platform='{cicd_platform}', include_feature_store="
-        f"'{include_feature_store}', include_models_in_unity_catalog='{include_models_in_unity_catalog}' "
-        f"is not supported: {reason}"
-    )
+    fixed, reason = match
+    named = ", ".join(f"{name}='{value}'" for name, value in fixed.items())
+    return f"the combination {named} is not supported: {reason}"
 
 
 # --- rules added for answers given through config files, replays and cruft contexts ---------
@@ -251,35 +252,65 @@ SHARED_FOLDERS = ("/Shared",)
 _YAML_TYPE_NAMES = {bool: "a YAML boolean", type(None): "empty (YAML null)", int: "a YAML number", float: "a YAML number"}
 
 
+# A valid value of each parameter, for messages that cannot echo a corrected answer.
+EXAMPLES = {
+    "project_name": "my-mlops-project",
+    "cloud": "azure",
+    "cicd_platform": "GitHub Actions",
+    "mlflow_experiment_parent_dir": "/my-mlops-project",
+    "databricks_staging_workspace_host": "https://adb-1234567890123456.7.azuredatabricks.net",
+    "databricks_prod_workspace_host": "https://adb-6543210987654321.8.azuredatabricks.net",
+    "default_branch": "main",
+    "release_branch": "release",
+    "read_user_group": "users",
+    "_uc_staging_catalog": "ml_staging",
+    "_uc_prod_catalog": "ml_prod",
+    "_uc_test_catalog": "ml_test",
+    "_uc_dev_catalog": "ml_dev",
+    "_uc_schema": "fare_model",
+    "_uc_read_group": "account users",
+}
+
+
 def check_answer_is_text(parameter: str, value: object) -> Problem:
     """Every prompt takes text; YAML config files turn unquoted ``no``, ``on``, ``null`` into other types.
 
     Cookiecutter passes booleans and null from a ``--config-file`` to the template unchanged,
     where they would crash string handling; the fix is to quote the value in the YAML file.
+    The example is a valid value of ``parameter`` (``EXAMPLES``); a switch without one gets
+    ``yes``/``no``. A boolean is not echoed: YAML has already lost whether it was ``off`` or ``no``.
     """
     if isinstance(value, str):
         return None
-    kind = _YAML_TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
     if isinstance(value, bool):
-        example = "yes" if value else "no"
-    elif isinstance(value, (int, float)):
-        example = str(value)
+        shown = f"{parameter} is a YAML boolean (an unquoted yes, no, on, off, true or false)"
+        fallback = "yes" if value else "no"
     else:
-        example = "<your value>"
+        kind = _YAML_TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
+        shown = f"{parameter} {value!r} is {kind}"
+        fallback = "<your value>" if value is None else str(value)
+    example = EXAMPLES.get(parameter, fallback)
     return (
-        f"{parameter} {value!r} is {kind}, not text: in a YAML config file, put the value in quotes, "
+        f"{shown}, not text: in a YAML config file, put the value in quotes, "
         f"for example {parameter}: \"{example}\"."
     )
+
+
+def private_names(answers: Mapping[str, object]) -> list[str]:
+    """The template's private Unity Catalog settings among ``answers`` (``_uc_*``: set in a config
+    file's ``default_context`` or as ``key=value``, never prompted)."""
+    return [name for name in answers if name.startswith("_uc_")]
 
 
 def check_project_name_starts_with_letter(project_name: str) -> Problem:
     """Terraform identifiers (the contract outputs ``<project_name>_experiment_name``) start with a
     letter or '_'. The original's test-harness name is exempt: its projects are only read, never applied.
     """
-    if not project_name or project_name[0].isalpha() or project_name[0] == "_" or project_name == TEST_PROJECT_NAME:
+    if not project_name or project_name[0].isascii() and (project_name[0].isalpha() or project_name[0] == "_") \
+            or project_name == TEST_PROJECT_NAME:
         return None
     return (
-        f"project_name '{project_name}' starts with '{project_name[0]}'; it must start with a letter (or '_') "
+        f"project_name '{project_name}' starts with '{project_name[0]}'; it must start with an ASCII letter (or '_') "
         "because it names Terraform outputs, for example 'my-mlops-project'."
     )
 
@@ -328,6 +359,33 @@ def check_host_matches_cloud(parameter: str, url: str, cloud: str) -> Problem:
         f"{parameter} '{url}' is a workspace on {host_cloud} but cloud is '{cloud}'; use a workspace of the "
         f"chosen cloud, for example 'https://my-workspace.{CLOUD_DOMAINS[cloud][0]}', or answer cloud='{host_cloud}'."
     )
+
+
+def check_config_answers_applied(config_answers: Mapping[str, object], answers: Mapping[str, object]) -> Problem:
+    """Every answer of a config file's ``default_context`` reached the context (``answers``).
+
+    cookiecutter applies ``default_context`` in file order and, at the first value it cannot use for
+    a choice (``cloud: AWS``, an unquoted ``yes``), stops with only a warning, so that key and every
+    later one silently take their defaults. ``config_answers`` must leave out names that the
+    command line overrides. The first dropped key is the one cookiecutter could not use.
+    """
+    dropped = [name for name, value in config_answers.items() if name in answers and answers[name] != value]
+    if not dropped:
+        return None
+    first = dropped[0]
+    later = f", and so ignored the later {', '.join(dropped[1:])}" if dropped[1:] else ""
+    example = EXAMPLES.get(first, "<one of the choices>")
+    return (
+        f"{first} {config_answers[first]!r} in your config file's default_context is not a value cookiecutter can use "
+        f"for it (it then uses the default{later}). Spell choices exactly as listed and quote every value, "
+        f"for example {first}: \"{example}\", then run the same command again."
+    )
+
+
+def unknown_names(names: list[str], known: Mapping[str, object]) -> list[str]:
+    """The ``names`` given as ``name=value`` on the command line that the template does not have
+    (cookiecutter ignores those silently, so a typo such as ``projectname`` goes unnoticed)."""
+    return [name for name in names if name not in known]
 
 
 # --- warnings: legal answers that are probably a mistake ---------------------------------------
@@ -400,18 +458,10 @@ def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: 
 
 
 _UC_IDENTIFIER = re.compile(r"[a-z0-9_]{1,255}")
-# A valid value per private Unity Catalog parameter, for the error message's example.
-_UC_EXAMPLES = {
-    "_uc_staging_catalog": "ml_staging",
-    "_uc_prod_catalog": "ml_prod",
-    "_uc_test_catalog": "ml_test",
-    "_uc_dev_catalog": "ml_dev",
-    "_uc_schema": "fare_model",
-}
 
 
 def check_uc_identifier(parameter: str, name: str) -> Problem:
-    """``parameter`` is a key of ``_UC_EXAMPLES``; ``name`` its value.
+    """``parameter`` is a ``_uc_*`` key of ``EXAMPLES``; ``name`` its value.
 
     Catalog and schema names go unquoted into three-level names (``catalog.schema.model``),
     Spark table names and Terraform. Unity Catalog stores names in lower case and allows at
@@ -420,8 +470,8 @@ def check_uc_identifier(parameter: str, name: str) -> Problem:
         return None
     return (
         f"{parameter} '{name}' is not a Unity Catalog name this template can use: only lower-case letters, "
-        f"digits and '_', 1 to 255 characters. Set it in your --config-file's default_context, for example "
-        f"{parameter}: \"{_UC_EXAMPLES[parameter]}\"."
+        f"digits and '_', 1 to 255 characters. {parameter} is not prompted: set it in your config file's "
+        f"default_context, for example {parameter}: \"{EXAMPLES[parameter]}\"."
     )
 
 
@@ -436,7 +486,19 @@ def check_uc_catalogs_differ(staging_catalog: str, prod_catalog: str) -> Problem
     )
 
 
-def _check_uc_dev_catalog_is_its_own(dev_catalog: str, staging_catalog: str, prod_catalog: str, test_catalog: str) -> Problem:
+def check_uc_test_catalog_differs(test_catalog: str, staging_catalog: str, prod_catalog: str) -> Problem:
+    """The CI integration test registers the model and moves its aliases in the test catalog: in the
+    staging or prod catalog it would move the aliases that those environments' jobs serve."""
+    if test_catalog not in (staging_catalog, prod_catalog):
+        return None
+    other = "_uc_prod_catalog" if test_catalog == prod_catalog else "_uc_staging_catalog"
+    return (
+        f"_uc_test_catalog '{test_catalog}' equals {other} '{test_catalog}': CI would register test models and "
+        "move the model aliases that the deployed jobs use. Use a catalog of its own, for example 'test'."
+    )
+
+
+def check_uc_dev_catalog_differs(dev_catalog: str, staging_catalog: str, prod_catalog: str, test_catalog: str) -> Problem:
     """Dev runs keep the model and table names of the other environments: in a shared catalog they
     would overwrite that environment's predictions and model versions (the dev catalog is granted to
     data scientists, the others to the project's service principals)."""
@@ -457,12 +519,13 @@ def check_uc_schema(schema: str) -> Problem:
 
 
 def check_uc_read_group(group: str) -> Problem:
-    """The account group written into Terraform grants, like ``read_user_group``."""
-    if group.strip() and group == group.strip() and not _GROUP_FORBIDDEN.search(group):
+    """The account group written into Terraform grants, like ``read_user_group``, and quoted with
+    backticks in SQL (``GRANT ... TO `account users```), so a backtick cannot be part of it."""
+    if group.strip() and group == group.strip() and not _GROUP_FORBIDDEN.search(group) and "`" not in group:
         return None
     return (
         f"_uc_read_group '{group}' must be an account group name without surrounding whitespace, quotes, "
-        "backslashes, '$', '%', braces or line breaks, for example 'account users'."
+        "backticks, backslashes, '$', '%', braces or line breaks, for example 'account users'."
     )
 
 
@@ -506,10 +569,13 @@ RULES: tuple[Rule, ...] = (
     (("include_mlflow_recipes",), _named(check_yes_or_no, "include_mlflow_recipes")),
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
     (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
-    *(((key,), _named(check_uc_identifier, key)) for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog")),
-    (("_uc_dev_catalog",), _named(check_uc_identifier, "_uc_dev_catalog")),
+    *(
+        ((key,), _named(check_uc_identifier, key))
+        for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog", "_uc_dev_catalog")
+    ),
     (("_uc_staging_catalog", "_uc_prod_catalog"), check_uc_catalogs_differ),
-    (("_uc_dev_catalog", "_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"), _check_uc_dev_catalog_is_its_own),
+    (("_uc_test_catalog", "_uc_staging_catalog", "_uc_prod_catalog"), check_uc_test_catalog_differs),
+    (("_uc_dev_catalog", "_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"), check_uc_dev_catalog_differs),
     (("_uc_schema",), check_uc_schema),
     (("_uc_read_group",), check_uc_read_group),
 )
@@ -544,9 +610,9 @@ def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> l
     prompt, including ones a fork adds, must hold text; the rules in ``RULES`` judge the rest.
     """
     problems = [check_cookiecutter_version(cookiecutter_version)]
-    problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers)]
+    problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers) + private_names(answers)]
     problems = [p for p in problems if p] + _run(RULES, answers)
-    order = {name: i for i, name in enumerate(prompt_names(answers))}
+    order = {name: i for i, name in enumerate(prompt_names(answers) + private_names(answers))}
     return sorted(problems, key=lambda p: order.get(p.split(" ", 1)[0], len(order)))
 
 
@@ -556,8 +622,8 @@ def find_warnings(answers: Mapping[str, object]) -> list[str]:
 
 
 def problem_parameters(problems: list[str], answers: Mapping[str, object]) -> set[str]:
-    """The prompts that ``problems`` name (each message starts with the parameter's name)."""
-    names = set(prompt_names(answers))
+    """The prompts and ``_uc_*`` settings that ``problems`` name (each message starts with the parameter's name)."""
+    names = set(prompt_names(answers) + private_names(answers))
     found = {p.split(" ", 1)[0] for p in problems} & names
     for p in problems:  # the combination rule names its parameters as name='value'
         found |= {name for name in names if f"{name}='{answers[name]}'" in p}
@@ -570,28 +636,88 @@ def _as_answer_text(value: object) -> str:
     return "" if value is None else str(value)
 
 
-def retry_command(template: str, answers: Mapping[str, object], bad: set[str]) -> str:
+def render_default(default: object, answers: Mapping[str, object]) -> Optional[str]:
+    """What cookiecutter's ``default`` (a value of ``cookiecutter.json``) becomes with ``answers``.
+
+    A choice list's default is its first entry; text is rendered as cookiecutter renders it
+    (Jinja, with the template's ``derived`` filter). None when it cannot be rendered, for example
+    because an answer it reads is itself refused.
+    """
+    if isinstance(default, list):
+        return str(default[0]) if default else None
+    if not isinstance(default, str):
+        return None
+    from jinja2 import Environment, StrictUndefined
+
+    from hooks.derived import derived_value
+
+    environment = Environment(undefined=StrictUndefined)
+    environment.filters["derived"] = derived_value
+    try:
+        return environment.from_string(default).render(cookiecutter=answers)
+    except Exception:  # noqa: BLE001 - any failure means "not the default"
+        return None
+
+
+def given_names(answers: Mapping[str, object], defaults: Mapping[str, object]) -> list[str]:
+    """The prompts and ``_uc_*`` settings whose answer is not what ``defaults`` (``cookiecutter.json``)
+    would give with the other answers: what the user chose, as opposed to what was derived."""
+    return [
+        name for name in prompt_names(answers) + private_names(answers)
+        if name not in defaults or render_default(defaults[name], answers) != answers[name]
+    ]
+
+
+def retry_command(template: str, answers: Mapping[str, object], bad: set[str],
+                  defaults: Optional[Mapping[str, object]] = None) -> str:
     """A shell command that generates again with the same answers, one per line, the ``bad`` ones
-    marked with an inline shell comment (`` `# <- fix` ``, which the shell expands to nothing)."""
+    marked with an inline shell comment (`` `# <- fix` ``, which the shell expands to nothing).
+
+    With ``defaults`` (``cookiecutter.json``), answers equal to their default are left out, so
+    values derived from a refused answer (the experiment folder from ``project_name``) follow the
+    fixed one; ``_uc_*`` settings are kept when changed, so the command needs no config file.
+    """
     import shlex
 
+    names = given_names(answers, defaults) if defaults is not None else prompt_names(answers)
+    names = [n for n in prompt_names(answers) + private_names(answers) if n in names or n in bad]
     lines = [f"cookiecutter {shlex.quote(template)} --no-input"]
-    for name in prompt_names(answers):
+    for name in names:
         marker = " `# <- fix`" if name in bad else ""
         lines.append(f"  {shlex.quote(f'{name}={_as_answer_text(answers[name])}')}{marker}")
     return " \\\n".join(lines)
 
 
 def format_problems(problems: list[str], answers: Optional[Mapping[str, object]] = None,
-                    template: Optional[str] = None) -> str:
+                    template: Optional[str] = None, defaults: Optional[Mapping[str, object]] = None) -> str:
     """One message for the user, one line per problem, then (with ``answers`` and ``template``)
-    a command that repeats every answer with the refused ones marked."""
+    a command that repeats the answers (those that differ from ``defaults``, when given) with
+    the refused ones marked."""
     lines = "\n".join(f"  - {p}" for p in problems)
     message = f"Cannot generate the project; please fix these answers:\n{lines}"
     if answers is not None and template:
-        command = retry_command(template, answers, problem_parameters(problems, answers))
+        command = retry_command(template, answers, problem_parameters(problems, answers), defaults)
+        if defaults is not None:
+            message += "\nThe command below repeats every answer that differs from its default (config-file ones included)."
         message += f"\nFix the answers marked '<- fix' and run again:\n{command}"
     return message
+
+
+def cruft_retry_hint(subcommand: str, bad: set[str]) -> str:
+    """How to run cruft again with valid values for ``bad`` (each shown with an example from
+    ``EXAMPLES``); ``subcommand`` is cruft's (``create``, ``update``, ``check``, ``diff``)."""
+    import json
+    import shlex
+
+    values = shlex.quote(json.dumps({name: EXAMPLES.get(name, "<valid value>") for name in sorted(bad)}))
+    if subcommand == "create":
+        return f"Run cruft again with valid values, for example:\ncruft create <template> --no-input --extra-context {values}"
+    if subcommand == "update":
+        return f"Run cruft again with valid values, for example:\ncruft update --variables-to-update {values}"
+    return (
+        "The answers recorded in .cruft.json are refused by the template: set valid values with, for example,\n"
+        f"cruft update --variables-to-update {values}"
+    )
 
 
 def format_warnings(warnings: list[str]) -> str:

@@ -13,13 +13,23 @@ from typing import Optional
 # (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog) -> why it is
 # refused; None is a wildcard, and a shorter pattern leaves the answers after it open. Add a row
 # here while a combination does not work end to end.
-UNSUPPORTED: dict[tuple[Optional[str], ...], str] = {
-    (None, None, "yes", "yes"): (
-        "the feature-store code does not use Unity Catalog yet (its feature tables are still "
-        "workspace Feature Store tables). Supported: Unity Catalog with the plain MLflow 3 code, for "
-        "example 'include_feature_store=no include_models_in_unity_catalog=yes include_mlflow_recipes=no'."
-    ),
-}
+UNSUPPORTED: dict[tuple[Optional[str], ...], str] = {}
+
+
+# The answers that the patterns of ``UNSUPPORTED`` read, in their order.
+PARAMETERS = ("cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog")
+
+
+def unsupported_match(
+    cloud: str, cicd_platform: str, include_feature_store: str, include_models_in_unity_catalog: str = "no"
+) -> Optional[tuple[dict[str, str], str]]:
+    """The refused combination's fixed answers (parameter -> value; wildcards left out) and its
+    reason, or None when the combination is supported. See ``unsupported_reason`` for the defaults."""
+    chosen = (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
+    for pattern, reason in UNSUPPORTED.items():
+        if all(p is None or p == c for p, c in zip(pattern, chosen)):
+            return {name: value for name, value in zip(PARAMETERS, pattern) if value is not None}, reason
+    return None
 
 
 def unsupported_reason(
@@ -30,8 +40,5 @@ def unsupported_reason(
     ``include_models_in_unity_catalog`` defaults to ``no``: the answer of every project
     generated before the prompt existed.
     """
-    chosen = (cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
-    for pattern, reason in UNSUPPORTED.items():
-        if all(p is None or p == c for p, c in zip(pattern, chosen)):
-            return reason
-    return None
+    match = unsupported_match(cloud, cicd_platform, include_feature_store, include_models_in_unity_catalog)
+    return match[1] if match else None

@@ -479,7 +479,9 @@ def test_integration_test_uses_the_test_experiment_and_model(variant: Variant, g
     if variant.feature_store:
         assert parameters["env"] == "test"
         assert parameters["experiment_name"] == "/ml-projects/my-mlops-project/my-mlops-project-experiment-test"
-        assert parameters["model_name"] == "my-mlops-project-model-test"
+        # With Unity Catalog, empty: TrainWithFeatureStore registers the test catalog's model
+        # (steps/utils.py get_model_name("test"), from databricks-config/unity-catalog.json).
+        assert parameters["model_name"] == ("" if variant.unity_catalog else "my-mlops-project-model-test")
         features = [t for t in request["tasks"] if t["task_key"] in ("PickupFeatures", "DropoffFeatures")]
         assert {t["notebook_task"]["base_parameters"]["env"] for t in features} == {"test"}
         assert {d["task_key"] for d in train["depends_on"]} == {"PickupFeatures", "DropoffFeatures"}

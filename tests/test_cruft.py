@@ -120,3 +120,22 @@ def test_regenerating_keeps_the_teams_cruft_skip_list(tmp_path: Path) -> None:
     regenerated = cruft_state(project)
     assert regenerated["skip"] == ["notebooks/Train.py"]
     assert regenerated["context"]["cookiecutter"]["read_user_group"] == "others"
+
+
+def test_cruft_refuses_a_bad_variable_briefly_with_a_cruft_command(template: Path, tmp_path: Path) -> None:
+    """No traceback, no path of cruft's temporary folders, and a cruft command to run instead."""
+    import sys
+
+    project = create("cookiecutter", template, tmp_path / "out", TEST_ANSWERS)
+    git(project, "init", "-q")
+    commit_all(project, "generated")
+    cruft_cli = Path(sys.executable).parent / "cruft"
+    result = subprocess.run([str(cruft_cli), "update", "-y", "--variables-to-update", '{"project_name": "1bad"}'],
+                            cwd=project, capture_output=True, text=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "project_name '1bad' starts with '1'" in result.stderr
+    assert "Traceback" not in result.stdout + result.stderr and "AnswersRefused" not in result.stdout + result.stderr
+    assert "cruft update --variables-to-update '{\"project_name\": \"my-mlops-project\"}'" in result.stderr
+    assert "cookiecutter " not in result.stderr
+    check = subprocess.run([str(cruft_cli), "check"], cwd=project, capture_output=True, text=True)
+    assert check.returncode == 0 and "Project generated" not in check.stdout + check.stderr

@@ -322,3 +322,14 @@ def test_generated_mermaid_diagrams_parse(variant: Variant, generated_project: P
     diagrams = diagrams_of(project_markdown_files(generated_project), generated_project)
     assert diagrams, "docs/project-overview.md is expected to draw its diagrams in Mermaid"
     assert unparsable(diagrams) == {}
+
+
+def test_readme_counts_the_questions_and_lists_every_prompt() -> None:
+    """The template README's prompt table and its count follow cookiecutter.json's prompts."""
+    prompts = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
+    readme = (TEMPLATE_DIR / "README.md").read_text()
+    words = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+             "twelve", "thirteen", "fourteen", "fifteen"]
+    count = re.search(r"Cookiecutter asks (\w+) questions", readme)
+    assert count is not None and count.group(1) == words[len(prompts)]
+    assert re.findall(r"^\| `(\w+)` \|", readme.split("| Prompt |", 1)[1].split("\n\n", 1)[0], re.M) == prompts

@@ -53,6 +53,7 @@ NOTEBOOK_WIDGETS = {
     "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name"},
 }
 TABLE_DATABASE = "mymlopsproject_features"  # derived from TEST_ANSWERS' project name
+TABLE_BASE_NAMES = ("trip_pickup_features", "trip_dropoff_features")
 TABLE_NAMES_MODULE = "features/feature_tables.py"
 
 
@@ -88,24 +89,31 @@ def test_training_notebook_hands_the_model_to_the_next_tasks(generated_project: 
 
 
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
-def test_training_defaults_are_the_dev_names(generated_project: Path):
-    """Defaults must be what the rest of the project calls the dev experiment and model."""
+def test_training_defaults_are_the_dev_names(variant: Variant, generated_project: Path):
+    """Defaults must be what the rest of the project calls the dev experiment and model (with Unity
+    Catalog an empty model name: the notebook asks steps/utils.py, which reads unity-catalog.json)."""
     text = (generated_project / "notebooks/TrainWithFeatureStore.py").read_text()
     project = TEST_ANSWERS["project_name"]
     assert f'"{TEST_ANSWERS["mlflow_experiment_parent_dir"]}/{project}-experiment-dev"' in text
-    assert f'"{project}-model-dev"' in text
+    if variant.unity_catalog:
+        assert 'dbutils.widgets.text("model_name", "",' in text
+        assert 'model_name = dbutils.widgets.get("model_name") or get_model_name(env)' in text
+    else:
+        assert f'"{project}-model-dev"' in text
 
 
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_feature_table_names_are_derived_in_one_module(generated_project: Path):
-    """The original's writer and trainer each spelled table names, and disagreed."""
+    """The original's writer and trainer each spelled table names, and disagreed. (With Unity
+    Catalog the catalog and schema come from databricks-config/unity-catalog.json instead of a
+    database.)"""
     spelled_out = [
         str(path.relative_to(generated_project))
         for path in generated_project.rglob("*")
         if path.is_file()
         and path.suffix not in {".md", ".parquet"}
         and path.relative_to(generated_project).parts[0] != "tests"
-        and TABLE_DATABASE in path.read_text()
+        and any(name in path.read_text() for name in (TABLE_DATABASE, *TABLE_BASE_NAMES))
     ]
     assert spelled_out == [TABLE_NAMES_MODULE]
 
@@ -176,14 +184,16 @@ def test_generated_project_tests_pass(generated_project: Path, mlflow3_python: P
 @pytest.mark.large
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_local_feature_store_pipeline_registers_and_scores_every_trip(
-    generated_project: Path, mlflow3_python: Path, tmp_path: Path
+    variant: Variant, generated_project: Path, mlflow3_python: Path, tmp_path: Path
 ):
     project = writable_copy(generated_project, tmp_path)
     pipeline = run(mlflow3_python, ["-m", "local_pipeline.feature_store"], cwd=project)
     assert pipeline.returncode == 0, pipeline.stdout[-6000:] + pipeline.stderr[-6000:]
     for line in ("Training run id:", "Registered model:", "Validation metrics", "Predictions:"):
         assert line in pipeline.stdout
-    model_name = f"{TEST_ANSWERS['project_name']}-model-local"
+    # With Unity Catalog, the three-level name in the dev catalog and the project's schema.
+    schema = TEST_ANSWERS["project_name"].replace("-", "_")
+    model_name = f"staging.{schema}.{schema}_model_local" if variant.unity_catalog else f"{TEST_ANSWERS['project_name']}-model-local"
     assert re.search(rf"Alias:\s+{re.escape(model_name)}@champion -> models:/{re.escape(model_name)}/1", pipeline.stdout)
     assert "deprecat" not in (pipeline.stdout + pipeline.stderr).lower()
     metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", pipeline.stdout, re.MULTILINE)
@@ -191,14 +201,17 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert all(verdict == "ok" and float(value) <= float(limit) for _, value, limit, verdict in metric_lines)
 
     facts = read_local_pipeline_facts(mlflow3_python, project)
-    assert facts["versions"] == [[f"{TEST_ANSWERS['project_name']}-model-local", "1"]]
+    assert facts["versions"] == [[model_name, "1"]]
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
     assert facts["null_predictions"] == 0
     assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
     assert facts["mlflow3_validation_statuses"] == ["passed"] and facts["prediction_model_versions"] == ["1"]
     assert facts["aliases"] == {model_name: {"champion": "1"}}
-    assert (project / "local_feature_store").is_dir()
+    # Each table is a folder named after it; with Unity Catalog, catalog.schema.table of dev.
+    tables = sorted(path.name for path in (project / "local_feature_store").iterdir())
+    prefix = f"staging.{schema}." if variant.unity_catalog else f"{TABLE_DATABASE}."
+    assert tables == sorted(f"{prefix}{name}_dev" for name in TABLE_BASE_NAMES)
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))
 

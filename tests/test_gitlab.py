@@ -519,7 +519,11 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
 # One variant: the job differs between variants only in its `rules:changes` list, and the
 # project tests it runs are run for every code signature by test_ml_code.py.
 @pytest.mark.large
-@pytest.mark.parametrize("variant", [v for v in GITLAB_VARIANTS if (v.cloud, v.feature_store) == ("gcp", True)], ids=lambda v: v.id)
+@pytest.mark.parametrize(
+    "variant",
+    [v for v in GITLAB_VARIANTS if (v.cloud, v.feature_store, v.unity_catalog) == ("gcp", True, False)],
+    ids=lambda v: v.id,
+)
 def test_unit_test_job_runs_with_gitlab_ci_local(
     variant: Variant, gitlab_checkout: Path, mlflow3_python: Path  # noqa: F811
 ) -> None:

@@ -84,28 +84,35 @@ def test_params_file_rule(name: str) -> None:
 # --- pruning never deletes what the same generation did not write --------------------------------
 
 
-def test_prune_deletes_only_what_was_written_after_the_snapshot(tmp_path: Path) -> None:
-    import os
-
+def test_prune_deletes_only_what_did_not_exist_before_the_snapshot(tmp_path: Path) -> None:
     (tmp_path / "owned" / "old").mkdir(parents=True)
     (tmp_path / "owned" / "user.txt").write_text("mine")
-    (tmp_path / "owned" / "rewritten.txt").write_text("old template text")
+    (tmp_path / "owned" / "edited.py").write_text("template text\n# the user's edit\n")
     (tmp_path / "owned" / "old" / "user-empty-folder").mkdir()
-    before = pruning.snapshot(tmp_path, ["owned", "owned-file.txt"])
-    # What generation then writes: new files, and a rewrite of an existing one.
+    backup = tmp_path / "backup"
+    before = pruning.snapshot(tmp_path, ["owned", "owned-file.txt"], backup)
+    # What generation then writes: new files, and (cookiecutter -f) a rewrite of an existing one.
     (tmp_path / "owned" / "new" / "deep").mkdir(parents=True)
     (tmp_path / "owned" / "new" / "deep" / "written.txt").write_text("template")
     (tmp_path / "owned-file.txt").write_text("template")
-    rewritten = tmp_path / "owned" / "rewritten.txt"
-    rewritten.write_text("new template text")
-    os.utime(rewritten, ns=(1, 1))  # a different stamp even on file systems with coarse times
+    (tmp_path / "owned" / "edited.py").write_text("template text\n")
 
-    kept = pruning.prune(tmp_path, ["owned", "owned-file.txt", "absent"], before)
+    kept = pruning.prune(tmp_path, ["owned", "owned-file.txt", "absent"], before, backup)
 
-    assert kept == ["owned/user.txt"]
-    assert files_under(tmp_path) == {"owned/user.txt"}
+    assert kept == ["owned/edited.py", "owned/user.txt"]
+    assert files_under(tmp_path / "owned") == {"edited.py", "user.txt"}
+    assert (tmp_path / "owned" / "edited.py").read_text() == "template text\n# the user's edit\n"  # restored
     assert (tmp_path / "owned" / "old" / "user-empty-folder").is_dir()  # there before: kept
     assert not (tmp_path / "owned" / "new").exists()
+    assert not (tmp_path / "owned-file.txt").exists()
+
+
+def test_prune_keeps_a_rewritten_file_even_without_a_backup(tmp_path: Path) -> None:
+    (tmp_path / "owned").mkdir()
+    (tmp_path / "owned" / "edited.py").write_text("mine")
+    before = pruning.snapshot(tmp_path, ["owned"])
+    (tmp_path / "owned" / "edited.py").write_text("template")
+    assert pruning.prune(tmp_path, ["owned"], before) == ["owned/edited.py"]
 
 
 def test_prune_without_a_snapshot_removes_the_whole_path(tmp_path: Path) -> None:
@@ -117,7 +124,7 @@ def test_prune_without_a_snapshot_removes_the_whole_path(tmp_path: Path) -> None
 
 def test_kept_files_warning_lists_each_file() -> None:
     message = pruning.format_kept([".azure/custom.yml", "features/mine.py"])
-    assert "  - .azure/custom.yml\n  - features/mine.py" in message and "deletes only files it wrote" in message
+    assert "  - .azure/custom.yml\n  - features/mine.py" in message and "never deletes a file that existed" in message
 
 
 def _user_files() -> dict[str, str]:
@@ -152,19 +159,25 @@ def test_regeneration_keeps_user_files_in_pruned_folders_and_lists_them(
     for relative, text in user_files.items():
         (project / relative).parent.mkdir(parents=True, exist_ok=True)
         (project / relative).write_text(text)
+    removed = paths_to_remove({**answers_for(Variant(**switched)), **switched})
+    # A file of the option being dropped, edited by its user: -f rewrites it, pruning restores it.
+    edited = next((f for f in sorted(files_under(project)) if is_removed(f, removed) and f.endswith(".md")), None)
+    if edited:
+        (project / edited).write_text((project / edited).read_text() + "\nOur own notes.\n")
+    existing = {relative: (project / relative).read_bytes() for relative in files_under(project)}
     capfd.readouterr()
 
     new_answers = {**answers_for(Variant(**switched)), **switched}
     generate(tmp_path / "out", new_answers, overwrite_if_exists=True)
     err = capfd.readouterr().err
 
-    for relative, text in user_files.items():
-        assert (project / relative).read_text() == text
+    dropped = {f for f in existing if is_removed(f, removed)}
+    for relative in dropped | set(user_files):
+        assert (project / relative).read_bytes() == existing[relative], relative
     fresh = generate(tmp_path / "fresh", new_answers)
-    assert files_under(project) == files_under(fresh) | set(user_files)
-    removed = paths_to_remove(new_answers)
+    assert files_under(project) == files_under(fresh) | set(user_files) | dropped
     listed = {line[4:] for line in err.splitlines() if line.startswith("  - ")}
-    assert listed == {f for f in user_files if is_removed(f, removed)}
+    assert listed == dropped
 
 
 def test_regeneration_with_skip_keeps_every_existing_file(tmp_path: Path) -> None:

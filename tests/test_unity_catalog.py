@@ -48,8 +48,8 @@ def test_names_are_derived_from_the_project_name() -> None:
     assert derived_value({**answers, "_uc_schema": "shared_ml"}, "uc_schema") == "shared_ml"
 
 
-def test_every_supported_unity_catalog_variant_is_on_the_mlflow3_track() -> None:
-    assert UNITY_CATALOG_VARIANTS and {v.ml_code for v in UNITY_CATALOG_VARIANTS} == {"mlflow3"}
+def test_unity_catalog_is_supported_on_both_mlflow3_tracks() -> None:
+    assert UNITY_CATALOG_VARIANTS and {v.ml_code for v in UNITY_CATALOG_VARIANTS} == {"mlflow3", "feature_store"}
 
 
 def test_without_unity_catalog_the_project_has_none_of_its_files(tmp_path: Path) -> None:

@@ -165,11 +165,8 @@ def test_unsupported_combination_message_says_what_is_supported(monkeypatch: pyt
     assert message is not None and "cloud='gcp'" in message and "Supported: X." in message
 
 
-def test_feature_store_with_unity_catalog_is_not_supported_yet() -> None:
-    message = v.check_supported_combination("aws", "GitLab", "yes", "yes")
-    assert message is not None
-    assert "include_feature_store='yes', include_models_in_unity_catalog='yes'" in message
-    assert "does not use Unity Catalog yet" in message and "include_feature_store=no" in message
+def test_feature_store_with_unity_catalog_is_supported() -> None:
+    assert v.check_supported_combination("aws", "GitLab", "yes", "yes") is None
     assert v.check_supported_combination("aws", "GitLab", "no", "yes") is None
     assert unsupported_reason("aws", "GitLab", "yes") is None  # contexts from before the prompt: no UC
 
@@ -207,7 +204,7 @@ def test_staging_and_prod_catalogs_must_differ() -> None:
                                             ("ml", ["_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"])])
 def test_the_dev_catalog_is_its_own(dev: str, shared: list[str]) -> None:
     catalogs = ("ml", "ml", "ml") if dev == "ml" else ("staging", "prod", "test")
-    message = v._check_uc_dev_catalog_is_its_own(dev, *catalogs)
+    message = v.check_uc_dev_catalog_differs(dev, *catalogs)
     assert (message is None) is (not shared)
     if shared:
         assert f"_uc_dev_catalog '{dev}' equals {' and '.join(shared)}" in message and '_uc_dev_catalog: "dev"' in message
@@ -281,15 +278,31 @@ def test_find_problems_reports_every_broken_answer_in_order() -> None:
 # --- answers from YAML config files, replays and cruft contexts -----------------------------------
 
 
-@pytest.mark.parametrize(("value", "kind", "example"), [
-    (False, "a YAML boolean", '"no"'), (True, "a YAML boolean", '"yes"'), (None, "YAML null", '"<your value>"'),
-    (2024, "a YAML number", '"2024"'),
+@pytest.mark.parametrize(("value", "shown"), [
+    (False, "release_branch is a YAML boolean"), (True, "release_branch is a YAML boolean"),
+    (None, "release_branch None is empty (YAML null)"), (2024, "release_branch 2024 is a YAML number"),
 ])
-def test_non_text_answer_says_to_quote_it(value: object, kind: str, example: str) -> None:
+def test_non_text_answer_says_to_quote_it_with_a_valid_example_of_the_parameter(value: object, shown: str) -> None:
     message = v.check_answer_is_text("release_branch", value)
     assert message is not None
-    assert message.startswith(f"release_branch {value!r}") and kind in message and "quotes" in message
-    assert f"release_branch: {example}" in message
+    assert message.startswith(shown) and "quotes" in message and 'release_branch: "release"' in message
+
+
+def test_a_yaml_boolean_project_name_is_not_echoed_as_false_and_gets_a_valid_name_as_example() -> None:
+    message = v.check_answer_is_text("project_name", False)  # `project_name: off` in a config file
+    assert message is not None and "False" not in message and "off" in message
+    assert 'project_name: "my-mlops-project"' in message and v.check_project_name_characters("my-mlops-project") is None
+
+
+def test_a_switch_without_an_example_gets_yes_or_no() -> None:
+    assert 'include_something: "no"' in (v.check_answer_is_text("include_something", False) or "")
+
+
+@pytest.mark.parametrize("key", ["_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog", "_uc_schema", "_uc_read_group"])
+def test_a_yaml_boolean_in_a_private_unity_catalog_setting_is_refused(key: str) -> None:
+    answers = {**GOOD_ANSWERS, "include_models_in_unity_catalog": "yes", "include_mlflow_recipes": "no", key: True}
+    problems = v.find_problems(answers, "2.7.1")
+    assert len(problems) == 1 and problems[0].startswith(f"{key} is a YAML boolean") and "quotes" in problems[0]
 
 
 def test_text_answer_passes_the_type_rule() -> None:
@@ -303,7 +316,7 @@ def test_find_problems_reports_yaml_values_instead_of_crashing() -> None:
 
 def test_a_prompt_added_by_a_fork_is_type_checked_without_code_changes() -> None:
     problems = v.find_problems({**GOOD_ANSWERS, "include_something": True}, "2.7.1")
-    assert len(problems) == 1 and problems[0].startswith("include_something True is a YAML boolean")
+    assert len(problems) == 1 and problems[0].startswith("include_something is a YAML boolean")
 
 
 @pytest.mark.parametrize("name", ["1project", "-abc", "9-lives"])
@@ -416,12 +429,70 @@ def test_retry_command_repeats_every_answer_in_prompt_order_and_marks_the_bad_on
     assert words[3:] == [f"{k}={'no' if k == 'release_branch' else answers[k]}" for k in GOOD_ANSWERS]
 
 
-def test_combination_refusal_marks_the_combined_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(UNSUPPORTED, ("gcp", None, None), "not today.")
+def test_combination_refusal_names_and_marks_only_the_answers_its_pattern_fixes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(UNSUPPORTED, ("gcp", None, "no"), "not today.")
     answers = {**GOOD_ANSWERS, "cloud": "gcp", "databricks_staging_workspace_host": "https://1.2.gcp.databricks.com",
                "databricks_prod_workspace_host": "https://3.4.gcp.databricks.com"}
-    assert v.problem_parameters(v.find_problems(answers, "2.7.1"), answers) == {
-        "cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog"}
+    problems = v.find_problems(answers, "2.7.1")
+    assert problems == ["the combination cloud='gcp', include_feature_store='no' is not supported: not today."]
+    assert v.problem_parameters(problems, answers) == {"cloud", "include_feature_store"}
+
+
+def _template_defaults() -> dict:
+    import json
+
+    from tests.support.variants import TEMPLATE_DIR
+
+    return json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+
+
+def test_retry_command_leaves_out_values_derived_from_a_refused_answer() -> None:
+    """`project_name=1project` alone: the experiment folder and the ML code follow the fixed name."""
+    answers = {**GOOD_ANSWERS, "project_name": "1project", "mlflow_experiment_parent_dir": "/1project",
+               "databricks_staging_workspace_host": "https://adb-xxxx.xx.azuredatabricks.net",
+               "databricks_prod_workspace_host": "https://adb-xxxx.xx.azuredatabricks.net",
+               "read_user_group": "users", "include_mlflow_recipes": "yes", "_uc_staging_catalog": "staging",
+               "_uc_schema": "", "_template": "t"}
+    command = v.retry_command("t", answers, {"project_name"}, _template_defaults())
+    assert command.splitlines() == ["cookiecutter t --no-input \\", "  project_name=1project `# <- fix`"]
+
+
+def test_retry_command_keeps_what_differs_from_the_defaults_and_private_settings() -> None:
+    """A config file's `_uc_staging_catalog: prod`: the command repeats it, so it needs no config file."""
+    answers = {**GOOD_ANSWERS, "include_models_in_unity_catalog": "yes", "include_mlflow_recipes": "no",
+               "_uc_staging_catalog": "prod", "_uc_prod_catalog": "prod", "_uc_test_catalog": "test",
+               "_uc_read_group": "account users"}
+    problems = v.find_problems(answers, "2.7.1")
+    assert v.problem_parameters(problems, answers) == {"_uc_prod_catalog"}
+    message = v.format_problems(problems, answers, "t", _template_defaults())
+    lines = message.splitlines()
+    assert "  _uc_staging_catalog=prod \\" in lines and "  _uc_prod_catalog=prod `# <- fix`" in lines
+    assert not any(line.strip().startswith(("include_mlflow_recipes=", "_uc_test_catalog=", "cloud=")) for line in lines)
+    assert "  include_models_in_unity_catalog=yes \\" in lines and "  read_user_group=users \\" not in lines
+
+
+def test_render_default_renders_like_cookiecutter() -> None:
+    defaults = _template_defaults()
+    answers = {**GOOD_ANSWERS, "cloud": "aws"}
+    assert v.render_default(defaults["mlflow_experiment_parent_dir"], answers) == "/my-mlops-project"
+    assert v.render_default(defaults["databricks_prod_workspace_host"], answers) == "https://your-prod-workspace.cloud.databricks.com"
+    assert v.render_default(defaults["cloud"], answers) == "azure"
+    assert v.render_default(defaults["include_mlflow_recipes"], answers) == "yes"
+    assert v.render_default(defaults["databricks_prod_workspace_host"], {**answers, "cloud": "oracle"}) is None
+
+
+def test_private_setting_messages_say_where_to_set_it() -> None:
+    message = v.check_uc_identifier("_uc_staging_catalog", "Prod")
+    assert message is not None and "config file's default_context" in message and "--config-file" not in message
+
+
+@pytest.mark.parametrize(("subcommand", "command"), [
+    ("update", "cruft update --variables-to-update '{\"project_name\": \"my-mlops-project\"}'"),
+    ("create", "cruft create <template> --no-input --extra-context '{\"project_name\": \"my-mlops-project\"}'"),
+    ("check", "cruft update --variables-to-update '{\"project_name\": \"my-mlops-project\"}'"),
+])
+def test_cruft_retry_hint_is_a_cruft_command(subcommand: str, command: str) -> None:
+    assert v.cruft_retry_hint(subcommand, {"project_name"}).splitlines()[-1] == command
 
 
 def test_format_problems_adds_the_retry_command_when_it_knows_the_template() -> None:
@@ -450,3 +521,41 @@ def test_mlflow_recipes_with_the_feature_store_is_refused() -> None:
     message = v.check_mlflow_recipes_without_feature_store("yes", "yes")
     assert message is not None
     assert "include_mlflow_recipes='yes'" in message and "include_mlflow_recipes=no" in message
+
+
+# --- Unity Catalog names (fresh-user trial) --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("test", "other"), [("prod", "_uc_prod_catalog"), ("staging", "_uc_staging_catalog")])
+def test_test_catalog_equal_to_staging_or_prod_is_refused(test: str, other: str) -> None:
+    message = v.check_uc_test_catalog_differs(test, "staging", "prod")
+    assert message is not None and message.startswith(f"_uc_test_catalog '{test}' equals {other}") and "'test'" in message
+    assert v.check_uc_test_catalog_differs("test", "staging", "prod") is None
+
+
+def test_a_backtick_in_the_unity_catalog_read_group_is_refused() -> None:
+    message = v.check_uc_read_group("account`users")
+    assert message is not None and "backticks" in message
+
+
+@pytest.mark.parametrize("name", ["projé-ü", "ålpha"])
+def test_non_ascii_project_name_message_says_ascii(name: str) -> None:
+    message = v.check_project_name_characters(name)
+    assert message is not None and "ASCII letters" in message
+
+
+# --- config-file answers that cookiecutter drops ----------------------------------------------------
+
+
+def test_config_answers_dropped_by_cookiecutter_are_refused_naming_the_first() -> None:
+    """`cloud: AWS` makes cookiecutter ignore it and every later default_context key."""
+    config = {"project_name": "fraud", "cloud": "AWS", "cicd_platform": "GitLab", "release_branch": "prod"}
+    answers = {**GOOD_ANSWERS, "project_name": "fraud"}
+    message = v.check_config_answers_applied(config, answers)
+    assert message is not None and message.startswith("cloud 'AWS' in your config file's default_context")
+    assert "cicd_platform, release_branch" in message and "quote every value" in message
+    assert v.check_config_answers_applied({"project_name": "fraud", "cloud": "azure"}, answers) is None
+
+
+def test_unknown_command_line_names() -> None:
+    assert v.unknown_names(["projectname", "cloud"], GOOD_ANSWERS) == ["projectname"]

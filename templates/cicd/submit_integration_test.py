@@ -109,9 +109,15 @@ def feature_tables() -> tuple[Any, ...]:
 def tasks() -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
     """Write the test feature tables, train on them into the test experiment and model, validate, score.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+    ``env=test`` makes the notebooks use the feature tables and the model of the test catalog,
+    so the test never touches the tables of the staging jobs.
+{%- else %}
 
     ``env=test`` makes the notebooks use the ``_test`` feature tables, so the test never
     touches the tables of the staging jobs.
+{%- endif %}
     """
     features = [
         notebook_task(
@@ -134,7 +140,12 @@ def tasks() -> list[dict[str, Any]]:
             "env": "test",
             "training_data_path": TAXI_TRIPS,
             "experiment_name": "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-test",
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+            # Empty: the test catalog's model (steps/utils.py, from databricks-config/unity-catalog.json).
+            "model_name": "",
+{%- else %}
             "model_name": "{{ cookiecutter | derived("model_name") }}-test",
+{%- endif %}
         },
         depends_on=tuple(task["task_key"] for task in features),
     )

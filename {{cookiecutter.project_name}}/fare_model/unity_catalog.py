@@ -7,6 +7,9 @@ Databricks the jobs call ``use_unity_catalog_registry`` before they touch the re
 ``write_table`` to save predictions; on this machine the local pipeline and the tests keep
 the embedded MLflow store (three-level names and aliases work there too) and parquet files,
 so nothing here needs a workspace to be tested: the unit tests check what it hands over.
+
+Names need only the standard library (MLflow is imported where the registry is set), so the
+CI script and ``features/feature_tables.py`` can build them without the ML dependencies.
 """
 
 from __future__ import annotations
@@ -15,8 +18,6 @@ import json
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import mlflow
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -59,6 +60,8 @@ def use_unity_catalog_registry() -> None:
     Any other tracking URI (the local pipeline, the tests, the deployment command run against
     a local store) keeps the registry of its own store.
     """
+    import mlflow
+
     if mlflow.get_tracking_uri().startswith("databricks"):
         mlflow.set_registry_uri(REGISTRY_URI)
 

@@ -6,6 +6,12 @@ the tables from here, so they always agree. In the original stack the training n
 read unsuffixed tables while staging and the CI test wrote ``_staging``/``_test`` ones.
 Terraform cannot read Python: the write-feature-table job's ``feature_tasks`` repeats the
 modules, and tests/features/test_feature_tables.py fails until the two agree.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+The tables are Unity Catalog tables, ``<catalog>.<schema>.<table>``, in the environment's
+catalog and the project's schema (databricks-config/unity-catalog.json, read through
+``fare_model.unity_catalog``).
+{%- endif %}
 
 Standard library only: the CI script imports this module without the ML dependencies.
 """
@@ -14,10 +20,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+from fare_model.unity_catalog import name_in
+
+{% else %}
 
 # Named after the project (hooks/derived.py: feature_store_database), so two projects in
 # one workspace never share feature tables.
 DATABASE = "{{ cookiecutter | derived("feature_store_database") }}"
+{% endif -%}
 ENVIRONMENTS = ("dev", "test", "staging", "prod")
 PRIMARY_KEY = "zip"
 
@@ -62,11 +74,21 @@ class FeatureTable:
         return "rounded_" + self.source_timestamp.removeprefix("tpep_")
 
     def name(self, env: str) -> str:
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        """Full table name in ``env``: ``<env's catalog>.<schema>.<base_name>``.
+
+        Every environment, dev included, has a catalog of its own, so the names need no suffix.
+        """
+        if env not in ENVIRONMENTS:
+            raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
+        return name_in(env, self.base_name)
+{%- else %}
         """Full table name in ``env``: prod has no suffix, other environments ``_<env>``."""
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
         suffix = "" if env == "prod" else f"_{env}"
         return f"{DATABASE}.{self.base_name}{suffix}"
+{%- endif %}
 
 
 PICKUP_FEATURES = FeatureTable(

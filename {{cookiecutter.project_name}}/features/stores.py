@@ -1,7 +1,8 @@
 """The seam between the project's feature code and the Databricks Feature Store.
 
 Feature pipelines, training and scoring talk to a ``FeatureStore``. On Databricks it
-is ``DatabricksFeatureStore`` (the workspace Feature Store client of the
+is ``DatabricksFeatureStore`` ({% if cookiecutter.include_models_in_unity_catalog == "yes" %}``FeatureEngineeringClient``, Unity Catalog feature tables, of
+the{% else %}the workspace Feature Store client of the{% endif %}
 ``databricks-feature-engineering`` package); anywhere
 else it is ``LocalFeatureStore`` (parquet tables and plain MLflow), which is what the
 unit tests and the local pipeline use. Nothing else in the project imports Databricks

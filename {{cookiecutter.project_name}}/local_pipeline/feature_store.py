@@ -12,6 +12,14 @@
 4. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;
 5. batch inference: the sample scored with the champion through the feature store, as
    BatchInference does, written to ``data/predictions.parquet``.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+Feature tables and model get their Unity Catalog names (``<dev catalog>.<schema>.<name>``,
+from databricks-config/unity-catalog.json): each table is a folder of that name in the local
+feature store, the model is registered under it in the local MLflow store, where three-level
+names and aliases work as in Unity Catalog. The registry URI stays local and predictions go
+to a parquet file instead of a Unity Catalog table (the seam: fare_model/unity_catalog.py).
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -28,7 +36,9 @@ if TYPE_CHECKING:
 
 ENV = "dev"  # local runs read and write the dev feature tables
 EXPERIMENT_NAME = "{{ cookiecutter | derived("experiment_base_name") }}-local"
+{%- if cookiecutter.include_models_in_unity_catalog != "yes" %}
 MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
+{%- endif %}
 
 
 def write_feature_tables(store: FeatureStore, trips: DataFrame) -> list[str]:
@@ -56,11 +66,18 @@ def run() -> None:
     with pipeline.local_spark() as spark:
         from fare_model.deployment import promote_to_champion
         from fare_model.registry import CHAMPION, resolve_alias
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        from fare_model.unity_catalog import name_in, settings
+{%- endif %}
         from features.local_store import LocalFeatureStore
         from features.scoring import score_trips
         from features.training import train_and_register
         from features.validation import validate_with_feature_store
         from steps.validation import RunMode
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+        MODEL_NAME = name_in(ENV, settings()["model"] + "_local")  # noqa: N806 - the other tracks' constant
+{%- endif %}
 
         store = LocalFeatureStore(spark)
         with pipeline.step("features: compute and write the pickup and dropoff feature tables"):

@@ -3,8 +3,15 @@
 # MAGIC # Generate and write features
 # MAGIC
 # MAGIC Computes one feature table from raw taxi trips over a time range and merges it into the
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# MAGIC Unity Catalog feature table of the environment (`catalog.schema.table`, created on the first
+# MAGIC run as a time-series table keyed on `zip` and the window end). The write-feature-table job
+# MAGIC runs it once per table (tasks `PickupFeatures` and `DropoffFeatures`); the feature logic lives
+# MAGIC in `features/<module>.py`.
+{%- else %}
 # MAGIC Feature Store. The write-feature-table job runs it once per table (tasks `PickupFeatures`
 # MAGIC and `DropoffFeatures`); the feature logic lives in `features/<module>.py`.
+{%- endif %}
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: dev, test, staging or prod. Together with the module it decides the output

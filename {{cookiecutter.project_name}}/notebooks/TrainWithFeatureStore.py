@@ -11,12 +11,22 @@
 # MAGIC * `env`: dev, test, staging or prod; picks the feature tables (see `features/feature_tables.py`).
 # MAGIC * `training_data_path`: Delta path of the raw trips with `fare_amount`.
 # MAGIC * `experiment_name`: MLflow experiment of the training run.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# MAGIC * `model_name`: Unity Catalog model (`catalog.schema.model`) that receives the new version;
+# MAGIC   empty: the model of `env` (`steps/utils.py`, from `databricks-config/unity-catalog.json`).
+{%- else %}
 # MAGIC * `model_name`: registered model that receives the new version.
+{%- endif %}
 # MAGIC
 # MAGIC Result: the new version's `models:/<name>/<version>` URI, as the notebook exit value and as
 # MAGIC task values `model_uri`, `model_name` and `model_version` (read by ModelValidation and
 # MAGIC TriggerModelDeploy).
 # MAGIC
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# MAGIC The feature tables are Unity Catalog tables and the model is registered in Unity Catalog
+# MAGIC (registry URI `databricks-uc`) with a signature.
+# MAGIC
+{%- endif %}
 # MAGIC Training with the Feature Store: {{ "machine-learning/feature-store/train-models-with-feature-store.html" | generate_doc_link(cookiecutter.cloud) }}
 
 # COMMAND ----------
@@ -38,7 +48,11 @@ dbutils.widgets.text(
     "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-dev",
     "Experiment Name",
 )
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+dbutils.widgets.text("model_name", "", "Model Name (empty: the environment's)")
+{%- else %}
 dbutils.widgets.text("model_name", "{{ cookiecutter | derived("model_name") }}-dev", "Model Name")
+{%- endif %}
 
 # COMMAND ----------
 
@@ -50,15 +64,28 @@ import mlflow
 # The notebook runs from notebooks/; the project root holds the features package.
 sys.path.insert(0, os.path.abspath(os.pardir))
 
+{% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+from fare_model.unity_catalog import use_unity_catalog_registry
+{% endif -%}
 from features.databricks_store import DatabricksFeatureStore
 from features.training import train_and_register
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from steps.utils import get_model_name
+{%- endif %}
 
 env = dbutils.widgets.get("env")
 training_data_path = dbutils.widgets.get("training_data_path")
 experiment_name = dbutils.widgets.get("experiment_name")
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+model_name = dbutils.widgets.get("model_name") or get_model_name(env)
+assert training_data_path and experiment_name, "training_data_path and experiment_name must be set"
+mlflow.set_experiment(experiment_name)
+use_unity_catalog_registry()
+{%- else %}
 model_name = dbutils.widgets.get("model_name")
 assert training_data_path and experiment_name and model_name, "all parameters must be set"
 mlflow.set_experiment(experiment_name)
+{%- endif %}
 
 # COMMAND ----------
 

@@ -1,3 +1,4 @@
+{%- import "ml/batch_inference_tables.jinja" as tables with context -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
@@ -13,7 +14,12 @@
 # MAGIC * `model_uri`: empty to score with the champion; the CI integration test passes the version
 # MAGIC   it just trained (`models:/<name>/<version>`).
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# MAGIC * `output_table_name`: the Unity Catalog table to write (`catalog.schema.table`); empty: the
+# MAGIC   `predictions` table in the environment's catalog and schema (databricks-config/unity-catalog.json).
+{%- else %}
 # MAGIC * `output_table_name`: the Delta table to write.
+{%- endif %}
 
 # COMMAND ----------
 
@@ -41,14 +47,7 @@ import sys
 sys.path.insert(0, os.path.abspath(".."))
 
 from fare_model.registry import resolve_alias
-from features.scoring import score_trips
-from steps.utils import get_model_name
-
-env = dbutils.widgets.get("env")
-input_table_name = dbutils.widgets.get("input_table_name")
-output_table_name = dbutils.widgets.get("output_table_name")
-assert input_table_name, "input_table_name must name the table of trips to score"
-assert output_table_name, "output_table_name must name the table to write"
+{{ tables.inputs_and_outputs("from features.scoring import score_trips") }}
 model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")
 
@@ -56,5 +55,5 @@ print(f"Scoring with {model_uri}")
 
 # DBTITLE 1,Look up the features and run inference
 predictions = score_trips(spark, model_uri, spark.table(input_table_name))
-predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
+{{ tables.write_predictions() }}
 dbutils.notebook.exit(output_table_name)

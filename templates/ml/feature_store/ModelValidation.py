@@ -39,6 +39,9 @@ sys.path.insert(0, os.path.abspath(".."))
 
 import mlflow
 
+{% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+from fare_model.unity_catalog import use_unity_catalog_registry
+{% endif -%}
 from features.validation import validate_with_feature_store
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
@@ -47,6 +50,9 @@ from steps.validation import RunMode
 # COMMAND ----------
 
 mlflow.set_experiment(get_experiment_name(env))
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+use_unity_catalog_registry()
+{%- endif %}
 outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode)
 print(outcome.report())
 dbutils.notebook.exit(outcome.status.value)

@@ -1,3 +1,4 @@
+{%- import "ml/batch_inference_tables.jinja" as tables with context -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
@@ -46,24 +47,7 @@ import sys
 sys.path.insert(0, os.path.abspath(".."))
 
 from fare_model.batch_inference import resolve_alias, score_trips
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-from fare_model.unity_catalog import use_unity_catalog_registry, write_table
-from steps.utils import get_model_name, get_predictions_table
-
-use_unity_catalog_registry()
-env = dbutils.widgets.get("env")
-input_table_name = dbutils.widgets.get("input_table_name")
-output_table_name = dbutils.widgets.get("output_table_name") or get_predictions_table(env)
-assert input_table_name, "input_table_name must name the table of trips to score"
-{%- else %}
-from steps.utils import get_model_name
-
-env = dbutils.widgets.get("env")
-input_table_name = dbutils.widgets.get("input_table_name")
-output_table_name = dbutils.widgets.get("output_table_name")
-assert input_table_name, "input_table_name must name the table of trips to score"
-assert output_table_name, "output_table_name must name the table to write"
-{%- endif %}
+{{ tables.inputs_and_outputs() }}
 model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")
 
@@ -71,9 +55,5 @@ print(f"Scoring with {model_uri}")
 
 # DBTITLE 1,Load model and run inference
 predictions = score_trips(spark, model_uri, spark.table(input_table_name))
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-write_table(predictions, output_table_name)
-{%- else %}
-predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
-{%- endif %}
+{{ tables.write_predictions() }}
 dbutils.notebook.exit(output_table_name)

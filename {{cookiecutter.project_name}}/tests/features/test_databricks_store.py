@@ -1,4 +1,9 @@
+{%- set uc = cookiecutter.include_models_in_unity_catalog == "yes" -%}
+{%- if uc -%}
+"""The Databricks side of the seam, against a stand-in for the Unity Catalog Feature Engineering client.
+{%- else -%}
 """The Databricks side of the seam, against a stand-in for the workspace Feature Store client.
+{%- endif %}
 
 The real client (``databricks-feature-engineering``) installs anywhere but works only on
 Databricks; these tests check what the project hands it, and that every call fits the
@@ -16,6 +21,13 @@ from datetime import timedelta
 import pytest
 
 from features.feature_tables import feature_lookups
+{%- if uc %}
+
+CLIENT_MODULE, CLIENT_CLASS = "databricks.feature_engineering", "FeatureEngineeringClient"
+{%- else %}
+
+CLIENT_MODULE, CLIENT_CLASS = "databricks.feature_store", "FeatureStoreClient"
+{%- endif %}
 
 
 class FakeClientLookup:
@@ -24,7 +36,8 @@ class FakeClientLookup:
 
 
 class FakeClient:
-    def __init__(self):
+    def __init__(self, **kwargs):
+        self.init_kwargs = kwargs
         self.calls = []
 
     def __getattr__(self, method):
@@ -43,15 +56,46 @@ class FakeSpark:
 
 @pytest.fixture
 def databricks_store(monkeypatch):
-    """features.databricks_store imported with a fake ``databricks.feature_store``."""
-    client_module = types.ModuleType("databricks.feature_store")
+    """features.databricks_store imported with a fake client module (``CLIENT_MODULE``)."""
+    client_module = types.ModuleType(CLIENT_MODULE)
     client_module.FeatureLookup = FakeClientLookup
-    client_module.FeatureStoreClient = FakeClient
+    setattr(client_module, CLIENT_CLASS, FakeClient)
     monkeypatch.setitem(sys.modules, "databricks", types.ModuleType("databricks"))
-    monkeypatch.setitem(sys.modules, "databricks.feature_store", client_module)
+    monkeypatch.setitem(sys.modules, CLIENT_MODULE, client_module)
     monkeypatch.delitem(sys.modules, "features.databricks_store", raising=False)
     yield importlib.import_module("features.databricks_store")
     sys.modules.pop("features.databricks_store", None)
+{%- if uc %}
+
+
+def test_new_table_is_created_as_a_time_series_table_in_the_existing_schema(databricks_store):
+    spark = FakeSpark(existing_tables=set())
+    store = databricks_store.DatabricksFeatureStore(spark)
+    store.write_table("staging.schema.pickup", "FEATURES", ["zip"], "tpep_pickup_datetime")
+    assert spark.sql_statements == []  # Terraform creates the schema; the jobs may not
+    ((method, kwargs),) = store.client.calls
+    assert method == "create_table"
+    # Unity Catalog: the timeseries column is one of the primary keys.
+    assert kwargs["primary_keys"] == ["zip", "tpep_pickup_datetime"]
+    assert kwargs["timeseries_column"] == "tpep_pickup_datetime"
+    assert kwargs["df"] == "FEATURES"
+
+
+def test_the_client_registers_in_unity_catalog(databricks_store):
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
+    assert store.client.init_kwargs == {"model_registry_uri": "databricks-uc"}
+
+
+def test_models_are_logged_with_a_signature_and_an_input_example(databricks_store):
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
+    store.log_model("MODEL", "TRAINING_SET", "model", "staging.schema.fares", ["sklearn.SomeType"])
+    ((method, kwargs),) = store.client.calls
+    assert method == "log_model"
+    assert kwargs["registered_model_name"] == "staging.schema.fares"
+    assert kwargs["training_set"] == "TRAINING_SET"  # the client derives the signature from it
+    assert kwargs["infer_input_example"] is True
+    assert "signature" not in kwargs
+{%- else %}
 
 
 def test_new_table_is_created_with_its_keys_in_its_database(databricks_store):
@@ -63,6 +107,7 @@ def test_new_table_is_created_with_its_keys_in_its_database(databricks_store):
     assert method == "create_table"
     assert kwargs["primary_keys"] == ["zip"] and kwargs["timestamp_keys"] == ["tpep_pickup_datetime"]
     assert kwargs["df"] == "FEATURES"
+{%- endif %}
 
 
 def test_existing_table_is_merged_into(databricks_store):
@@ -86,7 +131,14 @@ def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
         }
         for lookup in feature_lookups("staging")
     ]
+{%- if uc %}
+    from fare_model.unity_catalog import settings
+
+    catalog = settings()["catalogs"]["staging"]
+    assert all(lookup.kwargs["table_name"].startswith(f"{catalog}.") for lookup in kwargs["feature_lookups"])
+{%- else %}
     assert all(lookup.kwargs["table_name"].endswith("_staging") for lookup in kwargs["feature_lookups"])
+{%- endif %}
 
 
 def test_scoring_asks_the_client_for_double_predictions(databricks_store):
@@ -107,12 +159,13 @@ def test_the_store_follows_the_runtime(databricks_store, monkeypatch):
 @pytest.fixture(scope="module")
 def client_signatures():
     """Signatures of the installed client's methods and lookups (imported before the fake replaces it)."""
-    from databricks.feature_store import FeatureLookup, FeatureStoreClient
-
+    client_module = importlib.import_module(CLIENT_MODULE)
+    client = getattr(client_module, CLIENT_CLASS)
     methods = ("create_table", "write_table", "create_training_set", "log_model", "score_batch")
     return {
-        **{method: inspect.signature(getattr(FeatureStoreClient, method)) for method in methods},
-        "FeatureLookup": inspect.signature(FeatureLookup),
+        **{method: inspect.signature(getattr(client, method)) for method in methods},
+        "__init__": inspect.signature(client),
+        "FeatureLookup": inspect.signature(client_module.FeatureLookup),
     }
 
 
@@ -126,9 +179,10 @@ def test_every_call_fits_the_installed_client(client_signatures, databricks_stor
     store.log_model("MODEL", "TRAINING_SET", "model", "fares", ["sklearn.ensemble.SomeType"])
     store.score_batch("models:/fares/1", "TRIPS")
     calls = stores[1].client.calls + store.client.calls
-    assert {method for method, _ in calls} == set(client_signatures) - {"FeatureLookup"}
+    assert {method for method, _ in calls} == set(client_signatures) - {"FeatureLookup", "__init__"}
     for method, kwargs in calls:
         client_signatures[method].bind("client", **kwargs)  # raises TypeError for an unknown argument
+    client_signatures["__init__"].bind(**store.client.init_kwargs)
     (lookups,) = [kwargs["feature_lookups"] for method, kwargs in calls if method == "create_training_set"]
     for lookup in lookups:
         client_signatures["FeatureLookup"].bind(**lookup.kwargs)

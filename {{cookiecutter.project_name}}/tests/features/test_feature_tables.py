@@ -4,7 +4,9 @@ from pathlib import Path
 import pytest
 
 from features.feature_tables import (
+{%- if cookiecutter.include_models_in_unity_catalog != "yes" %}
     DATABASE,
+{%- endif %}
     ENVIRONMENTS,
     FEATURE_TABLES,
     PICKUP_FEATURES,
@@ -41,6 +43,17 @@ def test_the_timestamp_column_comes_from_the_table_definition(monkeypatch):
     assert store.keys == (["zip"], "tpep_dropoff_datetime")
     with pytest.raises(ValueError, match="leave timestamp_column empty"):
         generate_and_write_features(store, None, "dropoff_features", "dev", timestamp_column="tpep_pickup_datetime")
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+
+def test_tables_live_in_their_env_catalog_and_the_project_schema():
+    from fare_model.unity_catalog import settings
+
+    names = settings()
+    schema = names["schema"]
+    for env in ("prod", "staging", "test", "dev"):
+        assert PICKUP_FEATURES.name(env) == f"{names['catalogs'][env]}.{schema}.trip_pickup_features"
+{%- else %}
 
 
 def test_prod_tables_have_no_suffix_and_others_name_their_env():
@@ -49,6 +62,7 @@ def test_prod_tables_have_no_suffix_and_others_name_their_env():
     assert PICKUP_FEATURES.name("staging") == f"{DATABASE}.trip_pickup_features_staging"
     assert PICKUP_FEATURES.name("test") == f"{DATABASE}.trip_pickup_features_test"
     assert PICKUP_FEATURES.name("dev") == f"{DATABASE}.trip_pickup_features_dev"
+{%- endif %}
 
 
 def test_every_environment_has_its_own_tables():

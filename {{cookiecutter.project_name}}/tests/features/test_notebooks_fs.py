@@ -101,6 +101,22 @@ def test_training_notebook_registers_and_hands_over_the_model(mlflow_store, loca
     model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
     assert model_uri == "models:/fs-model/1"
     assert dbutils.task_values == {"model_uri": model_uri, "model_name": "fs-model", "model_version": "1"}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+
+def test_training_notebook_registers_the_env_unity_catalog_model_by_default(mlflow_store, local_runtime, tmp_path):
+    write_features(local_runtime, "test")
+    experiment = "/fs-tests/train-uc"
+    mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
+    dbutils = FakeDbutils(
+        {"env": "test", "training_data_path": local_runtime.trips_path, "experiment_name": experiment}
+    )
+    model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
+    model_name = utils.get_model_name("test")  # catalog.schema.model in the test catalog
+    assert model_name.count(".") == 2
+    assert model_uri == f"models:/{model_name}/1"
+    assert dbutils.task_values["model_name"] == model_name
+{%- endif %}
 
 
 def test_the_staging_job_validates_the_trained_version_and_batch_inference_scores_the_champion(
@@ -142,9 +158,16 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
         "saveAsTable",
         lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
     )
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    # No output table: the predictions table of the staging catalog and the project's schema.
+    scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips"})
+    output_table = utils.get_predictions_table("staging")
+{%- else %}
     scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips", "output_table_name": "predictions"})
-    assert run_notebook("BatchInference", scoring, local_runtime.spark) == "predictions"
-    predictions = pd.read_parquet(tables / "predictions")
+    output_table = "predictions"
+{%- endif %}
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    predictions = pd.read_parquet(tables / output_table)
     assert len(predictions) == local_runtime.spark.table("staging_trips").count()
     assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
     assert version_with_alias(client, "fs-model", CHAMPION) == "1"

@@ -3,6 +3,10 @@
 # Computes the pickup and dropoff features and writes them to this environment's feature
 # tables (their names are derived from env by features/feature_tables.py). Runs before
 # the training job, which reads the tables.
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# The tables are Unity Catalog tables in this environment's schema (unity-catalog.tf): the
+# job's principal creates and merges into them through its schema grants (CREATE_TABLE, MODIFY).
+{%- endif %}
 #
 # Everything that refers to this job lives in this file, so that projects without the
 # feature store can drop it.
