@@ -110,7 +110,8 @@ def test_unity_catalog_docs_name_the_three_level_names(variant: Variant, generat
     names = json.loads((generated_project / "databricks-config" / "unity-catalog.json").read_text())
     readme = (generated_project / "README.md").read_text()
     assert all(f"`{names['catalogs'][env]}.{schema}.{model}`" in readme for env in ("staging", "prod"))
-    guide = (generated_project / "docs" / "ml-developer-guide-mlflow3.md").read_text()
+    guide_name = "ml-developer-guide-fs.md" if variant.feature_store else "ml-developer-guide-mlflow3.md"
+    guide = (generated_project / "docs" / guide_name).read_text()
     assert f"CREATE SCHEMA IF NOT EXISTS {names['catalogs']['dev']}.{schema};" in guide
     assert f"`{names['catalogs']['dev']}.{schema}.{model}`" in guide
 
