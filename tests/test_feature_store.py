@@ -193,7 +193,7 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
         assert line in pipeline.stdout
     # With Unity Catalog, the three-level name in the dev catalog and the project's schema.
     schema = TEST_ANSWERS["project_name"].replace("-", "_")
-    model_name = f"staging.{schema}.{schema}_model_local" if variant.unity_catalog else f"{TEST_ANSWERS['project_name']}-model-local"
+    model_name = f"dev.{schema}.{schema}_model_local" if variant.unity_catalog else f"{TEST_ANSWERS['project_name']}-model-local"
     assert re.search(rf"Alias:\s+{re.escape(model_name)}@champion -> models:/{re.escape(model_name)}/1", pipeline.stdout)
     assert "deprecat" not in (pipeline.stdout + pipeline.stderr).lower()
     metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", pipeline.stdout, re.MULTILINE)
@@ -208,10 +208,13 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
     assert facts["mlflow3_validation_statuses"] == ["passed"] and facts["prediction_model_versions"] == ["1"]
     assert facts["aliases"] == {model_name: {"champion": "1"}}
-    # Each table is a folder named after it; with Unity Catalog, catalog.schema.table of dev.
+    # Each table is a folder named after it; with Unity Catalog, catalog.schema.table in the dev
+    # catalog (no suffix), else the dev tables of the project's database.
     tables = sorted(path.name for path in (project / "local_feature_store").iterdir())
-    prefix = f"staging.{schema}." if variant.unity_catalog else f"{TABLE_DATABASE}."
-    assert tables == sorted(f"{prefix}{name}_dev" for name in TABLE_BASE_NAMES)
+    if variant.unity_catalog:
+        assert tables == sorted(f"dev.{schema}.{name}" for name in TABLE_BASE_NAMES)
+    else:
+        assert tables == sorted(f"{TABLE_DATABASE}.{name}_dev" for name in TABLE_BASE_NAMES)
 
     assert not outputs_left_after_make_clean(project, (*LOCAL_PIPELINE_OUTPUTS, "local_feature_store"))
 
