@@ -9,13 +9,13 @@ from pathlib import Path
 sys.path.insert(0, {{ "." | template_path | tojson }})
 
 from hooks.cruft_record import in_temporary_clone, made_by_cruft, write_cruft_file  # noqa: E402
-from hooks.pruning import format_kept, paths_to_remove, prune, snapshot_file  # noqa: E402
+from hooks.pruning import backup_folder, format_kept, paths_to_remove, prune, snapshot_file  # noqa: E402
 from hooks.validation import find_warnings, format_warnings  # noqa: E402
 
 answers = json.loads({{ cookiecutter | jsonify | tojson }})
 project = Path.cwd()
 before_file = snapshot_file(project)
-backup = before_file.with_suffix("")
+backup = backup_folder(project)
 existed = json.loads(before_file.read_text()) if before_file.exists() else []
 kept = prune(project, paths_to_remove(answers), existed, backup)
 before_file.unlink(missing_ok=True)

@@ -11,7 +11,7 @@ sys.path.insert(0, {{ "." | template_path | tojson }})
 
 from cookiecutter import __version__ as cookiecutter_version  # noqa: E402
 
-from hooks.pruning import paths_to_remove, snapshot, snapshot_file  # noqa: E402
+from hooks.pruning import backup_folder, paths_to_remove, snapshot, snapshot_file  # noqa: E402
 from hooks.validation import find_problems, format_problems  # noqa: E402
 
 # In prompt order (jsonify sorts the keys), so that messages and the retry command follow the prompts.
@@ -25,6 +25,6 @@ if problems:
 
 project = Path.cwd()
 before_file = snapshot_file(project)
-backup = before_file.with_suffix("")
+backup = backup_folder(project)
 shutil.rmtree(backup, ignore_errors=True)  # a run that failed before its post-generation hook
 before_file.write_text(json.dumps(snapshot(project, paths_to_remove(answers), backup)))

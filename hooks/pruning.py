@@ -242,9 +242,15 @@ def format_kept(kept: list[str]) -> str:
 def snapshot_file(project: Path) -> Path:
     """Where the pre-generation hook leaves the ``snapshot`` of ``project`` for the post-generation
     hook: a temporary file named after the project's absolute path (the hooks share no memory).
-    The backup of the files it lists is the folder of the same name without ``.json``."""
+    The backup of the files it lists is ``backup_folder(project)``."""
     import hashlib
     import tempfile
 
     digest = hashlib.sha256(str(project.resolve()).encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / f"mlops-stack-snapshot-{digest}.json"
+
+
+def backup_folder(project: Path) -> Path:
+    """Where the pre-generation hook copies the files its ``snapshot`` lists, for ``prune`` to put
+    back what ``cookiecutter -f`` rewrote: the snapshot file's path without ``.json``."""
+    return snapshot_file(project).with_suffix("")
