@@ -413,8 +413,11 @@ resource "azuread_application_federated_identity_credential" "azure_devops_servi
 }
 {%- endif %}
 
-# Blob data access to the state container, limited by an ABAC condition to the blob of the
-# environment (the azurerm backend locks it with a lease on the same blob).
+# Blob data access to the state container, limited by an ABAC condition to the environment's
+# state key: every data action of the role on a blob needs a path starting with the key (the
+# state blob, its lease lock, and "<key>env:<workspace>" blobs), and listing (which carries no
+# path, only a prefix; `terraform init` lists the workspaces with the prefix "<key>env:") needs a
+# prefix starting with the key. A path-only condition would deny the listing, hence two parts.
 resource "azurerm_role_assignment" "terraform_state" {
   for_each = local.state_objects
 
@@ -425,14 +428,25 @@ resource "azurerm_role_assignment" "terraform_state" {
   condition            = <<-CONDITION
     (
       (
-        !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'})
+        !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND NOT SubOperationMatches{'Blob.List'})
         AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write'})
         AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/add/action'})
         AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete'})
+        AND !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/move/action'})
       )
       OR
       (
-        @Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringEquals '${each.value}'
+        @Resource[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:path] StringStartsWith '${each.value}'
+      )
+    )
+    AND
+    (
+      (
+        !(ActionMatches{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'} AND SubOperationMatches{'Blob.List'})
+      )
+      OR
+      (
+        @Request[Microsoft.Storage/storageAccounts/blobServices/containers/blobs:prefix] StringStartsWith '${each.value}'
       )
     )
   CONDITION

@@ -1,0 +1,84 @@
+"""Who can reach the Terraform state, and with what: the identities CI/CD uses for state must
+be allowed everything the backend does and nothing beyond their environment's state.
+
+Azure evaluates role assignment conditions only at request time, so the azure test evaluates the
+generated condition offline (tests/support/azure_abac.py) against the blob operations Terraform's
+azurerm backend makes. The aws side runs for real against moto: tests/test_deploy_rehearsal.py.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.support.azure_abac import (
+    BLOB_PATH,
+    BLOB_PREFIX,
+    BLOBS,
+    STORAGE_BLOB_DATA_CONTRIBUTOR,
+    Request,
+    azurerm_backend_requests,
+    condition_allows,
+)
+from tests.support.generation import TEST_HOSTS, generate
+from tests.support.terraform_refs import load_module, unquote
+
+CICD_PLATFORMS = ("GitHub Actions", "Azure DevOps", "GitLab")
+
+
+def generate_cloud(folder: Path, cloud: str, cicd_platform: str, **answers: str) -> Path:
+    staging, prod = TEST_HOSTS[cloud]
+    return generate(folder, {"cloud": cloud, "cicd_platform": cicd_platform, "databricks_staging_workspace_host": staging,
+                             "databricks_prod_workspace_host": prod, **answers})
+
+
+@pytest.fixture(scope="module", params=CICD_PLATFORMS)
+def azure_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return generate_cloud(tmp_path_factory.mktemp("azure"), "azure", request.param)
+
+
+def state_conditions(project: Path) -> dict[str, str]:
+    """{environment: ABAC condition} of the state role assignments in cicd/state-access.tf."""
+    cicd = project / ".mlops-setup-scripts" / "cicd"
+    text = (cicd / "state-access.tf").read_text()
+    (assignment,) = re.findall(r'resource "azurerm_role_assignment" "terraform_state" \{.*?\n\}', text, re.DOTALL)
+    assert 'role_definition_name = "Storage Blob Data Contributor"' in assignment
+    (condition,) = re.findall(r"<<-CONDITION\n(.*?)\n\s*CONDITION\n", assignment, re.DOTALL)
+    objects = {env: unquote(key) for env, key in load_module(cicd).locals["state_objects"].items()}
+    return {env: condition.replace("${each.value}", key) for env, key in objects.items()}
+
+
+def test_azure_state_identity_may_do_what_the_backend_does(azure_project: Path) -> None:
+    """Finding 1: `terraform init` lists blobs; a path-only condition denies that to every CI run."""
+    for env, condition in state_conditions(azure_project).items():
+        key = f"{env}.terraform.tfstate"
+        denied = [r.what for r in azurerm_backend_requests(key) if not condition_allows(condition, r)]
+        assert denied == [], f"{env}'s state identity is denied: {denied}"
+
+
+def test_azure_state_identity_reaches_only_its_own_state(azure_project: Path) -> None:
+    conditions = state_conditions(azure_project)
+    for env, condition in conditions.items():
+        for other in set(conditions) - {env}:
+            other_key = f"{other}.terraform.tfstate"
+            for action in STORAGE_BLOB_DATA_CONTRIBUTOR:
+                request = Request(f"{action} on {other}", action, None, {BLOB_PATH: other_key})
+                assert not condition_allows(condition, request), f"{env} may {action} {other}'s state"
+            listing = Request("list", f"{BLOBS}/read", "Blob.List", {BLOB_PREFIX: other_key})
+            assert not condition_allows(condition, listing), f"{env} may list {other}'s state"
+        unfiltered = Request("list the whole container", f"{BLOBS}/read", "Blob.List", {})
+        assert not condition_allows(condition, unfiltered), f"{env} may list every blob"
+
+
+def test_abac_evaluator_follows_azure_rules() -> None:
+    """The evaluator can say no: a missing attribute is false, AND binds tighter than OR."""
+    read = Request("read", f"{BLOBS}/read", None, {BLOB_PATH: "a"})
+    listing = Request("list", f"{BLOBS}/read", "Blob.List", {BLOB_PREFIX: "a"})
+    path_only = f"(!(ActionMatches{{'{BLOBS}/read'}})) OR ({BLOB_PATH} StringEquals 'a')"
+    assert condition_allows(path_only, read) and not condition_allows(path_only, listing)
+    assert condition_allows(f"ActionMatches{{'x'}} AND ActionMatches{{'y'}} OR {BLOB_PATH} StringStartsWith ''", read)
+    assert not condition_allows(f"{BLOB_PATH} StringStartsWith 'b'", read)
+    with pytest.raises(ValueError, match="unsupported"):
+        condition_allows("Exists @Resource[x]", read)
