@@ -82,3 +82,54 @@ def test_abac_evaluator_follows_azure_rules() -> None:
     assert not condition_allows(f"{BLOB_PATH} StringStartsWith 'b'", read)
     with pytest.raises(ValueError, match="unsupported"):
         condition_allows("Exists @Resource[x]", read)
+
+
+# --- no long-lived key (findings 3 and 9) -----------------------------------------------------------
+
+# Resource types that mint a long-lived credential for the Terraform state.
+KEY_RESOURCES = {"aws_iam_access_key", "aws_iam_user", "google_service_account_key", "azurerm_storage_account_sas"}
+# Words that tell a user to keep such a key (all three clouds' names for it).
+KEY_NAMES = re.compile(r"ARM_ACCESS_KEY|GOOGLE_CREDENTIALS|AWS_SECRET_ACCESS_KEY|terraform-secrets\.json")
+
+
+@pytest.fixture(scope="module", params=[("aws", "GitHub Actions"), ("azure", "Azure DevOps"), ("gcp", "GitLab")],
+                ids=["aws-github", "azure-azuredevops", "gcp-gitlab"])
+def cloud_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    """The three variants of the issue's trial: one per cloud."""
+    cloud, platform = request.param
+    return cloud, generate_cloud(tmp_path_factory.mktemp(cloud), cloud, platform)
+
+
+def resource_types(folder: Path) -> set[str]:
+    return {unquote(kind) for body in load_module(folder).blocks.get("resource", []) for kind in body}
+
+
+def test_no_terraform_creates_a_long_lived_state_key(cloud_project: tuple[str, Path]) -> None:
+    _, project = cloud_project
+    setup = project / ".mlops-setup-scripts"
+    folders = [setup / "terraform", setup / "cicd", project / "databricks-config/staging"]
+    assert [(f.name, t) for f in folders for t in resource_types(f) & KEY_RESOURCES] == []
+    assert load_module(setup / "terraform").outputs == set(), "the state bootstrap hands out no credential"
+
+
+def test_nothing_tells_the_user_to_store_a_state_key(cloud_project: tuple[str, Path]) -> None:
+    _, project = cloud_project
+    texts = [*project.glob(".mlops-setup-scripts/**/*.tf"), *project.glob(".mlops-setup-scripts/**/*.py"),
+             *project.glob(".mlops-setup-scripts/*.md"), project / "docs/mlops-setup.md"]
+    found = [f"{path.relative_to(project)}: {m.group(0)}" for path in texts for m in KEY_NAMES.finditer(path.read_text())]
+    assert found == []
+
+
+def test_azure_state_storage_takes_entra_id_logins_only(tmp_path: Path) -> None:
+    """Shared Key off (no account key can reach the state); every backend and the provider use
+    Entra ID, and the operator who runs the bootstrap gets a data role with their own login."""
+    project = generate_cloud(tmp_path, "azure", "GitHub Actions")
+    state = project / ".mlops-setup-scripts/terraform"
+    text = (state / "main-azure.tf").read_text()
+    assert re.search(r"\n  shared_access_key_enabled\s+= false", text)
+    assert re.search(r"\n  storage_use_azuread = true", text)
+    operator = re.search(r'resource "azurerm_role_assignment" "state_operator" \{(.*?)\n\}', text, re.DOTALL)
+    assert operator and "data.azurerm_client_config.current.object_id" in operator.group(1)
+    for provider_tf in ("databricks-config/staging/provider.tf", "databricks-config/prod/provider.tf",
+                        ".mlops-setup-scripts/cicd/provider.tf"):
+        assert re.search(r"\n    use_azuread_auth\s+= true\n", (project / provider_tf).read_text()), provider_tf

@@ -554,17 +554,6 @@ def test_names_fit_cloud_rules_for_an_awkward_project_name(tmp_path: Path, cloud
             assert re.fullmatch(r"[a-z0-9]{3,24}", settings["storage_account_name"])
         else:
             assert re.fullmatch(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]", settings["bucket"])
-    if cloud == "gcp":
-        account = unquote(locals_of(project / ".mlops-setup-scripts/terraform")["ci_service_account_id"])
-        assert re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", account)
-
-
-def test_aws_ci_user_may_use_both_state_buckets(tmp_path: Path) -> None:
-    project = generate(tmp_path, {"cloud": "aws"})
-    text = (project / ".mlops-setup-scripts/terraform/main-aws.tf").read_text()
-    policy = re.search(r'data "aws_iam_policy_document" "manage_terraform_state" \{(.*?)\n\}', text, re.DOTALL)
-    assert policy is not None
-    assert policy.group(1).count("for bucket in aws_s3_bucket.terraform_state") == 2
 
 
 # --- CI/CD credentials: outputs and docs agree ---------------------------------------------------------
@@ -574,21 +563,16 @@ def output_names(folder: Path) -> set[str]:
     return load_module(folder).outputs
 
 
-# The CI/CD bootstrap outputs only the (public) client ids: federation needs no secret.
+# The CI/CD bootstrap outputs only the (public) client ids: federation needs no secret. The state
+# bootstrap outputs nothing: it creates no key (tests/test_state_access.py).
 CICD_OUTPUTS = {"STAGING_DATABRICKS_CLIENT_ID", "PROD_DATABRICKS_CLIENT_ID"}
-EXPECTED_SECRETS = {
-    "aws": ({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}, CICD_OUTPUTS),
-    "gcp": ({"GOOGLE_CREDENTIALS"}, CICD_OUTPUTS),
-    "azure": ({"ARM_ACCESS_KEY"}, CICD_OUTPUTS),
-}
 
 
 def test_bootstrap_outputs_are_the_documented_secrets(variant: Variant, generated_project: Path) -> None:
-    state_secrets, workspace_secrets = EXPECTED_SECRETS[variant.cloud]
-    assert output_names(generated_project / ".mlops-setup-scripts/terraform") == state_secrets
-    assert output_names(generated_project / ".mlops-setup-scripts/cicd") == workspace_secrets
+    assert output_names(generated_project / ".mlops-setup-scripts/terraform") == set()
+    assert output_names(generated_project / ".mlops-setup-scripts/cicd") == CICD_OUTPUTS
     guide = (generated_project / "docs/mlops-setup.md").read_text()
-    assert [name for name in state_secrets | workspace_secrets if name not in guide] == []
+    assert [name for name in CICD_OUTPUTS if name not in guide] == []
 
 
 def test_azure_devops_variable_group_is_documented(variant: Variant, generated_project: Path) -> None:
@@ -620,9 +604,8 @@ TERRAFORM_OUTPUT = json.dumps(
 )
 
 
-@pytest.mark.parametrize("folder", ["terraform", "cicd"])
-def test_bootstrap_writes_flat_outputs_privately(generated_project: Path, tmp_path: Path, folder: str) -> None:
-    module = import_script(generated_project / ".mlops-setup-scripts" / folder / "bootstrap.py")
+def test_bootstrap_writes_flat_outputs_privately(generated_project: Path, tmp_path: Path) -> None:
+    module = import_script(generated_project / ".mlops-setup-scripts/cicd/bootstrap.py")
     secrets = tmp_path / "secrets.json"
     secrets.write_text("stale, world-readable content that is longer than the new one" * 10)
     secrets.chmod(0o644)
@@ -638,10 +621,10 @@ def test_bootstrap_writes_flat_outputs_privately(generated_project: Path, tmp_pa
 def test_bootstrap_secrets_files_are_the_documented_ones(generated_project: Path) -> None:
     terraform = import_script(generated_project / ".mlops-setup-scripts/terraform/bootstrap.py")
     cicd = import_script(generated_project / ".mlops-setup-scripts/cicd/bootstrap.py")
-    assert terraform.SECRETS_FILE == Path.home() / ".my-mlops-project-cicd-terraform-secrets.json"
+    assert not hasattr(terraform, "SECRETS_FILE"), "the state bootstrap creates no credential to save"
     assert cicd.SECRETS_FILE == Path.home() / ".my-mlops-project-cicd-service-principal-secrets.json"
     guide = (generated_project / "docs/mlops-setup.md").read_text()
-    assert terraform.SECRETS_FILE.name in guide and cicd.SECRETS_FILE.name in guide
+    assert cicd.SECRETS_FILE.name in guide and "terraform-secrets" not in guide
 
 
 FAKE_TERRAFORM = """#!/bin/sh
@@ -668,14 +651,17 @@ def test_bootstrap_script_applies_with_the_given_arguments(generated_project: Pa
         cwd=tmp_path, env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL,
     )
     module_dir = (scripts / folder).resolve()
+    saves_outputs = folder == "cicd"  # the state bootstrap has no outputs: it creates no credential
     assert log.read_text().splitlines() == [
         f"{module_dir} init",
         f"{module_dir} apply -replace=x.y",
-        f"{module_dir} output -json",
+        *([f"{module_dir} output -json"] if saves_outputs else []),
     ]
-    (secrets,) = home.glob(".my-mlops-project-cicd-*-secrets.json")
-    assert json.loads(secrets.read_text()) == {"KEY": "v"}
-    assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
+    written = list(home.glob(".my-mlops-project-*.json"))
+    assert [p.name for p in written] == ([".my-mlops-project-cicd-service-principal-secrets.json"] if saves_outputs else [])
+    for secrets in written:
+        assert json.loads(secrets.read_text()) == {"KEY": "v"}
+        assert stat.S_IMODE(secrets.stat().st_mode) == 0o600
 
 
 def test_supported_variants_cover_every_cloud() -> None:

@@ -87,7 +87,7 @@ def workspace_and_cloud_names(project: Path) -> set[Name]:
     bootstrap = _locals(project / ".mlops-setup-scripts" / "terraform")
     for key in ("state_buckets", "containers"):
         names.update((f"state {key}", unquote(v)) for v in bootstrap.get(key, {}).values() if key != "containers")
-    for key in ("resource_group_name", "storage_account_name", "ci_user_name", "ci_service_account_id"):
+    for key in ("resource_group_name", "storage_account_name"):
         if key in bootstrap:
             names.add((f"state {key}", unquote(bootstrap[key])))
     return names

@@ -17,7 +17,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Sequence, Union
+from typing import Optional, Sequence, Union
 
 
 def flatten_terraform_output(json_text: Union[str, bytes]) -> dict:
@@ -39,12 +39,15 @@ def run_terraform(module_dir: Path, *args: str, capture_output: bool = False) ->
     return subprocess.run(["terraform", *args], cwd=module_dir, check=True, capture_output=capture_output)
 
 
-def bootstrap(module_dir: Path, secrets_file: Path, what: str, apply_args: Sequence[str]) -> None:
-    """``terraform init`` and ``apply`` (asking for approval) in ``module_dir``, then save the outputs."""
+def bootstrap(module_dir: Path, secrets_file: Optional[Path], what: str, apply_args: Sequence[str]) -> None:
+    """``terraform init`` and ``apply`` (asking for approval) in ``module_dir``, then save the outputs
+    as ``what`` to ``secrets_file``; with ``secrets_file`` None (a module without outputs), nothing is saved."""
     if shutil.which("terraform") is None:
         sys.exit("terraform is not on PATH: install Terraform 1.11 or newer first (see docs/mlops-setup.md).")
     run_terraform(module_dir, "init")
     run_terraform(module_dir, "apply", *apply_args)
+    if secrets_file is None:
+        return
     outputs = run_terraform(module_dir, "output", "-json", capture_output=True)
     write_formatted_terraform_output(outputs.stdout, secrets_file)
     print(f"Wrote {what} to {secrets_file} (readable only by you).")

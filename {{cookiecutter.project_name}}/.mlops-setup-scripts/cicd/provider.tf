@@ -46,28 +46,8 @@ terraform {
 {%- endif %}
   }
 
-  # Created by ../terraform (run its bootstrap.py first).
-{%- if cookiecutter.cloud == "azure" %}
-  backend "azurerm" {
-    resource_group_name  = "{{ state.azure_resource_group }}"
-    storage_account_name = "{{ state.azure_storage_account }}"
-    container_name       = "{{ state.azure_cicd_setup_container }}"
-    key                  = "{{ state.cicd_setup_state_key }}"
-  }
-{%- elif cookiecutter.cloud == "aws" %}
-  backend "s3" {
-    bucket       = "{{ state.aws_cicd_setup_bucket }}"
-    key          = "{{ state.cicd_setup_state_key }}"
-    region       = "{{ state.aws_region }}"
-    encrypt      = true
-    use_lockfile = true
-  }
-{%- else %}
-  backend "gcs" {
-    bucket = "{{ state.gcp_cicd_setup_bucket }}"
-    prefix = "{{ state.gcp_cicd_setup_prefix }}"
-  }
-{%- endif %}
+  # Created by ../terraform (run its bootstrap.py first); you reach it with your own cloud login.
+  {{ state.backend("cicd_setup") }}
 }
 
 # Workspace-admin access to each workspace, from `databricks auth login --profile ...`.

@@ -2,8 +2,10 @@
 {%- import "terraform_state_names.jinja" as state with context -%}
 # Remote state storage on AWS: one S3 bucket for the ML resources (staging and prod
 # keys) and one for the CI/CD setup, versioned, KMS-encrypted, never public and reached
-# over TLS 1.2+ only, plus an IAM user whose access key lets CI/CD read and write both.
-# Locking uses S3 lock files (use_lockfile), so no DynamoDB table.
+# over TLS 1.2+ only. Locking uses S3 lock files (use_lockfile), so no DynamoDB table.
+# No access key: you reach both buckets with your own AWS login, CI/CD reaches its
+# environment's state only, through an IAM role it assumes with its OIDC token
+# (../cicd/state-access.tf).
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
@@ -17,7 +19,6 @@ locals {
     ml_resources = "{{ state.aws_ml_resources_bucket }}"
     cicd_setup   = "{{ state.aws_cicd_setup_bucket }}"
   }
-  ci_user_name = "{{ state.aws_ci_user }}"
 }
 
 provider "aws" {
@@ -127,44 +128,4 @@ resource "aws_s3_bucket_policy" "terraform_state" {
 
   # A bucket policy is public unless the public access block is in place first.
   depends_on = [aws_s3_bucket_public_access_block.terraform_state]
-}
-
-# Least privilege for CI/CD: list the state buckets, read and write state and lock files.
-data "aws_iam_policy_document" "manage_terraform_state" {
-  statement {
-    actions   = ["s3:ListBucket"]
-    resources = [for bucket in aws_s3_bucket.terraform_state : bucket.arn]
-  }
-
-  statement {
-    actions   = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
-    resources = [for bucket in aws_s3_bucket.terraform_state : "${bucket.arn}/*"]
-  }
-}
-
-resource "aws_iam_user" "terraform_state_ci" {
-  # checkov:skip=CKV_AWS_273: CI/CD runs outside AWS (GitHub Actions or Azure DevOps) and signs in with this user's access key, not through SSO.
-  name = local.ci_user_name
-}
-
-resource "aws_iam_user_policy" "manage_terraform_state" {
-  # checkov:skip=CKV_AWS_40: a single-purpose user with one inline policy scoped to the two state buckets; a group would add a resource without narrowing access.
-  name   = "manage-terraform-state"
-  user   = aws_iam_user.terraform_state_ci.name
-  policy = data.aws_iam_policy_document.manage_terraform_state.json
-}
-
-resource "aws_iam_access_key" "terraform_state_ci" {
-  user = aws_iam_user.terraform_state_ci.name
-}
-
-# bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-terraform-secrets.json;
-# store them as the CI/CD secrets of the same names.
-output "AWS_ACCESS_KEY_ID" {
-  value = aws_iam_access_key.terraform_state_ci.id
-}
-
-output "AWS_SECRET_ACCESS_KEY" {
-  value     = aws_iam_access_key.terraform_state_ci.secret
-  sensitive = true
 }

@@ -4,9 +4,10 @@
 # storage account (TLS 1.2+, soft delete) and one private container per state (ML
 # resources: staging and prod keys; CI/CD setup). The azurerm backend locks state with
 # blob leases.
-# The CI/CD bootstrap (../cicd) authenticates to it with the account's access key
-# (ARM_ACCESS_KEY, output below); the pipelines sign in with Entra ID, one application per
-# environment that may use only that environment's state blob (../cicd/state-access.tf).
+# Shared Key authorization is off, so no account key or SAS can reach the state: you sign in
+# with your own Entra ID login (az login; the role assignment below), the pipelines with one
+# Entra ID application per environment that may use only that environment's state blob
+# (../cicd/state-access.tf). Every backend sets use_azuread_auth.
 #
 # This module keeps its own state locally, in this folder (git-ignored).
 terraform {
@@ -26,7 +27,11 @@ locals {
 provider "azurerm" {
   features {}
   subscription_id = var.azure_subscription_id
+  # Shared Key is off (shared_access_key_enabled below): reach the storage data plane with Entra ID.
+  storage_use_azuread = true
 }
+
+data "azurerm_client_config" "current" {}
 
 resource "azurerm_resource_group" "tfstate" {
   name     = local.resource_group_name
@@ -34,10 +39,9 @@ resource "azurerm_resource_group" "tfstate" {
 }
 
 resource "azurerm_storage_account" "tfstate" {
-  # checkov:skip=CKV_AZURE_59: CI/CD runners reach the state over the internet; every request needs the account key or Entra ID, and no container is public.
+  # checkov:skip=CKV_AZURE_59: CI/CD runners reach the state over the internet; every request needs an Entra ID login with a data role, and no container is public.
   # checkov:skip=CKV2_AZURE_33: a private endpoint needs runners inside your virtual network; add one (and disable public network access) if yours are.
   # checkov:skip=CKV2_AZURE_1: Microsoft-managed keys encrypt the state at rest; customer-managed keys need a Key Vault this bootstrap does not create.
-  # checkov:skip=CKV2_AZURE_40: the CI/CD bootstrap's backend authenticates with the account key (ARM_ACCESS_KEY), so Shared Key authorization stays on.
   # checkov:skip=CKV_AZURE_33: the account has no queues.
   name                            = local.storage_account_name
   resource_group_name             = azurerm_resource_group.tfstate.name
@@ -46,7 +50,8 @@ resource "azurerm_storage_account" "tfstate" {
   account_replication_type        = "GRS" # a copy in the paired region survives a regional outage
   min_tls_version                 = "TLS1_2"
   https_traffic_only_enabled      = true
-  shared_access_key_enabled       = true # the CI/CD bootstrap signs in with the account key (ARM_ACCESS_KEY)
+  shared_access_key_enabled       = false # no account key or SAS: Entra ID only
+  default_to_oauth_authentication = true
   allow_nested_items_to_be_public = false
 
   blob_properties {
@@ -80,9 +85,10 @@ resource "azurerm_storage_container" "tfstate" {
   container_access_type = "private"
 }
 
-# bootstrap.py writes this to ~/.{{ cookiecutter.project_name }}-cicd-terraform-secrets.json;
-# store it as the CI/CD secret of the same name.
-output "ARM_ACCESS_KEY" {
-  value     = azurerm_storage_account.tfstate.primary_access_key
-  sensitive = true
+# You, who run this bootstrap, read and write every state (the CI/CD bootstrap's included) with
+# your own login. Role assignments take effect within minutes; the CI/CD bootstrap comes later.
+resource "azurerm_role_assignment" "state_operator" {
+  scope                = azurerm_storage_account.tfstate.id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = data.azurerm_client_config.current.object_id
 }
