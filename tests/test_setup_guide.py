@@ -35,7 +35,7 @@ from tests.support.variants import Variant
 GUIDES = {"docs/mlops-setup.md": True, ".mlops-setup-scripts/README.md": True, "databricks-config/README.md": False}
 SETUP_SCRIPTS = ".mlops-setup-scripts"
 # Files that a step of the guide creates, so they cannot exist in a freshly generated project.
-CREATED_BY_THE_STEPS = {"terraform.tfstate"}
+CREATED_BY_THE_STEPS = {"terraform.tfstate", ".terraform.lock.hcl"}
 # Code spans that look like variable names but are the platforms' own terms (GitLab ID token
 # claims and access-token scopes).
 PLATFORM_TERMS = {"project_path", "read_repository", "write_repository"}

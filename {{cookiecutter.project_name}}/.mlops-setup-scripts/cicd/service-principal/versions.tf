@@ -1,8 +1,4 @@
+{%- import "terraform/versions.jinja" as versions -%}
 terraform {
-  required_providers {
-    databricks = {
-      source  = "databricks/databricks"
-      version = ">= 1.90, < 2.0"
-    }
-  }
+  {{ versions.provider_requirements("databricks") }}
 }
