@@ -10,7 +10,8 @@ command, without running anything:
   variable of the Terraform folder that bootstrap applies (Terraform ignores unknown ``TF_VAR_``
   variables silently), and every variable of that folder without a default is set that way or
   asked for by its ``bootstrap.py``;
-- ``-replace=`` addresses name a module call and a resource that exist;
+- ``-replace=`` and ``-target=`` addresses name a module call and a resource that exist, and
+  ``--options`` given to a ``bootstrap.py`` are options it defines (``OPTIONS``);
 - the names the guides read from a bootstrap's secrets file are outputs of that folder;
 - the Databricks CLI profiles the guide signs in with are the CI/CD bootstrap's defaults, and
   the variable names it mentions in prose are variables of a bootstrap folder.
@@ -56,25 +57,28 @@ class Bootstrap:
     secrets_file: Optional[str]
     asks_for: set[str]
     defaults: dict[str, object] = field(default_factory=dict)
+    options: set[str] = field(default_factory=set)  # the script's own --options (OPTIONS)
 
 
 def bootstrap_of(project: Path, folder: str) -> Bootstrap:
     """Read ``folder``'s Terraform and its ``bootstrap.py`` (SECRETS_FILE, TOKEN_PROMPTS) without running them."""
     module = load_module(project / folder)
-    secrets_file, asks_for = None, set()
+    secrets_file, asks_for, options = None, set(), set()
     for node in ast.walk(ast.parse((project / folder / "bootstrap.py").read_text())):
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
             if node.targets[0].id == "SECRETS_FILE":
                 secrets_file = next(c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant))
             elif node.targets[0].id == "TOKEN_PROMPTS" and isinstance(node.value, ast.Dict):
                 asks_for = {key.value for key in node.value.keys}
+            elif node.targets[0].id == "OPTIONS" and isinstance(node.value, ast.Tuple):
+                options = {element.value for element in node.value.elts}
     defaults = {
         name: unquote(str(body["default"]))
         for named in module.blocks.get("variable", [])
         for name, body in ((unquote(k), v) for k, v in named.items())
         if isinstance(body, dict) and "default" in body
     }
-    return Bootstrap(folder, module, secrets_file, asks_for, defaults)
+    return Bootstrap(folder, module, secrets_file, asks_for, defaults, options)
 
 
 def bootstraps(project: Path) -> dict[str, Bootstrap]:
@@ -160,18 +164,18 @@ class Walk:
                 for name in sorted(unknown)
             ]
 
-    def replace_problems(self, address: str, bootstrap: Bootstrap, where: str) -> None:
+    def replace_problems(self, address: str, bootstrap: Bootstrap, where: str, option: str = "-replace") -> None:
         parts = address.split(".")
         module = bootstrap.module
         while parts[:1] == ["module"] and len(parts) > 2:
             call = module.module_calls.get(parts[1])
             folder = local_module_folder(module, call) if call else None
             if folder is None:
-                self.problems.append(f"{where}: -replace={address}: no module {parts[1]} in {bootstrap.folder}")
+                self.problems.append(f"{where}: {option}={address}: no module {parts[1]} in {bootstrap.folder}")
                 return
             module, parts = load_module(folder), parts[2:]
         if tuple(parts[:2]) not in module.resources:
-            self.problems.append(f"{where}: -replace={address}: no resource {'.'.join(parts[:2])}")
+            self.problems.append(f"{where}: {option}={address}: no resource {'.'.join(parts[:2])}")
 
     def run_bootstrap(self, command: list[str], where: str) -> None:
         script = command[1]
@@ -184,8 +188,11 @@ class Walk:
                 word = "-var=" + next(words, "")
             if word.startswith(("--var=", "-var=")):
                 given.add(word.split("=", 2)[1])
-            elif word.startswith("-replace="):
-                self.replace_problems(word.split("=", 1)[1], bootstrap, where)
+            elif word.startswith(("-replace=", "-target=")):
+                option, address = word.split("=", 1)
+                self.replace_problems(address, bootstrap, where, option)
+            elif word.startswith("--") and word not in bootstrap.options:
+                self.problems.append(f"{where}: {script} has no option {word}")
         self.variable_problems(given | self.exported, where, bootstrap)
         self.exported.clear()
         if any(word.startswith("[") for word in command):
@@ -266,6 +273,7 @@ def small_project(tmp_path: Path, guide: str) -> Path:
     (folder / "modules" / "sp").mkdir(parents=True)
     (folder / "bootstrap.py").write_text(
         'SECRETS_FILE = Path.home() / ".p-secrets.json"\nTOKEN_PROMPTS = {"git_token": "Token: "}\n'
+        'OPTIONS = ("--rotate",)\n'
     )
     (folder / "main.tf").write_text(
         'variable "git_token" {\n  type = string\n}\n\n'
@@ -287,8 +295,8 @@ Writes `~/.p-secrets.json`: `CLIENT_ID`. Set `repo_url` to change it.
 ```bash
 databricks auth login --profile p-staging --host https://x
 export TF_VAR_repo_url=https://example.com/repo   # the repository
-python .mlops-setup-scripts/cicd/bootstrap.py \\
-  -replace=module.sp.databricks_secret.cicd
+python .mlops-setup-scripts/cicd/bootstrap.py --rotate \\
+  -target=module.sp.databricks_secret.cicd -replace=module.sp.databricks_secret.cicd
 git add docs .mlops-setup-scripts
 ```
 """
@@ -319,12 +327,15 @@ def test_walker_catches_an_unknown_output_resource_profile_and_prose_variable(tm
     guide = (
         GOOD_GUIDE.replace("`CLIENT_ID`", "`CLIENT_SECRET`")
         .replace("databricks_secret.cicd", "databricks_secret.ci")
+        .replace("--rotate", "--rotate-all")
         .replace("--profile p-staging", "--profile p-stage")
         .replace("`repo_url`", "`repository`")
     )
     problems = "\n".join(problems_of(tmp_path, guide))
     assert "CLIENT_SECRET is not an output of .mlops-setup-scripts/cicd" in problems
-    assert "no resource databricks_secret.ci" in problems
+    assert "-replace=module.sp.databricks_secret.ci: no resource databricks_secret.ci" in problems
+    assert "-target=module.sp.databricks_secret.ci: no resource" in problems
+    assert "has no option --rotate-all" in problems
     assert "profile p-stage is not the default" in problems
     assert "repository is not a variable" not in problems  # one word: not a setting name
     assert "repo_url" not in problems

@@ -1,10 +1,12 @@
-"""Create the CI/CD service principals and their sign-in; usage: python .mlops-setup-scripts/cicd/bootstrap.py [terraform apply args].
+"""Create the CI/CD service principals and their sign-in; usage:
+python .mlops-setup-scripts/cicd/bootstrap.py [--rotate-databricks-secrets] [terraform apply args].
 
 Run terraform/bootstrap.py first: this module keeps its state in the storage that one
 creates. Tokens reach Terraform through the environment (TF_VAR_<name>), never the
 command line; the script asks for any that is not set, without echoing it, so that no
-token ends up in the shell history. Run it again with new tokens to rotate them. Writes
-the service principals' client ids to
+token ends up in the shell history. Run it again with new tokens to rotate them, and with
+--rotate-databricks-secrets to replace the service principals' Databricks OAuth secrets.
+Writes the service principals' client ids to
 ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json (see docs/mlops-setup.md).
 """
 
@@ -34,7 +36,34 @@ TOKEN_PROMPTS = {
 {%- endif %}
 }
 
-__all__ = ["SECRETS_FILE", "TOKEN_PROMPTS", "ask_for_missing_tokens", "write_formatted_terraform_output"]
+# The service principals' Databricks OAuth secrets. The providers databricks.staging_sp and
+# databricks.prod_sp (workspaces.tf) sign in with them, to create what the principals own.
+OAUTH_SECRETS = (
+    "module.staging_service_principal.databricks_service_principal_secret.cicd",
+    "module.prod_service_principal.databricks_service_principal_secret.cicd",
+)
+# Options of this script (the rest goes to terraform apply).
+OPTIONS = ("--rotate-databricks-secrets",)
+
+__all__ = ["OAUTH_SECRETS", "OPTIONS", "SECRETS_FILE", "TOKEN_PROMPTS", "apply_runs", "ask_for_missing_tokens",
+           "write_formatted_terraform_output"]
+
+
+def apply_runs(arguments: list[str]) -> list[list[str]]:
+    """The ``terraform apply`` argument lists to run, in order, for this script's ``arguments``.
+
+    Without --rotate-databricks-secrets: one apply with ``arguments``. With it: first an apply
+    that replaces only the OAuth secrets (-target, -replace), so that no provider signs in with a
+    secret that is being replaced or has already expired (a plain -replace would make Terraform
+    refresh what the principals own with the old secret, and configure their providers with an
+    unknown one); then a full apply, signed in with the new secrets, which updates everything that
+    holds them (the CI/CD variables with databricks_auth = "client_secret").
+    """
+    rest = [argument for argument in arguments if argument not in OPTIONS]
+    if len(rest) == len(arguments):
+        return [rest]
+    secrets_only = [f"-target={secret}" for secret in OAUTH_SECRETS] + [f"-replace={secret}" for secret in OAUTH_SECRETS]
+    return [[*secrets_only, *rest], rest]
 
 
 def ask_for_missing_tokens(environ: dict[str, str], prompt=getpass.getpass) -> dict[str, str]:
@@ -54,4 +83,5 @@ def ask_for_missing_tokens(environ: dict[str, str], prompt=getpass.getpass) -> d
 
 if __name__ == "__main__":
     os.environ.update(ask_for_missing_tokens(dict(os.environ)))
-    bootstrap(MODULE_DIR, SECRETS_FILE, "CI/CD service principal client ids", sys.argv[1:])
+    for apply_arguments in apply_runs(sys.argv[1:]):
+        bootstrap(MODULE_DIR, SECRETS_FILE, "CI/CD service principal client ids", apply_arguments)

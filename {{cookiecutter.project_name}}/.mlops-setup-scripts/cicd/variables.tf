@@ -45,7 +45,7 @@ variable "databricks_auth" {
 variable "client_secret_lifetime_days" {
   type        = number
   default     = 90
-  description = "Lifetime of the service principals' Databricks OAuth secrets (used by this bootstrap, and by CI/CD only with databricks_auth = \"client_secret\"); re-run the bootstrap with -replace to rotate them (docs/mlops-setup.md)."
+  description = "Lifetime of the service principals' Databricks OAuth secrets (used by this bootstrap, and by CI/CD only with databricks_auth = \"client_secret\"); rotate them with bootstrap.py --rotate-databricks-secrets (docs/mlops-setup.md)."
 }
 
 variable "git_provider" {

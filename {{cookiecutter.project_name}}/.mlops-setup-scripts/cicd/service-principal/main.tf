@@ -33,8 +33,8 @@ resource "databricks_permissions" "experiment_parent" {
 
 # A Databricks OAuth secret of the principal. The bootstrap signs in with it to create what
 # the principal itself must own (its Git credentials); CI/CD gets it only when the bootstrap
-# runs with databricks_auth = "client_secret". It expires: re-run the bootstrap with
-# -replace to rotate it (docs/mlops-setup.md).
+# runs with databricks_auth = "client_secret". It expires: rotate it with
+# `bootstrap.py --rotate-databricks-secrets` (docs/mlops-setup.md).
 resource "databricks_service_principal_secret" "cicd" {
   service_principal_id = databricks_service_principal.cicd.id
   lifetime             = "${var.client_secret_lifetime_days * 24 * 60 * 60}s"
