@@ -133,3 +133,31 @@ def test_azure_state_storage_takes_entra_id_logins_only(tmp_path: Path) -> None:
     for provider_tf in ("databricks-config/staging/provider.tf", "databricks-config/prod/provider.tf",
                         ".mlops-setup-scripts/cicd/provider.tf"):
         assert re.search(r"\n    use_azuread_auth\s+= true\n", (project / provider_tf).read_text()), provider_tf
+
+
+# --- gcp + GitLab: google.subject fits in 127 bytes -------------------------------------------------
+
+# GitLab ID token claims with a bounded length: numeric ids (at most 19 digits, a 64-bit integer).
+BOUNDED_GITLAB_CLAIMS = {"project_id", "job_id", "pipeline_id", "namespace_id", "user_id"}
+GOOGLE_SUBJECT_LIMIT = 127  # bytes: https://cloud.google.com/iam/docs/workload-identity-federation#mapping
+
+
+def test_gitlab_google_subject_fits_gcp_limit_for_any_project_path(tmp_path: Path) -> None:
+    """GitLab's sub repeats the project path and branch (each up to 255 characters); Google refuses
+    a token exchange whose mapped google.subject is longer than 127 bytes."""
+    project = generate_cloud(tmp_path, "gcp", "GitLab")
+    text = (project / ".mlops-setup-scripts/cicd/state-access.tf").read_text()
+    mapping = re.search(r'resource "google_iam_workload_identity_pool_provider" "gitlab" \{.*?attribute_mapping = \{(.*?)\n  \}',
+                        text, re.DOTALL)
+    assert mapping
+    (subject,) = re.findall(r'"google\.subject"\s+= "(.*)"$', mapping.group(1), re.MULTILINE)
+    expression = subject.replace('\\"', '"')
+    claims = set(re.findall(r"assertion\.(\w+)", expression))
+    assert claims and claims <= BOUNDED_GITLAB_CLAIMS, f"google.subject uses unbounded claims {claims - BOUNDED_GITLAB_CLAIMS}"
+    literals = re.findall(r'"([^"]*)"', expression)
+    assert sum(len(literal.encode()) for literal in literals) + 19 * len(re.findall(r"assertion\.", expression)) <= GOOGLE_SUBJECT_LIMIT
+    # Prod's identity: jobs of the protected default branch only, by mapped attribute.
+    (prod_ref,) = re.findall(r'"attribute\.prod_ref"\s+= "(.*)"$', mapping.group(1), re.MULTILINE)
+    assert all(part in prod_ref for part in ('assertion.ref_type == \\"branch\\"', 'assertion.ref == \\"main\\"',
+                                             'assertion.ref_protected == \\"true\\"'))
+    assert '/attribute.prod_ref/main"' in text and "/subject/" not in text

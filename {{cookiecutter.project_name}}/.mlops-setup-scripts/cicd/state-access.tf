@@ -58,11 +58,14 @@ locals {
     for env in keys(local.state_objects) : env => "repo:${local.github_repository}:environment:${env}"
   }
 {%- elif gitlab %}
-  # The OIDC subjects each environment's identity accepts ("*": any branch).
+{%- if cookiecutter.cloud != "gcp" %}
+  # The OIDC subjects each environment's identity accepts ("*": any branch). (On gcp the workload
+  # identity provider maps the claims instead: google.subject cannot hold GitLab's long subjects.)
   state_login_subjects = {
     staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
     prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
   }
+{%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}
   # The OIDC subjects of the pipelines that use each environment's state (local.state_pipelines,
   # azure-devops.tf): staging's, Terraform CI and CICD; prod's, Terraform CICD only.
@@ -210,9 +213,13 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
     "google.subject"       = "assertion.sub"
     "attribute.repository" = "assertion.repository"
 {%- elif gitlab %}
-    "google.subject"         = "assertion.sub"
+    # google.subject holds at most 127 bytes, which GitLab's sub (project_path:<group>/<project>:ref_type:branch:ref:<branch>)
+    # exceeds for long paths: name the job by its numeric ids instead (at most 19 digits each).
+    "google.subject"         = "\"project_id:\" + assertion.project_id + \":job_id:\" + assertion.job_id"
     "attribute.project_path" = "assertion.project_path"
     "attribute.ref_type"     = "assertion.ref_type"
+    # "{{ cookiecutter.default_branch }}" for jobs on the protected {{ cookiecutter.default_branch }} branch, "none" for all others: only prod's identity trusts it.
+    "attribute.prod_ref" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" ? \"{{ cookiecutter.default_branch }}\" : \"none\""
 {%- else %}
     "google.subject" = "assertion.sub"
     # The branch of a run of a pipeline that prod's state trusts; "none" for the other pipelines.
@@ -257,11 +264,11 @@ resource "google_service_account_iam_member" "github_environment" {
 }
 {%- elif gitlab %}
 
-# Staging: jobs on any branch of the project; prod: only jobs on {{ cookiecutter.default_branch }} (state_login_subjects).
+# Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.prod_ref).
 resource "google_service_account_iam_member" "gitlab_jobs" {
   for_each = {
     staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/attribute.ref_type/branch"
-    prod    = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/subject/${local.state_login_subjects["prod"]}"
+    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/attribute.prod_ref/{{ cookiecutter.default_branch }}"
   }
 
   service_account_id = google_service_account.terraform_state[each.key].name
