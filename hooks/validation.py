@@ -18,8 +18,8 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
-from hooks.pruning import TEST_PROJECT_NAME
-from hooks.variants import unsupported_match
+from .pruning import TEST_PROJECT_NAME
+from .variants import unsupported_match
 
 MIN_COOKIECUTTER_VERSION = (2, 6, 0)
 
@@ -649,7 +649,7 @@ def render_default(default: object, answers: Mapping[str, object]) -> Optional[s
         return None
     from jinja2 import Environment, StrictUndefined
 
-    from hooks.derived import derived_value
+    from .derived import derived_value
 
     environment = Environment(undefined=StrictUndefined)
     environment.filters["derived"] = derived_value
