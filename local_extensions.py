@@ -165,7 +165,7 @@ def warn_unknown_answers(context: Mapping[str, object], argv: Sequence[str]) -> 
                   file=sys.stderr)
 
 
-def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) -> None:
+def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = (), so_far: bool = False) -> None:
     """Print every problem and how to run again on stderr, then stop: ``AnswersRefused`` from the
     Python API; exit status 1 from the command line (``argv`` is ``sys.argv``), since cookiecutter
     would echo an exception on stdout and cruft would print a traceback.
@@ -173,12 +173,15 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) 
     ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). After
     cookiecutter, the message ends with a command that repeats the answers the user gave (those
     that differ from their defaults) with the refused ones marked; after cruft, with a cruft command.
+    With ``so_far``, ``context`` holds the answers given up to a prompt: the config-file check,
+    which needs every answer, waits for the end.
     """
     import json
 
     validation = _hooks("validation")
     cruft_retry_hint, format_problems = validation.cruft_retry_hint, validation.format_problems
-    problems = validation.find_problems(context, cookiecutter.__version__) + config_file_problems(context, argv)
+    problems = validation.find_problems(context, cookiecutter.__version__)
+    problems += [] if so_far else config_file_problems(context, argv)
     if not problems:
         return
     program = command_line_program(argv)
@@ -188,7 +191,8 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) 
     else:
         template = str(context.get("_template") or _this_template())
         defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())
-        message = format_problems(problems, context, template, defaults)
+        output_dir = _option(argv, "--output-dir") or _option(argv, "-o") if program == "cookiecutter" else None
+        message = format_problems(problems, context, template, defaults, output_dir)
     print(message, file=sys.stderr)
     if program:
         raise SystemExit(1)
@@ -224,6 +228,33 @@ def carry_private_answers(context: MutableMapping[str, object]) -> None:
     context.update(cruft_private_answers())
 
 
+def normalise_answers(context: MutableMapping[str, object]) -> None:
+    """Write yes/no answers (``YES_NO_PROMPTS``) in a usual spelling (``Yes``, ``y``, ``true``) as
+    ``yes`` or ``no`` into cookiecutter's answers, before any file or rule reads them."""
+    validation = _hooks("validation")
+    for name in validation.YES_NO_PROMPTS:
+        value = context.get(name)
+        if isinstance(value, str) and validation.yes_or_no(value):
+            context[name] = validation.yes_or_no(value)
+
+
+@simple_filter
+def checked_so_far(context: MutableMapping[str, object]) -> str:
+    """Check the answers given so far; renders as nothing. ``cookiecutter.json`` starts the default
+    of each prompt that follows a text prompt with it (cookiecutter renders a prompt's default with
+    the answers before it, just before asking): a wrong answer is refused right after its prompt,
+    not after the last one. Choice prompts' options stay literal, so the answer before a choice is
+    checked at the next text prompt. Runs only when someone types the answers (a terminal, no
+    ``--no-input``, not cruft): answers from a file or the command line are all judged at once at
+    the end, so that one run lists every problem."""
+    argv = sys.argv
+    if "--no-input" in argv or command_line_program(argv) == "cruft" or not sys.stdin.isatty():
+        return ""
+    normalise_answers(context)
+    refuse_bad_answers(context, argv, so_far=True)
+    return ""
+
+
 @simple_filter
 def check_answers(context: Mapping[str, object]) -> str:
     """Validate the answers while cookiecutter renders its private variables.
@@ -236,6 +267,7 @@ def check_answers(context: Mapping[str, object]) -> str:
     """
     if isinstance(context, MutableMapping):
         carry_private_answers(context)
+        normalise_answers(context)
     warn_unknown_answers(context, sys.argv)
     refuse_bad_answers(context, sys.argv)
     return "yes"
@@ -270,4 +302,4 @@ def install(environment: Environment) -> list[Extension]:
     the returned extensions' ``preprocess`` and ``filter_stream`` (Jinja tags are not passed on);
     keep the name, signature and return value: every released ``mlops_stack_jinja`` relies on them."""
     return [extension(environment) for extension in (generate_doc_link, regex_replace, template_path, check_answers,
-                                                     derived, CheckAnswersBeforeWriting)]
+                                                     checked_so_far, derived, CheckAnswersBeforeWriting)]
