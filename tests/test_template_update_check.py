@@ -22,6 +22,9 @@ from tests.support.generation import TEST_ANSWERS
 from tests.support.template_repo import template_repository
 from tests.support.variants import TEMPLATE_DIR
 
+# cruft create of a project per CI/CD platform and fifteen runs of the job's script: about a minute.
+pytestmark = pytest.mark.large
+
 TOKEN = "s3cret-template-token"
 SCRIPTS = {
     "GitHub Actions": ".github/workflows/scripts/check-template-updates.sh",

@@ -111,6 +111,7 @@ def update_and_check(project: Path, template: Path, answers: dict[str, str]) -> 
     return state
 
 
+@pytest.mark.large
 @pytest.mark.parametrize("start", starting_points())
 def test_a_project_from_an_earlier_template_updates_to_this_one(start: dict, template: Path, tmp_path: Path) -> None:
     project = create(template, start["commit"], start["answers"], tmp_path / "out")
@@ -139,6 +140,7 @@ def next_release(template: Path, tmp_path: Path) -> Path:
     return later
 
 
+@pytest.mark.large
 def test_todays_template_updates_to_a_later_release_keeping_private_answers(template: Path, tmp_path: Path) -> None:
     project = create(template, git(template, "rev-parse", "HEAD").strip(), CURRENT_ANSWERS, tmp_path / "out")
     catalogs = json.loads((project / "databricks-config" / "unity-catalog.json").read_text())["catalogs"]
