@@ -22,6 +22,7 @@ from cookiecutter.utils import simple_filter
 from jinja2 import Environment
 from jinja2.ext import Extension
 
+
 def _hooks(name: str) -> ModuleType:
     """The module ``hooks/<name>.py`` of this template: relative to this module's package when
     ``mlops_stack_jinja`` imported it, else the top-level ``hooks`` package (tests, old replays)."""
@@ -191,7 +192,7 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = (), 
     else:
         template = str(context.get("_template") or _this_template())
         defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())
-        output_dir = _option(argv, "--output-dir") or _option(argv, "-o") if program == "cookiecutter" else None
+        output_dir = (_option(argv, "--output-dir") or _option(argv, "-o")) if program == "cookiecutter" else None
         message = format_problems(problems, context, template, defaults, output_dir)
     print(message, file=sys.stderr)
     if program:
