@@ -65,7 +65,8 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if source.is_file() and not source.is_symlink():
             (clone / relative).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, clone / relative)
-    commit_all(clone, "The working tree")
+    git(clone, "add", "-A")
+    git(clone, "commit", "-q", "--allow-empty", "-m", "The working tree")  # empty on a clean checkout
     return clone
 
 
