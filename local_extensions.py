@@ -1,21 +1,33 @@
 """Jinja filters that the template's files and ``cookiecutter.json`` use.
 
-Cookiecutter puts the template folder on ``sys.path`` while it renders, which is how
-``cookiecutter.json`` finds these filters (see ``_extensions`` there).
+``cookiecutter.json`` names only ``mlops_stack_jinja.TemplateExtensions``, which imports this file
+under a name unique to its content and calls ``install``: a process that rendered another version
+of the template first (``cruft update`` does) still gets this version's filters. For the same
+reason this module reaches the helpers in ``hooks/`` through ``_hooks``, relative to its own
+package, never as a top-level ``hooks`` (see CONTRIBUTING.md, "Template updates").
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from pathlib import Path
-from typing import Mapping, Optional, Sequence
+from types import FrameType, ModuleType
+from typing import Mapping, MutableMapping, Optional, Sequence
 
-from cookiecutter import __version__ as cookiecutter_version
+import cookiecutter
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.utils import simple_filter
 from jinja2 import Environment
 from jinja2.ext import Extension
+
+
+def _hooks(name: str) -> ModuleType:
+    """The module ``hooks/<name>.py`` of this template: relative to this module's package when
+    ``mlops_stack_jinja`` imported it, else the top-level ``hooks`` package (tests, old replays)."""
+    return importlib.import_module(f"{__package__}.hooks.{name}" if __package__ else f"hooks.{name}")
+
 
 DOC_BASE_URLS = {
     "aws": "https://docs.databricks.com",
@@ -58,9 +70,7 @@ def derived(answers: Mapping[str, str], name: str) -> str:
     See ``hooks/derived.py``: derived values are computed at every use, never stored, so a
     replayed or edited context cannot hand the template a stale one.
     """
-    from hooks.derived import derived_value
-
-    return derived_value(answers, name)
+    return _hooks("derived").derived_value(answers, name)
 
 
 @simple_filter
@@ -92,9 +102,7 @@ def _this_template(here: Path = _TEMPLATE_FOLDER) -> str:
     (prompt time). A clone in a folder made by ``tempfile.mkdtemp`` (cruft clones there) will be
     gone, so the command then shows a placeholder instead; a user's own checkout elsewhere under
     the temporary directory keeps its path."""
-    from hooks.cruft_record import in_temporary_clone
-
-    return "<template>" if in_temporary_clone(here) else str(here)
+    return "<template>" if _hooks("cruft_record").in_temporary_clone(here) else str(here)
 
 
 def command_line_program(argv: Sequence[str]) -> Optional[str]:
@@ -131,7 +139,7 @@ def config_file_problems(context: Mapping[str, object], argv: Sequence[str]) -> 
         return []
     from cookiecutter.config import get_user_config
 
-    from hooks.validation import check_config_answers_applied
+    check_config_answers_applied = _hooks("validation").check_config_answers_applied
 
     try:
         config = get_user_config(config_file=_option(argv, "--config-file"))
@@ -148,8 +156,7 @@ _warned_unknown: set[str] = set()
 
 def warn_unknown_answers(context: Mapping[str, object], argv: Sequence[str]) -> None:
     """On cookiecutter's command line, name on stderr (once) each ``name=value`` the template lacks."""
-    from hooks.validation import unknown_names
-
+    unknown_names = _hooks("validation").unknown_names
     if command_line_program(argv) != "cookiecutter":
         return
     for name in unknown_names(command_line_answers(argv), context):
@@ -159,7 +166,7 @@ def warn_unknown_answers(context: Mapping[str, object], argv: Sequence[str]) -> 
                   file=sys.stderr)
 
 
-def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) -> None:
+def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = (), so_far: bool = False) -> None:
     """Print every problem and how to run again on stderr, then stop: ``AnswersRefused`` from the
     Python API; exit status 1 from the command line (``argv`` is ``sys.argv``), since cookiecutter
     would echo an exception on stdout and cruft would print a traceback.
@@ -167,26 +174,86 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = ()) 
     ``context`` is the cookiecutter context (answers plus cookiecutter's ``_`` keys). After
     cookiecutter, the message ends with a command that repeats the answers the user gave (those
     that differ from their defaults) with the refused ones marked; after cruft, with a cruft command.
+    With ``so_far``, ``context`` holds the answers given up to a prompt: the config-file check,
+    which needs every answer, waits for the end.
     """
     import json
 
-    from hooks.validation import cruft_retry_hint, find_problems, format_problems, problem_parameters
-
-    problems = find_problems(context, cookiecutter_version) + config_file_problems(context, argv)
+    validation = _hooks("validation")
+    cruft_retry_hint, format_problems = validation.cruft_retry_hint, validation.format_problems
+    problems = validation.find_problems(context, cookiecutter.__version__)
+    problems += [] if so_far else config_file_problems(context, argv)
     if not problems:
         return
     program = command_line_program(argv)
     if program == "cruft":
         subcommand = next((a for a in argv[1:] if not a.startswith("-")), "")
-        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, problem_parameters(problems, context))
+        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, validation.problem_parameters(problems, context))
     else:
         template = str(context.get("_template") or _this_template())
         defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())
-        message = format_problems(problems, context, template, defaults)
+        output_dir = (_option(argv, "--output-dir") or _option(argv, "-o")) if program == "cookiecutter" else None
+        message = format_problems(problems, context, template, defaults, output_dir)
     print(message, file=sys.stderr)
     if program:
         raise SystemExit(1)
     raise AnswersRefused(message)
+
+
+def cruft_private_answers(frame: Optional[FrameType] = None) -> dict[str, str]:
+    """The private answers (``hooks.derived.PRIVATE_ANSWERS``) of the project that cruft renders the
+    template for, when a caller up the stack of ``frame`` (default: this call) is cruft's
+    ``_generate_output``; else none.
+
+    cruft diff and update render the template from ``.cruft.json`` but pass cookiecutter only the
+    answers without a leading ``_`` (cruft 2.16, cruft/cruft#306 and #341), so private answers would
+    fall back to their defaults and updates would undo them. ``_generate_output`` holds the project's
+    ``cruft_state``, with ``--variables-to-update`` applied for the new render: its values are the ones
+    the user gave. Should a later cruft pass them itself, they arrive as overrides and this finds
+    the same values.
+    """
+    names = _hooks("derived").PRIVATE_ANSWERS
+    frame = frame or sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_generate_output" and str(frame.f_globals.get("__name__", "")).startswith("cruft."):
+            state = frame.f_locals.get("cruft_state")
+            stored = state.get("context", {}).get("cookiecutter", {}) if isinstance(state, dict) else {}
+            return {name: stored[name] for name in names if isinstance(stored.get(name), str)}
+        frame = frame.f_back
+    return {}
+
+
+def carry_private_answers(context: MutableMapping[str, object]) -> None:
+    """Put the project's private answers into cookiecutter's answers (``context``) while cruft
+    renders for diff or update (see ``cruft_private_answers``), before anything reads them."""
+    context.update(cruft_private_answers())
+
+
+def normalise_answers(context: MutableMapping[str, object]) -> None:
+    """Write yes/no answers (``YES_NO_PROMPTS``) in a usual spelling (``Yes``, ``y``, ``true``) as
+    ``yes`` or ``no`` into cookiecutter's answers, before any file or rule reads them."""
+    validation = _hooks("validation")
+    for name in validation.YES_NO_PROMPTS:
+        value = context.get(name)
+        if isinstance(value, str) and validation.yes_or_no(value):
+            context[name] = validation.yes_or_no(value)
+
+
+@simple_filter
+def checked_so_far(context: MutableMapping[str, object]) -> str:
+    """Check the answers given so far; renders as nothing. ``cookiecutter.json`` starts the default
+    of each prompt that follows a text prompt with it (cookiecutter renders a prompt's default with
+    the answers before it, just before asking): a wrong answer is refused right after its prompt,
+    not after the last one. Choice prompts' options stay literal, so the answer before a choice is
+    checked at the next text prompt. Runs only when someone types the answers (a terminal, no
+    ``--no-input``, not cruft): answers from a file or the command line are all judged at once at
+    the end, so that one run lists every problem."""
+    argv = sys.argv
+    if "--no-input" in argv or command_line_program(argv) == "cruft" or not sys.stdin.isatty():
+        return ""
+    normalise_answers(context)
+    refuse_bad_answers(context, argv, so_far=True)
+    return ""
 
 
 @simple_filter
@@ -196,8 +263,12 @@ def check_answers(context: Mapping[str, object]) -> str:
     This runs before cookiecutter creates any folder, so a refused answer leaves
     nothing on disk, not even the parent folders a '/' in project_name would create.
     Replays and cruft's stored contexts skip this rendering: ``CheckAnswersBeforeWriting``
-    checks those.
+    checks those. Under cruft's diff and update it first restores the project's private answers
+    (``carry_private_answers``): cookiecutter's answers are this very mapping.
     """
+    if isinstance(context, MutableMapping):
+        carry_private_answers(context)
+        normalise_answers(context)
     warn_unknown_answers(context, sys.argv)
     refuse_bad_answers(context, sys.argv)
     return "yes"
@@ -224,3 +295,12 @@ class CheckAnswersBeforeWriting(Extension):
         if source == self.PROJECT_FOLDER and name is None:
             return "{{ (cookiecutter | check_answers)[:0] }}" + source
         return source
+
+
+def install(environment: Environment) -> list[Extension]:
+    """Make this module's extensions for ``environment`` (each registers its filters) and return
+    them. ``mlops_stack_jinja`` calls this for every Jinja environment cookiecutter makes and runs
+    the returned extensions' ``preprocess`` and ``filter_stream`` (Jinja tags are not passed on);
+    keep the name, signature and return value: every released ``mlops_stack_jinja`` relies on them."""
+    return [extension(environment) for extension in (generate_doc_link, regex_replace, template_path, check_answers,
+                                                     checked_so_far, derived, CheckAnswersBeforeWriting)]

@@ -75,6 +75,12 @@ UC_DEFAULTS = {
 }
 
 
+# The private answers (keys starting with "_") that a project keeps through cruft's diff and update
+# like its prompted answers (local_extensions.carry_private_answers); other private keys, such as
+# the template's release, follow the template.
+PRIVATE_ANSWERS = tuple(UC_DEFAULTS)
+
+
 def uc_setting(answers: Mapping[str, str], key: str) -> str:
     """The private Unity Catalog value ``key`` (a key of ``UC_DEFAULTS``) of the answers."""
     return answers.get(key) or UC_DEFAULTS[key]

@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
-from hooks.derived import DERIVED_NAMES, derived_value
+from .derived import DERIVED_NAMES, derived_value
 
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"

@@ -18,8 +18,8 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
-from hooks.pruning import TEST_PROJECT_NAME
-from hooks.variants import unsupported_match
+from .pruning import TEST_PROJECT_NAME
+from .variants import unsupported_match
 
 MIN_COOKIECUTTER_VERSION = (2, 6, 0)
 
@@ -172,10 +172,11 @@ def check_parent_dir_segments(parent_dir: str) -> Problem:
     )
 
 
-def check_host(parameter: str, url: str) -> Problem:
-    """Workspace hosts are HTTPS URLs with a real host name (what a browser shows is fine)."""
-    example = "https://adb-1234567890123456.7.azuredatabricks.net"
-    if not url.startswith("https://"):
+def check_host(parameter: str, url: str, cloud: str = "azure") -> Problem:
+    """Workspace hosts are HTTPS URLs with a real host name (what a browser shows is fine; the scheme
+    and host name in any case, as ``hooks.derived.host_of`` lower-cases both)."""
+    example = EXAMPLE_HOSTS.get(cloud, EXAMPLE_HOSTS["azure"])
+    if url[:8].lower() != "https://":
         return f"{parameter} '{url}' must start with 'https://', for example '{example}'."
     try:
         hostname = urlparse(url).hostname or ""
@@ -233,6 +234,13 @@ def check_supported_combination(
 # --- rules added for answers given through config files, replays and cruft contexts ---------
 
 # Known Databricks workspace domains of each cloud (commercial, government and China regions).
+# One example workspace URL per cloud, the only one every message shows (a real workspace's shape:
+# Azure's adb-<workspace id>.<n>, AWS's dbc-<id>, GCP's <workspace id>.<n>).
+EXAMPLE_HOSTS = {
+    "azure": "https://adb-1234567890123456.7.azuredatabricks.net",
+    "aws": "https://dbc-a1b2c3d4-e5f6.cloud.databricks.com",
+    "gcp": "https://1234567890123456.7.gcp.databricks.com",
+}
 CLOUD_DOMAINS = {
     "azure": ("azuredatabricks.net", "databricks.azure.us", "databricks.azure.cn"),
     "aws": ("cloud.databricks.com", "cloud.databricks.us", "cloud.databricks.mil"),
@@ -258,8 +266,8 @@ EXAMPLES = {
     "cloud": "azure",
     "cicd_platform": "GitHub Actions",
     "mlflow_experiment_parent_dir": "/my-mlops-project",
-    "databricks_staging_workspace_host": "https://adb-1234567890123456.7.azuredatabricks.net",
-    "databricks_prod_workspace_host": "https://adb-6543210987654321.8.azuredatabricks.net",
+    "databricks_staging_workspace_host": EXAMPLE_HOSTS["azure"],
+    "databricks_prod_workspace_host": EXAMPLE_HOSTS["azure"],
     "default_branch": "main",
     "release_branch": "release",
     "read_user_group": "users",
@@ -357,7 +365,7 @@ def check_host_matches_cloud(parameter: str, url: str, cloud: str) -> Problem:
         return None
     return (
         f"{parameter} '{url}' is a workspace on {host_cloud} but cloud is '{cloud}'; use a workspace of the "
-        f"chosen cloud, for example 'https://my-workspace.{CLOUD_DOMAINS[cloud][0]}', or answer cloud='{host_cloud}'."
+        f"chosen cloud, for example '{EXAMPLE_HOSTS[cloud]}', or answer cloud='{host_cloud}'."
     )
 
 
@@ -408,7 +416,7 @@ def warn_host_outside_known_domains(parameter: str, url: str, cloud: str) -> Pro
         return None
     return (
         f"{parameter} '{url}' is not in a Databricks domain of {cloud} ({', '.join(CLOUD_DOMAINS[cloud])}); "
-        f"check it, for example 'https://my-workspace.{CLOUD_DOMAINS[cloud][0]}'."
+        f"check it, for example '{EXAMPLE_HOSTS[cloud]}'."
     )
 
 
@@ -422,14 +430,27 @@ def warn_same_default_and_release_branch(default_branch: str, release_branch: st
     )
 
 
+# Text prompts that stand for a switch, and the spellings each side accepts (any case).
+YES_NO_PROMPTS = ("include_mlflow_recipes",)
+_YES = ("yes", "y", "true", "on", "1")
+_NO = ("no", "n", "false", "off", "0")
+
+
+def yes_or_no(answer: str) -> Optional[str]:
+    """``yes`` or ``no`` for the usual spellings of either (``Yes``, ``y``, ``true``, ``off``, ...),
+    else None. The template normalises such answers before anything reads them."""
+    word = answer.strip().lower()
+    return "yes" if word in _YES else "no" if word in _NO else None
+
+
 def check_yes_or_no(parameter: str, answer: str) -> Problem:
-    """Text prompts that stand for a switch take exactly ``yes`` or ``no``.
+    """Text prompts that stand for a switch take ``yes`` or ``no`` in a usual spelling (``yes_or_no``).
 
     ``include_mlflow_recipes`` is a text prompt, not a choice, because its default depends
     on earlier answers: cookiecutter checks an override of a choice variable against the
     list as written, before rendering, so a rendered choice list would refuse every override.
     """
-    if answer in ("yes", "no"):
+    if yes_or_no(answer) is not None:
         return None
     return f"{parameter} '{answer}' must be 'yes' or 'no', for example '{parameter}=no'."
 
@@ -557,8 +578,8 @@ RULES: tuple[Rule, ...] = (
     ((_PARENT_DIR,), check_parent_dir_characters),
     ((_PARENT_DIR,), check_parent_dir_segments),
     ((_PARENT_DIR,), check_parent_dir_not_shared_folder),
-    ((_STAGING,), _named(check_host, _STAGING)),
-    ((_PROD,), _named(check_host, _PROD)),
+    ((_STAGING, "cloud"), _named(check_host, _STAGING)),
+    ((_PROD, "cloud"), _named(check_host, _PROD)),
     ((_STAGING, "cloud"), _named(check_host_matches_cloud, _STAGING)),
     ((_PROD, "cloud"), _named(check_host_matches_cloud, _PROD)),
     (("default_branch",), _named(check_branch_name, "default_branch")),
@@ -649,10 +670,11 @@ def render_default(default: object, answers: Mapping[str, object]) -> Optional[s
         return None
     from jinja2 import Environment, StrictUndefined
 
-    from hooks.derived import derived_value
+    from .derived import derived_value
 
     environment = Environment(undefined=StrictUndefined)
     environment.filters["derived"] = derived_value
+    environment.filters["checked_so_far"] = lambda answers: ""
     try:
         return environment.from_string(default).render(cookiecutter=answers)
     except Exception:  # noqa: BLE001 - any failure means "not the default"
@@ -669,7 +691,7 @@ def given_names(answers: Mapping[str, object], defaults: Mapping[str, object]) -
 
 
 def retry_command(template: str, answers: Mapping[str, object], bad: set[str],
-                  defaults: Optional[Mapping[str, object]] = None) -> str:
+                  defaults: Optional[Mapping[str, object]] = None, output_dir: Optional[str] = None) -> str:
     """A shell command that generates again with the same answers, one per line, the ``bad`` ones
     marked with an inline shell comment (`` `# <- fix` ``, which the shell expands to nothing).
 
@@ -682,21 +704,38 @@ def retry_command(template: str, answers: Mapping[str, object], bad: set[str],
     names = given_names(answers, defaults) if defaults is not None else prompt_names(answers)
     names = [n for n in prompt_names(answers) + private_names(answers) if n in names or n in bad]
     lines = [f"cookiecutter {shlex.quote(template)} --no-input"]
+    if output_dir:
+        lines[0] += f" --output-dir {shlex.quote(output_dir)}"
     for name in names:
         marker = " `# <- fix`" if name in bad else ""
         lines.append(f"  {shlex.quote(f'{name}={_as_answer_text(answers[name])}')}{marker}")
     return " \\\n".join(lines)
 
 
+def without_derived_problems(problems: list[str], answers: Mapping[str, object],
+                             defaults: Mapping[str, object]) -> list[str]:
+    """``problems`` without those of answers the user did not give (their value is the default
+    ``defaults`` derive from other answers, e.g. the experiment folder from ``project_name``) while
+    a given answer is refused too: fixing that one fixes them."""
+    given = set(given_names(answers, defaults))
+    bad = {p.split(" ", 1)[0] for p in problems}
+    if not bad & given:
+        return problems
+    return [p for p in problems if p.split(" ", 1)[0] in given or p.split(" ", 1)[0] not in answers]
+
+
 def format_problems(problems: list[str], answers: Optional[Mapping[str, object]] = None,
-                    template: Optional[str] = None, defaults: Optional[Mapping[str, object]] = None) -> str:
+                    template: Optional[str] = None, defaults: Optional[Mapping[str, object]] = None,
+                    output_dir: Optional[str] = None) -> str:
     """One message for the user, one line per problem, then (with ``answers`` and ``template``)
     a command that repeats the answers (those that differ from ``defaults``, when given) with
-    the refused ones marked."""
+    the refused ones marked, and ``--output-dir`` when the user gave one."""
+    if answers is not None and defaults is not None:
+        problems = without_derived_problems(problems, answers, defaults)
     lines = "\n".join(f"  - {p}" for p in problems)
     message = f"Cannot generate the project; please fix these answers:\n{lines}"
     if answers is not None and template:
-        command = retry_command(template, answers, problem_parameters(problems, answers), defaults)
+        command = retry_command(template, answers, problem_parameters(problems, answers), defaults, output_dir)
         if defaults is not None:
             message += "\nThe command below repeats every answer that differs from its default (config-file ones included)."
         message += f"\nFix the answers marked '<- fix' and run again:\n{command}"

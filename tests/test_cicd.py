@@ -130,7 +130,8 @@ def test_no_script_handles_a_databricks_secret(variant: Variant, generated_proje
     """Federation needs no token-exchange script: the Databricks tools sign in themselves. (Azure
     DevOps on gcp has one for the Terraform state's Google Cloud login, which leaves Databricks alone.)"""
     scripts = {p.name for p in shell_scripts(generated_project)}
-    expected = {"commit-terraform-output.sh"} if variant.github else {"commit-terraform-output.sh", "install-terraform.sh"}
+    expected = {"commit-terraform-output.sh", "check-template-updates.sh"}
+    expected |= set() if variant.github else {"install-terraform.sh"}
     if variant.cicd_platform == "Azure DevOps" and variant.cloud == "gcp":
         expected.add("sign-in-to-gcp-state.sh")
         assert "DATABRICKS" not in (generated_project / PIPELINES / "scripts/sign-in-to-gcp-state.sh").read_text()

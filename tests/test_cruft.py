@@ -139,3 +139,56 @@ def test_cruft_refuses_a_bad_variable_briefly_with_a_cruft_command(template: Pat
     assert "cookiecutter " not in result.stderr
     check = subprocess.run([str(cruft_cli), "check"], cwd=project, capture_output=True, text=True)
     assert check.returncode == 0 and "Project generated" not in check.stdout + check.stderr
+
+
+UC_ANSWERS = {**TEST_ANSWERS, "include_models_in_unity_catalog": "yes", "include_mlflow_recipes": "no",
+              "_uc_prod_catalog": "production"}
+
+
+def cruft_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    """The cruft command line, one process per command as a user runs it."""
+    import sys
+
+    result = subprocess.run([str(Path(sys.executable).parent / "cruft"), *args], cwd=cwd, capture_output=True, text=True)
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stdout + result.stderr
+    return result
+
+
+def unity_catalog_names(project: Path) -> dict:
+    return json.loads((project / "databricks-config" / "unity-catalog.json").read_text())["catalogs"]
+
+
+def test_a_private_answer_survives_every_cruft_command(template: Path, tmp_path: Path) -> None:
+    """cruft passes cookiecutter only the answers without a leading '_' (cruft#306, #341); the template
+    restores the project's private answers, so create, diff, check, update and --variables-to-update
+    all keep or change them as the user asked."""
+    out = tmp_path / "out"
+    out.mkdir()
+    cruft_cli("create", str(template), "--no-input", "--extra-context", json.dumps(UC_ANSWERS), cwd=out)
+    project = out / UC_ANSWERS["project_name"]
+    assert unity_catalog_names(project)["prod"] == "production"
+    assert cruft_state(project)["context"]["cookiecutter"]["_uc_prod_catalog"] == "production"
+    git(project, "init", "-q", "-b", "main")
+    commit_all(project, "Generated")
+
+    assert cruft_cli("diff", "--exit-code", cwd=project).stdout == ""
+    assert "up to date" in cruft_cli("check", cwd=project).stdout
+
+    readme_template = template / "{{cookiecutter.project_name}}" / "README.md"
+    readme_template.write_text(readme_template.read_text() + "\nA fix published by the template.\n")
+    commit_all(template, "Template fix")
+    updated = cruft_cli("update", "--skip-apply-ask", cwd=project)
+    assert "Project generated" not in updated.stdout + updated.stderr  # cruft's temporary renders
+    assert not list(project.rglob("*.rej"))
+    assert (project / "README.md").read_text().endswith("\nA fix published by the template.\n")
+    assert unity_catalog_names(project)["prod"] == "production"
+    assert cruft_state(project)["context"]["cookiecutter"]["_uc_prod_catalog"] == "production"
+    commit_all(project, "Template update")
+    assert cruft_cli("diff", "--exit-code", cwd=project).stdout == ""
+
+    cruft_cli("update", "--skip-apply-ask", "--variables-to-update", '{"_uc_prod_catalog": "prd"}', cwd=project)
+    assert unity_catalog_names(project)["prod"] == "prd"
+    assert cruft_state(project)["context"]["cookiecutter"]["_uc_prod_catalog"] == "prd"
+    assert "`prd.my_mlops_project.my_mlops_project_model`" in (project / "README.md").read_text()
+    commit_all(project, "Production catalog renamed")
+    assert cruft_cli("diff", "--exit-code", cwd=project).stdout == ""

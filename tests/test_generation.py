@@ -160,16 +160,18 @@ def test_unsupported_combinations_are_refused(tmp_path: Path, variant) -> None:
 
 
 def test_combination_refusal_goes_through_the_support_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from hooks.variants import UNSUPPORTED
+    from mlops_stack_jinja import template_module
 
-    monkeypatch.setitem(UNSUPPORTED, ("gcp", "GitHub Actions", "no"), "not today. Supported: the others.")
+    # The variants table of the package that renders the template (see mlops_stack_jinja.py).
+    unsupported = template_module(TEMPLATE_DIR)._hooks("variants").UNSUPPORTED
+    monkeypatch.setitem(unsupported, ("gcp", "GitHub Actions", "no"), "not today. Supported: the others.")
     assert_refused(tmp_path, {**TEST_ANSWERS, "cloud": "gcp"}, "cloud='gcp'", "not today. Supported: the others.")
 
 
 def test_old_cookiecutter_is_refused_with_the_version_to_install(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(local_extensions, "cookiecutter_version", "2.1.0")
+    monkeypatch.setattr("cookiecutter.__version__", "2.1.0")
     assert_refused(tmp_path, TEST_ANSWERS, "cookiecutter 2.1.0 is too old", "pip install 'cookiecutter>=2.6.0'")
 
 
@@ -197,7 +199,9 @@ def test_pre_generation_hook_refuses_replays_written_before_the_folder_check(tmp
     """Replay files from older template versions lack the extension that checks before the folder
     exists; the pre-generation hook still refuses them, and cookiecutter removes the folder it made."""
     config, replay = generate_recording_replay(tmp_path, TEST_ANSWERS)
-    replay["cookiecutter"]["_extensions"].remove("local_extensions.CheckAnswersBeforeWriting")
+    replay["cookiecutter"]["_extensions"] = ["local_extensions.generate_doc_link", "local_extensions.regex_replace",
+                                             "local_extensions.template_path", "local_extensions.check_answers",
+                                             "local_extensions.derived"]
     replay["cookiecutter"]["release_branch"] = None
     bad_replay = tmp_path / "old-replay.json"
     bad_replay.write_text(json.dumps(replay))

@@ -89,7 +89,7 @@ def test_template_update_check_runs_only_in_its_schedule(generated_project: Path
     """The cruft check job runs alone, in the pipeline schedule that sets CHECK_TEMPLATE_UPDATES."""
     job = yaml.safe_load((generated_project / JOB_FOLDER / "check-template-updates.gitlab-ci.yml").read_text())["check-template-updates"]
     assert [rule["if"] for rule in job["rules"]] == ['$CI_PIPELINE_SOURCE == "schedule" && $CHECK_TEMPLATE_UPDATES == "true"']
-    assert job["script"] == ["cruft check"]
+    assert job["script"] == ['CI_JOB_TOKEN_VALUE="${CI_JOB_TOKEN}" .gitlab/ci/scripts/check-template-updates.sh']
     others = [rule.get("if", "") for name, body in jobs(generated_project).items() if name != "check-template-updates"
               for rule in body.get("rules", [])]
     assert not [rule for rule in others if "schedule" in rule]
@@ -159,7 +159,7 @@ def test_shellcheck_of_job_scripts_finds_problems(tmp_path: Path) -> None:
 
 def test_shell_scripts_parse_pass_shellcheck_and_are_executable(generated_project: Path) -> None:
     scripts = sorted((generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
-    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "post-terraform-plan-note.sh"}
+    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "post-terraform-plan-note.sh", "check-template-updates.sh"}
     for script in scripts:
         assert script.read_text().startswith("#!/usr/bin/env bash\n"), script
         assert os.access(script, os.X_OK), f"{script} is not executable"

@@ -356,7 +356,7 @@ def test_host_of_another_cloud_is_refused(url: str, cloud: str, host_cloud: str)
     message = v.check_host_matches_cloud("databricks_prod_workspace_host", url, cloud)
     assert message is not None
     assert f"databricks_prod_workspace_host '{url}'" in message and host_cloud in message
-    assert f"https://my-workspace.{v.CLOUD_DOMAINS[cloud][0]}" in message
+    assert f"for example '{v.EXAMPLE_HOSTS[cloud]}'" in message
 
 
 @pytest.mark.parametrize(
@@ -381,13 +381,11 @@ def test_host_outside_every_known_domain_is_a_warning() -> None:
 
 def test_every_default_host_of_cookiecutter_json_is_a_known_placeholder() -> None:
     """The defaults are Jinja expressions per cloud; each must be recognised as the example it is."""
-    from jinja2 import Environment
-
     from tests.support.variants import COOKIECUTTER_JSON
 
     for cloud in COOKIECUTTER_JSON["cloud"]:
         for parameter in ("databricks_staging_workspace_host", "databricks_prod_workspace_host"):
-            url = Environment().from_string(COOKIECUTTER_JSON[parameter]).render(cookiecutter={"cloud": cloud})
+            url = v.render_default(COOKIECUTTER_JSON[parameter], {"cloud": cloud})
             message = v.warn_host_is_placeholder(parameter, url)
             assert message is not None and f"{parameter} '{url}' is the example host" in message
             assert v.check_host_matches_cloud(parameter, url, cloud) is None
@@ -500,12 +498,14 @@ def test_format_problems_adds_the_retry_command_when_it_knows_the_template() -> 
     message = v.format_problems(v.find_problems(answers, "2.7.1"), answers, "gh:org/mlops-stack")
     assert "cookiecutter gh:org/mlops-stack --no-input" in message and "project_name=1abc `# <- fix`" in message
     assert "cookiecutter " not in v.format_problems(["x"])
-@pytest.mark.parametrize("answer", ["yes", "no"])
-def test_yes_or_no_accepts_the_two_answers(answer: str) -> None:
+@pytest.mark.parametrize(("answer", "normalised"), [("yes", "yes"), ("no", "no"), ("Yes", "yes"), ("y", "yes"),
+                                                    ("TRUE", "yes"), (" on ", "yes"), ("N", "no"), ("false", "no"), ("Off", "no")])
+def test_yes_or_no_accepts_the_usual_spellings_and_normalises_them(answer: str, normalised: str) -> None:
     assert v.check_yes_or_no("include_mlflow_recipes", answer) is None
+    assert v.yes_or_no(answer) == normalised
 
 
-@pytest.mark.parametrize("answer", ["Yes", "true", "", "y"])
+@pytest.mark.parametrize("answer", ["", "yess", "maybe", "2"])
 def test_yes_or_no_refuses_anything_else_with_an_example(answer: str) -> None:
     message = v.check_yes_or_no("include_mlflow_recipes", answer)
     assert message is not None
@@ -559,3 +559,33 @@ def test_config_answers_dropped_by_cookiecutter_are_refused_naming_the_first() -
 
 def test_unknown_command_line_names() -> None:
     assert v.unknown_names(["projectname", "cloud"], GOOD_ANSWERS) == ["projectname"]
+
+
+def test_every_message_shows_the_one_example_host_of_its_cloud() -> None:
+    """One example workspace URL per cloud (``EXAMPLE_HOSTS``), whichever rule speaks."""
+    for cloud, example in v.EXAMPLE_HOSTS.items():
+        assert v._cloud_of_host(v._hostname(example)) == cloud
+        assert f"'{example}'" in v.check_host("databricks_staging_workspace_host", "http://x", cloud)
+        assert f"'{example}'" in v.warn_host_outside_known_domains("databricks_prod_workspace_host", "https://ws.corp.example", cloud)
+    assert v.EXAMPLES["databricks_staging_workspace_host"] == v.EXAMPLES["databricks_prod_workspace_host"] == v.EXAMPLE_HOSTS["azure"]
+
+
+@pytest.mark.parametrize("url", ["HTTPS://adb-1.2.azuredatabricks.net", "Https://ADB-1.2.azuredatabricks.net/?o=1"])
+def test_an_upper_case_scheme_is_accepted_and_normalised_like_the_host(url: str) -> None:
+    from hooks.derived import host_of
+
+    assert v.check_host("databricks_staging_workspace_host", url) is None
+    assert host_of(url) == "https://adb-1.2.azuredatabricks.net"
+
+
+def test_a_derived_answer_is_neither_listed_nor_marked_while_the_answer_it_follows_is_refused() -> None:
+    """project_name 'my project' also makes the default experiment folder '/my project' invalid; only
+    the typed answer is the user's to fix, and the folder follows it."""
+    defaults = _template_defaults()
+    answers = {**GOOD_ANSWERS, "project_name": "my project", "mlflow_experiment_parent_dir": "/my project"}
+    problems = v.find_problems(answers, "2.7.1")
+    assert any(p.startswith("mlflow_experiment_parent_dir ") for p in problems)
+    message = v.format_problems(problems, answers, "gh:org/mlops-stack", defaults, "build/out")
+    assert "mlflow_experiment_parent_dir" not in message
+    assert "'project_name=my project' `# <- fix`" in message
+    assert "cookiecutter gh:org/mlops-stack --no-input --output-dir build/out" in message
