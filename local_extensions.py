@@ -59,8 +59,9 @@ def derived(answers: Mapping[str, str], name: str) -> str:
     replayed or edited context cannot hand the template a stale one.
     """
     from hooks.derived import derived_value
+    from hooks.fixed_answers import with_fixed_answers
 
-    return derived_value(answers, name)
+    return derived_value(with_fixed_answers(answers), name)
 
 
 @simple_filter

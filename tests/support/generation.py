@@ -7,7 +7,7 @@ from typing import Optional
 
 from cookiecutter.main import cookiecutter
 
-from tests.support.variants import TEMPLATE_DIR, Variant
+from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant
 
 # Values that look like real workspaces, so that tests can tell them from defaults.
 TEST_ANSWERS = {
@@ -43,12 +43,13 @@ TEST_HOSTS = {
 def answers_for(variant: Variant) -> dict[str, str]:
     """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
     staging, prod = TEST_HOSTS[variant.cloud]
-    return {
+    answers = {
         **TEST_ANSWERS,
         **variant.answers(),
         "databricks_staging_workspace_host": staging,
         "databricks_prod_workspace_host": prod,
     }
+    return {name: value for name, value in answers.items() if name not in FIXED_ANSWERS}
 
 
 def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:

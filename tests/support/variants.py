@@ -21,6 +21,14 @@ from hooks.variants import unsupported_reason
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+# Answers a specialised fork fixed for good (``make specialize``; hooks/fixed_answers.py): they are
+# no longer prompts, and generation must not be given them.
+FIXED_ANSWERS: dict[str, str] = COOKIECUTTER_JSON.get("_fixed_answers", {})
+
+
+def choices(prompt: str) -> list[str]:
+    """The choices of a choice prompt: its list in cookiecutter.json, or its fixed answer."""
+    return [FIXED_ANSWERS[prompt]] if prompt in FIXED_ANSWERS else list(COOKIECUTTER_JSON[prompt])
 
 _CICD_IDS = {"GitHub Actions": "github", "Azure DevOps": "azuredevops", "GitLab": "gitlab"}
 
@@ -92,11 +100,11 @@ YES_NO = ["yes", "no"]
 ALL_VARIANTS = [
     Variant(*combination)
     for combination in itertools.product(
-        COOKIECUTTER_JSON["cloud"],
-        COOKIECUTTER_JSON["cicd_platform"],
-        COOKIECUTTER_JSON["include_feature_store"],
+        choices("cloud"),
+        choices("cicd_platform"),
+        choices("include_feature_store"),
         YES_NO,
-        COOKIECUTTER_JSON["include_models_in_unity_catalog"],
+        choices("include_models_in_unity_catalog"),
     )
 ]
 
