@@ -435,7 +435,9 @@ class _Folder:
             value = self.value(test)
             if value is not _NO_VALUE:
                 chosen = node.expr1 if value else node.expr2
-                return self.fold(chosen, condition) if chosen is not None else node
+                if chosen is None:  # ``x if false`` renders as nothing: keep it constant
+                    return nodes.CondExpr(test, self.fold(node.expr1, condition), None)
+                return self.fold(chosen, condition)
             return nodes.CondExpr(test, self.fold(node.expr1, condition),
                                   self.fold(node.expr2, condition) if node.expr2 is not None else None)
         return self._fold_children(node)
@@ -642,11 +644,10 @@ class _Specializer:
     def walk_tag(self, piece: _Piece, definite: bool) -> None:
         if piece.kind == "var":
             original, folded = self.fold(piece.inner)
-            if isinstance(folded, nodes.Const):
-                rendered = self.known.environment.from_string("{{ value }}").render(value=folded.value)
-                if not re.search(r"[{}%#]", rendered):
-                    self.literal(rendered)
-                    return
+            rendered = self._render_constant(folded)
+            if rendered is not None and not re.search(r"[{}%#]", rendered):
+                self.literal(rendered)
+                return
             if folded != original:
                 self.keep(piece, _replace_inner(piece, unparse(folded)))
                 return
@@ -662,7 +663,46 @@ class _Specializer:
             if folded != original:
                 self.keep(piece, _replace_inner(piece, f"set {name} = {unparse(folded)}"))
                 return
+        elif piece.kind == "block" and piece.keyword in ("call", "for", "include"):
+            folded_tag = self._fold_statement(piece)
+            if folded_tag is not None:
+                self.keep(piece, _replace_inner(piece, folded_tag))
+                return
         self.keep(piece)
+
+    def _fold_statement(self, piece: _Piece) -> Optional[str]:
+        """The content of a ``call``, ``for`` or ``include`` tag with its expression folded, or
+        None when nothing changes (``call`` with parameters, ``for`` with a filter or ``recursive``)."""
+        keyword, rest = piece.inner.split(None, 1)
+        if keyword == "call":
+            if rest.startswith("("):
+                return None
+            original, folded = self.fold(rest)
+            return f"call {unparse(folded)}" if folded != original else None
+        if keyword == "include":
+            expression, _, options = rest.partition(" ignore missing")
+            match = re.match(r"(.*?)((?:\s+(?:with|without)\s+context)?)$", expression, re.S)
+            original, folded = self.fold(match.group(1))
+            suffix = match.group(2) + (" ignore missing" + options if _ else "")
+            return f"include {unparse(folded)}{suffix}" if folded != original else None
+        target, separator, iterable = rest.partition(" in ")
+        if not separator or re.search(r"\b(if|recursive)\b", iterable):
+            return None
+        original, folded = self.fold(iterable)
+        return f"for {target.strip()} in {unparse(folded)}" if folded != original else None
+
+    def _render_constant(self, node: nodes.Expr) -> Optional[str]:
+        """What ``{{ node }}`` renders when it reads no variable (e.g. ``"s" if false``), else None."""
+        if isinstance(node, nodes.Const):
+            return self.known.environment.from_string("{{ value }}").render(value=node.value)
+        if isinstance(node, nodes.Name) or any(node.find_all(nodes.Name)) or any(node.find_all(nodes.Call)):
+            return None
+        if any(f.name in self.known.opaque_filters or f.name == "derived" for f in node.find_all(nodes.Filter)):
+            return None
+        try:
+            return self.known.environment.from_string("{{ " + unparse(node) + " }}").render()
+        except Exception:  # noqa: BLE001 - not constant after all: keep the expression
+            return None
 
     def walk_if(self, block: _If, definite: bool) -> None:
         kept: list[tuple[_Piece, Optional[str], list]] = []  # (tag, new condition or None for else, body)
