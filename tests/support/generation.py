@@ -7,13 +7,22 @@ from typing import Optional
 
 from cookiecutter.main import cookiecutter
 
-from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant
+from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant, choices
 
-# Values that look like real workspaces, so that tests can tell them from defaults.
+# Workspace hosts of each cloud that look like real workspaces, so that tests can tell them from
+# defaults: a host in another cloud's domain is refused.
+TEST_HOSTS = {
+    "azure": ("https://adb-3214.67.azuredatabricks.net", "https://adb-345.89.azuredatabricks.net"),
+    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
+    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
+}
+# The answers tests give when they name no variant: those of the template's default cloud (the
+# first choice, or the fixed answer of a specialised fork).
+DEFAULT_CLOUD = choices("cloud")[0]
 TEST_ANSWERS = {
     "project_name": "my-mlops-project",
-    "databricks_staging_workspace_host": "https://adb-3214.67.azuredatabricks.net",
-    "databricks_prod_workspace_host": "https://adb-345.89.azuredatabricks.net",
+    "databricks_staging_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][0],
+    "databricks_prod_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][1],
     "mlflow_experiment_parent_dir": "/ml-projects/my-mlops-project",
     "read_user_group": "ml-team",
 }
@@ -32,12 +41,6 @@ def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, *
     )
 
 
-# Workspace hosts of each cloud: a host in another cloud's domain is refused.
-TEST_HOSTS = {
-    "azure": (TEST_ANSWERS["databricks_staging_workspace_host"], TEST_ANSWERS["databricks_prod_workspace_host"]),
-    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
-    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
-}
 
 
 def answers_for(variant: Variant) -> dict[str, str]:
