@@ -654,7 +654,7 @@ def render_default(default: object, answers: Mapping[str, object]) -> Optional[s
     from hooks.derived import derived_value
 
     environment = Environment(undefined=StrictUndefined)
-    environment.filters["derived"] = derived_value
+    environment.filters["derived"] = lambda context, name: derived_value(with_fixed_answers(context), name)
     try:
         return environment.from_string(default).render(cookiecutter=answers)
     except Exception:  # noqa: BLE001 - any failure means "not the default"

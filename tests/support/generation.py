@@ -7,6 +7,8 @@ from typing import Optional
 
 from cookiecutter.main import cookiecutter
 
+from scripts import required_answers
+
 from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant, choices
 
 # Workspace hosts of each cloud that look like real workspaces, so that tests can tell them from
@@ -26,16 +28,26 @@ TEST_ANSWERS = {
     "mlflow_experiment_parent_dir": "/ml-projects/my-mlops-project",
     "read_user_group": "ml-team",
 }
+# Prompts whose default the template refuses (a fork's required prompt): their example values
+# (EXAMPLES in hooks/validation.py; scripts/required_answers.py), which make demo passes too.
+REQUIRED_ANSWERS = required_answers.for_repo(TEMPLATE_DIR, TEST_ANSWERS)
+TEST_ANSWERS.update(REQUIRED_ANSWERS)
 
 
 def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, **kwargs) -> Path:
-    """Run cookiecutter without prompts and return the generated project folder."""
+    """Run cookiecutter without prompts and return the generated project folder.
+
+    Prompts without a valid default (a fork's required ``cluster_policy_id``) get their example
+    value (``REQUIRED_ANSWERS``) unless ``extra_context`` or the config file answers them."""
+    context = {**REQUIRED_ANSWERS, **(extra_context or {})}
+    if kwargs.get("config_file") or kwargs.get("replay"):
+        context = dict(extra_context or {})
     return Path(
         cookiecutter(
             str(TEMPLATE_DIR),
             no_input=True,
             output_dir=str(output_dir),
-            extra_context=extra_context or {},
+            extra_context=context,
             **kwargs,
         )
     )
