@@ -94,6 +94,9 @@ class Known:
     # Filters never folded into their result, only their arguments (e.g. ``generate_doc_link``,
     # whose calls the template's tests require instead of literal documentation URLs).
     opaque_filters: frozenset[str] = frozenset()
+    # Values never written into the template as literals (e.g. URLs: the template's tests require
+    # hosts to come from the answers); expressions that would fold into one stay expressions.
+    keep_value: Callable[[Any], bool] = lambda value: False
 
 
 def check_environment_settings(env_vars: Mapping[str, Any]) -> None:
@@ -374,7 +377,7 @@ class _Folder:
             value = self.known.environment.compile_expression(unparse(node), undefined_to_none=False)()
         except Exception:  # noqa: BLE001 - what Jinja cannot evaluate here stays an expression
             return node
-        if isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)):
+        if isinstance(value, (str, int, float, bool, type(None), list, tuple, dict)) and not self.known.keep_value(value):
             try:
                 _literal(value)
             except SpecializeError:
@@ -399,7 +402,7 @@ class _Folder:
         if isinstance(node, nodes.Filter) and node.name == "derived" and isinstance(node.node, nodes.Name) \
                 and node.node.name == ctx and len(node.args) == 1 and isinstance(node.args[0], nodes.Const):
             determined, value = self.known.derived(node.args[0].value)
-            return nodes.Const(value) if determined else node
+            return nodes.Const(value) if determined and not self.known.keep_value(value) else node
         if isinstance(node, (nodes.And, nodes.Or)):
             left = self.fold(node.left, condition)
             right = self.fold(node.right, condition)
@@ -694,15 +697,19 @@ class _Specializer:
     def _render_constant(self, node: nodes.Expr) -> Optional[str]:
         """What ``{{ node }}`` renders when it reads no variable (e.g. ``"s" if false``), else None."""
         if isinstance(node, nodes.Const):
-            return self.known.environment.from_string("{{ value }}").render(value=node.value)
-        if isinstance(node, nodes.Name) or any(node.find_all(nodes.Name)) or any(node.find_all(nodes.Call)):
+            rendered = self.known.environment.from_string("{{ value }}").render(value=node.value)
+            return None if self.known.keep_value(rendered) else rendered
+        found = [node, *node.find_all(nodes.Node)]
+        if any(isinstance(n, (nodes.Name, nodes.Call)) for n in found):
             return None
-        if any(f.name in self.known.opaque_filters or f.name == "derived" for f in node.find_all(nodes.Filter)):
+        if any(isinstance(n, nodes.Filter) and (n.name in self.known.opaque_filters or n.name == "derived")
+               for n in found):
             return None
         try:
-            return self.known.environment.from_string("{{ " + unparse(node) + " }}").render()
+            rendered = self.known.environment.from_string("{{ " + unparse(node) + " }}").render()
         except Exception:  # noqa: BLE001 - not constant after all: keep the expression
             return None
+        return None if self.known.keep_value(rendered) else rendered
 
     def walk_if(self, block: _If, definite: bool) -> None:
         kept: list[tuple[_Piece, Optional[str], list]] = []  # (tag, new condition or None for else, body)

@@ -45,6 +45,11 @@ FIXED_ANSWERS_KEY = "_fixed_answers"
 # Filters whose calls stay in the template (only their arguments are folded): the tests require
 # documentation links to go through generate_doc_link rather than literal URLs.
 OPAQUE_FILTERS = frozenset({"generate_doc_link"})
+
+
+def is_url(value: Any) -> bool:
+    """URLs stay expressions: tests/test_rendering.py requires hosts to come from the answers."""
+    return isinstance(value, str) and "://" in value
 README_PROMPT_COUNT = re.compile(r"Cookiecutter asks (\w+) questions")
 NUMBER_WORDS = ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
                 "twelve", "thirteen", "fourteen", "fifteen"]
@@ -206,7 +211,11 @@ def _drop_unread_constants(source: str) -> str:
 
 def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], known: Known) -> dict[str, Any]:
     """``cookiecutter.json`` with the ``fixed`` prompts moved to ``_fixed_answers`` (with their
-    ``__prompts__`` text gone) and every default that reads them folded."""
+    ``__prompts__`` text gone) and every default that reads them folded (URLs included: hosts
+    belong in cookiecutter.json). Raises ``SpecializeError`` when a default still reads one."""
+    from dataclasses import replace
+
+    known = replace(known, keep_value=lambda value: False)
     table = {**data.get(FIXED_ANSWERS_KEY, {}), **fixed}
     result: dict[str, Any] = {}
     for key, value in data.items():
@@ -220,6 +229,9 @@ def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], kn
             result.setdefault(FIXED_ANSWERS_KEY, table)
         result[key] = value
     result.setdefault(FIXED_ANSWERS_KEY, table)
+    for key, value in result.items():
+        if isinstance(value, str) and any(re.search(_LEFTOVER.format(name=name), value) for name in table):
+            raise SpecializeError(f"cookiecutter.json {key}: the default still reads a fixed answer: {value}")
     return result
 
 
@@ -297,7 +309,8 @@ def known_for(repo: Path, cookiecutter_json: Mapping[str, Any], fixed: Mapping[s
     _import_from(repo, "local_extensions")
     environment = StrictEnvironment(context={"cookiecutter": dict(cookiecutter_json)}, keep_trailing_newline=True,
                                     **cookiecutter_json.get("_jinja2_env_vars", {}))
-    return Known(fixed, tracked_derivation(derived.derived_value, fixed), environment, opaque_filters=OPAQUE_FILTERS)
+    return Known(fixed, tracked_derivation(derived.derived_value, fixed), environment, opaque_filters=OPAQUE_FILTERS,
+                 keep_value=is_url)
 
 
 def _template_files(repo: Path, copy_without_render: Sequence[str]) -> list[Path]:
