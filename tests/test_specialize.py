@@ -18,7 +18,7 @@ from scripts import required_answers, specialize
 from scripts.jinja_specialize import Known, SpecializeError, check_environment_settings, specialize_source, \
     tracked_derivation
 from tests.support import choice_owned
-from tests.support.variants import TEMPLATE_DIR, Variant
+from tests.support.variants import SUPPORTED_VARIANTS, TEMPLATE_DIR
 
 ENVIRONMENT = Environment(keep_trailing_newline=True, undefined=StrictUndefined)
 ENVIRONMENT.filters["derived"] = derived_value
@@ -181,7 +181,7 @@ def test_tests_that_need_a_removed_choice_are_recognised(monkeypatch: pytest.Mon
         prompt, ["GitHub Actions", "Azure DevOps", "GitLab"]))
     assert choice_owned.unavailable({"cloud": "gcp"}, {}) is not None
     assert choice_owned.unavailable({}, {"target": "cloud=gcp"}) is not None
-    assert choice_owned.unavailable({}, {"variant": Variant("aws", "GitLab", "no")}) is None
+    assert choice_owned.unavailable({}, {"variant": SUPPORTED_VARIANTS[0]}) is None
     assert choice_owned.unavailable({}, {"name": "no"}) is None
 
 

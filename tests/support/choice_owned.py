@@ -63,9 +63,12 @@ def _values(value: Any) -> Iterable[Any]:
 
 def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
     """Why a test with marker answers ``answers`` and parameters ``params`` cannot run on this
-    template (a specialised fork), or None. Parameters count when they are a ``Variant`` of a
-    removed choice or a removed cloud or CI/CD platform (also as ``name=value`` text)."""
+    template (a specialised fork), or None. A marker needs each prompt it names to be asked and to
+    offer the value. Parameters count when they are a ``Variant`` of a removed choice or a removed
+    cloud or CI/CD platform (also as ``name=value`` text)."""
     for prompt, value in answers.items():
+        if prompt in FIXED_ANSWERS:
+            return f"needs the prompt {prompt}, which this template fixes to {FIXED_ANSWERS[prompt]!r}"
         if value not in choices(prompt):
             return f"needs {prompt}={value!r}, which this template no longer offers"
     gone = removed_choices()
@@ -80,7 +83,8 @@ def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "choice(**answers): the test needs these answers (dropped when a fork fixes others)")
+    config.addinivalue_line(
+        "markers", "choice(**answers): the test needs these prompts offering these choices (dropped in a fork that fixes them)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
