@@ -65,10 +65,12 @@ class Variant:
 
     @property
     def unity_catalog(self) -> bool:
+        """Models and predictions live in Unity Catalog (the project gets unity-catalog.json)."""
         return self.include_models_in_unity_catalog == "yes"
 
     @property
     def feature_store(self) -> bool:
+        """The feature-store track (features/ instead of the Recipes steps)."""
         return self.include_feature_store == "yes"
 
     @property
@@ -83,6 +85,7 @@ class Variant:
 
     @property
     def github(self) -> bool:
+        """GitHub Actions, the one platform whose workflows actionlint and act can run locally."""
         return self.cicd_platform == "GitHub Actions"
 
     def answers(self) -> dict[str, str]:
