@@ -22,6 +22,12 @@ from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR, choices
 
 # The answers the first generation uses (gcp, as in the example, where a fork offers it).
 _FIRST_CLOUD = "gcp" if "gcp" in choices("cloud") else choices("cloud")[0]
+# Other workspaces of that cloud, pasted from the browser.
+_EDITED_HOSTS = {
+    "gcp": ("https://3214.99.gcp.databricks.com/?o=1", "https://345.99.gcp.databricks.com/"),
+    "aws": ("https://dbc-3214-99.cloud.databricks.com/?o=1", "https://dbc-345-99.cloud.databricks.com/"),
+    "azure": ("https://adb-3214.99.azuredatabricks.net/?o=1", "https://adb-345.99.azuredatabricks.net/"),
+}
 BASE = {
     **TEST_ANSWERS,
     "project_name": "team-a",
@@ -33,8 +39,8 @@ BASE = {
 NEW_TEXT_VALUES = {
     "project_name": "team-b",
     "mlflow_experiment_parent_dir": "/teams/b/",
-    "databricks_staging_workspace_host": "https://3214.99.gcp.databricks.com/?o=1",
-    "databricks_prod_workspace_host": "https://345.99.gcp.databricks.com/",
+    "databricks_staging_workspace_host": _EDITED_HOSTS[_FIRST_CLOUD][0],
+    "databricks_prod_workspace_host": _EDITED_HOSTS[_FIRST_CLOUD][1],
     "default_branch": "develop",
     "release_branch": "production",
     "read_user_group": "team-b-readers",
