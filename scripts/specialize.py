@@ -190,6 +190,24 @@ def remove_owner_rows(source: str, table: str, rows: Iterable[tuple[str, str]]) 
     return _drop_unread_constants(source)
 
 
+def remove_owned_entries(source: str, table: str, gone: Iterable[str]) -> str:
+    """Python ``source`` without the path strings ``gone`` (deleted with a folder another row owned)
+    in the rows of the dict ``table`` or in the module's constants, and without rows left empty."""
+    gone = set(gone)
+    lines = source.splitlines(keepends=True)
+    kept = [line for line in lines if not (re.fullmatch(r'\s*"([^"]+)",\s*', line)
+                                           and re.fullmatch(r'\s*"([^"]+)",\s*', line).group(1) in gone)]
+    source = "".join(kept)
+    tree = ast.parse(source)
+    empty = [tuple(ast.literal_eval(key))
+             for statement in tree.body if isinstance(statement, (ast.Assign, ast.AnnAssign))
+             for target in [statement.target if isinstance(statement, ast.AnnAssign) else statement.targets[0]]
+             if isinstance(target, ast.Name) and target.id == table and isinstance(statement.value, ast.Dict)
+             for key, value in zip(statement.value.keys, statement.value.values)
+             if isinstance(value, ast.Tuple) and not value.elts]
+    return remove_owner_rows(source, table, empty) if empty else source
+
+
 def _drop_unread_constants(source: str) -> str:
     """Remove private module-level constants (``_NAME = ...``) that no other statement reads."""
     while True:
@@ -217,7 +235,9 @@ def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], kn
 
     known = replace(known, keep_value=lambda value: False)
     table = {**data.get(FIXED_ANSWERS_KEY, {}), **fixed}
-    result: dict[str, Any] = {}
+    # First: cookiecutter builds the context in this order, and a default rendered before the
+    # table is in it could not read the fixed answers through the derived filter.
+    result: dict[str, Any] = {FIXED_ANSWERS_KEY: table}
     for key, value in data.items():
         if key in fixed or key == FIXED_ANSWERS_KEY:
             continue
@@ -225,10 +245,7 @@ def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], kn
             value = {k: v for k, v in value.items() if k not in table}
         elif isinstance(value, str) and key not in ("_extensions", "_copy_without_render"):
             value = specialize_source(value, known)
-        if key == "__prompts__" or (key.startswith("_") and FIXED_ANSWERS_KEY not in result):
-            result.setdefault(FIXED_ANSWERS_KEY, table)
         result[key] = value
-    result.setdefault(FIXED_ANSWERS_KEY, table)
     for key, value in result.items():
         if isinstance(value, str) and any(re.search(_LEFTOVER.format(name=name), value) for name in table):
             raise SpecializeError(f"cookiecutter.json {key}: the default still reads a fixed answer: {value}")
@@ -398,7 +415,9 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
     for path in ownership.paths:
         _delete(repo / PROJECT_FOLDER / path)
     pruning_file = repo / "hooks" / "pruning.py"
-    pruning_file.write_text(remove_owner_rows(pruning_file.read_text(), "OWNERS", ownership.rows))
+    source = remove_owner_rows(pruning_file.read_text(), "OWNERS", ownership.rows)
+    vanished = [p for paths in pruning.OWNERS.values() for p in paths if not (repo / PROJECT_FOLDER / p).exists()]
+    pruning_file.write_text(remove_owned_entries(source, "OWNERS", vanished))
     log(f"deleted {len(ownership.paths)} template paths; removed {len(ownership.rows)} pruning rows")
     for path in _unreferenced_partials(repo):
         _delete(path)

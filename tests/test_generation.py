@@ -66,7 +66,7 @@ def test_defaults_for_every_cloud(tmp_path: Path, cloud: str) -> None:
 
 
 def test_no_input_default_project_and_cloud(tmp_path: Path) -> None:
-    project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(tmp_path)))
+    project = generate(tmp_path)  # the defaults, and the examples of prompts that have no valid one
     assert project.name == "my-mlops-project"
     assert (project / "README.md").read_text().startswith("# my-mlops-project")
     assert not (project / PARAMS_TESTING_ONLY_FILE).exists()

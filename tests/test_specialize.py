@@ -18,7 +18,7 @@ from scripts import required_answers, specialize
 from scripts.jinja_specialize import Known, SpecializeError, check_environment_settings, specialize_source, \
     tracked_derivation
 from tests.support import choice_owned
-from tests.support.variants import SUPPORTED_VARIANTS, TEMPLATE_DIR
+from tests.support.variants import FIXED_ANSWERS, SUPPORTED_VARIANTS, TEMPLATE_DIR
 
 ENVIRONMENT = Environment(keep_trailing_newline=True, undefined=StrictUndefined)
 ENVIRONMENT.filters["derived"] = derived_value
@@ -134,6 +134,13 @@ def test_paths_and_rows_of_removed_choices_follow_the_pruning_table() -> None:
     assert "features" in owned.paths and "tests/fare_model" not in owned.paths
 
 
+def test_paths_deleted_with_another_row_s_folder_leave_the_table() -> None:
+    source = ('OWNERS = {\n    ("p", "a"): (\n        ".github/x.yml",\n        "y",\n    ),\n'
+              '    ("q", "b"): (\n        ".github/z.yml",\n    ),\n}\n')
+    assert specialize.remove_owned_entries(source, "OWNERS", [".github/x.yml", ".github/z.yml"]) == (
+        'OWNERS = {\n    ("p", "a"): (\n        "y",\n    ),\n}\n')
+
+
 def test_owner_rows_and_constants_nothing_reads_are_removed_from_the_source() -> None:
     source = ('_ONLY_B = ("b1",)\n\nOWNERS = {\n    # a\n    ("p", "a"): (\n        "x",\n    ),\n'
               '    ("p", "b"): _ONLY_B,\n}\n')
@@ -146,7 +153,7 @@ def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
     cookiecutter_json = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
     folded = specialize.fold_cookiecutter_json(cookiecutter_json, {"cloud": "aws"}, known_aws())
     assert "cloud" not in folded and "cloud" not in folded["__prompts__"]
-    assert folded["_fixed_answers"] == {"cloud": "aws"}
+    assert folded["_fixed_answers"] == {**FIXED_ANSWERS, "cloud": "aws"} and next(iter(folded)) == "_fixed_answers"
     assert folded["databricks_staging_workspace_host"] == "https://your-staging-workspace.cloud.databricks.com"
     assert folded["include_mlflow_recipes"] == cookiecutter_json["include_mlflow_recipes"]
     readme = "Cookiecutter asks five questions\n\n| Prompt |\n|---|\n| `cloud` | c |\n| `x` | y |\n"
