@@ -450,7 +450,6 @@ class _Folder:
         is a pure operation (filters, tests, arithmetic, literals, item access; not calls)."""
         if isinstance(node, nodes.Const):
             return node
-        changed = False
         operands: list[nodes.Node] = []
         for field_name in node.fields:
             old = getattr(node, field_name)
@@ -461,10 +460,8 @@ class _Folder:
             else:
                 new = old
             if new is not old:
-                changed = changed or new != old
                 setattr(node, field_name, new)
             operands.extend(x for x in (new if isinstance(new, list) else [new]) if isinstance(x, nodes.Node))
-        del changed
         pure = isinstance(node, (nodes.Filter, nodes.Test, nodes.Getitem, nodes.Getattr, nodes.List, nodes.Tuple,
                                  nodes.Dict, nodes.Concat, nodes.Neg, nodes.Pos, *_BINARY))
         flat = [x.value if isinstance(x, nodes.Pair) else x for x in operands]

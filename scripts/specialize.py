@@ -35,9 +35,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: the repository's packages
 
-from jinja_specialize import Known, SpecializeError, check_environment_settings, specialize_source, tracked_derivation  # noqa: E402
+from scripts.jinja_specialize import (  # noqa: E402
+    Known,
+    SpecializeError,
+    check_environment_settings,
+    specialize_source,
+    tracked_derivation,
+)
 
 PROJECT_FOLDER = "{{cookiecutter.project_name}}"
 PARTIALS_FOLDER = "templates"
