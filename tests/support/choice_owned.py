@@ -64,8 +64,8 @@ def _values(value: Any) -> Iterable[Any]:
 def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
     """Why a test with marker answers ``answers`` and parameters ``params`` cannot run on this
     template (a specialised fork), or None. A marker needs each prompt it names to be asked and to
-    offer the value. Parameters count when they are a ``Variant`` of a removed choice or a removed
-    cloud or CI/CD platform (also as ``name=value`` text)."""
+    offer the value. Parameters count when they are a ``Variant`` of a removed choice, a removed
+    cloud or CI/CD platform, or ``name=value`` text (joined by ``+``) that contradicts a fixed answer."""
     for prompt, value in answers.items():
         if prompt in FIXED_ANSWERS:
             return f"needs the prompt {prompt}, which this template fixes to {FIXED_ANSWERS[prompt]!r}"
@@ -76,6 +76,10 @@ def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
         if isinstance(value, Variant) and value not in ALL_VARIANTS:
             return f"variant {value.id} uses an answer this template no longer offers"
         if isinstance(value, str):
+            for pair in value.split("+"):  # "cloud=gcp", "include_feature_store=yes+include_mlflow_recipes=no"
+                name, equals, answer = pair.partition("=")
+                if equals and name in FIXED_ANSWERS and answer != FIXED_ANSWERS[name]:
+                    return f"parameter {value!r}: {name} is fixed to {FIXED_ANSWERS[name]!r}"
             text = value.split("=", 1)[1] if "=" in value and value.split("=", 1)[0] in gone.values() else value
             if text in gone:
                 return f"parameter {value!r}: {gone[text]}={text!r} is no longer offered"
