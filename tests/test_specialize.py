@@ -193,6 +193,7 @@ def test_tests_that_need_a_removed_choice_are_recognised(monkeypatch: pytest.Mon
     monkeypatch.setattr(choice_owned, "FIXED_ANSWERS", {"include_feature_store": "no"})
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=yes+include_mlflow_recipes=no"}) is not None
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=no"}) is None
+    assert choice_owned.unavailable({}, {"switched": {"include_feature_store": "yes"}}) is not None
 
 
 def test_every_prompt_without_a_valid_default_gets_its_example() -> None:

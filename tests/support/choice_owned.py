@@ -65,13 +65,18 @@ def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
     """Why a test with marker answers ``answers`` and parameters ``params`` cannot run on this
     template (a specialised fork), or None. A marker needs each prompt it names to be asked and to
     offer the value. Parameters count when they are a ``Variant`` of a removed choice, a removed
-    cloud or CI/CD platform, or ``name=value`` text (joined by ``+``) that contradicts a fixed answer."""
+    cloud or CI/CD platform, or answers (a dict, or ``name=value`` text joined by ``+``) that
+    contradict a fixed answer."""
     for prompt, value in answers.items():
         if prompt in FIXED_ANSWERS:
             return f"needs the prompt {prompt}, which this template fixes to {FIXED_ANSWERS[prompt]!r}"
         if value not in choices(prompt):
             return f"needs {prompt}={value!r}, which this template no longer offers"
     gone = removed_choices()
+    for answers_given in (v for v in params.values() if isinstance(v, dict)):  # answers a test generates with
+        for name, answer in answers_given.items():
+            if name in FIXED_ANSWERS and answer != FIXED_ANSWERS[name]:
+                return f"answers {answers_given}: {name} is fixed to {FIXED_ANSWERS[name]!r}"
     for value in _values(params):
         if isinstance(value, Variant) and value not in ALL_VARIANTS:
             return f"variant {value.id} uses an answer this template no longer offers"
