@@ -7,7 +7,7 @@ DEMO_DIR := build/demo
 DEMO_PROJECT := $(DEMO_DIR)/my-mlops-project
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test test-fast lint venv benchmark clean
+.PHONY: help demo test test-fast lint venv benchmark clean specialize
 
 help: ## List the commands
 	@echo "Usage: make <command>"
@@ -23,7 +23,7 @@ venv: $(VENV)/.installed ## Create .venv with the tools the tests use
 
 demo: venv ## Generate the default project into build/demo and run its ML pipeline locally
 	rm -rf $(DEMO_DIR)
-	$(VENV)/bin/cookiecutter . --no-input --output-dir $(DEMO_DIR)
+	eval "$(VENV)/bin/cookiecutter . --no-input --output-dir $(DEMO_DIR) $$($(VENV)/bin/python scripts/required_answers.py)"
 	$(MAKE) -C $(DEMO_PROJECT) install local-pipeline
 	@echo "Project: $(abspath $(DEMO_PROJECT))"
 
@@ -35,6 +35,10 @@ test-fast: venv ## Run the fast tests only (generation, rendering, lint of the t
 
 lint: venv ## Check the template's own Python code with ruff (ruff.toml)
 	$(VENV)/bin/ruff check .
+
+specialize: venv ## Fix answers for good in this fork: make specialize ANSWERS="cloud=aws cicd_platform='GitHub Actions'"
+	@test -n "$(ANSWERS)" || { echo 'Give the answers to fix, e.g. make specialize ANSWERS="cloud=aws"' >&2; exit 2; }
+	$(VENV)/bin/python scripts/specialize.py $(ANSWERS)
 
 benchmark: venv ## Time generation (benchmarks/)
 	$(VENV)/bin/python benchmarks/generate.py

@@ -70,7 +70,7 @@ def derived(answers: Mapping[str, str], name: str) -> str:
     See ``hooks/derived.py``: derived values are computed at every use, never stored, so a
     replayed or edited context cannot hand the template a stale one.
     """
-    return _hooks("derived").derived_value(answers, name)
+    return _hooks("derived").derived_value(_hooks("fixed_answers").with_fixed_answers(answers), name)
 
 
 @simple_filter

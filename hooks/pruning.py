@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterable, Mapping, Optional
 
 from .derived import DERIVED_NAMES, derived_value
+from .fixed_answers import with_fixed_answers
 
 TEST_PROJECT_NAME = "27896cf3-bb3e-476e-8129-96df0406d5c7"
 PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
@@ -153,6 +154,7 @@ def _answer(answers: Mapping[str, str], parameter: str) -> str:
 
 def paths_to_remove(answers: Mapping[str, str]) -> list[str]:
     """Paths (relative to the project root) that the chosen answers do not own."""
+    answers = with_fixed_answers(answers)
     owners_by_path: dict[str, dict[str, set[str]]] = {}
     for (parameter, choice), paths in OWNERS.items():
         for path in paths:

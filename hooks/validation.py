@@ -18,6 +18,7 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from .fixed_answers import check_fixed_answers, with_fixed_answers
 from .pruning import TEST_PROJECT_NAME
 from .variants import unsupported_match
 
@@ -630,7 +631,8 @@ def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> l
     ``answers`` is a cookiecutter context (prompt name -> answer; ``_`` keys are ignored). Every
     prompt, including ones a fork adds, must hold text; the rules in ``RULES`` judge the rest.
     """
-    problems = [check_cookiecutter_version(cookiecutter_version)]
+    problems = [check_cookiecutter_version(cookiecutter_version), check_fixed_answers(answers)]
+    answers = with_fixed_answers(answers)
     problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers) + private_names(answers)]
     problems = [p for p in problems if p] + _run(RULES, answers)
     order = {name: i for i, name in enumerate(prompt_names(answers) + private_names(answers))}
@@ -639,7 +641,7 @@ def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> l
 
 def find_warnings(answers: Mapping[str, object]) -> list[str]:
     """Legal answers that are probably a mistake (see ``WARNINGS``); shown once after generation."""
-    return _run(WARNINGS, answers)
+    return _run(WARNINGS, with_fixed_answers(answers))
 
 
 def problem_parameters(problems: list[str], answers: Mapping[str, object]) -> set[str]:
@@ -673,7 +675,7 @@ def render_default(default: object, answers: Mapping[str, object]) -> Optional[s
     from .derived import derived_value
 
     environment = Environment(undefined=StrictUndefined)
-    environment.filters["derived"] = derived_value
+    environment.filters["derived"] = lambda context, name: derived_value(with_fixed_answers(context), name)
     environment.filters["checked_so_far"] = lambda answers: ""
     try:
         return environment.from_string(default).render(cookiecutter=answers)

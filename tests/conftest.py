@@ -14,6 +14,9 @@ from tests.support.code_signature import code_signature
 from tests.support.generation import generate_variant
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 
+# Tests that need an answer a specialised fork no longer offers are deselected (make specialize).
+pytest_plugins = ["tests.support.choice_owned"]
+
 # Large tests that run the generated project's own code (installs, pytest, local pipelines).
 # Each runs once per distinct code signature: a variant whose executable files equal those of
 # an earlier variant (docs, Terraform, CI/CD files and comments aside) is skipped with the

@@ -11,8 +11,12 @@ from cookiecutter.main import cookiecutter
 
 import local_extensions
 from hooks.pruning import PARAMS_TESTING_ONLY_FILE, TEST_PROJECT_NAME
-from tests.support.generation import TEST_ANSWERS, generate, generate_recording_replay
-from tests.support.variants import TEMPLATE_DIR, UNSUPPORTED_VARIANTS
+from hooks.validation import render_default
+from tests.support.generation import DEFAULT_CLOUD, TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
+from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR, UNSUPPORTED_VARIANTS, choices
+
+# Clouds other than the one TEST_ANSWERS' hosts belong to: their hosts are refused.
+OTHER_CLOUDS = [cloud for cloud in TEST_HOSTS if cloud != DEFAULT_CLOUD]
 
 
 def read_params(project: Path) -> dict[str, str]:
@@ -62,7 +66,7 @@ def test_defaults_for_every_cloud(tmp_path: Path, cloud: str) -> None:
 
 
 def test_no_input_default_project_and_cloud(tmp_path: Path) -> None:
-    project = Path(cookiecutter(str(TEMPLATE_DIR), no_input=True, output_dir=str(tmp_path)))
+    project = generate(tmp_path)  # the defaults, and the examples of prompts that have no valid one
     assert project.name == "my-mlops-project"
     assert (project / "README.md").read_text().startswith("# my-mlops-project")
     assert not (project / PARAMS_TESTING_ONLY_FILE).exists()
@@ -75,10 +79,11 @@ def test_params_file_only_for_the_test_project_name(generated_project: Path) -> 
 @pytest.mark.parametrize(
     ("entered", "expected"),
     [
-        ("https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2", "https://adb-1.2.azuredatabricks.net"),
-        ("https://adb-1.2.azuredatabricks.net/#ml/dashboard", "https://adb-1.2.azuredatabricks.net"),
-        ("https://adb-1.2.azuredatabricks.net/", "https://adb-1.2.azuredatabricks.net"),
-        ("https://dbc-9.cloud.databricks.com:443/explore", "https://dbc-9.cloud.databricks.com"),
+        *(pytest.param(entered, "https://adb-1.2.azuredatabricks.net", marks=pytest.mark.choice(cloud="azure"))
+          for entered in ("https://adb-1.2.azuredatabricks.net/?o=123#job/1/run/2",
+                          "https://adb-1.2.azuredatabricks.net/#ml/dashboard", "https://adb-1.2.azuredatabricks.net/")),
+        pytest.param("https://dbc-9.cloud.databricks.com:443/explore", "https://dbc-9.cloud.databricks.com",
+                     marks=pytest.mark.choice(cloud="aws")),
     ],
 )
 def test_hosts_pasted_from_the_browser_are_normalised(tmp_path: Path, entered: str, expected: str) -> None:
@@ -139,8 +144,8 @@ BAD_ANSWERS = [
     ("project_name", "-abc"),
     ("mlflow_experiment_parent_dir", "/Shared"),
     ("mlflow_experiment_parent_dir", "/Workspace/Repos/someone/project"),
-    ("databricks_staging_workspace_host", "https://dbc-1.cloud.databricks.com"),  # TEST_ANSWERS' cloud is azure
-    ("databricks_prod_workspace_host", "https://1.2.gcp.databricks.com"),
+    ("databricks_staging_workspace_host", TEST_HOSTS[OTHER_CLOUDS[0]][0]),  # another cloud than TEST_ANSWERS'
+    ("databricks_prod_workspace_host", TEST_HOSTS[OTHER_CLOUDS[1]][1]),
     ("include_mlflow_recipes", "maybe"),
 ]
 
@@ -164,8 +169,9 @@ def test_combination_refusal_goes_through_the_support_table(tmp_path: Path, monk
 
     # The variants table of the package that renders the template (see mlops_stack_jinja.py).
     unsupported = template_module(TEMPLATE_DIR)._hooks("variants").UNSUPPORTED
-    monkeypatch.setitem(unsupported, ("gcp", "GitHub Actions", "no"), "not today. Supported: the others.")
-    assert_refused(tmp_path, {**TEST_ANSWERS, "cloud": "gcp"}, "cloud='gcp'", "not today. Supported: the others.")
+    pattern = (DEFAULT_CLOUD, choices("cicd_platform")[0], "no")
+    monkeypatch.setitem(unsupported, pattern, "not today. Supported: the others.")
+    assert_refused(tmp_path, TEST_ANSWERS, f"cloud='{DEFAULT_CLOUD}'", "not today. Supported: the others.")
 
 
 def test_old_cookiecutter_is_refused_with_the_version_to_install(
@@ -255,7 +261,9 @@ def test_doubtful_answers_are_summarised_once_on_stderr(tmp_path: Path, capfd: p
     generate(tmp_path, {"project_name": "my-project", "release_branch": "main"})  # example hosts kept
     err = capfd.readouterr().err
     assert err.count("Generated, but please check these answers:") == 1
-    for text in ("databricks_staging_workspace_host 'https://adb-xxxx", "databricks_prod_workspace_host 'https://adb-xxxx",
+    placeholders = [render_default(COOKIECUTTER_JSON[f"databricks_{env}_workspace_host"], {"cloud": DEFAULT_CLOUD})
+                    for env in ("staging", "prod")]
+    for text in (f"databricks_staging_workspace_host '{placeholders[0]}'", f"databricks_prod_workspace_host '{placeholders[1]}'",
                  "default_branch 'main' equals release_branch 'main'"):
         assert err.count(text) == 1
 
@@ -295,6 +303,7 @@ def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: 
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.choice(cloud="aws", cicd_platform="GitLab")
 def test_a_misspelt_choice_in_a_config_file_is_refused_on_the_command_line(tmp_path: Path) -> None:
     """cookiecutter drops `cloud: AWS` and every default_context key after it with only a warning;
     an unknown name on the command line is named on stderr."""

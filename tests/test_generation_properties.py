@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 
 from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate
 from tests.support.terraform_refs import load_module, module_folders
-from tests.support.variants import COOKIECUTTER_JSON
+from tests.support.variants import choices
 
 TEXT = st.text(st.characters(blacklist_characters="{}", blacklist_categories=("Cs",)), max_size=30)
 # What an unquoted YAML value in a --config-file becomes.
@@ -37,7 +37,7 @@ YAML_TYPED = st.sampled_from([True, False, None, 0, 2024, 1.5])
 WHITESPACE = st.sampled_from([" ", "\t", "  ", "\n"])
 VALID_NAME = st.from_regex(r"[A-Za-z][A-Za-z0-9]{2}[A-Za-z0-9_-]{0,18}", fullmatch=True)
 VALID_PATH = st.from_regex(r"(/[A-Za-z0-9_-]{1,8}){1,3}/?", fullmatch=True)
-CLOUDS = COOKIECUTTER_JSON["cloud"]
+CLOUDS = choices("cloud")
 DOMAINS = {"azure": "azuredatabricks.net", "aws": "cloud.databricks.com", "gcp": "gcp.databricks.com"}
 # Hosts of every cloud, so that a host of another cloud than the answer's is tried too.
 VALID_HOST = st.builds(

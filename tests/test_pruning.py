@@ -180,6 +180,7 @@ def test_regeneration_keeps_user_files_in_pruned_folders_and_lists_them(
     assert listed == dropped
 
 
+@pytest.mark.choice(cloud="gcp", cicd_platform="Azure DevOps", include_feature_store="yes")
 def test_regeneration_with_skip_keeps_every_existing_file(tmp_path: Path) -> None:
     from tests.support.generation import answers_for, generate, generate_variant
 

@@ -18,22 +18,29 @@ from cookiecutter.main import cookiecutter
 
 from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
 from tests.support.template_repo import commit_all, git, template_repository
-from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR
+from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR, choices
 
-# The answers the first generation uses (gcp, as in the example).
+# The answers the first generation uses (gcp, as in the example, where a fork offers it).
+_FIRST_CLOUD = "gcp" if "gcp" in choices("cloud") else choices("cloud")[0]
+# Other workspaces of that cloud, pasted from the browser.
+_EDITED_HOSTS = {
+    "gcp": ("https://3214.99.gcp.databricks.com/?o=1", "https://345.99.gcp.databricks.com/"),
+    "aws": ("https://dbc-3214-99.cloud.databricks.com/?o=1", "https://dbc-345-99.cloud.databricks.com/"),
+    "azure": ("https://adb-3214.99.azuredatabricks.net/?o=1", "https://adb-345.99.azuredatabricks.net/"),
+}
 BASE = {
     **TEST_ANSWERS,
     "project_name": "team-a",
-    "cloud": "gcp",
-    "databricks_staging_workspace_host": TEST_HOSTS["gcp"][0],
-    "databricks_prod_workspace_host": TEST_HOSTS["gcp"][1],
+    "cloud": _FIRST_CLOUD,
+    "databricks_staging_workspace_host": TEST_HOSTS[_FIRST_CLOUD][0],
+    "databricks_prod_workspace_host": TEST_HOSTS[_FIRST_CLOUD][1],
 }
 # New values for text prompts; choice prompts get their next choice, yes/no prompts the other answer.
 NEW_TEXT_VALUES = {
     "project_name": "team-b",
     "mlflow_experiment_parent_dir": "/teams/b/",
-    "databricks_staging_workspace_host": "https://3214.99.gcp.databricks.com/?o=1",
-    "databricks_prod_workspace_host": "https://345.99.gcp.databricks.com/",
+    "databricks_staging_workspace_host": _EDITED_HOSTS[_FIRST_CLOUD][0],
+    "databricks_prod_workspace_host": _EDITED_HOSTS[_FIRST_CLOUD][1],
     "default_branch": "develop",
     "release_branch": "production",
     "read_user_group": "team-b-readers",
@@ -66,8 +73,10 @@ def edit_of(prompt: str) -> dict[str, str]:
 
 
 EDITS = [edit_of(prompt) for prompt in PROMPTS]
-EDITS.append({"project_name": "team-b", **edit_of("cloud")})  # the example: name and cloud at once
-EDIT_IDS = [*PROMPTS, "project_name+cloud"]
+EDIT_IDS = list(PROMPTS)
+if "cloud" in PROMPTS:  # a fork that fixed the cloud (make specialize) has no cloud to edit
+    EDITS.append({"project_name": "team-b", **edit_of("cloud")})  # the example: name and cloud at once
+    EDIT_IDS.append("project_name+cloud")
 
 
 def contents(folder: Path) -> dict[str, tuple[bytes, bool]]:

@@ -7,48 +7,64 @@ from typing import Optional
 
 from cookiecutter.main import cookiecutter
 
-from tests.support.variants import TEMPLATE_DIR, Variant
+from scripts import required_answers
 
-# Values that look like real workspaces, so that tests can tell them from defaults.
+from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant, choices
+
+# Workspace hosts of each cloud that look like real workspaces, so that tests can tell them from
+# defaults: a host in another cloud's domain is refused.
+TEST_HOSTS = {
+    "azure": ("https://adb-3214.67.azuredatabricks.net", "https://adb-345.89.azuredatabricks.net"),
+    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
+    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
+}
+# The answers tests give when they name no variant: those of the template's default cloud (the
+# first choice, or the fixed answer of a specialised fork).
+DEFAULT_CLOUD = choices("cloud")[0]
 TEST_ANSWERS = {
     "project_name": "my-mlops-project",
-    "databricks_staging_workspace_host": "https://adb-3214.67.azuredatabricks.net",
-    "databricks_prod_workspace_host": "https://adb-345.89.azuredatabricks.net",
+    "databricks_staging_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][0],
+    "databricks_prod_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][1],
     "mlflow_experiment_parent_dir": "/ml-projects/my-mlops-project",
     "read_user_group": "ml-team",
 }
+# Prompts whose default the template refuses (a fork's required prompt): their example values
+# (EXAMPLES in hooks/validation.py; scripts/required_answers.py), which make demo passes too.
+REQUIRED_ANSWERS = required_answers.for_repo(TEMPLATE_DIR, TEST_ANSWERS)
+TEST_ANSWERS.update(REQUIRED_ANSWERS)
 
 
 def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, **kwargs) -> Path:
-    """Run cookiecutter without prompts and return the generated project folder."""
+    """Run cookiecutter without prompts and return the generated project folder.
+
+    Prompts without a valid default (a fork's required ``cluster_policy_id``) get their example
+    value (``REQUIRED_ANSWERS``) unless ``extra_context`` or the config file answers them."""
+    context = {**REQUIRED_ANSWERS, **(extra_context or {})}
+    if kwargs.get("config_file") or kwargs.get("replay"):
+        context = dict(extra_context or {})
     return Path(
         cookiecutter(
             str(TEMPLATE_DIR),
             no_input=True,
             output_dir=str(output_dir),
-            extra_context=extra_context or {},
+            extra_context=context,
             **kwargs,
         )
     )
 
 
-# Workspace hosts of each cloud: a host in another cloud's domain is refused.
-TEST_HOSTS = {
-    "azure": (TEST_ANSWERS["databricks_staging_workspace_host"], TEST_ANSWERS["databricks_prod_workspace_host"]),
-    "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
-    "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
-}
 
 
 def answers_for(variant: Variant) -> dict[str, str]:
     """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
     staging, prod = TEST_HOSTS[variant.cloud]
-    return {
+    answers = {
         **TEST_ANSWERS,
         **variant.answers(),
         "databricks_staging_workspace_host": staging,
         "databricks_prod_workspace_host": prod,
     }
+    return {name: value for name, value in answers.items() if name not in FIXED_ANSWERS}
 
 
 def generate_variant(output_dir: Path, variant: Variant, **answers: str) -> Path:

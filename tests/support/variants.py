@@ -21,6 +21,14 @@ from hooks.variants import unsupported_reason
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[2]
 COOKIECUTTER_JSON = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+# Answers a specialised fork fixed for good (``make specialize``; hooks/fixed_answers.py): they are
+# no longer prompts, and generation must not be given them.
+FIXED_ANSWERS: dict[str, str] = COOKIECUTTER_JSON.get("_fixed_answers", {})
+
+
+def choices(prompt: str) -> list[str]:
+    """The choices of a choice prompt: its list in cookiecutter.json, or its fixed answer."""
+    return [FIXED_ANSWERS[prompt]] if prompt in FIXED_ANSWERS else list(COOKIECUTTER_JSON[prompt])
 
 _CICD_IDS = {"GitHub Actions": "github", "Azure DevOps": "azuredevops", "GitLab": "gitlab"}
 
@@ -57,10 +65,12 @@ class Variant:
 
     @property
     def unity_catalog(self) -> bool:
+        """Models and predictions live in Unity Catalog (the project gets unity-catalog.json)."""
         return self.include_models_in_unity_catalog == "yes"
 
     @property
     def feature_store(self) -> bool:
+        """The feature-store track (features/ instead of the Recipes steps)."""
         return self.include_feature_store == "yes"
 
     @property
@@ -75,6 +85,7 @@ class Variant:
 
     @property
     def github(self) -> bool:
+        """GitHub Actions, the one platform whose workflows actionlint and act can run locally."""
         return self.cicd_platform == "GitHub Actions"
 
     def answers(self) -> dict[str, str]:
@@ -92,11 +103,11 @@ YES_NO = ["yes", "no"]
 ALL_VARIANTS = [
     Variant(*combination)
     for combination in itertools.product(
-        COOKIECUTTER_JSON["cloud"],
-        COOKIECUTTER_JSON["cicd_platform"],
-        COOKIECUTTER_JSON["include_feature_store"],
+        choices("cloud"),
+        choices("cicd_platform"),
+        choices("include_feature_store"),
         YES_NO,
-        COOKIECUTTER_JSON["include_models_in_unity_catalog"],
+        choices("include_models_in_unity_catalog"),
     )
 ]
 

@@ -1,0 +1,218 @@
+"""``make specialize`` (scripts/specialize.py, scripts/jinja_specialize.py) and required prompts
+(scripts/required_answers.py): unit tests of the pure core. tests/test_specialize_fork.py runs the
+command on copies of this repository."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from jinja2 import Environment, StrictUndefined
+
+from hooks.derived import derived_value
+from hooks.fixed_answers import check_fixed_answers, with_fixed_answers
+from hooks.pruning import OWNERS
+from scripts import required_answers, specialize
+from scripts.jinja_specialize import Known, SpecializeError, check_environment_settings, specialize_source, \
+    tracked_derivation
+from tests.support import choice_owned
+from tests.support.variants import FIXED_ANSWERS, SUPPORTED_VARIANTS, TEMPLATE_DIR
+
+ENVIRONMENT = Environment(keep_trailing_newline=True, undefined=StrictUndefined)
+ENVIRONMENT.filters["derived"] = derived_value
+CLOUDS = ["azure", "aws", "gcp"]
+
+# Templates that exercise branches, whitespace control, bindings and folding; each is rendered for
+# every context below before and after specialising to cloud=aws.
+SOURCES = {
+    "if-elif-else with whitespace control": (
+        'a\n{%- if cookiecutter.cloud == "azure" %}\nAZ\n{%- elif cookiecutter.cloud == "aws" -%}\n  AWS {{ x }}\n'
+        '{%- else %}\nother\n{% endif -%}\n  b\n'),
+    "unknown first branch": (
+        '{% if x == 1 -%}\n one\n{%- elif cookiecutter.cloud == "aws" %} aws\n{% else %}other{% endif %}\nend\n'),
+    "false first branch, unknown second": (
+        'top  {%- if cookiecutter.cloud == "gcp" %}G{% elif x == 2 -%}  two  {%- else -%} else {% endif -%}  tail'),
+    "set binding": (
+        '{%- set cloud = cookiecutter.cloud -%}\n{%- set aws = cloud == "aws" %}\n'
+        '{% if aws and x == 1 %}both{% endif %}|{% if not aws or x == 2 %}neither{% endif %}|{{ cloud | upper }}\n'),
+    "nested": (
+        '{% if x == 1 %}\n  {%- if cookiecutter.cloud != "aws" %} not {% else %} is {% endif -%}\n{% endif %}!\n'),
+    "expression folding": (
+        '{{- "s" if cookiecutter.cloud == "gcp" }} {{ {"aws": "A", "gcp": "G", "azure": "Z"}[cookiecutter.cloud] }} '
+        '{{ cookiecutter.cloud ~ "-" ~ x }} {{ cookiecutter | derived("node_type_id") }}\n'),
+    "derived value the fixed answer alone does not decide": (
+        '{% if cookiecutter | derived("ml_code") == "mlflow3" %}m3{% endif %}'
+        '{% if cookiecutter | derived("account_host") == "https://accounts.cloud.databricks.com" %}acct{% endif %}'),
+    "comments and raw blocks stay": (
+        '{#- note -#}\n{% raw %}{% if cookiecutter.cloud %}{% endraw %}\n'
+        '{%- for env in ["staging", "prod"] %}{% if cookiecutter.cloud == "aws" %}{{ env }}{% endif %}{% endfor %}\n'),
+    "kept tag whose neighbouring text changes": (
+        'A \n{% if cookiecutter.cloud == "aws" %}\n{% endif %}\n{%- if x == 1 %}one{% endif %}\n'),
+}
+CONTEXTS = [
+    {"cloud": "aws", "project_name": "p", "include_feature_store": fs, "include_mlflow_recipes": "no"}
+    for fs in ("yes", "no")
+]
+
+
+def known_aws() -> Known:
+    return Known({"cloud": "aws"}, tracked_derivation(derived_value, {"cloud": "aws"}), ENVIRONMENT)
+
+
+@pytest.mark.parametrize("name", SOURCES)
+def test_specialised_template_renders_byte_identical(name: str) -> None:
+    source = SOURCES[name]
+    specialised = specialize_source(source, known_aws())
+    for context, x in itertools.product(CONTEXTS, (1, 2, 3)):
+        original = ENVIRONMENT.from_string(source).render(cookiecutter=context, x=x)
+        assert ENVIRONMENT.from_string(specialised).render(cookiecutter=context, x=x) == original, specialised
+    assert "cookiecutter.cloud" not in specialised.replace("{% raw %}{% if cookiecutter.cloud %}{% endraw %}", "")
+
+
+def test_branches_of_the_fixed_answer_go_and_the_rest_stay_as_written() -> None:
+    source = ('{%- if cookiecutter.cloud == "aws" and x == 1 %}A{% elif cookiecutter.cloud == "gcp" %}G'
+              '{% else %}E{% endif %}')
+    assert specialize_source(source, known_aws()) == "{%- if x == 1 %}A{% else %}E{% endif %}"
+    untouched = '{% if cookiecutter | derived("ml_code") == "mlflow3" %}m{% endif %}'
+    assert specialize_source(untouched, known_aws()) == untouched
+
+
+def test_unused_bindings_go_unless_an_included_partial_may_read_them() -> None:
+    source = '{% set aws = cookiecutter.cloud == "aws" %}{% if aws %}A{% endif %}'
+    assert specialize_source(source, known_aws()) == "A"
+    shared = '{% set aws = cookiecutter.cloud == "aws" %}{% include "x.jinja" %}'
+    assert "set aws = true" in specialize_source(shared, known_aws(), shared_names=frozenset({"aws"}))
+    assert specialize_source(shared, known_aws(), exports=True).startswith("{% set aws = true %}")
+
+
+def test_imports_that_only_removed_branches_used_go() -> None:
+    source = '{%- import "gl.jinja" as gl with context -%}\n{% if cookiecutter.cloud == "gcp" %}{{ gl.x() }}{% endif %}'
+    assert specialize_source(source, known_aws()) == ""
+
+
+def test_derived_values_count_as_known_only_when_the_fixed_answers_decide_them() -> None:
+    derived = tracked_derivation(derived_value, {"cloud": "gcp", "include_feature_store": "yes"})
+    assert derived("node_type_id") == (True, "n2-highmem-4")
+    assert derived("ml_code") == (True, "feature_store")
+    assert derived("model_name") == (False, None)
+
+
+def test_unsupported_whitespace_settings_and_broken_tags_are_refused() -> None:
+    with pytest.raises(SpecializeError, match="trim_blocks"):
+        check_environment_settings({"trim_blocks": True})
+    with pytest.raises(SpecializeError, match="no endif"):
+        specialize_source("{% if cookiecutter.cloud %}x", known_aws())
+
+
+@pytest.mark.choice(cloud="azure", cicd_platform="GitHub Actions")
+def test_answers_must_be_choices_of_choice_prompts() -> None:
+    cookiecutter_json = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    assert specialize.parse_answers(["cloud=aws", "cicd_platform=GitHub Actions"], cookiecutter_json) == {
+        "cloud": "aws", "cicd_platform": "GitHub Actions"}
+    with pytest.raises(specialize.AnswerError, match=r"cloud='oracle' is not one of its choices.*cloud=azure"):
+        specialize.parse_answers(["cloud=oracle"], cookiecutter_json)
+    with pytest.raises(specialize.AnswerError, match="project_name is not a choice prompt"):
+        specialize.parse_answers(["project_name=x"], cookiecutter_json)
+    with pytest.raises(specialize.AnswerError, match="not name=value"):
+        specialize.parse_answers(["aws"], cookiecutter_json)
+
+
+@pytest.mark.choice(cloud="gcp", cicd_platform="GitLab", include_feature_store="yes")
+def test_paths_and_rows_of_removed_choices_follow_the_pruning_table() -> None:
+    domains = {"cloud": ["aws"], "cicd_platform": ["GitHub Actions", "Azure DevOps", "GitLab"],
+               "include_feature_store": ["no"], "include_models_in_unity_catalog": ["no", "yes"]}
+    possible = {k: set(v) for k, v in domains.items()}
+    possible["ml_code"] = specialize.possible_derived(derived_value, "ml_code", domains)
+    assert possible["ml_code"] == {"mlflow_recipes", "mlflow3"}
+    owned = specialize.owned_paths(OWNERS, possible)
+    assert ("cloud", "gcp") in owned.rows and ("cloud", "aws") in owned.rows
+    assert ("cicd_platform", "GitLab") not in owned.rows
+    assert ".mlops-setup-scripts/terraform/main-gcp.tf" in owned.paths
+    assert ".mlops-setup-scripts/terraform/main-aws.tf" not in owned.paths
+    assert "features" in owned.paths and "tests/fare_model" not in owned.paths
+
+
+def test_paths_deleted_with_another_row_s_folder_leave_the_table() -> None:
+    source = ('OWNERS = {\n    ("p", "a"): (\n        ".github/x.yml",\n        "y",\n    ),\n'
+              '    ("q", "b"): (\n        ".github/z.yml",\n    ),\n}\n')
+    assert specialize.remove_owned_entries(source, "OWNERS", [".github/x.yml", ".github/z.yml"]) == (
+        'OWNERS = {\n    ("p", "a"): (\n        "y",\n    ),\n}\n')
+
+
+def test_owner_rows_and_constants_nothing_reads_are_removed_from_the_source() -> None:
+    source = ('_ONLY_B = ("b1",)\n\nOWNERS = {\n    # a\n    ("p", "a"): (\n        "x",\n    ),\n'
+              '    ("p", "b"): _ONLY_B,\n}\n')
+    assert specialize.remove_owner_rows(source, "OWNERS", [("p", "b")]) == (
+        '\nOWNERS = {\n    # a\n    ("p", "a"): (\n        "x",\n    ),\n}\n')
+
+
+@pytest.mark.choice(cloud="azure")
+def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
+    cookiecutter_json = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    folded = specialize.fold_cookiecutter_json(cookiecutter_json, {"cloud": "aws"}, known_aws())
+    assert "cloud" not in folded and "cloud" not in folded["__prompts__"]
+    assert folded["_fixed_answers"] == {**FIXED_ANSWERS, "cloud": "aws"} and next(iter(folded)) == "_fixed_answers"
+    assert folded["databricks_staging_workspace_host"] == "https://your-staging-workspace.cloud.databricks.com"
+    assert folded["include_mlflow_recipes"] == cookiecutter_json["include_mlflow_recipes"]
+    readme = "Cookiecutter asks five questions\n\n| Prompt |\n|---|\n| `cloud` | c |\n| `x` | y |\n"
+    assert specialize.remove_readme_prompts(readme, ["cloud"], 4) == (
+        "Cookiecutter asks four questions\n\n| Prompt |\n|---|\n| `x` | y |\n")
+    config = "default_context:\n  cloud: aws\n  project_name: p\n"
+    assert specialize.drop_config_keys(config, ["cloud"]) == "default_context:\n  project_name: p\n"
+
+
+def test_npm_packages_leave_package_json_and_the_lock_with_what_only_they_needed() -> None:
+    package = {"dependencies": {"a": "1", "b": "1"}}
+    lock = {"lockfileVersion": 3, "packages": {
+        "": {"dependencies": {"a": "1", "b": "1"}},
+        "node_modules/a": {"dependencies": {"shared": "1"}},
+        "node_modules/b": {"dependencies": {"shared": "1", "only-b": "1"}},
+        "node_modules/shared": {}, "node_modules/only-b": {}}}
+    package, lock = specialize.remove_npm_packages(package, lock, ["b"])
+    assert package["dependencies"] == {"a": "1"}
+    assert set(lock["packages"]) == {"", "node_modules/a", "node_modules/shared"}
+
+
+def test_fixed_answers_are_read_by_the_hooks_and_a_differing_answer_is_refused() -> None:
+    context = {"project_name": "p", "_fixed_answers": {"cloud": "aws"}}
+    assert with_fixed_answers(context)["cloud"] == "aws"
+    assert check_fixed_answers(context) is None
+    message = check_fixed_answers({**context, "cloud": "gcp"})
+    assert message is not None and message.startswith("cloud 'gcp'") and "cloud=aws" in message
+
+
+def test_tests_that_need_a_removed_choice_are_recognised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(choice_owned, "choices", lambda prompt: {"cloud": ["aws"]}.get(
+        prompt, ["GitHub Actions", "Azure DevOps", "GitLab"]))
+    assert choice_owned.unavailable({"cloud": "gcp"}, {}) is not None
+    assert choice_owned.unavailable({}, {"target": "cloud=gcp"}) is not None
+    assert choice_owned.unavailable({}, {"variant": SUPPORTED_VARIANTS[0]}) is None
+    assert choice_owned.unavailable({}, {"name": "no"}) is None
+    monkeypatch.setattr(choice_owned, "FIXED_ANSWERS", {"include_feature_store": "no"})
+    assert choice_owned.unavailable({}, {"switch": "include_feature_store=yes+include_mlflow_recipes=no"}) is not None
+    assert choice_owned.unavailable({}, {"switch": "include_feature_store=no"}) is None
+    assert choice_owned.unavailable({}, {"switched": {"include_feature_store": "yes"}}) is not None
+
+
+def test_every_prompt_without_a_valid_default_gets_its_example() -> None:
+    cookiecutter_json = {"project_name": "p", "cluster_policy_id": "", "tag": "{{ cookiecutter.cluster_policy_id }}-x"}
+
+    def refused(context: dict) -> set[str]:
+        return {name for name in ("cluster_policy_id", "tag") if context[name] in ("", "-x")}
+
+    def render(default: str, answers: dict) -> str:
+        return Environment().from_string(default).render(cookiecutter=answers)
+
+    answers = required_answers.required_answers(cookiecutter_json, {"cluster_policy_id": "ABC"}, refused, render)
+    assert answers == {"cluster_policy_id": "ABC"}
+    with pytest.raises(required_answers.MissingExample, match="add 'cluster_policy_id' to EXAMPLES"):
+        required_answers.required_answers(cookiecutter_json, {}, refused, render)
+
+
+def test_make_specialize_and_demo_use_the_scripts() -> None:
+    makefile = (TEMPLATE_DIR / "Makefile").read_text()
+    assert "scripts/specialize.py $(ANSWERS)" in makefile
+    assert "$$($(VENV)/bin/python scripts/required_answers.py)" in makefile
+    assert Path(specialize.__file__).parent == TEMPLATE_DIR / "scripts"

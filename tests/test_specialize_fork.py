@@ -1,0 +1,165 @@
+"""``make specialize`` on copies of this repository: the specialised template generates, for every
+combination it still offers, byte for byte what this template generates, and its own tests pass;
+and a fork's prompt without a valid default works with the test helpers.
+
+Covering sets (a few minutes in all, not every combination): the issue's fork (AWS + GitHub
+Actions: every remaining variant), GitLab only and no feature store (one variant per remaining
+cloud, ML code and Unity Catalog answer).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.generation import answers_for, generate_variant
+from tests.support.template_repo import template_repository
+from tests.support.variants import SUPPORTED_VARIANTS, Variant
+
+# A covering set per fork: the answers fixed, and which remaining variants to compare.
+FORKS = {
+    "aws-github": ['cloud=aws', 'cicd_platform=GitHub Actions'],
+    "gitlab": ['cicd_platform=GitLab'],
+    "no-feature-store": ['include_feature_store=no'],
+}
+# The specialised template's own fast tests that generate, prune, render and check docs, configs and
+# the README (the whole fast suite takes several minutes on two cores).
+FORK_SUITE = [
+    "tests/test_specialize.py",
+    "tests/test_pruning.py",
+    "tests/test_rendering.py",
+    "tests/test_example_configs.py",
+    "tests/test_docs.py::test_readme_counts_the_questions_and_lists_every_prompt",
+    "tests/test_generation.py::test_bad_answer_is_refused_and_leaves_nothing",
+    "tests/test_generation.py::test_refusal_prints_a_command_that_generates_once_the_marked_answer_is_fixed",
+]
+# .cruft.json records the template's location and commit and the context: compared without them.
+_RUN_KEYS = ("_template", "_commit", "_repo_dir", "_output_dir", "_checkout", "_fixed_answers")
+
+
+def specialised_copy(folder: Path, answers: list[str]) -> Path:
+    repo = template_repository(folder)
+    result = subprocess.run([sys.executable, "scripts/specialize.py", *answers], cwd=repo, capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr
+    return repo
+
+
+def covering_set(fixed: dict[str, str]) -> list[Variant]:
+    """Every variant the fork offers for aws-github; else one per cloud, ML code and Unity Catalog."""
+    offered = [v for v in SUPPORTED_VARIANTS if all(v.answers()[k] == value for k, value in fixed.items())]
+    if len(offered) <= 6:
+        return offered
+    chosen: dict[tuple[str, str], Variant] = {}
+    for variant in offered:
+        for key in (("cloud", variant.cloud), ("code", variant.ml_code), ("uc", variant.include_models_in_unity_catalog),
+                    ("cicd", variant.cicd_platform)):
+            chosen.setdefault(key, variant)
+    return list(dict.fromkeys(chosen.values()))
+
+
+def files(project: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(project)): p.read_bytes() for p in sorted(project.rglob("*")) if p.is_file()}
+
+
+def normalised_cruft(content: bytes, fixed: dict[str, str]) -> dict:
+    state = json.loads(content)
+    context = {**state["context"]["cookiecutter"], **fixed}
+    return {k: v for k, v in context.items() if k not in _RUN_KEYS}
+
+
+@pytest.mark.large
+@pytest.mark.parametrize("fork", FORKS)
+def test_specialised_fork_generates_what_the_template_generates_and_passes_its_tests(
+    fork: str, tmp_path: Path
+) -> None:
+    repo = specialised_copy(tmp_path / "fork", FORKS[fork])
+    fixed = json.loads((repo / "cookiecutter.json").read_text())["_fixed_answers"]
+    variants = covering_set(fixed)
+    assert variants
+    for variant in variants:
+        original = generate_variant(tmp_path / "original" / variant.id, variant)
+        from cookiecutter.main import cookiecutter
+
+        answers = {k: v for k, v in answers_for(variant).items() if k not in fixed}
+        specialised = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / "fork-out" / variant.id),
+                                        extra_context=answers))
+        before, after = files(original), files(specialised)
+        assert sorted(before) == sorted(after), variant.id
+        differing = [name for name in before if name != ".cruft.json" and before[name] != after[name]]
+        assert differing == [], variant.id
+        assert normalised_cruft(before[".cruft.json"], {}) == normalised_cruft(after[".cruft.json"], fixed)
+
+    # The fork no longer asks the fixed prompts and its own tests pass.
+    cookiecutter_json = json.loads((repo / "cookiecutter.json").read_text())
+    assert not set(fixed) & set(cookiecutter_json) and not set(fixed) & set(cookiecutter_json["__prompts__"])
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", *FORK_SUITE, "-q", "-n", "2", "-p", "no:cacheprovider"],
+        cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+    )
+    assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
+
+
+@pytest.mark.choice(cloud="azure")
+def test_specialise_refuses_a_value_that_is_not_a_choice_and_changes_nothing(tmp_path: Path) -> None:
+    repo = template_repository(tmp_path / "fork")
+    result = subprocess.run([sys.executable, "scripts/specialize.py", "cloud=oracle"], cwd=repo, capture_output=True,
+                            text=True)
+    assert result.returncode == 2
+    assert "cloud='oracle' is not one of its choices" in result.stderr and "cloud=azure" in result.stderr
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=repo, capture_output=True, text=True).stdout
+    assert status == ""
+
+
+REQUIRED_PROMPT_RULE = '''
+
+def check_cluster_policy_id(policy_id: str) -> Problem:
+    """Every job cluster must use the company's cluster policy."""
+    if re.fullmatch(r"[0-9A-F]{16}", policy_id):
+        return None
+    return f"cluster_policy_id '{policy_id}' must be a cluster policy ID, for example 'ABCDEF0123456789'."
+
+
+RULES = RULES + ((("cluster_policy_id",), check_cluster_policy_id),)
+EXAMPLES["cluster_policy_id"] = "ABCDEF0123456789"
+'''
+
+
+@pytest.mark.large
+def test_a_prompt_without_a_valid_default_works_with_the_test_helpers_and_make_demo(tmp_path: Path) -> None:
+    """Task B of the customization guide: a required prompt (default "", refused) in a copy."""
+    repo = template_repository(tmp_path / "fork")
+    cookiecutter_json = json.loads((repo / "cookiecutter.json").read_text())
+    items = list(cookiecutter_json.items())
+    at = next(i for i, (k, _) in enumerate(items) if k == "read_user_group") + 1
+    items.insert(at, ("cluster_policy_id", ""))
+    cookiecutter_json = dict(items)
+    cookiecutter_json["__prompts__"]["cluster_policy_id"] = "ID of the cluster policy every job cluster uses"
+    (repo / "cookiecutter.json").write_text(json.dumps(cookiecutter_json, indent=2) + "\n")
+    with (repo / "hooks" / "validation.py").open("a") as validation:
+        validation.write(REQUIRED_PROMPT_RULE)
+    readme = (repo / "README.md").read_text()
+    row = "| `read_user_group` |"
+    line = next(x for x in readme.splitlines() if x.startswith(row))
+    readme = readme.replace(line, line + "\n| `cluster_policy_id` | ID of the cluster policy of every job. | none |")
+    (repo / "README.md").write_text(readme.replace("Cookiecutter asks twelve", "Cookiecutter asks thirteen"))
+
+    demo_answers = subprocess.run([sys.executable, "scripts/required_answers.py"], cwd=repo, capture_output=True,
+                                  text=True, check=True).stdout.strip()
+    assert demo_answers == "cluster_policy_id=ABCDEF0123456789"
+    refused = subprocess.run([sys.executable, "-m", "cookiecutter", ".", "--no-input", "-o", str(tmp_path / "out")],
+                             cwd=repo, capture_output=True, text=True)
+    assert refused.returncode != 0 and "cluster_policy_id ''" in refused.stderr
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-n", "2", "-p", "no:cacheprovider",
+         "tests/test_docs.py::test_readme_counts_the_questions_and_lists_every_prompt",
+         "tests/test_generation.py", "tests/test_specialize.py", "-k",
+         "readme_counts or refus or retry or replay or warning or every_prompt or default"],
+        cwd=repo, capture_output=True, text=True,
+    )
+    assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
