@@ -154,7 +154,9 @@ def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
     folded = specialize.fold_cookiecutter_json(cookiecutter_json, {"cloud": "aws"}, known_aws())
     assert "cloud" not in folded and "cloud" not in folded["__prompts__"]
     assert folded["_fixed_answers"] == {**FIXED_ANSWERS, "cloud": "aws"} and next(iter(folded)) == "_fixed_answers"
-    assert folded["databricks_staging_workspace_host"] == "https://your-staging-workspace.cloud.databricks.com"
+    # The host's cloud lookup folds to the aws literal; the prompt-time check of earlier answers stays.
+    assert folded["databricks_staging_workspace_host"] == (
+        "{{ cookiecutter | checked_so_far }}https://your-staging-workspace.cloud.databricks.com")
     assert folded["include_mlflow_recipes"] == cookiecutter_json["include_mlflow_recipes"]
     readme = "Cookiecutter asks five questions\n\n| Prompt |\n|---|\n| `cloud` | c |\n| `x` | y |\n"
     assert specialize.remove_readme_prompts(readme, ["cloud"], 4) == (
