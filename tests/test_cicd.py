@@ -527,10 +527,16 @@ def bootstrap_names(project: Path) -> set[str]:
     return names | set(re.findall(r"^\s*(\w+)\s*=\s*(?:local|data)\.", text, re.MULTILINE)) | set(re.findall(r"\{\s*(\w+)\s*=", text))
 
 
+# Settings the user adds only when needed: the template-update job's read-only token for a
+# private template repository (the project README's "Pull template updates" says how).
+OPTIONAL_USER_SECRETS = {"TEMPLATE_REPO_TOKEN"}
+
+
 def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generated_project: Path) -> None:
-    """Every setting CI/CD reads is written by the bootstrap, or is a state secret the guide has the user add."""
+    """Every setting CI/CD reads is written by the bootstrap, or is a state secret or an optional
+    token that the guides have the user add."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
-    state_secrets = set() if variant.github else set(STATE_VARIABLES[variant.cloud])
+    state_secrets = (set() if variant.github else set(STATE_VARIABLES[variant.cloud])) | OPTIONAL_USER_SECRETS
     if variant.github:
         used = set(re.findall(r"(?:secrets|vars)\.(\w+)", text))
     else:
