@@ -12,6 +12,7 @@ notebooks. A large test runs the unit-test job's own commands on the generated p
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -644,10 +645,75 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
         assert all("job" in job and "environment" not in job for job in pipeline["jobs"]), key
     deployment = yaml.safe_load((generated_project / pipelines["terraform_cicd"]["yml_path"]).read_text())
     assert deployment["trigger"] == "none" and "pr" not in deployment
-    (stage,) = deployment["stages"]
-    assert stage["condition"] == (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
-                                  f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
-    assert [job["environment"] for job in stage["jobs"]] == ["staging", "prod"]
+    on_default_branch = (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
+                         f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
+    conditions = [stage["condition"] for stage in deployment["stages"]]
+    assert conditions == [on_default_branch] + [f"and(succeeded(), {on_default_branch})"] * 2
+    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == ["staging", None, "prod"]
+
+
+@azure_devops_variants
+def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_prod(generated_project: Path) -> None:
+    """Issue 22, finding 7. Azure DevOps runs the checks of every resource a stage uses when the stage
+    starts, so staging's apply, prod's plan and prod's apply are stages of their own: only the last
+    one uses the `prod` environment (its approval), after the plan that its approvers read, and it
+    applies that plan file, nothing else."""
+    deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
+    stages = {stage["stage"]: stage for stage in deployment["stages"]}
+    assert list(stages) == ["ApplyStaging", "PlanProd", "ApplyProd"]
+    assert (stages["PlanProd"]["dependsOn"], stages["ApplyProd"]["dependsOn"]) == ("ApplyStaging", "PlanProd")
+
+    def groups(stage: dict) -> list[str]:
+        return [entry["group"] for job in stage["jobs"] for entry in job.get("variables", []) if "group" in entry]
+
+    # Staging's stage uses no prod resource, so no prod check (approval) can hold it.
+    assert all(g.endswith(" staging") for g in groups(stages["ApplyStaging"])) and "prod" not in json.dumps(stages["ApplyStaging"])
+    (plan_job,) = stages["PlanProd"]["jobs"]
+    assert "environment" not in plan_job and all(g.endswith(" prod") for g in groups(stages["PlanProd"]))
+    plan_script = "\n".join(step.get("script", "") for step in plan_job["steps"])
+    assert '-out="$(Build.ArtifactStagingDirectory)/prod.tfplan"' in plan_script
+    assert "##vso[task.uploadsummary]" in plan_script and "show -no-color" in plan_script
+    assert {"publish": "$(Build.ArtifactStagingDirectory)", "artifact": "terraform-plan-prod",
+            "displayName": "Keep the plan file for the apply"} in plan_job["steps"]
+
+    (apply_job,) = stages["ApplyProd"]["jobs"]
+    assert apply_job["environment"] == "prod"
+    steps = apply_job["strategy"]["runOnce"]["deploy"]["steps"]
+    assert any(step.get("download") == "current" and step.get("artifact") == "terraform-plan-prod" for step in steps)
+    apply_lines = [line.strip() for step in steps for line in step.get("script", "").splitlines() if " apply " in line]
+    assert apply_lines == ['terraform -chdir=prod apply -input=false -lock-timeout=10m "$(Pipeline.Workspace)/terraform-plan-prod/prod.tfplan"']
+    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(stages["ApplyProd"]))
+    # A failed output commit never holds prod back.
+    for _, name, job_steps in pipeline_jobs(deployment):
+        commits = [step for step in job_steps if "commit-terraform-output.sh" in step.get("script", "")]
+        assert all(step.get("continueOnError") == "true" for step in commits), name
+
+
+@github_variants
+def test_github_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path) -> None:
+    """Issue 22, finding 7: prod is planned once into a file shown in the job summary; the apply job,
+    approved separately in the `prod` environment, applies exactly that file; staging's apply
+    needs no prod job."""
+    workflow = yaml.safe_load((generated_project / ".github/workflows/terraform-cd.yml").read_text())
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["apply_staging", "plan_prod", "apply_prod"]
+    assert "needs" not in jobs["apply_staging"] and jobs["apply_staging"]["environment"] == "staging"
+    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == ("apply_staging", "plan_prod")
+    assert jobs["plan_prod"]["environment"] == jobs["apply_prod"]["environment"] == "prod"
+    plan_steps = jobs["plan_prod"]["steps"]
+    plan_script = "\n".join(step.get("run", "") for step in plan_steps)
+    assert '-out="$RUNNER_TEMP/prod.tfplan"' in plan_script and '>>"$GITHUB_STEP_SUMMARY"' in plan_script
+    (upload,) = [step for step in plan_steps if str(step.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "terraform-plan-prod" and "${{ runner.temp }}/prod.tfplan" in upload["with"]["path"]
+    apply_steps = jobs["apply_prod"]["steps"]
+    (download,) = [step for step in apply_steps if str(step.get("uses", "")).startswith("actions/download-artifact@")]
+    assert download["with"] == {"name": "terraform-plan-prod", "path": "${{ runner.temp }}/plan"}
+    applies = [step["run"] for step in apply_steps if " apply " in step.get("run", "")]
+    assert applies == ['terraform -chdir=prod apply -input=false -lock-timeout=10m "$RUNNER_TEMP/plan/prod.tfplan"']
+    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(jobs["apply_prod"]))
+    for name in ("apply_staging", "apply_prod"):
+        (commit,) = [step for step in jobs[name]["steps"] if "commit-terraform-output.sh" in step.get("run", "")]
+        assert commit["continue-on-error"] is True, name
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
