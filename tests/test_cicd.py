@@ -1238,3 +1238,128 @@ def test_setup_guide_never_puts_a_token_on_the_command_line(generated_project: P
     guide = (generated_project / "docs/mlops-setup.md").read_text()
     assert "git_token=" not in guide and "--var git_token" not in guide
     assert "Workload identity federation" in guide and "databricks_auth" in guide
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", *args],
+                            cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("protected", [False, True], ids=["open", "protected"])
+@pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1] + AZURE_DEVOPS_VARIANTS[:1], ids=lambda v: v.id)
+def test_output_commit_reaches_a_protected_branch_only_through_review(
+    variant: Variant, generated_project: Path, tmp_path: Path, protected: bool
+) -> None:
+    """Runs commit-terraform-output.sh against a local remote (issue 22, finding 2 and the output
+    commit minor). An open branch gets the commit; a branch whose protection refuses the push (a
+    pre-receive hook here, a ruleset or branch policy in the platform) is left unchanged, the
+    commit waits in terraform-output/<env>-<branch> for a reviewed pull request, and the script
+    exits 3, which the pipelines report as a warning instead of stopping prod."""
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    if protected:
+        hook = remote / "hooks" / "pre-receive"
+        hook.write_text('#!/bin/sh\nwhile read -r old new ref; do\n  case "$ref" in refs/heads/main|refs/heads/release)\n'
+                        '    echo "protected branch: $ref" >&2; exit 1;;\n  esac\ndone\n')
+        hook.chmod(0o755)
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Generated project")
+    git(project, "remote", "add", "origin", str(remote))
+    # The branches exist before protection applies (the hook rejects updates; use a second remote path).
+    if protected:
+        (remote / "hooks" / "pre-receive").rename(remote / "hooks" / "pre-receive.off")
+    git(project, "push", "-q", "origin", "main", "main:release")
+    if protected:
+        (remote / "hooks" / "pre-receive.off").rename(remote / "hooks" / "pre-receive")
+    # A terraform that only answers `output -json`, as after a real apply.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text('#!/bin/sh\necho \'{"experiment_name": {"value": "/x"}}\'\n')
+    (bin_dir / "terraform").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    result = run(["bash", project / ci_folder(project) / "scripts/commit-terraform-output.sh", "staging"], cwd=project / "databricks-config",
+                 env=env, timeout=120)
+    branches = set(git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
+
+    def has_output(branch: str) -> bool:
+        return "databricks-config/output/staging.json" in git(remote, "ls-tree", "-r", "--name-only", branch)
+
+    if protected:
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert branches == {"main", "release", "terraform-output/staging-main", "terraform-output/staging-release"}
+        assert not has_output("main") and not has_output("release")
+        assert has_output("terraform-output/staging-main") and has_output("terraform-output/staging-release")
+        assert "open a pull request from terraform-output/staging-main into main" in result.stderr
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert branches == {"main", "release"} and has_output("main") and has_output("release")
+
+
+def resources(path: Path, type_name: str) -> dict[str, dict]:
+    """Name -> body of the `type_name` resources of one Terraform file."""
+    return {unquote(name): body for block in parse_file(path).get("resource", []) for rtype, named in block.items()
+            if unquote(rtype) == type_name for name, body in named.items()}
+
+
+def without_markers(value: Any) -> Any:
+    """A parsed HCL value without python-hcl2's __is_block__ markers."""
+    if isinstance(value, dict):
+        return {k: without_markers(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [without_markers(v) for v in value]
+    return value
+
+
+@github_variants
+def test_github_deployed_branches_change_only_through_reviewed_pull_requests(generated_project: Path) -> None:
+    """Issue 22, finding 2: prod runs the code of the default and release branches, so a ruleset
+    that nobody bypasses asks every change there for a reviewed pull request (approval by someone
+    other than the last pusher, stale approvals dismissed) and the checks the bootstrap names."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    (ruleset,) = without_markers(list(resources(setup / "github.tf", "github_repository_ruleset").values()))
+    assert (unquote(ruleset["target"]), unquote(ruleset["enforcement"])) == ("branch", "active")
+    assert "bypass_actors" not in ruleset
+    (conditions,) = ruleset["conditions"]
+    assert conditions["ref_name"] == [{"include": '${[for branch in local.prod_branches : "refs/heads/${branch}"]}', "exclude": []}]
+    assert 'prod_branches = toset(["main", "release"])' in (setup / "github.tf").read_text()
+    (rules,) = ruleset["rules"]
+    assert (rules["deletion"], rules["non_fast_forward"]) == (True, True)
+    assert rules["pull_request"] == [{"required_approving_review_count": "${var.required_approving_review_count}",
+                                      "dismiss_stale_reviews_on_push": True, "require_last_push_approval": True}]
+    (checks,) = rules["dynamic"]
+    assert list(checks) == ['"required_status_checks"']
+    variables = (setup / "variables.tf").read_text()
+    assert 'variable "required_approving_review_count"' in variables and "var.required_approving_review_count >= 1" in variables
+
+
+@azure_devops_variants
+def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_the_deployment(generated_project: Path) -> None:
+    """Issue 22, findings 2 and 5. Pull requests into the default and release branches need
+    approvals by someone other than their author and last pusher, and the build validations;
+    nobody is told to let the Build Service bypass them. Contributors may neither queue nor edit
+    Terraform CICD, whose OIDC token prod trusts whatever branch a run has: it runs by its trigger."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    path = setup / "azure-devops.tf"
+    text = path.read_text()
+    assert 'deployed_branch_refs = toset(["refs/heads/main", "refs/heads/release"])' in text
+    (reviewers,) = without_markers(list(resources(path, "azuredevops_branch_policy_min_reviewers").values()))
+    assert (reviewers["enabled"], reviewers["blocking"]) == (True, True)
+    (settings,) = reviewers["settings"]
+    assert {k: v for k, v in settings.items() if k != "dynamic"} == {
+        "reviewer_count": "${var.required_reviewer_count}", "submitter_can_vote": False, "last_pusher_cannot_approve": True,
+        "allow_completion_with_rejects_or_waits": False, "on_push_reset_approved_votes": True}
+    for policy in (settings, without_markers(resources(path, "azuredevops_branch_policy_build_validation")["pipeline"])["settings"][0]):
+        (scope,) = policy["dynamic"]
+        assert scope['"scope"']["for_each"] == "${local.deployed_branch_refs}"
+        assert scope['"scope"']["content"][0]["repository_ref"] == "${scope.value}"
+    (permissions,) = without_markers(list(resources(path, "azuredevops_build_definition_permissions").values()))
+    assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
+    assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
+    assert {k: unquote(v) for k, v in permissions["permissions"].items()}.items() >= {"QueueBuilds": "Deny", "EditBuildDefinition": "Deny"}.items()
+    assert 'name       = "Contributors"' in text
+    docs = "\n".join(p.read_text() for p in [generated_project / "docs/mlops-setup.md", generated_project / PIPELINES / "README.md"])
+    assert not re.search(r"[Bb]ypass (policies|the branch policies)", docs)
+    assert "Keep the\n  pipeline's Queue builds" not in docs and "Manage security" not in docs

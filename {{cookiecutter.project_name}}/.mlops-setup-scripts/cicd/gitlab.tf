@@ -62,15 +62,41 @@ resource "gitlab_project_protected_environment" "prod" {
 }
 {%- if cookiecutter.default_branch != cookiecutter.release_branch %}
 
-# The release branch runs prod's model deployments: only Maintainers may push or merge to
-# it. ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
+# The release branch runs prod's model deployments: it changes only by merge requests that
+# Maintainers merge, and by the output bot's commits (GITLAB_PUSH_TOKEN); nobody pushes to it.
+# ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
 resource "gitlab_branch_protection" "release" {
   project            = data.gitlab_project.project.id
   branch             = "{{ cookiecutter.release_branch }}"
-  push_access_level  = "maintainer"
+  push_access_level  = "no one"
   merge_access_level = "maintainer"
+
+  allowed_to_push {
+    user_id = gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id
+  }
 }
 {%- endif %}
+
+# Merge requests need approvals by someone who neither wrote nor pushed to them, again after
+# every push (GitLab Premium; merge_request_approvals = 0 on the Free tier).
+resource "gitlab_project_level_mr_approvals" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project                                        = data.gitlab_project.project.id
+  merge_requests_author_approval                 = false
+  merge_requests_disable_committers_approval     = true
+  reset_approvals_on_push                        = true
+  disable_overriding_approvers_per_merge_request = true
+}
+
+resource "gitlab_project_approval_rule" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project            = data.gitlab_project.project.id
+  name               = "Review"
+  rule_type          = "any_approver"
+  approvals_required = var.merge_request_approvals
+}
 
 # ---------------------------------------------------------------- variables
 
