@@ -1363,3 +1363,34 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
     docs = "\n".join(p.read_text() for p in [generated_project / "docs/mlops-setup.md", generated_project / PIPELINES / "README.md"])
     assert not re.search(r"[Bb]ypass (policies|the branch policies)", docs)
     assert "Keep the\n  pipeline's Queue builds" not in docs and "Manage security" not in docs
+
+
+UC_VARIANTS = [v for v in GITHUB_VARIANTS + AZURE_DEVOPS_VARIANTS if v.unity_catalog]
+
+
+@pytest.mark.parametrize("variant", UC_VARIANTS[:1] + [v for v in UC_VARIANTS if not v.github][:1], ids=lambda v: v.id)
+def test_the_guides_ml_code_commit_carries_the_unity_catalog_names(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """Issue 22, finding 4: the setup guide's `git add` / `git commit` of the ML code, run as written
+    in a repository holding only the CI/CD files, commits databricks-config/unity-catalog.json,
+    which the unit tests and the Train notebook read, and no other Terraform. On GitHub, where the
+    ML code gets a pull request of its own, the guide deploys the resources (the staging apply
+    creates the test catalog's schema that the integration test trains into) before it."""
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", guide, re.DOTALL) if 'git commit -m "Add ML code"' in b]
+    commands = [line for line in block.splitlines() if line.startswith(("git add", "git commit"))]
+    assert len(commands) == 3, block
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", ci_folder(project))
+    git(project, "commit", "-q", "-m", "Add CI/CD")
+    for command in commands:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+               "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+        subprocess.run(command, shell=True, cwd=project, env=env, check=True, capture_output=True)
+    committed = set(git(project, "ls-tree", "-r", "--name-only", "HEAD").splitlines())
+    assert "databricks-config/unity-catalog.json" in committed
+    assert not [path for path in committed if path.startswith("databricks-config/") and path.endswith(".tf")]
+    assert "fare_model/unity_catalog.py" in committed or "features" in {p.split("/")[0] for p in committed}
+    if variant.github:
+        deploy_first = guide.index("Then deploy the ML resources first ([step 6](#6-deploy-the-ml-resources))")
+        assert deploy_first < guide.index('git commit -m "Add ML code"')
