@@ -750,8 +750,8 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
         for i in users:
             assert backend_env.items() <= steps[i]["env"].items()
     # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
-    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "TerraformCD", "prod"),
-                                      ("terraform-cicd.yml", "TerraformCD", "staging")]
+    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "ApplyProd", "prod"),
+                                      ("terraform-cicd.yml", "ApplyStaging", "staging"), ("terraform-cicd.yml", "PlanProd", "prod")]
     (authorization,) = re.findall(r'resource "azuredevops_pipeline_authorization" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
     assert "for_each = local.pipeline_pairs.state" in authorization
     assert f"resource_id = {endpoint_type}.terraform_state[each.value.env].id" in authorization
@@ -805,7 +805,7 @@ def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Vari
             assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
             assert env["GCP_WORKLOAD_IDENTITY_PROVIDER"] == "$(stateWorkloadIdentityProvider)"
             assert env["GCP_SERVICE_ACCOUNT"] == "$(stateServiceAccount)"
-    assert users == 5  # plan staging; apply and output commit of staging and prod
+    assert users == 6  # plan staging (pull requests); apply and output commit of staging and prod; plan prod
 
     # The script against a stand-in of the Azure DevOps OIDC endpoint.
     import http.server
