@@ -1344,7 +1344,7 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
     setup = generated_project / ".mlops-setup-scripts/cicd"
     path = setup / "azure-devops.tf"
     text = path.read_text()
-    assert 'deployed_branch_refs = toset(["refs/heads/main", "refs/heads/release"])' in text
+    assert 'deployed_branch_refs = toset(["refs/heads/main"])' in text
     (reviewers,) = without_markers(list(resources(path, "azuredevops_branch_policy_min_reviewers").values()))
     assert (reviewers["enabled"], reviewers["blocking"]) == (True, True)
     (settings,) = reviewers["settings"]

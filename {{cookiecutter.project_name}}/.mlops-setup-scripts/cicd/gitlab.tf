@@ -62,18 +62,14 @@ resource "gitlab_project_protected_environment" "prod" {
 }
 {%- if cookiecutter.default_branch != cookiecutter.release_branch %}
 
-# The release branch runs prod's model deployments: it changes only by merge requests that
-# Maintainers merge, and by the output bot's commits (GITLAB_PUSH_TOKEN); nobody pushes to it.
+# The release branch runs prod's model deployments: only Maintainers may push or merge to it
+# (the setup guide creates it by a push; the output bot is a Maintainer too).
 # ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
 resource "gitlab_branch_protection" "release" {
   project            = data.gitlab_project.project.id
   branch             = "{{ cookiecutter.release_branch }}"
-  push_access_level  = "no one"
+  push_access_level  = "maintainer"
   merge_access_level = "maintainer"
-
-  allowed_to_push {
-    user_id = gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id
-  }
 }
 {%- endif %}
 
