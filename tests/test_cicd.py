@@ -681,7 +681,8 @@ def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_pr
     steps = apply_job["strategy"]["runOnce"]["deploy"]["steps"]
     assert any(step.get("download") == "current" and step.get("artifact") == "terraform-plan-prod" for step in steps)
     apply_lines = [line.strip() for step in steps for line in step.get("script", "").splitlines() if " apply " in line]
-    assert apply_lines == ['terraform -chdir=prod apply -input=false -lock-timeout=10m "$(Pipeline.Workspace)/terraform-plan-prod/prod.tfplan"']
+    plan_file = "$(Pipeline.Workspace)/terraform-plan-prod/prod.tfplan"
+    assert apply_lines == [f'terraform -chdir=prod apply -input=false -lock-timeout=10m "{plan_file}"']
     assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(stages["ApplyProd"]))
     # A failed output commit never holds prod back.
     for _, name, job_steps in pipeline_jobs(deployment):
@@ -1280,7 +1281,8 @@ def test_output_commit_reaches_a_protected_branch_only_through_review(
     (bin_dir / "terraform").write_text('#!/bin/sh\necho \'{"experiment_name": {"value": "/x"}}\'\n')
     (bin_dir / "terraform").chmod(0o755)
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
-    result = run(["bash", project / ci_folder(project) / "scripts/commit-terraform-output.sh", "staging"], cwd=project / "databricks-config",
+    script = project / ci_folder(project) / "scripts/commit-terraform-output.sh"
+    result = run(["bash", script, "staging"], cwd=project / "databricks-config",
                  env=env, timeout=120)
     branches = set(git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
 
@@ -1358,7 +1360,8 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
     (permissions,) = without_markers(list(resources(path, "azuredevops_build_definition_permissions").values()))
     assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
     assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
-    assert {k: unquote(v) for k, v in permissions["permissions"].items()}.items() >= {"QueueBuilds": "Deny", "EditBuildDefinition": "Deny"}.items()
+    denied = {k: unquote(v) for k, v in permissions["permissions"].items()}
+    assert denied.items() >= {"QueueBuilds": "Deny", "EditBuildDefinition": "Deny"}.items()
     assert 'name       = "Contributors"' in text
     docs = "\n".join(p.read_text() for p in [generated_project / "docs/mlops-setup.md", generated_project / PIPELINES / "README.md"])
     assert not re.search(r"[Bb]ypass (policies|the branch policies)", docs)
