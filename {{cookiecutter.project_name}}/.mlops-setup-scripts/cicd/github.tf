@@ -13,6 +13,46 @@ provider "github" {
   owner = local.github_owner
 }
 
+# The deployed branches change only through a reviewed pull request: prod's Terraform and model
+# deployments run their code as the prod service principal. No one bypasses the rule, GitHub
+# Actions included (commit-terraform-output.sh falls back to a pull request of its own).
+resource "github_repository_ruleset" "deployed_branches" {
+  name        = "{{ cookiecutter.project_name }} deployed branches"
+  repository  = local.github_repo_name
+  target      = "branch"
+  enforcement = "active"
+
+  conditions {
+    ref_name {
+      include = [for branch in local.prod_branches : "refs/heads/${branch}"]
+      exclude = []
+    }
+  }
+
+  rules {
+    deletion         = true
+    non_fast_forward = true
+
+    pull_request {
+      required_approving_review_count = var.required_approving_review_count
+      dismiss_stale_reviews_on_push   = true
+      require_last_push_approval      = true
+    }
+
+    dynamic "required_status_checks" {
+      for_each = length(var.required_status_checks) > 0 ? [var.required_status_checks] : []
+      content {
+        dynamic "required_check" {
+          for_each = required_status_checks.value
+          content {
+            context = required_check.value
+          }
+        }
+      }
+    }
+  }
+}
+
 resource "github_repository_environment" "staging" {
   repository  = local.github_repo_name
   environment = "staging"

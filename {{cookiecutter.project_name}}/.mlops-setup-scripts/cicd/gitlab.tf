@@ -62,8 +62,9 @@ resource "gitlab_project_protected_environment" "prod" {
 }
 {%- if cookiecutter.default_branch != cookiecutter.release_branch %}
 
-# The release branch runs prod's model deployments: only Maintainers may push or merge to
-# it. ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
+# The release branch runs prod's model deployments: only Maintainers may push or merge to it
+# (the setup guide creates it by a push; the output bot is a Maintainer too).
+# ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
 resource "gitlab_branch_protection" "release" {
   project            = data.gitlab_project.project.id
   branch             = "{{ cookiecutter.release_branch }}"
@@ -71,6 +72,27 @@ resource "gitlab_branch_protection" "release" {
   merge_access_level = "maintainer"
 }
 {%- endif %}
+
+# Merge requests need approvals by someone who neither wrote nor pushed to them, again after
+# every push (GitLab Premium; merge_request_approvals = 0 on the Free tier).
+resource "gitlab_project_level_mr_approvals" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project                                        = data.gitlab_project.project.id
+  merge_requests_author_approval                 = false
+  merge_requests_disable_committers_approval     = true
+  reset_approvals_on_push                        = true
+  disable_overriding_approvers_per_merge_request = true
+}
+
+resource "gitlab_project_approval_rule" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project            = data.gitlab_project.project.id
+  name               = "Review"
+  rule_type          = "any_approver"
+  approvals_required = var.merge_request_approvals
+}
 
 # ---------------------------------------------------------------- variables
 
