@@ -47,7 +47,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
-from steps.predictions import append_predictions, check_table_name
+from steps.predictions import append_predictions, check_table_name, run_report
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
@@ -60,6 +60,7 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 
 # DBTITLE 1,Load model and run inference
 predictions = score_with_version(spark, score_trips, model_uri, spark.table(input_table_name))
-append_predictions(predictions, output_table_name)
+run_id = append_predictions(predictions, output_table_name)
+print(run_report(spark.table(output_table_name), run_id))
 dbutils.notebook.exit(output_table_name)
 {% endif %}

@@ -22,6 +22,8 @@ from typing import Optional
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
+
 RECORD_ID_COLUMN = "record_id"
 MODEL_VERSION_COLUMN = "model_version"
 RUN_ID_COLUMN = "scoring_run_id"
@@ -59,13 +61,13 @@ def check_table_name(name: str) -> str:
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
     """``predictions`` plus ``record_id``, ``scoring_run_id`` (``run_id`` or a new UUID) and ``scored_at``.
 
-    ``predictions`` must hold ``prediction`` and ``model_version``; every other column is an
-    input of the record and goes into its id.
+    ``predictions`` must hold ``prediction`` and ``model_version``; every other column but
+    ``quarantine_reason`` is an input of the record and goes into its id.
     """
     missing = [c for c in (PREDICTION_COLUMN, MODEL_VERSION_COLUMN) if c not in predictions.columns]
     if missing:
         raise ValueError(f"predictions lack the columns {missing}")
-    inputs = [c for c in predictions.columns if c not in (PREDICTION_COLUMN, MODEL_VERSION_COLUMN)]
+    inputs = [c for c in predictions.columns if c not in (PREDICTION_COLUMN, MODEL_VERSION_COLUMN, REASON_COLUMN)]
     return predictions.select(
         F.sha2(F.to_json(F.struct(*[F.col(c) for c in sorted(inputs)])), 256).alias(RECORD_ID_COLUMN),
         *[F.col(c) for c in predictions.columns],
@@ -90,3 +92,8 @@ def append_predictions(
         writer = writer.option("mergeSchema", "true")
     writer.saveAsTable(table_name)
     return run_id
+
+
+def run_report(table: DataFrame, run_id: str) -> str:
+    """How many of run ``run_id``'s rows in ``table`` were scored and quarantined, per broken rule."""
+    return counts_report(quarantine_counts(table.where(F.col(RUN_ID_COLUMN) == run_id)))
