@@ -9,7 +9,7 @@ def test_scores_every_trip_with_a_double_prediction(spark, trips: pd.DataFrame, 
     rows = spark.read.parquet(str(TEST_SAMPLE))  # typed like the Delta tables on Databricks
     scored = score_trips(spark, registered_model, rows)
     assert scored.schema["prediction"].dataType == DoubleType()
-    assert scored.columns == [*rows.columns, "prediction"]
+    assert scored.columns == [*rows.columns, "prediction", "quarantine_reason"]
     predictions = scored.toPandas()
     assert len(predictions) == len(trips)
     assert predictions["prediction"].notna().all()
