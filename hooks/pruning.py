@@ -30,6 +30,7 @@ PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
 _PLAIN_MLFLOW3_MODULES = (
     "fare_model/data.py",
     "fare_model/training.py",
+    "fare_model/model_code.py",
     "fare_model/batch_inference.py",
 )
 # Stage-based deployment, validation and batch inference of the MLflow Recipes track (MLflow 2).

@@ -138,6 +138,9 @@ def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
     which costs more than it saves on samples of this size. Spark logs errors only
     (``log4j2.properties`` beside this module), from the start of its JVM on.
     """
+    # Spark's Python workers score with one OpenMP thread: the session has one core, and more
+    # threads only contend with the JVM for it.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

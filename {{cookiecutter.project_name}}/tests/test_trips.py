@@ -41,7 +41,10 @@ def test_spark_and_pandas_clean_the_same_trips(spark) -> None:
     trips = pd.DataFrame(
         {
             "tpep_pickup_datetime": [datetime(2024, 3, 9)] * 5,
+            "tpep_dropoff_datetime": [datetime(2024, 3, 9, 0, 10)] * 5,
             "trip_distance": [1.0, 0.0, 500.0, 2.0, None],
+            "pickup_zip": [10001] * 5,
+            "dropoff_zip": [10002] * 5,
             "fare_amount": [10.0, 10.0, 10.0, -3.0, 10.0],
         }
     )

@@ -97,5 +97,6 @@ def test_the_deployed_models_metrics_tighten_the_thresholds() -> None:
     assert worse.failures == ["mean_absolute_error"] and worse.limit("mean_absolute_error") == pytest.approx(1.575)
     assert worse.status is ValidationStatus.FAILED
     assert (
-        ValidationResult(metrics, baseline={"root_mean_squared_error": 100.0}).limit("root_mean_squared_error") == 10.0
+        ValidationResult(metrics, baseline={"root_mean_squared_error": 100.0}).limit("root_mean_squared_error")
+        == THRESHOLDS["root_mean_squared_error"]
     )

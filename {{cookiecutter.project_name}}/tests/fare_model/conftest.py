@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from mlflow.models import infer_signature
 from sklearn.base import RegressorMixin
+from sklearn.pipeline import Pipeline
 
 from fare_model.data import TARGET
-from fare_model.training import TrainedModel, train_and_register
+from fare_model.model_code import bundled_feature_code
+from fare_model.training import TrainedModel, _trusted_types, train_and_register
 from tests.mlflow_store import use_sqlite_store
 
 TEST_SAMPLE = Path(__file__).resolve().parents[1] / "test_sample.parquet"
@@ -91,7 +93,8 @@ def register_model(trips: pd.DataFrame, trained: TrainedModel) -> RegisterModel:
                 name="model",
                 signature=infer_signature(features, model.predict(features)),
                 registered_model_name=MODEL_NAME,
-                skops_trusted_types=["steps.transform._feature_names", "steps.transform.calculate_features"],
+                skops_trusted_types=_trusted_types(model) if isinstance(model, Pipeline) else None,
+                code_paths=[str(bundled_feature_code().path)],
             )
         version = str(info.registered_model_version)
         mlflow.MlflowClient().set_model_version_tag(
