@@ -8,7 +8,7 @@ variable "git_repo_url" {
 variable "job_compute" {
   type        = string
   default     = "serverless"
-  description = "Compute of every job task in {{ tf_env }}: \"serverless\" (serverless jobs compute with a pinned environment version) or \"classic\" (job clusters on an LTS ML runtime, for workspaces without serverless compute)."
+  description = "Compute of every job task of this environment: \"serverless\" (serverless jobs compute with a pinned environment version) or \"classic\" (job clusters on an LTS ML runtime, for workspaces without serverless compute)."
 
   validation {
     condition     = contains(["serverless", "classic"], var.job_compute)
@@ -20,7 +20,7 @@ variable "job_compute" {
 variable "failure_alert_emails" {
   type        = list(string)
   default     = []
-  description = "Addresses (a team's group mailbox, for example ml-team@example.com) told when a {{ tf_env }} job fails or runs past its timeout. CI/CD can set it with TF_VAR_failure_alert_emails='[\"ml-team@example.com\"]'."
+  description = "Addresses (a team's group mailbox, for example ml-team@example.com) told when a job of this environment fails or runs past its timeout. CI/CD can set it with TF_VAR_failure_alert_emails='[\"ml-team@example.com\"]'."
 
   validation {
     condition     = alltrue([for address in var.failure_alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
@@ -31,5 +31,5 @@ variable "failure_alert_emails" {
 variable "cost_tags" {
   type        = map(string)
   default     = {}
-  description = "Tags added to every {{ tf_env }} job and its compute, for cost reports (billing usage records carry them), for example { cost_center = \"ml-42\" }. The project and environment tags are always set."
+  description = "Tags added to every job of this environment and its compute, for cost reports (billing usage records carry them), for example { cost_center = \"ml-42\" }. The project and environment tags are always set."
 }
