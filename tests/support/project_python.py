@@ -11,13 +11,14 @@ Use the session fixture in a test module with
 
 from __future__ import annotations
 
-import sys
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.support.generation import generate
 from tests.support.project_venv import ensure_project_venv
+from tests.support.runtimes import PROJECT_TEST_PYTHON
 
 REQUIREMENT_FILES = ("requirements.txt", "test-requirements.txt")
 
@@ -50,13 +51,24 @@ def mlflow3_python_for(python: str, workdir: Path) -> Path:
     return ensure_project_venv(mlflow3_requirement_files(workdir), python=python)
 
 
+def jobs_python() -> str:
+    """The interpreter of the Python the project's jobs run (tests/support/runtimes.py), found on PATH.
+
+    Skips the calling test, naming the missing interpreter, where that Python is not installed.
+    """
+    python = shutil.which(f"python{PROJECT_TEST_PYTHON}")
+    if python is None:
+        pytest.skip(f"Python {PROJECT_TEST_PYTHON} (the jobs' Python) is not installed: python{PROJECT_TEST_PYTHON} is not on PATH")
+    return python
+
+
 @pytest.fixture(scope="session")
 def mlflow3_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Interpreter of the MLflow 3 tracks' project venv for this interpreter's Python version."""
-    return mlflow3_python_for(sys.executable, tmp_path_factory.mktemp("mlflow3-requirements"))
+    """Interpreter of the MLflow 3 tracks' project venv, on the Python their jobs run."""
+    return mlflow3_python_for(jobs_python(), tmp_path_factory.mktemp("mlflow3-requirements"))
 
 
 @pytest.fixture(scope="session")
 def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Interpreter of the shared project venv for this interpreter's Python version."""
-    return project_python_for(sys.executable, tmp_path_factory.mktemp("project-requirements"))
+    """Interpreter of the MLflow Recipes project venv, on the Python its jobs run."""
+    return project_python_for(jobs_python(), tmp_path_factory.mktemp("project-requirements"))
