@@ -20,7 +20,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

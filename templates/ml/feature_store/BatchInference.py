@@ -27,7 +27,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 
