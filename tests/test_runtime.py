@@ -8,10 +8,18 @@ ran Databricks Runtime 15.4 (Spark 3.5, Python 3.11) while the MLflow 3 tests ra
 
 from __future__ import annotations
 
+import importlib.util
+import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
+from packaging.requirements import Requirement
+
 from tests.support import project_python
+from tests.support.generation import generate
 from tests.support.runtimes import PROJECT_TEST_PYTHON, RUNTIMES
 from tests.support.terraform_refs import parse_file, unquote
 from tests.support.variants import Variant
@@ -84,3 +92,31 @@ def test_project_tests_and_ci_run_the_jobs_python(variant: Variant, generated_pr
         versions |= set(re.findall(r'(?:python-version|versionSpec): "(3\.\d+)"', text))
         versions |= set(re.findall(r"image: python:(3\.\d+)-", text))
     assert versions == {python}, f"CI runs the project's code on Python {sorted(versions)}, its jobs on {python}"
+
+
+def test_serverless_environment_installs_exactly_the_projects_requirements(tmp_path: Path) -> None:
+    """Terraform's parsing of requirements.txt, run by the real terraform binary, gives the pins the
+    CI integration test sends, and every line is a pip requirement (no comment, no blank)."""
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.skip("the terraform binary is not on PATH; install Terraform >= 1.11")
+    project = generate(tmp_path / "out", {"include_models_in_unity_catalog": "yes", "include_feature_store": "yes"})
+    locals_tf = (project / MODULE / "locals.tf").read_text()
+    expression = re.search(r"^    dependencies = (\[\n.*?\n    \])$", locals_tf, re.MULTILINE | re.DOTALL).group(1)
+    scratch = project / MODULE.parent / "dependencies-check"  # the same depth below the project root
+    scratch.mkdir()
+    (scratch / "main.tf").write_text(
+        f"locals {{\n  dependencies = {expression}\n}}\n\noutput \"dependencies\" {{\n  value = local.dependencies\n}}\n"
+    )
+    for command in (["init", "-input=false"], ["apply", "-auto-approve", "-input=false"]):
+        result = subprocess.run([terraform, *command], cwd=scratch, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout + result.stderr
+    output = subprocess.run([terraform, "output", "-json", "dependencies"], cwd=scratch, capture_output=True, text=True)
+    dependencies = json.loads(output.stdout)
+
+    (script,) = project.glob(".*/**/scripts/submit_integration_test.py")
+    spec = importlib.util.spec_from_file_location("submit_integration_test_runtime", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert dependencies == module.project_requirements(project)
+    assert [Requirement(line).name.lower() for line in dependencies] == list(pins(project / "requirements.txt"))
