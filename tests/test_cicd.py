@@ -25,6 +25,7 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import azure_pipelines_schema
 from tests.support.code_signature import DEPLOY_TRIGGER_FILES
 from tests.support.markdown_links import broken_links
@@ -400,9 +401,12 @@ def test_integration_test_request_goes_through_the_sdk_unchanged(
     method, path, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
     assert (method, path) == ("POST", "/api/2.2/jobs/runs/submit")
     expected = script.submit_request("https://org@example.invalid/repo", "abc123")
-    if variant.unity_catalog:  # dedicated (Unity Catalog capable) clusters of the submitting principal
-        expected = script.on_dedicated_clusters(expected, "cicd-client-id")
-        assert {task["new_cluster"]["data_security_mode"] for task in body["tasks"]} == {"SINGLE_USER"}
+    if variant.unity_catalog:  # serverless: every task in one environment with the project's requirements
+        (environment,) = body["environments"]
+        assert environment["spec"]["environment_version"] == "4"
+        assert "mlflow" in " ".join(environment["spec"]["dependencies"])
+        assert all(task["environment_key"] == environment["environment_key"] for task in body["tasks"])
+        assert not any("new_cluster" in task for task in body["tasks"])
     assert body == expected
     assert [task["task_key"] for task in body["tasks"]] == task_keys(variant)
     assert body["git_source"] == {
@@ -446,9 +450,8 @@ def test_integration_test_signs_in_with_the_job_federated_login(
         (GITHUB_ID_TOKEN if variant.github else AZURE_DEVOPS_ID_TOKEN, "cicd-client-id")
     }
     calls = fake_databricks.api_calls()
-    # Unity Catalog projects first ask who submits, for the dedicated clusters.
-    who = ["/api/2.0/preview/scim/v2/Me"] if variant.unity_catalog else []
-    assert [call.path for call in calls][: len(who) + 1] == [*who, "/api/2.2/jobs/runs/submit"]
+    # Serverless (Unity Catalog) and classic runs alike are submitted first: no cluster to dedicate.
+    assert calls[0].path == "/api/2.2/jobs/runs/submit"
     assert {call.headers.get("Authorization") for call in calls} == {f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
 
 
@@ -493,9 +496,10 @@ def test_integration_test_uses_the_test_experiment_and_model(variant: Variant, g
     assert validation["notebook_task"]["base_parameters"]["run_mode"] == "enabled"
     assert validation["depends_on"] == [{"task_key": "Train"}] and inference["depends_on"] == [{"task_key": "ModelValidation"}]
     assert inference["notebook_task"]["base_parameters"]["model_uri"] == "{{tasks.Train.values.model_uri}}"
-    node_type = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}[variant.cloud]
-    assert {t["new_cluster"]["node_type_id"] for t in request["tasks"]} == {node_type}
-    assert {t["new_cluster"]["spark_version"] for t in request["tasks"]} == {"15.4.x-cpu-ml-scala2.12"}
+    if not variant.unity_catalog:  # classic clusters (Unity Catalog projects run serverless)
+        node_type = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}[variant.cloud]
+        assert {t["new_cluster"]["node_type_id"] for t in request["tasks"]} == {node_type}
+        assert {t["new_cluster"]["spark_version"] for t in request["tasks"]} == {CLASSIC_SPARK_VERSIONS[variant.ml_code]}
 
 
 def requirement_pin(path: Path, package: str) -> str:

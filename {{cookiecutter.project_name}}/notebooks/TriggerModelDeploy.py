@@ -58,10 +58,7 @@
 
 # COMMAND ----------
 
-{% if branch_widget -%}
-# Modules imported before the install above would keep their old versions: restart Python.
-{% endif -%}
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 
