@@ -272,6 +272,11 @@ JOB_DEFINED = re.compile(r"CI_\w+|GITLAB_USER_\w+|STATE_ID_TOKEN(?:_FILE)?|DATAB
                          r"GOOGLE_APPLICATION_CREDENTIALS|MERGE_REQUEST_IID|MODEL_URI|PIPELINE_NAME|CHECK_TEMPLATE_UPDATES")
 
 
+# Variables the user adds only when needed: the template-update job's read-only token (and user
+# name) for a private template repository (the project README's "Pull template updates").
+OPTIONAL_USER_VARIABLES = {"TEMPLATE_REPO_TOKEN", "TEMPLATE_REPO_USERNAME"}
+
+
 def bootstrap_variable_keys(project: Path) -> set[str]:
     """Keys of the GitLab project variables that the CI/CD bootstrap creates."""
     cicd = project / ".mlops-setup-scripts/cicd"
@@ -290,10 +295,12 @@ def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated
     """Every variable a job reads is GitLab's own, the job's own, or one the bootstrap creates, and
     the state login reads its environment's identity only from variables of the bootstrap."""
     text = "\n".join(p.read_text() for p in ci_files(generated_project))
-    text += "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
-    set_by_bootstrap = bootstrap_variable_keys(generated_project)
+    scripts = "\n".join(p.read_text() for p in (generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
+    text += scripts
+    set_by_bootstrap = bootstrap_variable_keys(generated_project) | OPTIONAL_USER_VARIABLES
     declared = {name for job in jobs(generated_project).values()
                 for name in [*(job.get("variables") or {}), *(job.get("id_tokens") or {})]}
+    declared |= set(re.findall(r"\b([A-Z][A-Z0-9_]*)=", scripts))  # the scripts' own variables
     read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - declared
     assert sorted(name for name in read if not JOB_DEFINED.fullmatch(name) and name not in set_by_bootstrap) == []
     used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} | STATE_LOGIN_VARIABLES[variant.cloud]
