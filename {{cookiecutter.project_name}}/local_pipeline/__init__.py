@@ -137,6 +137,7 @@ def _create_store_quietly() -> None:
 def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
     """A one-core Spark session without UI, whose Python worker uses this interpreter.
 
+    The session and this process both use UTC, so results never depend on the machine's time zone.
     One core: each extra Python worker would import MLflow and load the model again,
     which costs more than it saves on samples of this size. Spark logs errors only
     (``log4j2.properties`` beside this module), from the start of its JVM on.
@@ -144,6 +145,10 @@ def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
     # Spark's Python workers score with one OpenMP thread: the session has one core, and more
     # threads only contend with the JVM for it.
     os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The session's zone is UTC; PySpark converts naive Python datetimes with this process's zone.
+    # Both UTC: a datetime means the same clock time on Spark's side on any machine.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
-from steps.deploy import deploy
+from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
 from steps.validation import VALIDATION_STATUS_TAG, ModelValidationFailed, RunMode, compute_metrics
 from tests.test_deploy import register
@@ -85,7 +85,7 @@ def test_dry_run_does_not_raise_but_deployment_refuses_the_failed_version(spark,
     uri = register("fares")
     assert not run(spark, uri, trips_query, RunMode.DRY_RUN, scorer(50.0)).passed
     assert tag(uri) == "FAILED"
-    with pytest.raises(Exception, match="no passing validation"):
+    with pytest.raises(DeploymentRefused, match="no passing validation"):
         deploy(uri, "staging")
 
 
