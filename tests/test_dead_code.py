@@ -42,18 +42,21 @@ def _write(root: Path, files: dict[str, str]) -> Path:
 def test_the_check_finds_dead_tested_and_missing_modules(tmp_path: Path) -> None:
     """The analysis itself: a notebook's import and a Makefile command are uses; a test is a use of
     helpers only."""
-    project = _write(tmp_path, {
-        "notebooks/Train.py": "# Databricks notebook source\nfrom pkg.live import f\n",
-        "Makefile": "run:\n\tpython -m pkg.command\n",
-        "pkg/__init__.py": "",
-        "pkg/live.py": "import pkg.gone\n",
-        "pkg/command.py": "",
-        "pkg/dead.py": "",
-        "pkg/tested.py": "",
-        "tests/__init__.py": "",
-        "tests/helpers.py": "",
-        "tests/test_tested.py": "from pkg.tested import x\nfrom tests.helpers import y\n",
-    })
+    project = _write(
+        tmp_path,
+        {
+            "notebooks/Train.py": "# Databricks notebook source\nfrom pkg.live import f\n",
+            "Makefile": "run:\n\tpython -m pkg.command\n",
+            "pkg/__init__.py": "",
+            "pkg/live.py": "import pkg.gone\n",
+            "pkg/command.py": "",
+            "pkg/dead.py": "",
+            "pkg/tested.py": "",
+            "tests/__init__.py": "",
+            "tests/helpers.py": "",
+            "tests/test_tested.py": "from pkg.tested import x\nfrom tests.helpers import y\n",
+        },
+    )
     use = module_use(project)
     assert use.unused == ["pkg/dead.py"]
     assert use.only_tests == ["pkg/tested.py"]

@@ -152,8 +152,9 @@ def module_use(root: Path) -> ModuleUse:
     production_roots = {m for m in project.modules if not _is_test(m) and _is_notebook(root / m)}
     production_roots |= {m for m in project.named_in_config() if not _is_test(m)}
     live = _reach(project, production_roots, unresolved)
-    test_roots = {m for m in project.modules if _is_test(m) and m.name.endswith(".py") and any(
-        fnmatch.fnmatch(m.name, p) for p in _TEST_PATTERNS)}
+    test_roots = {
+        m for m in project.modules if _is_test(m) and m.name.endswith(".py") and any(fnmatch.fnmatch(m.name, p) for p in _TEST_PATTERNS)
+    }
     tested = _reach(project, test_roots, unresolved)
     for test in test_roots:  # pytest imports a test module's packages first
         tested |= project._with_packages(test)
