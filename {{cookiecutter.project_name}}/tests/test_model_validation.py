@@ -37,13 +37,16 @@ def by_uri(offsets: dict):
 
 @pytest.fixture
 def trips_query(spark) -> str:
-    """100 trips on consecutive minutes, plus one implausible (negative fare) among the newest."""
+    """100 complete trips on consecutive minutes, plus one implausible (negative fare) among the newest."""
     start = datetime(2024, 3, 1)
-    rows = [(start + timedelta(minutes=i), 2.0, 10.0 + i % 7) for i in range(100)]
-    rows.append((start + timedelta(minutes=99, seconds=30), 2.0, -4.0))
-    spark.createDataFrame(rows, ["tpep_pickup_datetime", "trip_distance", "fare_amount"]).createOrReplaceTempView(
-        "validation_trips"
-    )
+
+    def trip(pickup: datetime, fare: float) -> tuple:
+        return (pickup, pickup + timedelta(minutes=10), 2.0, 10001, 10002, fare)
+
+    rows = [trip(start + timedelta(minutes=i), 10.0 + i % 7) for i in range(100)]
+    rows.append(trip(start + timedelta(minutes=99, seconds=30), -4.0))
+    columns = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "pickup_zip", "dropoff_zip", "fare_amount"]
+    spark.createDataFrame(rows, columns).createOrReplaceTempView("validation_trips")
     return "SELECT * FROM validation_trips"
 
 

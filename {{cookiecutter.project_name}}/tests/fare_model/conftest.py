@@ -85,8 +85,8 @@ def register_model(trips: pd.DataFrame, trained: TrainedModel) -> RegisterModel:
     """
 
     def register(model: RegressorMixin) -> str:
-        # Zip codes as doubles in the signature, as fare_model.training declares them.
-        features = trips.drop(columns=[TARGET]).astype({"pickup_zip": "float64", "dropoff_zip": "float64"})
+        # Zip codes as long in the signature, as fare_model.training declares them.
+        features = trips.drop(columns=[TARGET]).astype({"pickup_zip": "int64", "dropoff_zip": "int64"})
         with mlflow.start_run():
             info = mlflow.sklearn.log_model(
                 model,
