@@ -45,7 +45,8 @@ def trips_query(spark) -> str:
 
     rows = [trip(start + timedelta(minutes=i), 10.0 + i % 7) for i in range(100)]
     rows.append(trip(start + timedelta(minutes=99, seconds=30), -4.0))
-    columns = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "pickup_zip", "dropoff_zip", "fare_amount"]
+    columns = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "pickup_zip", "dropoff_zip"]
+    columns.append("fare_amount")
     spark.createDataFrame(rows, columns).createOrReplaceTempView("validation_trips")
     return "SELECT * FROM validation_trips"
 
