@@ -7,6 +7,7 @@ from pathlib import Path
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
 from fare_model.data import TARGET, TIME_COLUMN, clean_trips, split_by_time
@@ -39,9 +40,11 @@ def test_model_takes_raw_trips_and_beats_the_mean_fare(trained: TrainedModel, tr
     assert np.sqrt(np.mean(errors**2)) < 0.5 * np.sqrt(np.mean(mean_errors**2))
 
 
-def test_model_accepts_zip_codes_with_missing_values(trained: TrainedModel, trips: pd.DataFrame) -> None:
-    rows = trips.drop(columns=[TARGET]).head(3).astype({"pickup_zip": "float64"})
-    rows.loc[rows.index[0], "pickup_zip"] = np.nan
+@pytest.mark.parametrize("zip_type", ["int64", "int32"])
+def test_model_accepts_zip_codes_as_spark_and_the_feature_store_give_them(
+    trained: TrainedModel, trips: pd.DataFrame, zip_type: str
+) -> None:
+    rows = trips.drop(columns=[TARGET]).head(3).astype({"pickup_zip": zip_type, "dropoff_zip": zip_type})
     assert len(mlflow.pyfunc.load_model(trained.model_uri).predict(rows)) == 3
 
 

@@ -92,7 +92,7 @@ def test_a_model_as_good_as_the_champion_passes(
 
 def test_a_scoring_error_fails_even_in_dry_run(trained: TrainedModel, held_out: pd.DataFrame) -> None:
     without_a_model_input = held_out.drop(columns=["trip_distance"])
-    with pytest.raises(Exception):  # noqa: B017 - MLflow or pandas, whichever meets the missing column first
+    with pytest.raises(ValueError, match=r"input columns \['trip_distance'\]"):
         validate_model_version("fares", "1", without_a_model_input, RunMode.DRY_RUN)
     assert status("1") is ValidationStatus.FAILED
 
