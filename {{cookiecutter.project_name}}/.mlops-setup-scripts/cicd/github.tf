@@ -136,3 +136,31 @@ resource "github_actions_environment_secret" "databricks_client_secret" {
   secret_name     = "DATABRICKS_CLIENT_SECRET"
   plaintext_value = local.service_principals[each.key].client_secret
 }
+
+# ---------------------------------------------------------------- model deployment
+
+# What notebooks/TriggerModelDeploy.py starts .github/workflows/deploy-model-prod.yml with. Only
+# the prod workspace holds it, in a scope that prod's CI/CD service principal creates and so
+# alone may read (no ACL grants anyone else): the staging principal, which runs pull requests'
+# integration tests, cannot start a prod deployment. Staging deploys inside its own job.
+resource "databricks_secret_scope" "prod_cd_credentials" {
+  provider   = databricks.prod_sp
+  name       = "prod-{{ cookiecutter.project_name }}-cd-credentials"
+  depends_on = [module.prod_service_principal]
+}
+
+resource "databricks_secret" "prod_cd_token" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "token"
+  string_value = var.deploy_trigger_token
+}
+
+resource "databricks_secret" "prod_cd_github_repo" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "github_repo"
+  string_value = local.github_repository
+}
