@@ -25,4 +25,4 @@ def start_prod_deployment(model_uri: str, git_branch: str) -> None:
     assert response.ok, (
         f"Triggering {url} on {git_branch} for model {model_uri} failed with status {response.status_code}: {response.text}"
     )
-    print(f"Started the deploy-model-prod workflow on {git_branch} for {model_uri}; approve it in the repository's Actions tab.")
+    print(f"Started the deploy-model-prod workflow on {git_branch} for {model_uri}; approve it in the Actions tab.")
