@@ -149,6 +149,23 @@ resource "databricks_secret_scope" "prod_cd_credentials" {
   depends_on = [module.prod_service_principal]
 }
 
+# Projects bootstrapped before the scope left the per-workspace module keep prod's scope (a new
+# scope of the same name could not be created while the old one exists); staging's is deleted.
+moved {
+  from = module.prod_workspace_cicd.databricks_secret_scope.cd_credentials
+  to   = databricks_secret_scope.prod_cd_credentials
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_token
+  to   = databricks_secret.prod_cd_token
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_github_repo
+  to   = databricks_secret.prod_cd_github_repo
+}
+
 resource "databricks_secret" "prod_cd_token" {
   provider = databricks.prod_sp
 

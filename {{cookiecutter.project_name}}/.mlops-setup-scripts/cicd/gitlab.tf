@@ -217,6 +217,17 @@ resource "databricks_secret_scope" "prod_cd_credentials" {
   name     = "prod-{{ cookiecutter.project_name }}-cd-credentials"
 }
 
+# Projects bootstrapped when both workspaces had a scope keep prod's; staging's is deleted.
+moved {
+  from = databricks_secret_scope.cd_credentials_prod
+  to   = databricks_secret_scope.prod_cd_credentials
+}
+
+moved {
+  from = databricks_secret.cd_credentials_prod
+  to   = databricks_secret.prod_cd_credentials
+}
+
 locals {
   # Secret scope key -> value: what TriggerModelDeploy.py reads.
   prod_cd_credentials = {
