@@ -28,6 +28,7 @@ import yaml
 from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import azure_pipelines_schema
 from tests.support.code_signature import DEPLOY_TRIGGER_FILES
+from tests.support.generation import TEST_HOSTS
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
 from tests.support.terraform_refs import parse_file, unquote
@@ -1408,3 +1409,52 @@ def test_the_guides_ml_code_commit_carries_the_unity_catalog_names(variant: Vari
     if variant.github:
         deploy_first = guide.index("Then deploy the ML resources first ([step 6](#6-deploy-the-ml-resources))")
         assert deploy_first < guide.index('git commit -m "Add ML code"')
+
+
+def _one_variant_per_bootstrap() -> list[Variant]:
+    """The CI/CD bootstrap's Terraform depends on the cloud and the CI/CD platform only."""
+    seen: dict[tuple[str, str], Variant] = {}
+    for variant in SUPPORTED_VARIANTS:
+        seen.setdefault((variant.cloud, variant.cicd_platform), variant)
+    return list(seen.values())
+
+
+def expression(value: str) -> str:
+    """'${expr}' or '"text"' as python-hcl2 writes them -> 'expr' or 'text'."""
+    value = unquote(value)
+    return value[2:-1] if value.startswith("${") and value.endswith("}") else value
+
+
+@pytest.mark.parametrize("variant", _one_variant_per_bootstrap(), ids=lambda v: v.id)
+def test_only_the_prod_principal_can_read_a_deploy_trigger(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, finding 8: the staging principal runs every pull request's integration test, so
+    no secret scope it can read may hold a token that starts a deployment. The only scope the
+    bootstrap creates is prod's, created by (and so readable by) the prod service principal alone:
+    no ACL grants anyone else, and the service principals are no workspace admins."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    blocks: dict[str, dict[str, tuple[Path, dict]]] = {}
+    for path in sorted(setup.rglob("*.tf")):
+        for block in parse_file(path).get("resource", []):
+            for rtype, named in block.items():
+                for name, body in named.items():
+                    blocks.setdefault(unquote(rtype), {})[unquote(name)] = (path.relative_to(setup), without_markers(body))
+    scopes = blocks.get("databricks_secret_scope", {})
+    assert "databricks_secret_acl" not in blocks
+    if variant.cicd_platform == "Azure DevOps":  # the training job deploys itself in both workspaces
+        assert scopes == {} and "databricks_secret" not in blocks
+        return
+    platform_file = Path("github.tf" if variant.github else "gitlab.tf")
+    assert {name: (path, expression(body["provider"]), unquote(body["name"])) for name, (path, body) in scopes.items()} == {
+        "prod_cd_credentials": (platform_file, "databricks.prod_sp", "prod-my-mlops-project-cd-credentials")
+    }
+    for name, (path, body) in blocks["databricks_secret"].items():
+        assert path == platform_file, name
+        assert expression(body["provider"]) == "databricks.prod_sp", name
+        assert expression(body["scope"]) == "databricks_secret_scope.prod_cd_credentials.id", name
+    # databricks.prod_sp signs in as the prod CI/CD service principal, in the prod workspace.
+    providers = [without_markers(p) for p in parse_file(setup / "workspaces.tf")["provider"]]
+    (prod_sp,) = [p['"databricks"'] for p in providers if unquote(p['"databricks"']["alias"]) == "prod_sp"]
+    assert expression(prod_sp["client_id"]) == "module.prod_service_principal.application_id"
+    assert unquote(prod_sp["host"]) == TEST_HOSTS[variant.cloud][1]
+    service_principal = (setup / "service-principal/main.tf").read_text()
+    assert '"admins"' not in service_principal and "databricks_group_role" not in service_principal

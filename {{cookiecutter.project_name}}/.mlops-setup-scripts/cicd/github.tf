@@ -136,3 +136,48 @@ resource "github_actions_environment_secret" "databricks_client_secret" {
   secret_name     = "DATABRICKS_CLIENT_SECRET"
   plaintext_value = local.service_principals[each.key].client_secret
 }
+
+# ---------------------------------------------------------------- model deployment
+
+# What notebooks/TriggerModelDeploy.py starts .github/workflows/deploy-model-prod.yml with. Only
+# the prod workspace holds it, in a scope that prod's CI/CD service principal creates and so
+# alone may read (no ACL grants anyone else): the staging principal, which runs pull requests'
+# integration tests, cannot start a prod deployment. Staging deploys inside its own job.
+resource "databricks_secret_scope" "prod_cd_credentials" {
+  provider   = databricks.prod_sp
+  name       = "prod-{{ cookiecutter.project_name }}-cd-credentials"
+  depends_on = [module.prod_service_principal]
+}
+
+# Projects bootstrapped before the scope left the per-workspace module keep prod's scope (a new
+# scope of the same name could not be created while the old one exists); staging's is deleted.
+moved {
+  from = module.prod_workspace_cicd.databricks_secret_scope.cd_credentials
+  to   = databricks_secret_scope.prod_cd_credentials
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_token
+  to   = databricks_secret.prod_cd_token
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_github_repo
+  to   = databricks_secret.prod_cd_github_repo
+}
+
+resource "databricks_secret" "prod_cd_token" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "token"
+  string_value = var.deploy_trigger_token
+}
+
+resource "databricks_secret" "prod_cd_github_repo" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "github_repo"
+  string_value = local.github_repository
+}

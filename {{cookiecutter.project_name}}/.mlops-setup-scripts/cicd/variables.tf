@@ -22,7 +22,7 @@ variable "git_token" {
 variable "deploy_trigger_token" {
   type        = string
   sensitive   = true
-  description = "GitHub token (fine-grained: Actions read and write on this repository only) that the training job's TriggerModelDeploy task starts the deploy workflow with."
+  description = "GitHub token (fine-grained: Actions read and write on this repository only) that prod's TriggerModelDeploy task starts the prod deploy workflow with; only the prod workspace holds it."
 
   validation {
     condition     = length(var.deploy_trigger_token) > 0
