@@ -86,10 +86,13 @@ def workspace(spark, trips: pd.DataFrame, trained: TrainedModel, tmp_path: Path,
     registry_switches: list[str] = []
     monkeypatch.setattr(unity_catalog, "use_unity_catalog_registry", lambda: registry_switches.append("databricks-uc"))
     return types.SimpleNamespace(
-        spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables, registry_switches=registry_switches
+        spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}, saved_tables=tables),
+        tables=tables,
+        registry_switches=registry_switches,
     )
 {%- else %}
-    return types.SimpleNamespace(spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables)
+    spark = RuntimeSpark(spark, {TRAINING_TABLE: frame}, saved_tables=tables)
+    return types.SimpleNamespace(spark=spark, tables=tables)
 {%- endif %}
 
 
