@@ -158,6 +158,7 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
         "saveAsTable",
         lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
     )
+    local_runtime.spark.saved_tables = tables  # BatchInference reads back what it appended
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     # No output table: the predictions table of the staging catalog and the project's schema.
     scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips"})
