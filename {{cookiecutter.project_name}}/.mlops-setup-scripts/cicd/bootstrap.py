@@ -45,8 +45,15 @@ OAUTH_SECRETS = (
 # Options of this script (the rest goes to terraform apply).
 OPTIONS = ("--rotate-databricks-secrets",)
 
-__all__ = ["OAUTH_SECRETS", "OPTIONS", "SECRETS_FILE", "TOKEN_PROMPTS", "apply_runs", "ask_for_missing_tokens",
-           "write_formatted_terraform_output"]
+__all__ = [
+    "OAUTH_SECRETS",
+    "OPTIONS",
+    "SECRETS_FILE",
+    "TOKEN_PROMPTS",
+    "apply_runs",
+    "ask_for_missing_tokens",
+    "write_formatted_terraform_output",
+]
 
 
 def apply_runs(arguments: list[str]) -> list[list[str]]:
@@ -62,7 +69,9 @@ def apply_runs(arguments: list[str]) -> list[list[str]]:
     rest = [argument for argument in arguments if argument not in OPTIONS]
     if len(rest) == len(arguments):
         return [rest]
-    secrets_only = [f"-target={secret}" for secret in OAUTH_SECRETS] + [f"-replace={secret}" for secret in OAUTH_SECRETS]
+    secrets_only = [f"-target={secret}" for secret in OAUTH_SECRETS] + [
+        f"-replace={secret}" for secret in OAUTH_SECRETS
+    ]
     return [[*secrets_only, *rest], rest]
 
 
