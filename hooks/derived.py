@@ -20,6 +20,17 @@ from urllib.parse import urlparse
 # Job cluster node types: a general-purpose type with local NVMe/SSD disk on each cloud,
 # comparable in size (4 vCPUs; see the reference's node types).
 NODE_TYPE_IDS = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}
+# The compute of the project's jobs, per ML code. Classic job clusters run the LTS ML runtime
+# whose Spark and MLflow fit the code; serverless jobs (Unity Catalog projects only) run a
+# pinned serverless environment version. tests/test_runtime.py holds the table with Python,
+# Spark and key packages of each, their sources, and checks that requirements, Terraform and
+# the project's test Python agree with it.
+CLASSIC_SPARK_VERSIONS = {
+    "mlflow_recipes": "16.4.x-cpu-ml-scala2.12",  # Spark 3.5: MLflow 2.22 (Recipes) needs Spark 3
+    "mlflow3": "17.3.x-cpu-ml-scala2.13",  # Spark 4.0
+    "feature_store": "17.3.x-cpu-ml-scala2.13",
+}
+SERVERLESS_ENVIRONMENT_VERSION = "4"  # Python 3.12, Databricks Connect 17.3 (Spark 4.0)
 # The keys the original template (and the Azure DevOps Terraform provider) uses for a platform.
 CICD_PLATFORM_KEYS = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices", "GitLab": "gitLab"}
 # Account console of each cloud's Databricks accounts: account-level APIs such as service
@@ -114,6 +125,10 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "experiment_base_name": lambda a: f"{a['project_name']}-experiment",
     "service_principal_group": lambda a: f"{a['project_name']}-service-principals",
     "node_type_id": lambda a: NODE_TYPE_IDS[a["cloud"]],
+    "classic_spark_version": lambda a: CLASSIC_SPARK_VERSIONS[ml_code(a)],
+    "serverless_environment_version": lambda a: SERVERLESS_ENVIRONMENT_VERSION,
+    # Serverless compute requires Unity Catalog: only Unity Catalog projects default to it.
+    "default_job_compute": lambda a: "serverless" if a.get("include_models_in_unity_catalog", "no") == "yes" else "classic",
     "cicd_platform_key": lambda a: CICD_PLATFORM_KEYS[a["cicd_platform"]],
     "mlflow_experiment_parent_dir": lambda a: strip_trailing_slash(a["mlflow_experiment_parent_dir"]),
     "staging_host": lambda a: host_of(a["databricks_staging_workspace_host"]),

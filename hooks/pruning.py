@@ -30,6 +30,7 @@ PARAMS_TESTING_ONLY_FILE = "_params_testing_only.txt"
 _PLAIN_MLFLOW3_MODULES = (
     "fare_model/data.py",
     "fare_model/training.py",
+    "fare_model/model_code.py",
     "fare_model/batch_inference.py",
 )
 # Stage-based deployment, validation and batch inference of the MLflow Recipes track (MLflow 2).
@@ -52,7 +53,6 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "profiles",
         "notebooks/Train.py",
         "steps/ingest.py",
-        "steps/split.py",
         "steps/transform.py",
         "steps/train.py",
         "steps/custom_metrics.py",
@@ -60,7 +60,6 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/conftest.py",
         "tests/test_sample.parquet",
         "tests/ingest_test.py",
-        "tests/split_test.py",
         "tests/transform_test.py",
         "tests/train_test.py",
         "tests/test_custom_metrics.py",
@@ -87,10 +86,12 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "recipe.yaml",
         "profiles",
         "steps/ingest.py",
+        "steps/split.py",
         "steps/custom_metrics.py",
         "steps/predict.py",
         "tests/test_recipe_config.py",
         "tests/ingest_test.py",
+        "tests/split_test.py",
         "tests/test_custom_metrics.py",
         "tests/test_predict.py",
         "local_pipeline/recipe.py",

@@ -12,6 +12,7 @@ notebooks. A large test runs the unit-test job's own commands on the generated p
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import re
 import shutil
@@ -24,8 +25,10 @@ from typing import Any, Iterator
 import pytest
 import yaml
 
+from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import azure_pipelines_schema
 from tests.support.code_signature import DEPLOY_TRIGGER_FILES
+from tests.support.generation import TEST_HOSTS
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
 from tests.support.terraform_refs import parse_file, unquote
@@ -399,9 +402,12 @@ def test_integration_test_request_goes_through_the_sdk_unchanged(
     method, path, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
     assert (method, path) == ("POST", "/api/2.2/jobs/runs/submit")
     expected = script.submit_request("https://org@example.invalid/repo", "abc123")
-    if variant.unity_catalog:  # dedicated (Unity Catalog capable) clusters of the submitting principal
-        expected = script.on_dedicated_clusters(expected, "cicd-client-id")
-        assert {task["new_cluster"]["data_security_mode"] for task in body["tasks"]} == {"SINGLE_USER"}
+    if variant.unity_catalog:  # serverless: every task in one environment with the project's requirements
+        (environment,) = body["environments"]
+        assert environment["spec"]["environment_version"] == "4"
+        assert "mlflow" in " ".join(environment["spec"]["dependencies"])
+        assert all(task["environment_key"] == environment["environment_key"] for task in body["tasks"])
+        assert not any("new_cluster" in task for task in body["tasks"])
     assert body == expected
     assert [task["task_key"] for task in body["tasks"]] == task_keys(variant)
     assert body["git_source"] == {
@@ -445,9 +451,8 @@ def test_integration_test_signs_in_with_the_job_federated_login(
         (GITHUB_ID_TOKEN if variant.github else AZURE_DEVOPS_ID_TOKEN, "cicd-client-id")
     }
     calls = fake_databricks.api_calls()
-    # Unity Catalog projects first ask who submits, for the dedicated clusters.
-    who = ["/api/2.0/preview/scim/v2/Me"] if variant.unity_catalog else []
-    assert [call.path for call in calls][: len(who) + 1] == [*who, "/api/2.2/jobs/runs/submit"]
+    # Serverless (Unity Catalog) and classic runs alike are submitted first: no cluster to dedicate.
+    assert calls[0].path == "/api/2.2/jobs/runs/submit"
     assert {call.headers.get("Authorization") for call in calls} == {f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
 
 
@@ -492,9 +497,10 @@ def test_integration_test_uses_the_test_experiment_and_model(variant: Variant, g
     assert validation["notebook_task"]["base_parameters"]["run_mode"] == "enabled"
     assert validation["depends_on"] == [{"task_key": "Train"}] and inference["depends_on"] == [{"task_key": "ModelValidation"}]
     assert inference["notebook_task"]["base_parameters"]["model_uri"] == "{{tasks.Train.values.model_uri}}"
-    node_type = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}[variant.cloud]
-    assert {t["new_cluster"]["node_type_id"] for t in request["tasks"]} == {node_type}
-    assert {t["new_cluster"]["spark_version"] for t in request["tasks"]} == {"15.4.x-cpu-ml-scala2.12"}
+    if not variant.unity_catalog:  # classic clusters (Unity Catalog projects run serverless)
+        node_type = {"azure": "Standard_D4ds_v5", "aws": "i3.xlarge", "gcp": "n2-highmem-4"}[variant.cloud]
+        assert {t["new_cluster"]["node_type_id"] for t in request["tasks"]} == {node_type}
+        assert {t["new_cluster"]["spark_version"] for t in request["tasks"]} == {CLASSIC_SPARK_VERSIONS[variant.ml_code]}
 
 
 def requirement_pin(path: Path, package: str) -> str:
@@ -651,10 +657,76 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
         assert all("job" in job and "environment" not in job for job in pipeline["jobs"]), key
     deployment = yaml.safe_load((generated_project / pipelines["terraform_cicd"]["yml_path"]).read_text())
     assert deployment["trigger"] == "none" and "pr" not in deployment
-    (stage,) = deployment["stages"]
-    assert stage["condition"] == (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
-                                  f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
-    assert [job["environment"] for job in stage["jobs"]] == ["staging", "prod"]
+    on_default_branch = (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
+                         f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
+    conditions = [stage["condition"] for stage in deployment["stages"]]
+    assert conditions == [on_default_branch] + [f"and(succeeded(), {on_default_branch})"] * 2
+    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == ["staging", None, "prod"]
+
+
+@azure_devops_variants
+def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_prod(generated_project: Path) -> None:
+    """Issue 22, finding 7. Azure DevOps runs the checks of every resource a stage uses when the stage
+    starts, so staging's apply, prod's plan and prod's apply are stages of their own: only the last
+    one uses the `prod` environment (its approval), after the plan that its approvers read, and it
+    applies that plan file, nothing else."""
+    deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
+    stages = {stage["stage"]: stage for stage in deployment["stages"]}
+    assert list(stages) == ["ApplyStaging", "PlanProd", "ApplyProd"]
+    assert (stages["PlanProd"]["dependsOn"], stages["ApplyProd"]["dependsOn"]) == ("ApplyStaging", "PlanProd")
+
+    def groups(stage: dict) -> list[str]:
+        return [entry["group"] for job in stage["jobs"] for entry in job.get("variables", []) if "group" in entry]
+
+    # Staging's stage uses no prod resource, so no prod check (approval) can hold it.
+    assert all(g.endswith(" staging") for g in groups(stages["ApplyStaging"])) and "prod" not in json.dumps(stages["ApplyStaging"])
+    (plan_job,) = stages["PlanProd"]["jobs"]
+    assert "environment" not in plan_job and all(g.endswith(" prod") for g in groups(stages["PlanProd"]))
+    plan_script = "\n".join(step.get("script", "") for step in plan_job["steps"])
+    assert '-out="$(Build.ArtifactStagingDirectory)/prod.tfplan"' in plan_script
+    assert "##vso[task.uploadsummary]" in plan_script and "show -no-color" in plan_script
+    assert {"publish": "$(Build.ArtifactStagingDirectory)", "artifact": "terraform-plan-prod",
+            "displayName": "Keep the plan file for the apply"} in plan_job["steps"]
+
+    (apply_job,) = stages["ApplyProd"]["jobs"]
+    assert apply_job["environment"] == "prod"
+    steps = apply_job["strategy"]["runOnce"]["deploy"]["steps"]
+    assert any(step.get("download") == "current" and step.get("artifact") == "terraform-plan-prod" for step in steps)
+    apply_lines = [line.strip() for step in steps for line in step.get("script", "").splitlines() if " apply " in line]
+    plan_file = "$(Pipeline.Workspace)/terraform-plan-prod/prod.tfplan"
+    assert apply_lines == [f'terraform -chdir=prod apply -input=false -lock-timeout=10m "{plan_file}"']
+    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(stages["ApplyProd"]))
+    # A failed output commit never holds prod back.
+    for _, name, job_steps in pipeline_jobs(deployment):
+        commits = [step for step in job_steps if "commit-terraform-output.sh" in step.get("script", "")]
+        assert all(step.get("continueOnError") == "true" for step in commits), name
+
+
+@github_variants
+def test_github_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path) -> None:
+    """Issue 22, finding 7: prod is planned once into a file shown in the job summary; the apply job,
+    approved separately in the `prod` environment, applies exactly that file; staging's apply
+    needs no prod job."""
+    workflow = yaml.safe_load((generated_project / ".github/workflows/terraform-cd.yml").read_text())
+    jobs = workflow["jobs"]
+    assert list(jobs) == ["apply_staging", "plan_prod", "apply_prod"]
+    assert "needs" not in jobs["apply_staging"] and jobs["apply_staging"]["environment"] == "staging"
+    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == ("apply_staging", "plan_prod")
+    assert jobs["plan_prod"]["environment"] == jobs["apply_prod"]["environment"] == "prod"
+    plan_steps = jobs["plan_prod"]["steps"]
+    plan_script = "\n".join(step.get("run", "") for step in plan_steps)
+    assert '-out="$RUNNER_TEMP/prod.tfplan"' in plan_script and '>>"$GITHUB_STEP_SUMMARY"' in plan_script
+    (upload,) = [step for step in plan_steps if str(step.get("uses", "")).startswith("actions/upload-artifact@")]
+    assert upload["with"]["name"] == "terraform-plan-prod" and "${{ runner.temp }}/prod.tfplan" in upload["with"]["path"]
+    apply_steps = jobs["apply_prod"]["steps"]
+    (download,) = [step for step in apply_steps if str(step.get("uses", "")).startswith("actions/download-artifact@")]
+    assert download["with"] == {"name": "terraform-plan-prod", "path": "${{ runner.temp }}/plan"}
+    applies = [step["run"] for step in apply_steps if " apply " in step.get("run", "")]
+    assert applies == ['terraform -chdir=prod apply -input=false -lock-timeout=10m "$RUNNER_TEMP/plan/prod.tfplan"']
+    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(jobs["apply_prod"]))
+    for name in ("apply_staging", "apply_prod"):
+        (commit,) = [step for step in jobs[name]["steps"] if "commit-terraform-output.sh" in step.get("run", "")]
+        assert commit["continue-on-error"] is True, name
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
@@ -691,8 +763,8 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
         for i in users:
             assert backend_env.items() <= steps[i]["env"].items()
     # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
-    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "TerraformCD", "prod"),
-                                      ("terraform-cicd.yml", "TerraformCD", "staging")]
+    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "ApplyProd", "prod"),
+                                      ("terraform-cicd.yml", "ApplyStaging", "staging"), ("terraform-cicd.yml", "PlanProd", "prod")]
     (authorization,) = re.findall(r'resource "azuredevops_pipeline_authorization" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
     assert "for_each = local.pipeline_pairs.state" in authorization
     assert f"resource_id = {endpoint_type}.terraform_state[each.value.env].id" in authorization
@@ -746,7 +818,7 @@ def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Vari
             assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
             assert env["GCP_WORKLOAD_IDENTITY_PROVIDER"] == "$(stateWorkloadIdentityProvider)"
             assert env["GCP_SERVICE_ACCOUNT"] == "$(stateServiceAccount)"
-    assert users == 5  # plan staging; apply and output commit of staging and prod
+    assert users == 6  # plan staging (pull requests); apply and output commit of staging and prod; plan prod
 
     # The script against a stand-in of the Azure DevOps OIDC endpoint.
     import http.server
@@ -1179,3 +1251,210 @@ def test_setup_guide_never_puts_a_token_on_the_command_line(generated_project: P
     guide = (generated_project / "docs/mlops-setup.md").read_text()
     assert "git_token=" not in guide and "--var git_token" not in guide
     assert "Workload identity federation" in guide and "databricks_auth" in guide
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", *args],
+                            cwd=cwd, capture_output=True, text=True, check=True)
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize("protected", [False, True], ids=["open", "protected"])
+@pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1] + AZURE_DEVOPS_VARIANTS[:1], ids=lambda v: v.id)
+def test_output_commit_reaches_a_protected_branch_only_through_review(
+    variant: Variant, generated_project: Path, tmp_path: Path, protected: bool
+) -> None:
+    """Runs commit-terraform-output.sh against a local remote (issue 22, finding 2 and the output
+    commit minor). An open branch gets the commit; a branch whose protection refuses the push (a
+    pre-receive hook here, a ruleset or branch policy in the platform) is left unchanged, the
+    commit waits in terraform-output/<env>-<branch> for a reviewed pull request, and the script
+    exits 3, which the pipelines report as a warning instead of stopping prod."""
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    if protected:
+        hook = remote / "hooks" / "pre-receive"
+        hook.write_text('#!/bin/sh\nwhile read -r old new ref; do\n  case "$ref" in refs/heads/main|refs/heads/release)\n'
+                        '    echo "protected branch: $ref" >&2; exit 1;;\n  esac\ndone\n')
+        hook.chmod(0o755)
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Generated project")
+    git(project, "remote", "add", "origin", str(remote))
+    # The branches exist before protection applies (the hook rejects updates; use a second remote path).
+    if protected:
+        (remote / "hooks" / "pre-receive").rename(remote / "hooks" / "pre-receive.off")
+    git(project, "push", "-q", "origin", "main", "main:release")
+    if protected:
+        (remote / "hooks" / "pre-receive.off").rename(remote / "hooks" / "pre-receive")
+    # A terraform that only answers `output -json`, as after a real apply.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "terraform").write_text('#!/bin/sh\necho \'{"experiment_name": {"value": "/x"}}\'\n')
+    (bin_dir / "terraform").chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+    script = project / ci_folder(project) / "scripts/commit-terraform-output.sh"
+    result = run(["bash", script, "staging"], cwd=project / "databricks-config",
+                 env=env, timeout=120)
+    branches = set(git(remote, "for-each-ref", "--format=%(refname:short)", "refs/heads").split())
+
+    def has_output(branch: str) -> bool:
+        return "databricks-config/output/staging.json" in git(remote, "ls-tree", "-r", "--name-only", branch)
+
+    if protected:
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert branches == {"main", "release", "terraform-output/staging-main", "terraform-output/staging-release"}
+        assert not has_output("main") and not has_output("release")
+        assert has_output("terraform-output/staging-main") and has_output("terraform-output/staging-release")
+        assert "open a pull request from terraform-output/staging-main into main" in result.stderr
+    else:
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert branches == {"main", "release"} and has_output("main") and has_output("release")
+
+
+def resources(path: Path, type_name: str) -> dict[str, dict]:
+    """Name -> body of the `type_name` resources of one Terraform file."""
+    return {unquote(name): body for block in parse_file(path).get("resource", []) for rtype, named in block.items()
+            if unquote(rtype) == type_name for name, body in named.items()}
+
+
+def without_markers(value: Any) -> Any:
+    """A parsed HCL value without python-hcl2's __is_block__ markers."""
+    if isinstance(value, dict):
+        return {k: without_markers(v) for k, v in value.items() if k != "__is_block__"}
+    if isinstance(value, list):
+        return [without_markers(v) for v in value]
+    return value
+
+
+@github_variants
+def test_github_deployed_branches_change_only_through_reviewed_pull_requests(generated_project: Path) -> None:
+    """Issue 22, finding 2: prod runs the code of the default and release branches, so a ruleset
+    that nobody bypasses asks every change there for a reviewed pull request (approval by someone
+    other than the last pusher, stale approvals dismissed) and the checks the bootstrap names."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    (ruleset,) = without_markers(list(resources(setup / "github.tf", "github_repository_ruleset").values()))
+    assert (unquote(ruleset["target"]), unquote(ruleset["enforcement"])) == ("branch", "active")
+    assert "bypass_actors" not in ruleset
+    (conditions,) = ruleset["conditions"]
+    assert conditions["ref_name"] == [{"include": '${[for branch in local.prod_branches : "refs/heads/${branch}"]}', "exclude": []}]
+    assert 'prod_branches = toset(["main", "release"])' in (setup / "github.tf").read_text()
+    (rules,) = ruleset["rules"]
+    assert (rules["deletion"], rules["non_fast_forward"]) == (True, True)
+    assert rules["pull_request"] == [{"required_approving_review_count": "${var.required_approving_review_count}",
+                                      "dismiss_stale_reviews_on_push": True, "require_last_push_approval": True}]
+    (checks,) = rules["dynamic"]
+    assert list(checks) == ['"required_status_checks"']
+    variables = (setup / "variables.tf").read_text()
+    assert 'variable "required_approving_review_count"' in variables and "var.required_approving_review_count >= 1" in variables
+
+
+@azure_devops_variants
+def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_the_deployment(generated_project: Path) -> None:
+    """Issue 22, findings 2 and 5. Pull requests into the default and release branches need
+    approvals by someone other than their author and last pusher, and the build validations;
+    nobody is told to let the Build Service bypass them. Contributors may neither queue nor edit
+    Terraform CICD, whose OIDC token prod trusts whatever branch a run has: it runs by its trigger."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    path = setup / "azure-devops.tf"
+    text = path.read_text()
+    assert 'deployed_branch_refs = toset(["refs/heads/main"])' in text
+    (reviewers,) = without_markers(list(resources(path, "azuredevops_branch_policy_min_reviewers").values()))
+    assert (reviewers["enabled"], reviewers["blocking"]) == (True, True)
+    (settings,) = reviewers["settings"]
+    assert {k: v for k, v in settings.items() if k != "dynamic"} == {
+        "reviewer_count": "${var.required_reviewer_count}", "submitter_can_vote": False, "last_pusher_cannot_approve": True,
+        "allow_completion_with_rejects_or_waits": False, "on_push_reset_approved_votes": True}
+    for policy in (settings, without_markers(resources(path, "azuredevops_branch_policy_build_validation")["pipeline"])["settings"][0]):
+        (scope,) = policy["dynamic"]
+        assert scope['"scope"']["for_each"] == "${local.deployed_branch_refs}"
+        assert scope['"scope"']["content"][0]["repository_ref"] == "${scope.value}"
+    (permissions,) = without_markers(list(resources(path, "azuredevops_build_definition_permissions").values()))
+    assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
+    assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
+    denied = {k: unquote(v) for k, v in permissions["permissions"].items()}
+    assert denied.items() >= {"QueueBuilds": "Deny", "EditBuildDefinition": "Deny"}.items()
+    assert 'name       = "Contributors"' in text
+    docs = "\n".join(p.read_text() for p in [generated_project / "docs/mlops-setup.md", generated_project / PIPELINES / "README.md"])
+    assert not re.search(r"[Bb]ypass (policies|the branch policies)", docs)
+    assert "Keep the\n  pipeline's Queue builds" not in docs and "Manage security" not in docs
+
+
+UC_VARIANTS = [v for v in GITHUB_VARIANTS + AZURE_DEVOPS_VARIANTS if v.unity_catalog]
+
+
+@pytest.mark.parametrize("variant", UC_VARIANTS[:1] + [v for v in UC_VARIANTS if not v.github][:1], ids=lambda v: v.id)
+def test_the_guides_ml_code_commit_carries_the_unity_catalog_names(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """Issue 22, finding 4: the setup guide's `git add` / `git commit` of the ML code, run as written
+    in a repository holding only the CI/CD files, commits databricks-config/unity-catalog.json,
+    which the unit tests and the Train notebook read, and no other Terraform. On GitHub, where the
+    ML code gets a pull request of its own, the guide deploys the resources (the staging apply
+    creates the test catalog's schema that the integration test trains into) before it."""
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    (block,) = [b for b in re.findall(r"```bash\n(.*?)```", guide, re.DOTALL) if 'git commit -m "Add ML code"' in b]
+    commands = [line for line in block.splitlines() if line.startswith(("git add", "git commit"))]
+    assert len(commands) == 3, block
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", ci_folder(project))
+    git(project, "commit", "-q", "-m", "Add CI/CD")
+    for command in commands:
+        env = {**os.environ, "GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid",
+               "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+        subprocess.run(command, shell=True, cwd=project, env=env, check=True, capture_output=True)
+    committed = set(git(project, "ls-tree", "-r", "--name-only", "HEAD").splitlines())
+    assert "databricks-config/unity-catalog.json" in committed
+    assert not [path for path in committed if path.startswith("databricks-config/") and path.endswith(".tf")]
+    assert "fare_model/unity_catalog.py" in committed or "features" in {p.split("/")[0] for p in committed}
+    if variant.github:
+        deploy_first = guide.index("Then deploy the ML resources first ([step 6](#6-deploy-the-ml-resources))")
+        assert deploy_first < guide.index('git commit -m "Add ML code"')
+
+
+def _one_variant_per_bootstrap() -> list[Variant]:
+    """The CI/CD bootstrap's Terraform depends on the cloud and the CI/CD platform only."""
+    seen: dict[tuple[str, str], Variant] = {}
+    for variant in SUPPORTED_VARIANTS:
+        seen.setdefault((variant.cloud, variant.cicd_platform), variant)
+    return list(seen.values())
+
+
+def expression(value: str) -> str:
+    """'${expr}' or '"text"' as python-hcl2 writes them -> 'expr' or 'text'."""
+    value = unquote(value)
+    return value[2:-1] if value.startswith("${") and value.endswith("}") else value
+
+
+@pytest.mark.parametrize("variant", _one_variant_per_bootstrap(), ids=lambda v: v.id)
+def test_only_the_prod_principal_can_read_a_deploy_trigger(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, finding 8: the staging principal runs every pull request's integration test, so
+    no secret scope it can read may hold a token that starts a deployment. The only scope the
+    bootstrap creates is prod's, created by (and so readable by) the prod service principal alone:
+    no ACL grants anyone else, and the service principals are no workspace admins."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    blocks: dict[str, dict[str, tuple[Path, dict]]] = {}
+    for path in sorted(setup.rglob("*.tf")):
+        for block in parse_file(path).get("resource", []):
+            for rtype, named in block.items():
+                for name, body in named.items():
+                    blocks.setdefault(unquote(rtype), {})[unquote(name)] = (path.relative_to(setup), without_markers(body))
+    scopes = blocks.get("databricks_secret_scope", {})
+    assert "databricks_secret_acl" not in blocks
+    if variant.cicd_platform == "Azure DevOps":  # the training job deploys itself in both workspaces
+        assert scopes == {} and "databricks_secret" not in blocks
+        return
+    platform_file = Path("github.tf" if variant.github else "gitlab.tf")
+    assert {name: (path, expression(body["provider"]), unquote(body["name"])) for name, (path, body) in scopes.items()} == {
+        "prod_cd_credentials": (platform_file, "databricks.prod_sp", "prod-my-mlops-project-cd-credentials")
+    }
+    for name, (path, body) in blocks["databricks_secret"].items():
+        assert path == platform_file, name
+        assert expression(body["provider"]) == "databricks.prod_sp", name
+        assert expression(body["scope"]) == "databricks_secret_scope.prod_cd_credentials.id", name
+    # databricks.prod_sp signs in as the prod CI/CD service principal, in the prod workspace.
+    providers = [without_markers(p) for p in parse_file(setup / "workspaces.tf")["provider"]]
+    (prod_sp,) = [p['"databricks"'] for p in providers if unquote(p['"databricks"']["alias"]) == "prod_sp"]
+    assert expression(prod_sp["client_id"]) == "module.prod_service_principal.application_id"
+    assert unquote(prod_sp["host"]) == TEST_HOSTS[variant.cloud][1]
+    service_principal = (setup / "service-principal/main.tf").read_text()
+    assert '"admins"' not in service_principal and "databricks_group_role" not in service_principal

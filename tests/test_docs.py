@@ -15,7 +15,7 @@ import pytest
 from local_extensions import DOC_BASE_URLS, doc_link
 from tests.support import mermaid
 from tests.support.markdown_links import anchors, broken_links, broken_links_in, fenced_blocks, github_slug, links
-from tests.support.variants import COOKIECUTTER_JSON, FIXED_ANSWERS, TEMPLATE_DIR, Variant
+from tests.support.variants import COOKIECUTTER_JSON, FIXED_ANSWERS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
 PROJECT_TEMPLATE = TEMPLATE_DIR / "{{cookiecutter.project_name}}"
 # Folders of the template repo that hold no documentation of the template (tools, caches,
@@ -337,3 +337,26 @@ def test_readme_counts_the_questions_and_lists_every_prompt() -> None:
     count = re.search(r"Cookiecutter asks (\w+) questions", readme)
     assert count is not None and count.group(1) == words[len(prompts)]
     assert re.findall(r"^\| `(\w+)` \|", readme.split("| Prompt |", 1)[1].split("\n\n", 1)[0], re.M) == prompts
+
+
+@pytest.mark.parametrize("variant", RECIPE_VARIANTS[:1], ids=[v.id for v in RECIPE_VARIANTS[:1]])
+def test_recipes_guide_names_the_data_train_reads(generated_project: Path) -> None:
+    """The guide says which trips Train reads on Databricks: the ingest query's table and bound."""
+    profile = (generated_project / "profiles" / "databricks-dev.yaml").read_text()
+    table = re.search(r"dbfs:/databricks-datasets/([\w/-]+)`", profile).group(1)
+    limit = int(re.search(r"LIMIT (\d+)", profile).group(1))
+    guide = " ".join((generated_project / "docs" / "ml-developer-guide.md").read_text().split())
+    assert f"`{table}`" in guide and f"{limit:,}" in guide
+    assert "full dataset" not in guide and "the full `" not in guide
+
+
+PLAIN_MLFLOW3 = [v for v in SUPPORTED_VARIANTS if v.ml_code == "mlflow3"][:1]
+
+
+@pytest.mark.parametrize("variant", PLAIN_MLFLOW3, ids=[v.id for v in PLAIN_MLFLOW3])
+def test_mlflow3_guide_names_the_table_train_reads(generated_project: Path) -> None:
+    notebook = (generated_project / "notebooks" / "Train.py").read_text()
+    table = re.search(r'TRAINING_DATA = "delta.`dbfs:/databricks-datasets/([\w/-]+)`"', notebook).group(1)
+    guide = " ".join((generated_project / "docs" / "ml-developer-guide-mlflow3.md").read_text().split())
+    assert f"`{table}`" in guide
+    assert "full dataset" not in guide and "the full `" not in guide

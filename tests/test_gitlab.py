@@ -215,11 +215,52 @@ def test_every_databricks_job_names_its_auth_type_and_workspace(variant: Variant
 
 
 def test_merge_request_jobs_never_use_prod(generated_project: Path) -> None:
+    """No job of a merge request pipeline signs in to prod or starts a pipeline that does (issue 22,
+    finding 6: the former manual prod plan request ran the merge request's databricks-config/
+    with prod's identity on the default branch)."""
     for name, job in jobs(generated_project).items():
         runs_on_merge_requests = any("merge_request_event" in rule.get("if", "") for rule in job.get("rules", []))
         if runs_on_merge_requests:
             assert (job.get("environment") or {}).get("name") != "prod", name
-            assert "PROD" not in json.dumps(job.get("variables", {})) or "trigger" in job, name
+            assert "PROD" not in json.dumps(job.get("variables", {})), name
+            assert "trigger" not in job, name
+    # Only pipelines of the protected default branch plan prod; no pipeline-source backdoor.
+    for name in ("terraform-plan-prod", "terraform-apply-prod"):
+        conditions = [rule["if"] for rule in jobs(generated_project)[name]["rules"]]
+        assert conditions and all('$CI_COMMIT_BRANCH == "main"' in c and "merge_request" not in c for c in conditions), name
+    workflow = yaml.safe_load((generated_project / ROOT_FILE).read_text())["workflow"]["rules"]
+    assert not [rule for rule in workflow if '"pipeline"' in rule.get("if", "")]
+
+
+def test_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path) -> None:
+    """Prod is planned once into a plan file that the approval shows (log and artifact), and the
+    approved job applies exactly that file (issue 22, finding 7)."""
+    all_jobs = jobs(generated_project)
+    plan, apply = all_jobs["terraform-plan-prod"], all_jobs["terraform-apply-prod"]
+    plan_script, apply_script = "\n".join(plan["script"]), "\n".join(apply["script"])
+    # The plan: no approval (changes nothing), its file and its text kept for the apply and the approver.
+    assert plan["environment"] == {"name": "prod", "action": "prepare"}
+    assert "plan -input=false -lock-timeout=10m -out=prod.tfplan" in plan_script
+    assert "show -no-color prod.tfplan >terraform-plan-prod.txt" in plan_script
+    assert set(plan["artifacts"]["paths"]) == {"databricks-config/prod/prod.tfplan", "terraform-plan-prod.txt"}
+    assert plan["artifacts"]["access"] == "developer"
+    # The apply: held for the prod approval (a deployment: action start), fed by the plan job.
+    assert apply["environment"] == {"name": "prod"} and apply["needs"] == ["terraform-plan-prod"]
+    assert plan["rules"] == apply["rules"]
+    applies = [line for line in apply["script"] if " apply " in f" {line} "]
+    assert applies == ["terraform -chdir=databricks-config/prod apply -input=false -lock-timeout=10m prod.tfplan"]
+    assert "-auto-approve" not in apply_script and " plan " not in apply_script
+    # Staging never waits for prod: it needs no prod job.
+    assert "needs" not in all_jobs["terraform-apply-staging"]
+
+
+def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_project: Path) -> None:
+    """The output commit (expired token, push refused) exits 3, which the apply jobs allow: prod's
+    plan still runs after staging's apply (issue 22, minor)."""
+    for env in ("staging", "prod"):
+        job = jobs(generated_project)[f"terraform-apply-{env}"]
+        assert job["allow_failure"] == {"exit_codes": [3]}, env
+        assert job["script"][-1] == f"bash .gitlab/ci/scripts/commit-terraform-output.sh {env} || exit 3", env
 
 
 # The cloud identity of each environment's Terraform state, as state-access.tf writes it into
@@ -228,7 +269,12 @@ STATE_LOGIN_VARIABLES = {"aws": {"AWS_ROLE_ARN"}, "azure": {"ARM_CLIENT_ID", "AR
                          "gcp": {"GCP_WORKLOAD_IDENTITY_PROVIDER", "GCP_SERVICE_ACCOUNT"}}
 # What GitLab itself or the job defines: predefined variables, ID tokens, the job's own exports.
 JOB_DEFINED = re.compile(r"CI_\w+|GITLAB_USER_\w+|STATE_ID_TOKEN(?:_FILE)?|DATABRICKS_OIDC_TOKEN|AWS_WEB_IDENTITY_TOKEN_FILE|"
-                         r"GOOGLE_APPLICATION_CREDENTIALS|PROD_PLAN_\w+|MERGE_REQUEST_IID|MODEL_URI|PIPELINE_NAME|CHECK_TEMPLATE_UPDATES")
+                         r"GOOGLE_APPLICATION_CREDENTIALS|MERGE_REQUEST_IID|MODEL_URI|PIPELINE_NAME|CHECK_TEMPLATE_UPDATES")
+
+
+# Variables the user adds only when needed: the template-update job's read-only token (and user
+# name) for a private template repository (the project README's "Pull template updates").
+OPTIONAL_USER_VARIABLES = {"TEMPLATE_REPO_TOKEN", "TEMPLATE_REPO_USERNAME"}
 
 
 # Variables the user adds only when needed: the template-update job's read-only token (and user
@@ -513,11 +559,11 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
     commit_change(project, "change-resources", "databricks-config/staging/variables.tf")
     listing = listed_jobs(project, mr)
-    assert running(listing) == {"terraform-format", "terraform-plan-staging", "terraform-plan-note-staging", "terraform-plan-prod-request"}
-    assert listing["terraform-plan-prod-request"] == "manual"
+    assert running(listing) == {"terraform-format", "terraform-plan-staging", "terraform-plan-note-staging"}
 
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
-    assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"})) >= {"unit-tests", "terraform-apply-staging", "terraform-apply-prod"}
+    web = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"}))
+    assert web >= {"unit-tests", "terraform-apply-staging", "terraform-plan-prod", "terraform-apply-prod"}
     deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
     assert running(deploy) == {"deploy-model-staging"}
     schedule = {"CI_PIPELINE_SOURCE": "schedule", "CHECK_TEMPLATE_UPDATES": "true"}
@@ -644,3 +690,22 @@ def test_plan_note_is_posted_once_then_updated(generated_project: Path, tmp_path
     assert note["body"].startswith("<!-- terraform-plan:my-mlops-project:staging -->")
     assert "No changes." in note["body"] and "Plan: 1 to add" not in note["body"]
     assert "Plan job: `success`" in note["body"]
+
+
+def test_deployed_branches_change_through_approved_merge_requests_and_the_output_bot(generated_project: Path) -> None:
+    """Issue 22, finding 2: merge requests need approvals by someone who neither wrote nor pushed to
+    them (GitLab Premium), and only Maintainers push to the release branch."""
+    path = generated_project / ".mlops-setup-scripts/cicd/gitlab.tf"
+    found: dict[tuple[str, str], dict] = {}
+    for block in parse_file(path)["resource"]:
+        for rtype, named in block.items():
+            for name, body in named.items():
+                found[(unquote(rtype), unquote(name))] = body
+    settings = found[("gitlab_project_level_mr_approvals", "review")]
+    assert (settings["merge_requests_author_approval"], settings["merge_requests_disable_committers_approval"],
+            settings["reset_approvals_on_push"]) == (False, True, True)
+    rule = found[("gitlab_project_approval_rule", "review")]
+    assert rule["approvals_required"] == "${var.merge_request_approvals}" and unquote(rule["rule_type"]) == "any_approver"
+    release = found[("gitlab_branch_protection", "release")]
+    assert (unquote(release["branch"]), unquote(release["push_access_level"])) == ("release", "maintainer")
+    assert 'variable "merge_request_approvals"' in (generated_project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()

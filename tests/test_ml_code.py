@@ -183,18 +183,18 @@ def test_every_notebook_restarts_python_after_installing_packages(generated_proj
 def test_model_deployment_runs_from_the_branch_of_the_environments_jobs(variant: Variant, generated_project: Path) -> None:
     text = (generated_project / "notebooks" / "TriggerModelDeploy.py").read_text()
     if variant.cicd_platform == "GitLab":
-        # The branch of each environment's jobs is stored in its secret scope by the CI/CD bootstrap.
+        # The branch of prod's jobs is stored in prod's secret scope by the CI/CD bootstrap.
         assert '"ref": ref' in text
         gitlab_bootstrap = (generated_project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
-        assert re.search(r"\bref\s*=\s*local\.deploy_branch\[env\]", gitlab_bootstrap)
+        assert re.search(r'\bref\s*=\s*local\.deploy_branch\["prod"\]', gitlab_bootstrap)
     elif variant.cicd_platform == "GitHub Actions" and variant.mlflow3:
         # The training job passes its own branch to the git_branch widget.
         assert '"ref": git_branch' in text
         job = (generated_project / "databricks-config/modules/ml-resources/training-job.tf").read_text()
         assert "git_branch" in job
     elif variant.cicd_platform == "GitHub Actions":
-        # The default answers: staging jobs follow main, prod jobs release.
-        assert 'git_branch = {"staging": "main", "prod": "release"}[env]' in text and '"ref": git_branch' in text
+        # The default answers: prod's jobs follow release (staging deploys in the notebook).
+        assert 'git_branch = "release"' in text and '"ref": git_branch' in text
     elif variant.ml_code == "mlflow_recipes":
         assert "deploy(model_uri, env, expected_name=get_model_name(env))" in text
     else:  # both MLflow 3 tracks move the champion alias

@@ -21,6 +21,7 @@ from types import ModuleType
 import pytest
 
 from hooks import validation
+from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
@@ -415,7 +416,7 @@ def test_batch_inference_job_reads_the_sample_table_and_writes_predictions(
 ) -> None:
     job = resources_of_type(generated_project / ML_RESOURCES, "databricks_job")["batch_inference_job"]
     # With Unity Catalog, catalog.schema.predictions of the environment (unity-catalog.tf).
-    table = "local.predictions_table" if variant.unity_catalog else "mymlopsproject_predictions"
+    table = "local.predictions_table" if variant.unity_catalog else "${var.env}_mymlopsproject_predictions"
     assert notebook(tasks_of(job)["BatchInference"]) == (
         "notebooks/BatchInference",
         {"env": "var.env", "input_table_name": NYC_TAXI_TABLE, "output_table_name": table},
@@ -440,7 +441,7 @@ def test_jobs_use_the_lts_runtime_the_cloud_node_type_and_the_environment_branch
 ) -> None:
     module_dir = generated_project / ML_RESOURCES
     cluster = locals_of(module_dir)["job_cluster"]
-    assert unquote(cluster["spark_version"]) == "15.4.x-cpu-ml-scala2.12"
+    assert unquote(cluster["spark_version"]) == CLASSIC_SPARK_VERSIONS[variant.ml_code]
     assert unquote(cluster["node_type_id"]) == NODE_TYPES[variant.cloud]
     git_providers = {"GitHub Actions": "gitHub", "Azure DevOps": "azureDevOpsServices", "GitLab": "gitLab"}
     assert unquote(locals_of(module_dir)["git_provider"]) == git_providers[variant.cicd_platform]

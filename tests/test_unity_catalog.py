@@ -93,7 +93,7 @@ def test_a_bad_private_name_is_refused_before_anything_is_written(tmp_path: Path
 def workspace_registry_names(answers: dict[str, str]) -> re.Pattern[str]:
     model = re.escape(derived_value(answers, "model_name"))
     table = re.escape(derived_value(answers, "project_name_alphanumeric") + "_predictions")
-    return re.compile(rf"{model}-(?:dev|test|local)\b|\b(?:staging|prod)-{model}|#mlflow/models/|\b{table}\b")
+    return re.compile(rf"{model}-(?:dev|test|local)\b|\b(?:staging|prod)-{model}|#mlflow/models/|\b(?:staging|prod)_{table}\b")
 
 
 @pytest.mark.parametrize("variant", UNITY_CATALOG_VARIANTS, ids=lambda v: v.id)
@@ -118,7 +118,7 @@ def test_unity_catalog_docs_name_the_three_level_names(variant: Variant, generat
 
 def test_the_pattern_catches_workspace_registry_names() -> None:
     wrong = workspace_registry_names(TEST_ANSWERS)
-    for text in ("`my-mlops-project-model-dev`", "staging-my-mlops-project-model", "x/#mlflow/models/a", "mymlopsproject_predictions"):
+    for text in ("`my-mlops-project-model-dev`", "staging-my-mlops-project-model", "x/#mlflow/models/a", "prod_mymlopsproject_predictions"):
         assert wrong.search(text), text
     assert not wrong.search("`staging.my_mlops_project.my_mlops_project_model`, `dev.my_mlops_project.predictions`")
 

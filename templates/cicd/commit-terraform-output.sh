@@ -9,6 +9,11 @@
 # {{ cookiecutter.default_branch }} when it changed{% if cookiecutter.default_branch != cookiecutter.release_branch %}, then to {{ cookiecutter.release_branch }}, which the prod jobs
 # run from{% endif %}. Other commits may land meanwhile, so each push rebases onto the remote
 # branch and retries. The commit message carries [skip ci]: it changes no code to test.
+#
+# Where the branch accepts no direct push (its protection asks for a reviewed pull request),
+# the commit goes to the branch terraform-output/<env>-<branch> instead, for a pull request
+# that someone reviews and merges; the script then exits 3, which the pipelines report as a
+# warning without holding the deployment back. Any other failure exits 1.
 set -euo pipefail
 
 readonly env="${1:?usage: commit-terraform-output.sh <staging|prod>}"
@@ -25,22 +30,41 @@ commit_if_changed() {
     commit --quiet --message "Update ${env} Terraform outputs [skip ci]"
 }
 
-# Rebase the current commit onto the remote branch and push it there; retry on a race.
+# Rebase the current commit onto the remote branch and push it there; retry when another
+# commit landed meanwhile (a race), ask for a review when the branch refused the push itself.
 push_to() {
-  local branch="$1" attempt
+  local branch="$1" attempt tip
   for attempt in 1 2 3; do
     git fetch --quiet origin "${branch}"
+    tip="$(git rev-parse "origin/${branch}")"
     if git rebase --quiet --autostash "origin/${branch}" && git push --quiet origin "HEAD:refs/heads/${branch}"; then
       echo "Pushed ${output_file} to ${branch}"
       return 0
     fi
     git rebase --abort 2>/dev/null || true
-    echo "Push to ${branch} failed (attempt ${attempt}); retrying" >&2
+    git fetch --quiet origin "${branch}"
+    if [[ "$(git rev-parse "origin/${branch}")" == "${tip}" ]]; then
+      push_for_review "${branch}"
+      return
+    fi
+    echo "Push to ${branch} lost a race (attempt ${attempt}); retrying" >&2
     sleep $((attempt * 5))
   done
   return 1
 }
 
+# Push the commit to a branch of its own, for a pull request into `$1` (see the top).
+push_for_review() {
+  local target="$1" review_branch="terraform-output/${env}-$1"
+  if git push --quiet --force origin "HEAD:refs/heads/${review_branch}"; then
+    echo "WARNING: ${target} accepts no direct push: open a pull request from ${review_branch} into ${target} to bring ${output_file} there" >&2
+    needs_review=1
+    return 0
+  fi
+  return 1
+}
+
+needs_review=0
 cd "$(git rev-parse --show-toplevel)"
 mkdir -p "$(dirname "${output_file}")"
 terraform -chdir="databricks-config/${env}" output -json >"${output_file}"
@@ -56,8 +80,13 @@ fi
 # so a rerun repairs a release branch that a failed run left behind).
 git fetch --quiet origin "{{ cookiecutter.release_branch }}"
 git checkout --quiet --force --detach "origin/{{ cookiecutter.release_branch }}"
+mkdir -p "$(dirname "${output_file}")"
 cp "${saved_output}" "${output_file}"
 if commit_if_changed; then
   push_to "{{ cookiecutter.release_branch }}"
 fi
 {%- endif %}
+
+if ((needs_review)); then
+  exit 3
+fi

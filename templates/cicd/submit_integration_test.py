@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 import sys
 from datetime import timedelta
-{%- if cookiecutter.include_feature_store == "yes" %}
+{%- if cookiecutter.include_feature_store == "yes" or cookiecutter.include_models_in_unity_catalog == "yes" %}
 from pathlib import Path
 {%- endif %}
 from typing import Any, Callable, Optional
@@ -45,33 +45,73 @@ TRAINED_MODEL_URI = "{% raw %}{{tasks.Train.values.model_uri}}{% endraw %}"
 RUN_TIMEOUT = timedelta(minutes=50)
 WAIT_TIMEOUT = RUN_TIMEOUT + timedelta(minutes=10)
 
-# A single-node cluster of the current LTS ML runtime is enough for the test data.
+{%- if cookiecutter.include_feature_store == "yes" or cookiecutter.include_models_in_unity_catalog == "yes" %}
+PROJECT_ROOT = Path(__file__).resolve().parents[3]  # <ci folder>/<subfolder>/scripts/<this>
+{%- endif %}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# The compute of the tasks, as the Terraform jobs use it (databricks-config: job_compute):
+# "serverless" runs every task in one serverless environment (a pinned environment version
+# with the project's requirements.txt as its dependencies); "classic" runs each task on a
+# single-node job cluster, for workspaces without serverless compute.
+COMPUTE = "serverless"
+ENVIRONMENT_KEY = "project"
+ENVIRONMENT_VERSION = "{{ cookiecutter | derived("serverless_environment_version") }}"
+{%- endif %}
+
+# A single-node cluster of the LTS ML runtime the Terraform jobs' clusters use is enough for the test data.
 CLUSTER: dict[str, Any] = {
-    "spark_version": "15.4.x-cpu-ml-scala2.12",
+    "spark_version": "{{ cookiecutter | derived("classic_spark_version") }}",
     "node_type_id": "{{ cookiecutter | derived("node_type_id") }}",
     "num_workers": 0,
     "spark_conf": {
         "spark.databricks.cluster.profile": "singleNode",
         "spark.master": "local[*, 4]",
     },
-    "custom_tags": {"ResourceClass": "SingleNode", "clusterSource": "mlops-stack"},
+    "custom_tags": {"ResourceClass": "SingleNode", "project": "{{ cookiecutter.project_name }}", "environment": "test"},
 }
 
 
 def notebook_task(
     task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()
 ) -> dict[str, Any]:
-    """A task running ``notebook`` (path from the repository root, without .py) on its own test cluster."""
+    """A task running ``notebook`` (path from the repository root, without .py) on the test compute."""
     task: dict[str, Any] = {
         "task_key": task_key,
         "notebook_task": {"notebook_path": notebook, "base_parameters": parameters, "source": "GIT"},
-        "new_cluster": CLUSTER,
     }
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    if COMPUTE == "serverless":
+        task["environment_key"] = ENVIRONMENT_KEY
+    else:
+        task["new_cluster"] = CLUSTER
+{%- else %}
+    task["new_cluster"] = CLUSTER
+{%- endif %}
     if depends_on:
         task["depends_on"] = [{"task_key": key} for key in depends_on]
     return task
 
 
+{% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+def project_requirements(project_root: Path = PROJECT_ROOT) -> list[str]:
+    """The pip requirements of ``requirements.txt`` in ``project_root``, without comments and blank lines.
+
+    The serverless environment installs them before any task starts, as the Terraform jobs'
+    environment does (databricks-config/modules/ml-resources/locals.tf reads the same file).
+    """
+    lines = (line.split("#", 1)[0].strip() for line in (project_root / "requirements.txt").read_text().splitlines())
+    return [line for line in lines if line]
+
+
+def environments() -> list[dict[str, Any]]:
+    """The run's serverless environment (``[]`` on classic compute)."""
+    if COMPUTE != "serverless":
+        return []
+    spec = {"environment_version": ENVIRONMENT_VERSION, "dependencies": project_requirements()}
+    return [{"environment_key": ENVIRONMENT_KEY, "spec": spec}]
+
+
+{% endif -%}
 def validate_and_score() -> list[dict[str, Any]]:
     """Validate the trained version (``enabled``: a failing model fails the test), then batch-score with it."""
     validation = notebook_task(
@@ -97,9 +137,8 @@ def validate_and_score() -> list[dict[str, Any]]:
 {% if cookiecutter.include_feature_store == "yes" -%}
 def feature_tables() -> tuple[Any, ...]:
     """The project's feature tables (features/feature_tables.py: the one list, read at run time)."""
-    project_root = str(Path(__file__).resolve().parents[3])  # <ci folder>/<subfolder>/scripts/<this>
-    if project_root not in sys.path:
-        sys.path.insert(0, project_root)
+    if str(PROJECT_ROOT) not in sys.path:
+        sys.path.insert(0, str(PROJECT_ROOT))
     from features.feature_tables import FEATURE_TABLES
 
     return FEATURE_TABLES
@@ -162,9 +201,13 @@ def on_dedicated_clusters(request: dict[str, Any], user_name: str) -> dict[str, 
 
     Unity Catalog is reachable only from clusters in a Unity Catalog access mode; the ML
     runtime needs the dedicated (single user) one, as the Terraform jobs' clusters use.
+    Serverless tasks have no cluster and are returned unchanged.
     """
     dedicated = {"data_security_mode": "SINGLE_USER", "single_user_name": user_name}
-    tasks = [{**task, "new_cluster": {**task["new_cluster"], **dedicated}} for task in request["tasks"]]
+    tasks = [
+        {**task, "new_cluster": {**task["new_cluster"], **dedicated}} if "new_cluster" in task else task
+        for task in request["tasks"]
+    ]
     return {**request, "tasks": tasks}
 
 
@@ -183,6 +226,9 @@ def submit_request(git_url: str, git_commit: str) -> dict[str, Any]:
         "git_source": {"git_url": without_credentials(git_url), "git_provider": GIT_PROVIDER, "git_commit": git_commit},
         "access_control_list": [{"group_name": READ_USER_GROUP, "permission_level": "CAN_VIEW"}],
         "timeout_seconds": int(RUN_TIMEOUT.total_seconds()),
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+        "environments": environments(),
+{%- endif %}
     }
 
 
@@ -194,6 +240,7 @@ def run_and_wait(client: WorkspaceClient, request: dict[str, Any], on_started: C
         git_source=jobs.GitSource.from_dict(request["git_source"]),
         access_control_list=[jobs.JobAccessControlRequest.from_dict(entry) for entry in request["access_control_list"]],
         timeout_seconds=request["timeout_seconds"],
+        environments=[jobs.JobEnvironment.from_dict(spec) for spec in request.get("environments", [])] or None,
     )
     on_started(client.jobs.get_run(waiter.run_id).run_page_url or f"run {waiter.run_id}")
     return waiter.result(timeout=WAIT_TIMEOUT)
@@ -226,7 +273,8 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
     client = client or WorkspaceClient()
     request = submit_request(args.git_url, args.git_commit)
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-    request = on_dedicated_clusters(request, client.current_user.me().user_name)
+    if COMPUTE == "classic":
+        request = on_dedicated_clusters(request, client.current_user.me().user_name)
 {%- endif %}
     run = run_and_wait(client, request, report)
     failures = failed_tasks(run)

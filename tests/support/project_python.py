@@ -11,13 +11,16 @@ Use the session fixture in a test module with
 
 from __future__ import annotations
 
-import sys
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from tests.support.generation import generate
 from tests.support.project_venv import ensure_project_venv
+from tests.support.runtimes import PROJECT_TEST_PYTHON
 
 REQUIREMENT_FILES = ("requirements.txt", "test-requirements.txt")
 
@@ -50,13 +53,38 @@ def mlflow3_python_for(python: str, workdir: Path) -> Path:
     return ensure_project_venv(mlflow3_requirement_files(workdir), python=python)
 
 
+def python_executable(version: str) -> str | None:
+    """An interpreter of Python ``version`` (``"3.12"``) that runs, or None.
+
+    Looks on PATH and in pyenv's versions folder: a pyenv shim is on PATH for every installed
+    version but fails unless that version is selected, so each candidate is tried.
+    """
+    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
+    candidates = [shutil.which(f"python{version}"), *map(str, sorted(pyenv_root.glob(f"versions/{version}.*/bin/python{version}")))]
+    for candidate in filter(None, candidates):
+        if subprocess.run([candidate, "-c", "import venv"], capture_output=True).returncode == 0:
+            return candidate
+    return None
+
+
+def jobs_python() -> str:
+    """The interpreter of the Python the project's jobs run (tests/support/runtimes.py).
+
+    Skips the calling test, naming the missing interpreter, where that Python is not installed.
+    """
+    python = python_executable(PROJECT_TEST_PYTHON)
+    if python is None:
+        pytest.skip(f"Python {PROJECT_TEST_PYTHON} (the jobs' Python) is not installed: no working python{PROJECT_TEST_PYTHON}")
+    return python
+
+
 @pytest.fixture(scope="session")
 def mlflow3_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Interpreter of the MLflow 3 tracks' project venv for this interpreter's Python version."""
-    return mlflow3_python_for(sys.executable, tmp_path_factory.mktemp("mlflow3-requirements"))
+    """Interpreter of the MLflow 3 tracks' project venv, on the Python their jobs run."""
+    return mlflow3_python_for(jobs_python(), tmp_path_factory.mktemp("mlflow3-requirements"))
 
 
 @pytest.fixture(scope="session")
 def project_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Interpreter of the shared project venv for this interpreter's Python version."""
-    return project_python_for(sys.executable, tmp_path_factory.mktemp("project-requirements"))
+    """Interpreter of the MLflow Recipes project venv, on the Python its jobs run."""
+    return project_python_for(jobs_python(), tmp_path_factory.mktemp("project-requirements"))

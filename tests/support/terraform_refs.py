@@ -102,7 +102,9 @@ def load_module(folder: Path) -> Module:
         parsed = parse_file(path)
         for block_type, bodies in parsed.items():
             module.blocks.setdefault(block_type, []).extend(bodies)
-            module.expressions += [(path.name, text) for text in _strings(bodies)]
+            # A moved block's `from` names what is no longer declared; its `to` must resolve.
+            checked = [{k: v for k, v in b.items() if k != "from"} for b in bodies] if block_type == "moved" else bodies
+            module.expressions += [(path.name, text) for text in _strings(checked)]
             module.provider_settings += [(path.name, text) for text in _provider_settings(bodies)]
         for name, body in _labelled(parsed.get("variable", [])):
             module.variables[name] = "default" in body

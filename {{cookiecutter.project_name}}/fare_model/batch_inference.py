@@ -19,6 +19,7 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fare_model.registry import resolve_alias
+from steps.row_checks import REASON_COLUMN, row_problems, score_valid_rows
 
 __all__ = ["resolve_alias", "score_pandas", "score_trips", "score_with_champion"]
 
@@ -43,17 +44,17 @@ def _spark_udf(spark: SparkSession, model_uri: str):
 
 
 def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFrame:
-    """``trips`` plus DOUBLE ``prediction`` and STRING ``model_version`` from ``model_uri``.
+    """``trips`` plus DOUBLE ``prediction``, STRING ``model_version`` and STRING ``quarantine_reason``.
 
-    ``model_uri`` names one version (see ``resolve_alias``). Extra input columns (such as
-    the true fare) pass through. Raises ``ValueError`` when ``trips`` lacks a column of
-    the model's signature.
+    ``model_uri`` names one version (see ``resolve_alias``). Rows that break the input
+    contract (``steps.row_checks``) are not scored: their prediction is null and their reason
+    says why. Extra input columns (such as the true fare) pass through. Raises ``ValueError``
+    when ``trips`` lacks a column of the model's signature.
     """
     inputs = _model_inputs(model_uri, trips)
     predict = _spark_udf(spark, model_uri)
-    return trips.withColumn(PREDICTION_COLUMN, predict(F.struct(*inputs))).withColumn(
-        MODEL_VERSION_COLUMN, F.lit(_version_of(model_uri))
-    )
+    scored = score_valid_rows(trips, lambda valid: valid.withColumn(PREDICTION_COLUMN, predict(F.struct(*inputs))))
+    return scored.withColumn(MODEL_VERSION_COLUMN, F.lit(_version_of(model_uri)))
 
 
 def score_pandas(model_uri: str, trips: pd.DataFrame) -> pd.DataFrame:
@@ -64,15 +65,17 @@ def score_pandas(model_uri: str, trips: pd.DataFrame) -> pd.DataFrame:
     """
     model = mlflow.pyfunc.load_model(model_uri)
     specs = _input_specs(model.metadata.signature, list(trips.columns))
+    problems = row_problems(trips)
+    valid = trips[problems.isna()]
     if specs:
-        inputs = trips[[spec.name for spec in specs]].astype({spec.name: spec.type.to_pandas() for spec in specs})
+        inputs = valid[[spec.name for spec in specs]].astype({spec.name: spec.type.to_pandas() for spec in specs})
     else:
-        inputs = trips
+        inputs = valid
+    predictions = pd.Series(float("nan"), index=trips.index, dtype="float64")
+    if len(valid):
+        predictions[valid.index] = pd.Series(model.predict(inputs), index=valid.index).astype("float64")
     return trips.assign(
-        **{
-            PREDICTION_COLUMN: pd.Series(model.predict(inputs), index=trips.index).astype("float64"),
-            MODEL_VERSION_COLUMN: _version_of(model_uri),
-        }
+        **{PREDICTION_COLUMN: predictions, REASON_COLUMN: problems, MODEL_VERSION_COLUMN: _version_of(model_uri)}
     )
 
 

@@ -55,8 +55,8 @@ def integer_schema_hint_ignored() -> Iterator[None]:
     """Hide MLflow's hint about integer columns while it records a dataset's schema.
 
     MLflow gives the hint whenever it infers a schema with integer columns (the zip codes):
-    it concerns model signatures, where ``fare_model.training`` declares them as doubles;
-    for the schema of a logged dataset it is noise.
+    it warns that an integer column cannot hold a missing value, which the logged datasets and
+    the model signature (``fare_model.training``) rule out on purpose: scoring quarantines such rows.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Hint: Inferred schema contains integer column")

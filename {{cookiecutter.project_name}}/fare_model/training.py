@@ -1,7 +1,8 @@
 """Train the taxi-fare model and register it: the body of notebooks/Train.
 
 The model is one scikit-learn pipeline, the feature transformer of ``steps/transform.py``
-followed by the estimator of ``steps/train.py``, so that scoring takes the raw trip
+(logged with the model under a name of its own, ``fare_model.model_code``) followed by the
+estimator of ``steps/train.py``, so that scoring takes the raw trip
 columns everywhere (batch inference, serving, validation). It is logged with MLflow 3's
 ``mlflow.sklearn.log_model(name=...)`` with a signature and an input example; the
 training trips are recorded as the run's input dataset, and the version gets the
@@ -11,7 +12,6 @@ training cutoff as a tag so that validation holds out exactly the trips training
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import mlflow
 import numpy as np
@@ -24,14 +24,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
 from fare_model.data import TARGET, clean_trips, integer_schema_hint_ignored, split_by_time
+from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from steps.train import estimator_fn
-from steps.transform import transformer_fn
 
 MODEL_NAME_IN_RUN = "model"
-# The model unpickles steps.transform's feature functions: ship that code with it, so
-# that serving endpoints and Spark workers load it without this repository.
-_CODE_PATHS = [str(Path(__file__).resolve().parents[1] / "steps")]
 _INPUT_EXAMPLE_ROWS = 5
 
 
@@ -52,9 +49,15 @@ class TrainedModel:
         return model_version_uri(self.model_name, self.model_version)
 
 
-def build_model() -> Pipeline:
-    """The unfitted model: raw trip columns in, fare in dollars out."""
-    return Pipeline([("features", transformer_fn()), ("estimator", estimator_fn())])
+def build_model(code: BundledCode | None = None) -> Pipeline:
+    """The unfitted model: raw trip columns in, fare in dollars out.
+
+    Its feature stage comes from ``code`` (default: ``steps/transform.py`` under its bundled,
+    content-addressed name, see ``fare_model.model_code``), so the logged model never loads
+    the repository's ``steps.transform``.
+    """
+    code = code or bundled_feature_code()
+    return Pipeline([("features", code.module.transformer_fn()), ("estimator", estimator_fn())])
 
 
 def _pip_requirements() -> list[str]:
@@ -72,14 +75,16 @@ def _pip_requirements() -> list[str]:
 
 
 def _input_example(features: pd.DataFrame) -> pd.DataFrame:
-    """A few training rows, integer columns (the zip codes) declared as doubles.
+    """A few training rows, integer columns (the zip codes) declared as 64-bit integers (``long``).
 
-    An integer column in the signature would refuse a batch with a missing value (which
-    pandas turns into a float column); doubles accept both, as MLflow recommends.
+    MLflow casts int32 up to ``long`` but refuses int64 for a ``double`` or ``integer`` column,
+    and Spark and the feature store (``features/local_store.py``) give zip codes as ``long``.
+    A missing zip code is a bad row that scoring quarantines before the model sees it
+    (``steps/row_checks.py``), so the signature need not admit NaN.
     """
     example = features.head(_INPUT_EXAMPLE_ROWS)
     integers = example.select_dtypes("integer").columns
-    return example.astype({column: "float64" for column in integers})
+    return example.astype({column: "int64" for column in integers})
 
 
 def _trusted_types(model: Pipeline) -> list[str]:
@@ -104,7 +109,8 @@ def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> Tra
     """
     split = split_by_time(clean_trips(trips))
     features, target = split.train.drop(columns=[TARGET]), split.train[TARGET]
-    model = build_model().fit(features, target)
+    code = bundled_feature_code()
+    model = build_model(code).fit(features, target)
     held_out_features = split.held_out.drop(columns=[TARGET])
     held_out_predictions = model.predict(held_out_features)
 
@@ -131,13 +137,15 @@ def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> Tra
             }
         )
         example = _input_example(features)
+        with integer_schema_hint_ignored():  # the integer columns are deliberate (see _input_example)
+            signature = infer_signature(example, model.predict(example))
         info = mlflow.sklearn.log_model(
             model,
             name=MODEL_NAME_IN_RUN,
-            signature=infer_signature(example, model.predict(example)),
+            signature=signature,
             input_example=example,
             pip_requirements=_pip_requirements(),
-            code_paths=_CODE_PATHS,
+            code_paths=[str(code.path)],
             skops_trusted_types=_trusted_types(model),
             registered_model_name=model_name,
         )

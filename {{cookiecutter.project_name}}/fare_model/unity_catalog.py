@@ -66,15 +66,16 @@ def use_unity_catalog_registry() -> None:
         mlflow.set_registry_uri(REGISTRY_URI)
 
 
-def write_table(predictions: DataFrame, table_name: str) -> None:
-    """Replace the Delta table ``table_name`` (``catalog.schema.table``) with ``predictions``.
+def write_table(predictions: DataFrame, table_name: str) -> str:
+    """Append ``predictions`` to the Delta table ``table_name`` (``catalog.schema.table``); return the run id.
 
-    The schema may change between model versions, so it is overwritten with the data. The
-    job's principal needs USE CATALOG, USE SCHEMA and CREATE TABLE (Terraform grants them).
+    Earlier runs' rows stay (``steps.predictions``: keyed by record, model version and run).
+    The job's principal needs USE CATALOG, USE SCHEMA, CREATE TABLE and MODIFY (Terraform
+    grants them). Raises ``ValueError`` for a name that is not three checked parts.
     """
+    from steps.predictions import append_predictions
+
     parts = table_name.split(".")
     if len(parts) != 3:
         raise ValueError(f"Expected a three-level table name such as staging.my_schema.predictions, got {table_name!r}")
-    predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(
-        three_level_name(*parts)
-    )
+    return append_predictions(predictions, three_level_name(*parts))

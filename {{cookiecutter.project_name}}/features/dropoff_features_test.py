@@ -1,5 +1,7 @@
 from datetime import datetime
 
+import pytest
+
 from features.dropoff_features import compute_features_fn
 
 COLUMNS = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "pickup_zip", "dropoff_zip", "trip_distance", "fare_amount"]
@@ -51,6 +53,13 @@ def test_weekend_is_the_clock_time_as_stored_across_a_dst_change(spark):
         ).items()
     }
     assert weekend == {1: 1, 2: 1, 3: 1, 4: 0}
+
+
+@pytest.mark.parametrize("start, end", [("20220101", "20220115"), ("2022-01-01T00:00", "2022-01-15T00:00")])
+def test_a_bound_in_another_iso_form_selects_what_the_dashed_one_does(spark, start, end):
+    # A widget value such as 20220101 must not become NULL (or the year 20220101) in Spark.
+    df = dropoffs(spark, ("2022-01-10 12:00:00", 94400), ("2022-01-20 12:00:00", 94400))
+    assert compute_features_fn(df, "tpep_dropoff_datetime", start, end).count() == 1
 
 
 def test_one_trip_in_range_gives_one_row(spark):

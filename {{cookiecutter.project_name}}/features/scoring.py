@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from fare_model.registry import parse_model_version_uri
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
+from steps.row_checks import score_valid_rows
 
 PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
@@ -44,12 +45,17 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     ``fare_model.registry.resolve_alias``), so every prediction says which version made it.
     ``trips`` needs the raw trip columns (zips, pickup/dropoff times, distance); the lookup
     times and the trip's own attributes (``prepare_trips``, as in training) are added here
-    and dropped again with the looked-up features. Raises ``ValueError`` for another URI.
+    and dropped again with the looked-up features. Rows that break the input contract
+    (``steps.row_checks``) are not scored: null ``prediction``, the reason in
+    ``quarantine_reason``. Raises ``ValueError`` for another URI.
     """
     _, version = parse_model_version_uri(model_uri)
-    scored = feature_store(spark).score_batch(model_uri, prepare_trips(trips))
-    return scored.select(
-        *[F.col(c) for c in trips.columns],
-        F.col(PREDICTION_COLUMN).cast("double").alias(PREDICTION_COLUMN),
-        F.lit(version).alias(MODEL_VERSION_COLUMN),
-    )
+    store = feature_store(spark)
+
+    def score(valid: DataFrame) -> DataFrame:
+        scored = store.score_batch(model_uri, prepare_trips(valid))
+        return scored.select(
+            *[F.col(c) for c in valid.columns], F.col(PREDICTION_COLUMN).cast("double").alias(PREDICTION_COLUMN)
+        )
+
+    return score_valid_rows(trips, score).withColumn(MODEL_VERSION_COLUMN, F.lit(version))

@@ -33,6 +33,9 @@ WINDOW_END = "window.end"
 def _bound_literal(bound: DateBound) -> Optional[Column]:
     """A Spark timestamp literal for ``bound``; None (or "") means "no bound".
 
+    Accepts what ``datetime.fromisoformat`` reads (``2024-03-10``, ``20240310``,
+    ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise.
+
     Strings are cast by Spark, so they are read in the session time zone exactly
     like the timestamps in the data (a Python datetime would be converted with the
     operating system's zone instead).
@@ -41,11 +44,13 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
         return None
     text = bound.isoformat(sep=" ") if isinstance(bound, datetime) else str(bound).strip()
     try:
-        datetime.fromisoformat(text)
+        parsed = datetime.fromisoformat(text)
     except ValueError:
         # Spark would turn it into NULL and silently filter out every row.
         raise ValueError(f"date bound {bound!r} is not an ISO date such as 2016-01-31 or 2016-01-31 12:00:00") from None
-    return F.lit(text).cast("timestamp")
+    # Python reads ISO 8601's basic forms too (20240310, 20240310T0500), which Spark casts to NULL or
+    # to a year such as 20240310: Spark gets the extended form of the parsed value.
+    return F.lit(parsed.isoformat(sep=" ")).cast("timestamp")
 
 
 def _duration_seconds(duration: str) -> int:

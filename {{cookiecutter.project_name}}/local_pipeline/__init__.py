@@ -3,9 +3,8 @@
 
 Shared by the entry points in this package: project paths, the local MLflow store (a
 SQLite file and an artifact folder in the project root), a small local Spark session,
-step reporting (name and duration), ModelValidation and BatchInference as the notebooks
-run them, and the closing summary (run id, metrics against thresholds, model version,
-predictions, the ``mlflow ui`` command). A failing step exits non-zero with the step's
+step reporting (name and duration), writing predictions, and the closing summary (run id,
+metrics against thresholds, model version, predictions, the ``mlflow ui`` command). A failing step exits non-zero with the step's
 name and cause.
 """
 
@@ -22,14 +21,11 @@ import time
 import warnings
 {%- endif %}
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
 if TYPE_CHECKING:
     import pandas as pd
-    from pyspark.sql import DataFrame, SparkSession
-
-    from steps.model_validation import ScoreTrips
-    from steps.validation import ValidationResult
+    from pyspark.sql import SparkSession
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_PATH = PROJECT_ROOT / "data" / "sample.parquet"
@@ -40,6 +36,13 @@ ARTIFACT_ROOT = PROJECT_ROOT / "mlruns"
 # Spark's log settings for local runs: errors only, so its start-up notices stay hidden.
 SPARK_LOG_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 VALIDATION_VIEW = "local_validation_trips"
+
+
+class ValidationReport(Protocol):
+    """What the summary shows of a validation: each track's result type has this method."""
+
+    def report(self) -> str:
+        """One line per metric: its value, its limit and the verdict."""
 
 
 class StepFailed(Exception):
@@ -134,10 +137,18 @@ def _create_store_quietly() -> None:
 def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
     """A one-core Spark session without UI, whose Python worker uses this interpreter.
 
+    The session and this process both use UTC, so results never depend on the machine's time zone.
     One core: each extra Python worker would import MLflow and load the model again,
     which costs more than it saves on samples of this size. Spark logs errors only
     (``log4j2.properties`` beside this module), from the start of its JVM on.
     """
+    # Spark's Python workers score with one OpenMP thread: the session has one core, and more
+    # threads only contend with the JVM for it.
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    # The session's zone is UTC; PySpark converts naive Python datetimes with this process's zone.
+    # Both UTC: a datetime means the same clock time on Spark's side on any machine.
+    os.environ["TZ"] = "UTC"
+    time.tzset()
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession
@@ -160,42 +171,6 @@ def local_spark(app_name: str = "local-pipeline") -> Iterator[SparkSession]:
         spark.stop()
 
 
-def validate_registered_model(
-    spark: SparkSession, score_trips: ScoreTrips, trips: DataFrame, model_uri: str
-) -> ValidationResult:
-    """ModelValidation in ``enabled`` mode: score the held-out period of ``trips`` with ``model_uri``.
-
-    ``trips`` carry their true ``fare_amount``; ModelValidation keeps their most recent
-    period, which training left out (``steps/trips.py``). ``model_uri`` is
-    ``models:/<name>/<version>``.
-    Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
-    prints in a notebook, is returned for the summary instead.
-    """
-    from steps.model_validation import run_model_validation
-    from steps.validation import RunMode
-
-    _, model_name, model_version = model_uri.split("/")
-    trips.createOrReplaceTempView(VALIDATION_VIEW)
-    with contextlib.redirect_stdout(io.StringIO()):
-        return run_model_validation(
-            spark,
-            score_trips,
-            model_uri=model_uri,
-            model_name=model_name,
-            model_version=model_version,
-            validation_input=f"SELECT * FROM {VALIDATION_VIEW}",
-            run_mode=RunMode.ENABLED,
-        )
-
-
-def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
-    """BatchInference: score ``trips`` into ``data/predictions.parquet``, each prediction beside the
-    model version that made it; returns the row count."""
-    from steps.batch_inference import score_with_version
-
-    return save_predictions(score_with_version(spark, score_trips, model_uri, trips).toPandas())
-
-
 def save_predictions(predictions: pd.DataFrame) -> int:
     """Write ``predictions`` to ``data/predictions.parquet``, replacing what is there; returns the row count."""
     if PREDICTIONS_PATH.is_dir():  # {% if recipes %}left by the recipe's own predict step, which writes{% else %}a folder left by a write{% endif %} with Spark
@@ -204,7 +179,7 @@ def save_predictions(predictions: pd.DataFrame) -> int:
     return len(predictions)
 
 
-def print_summary(lines: dict[str, str], validation: ValidationResult, validated_on: str, predictions: int) -> None:
+def print_summary(lines: dict[str, str], validation: ValidationReport, validated_on: str, predictions: int) -> None:
     """The closing summary: ``lines`` first, then validation, predictions and the ``mlflow ui`` command.
 
     One aligned ``label: value`` per line; values may span lines.

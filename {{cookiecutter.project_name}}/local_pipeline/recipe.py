@@ -19,9 +19,15 @@ import sys
 import time
 import warnings
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import local_pipeline as pipeline
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from steps.model_validation import ScoreTrips
+    from steps.validation import ValidationResult
 
 PROFILE = "local"
 # MLflow Recipes' step outputs (ingested data, fitted transformer, cards); by default
@@ -154,15 +160,51 @@ def run() -> None:
     with pipeline.local_spark() as spark:
         sample = spark.read.parquet(str(pipeline.SAMPLE_PATH))
         with pipeline.step("validate: ModelValidation on the registered version"):
-            result = pipeline.validate_registered_model(spark, score_trips, sample, model.model_uri)
+            result = validate_registered_model(spark, score_trips, sample, model.model_uri)
         with pipeline.step("batch inference: BatchInference on the sample"):
-            rows = pipeline.batch_inference(spark, score_trips, model.model_uri, sample)
+            rows = batch_inference(spark, score_trips, model.model_uri, sample)
     pipeline.print_summary(
         {"Training run id": model.run_id, "Registered model": model.model_uri},
         result,
         validated_on="the most recent trips, held out from training",
         predictions=rows,
     )
+
+
+def validate_registered_model(
+    spark: SparkSession, score_trips: ScoreTrips, trips: DataFrame, model_uri: str
+) -> ValidationResult:
+    """ModelValidation in ``enabled`` mode: score the held-out period of ``trips`` with ``model_uri``.
+
+    ``trips`` carry their true ``fare_amount``; ModelValidation keeps their most recent
+    period, which training left out (``steps/trips.py``). ``model_uri`` is
+    ``models:/<name>/<version>``.
+    Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
+    prints in a notebook, is returned for the summary instead.
+    """
+    from steps.model_validation import run_model_validation
+    from steps.validation import RunMode
+
+    _, model_name, model_version = model_uri.split("/")
+    trips.createOrReplaceTempView(pipeline.VALIDATION_VIEW)
+    with contextlib.redirect_stdout(io.StringIO()):
+        return run_model_validation(
+            spark,
+            score_trips,
+            model_uri=model_uri,
+            model_name=model_name,
+            model_version=model_version,
+            validation_input=f"SELECT * FROM {pipeline.VALIDATION_VIEW}",
+            run_mode=RunMode.ENABLED,
+        )
+
+
+def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
+    """BatchInference: score ``trips`` into ``data/predictions.parquet``, each prediction beside the
+    model version that made it; returns the row count."""
+    from steps.batch_inference import score_with_version
+
+    return pipeline.save_predictions(score_with_version(spark, score_trips, model_uri, trips).toPandas())
 
 
 if __name__ == "__main__":

@@ -4,8 +4,9 @@
 # MAGIC # BatchInference
 # MAGIC
 # MAGIC Scores a table of trips with the model version deployed to this environment's registry
-# MAGIC stage (staging: `Staging`, prod: `Production`) and overwrites the output table with the
-# MAGIC input rows plus a DOUBLE column `prediction` and the STRING column `model_version`.
+# MAGIC stage (staging: `Staging`, prod: `Production`) and appends to the output table the input
+# MAGIC rows plus a DOUBLE column `prediction` and the STRING column `model_version`, keyed by
+# MAGIC `record_id`, `model_version` and `scoring_run_id` (`steps/predictions.py`): earlier runs stay.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
@@ -20,7 +21,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 
@@ -46,19 +47,20 @@ sys.path.insert(0, os.path.abspath(".."))
 
 from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
+from steps.predictions import append_predictions, check_table_name, run_report
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
 input_table_name = dbutils.widgets.get("input_table_name")
-output_table_name = dbutils.widgets.get("output_table_name")
+output_table_name = check_table_name(dbutils.widgets.get("output_table_name"))
 assert input_table_name, "input_table_name must name the table of trips to score"
-assert output_table_name, "output_table_name must name the table to write"
 model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_model_name(env), env)
 
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
 predictions = score_with_version(spark, score_trips, model_uri, spark.table(input_table_name))
-predictions.write.format("delta").mode("overwrite").option("overwriteSchema", "true").saveAsTable(output_table_name)
+run_id = append_predictions(predictions, output_table_name)
+print(run_report(spark.table(output_table_name), run_id))
 dbutils.notebook.exit(output_table_name)
 {% endif %}

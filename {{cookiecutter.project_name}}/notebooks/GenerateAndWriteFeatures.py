@@ -32,7 +32,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

@@ -11,7 +11,7 @@
 # MAGIC recorded as the version's `model_validation_status` tag, which deployment checks.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
+# MAGIC * `env`: `dev`, `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
 # MAGIC * `run_mode`: `disabled` (skip, and let deployment through), `dry_run` (report without
 # MAGIC   failing this task; deployment still refuses a failed version) or `enabled` (a failure
 # MAGIC   fails this task, so `TriggerModelDeploy` does not run).
@@ -25,7 +25,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

@@ -58,10 +58,7 @@
 
 # COMMAND ----------
 
-{% if branch_widget -%}
-# Modules imported before the install above would keep their old versions: restart Python.
-{% endif -%}
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 
@@ -104,17 +101,14 @@ if reasons:
     dbutils.notebook.exit(f"Not deploying {model_uri}: " + "; ".join(reasons))
 {%- endif %}
 {%- if platform == "gitHub" and not branch_widget %}
-# The branch this environment's jobs run from: the deployment runs the same code.
-git_branch = {"staging": "{{ cookiecutter.default_branch }}", "prod": "{{ cookiecutter.release_branch }}"}[env]
+# Prod's jobs run from the release branch: the deployment runs the same code.
+git_branch = "{{ cookiecutter.release_branch }}"
 {%- endif %}
 
 # COMMAND ----------
 
-{% if platform == "gitHub" -%}
-{% include "cicd/github/trigger_deploy_workflow.py" %}
-{%- elif platform == "gitLab" -%}
-{% include "cicd/gitlab/trigger_deploy_pipeline.py" %}
-{%- elif aliases -%}
+{% set deploy_here -%}
+{% if aliases -%}
 from fare_model.deployment import promote_to_champion
 
 promote_to_champion(model_uri, get_model_name(env))
@@ -124,4 +118,19 @@ from steps.utils import get_model_name
 
 stage = deploy(model_uri, env, expected_name=get_model_name(env))
 print(f"Deployed {model_uri} to the {stage} stage of {env}.")
+{%- endif %}
+{%- endset -%}
+{% if platform in ("gitHub", "gitLab") -%}
+{% include "cicd/" ~ platform | lower ~ "/trigger_deploy_" ~ ("workflow" if platform == "gitHub" else "pipeline") ~ ".py" %}
+
+# COMMAND ----------
+
+# Staging deploys here, as staging's own service principal. Prod's deployment waits for the
+# approvers of the `prod` environment, started with a token that only the prod workspace holds.
+if env == "prod":
+    start_prod_deployment(model_uri{% if platform == "gitHub" %}, git_branch{% endif %})
+else:
+{{ deploy_here | indent(4, true) }}
+{%- else -%}
+{{ deploy_here }}
 {%- endif %}

@@ -12,6 +12,8 @@ from mlflow.models import Model
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.functions import struct
 
+from steps.row_checks import score_valid_rows
+
 
 def model_input_columns(model: Model, trips: DataFrame) -> list[str]:
     """The columns the model's signature asks for, or every column if it logged no signature."""
@@ -27,9 +29,11 @@ def model_input_columns(model: Model, trips: DataFrame) -> list[str]:
 def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFrame:
     """``trips`` plus a DOUBLE column ``prediction`` from the model at ``model_uri``.
 
-    Extra columns (such as the true ``fare_amount``) pass through untouched.
+    Rows that break the input contract (``steps.row_checks``) are kept unscored: null
+    ``prediction``, the reason in ``quarantine_reason``. Extra columns (such as the true
+    ``fare_amount``) pass through untouched.
     """
     model_dir = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
     columns = model_input_columns(Model.load(model_dir), trips)
     predict = mlflow.pyfunc.spark_udf(spark, model_dir, result_type="double", env_manager="local")
-    return trips.withColumn("prediction", predict(struct(*columns)))
+    return score_valid_rows(trips, lambda valid: valid.withColumn("prediction", predict(struct(*columns))))

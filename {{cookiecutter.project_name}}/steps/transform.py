@@ -3,10 +3,29 @@
 
 The fitted transformer becomes the first stage of the logged model, so scoring takes the
 same six raw columns as ingest produces.
+{%- if recipes %}
+
+The recipe pickles the fitted transformer with cloudpickle, which would store only a
+reference to ``steps.transform.calculate_features``: a process that imports the repository
+first (every notebook, ModelValidation scoring the deployed version) would then score an old
+model with today's feature code. This module is therefore registered to be pickled *by
+value*: the model carries the code it was trained with.
+{%- else %}
+
+This file is also the feature code every logged model carries (``fare_model.model_code``):
+it must import third-party packages only.
+{%- endif %}
 """
 
 from __future__ import annotations
+{%- if recipes %}
 
+import sys
+{%- endif %}
+
+{% if recipes -%}
+import cloudpickle
+{% endif -%}
 import numpy as np
 import pandas as pd
 from sklearn.compose import ColumnTransformer
@@ -18,6 +37,10 @@ MAX_TRIP_MINUTES = 180.0
 # LaGuardia and JFK: airport rides follow their own (partly flat) fares.
 AIRPORT_ZIPS = (11371, 11430)
 DERIVED_FEATURES = ["pickup_dow", "pickup_hour", "trip_duration", "airport_trip"]
+{%- if recipes %}
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+{%- endif %}
 
 
 def calculate_features(trips: pd.DataFrame) -> pd.DataFrame:

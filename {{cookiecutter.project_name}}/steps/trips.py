@@ -1,4 +1,13 @@
 {%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
+{%- set plain_mlflow3 = cookiecutter | derived("ml_code") == "mlflow3" -%}
+{%- if plain_mlflow3 -%}
+"""Rules every track applies to raw taxi trips: which trips are plausible to train and validate on.
+
+Training and validation both clean their trips with these rules, so a model is validated on
+trips cleaned exactly like its training trips. Which trips are held out is
+``fare_model.data``'s time split (``HELD_OUT_FRACTION``).
+"""
+{%- else -%}
 """Rules every track applies to raw taxi trips: which trips are plausible, and which are held out.
 
 Training, validation and the local pipeline all take these rules from here, so a model is
@@ -10,43 +19,43 @@ The cut between periods is a quantile of the pickup time in epoch seconds, compu
 linear interpolation: pandas' ``Series.quantile`` and Spark's exact ``percentile`` agree on
 it, so {% if recipes %}the recipe's pandas split{% else %}a pandas split{% endif %} and the Spark validation hold out the same trips.
 """
+{%- endif %}
 
 from __future__ import annotations
 
 import pandas as pd
 
+from steps.row_checks import REASON_COLUMN, row_problems, with_problems
+
 TIME_COLUMN = "tpep_pickup_datetime"
 LABEL = "fare_amount"
-# Meter data contains refunds (negative fares), trips with no distance and odometer
-# glitches; training or evaluating on them only teaches the model noise. Open intervals.
+# Meter data contains refunds (negative fares); training or evaluating on them only teaches
+# the model noise. Open interval. The rules on a trip's inputs (distance, times, zips) are
+# the scoring contract's, ``steps.row_checks``: training keeps exactly the rows scoring would score.
 FARE_RANGE = (0.0, 1000.0)
-DISTANCE_RANGE = (0.0, 400.0)
+{%- if not plain_mlflow3 %}
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
 VALIDATION_FRACTION = 0.1
+{%- endif %}
 
 
 def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """Rows without missing values whose fare and distance lie strictly inside the plausible ranges."""
-    trips = trips.dropna()
-    plausible = trips[LABEL].between(*FARE_RANGE, inclusive="neither") & trips["trip_distance"].between(
-        *DISTANCE_RANGE, inclusive="neither"
-    )
-    return trips[plausible]
+    """Rows that meet the input contract (``steps.row_checks.row_problems``) with a fare strictly inside ``FARE_RANGE``."""
+    plausible_fare = trips[LABEL].between(*FARE_RANGE, inclusive="neither")
+    return trips[row_problems(trips).isna().to_numpy() & plausible_fare.to_numpy()]
 
 
 def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
-    """``clean_trips`` on a Spark DataFrame: the same rule, evaluated on the cluster."""
+    """``clean_trips`` on a Spark DataFrame: the same rules, applied per batch on the cluster."""
     from pyspark.sql import functions as F
 
-    complete = trips.dropna()
-    return complete.where(
-        (F.col(LABEL) > FARE_RANGE[0])
-        & (F.col(LABEL) < FARE_RANGE[1])
-        & (F.col("trip_distance") > DISTANCE_RANGE[0])
-        & (F.col("trip_distance") < DISTANCE_RANGE[1])
-    )
+    checked = with_problems(trips)
+    return checked.where(
+        F.col(REASON_COLUMN).isNull() & (F.col(LABEL) > FARE_RANGE[0]) & (F.col(LABEL) < FARE_RANGE[1])
+    ).drop(REASON_COLUMN)
+{%- if not plain_mlflow3 %}
 
 
 def _epoch_seconds(times: pd.Series) -> pd.Series:
@@ -87,6 +96,7 @@ def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFram
     start = holdout_start(trips)
     seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
     return trips.where(seconds < start), trips.where(seconds >= start)
+{%- endif %}
 
 
 def collect_at_most(frame: "pyspark.sql.DataFrame", max_rows: int, bound: str) -> pd.DataFrame:  # noqa: F821

@@ -86,18 +86,28 @@ class RuntimeSpark:
 
     ``tables`` maps a table name (such as ``delta.`dbfs:/...` ``) to the DataFrame
     ``spark.table`` returns for it; ``spark.read.format("delta").load(path)`` reads
-    ``path`` as parquet, as ``spark.read.parquet`` does. Everything else is the local session's own.
+    ``path`` as parquet, as ``spark.read.parquet`` does. A table that a test's ``saveAsTable``
+    stand-in wrote as parquet to ``saved_tables / name`` is read back from there, so a notebook
+    can read the table it has just written (a local session has no three-level names).
+    Everything else is the local session's own.
     """
 
-    def __init__(self, session, tables: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(
+        self, session, tables: Optional[Mapping[str, Any]] = None, saved_tables: Optional[Path] = None
+    ) -> None:
         self.session = session
         self.tables = dict(tables or {})
+        self.saved_tables = saved_tables
         self.read = types.SimpleNamespace(
             format=lambda _: types.SimpleNamespace(load=session.read.parquet), parquet=session.read.parquet
         )
 
     def table(self, name: str):
-        return self.tables[name] if name in self.tables else self.session.table(name)
+        if name in self.tables:
+            return self.tables[name]
+        if self.saved_tables is not None and (self.saved_tables / name).exists():
+            return self.session.read.parquet(str(self.saved_tables / name))
+        return self.session.table(name)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)

@@ -7,7 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
-from steps.deploy import deploy
+from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
 from steps.validation import VALIDATION_STATUS_TAG, ModelValidationFailed, RunMode, compute_metrics
 from tests.test_deploy import register
@@ -37,13 +37,17 @@ def by_uri(offsets: dict):
 
 @pytest.fixture
 def trips_query(spark) -> str:
-    """100 trips on consecutive minutes, plus one implausible (negative fare) among the newest."""
+    """100 complete trips on consecutive minutes, plus one implausible (negative fare) among the newest."""
     start = datetime(2024, 3, 1)
-    rows = [(start + timedelta(minutes=i), 2.0, 10.0 + i % 7) for i in range(100)]
-    rows.append((start + timedelta(minutes=99, seconds=30), 2.0, -4.0))
-    spark.createDataFrame(rows, ["tpep_pickup_datetime", "trip_distance", "fare_amount"]).createOrReplaceTempView(
-        "validation_trips"
-    )
+
+    def trip(pickup: datetime, fare: float) -> tuple:
+        return (pickup, pickup + timedelta(minutes=10), 2.0, 10001, 10002, fare)
+
+    rows = [trip(start + timedelta(minutes=i), 10.0 + i % 7) for i in range(100)]
+    rows.append(trip(start + timedelta(minutes=99, seconds=30), -4.0))
+    columns = ["tpep_pickup_datetime", "tpep_dropoff_datetime", "trip_distance", "pickup_zip", "dropoff_zip"]
+    columns.append("fare_amount")
+    spark.createDataFrame(rows, columns).createOrReplaceTempView("validation_trips")
     return "SELECT * FROM validation_trips"
 
 
@@ -85,7 +89,7 @@ def test_dry_run_does_not_raise_but_deployment_refuses_the_failed_version(spark,
     uri = register("fares")
     assert not run(spark, uri, trips_query, RunMode.DRY_RUN, scorer(50.0)).passed
     assert tag(uri) == "FAILED"
-    with pytest.raises(Exception, match="no passing validation"):
+    with pytest.raises(DeploymentRefused, match="no passing validation"):
         deploy(uri, "staging")
 
 

@@ -1,10 +1,12 @@
-"""The trip rules every track shares: cleaning, and the held-out period by time."""
+{%- set plain_mlflow3 = cookiecutter | derived("ml_code") == "mlflow3" -%}
+"""The trip rules every track shares: cleaning{% if not plain_mlflow3 %}, and the held-out period by time{% endif %}."""
 
-from datetime import datetime, timedelta
+from datetime import datetime{% if not plain_mlflow3 %}, timedelta{% endif %}
 
 import pandas as pd
 
-from steps.trips import clean_trips, plausible_trips, split_by_time, time_split_labels
+from steps.trips import clean_trips, plausible_trips{% if not plain_mlflow3 %}, split_by_time, time_split_labels{% endif %}
+{%- if not plain_mlflow3 %}
 
 
 def minutes(count: int) -> pd.DataFrame:
@@ -35,13 +37,17 @@ def test_spark_holds_out_exactly_the_pandas_test_split(spark) -> None:
     training, held_out = split_by_time(spark.createDataFrame(trips))
     assert {row[0] for row in held_out.select("tpep_pickup_datetime").collect()} == expected
     assert training.count() + held_out.count() == len(trips)
+{%- endif %}
 
 
 def test_spark_and_pandas_clean_the_same_trips(spark) -> None:
     trips = pd.DataFrame(
         {
             "tpep_pickup_datetime": [datetime(2024, 3, 9)] * 5,
+            "tpep_dropoff_datetime": [datetime(2024, 3, 9, 0, 10)] * 5,
             "trip_distance": [1.0, 0.0, 500.0, 2.0, None],
+            "pickup_zip": [10001] * 5,
+            "dropoff_zip": [10002] * 5,
             "fare_amount": [10.0, 10.0, 10.0, -3.0, 10.0],
         }
     )

@@ -3,9 +3,9 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from steps.split import clean_trips
 from steps.train import estimator_fn
 from steps.transform import AIRPORT_ZIPS, transformer_fn
+from steps.trips import clean_trips
 
 # The fare rule of the synthetic trips below: base fare, per mile, per minute, airport surcharge.
 BASE, PER_MILE, PER_MINUTE, AIRPORT_SURCHARGE = 3.0, 2.5, 0.5, 15.0

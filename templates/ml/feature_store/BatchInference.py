@@ -5,9 +5,10 @@
 # MAGIC
 # MAGIC Scores a table of raw trips with the `champion` version of this environment's model,
 # MAGIC through the Feature Store (each trip's features are looked up as of its pickup time), and
-# MAGIC overwrites the output table with the input rows plus a DOUBLE column `prediction` and a
+# MAGIC appends to the output table the input rows plus a DOUBLE column `prediction` and a
 # MAGIC STRING column `model_version` (the version that made every prediction: the alias is
-# MAGIC resolved once, when the job starts).
+# MAGIC resolved once, when the job starts), keyed by `record_id`, `model_version` and
+# MAGIC `scoring_run_id` (`steps/predictions.py`): earlier runs' predictions stay.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
@@ -27,7 +28,7 @@
 
 # COMMAND ----------
 
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

@@ -4,9 +4,10 @@
 # MAGIC # BatchInference
 # MAGIC
 # MAGIC Scores a table of trips with the `champion` version of this environment's model and
-# MAGIC overwrites the output table with the input rows plus a DOUBLE column `prediction` and a
+# MAGIC appends to the output table the input rows plus a DOUBLE column `prediction` and a
 # MAGIC STRING column `model_version` (the version that made every prediction: the alias is
-# MAGIC resolved once, when the job starts).
+# MAGIC resolved once, when the job starts), keyed by `record_id`, `model_version` and
+# MAGIC `scoring_run_id` (`steps/predictions.py`): earlier runs' predictions stay.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `dev`, `test` (CI), `staging` or `prod`.
@@ -26,8 +27,7 @@
 
 # COMMAND ----------
 
-# Modules imported before the install above would keep their old versions: restart Python.
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

@@ -11,7 +11,7 @@
 # MAGIC a passing version becomes the `challenger`.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
+# MAGIC * `env`: `dev`, `test`, `staging` or `prod`; the validation run goes to that environment's experiment.
 # MAGIC * `run_mode`: `disabled` (skip; deployment is allowed), `dry_run` (record; a failed version is
 # MAGIC   not deployed but this task succeeds) or `enabled` (a failure also fails this task).
 # MAGIC * `validation_input`: a Spark SQL query returning raw trips including the true `fare_amount`.
@@ -24,8 +24,7 @@
 
 # COMMAND ----------
 
-# Modules imported before the install above would keep their old versions: restart Python.
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

@@ -19,8 +19,7 @@
 
 # COMMAND ----------
 
-# Modules imported before the install above would keep their old versions: restart Python.
-dbutils.library.restartPython()
+{% include "ml/restart_python.jinja" %}
 
 # COMMAND ----------
 

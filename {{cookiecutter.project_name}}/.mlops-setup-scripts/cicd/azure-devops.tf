@@ -17,6 +17,11 @@ data "azuredevops_git_repository" "repo" {
 
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
+  # The branches that change only through a reviewed, validated pull request: {{ cookiecutter.default_branch }} (staging
+  # jobs, every Terraform apply). The release branch does not exist yet when this runs, and a
+  # branch policy would refuse the push that creates it (docs/mlops-setup.md, step 5): add
+  # "refs/heads/{{ cookiecutter.release_branch }}" here and run the bootstrap again once it exists.
+  deployed_branch_refs = toset(["refs/heads/{{ cookiecutter.default_branch }}"])
 
   # The pipelines of .azure/devops-pipelines/. An Azure DevOps OIDC token names its pipeline
   # (subject p://<organization>/<project>/<pipeline>), whatever branch and YAML the run has, so
@@ -303,7 +308,8 @@ resource "azuredevops_build_definition" "pipeline" {
   }
 }
 
-# The pipelines that validate pull requests: blocking, each for the files it covers.
+# The pipelines that validate pull requests into the deployed branches: blocking, each for the
+# files it covers.
 resource "azuredevops_branch_policy_build_validation" "pipeline" {
   for_each = { for key, pipeline in local.pipelines : key => pipeline if length(pipeline.pull_request_files) > 0 }
 
@@ -317,10 +323,62 @@ resource "azuredevops_branch_policy_build_validation" "pipeline" {
     valid_duration      = 720
     filename_patterns   = each.value.pull_request_files
 
-    scope {
-      repository_id  = data.azuredevops_git_repository.repo.id
-      repository_ref = local.default_branch_ref
-      match_type     = "Exact"
+    dynamic "scope" {
+      for_each = local.deployed_branch_refs
+      content {
+        repository_id  = data.azuredevops_git_repository.repo.id
+        repository_ref = scope.value
+        match_type     = "Exact"
+      }
     }
+  }
+}
+
+# Every pull request into a deployed branch needs approvals by people other than its author and
+# its last pusher; a new push resets them. Nobody gets "Bypass policies when pushing": the
+# deployment's output commit opens a pull request of its own when it may not push.
+resource "azuredevops_branch_policy_min_reviewers" "deployed_branches" {
+  project_id = data.azuredevops_project.project.id
+  enabled    = true
+  blocking   = true
+
+  settings {
+    reviewer_count                         = var.required_reviewer_count
+    submitter_can_vote                     = false
+    last_pusher_cannot_approve             = true
+    allow_completion_with_rejects_or_waits = false
+    on_push_reset_approved_votes           = true
+
+    dynamic "scope" {
+      for_each = local.deployed_branch_refs
+      content {
+        repository_id  = data.azuredevops_git_repository.repo.id
+        repository_ref = scope.value
+        match_type     = "Exact"
+      }
+    }
+  }
+}
+
+# An Azure DevOps OIDC token names the pipeline, not its branch or YAML, and prod's service
+# principal trusts Terraform CICD's tokens. So no project member may queue it by hand (a run of
+# another branch, with that branch's YAML, would get such a token) or edit it (its branch, YAML
+# path or trigger): it runs only by its own trigger, on pushes to {{ cookiecutter.default_branch }}. Project and build
+# administrators keep the right; keep those groups to the people who may deploy to prod.
+data "azuredevops_group" "contributors" {
+  project_id = data.azuredevops_project.project.id
+  name       = "Contributors"
+}
+
+resource "azuredevops_build_definition_permissions" "deployment" {
+  project_id          = data.azuredevops_project.project.id
+  principal           = data.azuredevops_group.contributors.id
+  build_definition_id = azuredevops_build_definition.pipeline["terraform_cicd"].id
+
+  permissions = {
+    QueueBuilds                = "Deny"
+    EditBuildDefinition        = "Deny"
+    DeleteBuildDefinition      = "Deny"
+    AdministerBuildPermissions = "Deny"
   }
 }

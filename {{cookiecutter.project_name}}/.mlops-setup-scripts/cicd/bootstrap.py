@@ -28,7 +28,7 @@ SECRETS_FILE = Path.home() / ".{{ cookiecutter.project_name }}-cicd-service-prin
 TOKEN_PROMPTS = {
 {%- if cookiecutter.cicd_platform == "GitHub Actions" %}
     "git_token": "Read-only GitHub token for checkouts (fine-grained, Contents: read): ",
-    "deploy_trigger_token": "GitHub token that starts the deploy workflows (fine-grained, Actions: read and write): ",
+    "deploy_trigger_token": "GitHub token that starts the prod deploy workflow (fine-grained, Actions: read and write): ",
 {%- elif cookiecutter.cicd_platform == "GitLab" %}
     "git_token": "Read-only GitLab token for checkouts (project access token, Reporter, read_repository): ",
 {%- else %}

@@ -13,6 +13,46 @@ provider "github" {
   owner = local.github_owner
 }
 
+# The deployed branches change only through a reviewed pull request: prod's Terraform and model
+# deployments run their code as the prod service principal. No one bypasses the rule, GitHub
+# Actions included (commit-terraform-output.sh falls back to a pull request of its own).
+resource "github_repository_ruleset" "deployed_branches" {
+  name        = "{{ cookiecutter.project_name }} deployed branches"
+  repository  = local.github_repo_name
+  target      = "branch"
+  enforcement = "active"
+
+  conditions {
+    ref_name {
+      include = [for branch in local.prod_branches : "refs/heads/${branch}"]
+      exclude = []
+    }
+  }
+
+  rules {
+    deletion         = true
+    non_fast_forward = true
+
+    pull_request {
+      required_approving_review_count = var.required_approving_review_count
+      dismiss_stale_reviews_on_push   = true
+      require_last_push_approval      = true
+    }
+
+    dynamic "required_status_checks" {
+      for_each = length(var.required_status_checks) > 0 ? [var.required_status_checks] : []
+      content {
+        dynamic "required_check" {
+          for_each = required_status_checks.value
+          content {
+            context = required_check.value
+          }
+        }
+      }
+    }
+  }
+}
+
 resource "github_repository_environment" "staging" {
   repository  = local.github_repo_name
   environment = "staging"
@@ -95,4 +135,49 @@ resource "github_actions_environment_secret" "databricks_client_secret" {
   environment     = each.value
   secret_name     = "DATABRICKS_CLIENT_SECRET"
   plaintext_value = local.service_principals[each.key].client_secret
+}
+
+# ---------------------------------------------------------------- model deployment
+
+# What notebooks/TriggerModelDeploy.py starts .github/workflows/deploy-model-prod.yml with. Only
+# the prod workspace holds it, in a scope that prod's CI/CD service principal creates and so
+# alone may read (no ACL grants anyone else): the staging principal, which runs pull requests'
+# integration tests, cannot start a prod deployment. Staging deploys inside its own job.
+resource "databricks_secret_scope" "prod_cd_credentials" {
+  provider   = databricks.prod_sp
+  name       = "prod-{{ cookiecutter.project_name }}-cd-credentials"
+  depends_on = [module.prod_service_principal]
+}
+
+# Projects bootstrapped before the scope left the per-workspace module keep prod's scope (a new
+# scope of the same name could not be created while the old one exists); staging's is deleted.
+moved {
+  from = module.prod_workspace_cicd.databricks_secret_scope.cd_credentials
+  to   = databricks_secret_scope.prod_cd_credentials
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_token
+  to   = databricks_secret.prod_cd_token
+}
+
+moved {
+  from = module.prod_workspace_cicd.databricks_secret.cd_github_repo
+  to   = databricks_secret.prod_cd_github_repo
+}
+
+resource "databricks_secret" "prod_cd_token" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "token"
+  string_value = var.deploy_trigger_token
+}
+
+resource "databricks_secret" "prod_cd_github_repo" {
+  provider = databricks.prod_sp
+
+  scope        = databricks_secret_scope.prod_cd_credentials.id
+  key          = "github_repo"
+  string_value = local.github_repository
 }

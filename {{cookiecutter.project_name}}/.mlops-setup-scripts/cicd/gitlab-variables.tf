@@ -29,6 +29,12 @@ variable "prod_required_approvals" {
   description = "Approvals a prod deployment (Terraform apply, model deployment) needs in GitLab before it runs; 0 for none."
 }
 
+variable "merge_request_approvals" {
+  type        = number
+  default     = 1
+  description = "Approvals every merge request needs from someone who neither wrote nor pushed to it (GitLab Premium); 0 on the Free tier, where the default branch's protection and review by convention remain."
+}
+
 variable "ci_token_lifetime_days" {
   type        = number
   default     = 365

@@ -62,8 +62,9 @@ resource "gitlab_project_protected_environment" "prod" {
 }
 {%- if cookiecutter.default_branch != cookiecutter.release_branch %}
 
-# The release branch runs prod's model deployments: only Maintainers may push or merge to
-# it. ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
+# The release branch runs prod's model deployments: only Maintainers may push or merge to it
+# (the setup guide creates it by a push; the output bot is a Maintainer too).
+# ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
 resource "gitlab_branch_protection" "release" {
   project            = data.gitlab_project.project.id
   branch             = "{{ cookiecutter.release_branch }}"
@@ -71,6 +72,27 @@ resource "gitlab_branch_protection" "release" {
   merge_access_level = "maintainer"
 }
 {%- endif %}
+
+# Merge requests need approvals by someone who neither wrote nor pushed to them, again after
+# every push (GitLab Premium; merge_request_approvals = 0 on the Free tier).
+resource "gitlab_project_level_mr_approvals" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project                                        = data.gitlab_project.project.id
+  merge_requests_author_approval                 = false
+  merge_requests_disable_committers_approval     = true
+  reset_approvals_on_push                        = true
+  disable_overriding_approvers_per_merge_request = true
+}
+
+resource "gitlab_project_approval_rule" "review" {
+  count = var.merge_request_approvals > 0 ? 1 : 0
+
+  project            = data.gitlab_project.project.id
+  name               = "Review"
+  rule_type          = "any_approver"
+  approvals_required = var.merge_request_approvals
+}
 
 # ---------------------------------------------------------------- variables
 
@@ -181,37 +203,47 @@ resource "gitlab_project_variable" "ci_token" {
 
 # ---------------------------------------------------------------- model deployment
 
-# What notebooks/TriggerModelDeploy.py starts a deployment pipeline with. Each workspace
-# gets it in a secret scope of its CI/CD service principal, which owns the training job.
+# What notebooks/TriggerModelDeploy.py starts prod's deployment pipeline with. Only the prod
+# workspace holds it, in a scope that prod's CI/CD service principal creates and so alone may
+# read (no ACL grants anyone else): the staging principal, which runs merge requests'
+# integration tests, cannot start a prod deployment. Staging deploys inside its own job.
 resource "gitlab_pipeline_trigger" "deploy_model" {
   project     = data.gitlab_project.project.id
-  description = "Model deployment from the {{ cookiecutter.project_name }} training jobs (.mlops-setup-scripts/cicd)"
+  description = "Prod model deployment from the {{ cookiecutter.project_name }} prod training job (.mlops-setup-scripts/cicd)"
+}
+
+resource "databricks_secret_scope" "prod_cd_credentials" {
+  provider = databricks.prod_sp
+  name     = "prod-{{ cookiecutter.project_name }}-cd-credentials"
+}
+
+# Projects bootstrapped when both workspaces had a scope keep prod's; staging's is deleted.
+moved {
+  from = databricks_secret_scope.cd_credentials_prod
+  to   = databricks_secret_scope.prod_cd_credentials
+}
+
+moved {
+  from = databricks_secret.cd_credentials_prod
+  to   = databricks_secret.prod_cd_credentials
 }
 
 locals {
-  # Secret scope key -> value, per environment: what TriggerModelDeploy.py reads.
-  cd_credentials = {
-    for env in local.environments : env => {
-      token             = gitlab_pipeline_trigger.deploy_model.token
-      gitlab_api_url    = "${var.gitlab_url}/api/v4"
-      gitlab_project_id = tostring(data.gitlab_project.project.id)
-      ref               = local.deploy_branch[env]
-    }
+  # Secret scope key -> value: what TriggerModelDeploy.py reads.
+  prod_cd_credentials = {
+    token             = gitlab_pipeline_trigger.deploy_model.token
+    gitlab_api_url    = "${var.gitlab_url}/api/v4"
+    gitlab_project_id = tostring(data.gitlab_project.project.id)
+    ref               = local.deploy_branch["prod"]
   }
-  cd_credential_keys = toset(["token", "gitlab_api_url", "gitlab_project_id", "ref"])
-}
-{% for env in gl.environments %}
-resource "databricks_secret_scope" "cd_credentials_{{ env }}" {
-  provider = databricks.{{ env }}_sp
-  name     = "{{ env }}-{{ cookiecutter.project_name }}-cd-credentials"
 }
 
-resource "databricks_secret" "cd_credentials_{{ env }}" {
-  for_each = local.cd_credential_keys
-  provider = databricks.{{ env }}_sp
+resource "databricks_secret" "prod_cd_credentials" {
+  # The keys: for_each may not carry the token, which is sensitive.
+  for_each = toset(["token", "gitlab_api_url", "gitlab_project_id", "ref"])
+  provider = databricks.prod_sp
 
-  scope        = databricks_secret_scope.cd_credentials_{{ env }}.id
+  scope        = databricks_secret_scope.prod_cd_credentials.id
   key          = each.key
-  string_value = local.cd_credentials["{{ env }}"][each.key]
+  string_value = local.prod_cd_credentials[each.key]
 }
-{% endfor -%}

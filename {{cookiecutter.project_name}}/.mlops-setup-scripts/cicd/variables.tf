@@ -22,7 +22,7 @@ variable "git_token" {
 variable "deploy_trigger_token" {
   type        = string
   sensitive   = true
-  description = "GitHub token (fine-grained: Actions read and write on this repository only) that the training job's TriggerModelDeploy task starts the deploy workflow with."
+  description = "GitHub token (fine-grained: Actions read and write on this repository only) that prod's TriggerModelDeploy task starts the prod deploy workflow with; only the prod workspace holds it."
 
   validation {
     condition     = length(var.deploy_trigger_token) > 0
@@ -95,6 +95,23 @@ variable "prod_reviewer_user_ids" {
   default     = []
   description = "Ids of GitHub users whose approval every prod job waits for (gh api users/<login> --jq .id)."
 }
+
+variable "required_approving_review_count" {
+  type        = number
+  default     = 1
+  description = "Approvals, by someone other than the last pusher, that a pull request into the deployed branches needs."
+
+  validation {
+    condition     = var.required_approving_review_count >= 1
+    error_message = "Every change to a deployed branch needs a review: TF_VAR_required_approving_review_count=1 or more."
+  }
+}
+
+variable "required_status_checks" {
+  type        = list(string)
+  default     = []
+  description = "Check (job) names that must pass before a pull request into the deployed branches merges; name only checks that run on every pull request, e.g. [\"Unit tests\"]."
+}
 {%- elif cookiecutter.cicd_platform == "Azure DevOps" %}
 
 variable "azure_devops_org_url" {
@@ -134,6 +151,17 @@ variable "prod_approver_ids" {
   validation {
     condition     = length(var.prod_approver_ids) > 0
     error_message = "Name at least one prod approver: TF_VAR_prod_approver_ids='[\"<origin id>\"]'."
+  }
+}
+
+variable "required_reviewer_count" {
+  type        = number
+  default     = 1
+  description = "Approvals, by someone other than the author and the last pusher, that a pull request into the deployed branches needs."
+
+  validation {
+    condition     = var.required_reviewer_count >= 1
+    error_message = "Every change to a deployed branch needs a review: TF_VAR_required_reviewer_count=1 or more."
   }
 }
 {%- endif %}

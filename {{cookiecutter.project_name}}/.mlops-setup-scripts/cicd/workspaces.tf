@@ -54,12 +54,6 @@ module "staging_workspace_cicd" {
   git_username = "{{ cookiecutter.project_name }}-cicd"
   git_provider = var.git_provider
   git_token    = var.git_token
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
-
-  env                  = "staging"
-  github_repo_url      = var.github_repo_url
-  deploy_trigger_token = var.deploy_trigger_token
-{%- endif %}
 }
 
 module "prod_workspace_cicd" {
@@ -70,12 +64,6 @@ module "prod_workspace_cicd" {
   git_username = "{{ cookiecutter.project_name }}-cicd"
   git_provider = var.git_provider
   git_token    = var.git_token
-{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
-
-  env                  = "prod"
-  github_repo_url      = var.github_repo_url
-  deploy_trigger_token = var.deploy_trigger_token
-{%- endif %}
 }
 
 # bootstrap.py writes these to ~/.{{ cookiecutter.project_name }}-cicd-service-principal-secrets.json for reference:

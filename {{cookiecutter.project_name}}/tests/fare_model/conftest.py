@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from mlflow.models import infer_signature
 from sklearn.base import RegressorMixin
+from sklearn.pipeline import Pipeline
 
-from fare_model.data import TARGET
-from fare_model.training import TrainedModel, train_and_register
+from fare_model.data import TARGET, integer_schema_hint_ignored
+from fare_model.model_code import bundled_feature_code
+from fare_model.training import TrainedModel, _trusted_types, train_and_register
 from tests.mlflow_store import use_sqlite_store
 
 TEST_SAMPLE = Path(__file__).resolve().parents[1] / "test_sample.parquet"
@@ -83,15 +85,18 @@ def register_model(trips: pd.DataFrame, trained: TrainedModel) -> RegisterModel:
     """
 
     def register(model: RegressorMixin) -> str:
-        # Zip codes as doubles in the signature, as fare_model.training declares them.
-        features = trips.drop(columns=[TARGET]).astype({"pickup_zip": "float64", "dropoff_zip": "float64"})
+        # Zip codes as long in the signature, as fare_model.training declares them.
+        features = trips.drop(columns=[TARGET]).astype({"pickup_zip": "int64", "dropoff_zip": "int64"})
+        with integer_schema_hint_ignored():  # long zip codes on purpose, as in fare_model.training
+            signature = infer_signature(features, model.predict(features))
         with mlflow.start_run():
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
-                signature=infer_signature(features, model.predict(features)),
+                signature=signature,
                 registered_model_name=MODEL_NAME,
-                skops_trusted_types=["steps.transform._feature_names", "steps.transform.calculate_features"],
+                skops_trusted_types=_trusted_types(model) if isinstance(model, Pipeline) else None,
+                code_paths=[str(bundled_feature_code().path)],
             )
         version = str(info.registered_model_version)
         mlflow.MlflowClient().set_model_version_tag(

@@ -47,3 +47,29 @@ def test_pandas_scoring_gives_what_spark_scoring_gives(spark, trained: TrainedMo
     pd.testing.assert_series_equal(with_pandas["prediction"].reset_index(drop=True), with_spark["prediction"])
     with pytest.raises(ValueError, match="trip_distance"):
         score_pandas("models:/fares/1", trips.drop(columns=["trip_distance"]))
+
+
+def _with_bad_rows(trips: pd.DataFrame) -> pd.DataFrame:
+    """``trips`` with a missing distance, a missing drop-off time and a negative distance in its first rows."""
+    bad = trips.copy()
+    bad["trip_distance"] = bad["trip_distance"].astype("float64")
+    bad.loc[bad.index[0], "trip_distance"] = float("nan")
+    bad.loc[bad.index[1], "tpep_dropoff_datetime"] = pd.NaT
+    bad.loc[bad.index[2], "trip_distance"] = -1.0
+    return bad
+
+
+def test_bad_rows_are_quarantined_not_scored_and_never_fail_the_run(spark, trained: TrainedModel, trips) -> None:
+    bad = _with_bad_rows(trips)
+    for rows in (
+        score_trips(spark, "models:/fares/1", spark.createDataFrame(bad)).toPandas(),
+        score_pandas("models:/fares/1", bad),
+    ):
+        assert len(rows) == len(trips)  # nothing disappears
+        held = rows[rows["quarantine_reason"].notna()]
+        assert sorted(held["quarantine_reason"]) == sorted(
+            ["missing trip_distance", "missing tpep_dropoff_datetime", "trip_distance outside (0.0, 400.0)"]
+        )
+        assert (
+            held["prediction"].isna().all() and rows.loc[rows["quarantine_reason"].isna(), "prediction"].notna().all()
+        )

@@ -37,7 +37,8 @@ def test_a_validated_version_becomes_champion_and_stops_being_challenger(trained
 
 def test_a_version_whose_validation_was_disabled_may_be_deployed(trained: TrainedModel) -> None:
     mark("1", ValidationStatus.DISABLED)
-    promote_to_champion("models:/fares/1", "fares")
+    assert promote_to_champion("models:/fares/1", "fares") == "1"
+    assert version_with_alias(MlflowClient(), "fares", CHAMPION) == "1"
 
 
 @pytest.mark.parametrize("status", [None, ValidationStatus.FAILED])

@@ -47,7 +47,8 @@ PREDICTIONS_TABLE = "staging.fares.predictions"
 PREDICTIONS_TABLE = "staging_predictions"
 {%- endif %}
 {%- if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}
-SCOPE = f"{ENV}-{{ cookiecutter.project_name }}-cd-credentials"
+# Only the prod workspace holds a deploy trigger (.mlops-setup-scripts/cicd): staging deploys itself.
+SCOPE = "prod-{{ cookiecutter.project_name }}-cd-credentials"
 {%- endif %}
 {%- if cookiecutter | derived("cicd_platform_key") == "gitHub" %}
 CD_SECRETS = {(SCOPE, "github_repo"): "acme/fares", (SCOPE, "token"): "a-token"}
@@ -55,7 +56,7 @@ CD_SECRETS = {(SCOPE, "github_repo"): "acme/fares", (SCOPE, "token"): "a-token"}
 CD_SECRETS = {
     (SCOPE, "gitlab_api_url"): "https://gitlab.example.com/api/v4",
     (SCOPE, "gitlab_project_id"): "42",
-    (SCOPE, "ref"): "{{ cookiecutter.default_branch }}",
+    (SCOPE, "ref"): "{{ cookiecutter.release_branch }}",
     (SCOPE, "token"): "a-trigger-token",
 }
 {%- endif %}
@@ -85,10 +86,13 @@ def workspace(spark, trips: pd.DataFrame, trained: TrainedModel, tmp_path: Path,
     registry_switches: list[str] = []
     monkeypatch.setattr(unity_catalog, "use_unity_catalog_registry", lambda: registry_switches.append("databricks-uc"))
     return types.SimpleNamespace(
-        spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables, registry_switches=registry_switches
+        spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}, saved_tables=tables),
+        tables=tables,
+        registry_switches=registry_switches,
     )
 {%- else %}
-    return types.SimpleNamespace(spark=RuntimeSpark(spark, {TRAINING_TABLE: frame}), tables=tables)
+    spark = RuntimeSpark(spark, {TRAINING_TABLE: frame}, saved_tables=tables)
+    return types.SimpleNamespace(spark=spark, tables=tables)
 {%- endif %}
 
 
@@ -106,8 +110,8 @@ def validate(workspace, train_values: dict[str, Any], run_mode: str = "enabled")
     return run_notebook("ModelValidation", dbutils, spark=workspace.spark)
 
 
-def deploy(monkeypatch: pytest.MonkeyPatch, train_values: dict[str, Any]) -> Any:
-    """TriggerModelDeploy{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}, then what the CD job it triggers runs{% endif %}; returns the notebook's exit value."""
+def deploy(monkeypatch: pytest.MonkeyPatch, train_values: dict[str, Any], env: str = ENV) -> Any:
+    """TriggerModelDeploy in `env`{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %} (prod: then what the CD job it triggers runs){% endif %}; returns the notebook's exit value."""
 {%- if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}
     import requests
 
@@ -120,23 +124,32 @@ def deploy(monkeypatch: pytest.MonkeyPatch, train_values: dict[str, Any]) -> Any
         return types.SimpleNamespace(ok=True, status_code=201, text="", json=lambda: {"web_url": f"{url}/1"})
 
     monkeypatch.setattr(requests, "post", post)
-    dbutils = FakeDbutils({"env": ENV}, upstream={"Train": train_values}, secrets=CD_SECRETS)
+    # Staging's job gets no secrets: it must deploy without any.
+    secrets = CD_SECRETS if env == "prod" else {}
+{%- if cookiecutter | derived("cicd_platform_key") == "gitHub" %}
+    # Prod's job runs from the release branch and passes it on.
+    widgets = {"env": env, "git_branch": "{{ cookiecutter.release_branch }}"} if env == "prod" else {"env": env}
+{%- else %}
+    widgets = {"env": env}
+{%- endif %}
+    dbutils = FakeDbutils(widgets, upstream={"Train": train_values}, secrets=secrets)
     exit_value = run_notebook("TriggerModelDeploy", dbutils)
-    if exit_value is None:  # the CD job's command, with the model URI the notebook sent
+    if env == "prod" and exit_value is None:  # the CD job's command, with the model URI the notebook sent
         (request,) = requests_made
 {%- if cookiecutter | derived("cicd_platform_key") == "gitHub" %}
-        assert request["url"].endswith(f"/actions/workflows/deploy-model-{ENV}.yml/dispatches")
-        assert request["json"]["ref"] == "{{ cookiecutter.default_branch }}"
-        deployment.main([request["json"]["inputs"]["modelUri"], ENV])
+        assert request["url"].endswith("/repos/acme/fares/actions/workflows/deploy-model-prod.yml/dispatches")
+        assert request["json"]["ref"] == "{{ cookiecutter.release_branch }}"
+        deployment.main([request["json"]["inputs"]["modelUri"], env])
 {%- else %}
         assert request["url"] == "https://gitlab.example.com/api/v4/projects/42/trigger/pipeline"
-        deployment.main([request["data"]["variables[MODEL_URI]"], ENV])
+        assert request["data"]["ref"] == "{{ cookiecutter.release_branch }}"
+        deployment.main([request["data"]["variables[MODEL_URI]"], env])
 {%- endif %}
     else:
         assert requests_made == []
     return exit_value
 {%- else %}
-    return run_notebook("TriggerModelDeploy", FakeDbutils({"env": ENV}, upstream={"Train": train_values}))
+    return run_notebook("TriggerModelDeploy", FakeDbutils({"env": env}, upstream={"Train": train_values}))
 {%- endif %}
 
 
@@ -157,13 +170,17 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
 
     dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": PREDICTIONS_TABLE})
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
+    # A second run appends: both runs' predictions stay, each keyed by record, version and run.
+    assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
     predictions = pd.read_parquet(workspace.tables / PREDICTIONS_TABLE)
-    assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()
+    assert len(predictions) == 2 * workspace.spark.table(TRIPS_VIEW).count()
+    assert predictions["scoring_run_id"].nunique() == 2
+    assert not predictions.duplicated(["record_id", "model_version", "scoring_run_id"]).any()
     assert predictions["prediction"].dtype == "float64" and predictions["prediction"].notna().all()
     assert set(predictions["model_version"]) == {"2"}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-    # Train, ModelValidation, TriggerModelDeploy{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}, the CD job's deployment{% endif %} and BatchInference.
-    assert len(workspace.registry_switches) == {{ 5 if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") else 4 }}
+    # Train, ModelValidation, TriggerModelDeploy and BatchInference twice.
+    assert len(workspace.registry_switches) == 5
 {%- endif %}
 
 
@@ -177,6 +194,19 @@ def test_a_version_that_fails_validation_in_dry_run_is_not_deployed(
     assert version_with_alias(MlflowClient(), MODEL_NAME, CHALLENGER) is None
     assert "only versions that passed ModelValidation" in deploy(monkeypatch, train_values)
     assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) is None
+
+
+def test_the_prod_job_deploys_a_validated_version(workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}Through the CD job it starts with the prod-only trigger.{% else %}In the notebook, as prod's service principal.{% endif %}"""
+    # Prod's own Terraform outputs; the same model name keeps the test's single registry.
+    (utils.TERRAFORM_OUTPUT_DIR / "prod.json").write_text(
+        json.dumps({"{{ cookiecutter.project_name }}_model_name": {"value": MODEL_NAME}})
+    )
+    trained = train(workspace).task_values
+    assert validate(workspace, trained) == "passed"
+
+    assert deploy(monkeypatch, trained, env="prod") is None
+    assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) == trained["model_version"]
 
 
 @pytest.mark.parametrize("notebook", ["ModelValidation", "TriggerModelDeploy"])

@@ -1,6 +1,13 @@
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import mlflow
 import numpy as np
 import pandas as pd
+import pytest
 from mlflow.tracking import MlflowClient
 
 from fare_model.data import TARGET, TIME_COLUMN, clean_trips, split_by_time
@@ -33,7 +40,48 @@ def test_model_takes_raw_trips_and_beats_the_mean_fare(trained: TrainedModel, tr
     assert np.sqrt(np.mean(errors**2)) < 0.5 * np.sqrt(np.mean(mean_errors**2))
 
 
-def test_model_accepts_zip_codes_with_missing_values(trained: TrainedModel, trips: pd.DataFrame) -> None:
-    rows = trips.drop(columns=[TARGET]).head(3).astype({"pickup_zip": "float64"})
-    rows.loc[rows.index[0], "pickup_zip"] = np.nan
+@pytest.mark.parametrize("zip_type", ["int64", "int32"])
+def test_model_accepts_zip_codes_as_spark_and_the_feature_store_give_them(
+    trained: TrainedModel, trips: pd.DataFrame, zip_type: str
+) -> None:
+    rows = trips.drop(columns=[TARGET]).head(3).astype({"pickup_zip": zip_type, "dropoff_zip": zip_type})
     assert len(mlflow.pyfunc.load_model(trained.model_uri).predict(rows)) == 3
+
+
+_SCORE_VERSION_AFTER_IMPORTING_THE_REPOSITORY = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import steps.transform  # the repository's (changed) feature code, imported first as notebooks do
+import mlflow, pandas as pd
+mlflow.set_tracking_uri(sys.argv[2])
+rows = pd.read_parquet(sys.argv[3])
+print(json.dumps([float(p) for p in mlflow.pyfunc.load_model(sys.argv[4]).predict(rows)]))
+"""
+
+
+def test_a_version_scores_with_its_own_feature_code_after_the_repository_changes(
+    trained: TrainedModel, trips: pd.DataFrame, tmp_path: Path
+) -> None:
+    """Version 1 keeps its predictions after ``steps/transform.py`` changes, even in a process
+    that imported the repository's ``steps`` first (every notebook, validation): the model
+    carries its feature code under a name of its own (``fare_model.model_code``)."""
+    repository = tmp_path / "changed-repository"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "steps", repository / "steps")
+    transform = repository / "steps" / "transform.py"
+    source = transform.read_text()
+    changed = source.replace(
+        "(dropoff - pickup).dt.total_seconds() / 60.0", "(dropoff - pickup).dt.total_seconds() / 20.0"
+    )
+    assert changed != source, "the feature code to change was not found"
+    transform.write_text(changed)
+    rows = trips.drop(columns=[TARGET]).head(20)
+    expected = mlflow.pyfunc.load_model(trained.model_uri).predict(rows)
+    rows.to_parquet(tmp_path / "rows.parquet")
+
+    scored = subprocess.run(
+        [sys.executable, "-c", _SCORE_VERSION_AFTER_IMPORTING_THE_REPOSITORY, str(repository),
+         mlflow.get_tracking_uri(), str(tmp_path / "rows.parquet"), trained.model_uri],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+
+    np.testing.assert_allclose(json.loads(scored.stdout.strip().splitlines()[-1]), expected, rtol=1e-9)

@@ -8,6 +8,7 @@ import mlflow
 import pytest
 
 from fare_model import unity_catalog
+from steps import predictions as predictions_module
 from steps.utils import get_model_name, get_predictions_table
 
 
@@ -61,14 +62,13 @@ def test_unknown_environment_is_refused() -> None:
         unity_catalog.name_in("qa", "model")
 
 
-def test_predictions_replace_the_delta_table_under_its_three_level_name() -> None:
-    predictions = mock.MagicMock()
-    unity_catalog.write_table(predictions, "prod.team_a.predictions")
-    writer = predictions.write.format.return_value.mode.return_value.option.return_value
-    predictions.write.format.assert_called_once_with("delta")
-    predictions.write.format.return_value.mode.assert_called_once_with("overwrite")
-    predictions.write.format.return_value.mode.return_value.option.assert_called_once_with("overwriteSchema", "true")
-    writer.saveAsTable.assert_called_once_with("prod.team_a.predictions")
+def test_predictions_are_appended_to_the_table_under_its_three_level_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    appended = []
+    monkeypatch.setattr(
+        predictions_module, "append_predictions", lambda frame, name: appended.append((frame, name)) or "r1"
+    )
+    assert unity_catalog.write_table("PREDICTIONS", "prod.team_a.predictions") == "r1"
+    assert appended == [("PREDICTIONS", "prod.team_a.predictions")]
 
 
 @pytest.mark.parametrize("table", ["predictions", "team_a.predictions", "delta.`/tmp/x`", "a.b.c.d"])

@@ -158,6 +158,7 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
         "saveAsTable",
         lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
     )
+    local_runtime.spark.saved_tables = tables  # BatchInference reads back what it appended
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     # No output table: the predictions table of the staging catalog and the project's schema.
     scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips"})
@@ -167,8 +168,11 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     output_table = "predictions"
 {%- endif %}
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    # A second run appends: both runs' predictions stay, each keyed by record, version and run.
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     predictions = pd.read_parquet(tables / output_table)
-    assert len(predictions) == local_runtime.spark.table("staging_trips").count()
+    assert len(predictions) == 2 * local_runtime.spark.table("staging_trips").count()
+    assert predictions["scoring_run_id"].nunique() == 2
     assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
     assert version_with_alias(client, "fs-model", CHAMPION) == "1"
 

@@ -6,6 +6,7 @@ import math
 
 import mlflow
 import pytest
+from pyspark.sql import functions as F
 
 from features.feature_tables import PICKUP_FEATURES, feature_lookups
 from features.scoring import score_trips
@@ -33,12 +34,20 @@ def test_trained_model_is_registered_and_scores_one_double_per_trip(spark, store
     assert set(TRIP_ATTRIBUTES) <= set(signature_inputs)
 
     scored = score_trips(spark, result.model_uri, trips)
-    assert scored.columns == [*trips.columns, "prediction", "model_version"]
+    assert scored.columns == [*trips.columns, "prediction", "quarantine_reason", "model_version"]
     assert dict(scored.dtypes)["prediction"] == "double"
     assert {row["model_version"] for row in scored.select("model_version").distinct().collect()} == {"1"}
     predictions = [row["prediction"] for row in scored.collect()]
     assert len(predictions) == trips.count()
     assert all(isinstance(p, float) and math.isfinite(p) for p in predictions)
+
+    # A trip without a drop-off time or with a negative distance is kept unscored, not failing the run.
+    bad = trips.limit(2).withColumn("trip_distance", F.lit(-1.0).cast(trips.schema["trip_distance"].dataType))
+    rows = score_trips(spark, result.model_uri, trips.unionByName(bad)).toPandas()
+    assert len(rows) == trips.count() + 2
+    held = rows[rows["quarantine_reason"].notna()]
+    assert held["quarantine_reason"].tolist() == ["trip_distance outside (0.0, 400.0)"] * 2
+    assert held["prediction"].isna().all()
 
 
 def test_writing_again_merges_rows_and_new_values_win(spark, store):

@@ -20,6 +20,8 @@ resource "databricks_group_member" "cicd" {
 # as the service principal.
 resource "databricks_directory" "experiment_parent" {
   path = var.mlflow_experiment_parent_dir
+  # Destroying the bootstrap removes the folder with the experiments in it.
+  delete_recursive = true
 }
 
 resource "databricks_permissions" "experiment_parent" {

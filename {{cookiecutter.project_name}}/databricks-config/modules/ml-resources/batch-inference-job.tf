@@ -3,7 +3,7 @@
 resource "databricks_job" "batch_inference_job" {
   name = "${local.name_prefix}{{ cookiecutter.project_name }}-batch-inference-job"
 
-  {{ job.cluster() }}
+  {{ job.compute() }}
 
   {% call job.notebook_task("BatchInference", "notebooks/BatchInference") %}
         env = var.env
@@ -16,8 +16,9 @@ resource "databricks_job" "batch_inference_job" {
         output_table_name = local.predictions_table
 {%- else %}
         # Created by the first run, overwritten by later ones: the service principal needs
-        # CREATE TABLE on its schema (see databricks-config/README.md).
-        output_table_name = "{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"
+        # CREATE TABLE on its schema (see databricks-config/README.md). Named after the
+        # environment, so that staging and prod never share it, even in one workspace.
+        output_table_name = "${var.env}_{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"
 {%- endif %}
   {%- endcall %}
 

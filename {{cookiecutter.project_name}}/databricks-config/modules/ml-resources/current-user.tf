@@ -1,3 +1,3 @@
-# The identity that applies this config: the CI/CD service principal. Job clusters run
-# in single-user mode as this principal.
+# The identity that applies this config: the CI/CD service principal. The jobs run as this
+# principal (job clusters in single-user mode for it).
 data "databricks_current_user" "service_principal" {}

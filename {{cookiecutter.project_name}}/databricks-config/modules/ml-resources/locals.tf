@@ -11,17 +11,50 @@ locals {
   model_name      = "${local.name_prefix}{{ cookiecutter | derived("model_name") }}"
 {%- endif %}
   experiment_name = "${var.mlflow_experiment_parent_dir}/${local.name_prefix}{{ cookiecutter | derived("experiment_base_name") }}"
+{% if cookiecutter.include_models_in_unity_catalog == "yes" %}
+  # Every job task runs on serverless jobs compute unless the environment's job_compute
+  # variable is "classic" (databricks-config/README.md, "Compute").
+  serverless = var.job_compute == "serverless"
 
-  # The cluster every job task runs on: a current LTS ML runtime, a single-user
-  # (Unity Catalog capable) cluster owned by the deploying service principal.
+  # The serverless environment of every task: a pinned environment version (Python 3.12,
+  # Spark 4.0 through Databricks Connect 17.3) with the project's requirements.txt as its
+  # dependencies, one pip requirement per line (comments and blank lines left out).
+  environment_key = "project"
+  environment = {
+    environment_version = "{{ cookiecutter | derived("serverless_environment_version") }}"
+    dependencies = [
+      for line in split("\n", file("${path.module}/../../../requirements.txt")) :
+      trimspace(split("#", line)[0]) if trimspace(split("#", line)[0]) != ""
+    ]
+  }
+
+  # Classic job clusters (job_compute = "classic"): the LTS ML runtime with the same Spark
+  # major version and Python as the serverless environment, a single-user (Unity Catalog
+  # capable) cluster owned by the deploying service principal.
+{%- else %}
+  # The cluster every job task runs on: the LTS ML runtime whose Spark and MLflow fit the
+  # project's code and tests (tests run the same Python and Spark), a single-user cluster
+  # owned by the deploying service principal. Serverless jobs compute needs Unity Catalog.
+{%- endif %}
   job_cluster_key = "ml_cluster"
   job_cluster = {
-    spark_version      = "15.4.x-cpu-ml-scala2.12"
+    spark_version      = "{{ cookiecutter | derived("classic_spark_version") }}"
     node_type_id       = "{{ cookiecutter | derived("node_type_id") }}"
     num_workers        = 3
     data_security_mode = "SINGLE_USER"
-    custom_tags        = { clusterSource = "mlops-stack" }
   }
+
+  # Tags of every job and its compute, for cost reports: the environment's cost_tags plus
+  # the project and the environment.
+  tags = merge(var.cost_tags, {
+    project     = "{{ cookiecutter.project_name }}"
+    environment = var.env
+    managed_by  = "mlops-stack"
+  })
+
+  # A run that takes longer than this is cancelled and reported as failed (the jobs take
+  # minutes on the sample data: raise it for larger tables).
+  job_timeout_seconds = 4 * 60 * 60
 
   # Jobs run notebooks from the environment's branch of the project repository.
   git_provider = "{{ cookiecutter | derived("cicd_platform_key") }}"

@@ -3,7 +3,7 @@
 resource "databricks_job" "model_training_job" {
   name = "${local.name_prefix}{{ cookiecutter.project_name }}-model-training-job"
 
-  {{ job.cluster() }}
+  {{ job.compute() }}
 
   {% call job.notebook_task("Train", "notebooks/TrainWithFeatureStore" if cookiecutter.include_feature_store == "yes" else "notebooks/Train") %}
 {%- if cookiecutter.include_feature_store == "yes" %}

@@ -35,6 +35,9 @@ resource "databricks_schema" "project" {
   catalog_name = each.value
   name         = local.unity_catalog.schema
   comment      = "Models and tables of the {{ cookiecutter.project_name }} project (managed by its databricks-config Terraform)."
+  # terraform destroy removes the schema with the tables the jobs created in it (predictions{% if cookiecutter.include_feature_store == "yes" %},
+  # feature tables{% endif %}), which Terraform does not manage: without this, destroy fails on a non-empty schema.
+  force_destroy = true
 }
 
 # Authoritative on the project's own schemas: grants made by hand are removed at the next apply.

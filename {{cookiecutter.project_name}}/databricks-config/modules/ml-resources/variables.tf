@@ -23,3 +23,25 @@ variable "{{ name }}" {
   description = "{{ description }}"
 }
 {%- endfor %}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+variable "job_compute" {
+  type        = string
+  description = "Compute of every job task: \"serverless\" or \"classic\" (job clusters)."
+
+  validation {
+    condition     = contains(["serverless", "classic"], var.job_compute)
+    error_message = "job_compute must be \"serverless\" or \"classic\"."
+  }
+}
+{%- endif %}
+
+variable "failure_alert_emails" {
+  type        = list(string)
+  description = "Addresses told when a job fails or runs past its timeout."
+}
+
+variable "cost_tags" {
+  type        = map(string)
+  description = "Tags added to every job and its compute, for cost reports."
+}

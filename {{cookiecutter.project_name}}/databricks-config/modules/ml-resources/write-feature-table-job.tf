@@ -13,13 +13,13 @@
 resource "databricks_job" "write_feature_table_job" {
   name = "${local.name_prefix}{{ cookiecutter.project_name }}-write-feature-table-job"
 
-  {{ job.cluster() }}
+  {{ job.compute() }}
 
   dynamic "task" {
     for_each = local.feature_tasks
     content {
       task_key        = task.key
-      job_cluster_key = local.job_cluster_key
+{{ job.task_compute(6) }}
       notebook_task {
         notebook_path = "notebooks/GenerateAndWriteFeatures"
         base_parameters = {

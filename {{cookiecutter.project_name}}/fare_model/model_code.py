@@ -1,0 +1,55 @@
+"""The feature code a logged model carries, under an import name no repository module can take.
+
+A fitted pipeline refers to its feature function (a ``FunctionTransformer``) by module and
+name, and whoever loads the model imports that module. MLflow's ``code_paths`` only
+*prepends* the logged code to ``sys.path`` (``mlflow.utils.model_utils._add_code_to_system_path``):
+a process that has already imported the repository's ``steps`` (every notebook, validation,
+the tests) keeps *that* ``steps.transform``, so an older version would be scored with today's
+feature code and validation would compare against a wrong champion.
+
+So the model is built from a copy of ``steps/transform.py`` imported as
+``fare_features_<digest>`` (the first 16 hex digits of the SHA-256 of its source) and logged
+with that one file as its code. Versions with different feature code get different names and
+load side by side in one process; the same code always gets the same name. The file must
+stay self-contained (it imports third-party packages only): it is loaded without the repository.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+FEATURE_SOURCE = Path(__file__).resolve().parents[1] / "steps" / "transform.py"
+MODULE_PREFIX = "fare_features_"
+
+
+@dataclass(frozen=True)
+class BundledCode:
+    """The imported copy of the feature code and the file to log as the model's ``code_paths``."""
+
+    module: ModuleType
+    path: Path
+
+
+def bundled_feature_code(source: Path = FEATURE_SOURCE) -> BundledCode:
+    """``source`` imported under ``fare_features_<digest>`` from a copy in a temporary folder.
+
+    Returns the module (registered in ``sys.modules``, so that the fitted pipeline pickles
+    references to it) and the copy's path. Raises ``OSError`` when ``source`` cannot be read.
+    """
+    code = source.read_bytes()
+    name = f"{MODULE_PREFIX}{hashlib.sha256(code).hexdigest()[:16]}"
+    path = Path(tempfile.mkdtemp(prefix="fare-model-code-")) / f"{name}.py"
+    path.write_bytes(code)
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return BundledCode(module=module, path=path)
