@@ -1458,3 +1458,22 @@ def test_only_the_prod_principal_can_read_a_deploy_trigger(variant: Variant, gen
     assert unquote(prod_sp["host"]) == TEST_HOSTS[variant.cloud][1]
     service_principal = (setup / "service-principal/main.tf").read_text()
     assert '"admins"' not in service_principal and "databricks_group_role" not in service_principal
+
+
+@github_variants
+def test_github_deploy_trigger_owner_is_never_the_only_prod_reviewer(generated_project: Path) -> None:
+    """Issue 22 (minor): self-review prevention blocked the only reviewer when the prod deployments
+    were started with that person's token. The bootstrap reads the token's owner with the token
+    itself and refuses a prod environment whose only named reviewer is that owner."""
+    parsed = parse_file(generated_project / ".mlops-setup-scripts/cicd/github.tf")
+    (trigger_provider,) = [body for block in parsed["provider"] for body in block.values()
+                           if unquote(body.get("alias", "")) == "deploy_trigger"]
+    assert trigger_provider["token"] == "${var.deploy_trigger_token}"
+    (owner,) = [named['"deploy_trigger"'] for block in parsed["data"] for rtype, named in block.items()
+                if unquote(rtype) == "github_user"]
+    assert unquote(owner["username"]) == "" and owner["provider"] == "${github.deploy_trigger}"
+    (prod,) = [named['"prod"'] for block in parsed["resource"] for rtype, named in block.items()
+               if unquote(rtype) == "github_repository_environment" and '"prod"' in named]
+    assert prod["prevent_self_review"] is True
+    conditions = [check["condition"] for check in prod["lifecycle"][0]["precondition"]]
+    assert any("setsubtract(var.prod_reviewer_user_ids" in c and "data.github_user.deploy_trigger.id" in c for c in conditions)

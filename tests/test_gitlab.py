@@ -159,7 +159,7 @@ def test_shellcheck_of_job_scripts_finds_problems(tmp_path: Path) -> None:
 
 def test_shell_scripts_parse_pass_shellcheck_and_are_executable(generated_project: Path) -> None:
     scripts = sorted((generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
-    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "post-terraform-plan-note.sh", "check-template-updates.sh"}
+    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "check-template-updates.sh"}
     for script in scripts:
         assert script.read_text().startswith("#!/usr/bin/env bash\n"), script
         assert os.access(script, os.X_OK), f"{script} is not executable"
@@ -308,8 +308,8 @@ def test_jobs_read_only_variables_the_bootstrap_sets(variant: Variant, generated
     declared |= set(re.findall(r"\b([A-Z][A-Z0-9_]*)=", scripts))  # the scripts' own variables
     read = set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - declared
     assert sorted(name for name in read if not JOB_DEFINED.fullmatch(name) and name not in set_by_bootstrap) == []
-    used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} | STATE_LOGIN_VARIABLES[variant.cloud]
-    assert {"GITLAB_PUSH_TOKEN", "GITLAB_NOTE_TOKEN"} <= read
+    used = {"DATABRICKS_CLIENT_ID", "GITLAB_PUSH_TOKEN"} | STATE_LOGIN_VARIABLES[variant.cloud]
+    assert {"GITLAB_PUSH_TOKEN"} <= read
     assert sorted(used - set_by_bootstrap) == []
 
 
@@ -492,7 +492,7 @@ def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_
             for name, body in resource.get('"gitlab_project_variable"', {}).items():
                 variables[unquote(name)] = body
     scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
-    assert set(scoped) == {"databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret"}
+    assert set(scoped) == {"databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret", "failure_alert_emails"}
     for name, body in scoped.items():
         scope = str(body["environment_scope"]).replace(" ", "")
         assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name
@@ -559,7 +559,7 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
     commit_change(project, "change-resources", "databricks-config/staging/variables.tf")
     listing = listed_jobs(project, mr)
-    assert running(listing) == {"terraform-format", "terraform-plan-staging", "terraform-plan-note-staging"}
+    assert running(listing) == {"terraform-format", "terraform-plan-staging"}
 
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
     web = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"}))
@@ -613,83 +613,59 @@ def test_rsync_is_unpacked_without_root_when_missing(tmp_path: Path) -> None:
     assert (tmp_path / "copy/file.txt").read_text() == "copied\n"
 
 
-# ---------------------------------------------------------------- the plan note, against a fake GitLab API
+# ---------------------------------------------------------------- the merge request plan, without a token
 
 
-class FakeNotesApi:
-    """The merge request notes endpoints of GitLab's REST API, in memory, on localhost."""
-
-    def __init__(self) -> None:
-        import http.server
-        import threading
-        import urllib.parse
-
-        self.notes: list[dict[str, Any]] = []
-        self.requests: list[tuple[str, str, str]] = []
-        api = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def _reply(self, payload: Any) -> None:
-                body = json.dumps(payload).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _form(self) -> dict[str, str]:
-                data = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                return {k: v[0] for k, v in urllib.parse.parse_qs(data).items()}
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                api.requests.append(("GET", self.path, self.headers["PRIVATE-TOKEN"]))
-                self._reply(list(reversed(api.notes)))
-
-            def do_POST(self) -> None:  # noqa: N802
-                api.requests.append(("POST", self.path, self.headers["PRIVATE-TOKEN"]))
-                api.notes.append({"id": len(api.notes) + 1, "body": self._form()["body"]})
-                self._reply(api.notes[-1])
-
-            def do_PUT(self) -> None:  # noqa: N802
-                api.requests.append(("PUT", self.path, self.headers["PRIVATE-TOKEN"]))
-                note = next(n for n in api.notes if self.path.endswith(f"/notes/{n['id']}"))
-                note["body"] = self._form()["body"]
-                self._reply(note)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self.server.server_port}/api/v4"
+def merge_request_jobs(project: Path) -> dict[str, dict]:
+    """The jobs that a merge request pipeline may run (their YAML is the merge request's own)."""
+    return {name: job for name, job in jobs(project).items()
+            if any("merge_request_event" in str(rule.get("if", "")) for rule in job.get("rules") or [])}
 
 
+def test_no_merge_request_job_reads_a_token_and_every_ci_token_is_protected(generated_project: Path) -> None:
+    """Issue 22 (minor): the plan-note token (`api` scope, an unprotected variable) reached the
+    pipelines of every branch, whose author writes the YAML. GitLab's job token cannot post merge
+    request notes, so no merge request job reads a token now, and every token the bootstrap
+    stores as a variable is protected."""
+    mr_jobs = merge_request_jobs(generated_project)
+    assert {"terraform-format", "terraform-plan-staging"} <= set(mr_jobs)
+    for name, job in mr_jobs.items():
+        text = yaml.safe_dump({key: value for key, value in job.items() if key != "id_tokens"})
+        tokens = set(re.findall(r"\b\w*_TOKEN\b", text)) - set(job.get("id_tokens") or {})
+        assert tokens == set(), (name, tokens)
+    text = (generated_project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    (tokens,) = re.findall(r"ci_tokens = \{(.*?)\n  \}\n", text, re.DOTALL)
+    assert re.findall(r"^    (\w+) = \{", tokens, re.MULTILINE) == ["GITLAB_PUSH_TOKEN"]
+    assert "protected    = false" not in tokens
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH")
 @pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
-def test_plan_note_is_posted_once_then_updated(generated_project: Path, tmp_path: Path) -> None:
-    api = FakeNotesApi()
-    script = generated_project / JOB_FOLDER / "scripts/post-terraform-plan-note.sh"
-    env = {
-        **os.environ, "CI_API_V4_URL": api.url, "CI_PROJECT_ID": "42", "CI_PIPELINE_URL": "https://gitlab.invalid/p/1",
-        "MERGE_REQUEST_IID": "7", "GITLAB_NOTE_TOKEN": "note-token",
-    }
-    try:
-        (tmp_path / "terraform-plan-staging.txt").write_text("Plan: 1 to add, 0 to change, 0 to destroy.\n~~~~ fence\n")
-        (tmp_path / "terraform-plan-staging.status").write_text("success\n")
-        first = run(["bash", script, "staging"], cwd=tmp_path, env=env)
-        (tmp_path / "terraform-plan-staging.txt").write_text("No changes.\n")
-        second = run(["bash", script, "staging"], cwd=tmp_path, env=env)
-    finally:
-        api.server.shutdown()
-    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert [(method, path.split("?")[0]) for method, path, _ in api.requests] == [
-        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("POST", "/api/v4/projects/42/merge_requests/7/notes"),
-        ("GET", "/api/v4/projects/42/merge_requests/7/notes"), ("PUT", "/api/v4/projects/42/merge_requests/7/notes/1"),
-    ]
-    assert {token for _, _, token in api.requests} == {"note-token"}
-    (note,) = api.notes
-    assert note["body"].startswith("<!-- terraform-plan:my-mlops-project:staging -->")
-    assert "No changes." in note["body"] and "Plan: 1 to add" not in note["body"]
-    assert "Plan job: `success`" in note["body"]
+def test_merge_request_plan_reaches_gitlabs_terraform_widget(generated_project: Path, tmp_path: Path) -> None:
+    """The staging plan job saves its plan and writes the report that GitLab's merge request widget
+    reads ({create, update, delete} counts): its own commands, run with the real terraform binary on
+    a plan that creates, updates and deletes one resource each (terraform_data: no provider)."""
+    job = jobs(generated_project)["terraform-plan-staging"]
+    assert job["artifacts"]["reports"] == {"terraform": "terraform-plan-staging.json"}
+    assert job["artifacts"]["paths"] == ["terraform-plan-staging.txt"] and job["artifacts"]["expose_as"]
+    (plan,) = [line for line in job["script"] if " plan " in line]
+    (summary,) = [line for line in job["script"] if "show -json" in line]
+    assert "-out=staging.tfplan" in plan
+    folder = tmp_path / "databricks-config/staging"
+    folder.mkdir(parents=True)
+    terraform = ["terraform", f"-chdir={folder}"]
+    (folder / "main.tf").write_text(
+        'resource "terraform_data" "kept" {\n  input = 1\n}\n\nresource "terraform_data" "dropped" {}\n'
+    )
+    for command in (["init", "-input=false"], ["apply", "-input=false", "-auto-approve"]):
+        run([*terraform, *command], cwd=tmp_path).check_returncode()
+    (folder / "main.tf").write_text(
+        'resource "terraform_data" "kept" {\n  input = 2\n}\n\nresource "terraform_data" "added" {}\n'
+    )
+    run([*terraform, "plan", "-input=false", "-out=staging.tfplan"], cwd=tmp_path).check_returncode()
+    made = run(["bash", "-c", f"set -euo pipefail; {summary}"], cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert json.loads((tmp_path / "terraform-plan-staging.json").read_text()) == {"create": 1, "update": 1, "delete": 1}
 
 
 def test_deployed_branches_change_through_approved_merge_requests_and_the_output_bot(generated_project: Path) -> None:
@@ -709,3 +685,30 @@ def test_deployed_branches_change_through_approved_merge_requests_and_the_output
     release = found[("gitlab_branch_protection", "release")]
     assert (unquote(release["branch"]), unquote(release["push_access_level"])) == ("release", "maintainer")
     assert 'variable "merge_request_approvals"' in (generated_project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
+
+
+def test_the_prod_deployment_trigger_belongs_to_a_bot(generated_project: Path) -> None:
+    """Issue 22, finding 8: the trigger acted as the Maintainer who ran the bootstrap, who then
+    could never approve the prod deployments it started (GitLab lets no one approve a deployment
+    they triggered), and it would stop working when that person left. A project access token's
+    bot creates it now; that token reaches no job and no workspace."""
+    path = generated_project / ".mlops-setup-scripts/cicd/gitlab.tf"
+    parsed = parse_file(path)
+    found = {(unquote(rtype), unquote(name)): body
+             for block in parsed["resource"] for rtype, named in block.items() for name, body in named.items()}
+    (trigger_name,) = [name for rtype, name in found if rtype == "gitlab_pipeline_trigger"]
+    assert strip(found[("gitlab_pipeline_trigger", trigger_name)]["provider"]) == "gitlab.deploy_bot"
+    (bot_provider,) = [body for block in parsed["provider"] for name, body in block.items()
+                       if unquote(name) == "gitlab" and unquote(body.get("alias", "")) == "deploy_bot"]
+    assert strip(bot_provider["token"]) == "gitlab_project_access_token.deploy_bot.token"
+    assert bot_provider["early_auth_check"] is False, "the token is unknown until the first apply creates it"
+    bot = found[("gitlab_project_access_token", "deploy_bot")]
+    assert unquote(bot["access_level"]) == "maintainer" and bot["rotation_configuration"]
+    assert path.read_text().count("gitlab_project_access_token.deploy_bot.token") == 1
+    assert f"gitlab_pipeline_trigger.{trigger_name}.token" in path.read_text()
+
+
+def strip(value: object) -> str:
+    """A parsed HCL expression without its ``${...}`` wrapper."""
+    text = str(value)
+    return text[2:-1] if text.startswith("${") and text.endswith("}") else unquote(text)

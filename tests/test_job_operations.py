@@ -9,6 +9,7 @@ table for both environments without Unity Catalog).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from tests.support.terraform_refs import parse_file, unquote
@@ -55,3 +56,79 @@ def test_staging_and_prod_share_no_table_model_or_experiment_in_one_workspace(va
         assert output_table.startswith("${var.env}_"), output_table
     else:
         assert "catalogs[var.env]" in strip_expression(values["catalog"])
+
+
+# ---------------------------------------------------------------- failure alerts from the bootstrap
+
+CICD = Path(".mlops-setup-scripts/cicd")
+# Per platform: the CI/CD setting that holds the bootstrap's failure_alert_emails, the bootstrap
+# resource that writes it, and how a Terraform step hands it to Terraform.
+ALERT_SETTINGS = {
+    "github": ("FAILURE_ALERT_EMAILS", "github_actions_environment_variable", "${{ vars.FAILURE_ALERT_EMAILS || '[]' }}"),
+    "azure_devops": ("failureAlertEmails", "azuredevops_variable_group", "$(failureAlertEmails)"),
+    "gitlab": ("TF_VAR_failure_alert_emails", "gitlab_project_variable", None),
+}
+CI_TERRAFORM_FILES = {
+    "github": [".github/workflows/terraform-ci.yml", ".github/workflows/terraform-cd.yml"],
+    "azure_devops": [".azure/devops-pipelines/terraform-ci.yml", ".azure/devops-pipelines/terraform-cicd.yml"],
+    "gitlab": [".gitlab/ci/terraform.gitlab-ci.yml"],
+}
+
+
+def platform_of(project: Path) -> str:
+    if (project / ".github/workflows").is_dir():
+        return "github"
+    return "gitlab" if (project / ".gitlab-ci.yml").exists() else "azure_devops"
+
+
+def terraform_runs(node: object, job: dict | None = None):
+    """(job, step) of every step or job of a parsed CI file that plans or applies a configuration
+    (not a saved plan): the commands that read Terraform variables."""
+    import re
+
+    if isinstance(node, list):
+        for item in node:
+            yield from terraform_runs(item, job)
+        return
+    if not isinstance(node, dict):
+        return
+    if "environment" in node or "runs-on" in node or "strategy" in node or "stage" in node and "script" in node:
+        job = node
+    command = node.get("run") or node.get("script")
+    text = "\n".join(command) if isinstance(command, list) else command if isinstance(command, str) else ""
+    if re.search(r"terraform -chdir=\S+ (plan|apply -input=false -auto-approve)\b", text):
+        yield job, node
+    for value in node.values():
+        if isinstance(value, (dict, list)):
+            yield from terraform_runs(value, job)
+
+
+def test_failure_alerts_go_to_the_group_the_bootstrap_names(generated_project: Path) -> None:
+    """The CI/CD bootstrap requires failure_alert_emails and stores it per environment; every
+    Terraform plan and apply of staging and prod passes it on. (Before: the variable existed in
+    databricks-config with an empty default, and nothing ever set it, so no one heard of a failure.)"""
+    import yaml
+
+    platform = platform_of(generated_project)
+    setting, resource_type, step_value = ALERT_SETTINGS[platform]
+    variables = {unquote(name): body for block in parse_file(generated_project / CICD / "variables.tf")["variable"] for name, body in block.items()}
+    assert "default" not in variables["failure_alert_emails"], "the bootstrap must make the ops engineer name the group"
+    bootstrap_text = "\n".join(p.read_text() for p in sorted((generated_project / CICD).glob("*.tf")))
+    assert resources_of_type(generated_project / CICD, resource_type), resource_type
+    if platform == "azure_devops":
+        assert re.search(rf'name\s*=\s*"{setting}"\s*\n\s*value\s*=\s*jsonencode\(var\.failure_alert_emails\)', bootstrap_text)
+    else:
+        (alerts,) = [r for r in resources_of_type(generated_project / CICD, resource_type).values()
+                     if "var.failure_alert_emails" in str(r.get("value"))]
+        assert unquote(alerts.get("variable_name") or alerts.get("key")) == setting
+        assert strip_expression(alerts["for_each"]) in {"local.github_environments", "local.environments"}
+    runs = 0
+    for ci_file in CI_TERRAFORM_FILES[platform]:
+        for job, step in terraform_runs(yaml.safe_load((generated_project / ci_file).read_text())):
+            runs += 1
+            if platform == "gitlab":
+                assert job["environment"]["name"] in {"staging", "prod"}, job
+            else:
+                env = {**(job or {}).get("env", {}), **step.get("env", {})}
+                assert env.get("TF_VAR_failure_alert_emails") == step_value, (ci_file, step.get("displayName") or step.get("name"))
+    assert runs >= 3, "the pull-request plan, the staging apply and the prod plan"

@@ -111,6 +111,12 @@ resource "azuredevops_variable_group" "cicd" {
     value = local.service_principals[each.key].application_id
   }
 
+  # Who hears of a failed job of the environment; the Terraform steps pass it to databricks-config.
+  variable {
+    name  = "{{ credentials.failure_alerts_setting }}"
+    value = jsonencode(var.failure_alert_emails)
+  }
+
   dynamic "variable" {
     for_each = local.federation ? {} : { databricksAuthType = "oauth-m2m" }
     content {

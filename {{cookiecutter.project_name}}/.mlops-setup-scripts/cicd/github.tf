@@ -1,3 +1,4 @@
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 # GitHub: the `staging` and `prod` environments the workflows run their Databricks jobs in,
 # with what CI/CD signs in with. Nothing here is a secret unless databricks_auth is
 # "client_secret". The github provider signs in as you: export GITHUB_TOKEN="$(gh auth token)".
@@ -81,7 +82,25 @@ resource "github_repository_environment" "prod" {
       condition     = length(var.prod_reviewer_team_ids) + length(var.prod_reviewer_user_ids) > 0
       error_message = "Name at least one prod reviewer: TF_VAR_prod_reviewer_team_ids='[<team id>]' or TF_VAR_prod_reviewer_user_ids='[<user id>]'."
     }
+    # The model deployments that TriggerModelDeploy starts are runs of the deploy trigger token's
+    # owner, which prevent_self_review keeps that owner from approving: someone else must be able to.
+    precondition {
+      condition     = length(var.prod_reviewer_team_ids) > 0 || length(setsubtract(var.prod_reviewer_user_ids, [tonumber(data.github_user.deploy_trigger.id)])) > 0
+      error_message = "The deploy trigger token belongs to ${data.github_user.deploy_trigger.login}, who may not approve the prod deployments it starts: name another prod reviewer, or create the token as a machine user (docs/mlops-setup.md, Prerequisites)."
+    }
   }
+}
+
+# Who the deploy trigger token acts as (GitHub's "authenticated user", which every token may read).
+provider "github" {
+  alias = "deploy_trigger"
+  owner = local.github_owner
+  token = var.deploy_trigger_token
+}
+
+data "github_user" "deploy_trigger" {
+  provider = github.deploy_trigger
+  username = ""
 }
 
 resource "github_repository_environment_deployment_policy" "prod" {
@@ -106,6 +125,16 @@ resource "github_actions_environment_variable" "databricks_client_id" {
   environment   = each.value
   variable_name = "DATABRICKS_CLIENT_ID"
   value         = local.service_principals[each.key].application_id
+}
+
+# Who hears of a failed staging or prod job: the Terraform jobs pass it to databricks-config.
+resource "github_actions_environment_variable" "failure_alert_emails" {
+  for_each = local.github_environments
+
+  repository    = local.github_repo_name
+  environment   = each.value
+  variable_name = "{{ credentials.failure_alerts_setting }}"
+  value         = jsonencode(var.failure_alert_emails)
 }
 
 # How the workflows sign in to the cloud for the environment's Terraform state (state-access.tf).

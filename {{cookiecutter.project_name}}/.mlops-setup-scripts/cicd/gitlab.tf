@@ -1,6 +1,7 @@
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- import "cicd/gitlab/gitlab.jinja" as gl with context -%}
 # GitLab: the environments the pipelines deploy to (prod protected), the project variables
-# that .gitlab-ci.yml and .gitlab/ci/ read, the tokens CI/CD pushes and comments with, and
+# that .gitlab-ci.yml and .gitlab/ci/ read, the token CI/CD pushes the Terraform outputs with, and
 # the pipeline trigger that the training jobs' TriggerModelDeploy task starts deployments with.
 
 terraform {
@@ -110,6 +111,20 @@ resource "gitlab_project_variable" "databricks_client_id" {
   description       = "Application id of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
 }
 
+# Who hears of a failed staging or prod job: Terraform reads the variable from the environment
+# of the environment's Terraform jobs.
+resource "gitlab_project_variable" "failure_alert_emails" {
+  for_each = local.environments
+
+  project           = data.gitlab_project.project.id
+  key               = "{{ credentials.failure_alerts_setting }}"
+  value             = jsonencode(var.failure_alert_emails)
+  environment_scope = each.key
+  protected         = each.key == "prod"
+  raw               = true
+  description       = "Addresses told when a ${each.key} job fails (.mlops-setup-scripts/cicd, failure_alert_emails)."
+}
+
 resource "gitlab_project_variable" "state_login" {
   for_each = local.state_login_entries
 
@@ -161,16 +176,7 @@ locals {
       scopes       = ["write_repository"]
       protected    = true
     }
-    # Comments the Terraform plans on merge requests. Merge request pipelines of unprotected
-    # branches need it, so it is not protected: with the Reporter role it can do nothing a
-    # project member cannot do already.
-    GITLAB_NOTE_TOKEN = {
-      name         = "{{ cookiecutter.project_name }} Terraform plan bot"
-      purpose      = "Posts Terraform plans on merge requests"
-      access_level = "reporter"
-      scopes       = ["api"]
-      protected    = false
-    }
+    # (Merge request pipelines get no token: their plan shows in GitLab's Terraform widget.)
   }
 }
 
@@ -207,7 +213,39 @@ resource "gitlab_project_variable" "ci_token" {
 # workspace holds it, in a scope that prod's CI/CD service principal creates and so alone may
 # read (no ACL grants anyone else): the staging principal, which runs merge requests'
 # integration tests, cannot start a prod deployment. Staging deploys inside its own job.
-resource "gitlab_pipeline_trigger" "deploy_model" {
+#
+# A bot owns the trigger, not whoever runs this setup: GitLab lets no one approve a deployment
+# they triggered, so a trigger of the only prod approver's own could never deploy, and a
+# person's trigger stops working when they leave the project. The bot's token stays in this
+# setup's state (no job and no workspace holds it); running the setup in its last 30 days
+# rotates it.
+resource "gitlab_project_access_token" "deploy_bot" {
+  project     = data.gitlab_project.project.id
+  name        = "{{ cookiecutter.project_name }} deploy bot"
+  description = "Owns the pipeline trigger of the prod model deployment; managed by .mlops-setup-scripts/cicd."
+  # The pipelines it starts run on the protected {{ cookiecutter.release_branch }} branch and deploy to the protected
+  # `prod` environment, both for Maintainers only; creating a trigger needs the api scope.
+  access_level = "maintainer"
+  scopes       = ["api"]
+
+  rotation_configuration = {
+    expiration_days    = var.ci_token_lifetime_days
+    rotate_before_days = 30
+  }
+}
+
+provider "gitlab" {
+  alias    = "deploy_bot"
+  base_url = "${var.gitlab_url}/api/v4"
+  token    = gitlab_project_access_token.deploy_bot.token
+  # The token exists only once the first apply created it: no sign-in check while planning.
+  early_auth_check = false
+}
+
+# (A new name: a trigger of the person who ran an earlier bootstrap is deleted, the bot's created.)
+resource "gitlab_pipeline_trigger" "prod_model_deployment" {
+  provider = gitlab.deploy_bot
+
   project     = data.gitlab_project.project.id
   description = "Prod model deployment from the {{ cookiecutter.project_name }} prod training job (.mlops-setup-scripts/cicd)"
 }
@@ -231,7 +269,7 @@ moved {
 locals {
   # Secret scope key -> value: what TriggerModelDeploy.py reads.
   prod_cd_credentials = {
-    token             = gitlab_pipeline_trigger.deploy_model.token
+    token             = gitlab_pipeline_trigger.prod_model_deployment.token
     gitlab_api_url    = "${var.gitlab_url}/api/v4"
     gitlab_project_id = tostring(data.gitlab_project.project.id)
     ref               = local.deploy_branch["prod"]

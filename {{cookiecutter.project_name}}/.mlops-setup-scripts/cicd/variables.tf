@@ -31,6 +31,16 @@ variable "deploy_trigger_token" {
 }
 {%- endif %}
 
+variable "failure_alert_emails" {
+  type        = list(string)
+  description = "Group mailbox (or addresses) told when a staging or prod job fails or runs past its timeout, e.g. [\"ml-team@example.com\"]; CI/CD passes it to databricks-config as failure_alert_emails."
+
+  validation {
+    condition     = length(var.failure_alert_emails) > 0 && alltrue([for address in var.failure_alert_emails : can(regex("^[^@\\s]+@[^@\\s]+\\.[^@\\s]+$", address))])
+    error_message = "Name who hears of failed jobs: TF_VAR_failure_alert_emails='[\"ml-team@example.com\"]'."
+  }
+}
+
 variable "databricks_auth" {
   type        = string
   default     = "federation"
