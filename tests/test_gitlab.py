@@ -254,13 +254,25 @@ def test_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path)
     assert "needs" not in all_jobs["terraform-apply-staging"]
 
 
-def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_project: Path) -> None:
-    """The output commit (expired token, push refused) exits 3, which the apply jobs allow: prod's
-    plan still runs after staging's apply (issue 22, minor)."""
-    for env in ("staging", "prod"):
-        job = jobs(generated_project)[f"terraform-apply-{env}"]
-        assert job["allow_failure"] == {"exit_codes": [3]}, env
-        assert job["script"][-1] == f"bash .gitlab/ci/scripts/commit-terraform-output.sh {env} || exit 3", env
+def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_project: Path, tmp_path: Path) -> None:
+    """The output commit (expired or missing token, push refused) exits 3, which the apply jobs
+    allow: prod's plan still runs after staging's apply (issue 22, minor). The job's commands after
+    the apply run here as GitLab's runner runs them (bash, errexit), without GITLAB_PUSH_TOKEN and
+    with a commit script that fails: a missing token used to stop the job with exit code 1."""
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    script = tmp_path / JOB_FOLDER / "scripts/commit-terraform-output.sh"
+    script.parent.mkdir(parents=True)
+    script.write_text("echo 'push refused' >&2\nexit 1\n")
+    env = {key: value for key, value in os.environ.items() if key != "GITLAB_PUSH_TOKEN"}
+    env.update(CI_SERVER_PROTOCOL="https", CI_SERVER_FQDN="gitlab.invalid", CI_PROJECT_PATH="group/project")
+    for env_name in ("staging", "prod"):
+        job = jobs(generated_project)[f"terraform-apply-{env_name}"]
+        assert job["allow_failure"] == {"exit_codes": [3]}, env_name
+        (apply_index,) = [i for i, line in enumerate(job["script"]) if " apply " in line]
+        after_apply = "\n".join(job["script"][apply_index + 1:])
+        assert f"commit-terraform-output.sh {env_name}" in after_apply
+        done = run(["bash", "-c", f"set -eo pipefail\n{after_apply}"], cwd=tmp_path, env=env)
+        assert done.returncode == 3, (env_name, done.returncode, done.stderr)
 
 
 # The cloud identity of each environment's Terraform state, as state-access.tf writes it into
