@@ -1477,3 +1477,21 @@ def test_github_deploy_trigger_owner_is_never_the_only_prod_reviewer(generated_p
     assert prod["prevent_self_review"] is True
     conditions = [check["condition"] for check in prod["lifecycle"][0]["precondition"]]
     assert any("setsubtract(var.prod_reviewer_user_ids" in c and "data.github_user.deploy_trigger.id" in c for c in conditions)
+
+
+def test_docs_name_the_plans_and_branches_ci_really_uses(variant: Variant, generated_project: Path) -> None:
+    """Issue 22 (minor, docs drift): the overview said pull requests show the plan of staging and
+    prod (they plan staging only: no pull request gets a prod login), and the GitHub workflows
+    README said the prod environment deploys from protected branches (its policy names branches)."""
+    overview = " ".join((generated_project / "docs/project-overview.md").read_text().split())
+    (pull_request_sentence,) = re.findall(r"the pull request shows the Terraform plan[^.]*\.", overview)
+    assert "prod" not in pull_request_sentence.split(";")[0].replace("prod login", ""), pull_request_sentence
+    if variant.cicd_platform != "GitHub Actions":
+        return
+    readme = " ".join((generated_project / WORKFLOWS / "README.md").read_text().split())
+    github_tf = (generated_project / ".mlops-setup-scripts/cicd/github.tf").read_text()
+    assert "protected_branches     = false" in github_tf
+    assert "deploys only from protected branches" not in readme
+    (branches,) = re.findall(r'prod_branches = toset\(\[(.*?)\]\)', github_tf)
+    for branch in re.findall(r'"([^"]+)"', branches):
+        assert f"deploys only from `{branch}`" in readme or f"and `{branch}`" in readme, branch
