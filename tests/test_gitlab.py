@@ -504,7 +504,9 @@ def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_
             for name, body in resource.get('"gitlab_project_variable"', {}).items():
                 variables[unquote(name)] = body
     scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
-    assert set(scoped) == {"databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret", "failure_alert_emails"}
+    assert set(scoped) == {
+        "databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret", "failure_alert_emails",
+    }
     for name, body in scoped.items():
         scope = str(body["environment_scope"]).replace(" ", "")
         assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name

@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Iterator
+
+import yaml
 
 from tests.support.terraform_refs import parse_file, unquote
 from tests.support.variants import Variant
@@ -76,23 +79,23 @@ CI_TERRAFORM_FILES = {
 
 
 def platform_of(project: Path) -> str:
+    """The key of ``project``'s CI/CD platform in ALERT_SETTINGS."""
     if (project / ".github/workflows").is_dir():
         return "github"
     return "gitlab" if (project / ".gitlab-ci.yml").exists() else "azure_devops"
 
 
-def terraform_runs(node: object, job: dict | None = None):
+def terraform_runs(node: object, job: dict | None = None) -> Iterator[tuple[dict | None, dict]]:
     """(job, step) of every step or job of a parsed CI file that plans or applies a configuration
     (not a saved plan): the commands that read Terraform variables."""
-    import re
-
     if isinstance(node, list):
         for item in node:
             yield from terraform_runs(item, job)
         return
     if not isinstance(node, dict):
         return
-    if "environment" in node or "runs-on" in node or "strategy" in node or "stage" in node and "script" in node:
+    # A GitHub job (runs-on), an Azure DevOps deployment job (strategy) or job, a GitLab job (stage).
+    if any(key in node for key in ("environment", "runs-on", "strategy")) or ("stage" in node and "script" in node):
         job = node
     command = node.get("run") or node.get("script")
     text = "\n".join(command) if isinstance(command, list) else command if isinstance(command, str) else ""
@@ -107,11 +110,10 @@ def test_failure_alerts_go_to_the_group_the_bootstrap_names(generated_project: P
     """The CI/CD bootstrap requires failure_alert_emails and stores it per environment; every
     Terraform plan and apply of staging and prod passes it on. (Before: the variable existed in
     databricks-config with an empty default, and nothing ever set it, so no one heard of a failure.)"""
-    import yaml
-
     platform = platform_of(generated_project)
     setting, resource_type, step_value = ALERT_SETTINGS[platform]
-    variables = {unquote(name): body for block in parse_file(generated_project / CICD / "variables.tf")["variable"] for name, body in block.items()}
+    parsed = parse_file(generated_project / CICD / "variables.tf")
+    variables = {unquote(name): body for block in parsed["variable"] for name, body in block.items()}
     assert "default" not in variables["failure_alert_emails"], "the bootstrap must make the ops engineer name the group"
     bootstrap_text = "\n".join(p.read_text() for p in sorted((generated_project / CICD).glob("*.tf")))
     assert resources_of_type(generated_project / CICD, resource_type), resource_type
