@@ -130,13 +130,13 @@ def check_parent_dir_is_not_root(parent_dir: str) -> Problem:
 
 
 def check_parent_dir_outside_repos(parent_dir: str) -> Problem:
-    """MLflow experiments cannot be created inside Databricks Repos folders."""
+    """MLflow experiments cannot be created under /Repos, where Databricks keeps Git folders (formerly Repos)."""
     normalised = _without_workspace_prefix(parent_dir).rstrip("/")
     if normalised != "/Repos" and not normalised.startswith("/Repos/"):
         return None
     return (
-        f"mlflow_experiment_parent_dir '{parent_dir}' is inside /Repos, where MLflow experiments cannot be "
-        "created; use for example '/my-mlops-project'."
+        f"mlflow_experiment_parent_dir '{parent_dir}' is inside /Repos (the Git folders), where MLflow "
+        "experiments cannot be created; use for example '/my-mlops-project'."
     )
 
 

@@ -419,6 +419,34 @@ def test_integration_test_request_goes_through_the_sdk_unchanged(
     assert output.read_text() == "run_url=https://workspace.invalid/#job/1/run/42\n"
 
 
+@pytest.mark.parametrize("compute", ["serverless", "classic"])
+def test_integration_test_tasks_run_on_compute_the_run_defines(
+    variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, compute: str
+) -> None:
+    """With each COMPUTE, every task of the submitted run names exactly one compute the run
+    defines, and the run defines no environment that no task uses: serverless tasks name the run's
+    environment (a notebook task that names it runs in it instead of the notebook's own, Jobs API
+    2.2 "environments"), classic tasks carry their cluster. Without Unity Catalog there is no
+    COMPUTE and every task runs on its cluster."""
+    script = load_script(generated_project)
+    serverless = variant.unity_catalog and compute == "serverless"
+    if variant.unity_catalog:
+        monkeypatch.setattr(script, "COMPUTE", compute)
+    request = script.submit_request("https://example.invalid/repo", "abc123")
+    if variant.unity_catalog and not serverless:
+        request = script.on_dedicated_clusters(request, "cicd-client-id")
+    environments = [environment["environment_key"] for environment in request.get("environments", [])]
+    used = []
+    for task in request["tasks"]:
+        if serverless:
+            assert "new_cluster" not in task and task.get("environment_key") in environments, task["task_key"]
+            used.append(task["environment_key"])
+        else:
+            assert "environment_key" not in task and task["new_cluster"]["spark_version"], task["task_key"]
+    assert sorted(set(environments)) == sorted(environments) == sorted(set(used))
+    assert bool(environments) == serverless
+
+
 def test_integration_test_fails_when_a_task_fails(
     variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

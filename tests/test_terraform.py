@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
@@ -456,6 +457,75 @@ def test_jobs_run_notebooks_that_exist(variant: Variant, generated_project: Path
     module_dir = generated_project / ML_RESOURCES
     paths = re.findall(r'notebook_path\s*=\s*"([^"]+)"', "".join(p.read_text() for p in module_dir.glob("*.tf")))
     assert paths and [p for p in paths if not (generated_project / f"{p}.py").is_file()] == []
+
+
+# `local.serverless ? A : B`, as the Unity Catalog jobs pick their compute (job_compute).
+COMPUTE_CHOICE = re.compile(r"^local\.serverless \? (.+) : (.+)$")
+
+
+def on_compute(expression: str, serverless: bool, module_locals: dict) -> Any:
+    """``expression`` of a job as Terraform evaluates it with job_compute "serverless" (``serverless``)
+    or "classic": the branch of ``local.serverless ? A : B``, ``null`` -> None, ``local.X`` -> its
+    value (unquoted), ``[a, b]`` -> a list of those, anything else as written."""
+    text = strip_expression(expression)
+    choice = COMPUTE_CHOICE.match(text)
+    if choice:
+        text = choice.group(1 if serverless else 2).strip()
+    if text == "null":
+        return None
+    if text.startswith("[") and text.endswith("]"):
+        return [on_compute(f"${{{item.strip()}}}", serverless, module_locals) for item in text[1:-1].split(",") if item.strip()]
+    if text.startswith("local."):
+        value = module_locals[text.removeprefix("local.")]
+        return unquote(value) if isinstance(value, str) else value
+    return text
+
+
+def compute_keys(job: dict, block: str, key: str, serverless: bool, module_locals: dict) -> list[str]:
+    """The ``key`` of every ``block`` (environment, job_cluster) a job defines, static or dynamic."""
+    keys = [on_compute(body[key], serverless, module_locals) for body in job.get(block, [])]
+    for dynamic in job.get("dynamic", []):
+        for label, body in dynamic.items():
+            if unquote(label) == block:
+                (content,) = body["content"]
+                copies = on_compute(body["for_each"], serverless, module_locals)
+                keys += [on_compute(content[key], serverless, module_locals)] * len(copies)
+    return keys
+
+
+def all_tasks(job: dict) -> list[dict]:
+    """The job's task blocks, and the content of a dynamic "task" block (one per feature table)."""
+    dynamic = [body["content"][0] for d in job.get("dynamic", []) for label, body in d.items() if unquote(label) == "task"]
+    return [*job.get("task", []), *dynamic]
+
+
+@pytest.mark.parametrize("serverless", [True, False], ids=["serverless", "classic"])
+def test_every_task_runs_on_compute_its_job_defines(variant: Variant, generated_project: Path, serverless: bool) -> None:
+    """With each value of job_compute, every task names exactly one compute that its job defines,
+    and the job defines nothing that no task uses: on serverless the job's environment (pinned
+    environment version and requirements.txt; a notebook task that names it runs in it instead of
+    the notebook's own environment, Jobs API 2.2 jobs/create "environments"), on classic the job
+    cluster. Without Unity Catalog job_compute does not exist and every task runs on the cluster."""
+    module_dir = generated_project / ML_RESOURCES
+    module_locals = locals_of(module_dir)
+    serverless = serverless and variant.unity_catalog
+    for name, job in resources_of_type(module_dir, "databricks_job").items():
+        environments = compute_keys(job, "environment", "environment_key", serverless, module_locals)
+        clusters = compute_keys(job, "job_cluster", "job_cluster_key", serverless, module_locals)
+        used = {"environment": [], "job_cluster": []}
+        for task in all_tasks(job):
+            environment = on_compute(task.get("environment_key", "null"), serverless, module_locals)
+            cluster = on_compute(task.get("job_cluster_key", "null"), serverless, module_locals)
+            assert "new_cluster" not in task and "existing_cluster_id" not in task, name
+            if serverless:
+                assert cluster is None and environment in environments, (name, task["task_key"], environment, environments)
+                used["environment"].append(environment)
+            else:
+                assert environment is None and cluster in clusters, (name, task["task_key"], cluster, clusters)
+                used["job_cluster"].append(cluster)
+        assert sorted(set(environments)) == sorted(environments) == sorted(set(used["environment"])), name
+        assert sorted(set(clusters)) == sorted(clusters) == sorted(set(used["job_cluster"])), name
+        assert (environments == []) == (not serverless), name
 
 
 def test_read_group_gets_read_access_to_every_resource(variant: Variant, generated_project: Path) -> None:

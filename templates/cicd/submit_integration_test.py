@@ -50,9 +50,10 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]  # <ci folder>/<subfolder>/sc
 {%- endif %}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 # The compute of the tasks, as the Terraform jobs use it (databricks-config: job_compute):
-# "serverless" runs every task in one serverless environment (a pinned environment version
-# with the project's requirements.txt as its dependencies); "classic" runs each task on a
-# single-node job cluster, for workspaces without serverless compute.
+# "serverless" runs every task in one serverless environment: a pinned environment version
+# with the project's requirements.txt as its dependencies, which replaces a notebook's own
+# environment because each task names it (Jobs API 2.2, "environments"). "classic" runs each
+# task on a single-node job cluster, for workspaces without serverless compute.
 COMPUTE = "serverless"
 ENVIRONMENT_KEY = "project"
 ENVIRONMENT_VERSION = "{{ cookiecutter | derived("serverless_environment_version") }}"

@@ -18,7 +18,10 @@ locals {
 
   # The serverless environment of every task: a pinned environment version (Python 3.12,
   # Spark 4.0 through Databricks Connect 17.3) with the project's requirements.txt as its
-  # dependencies, one pip requirement per line (comments and blank lines left out).
+  # dependencies, one pip requirement per line (comments and blank lines left out). Notebook
+  # tasks name it with environment_key, so it replaces the notebook's own environment
+  # (Jobs API 2.2, jobs/create "environments"; Databricks docs, "Configure the serverless
+  # environment", "Configure the environment by task type").
   environment_key = "project"
   environment = {
     environment_version = "{{ cookiecutter | derived("serverless_environment_version") }}"
