@@ -6,6 +6,7 @@ The Spark session and the MLflow store come from the conftest.py in the project 
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -18,6 +19,7 @@ from steps.train import estimator_fn
 from steps.transform import transformer_fn
 
 TEST_SAMPLE = Path(__file__).with_name("test_sample.parquet")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -39,3 +41,20 @@ def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
             registered_model_name="fares",
         )
     return f"models:/fares/{info.registered_model_version}"
+
+
+@pytest.fixture
+def changed_repository(tmp_path: Path) -> Path:
+    """A copy of the project's ``steps`` package whose feature code has changed since a model was
+    fitted (the trip duration in thirds of a minute), as a later commit may change it: code that
+    imports it first must not change what an earlier model computes."""
+    repository = tmp_path / "changed-repository"
+    shutil.copytree(PROJECT_ROOT / "steps", repository / "steps")
+    transform = repository / "steps" / "transform.py"
+    source = transform.read_text()
+    changed = source.replace(
+        "(dropoff - pickup).dt.total_seconds() / 60.0", "(dropoff - pickup).dt.total_seconds() / 20.0"
+    )
+    assert changed != source, "the feature code to change was not found"
+    transform.write_text(changed)
+    return repository
