@@ -1,5 +1,4 @@
-{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
-"""Fixtures of the {% if recipes %}recipe {% endif %}step tests: the committed test slice of the sample and a model fitted on it.
+"""Fixtures of the tests of ``steps/``: the committed test slice of the sample and a model fitted on it.
 
 The Spark session and the MLflow store come from the conftest.py in the project root.
 """
@@ -30,7 +29,8 @@ def trips() -> pd.DataFrame:
 
 @pytest.fixture
 def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
-    """URI of a registered version of {% if recipes %}the recipe's{% else %}the steps'{% endif %} model (transformer + estimator) fitted on ``trips``."""
+    """URI of a registered version of the model of ``steps/transform.py`` and ``steps/train.py``
+    (transformer + estimator) fitted on ``trips``."""
     features, target = trips.drop(columns=["fare_amount"]), trips["fare_amount"]
     model = Pipeline([("transformer", transformer_fn()), ("estimator", estimator_fn())]).fit(features, target)
     with mlflow.start_run():
