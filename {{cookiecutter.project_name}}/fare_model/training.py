@@ -27,7 +27,7 @@ from fare_model.data import TARGET, clean_trips, integer_schema_hint_ignored, sp
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
 from steps.train import estimator_fn
-from steps.utils import RegisteredVersion
+from steps.model_version import RegisteredVersion
 
 MODEL_NAME_IN_RUN = "model"
 _INPUT_EXAMPLE_ROWS = 5

@@ -21,7 +21,7 @@ import warnings
 from typing import TYPE_CHECKING, Iterator
 
 import local_pipeline as pipeline
-from steps.utils import RegisteredVersion
+from steps.model_version import RegisteredVersion
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession

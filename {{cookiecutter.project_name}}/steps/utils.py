@@ -16,7 +16,6 @@ the file Terraform creates the staging and prod schema, model and grants from.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -92,19 +91,3 @@ def get_experiment_name(env: str) -> str:
     if env in FIXED_NAME_ENVS:
         return f"{EXPERIMENT_PARENT_DIR}/{EXPERIMENT_BASE_NAME}-{env}"
     return terraform_output(env, "{{ cookiecutter.project_name }}_experiment_name")
-
-
-@dataclass(frozen=True)
-class RegisteredVersion:
-    """A model version that a training run registered: what validation, deployment and batch
-    inference need to find it and its run."""
-
-    run_id: str
-    experiment_id: str
-    model_name: str
-    model_version: str
-
-    @property
-    def model_uri(self) -> str:
-        """``models:/<name>/<version>``: this version, whatever aliases or stages it gets later."""
-        return f"models:/{self.model_name}/{self.model_version}"
