@@ -55,6 +55,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "steps/ingest.py",
         "steps/transform.py",
         "steps/train.py",
+        "steps/model_version.py",
         "steps/custom_metrics.py",
         "steps/predict.py",
         "tests/conftest.py",

@@ -456,26 +456,33 @@ def check_yes_or_no(parameter: str, answer: str) -> Problem:
     return f"{parameter} '{answer}' must be 'yes' or 'no', for example '{parameter}=no'."
 
 
-def check_mlflow_recipes_without_feature_store(include_feature_store: str, include_mlflow_recipes: str) -> Problem:
-    """The feature-store code replaces the MLflow Recipes code: a project holds one or the other."""
-    if not (include_feature_store == "yes" and include_mlflow_recipes == "yes"):
+def _refuse_mlflow_recipes_with(parameter: str, answer: str, include_mlflow_recipes: str, reason: str,
+                                supported: str) -> Problem:
+    """The message for MLflow Recipes together with ``parameter='yes'``, or ``None`` for any other pair.
+
+    ``reason`` says why the two exclude each other; ``supported`` what works instead, after
+    "include_mlflow_recipes='no'"."""
+    if not (answer == "yes" and include_mlflow_recipes == "yes"):
         return None
     return (
-        "the combination include_feature_store='yes', include_mlflow_recipes='yes' is not supported: the "
-        "feature-store code replaces the MLflow Recipes code. Supported: include_mlflow_recipes='no' with the "
-        "feature store, for example 'include_feature_store=yes include_mlflow_recipes=no'."
+        f"the combination {parameter}='yes', include_mlflow_recipes='yes' is not supported: {reason}. Supported: "
+        f"include_mlflow_recipes='no' {supported}, for example '{parameter}=yes include_mlflow_recipes=no'."
+    )
+
+
+def check_mlflow_recipes_without_feature_store(include_feature_store: str, include_mlflow_recipes: str) -> Problem:
+    """The feature-store code replaces the MLflow Recipes code: a project holds one or the other."""
+    return _refuse_mlflow_recipes_with(
+        "include_feature_store", include_feature_store, include_mlflow_recipes,
+        "the feature-store code replaces the MLflow Recipes code", "with the feature store",
     )
 
 
 def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: str, include_mlflow_recipes: str) -> Problem:
     """MLflow Recipes (MLflow 2) registers to the workspace model registry only, never to Unity Catalog."""
-    if not (include_models_in_unity_catalog == "yes" and include_mlflow_recipes == "yes"):
-        return None
-    return (
-        "the combination include_models_in_unity_catalog='yes', include_mlflow_recipes='yes' is not supported: "
-        "MLflow Recipes cannot register models in Unity Catalog. Supported: include_mlflow_recipes='no' (the "
-        "plain MLflow 3 code) with Unity Catalog, for example 'include_models_in_unity_catalog=yes "
-        "include_mlflow_recipes=no'."
+    return _refuse_mlflow_recipes_with(
+        "include_models_in_unity_catalog", include_models_in_unity_catalog, include_mlflow_recipes,
+        "MLflow Recipes cannot register models in Unity Catalog", "(the plain MLflow 3 code) with Unity Catalog",
     )
 
 

@@ -13,11 +13,7 @@ run with a stand-in ``terraform`` that records what it is asked to do.
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -25,6 +21,7 @@ import pytest
 
 from tests.support.generation import TEST_HOSTS, generate
 from tests.support.markdown_links import fenced_blocks
+from tests.support.stand_in_terraform import run_bootstrap
 from tests.support.terraform_refs import load_module, unquote
 from tests.test_setup_guide import shell_commands
 
@@ -101,28 +98,13 @@ def test_every_token_has_a_rotation_command(project: Path) -> None:
     assert any(command[:2] == ["python", f"{CICD}/bootstrap.py"] and len(command) == 2 for command in commands)
 
 
-FAKE_TERRAFORM = """#!/bin/sh
-echo "$*" >> "$TERRAFORM_LOG"
-if [ "$1" = output ]; then echo '{}'; fi
-"""
-
-
 def test_rotation_option_runs_the_targeted_then_the_full_apply(project: Path, tmp_path: Path) -> None:
     """The guide's command, run: the script asks terraform for exactly the two applies."""
-    scripts = tmp_path / "project" / ".mlops-setup-scripts"
-    shutil.copytree(project / ".mlops-setup-scripts", scripts)
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
-    (bin_dir / "terraform").chmod(0o755)
-    log = tmp_path / "terraform.log"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(tmp_path), "TERRAFORM_LOG": str(log),
-           "TF_VAR_git_token": "abc", "TF_VAR_deploy_trigger_token": "def"}
-    subprocess.run([sys.executable, str(scripts / "cicd/bootstrap.py"), "--rotate-databricks-secrets", "-auto-approve"],
-                   env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL, cwd=tmp_path)
-    secrets = import_script(scripts / "cicd/bootstrap.py").OAUTH_SECRETS
+    run = run_bootstrap(project, tmp_path, "cicd/bootstrap.py", "--rotate-databricks-secrets", "-auto-approve")
+    secrets = import_script(run.scripts / "cicd/bootstrap.py").OAUTH_SECRETS
     targeted = " ".join([f"-target={s}" for s in secrets] + [f"-replace={s}" for s in secrets])
-    assert log.read_text().splitlines() == [
-        "init", f"apply {targeted} -auto-approve", "output -json",
-        "init", "apply -auto-approve", "output -json",
+    module_dir = (run.scripts / "cicd").resolve()
+    assert run.calls == [
+        f"{module_dir} {call}"
+        for call in ("init", f"apply {targeted} -auto-approve", "output -json", "init", "apply -auto-approve", "output -json")
     ]

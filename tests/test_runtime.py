@@ -50,7 +50,7 @@ def test_terraform_jobs_run_the_tracks_runtime(variant: Variant, generated_proje
         variables = (generated_project / "databricks-config/staging/variables.tf").read_text()
         assert re.search(r'variable "job_compute" \{\n  type        = string\n  default     = "serverless"', variables)
     else:  # serverless compute needs Unity Catalog
-        assert "environment" not in values and "job_compute" not in (generated_project / MODULE / "variables.tf").read_text()
+        assert "environment" not in values and "serverless" not in (generated_project / MODULE / "variables.tf").read_text()
 
 
 def test_ci_integration_test_runs_the_tracks_runtime(variant: Variant, generated_project: Path) -> None:

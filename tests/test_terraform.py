@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import shutil
 import stat
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -25,6 +23,7 @@ from hooks import validation
 from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_HOSTS, answers_for, generate, generate_variant
+from tests.support.stand_in_terraform import run_bootstrap
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
@@ -698,37 +697,18 @@ def test_bootstrap_secrets_files_are_the_documented_ones(generated_project: Path
     assert cicd.SECRETS_FILE.name in guide and "terraform-secrets" not in guide
 
 
-FAKE_TERRAFORM = """#!/bin/sh
-echo "$PWD $*" >> "$TERRAFORM_LOG"
-if [ "$1" = output ]; then echo '{"KEY": {"sensitive": true, "type": "string", "value": "v"}}'; fi
-"""
-
-
 @pytest.mark.parametrize("folder", ["terraform", "cicd"])
 def test_bootstrap_script_applies_with_the_given_arguments(generated_project: Path, tmp_path: Path, folder: str) -> None:
     """Run the script as the guide says, from another folder, with a stand-in terraform on PATH."""
-    scripts = tmp_path / "project" / ".mlops-setup-scripts"
-    shutil.copytree(generated_project / ".mlops-setup-scripts", scripts)
-    bin_dir, home = tmp_path / "bin", tmp_path / "home"
-    bin_dir.mkdir()
-    home.mkdir()
-    (bin_dir / "terraform").write_text(FAKE_TERRAFORM)
-    (bin_dir / "terraform").chmod(0o755)
-    log = tmp_path / "terraform.log"
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "HOME": str(home), "TERRAFORM_LOG": str(log),
-           "TF_VAR_git_token": "abc", "TF_VAR_deploy_trigger_token": "def"}
-    subprocess.run(
-        [sys.executable, str(scripts / folder / "bootstrap.py"), "-replace=x.y"],
-        cwd=tmp_path, env=env, check=True, capture_output=True, stdin=subprocess.DEVNULL,
-    )
-    module_dir = (scripts / folder).resolve()
+    run = run_bootstrap(generated_project, tmp_path, f"{folder}/bootstrap.py", "-replace=x.y")
+    module_dir = (run.scripts / folder).resolve()
     saves_outputs = folder == "cicd"  # the state bootstrap has no outputs: it creates no credential
-    assert log.read_text().splitlines() == [
+    assert run.calls == [
         f"{module_dir} init",
         f"{module_dir} apply -replace=x.y",
         *([f"{module_dir} output -json"] if saves_outputs else []),
     ]
-    written = list(home.glob(".my-mlops-project-*.json"))
+    written = list(run.home.glob(".my-mlops-project-*.json"))
     assert [p.name for p in written] == ([".my-mlops-project-cicd-service-principal-secrets.json"] if saves_outputs else [])
     for secrets in written:
         assert json.loads(secrets.read_text()) == {"KEY": "v"}

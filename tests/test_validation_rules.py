@@ -171,16 +171,31 @@ def test_feature_store_with_unity_catalog_is_supported() -> None:
     assert unsupported_reason("aws", "GitLab", "yes") is None  # contexts from before the prompt: no UC
 
 
-@pytest.mark.parametrize(("unity_catalog", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
-def test_mlflow_recipes_and_unity_catalog_combinations_that_exist(unity_catalog: str, recipes: str) -> None:
-    assert v.check_mlflow_recipes_without_unity_catalog(unity_catalog, recipes) is None
+# The two rules that keep MLflow Recipes apart from another option, with the message each gives.
+RECIPES_EXCLUSIONS = {
+    "unity_catalog": (v.check_mlflow_recipes_without_unity_catalog,
+                      "the combination include_models_in_unity_catalog='yes', include_mlflow_recipes='yes' is not "
+                      "supported: MLflow Recipes cannot register models in Unity Catalog. Supported: "
+                      "include_mlflow_recipes='no' (the plain MLflow 3 code) with Unity Catalog, for example "
+                      "'include_models_in_unity_catalog=yes include_mlflow_recipes=no'."),
+    "feature_store": (v.check_mlflow_recipes_without_feature_store,
+                      "the combination include_feature_store='yes', include_mlflow_recipes='yes' is not supported: "
+                      "the feature-store code replaces the MLflow Recipes code. Supported: include_mlflow_recipes='no' "
+                      "with the feature store, for example 'include_feature_store=yes include_mlflow_recipes=no'."),
+}
 
 
-def test_mlflow_recipes_with_unity_catalog_is_refused() -> None:
-    message = v.check_mlflow_recipes_without_unity_catalog("yes", "yes")
-    assert message is not None
-    assert "include_models_in_unity_catalog='yes', include_mlflow_recipes='yes'" in message
-    assert "include_mlflow_recipes=no" in message
+@pytest.mark.parametrize("rule", RECIPES_EXCLUSIONS)
+@pytest.mark.parametrize(("other", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
+def test_mlflow_recipes_combinations_that_exist(rule: str, other: str, recipes: str) -> None:
+    check, _ = RECIPES_EXCLUSIONS[rule]
+    assert check(other, recipes) is None
+
+
+@pytest.mark.parametrize("rule", RECIPES_EXCLUSIONS)
+def test_mlflow_recipes_with_the_other_option_is_refused_with_a_valid_example(rule: str) -> None:
+    check, message = RECIPES_EXCLUSIONS[rule]
+    assert check("yes", "yes") == message
 
 
 @pytest.mark.parametrize("name", ["staging", "prod", "ml_test", "team_1", "27896cf3_bb3e", "a" * 255])
@@ -514,17 +529,6 @@ def test_yes_or_no_refuses_anything_else_with_an_example(answer: str) -> None:
     message = v.check_yes_or_no("include_mlflow_recipes", answer)
     assert message is not None
     assert f"include_mlflow_recipes '{answer}'" in message and "'include_mlflow_recipes=no'" in message
-
-
-@pytest.mark.parametrize(("feature_store", "recipes"), [("no", "yes"), ("no", "no"), ("yes", "no")])
-def test_mlflow_recipes_and_feature_store_combinations_that_exist(feature_store: str, recipes: str) -> None:
-    assert v.check_mlflow_recipes_without_feature_store(feature_store, recipes) is None
-
-
-def test_mlflow_recipes_with_the_feature_store_is_refused() -> None:
-    message = v.check_mlflow_recipes_without_feature_store("yes", "yes")
-    assert message is not None
-    assert "include_mlflow_recipes='yes'" in message and "include_mlflow_recipes=no" in message
 
 
 # --- Unity Catalog names (fresh-user trial) --------------------------------------------------------

@@ -11,7 +11,7 @@ module "ml_resources" {
   mlflow_experiment_parent_dir = local.mlflow_experiment_parent_dir
   read_user_group              = local.read_user_group
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-  job_compute                  = var.job_compute
+  serverless                   = var.job_compute == "serverless"
 {%- endif %}
   failure_alert_emails         = var.failure_alert_emails
   cost_tags                    = var.cost_tags

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs"
@@ -92,18 +93,19 @@ class _Parser:
         return token
 
     def expression(self) -> bool:
-        value = self.conjunction()
-        while self.peek() == ("bool", "OR"):
-            self.take()
-            value = self.conjunction() or value
-        return value
+        return self.chain("OR", self.conjunction, any)
 
     def conjunction(self) -> bool:
-        value = self.unary()
-        while self.peek() == ("bool", "AND"):
+        return self.chain("AND", self.unary, all)
+
+    def chain(self, operator: str, operand: Callable[[], bool], combine: Callable[[list[bool]], bool]) -> bool:
+        """``operand (operator operand)*``: every operand is parsed (no short cut, so the tokens
+        are consumed) and the values are combined with ``any`` (OR) or ``all`` (AND)."""
+        values = [operand()]
+        while self.peek() == ("bool", operator):
             self.take()
-            value = self.unary() and value
-        return value
+            values.append(operand())
+        return combine(values)
 
     def unary(self) -> bool:
         token = self.peek()

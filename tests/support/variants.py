@@ -8,6 +8,7 @@ rules that keep MLflow Recipes apart from the feature store and from Unity Catal
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 from dataclasses import dataclass
@@ -89,13 +90,8 @@ class Variant:
         return self.cicd_platform == "GitHub Actions"
 
     def answers(self) -> dict[str, str]:
-        return {
-            "cloud": self.cloud,
-            "cicd_platform": self.cicd_platform,
-            "include_feature_store": self.include_feature_store,
-            "include_mlflow_recipes": self.include_mlflow_recipes,
-            "include_models_in_unity_catalog": self.include_models_in_unity_catalog,
-        }
+        """The variant's answers by prompt name (the fields are named after the prompts)."""
+        return dataclasses.asdict(self)
 
 
 # A yes/no text prompt has no choice list in cookiecutter.json.

@@ -25,28 +25,21 @@ from sklearn.preprocessing import FunctionTransformer
 
 from fare_model.data import TARGET, clean_trips, integer_schema_hint_ignored, split_by_time
 from fare_model.model_code import BundledCode, bundled_feature_code
-from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
+from fare_model.registry import TRAINING_CUTOFF_TAG
 from steps.train import estimator_fn
+from steps.model_version import RegisteredVersion
 
 MODEL_NAME_IN_RUN = "model"
 _INPUT_EXAMPLE_ROWS = 5
 
 
 @dataclass(frozen=True)
-class TrainedModel:
-    """A registered model version and the facts the next job tasks need."""
+class TrainedModel(RegisteredVersion):
+    """A registered model version and the facts about its training that the next job tasks need."""
 
-    run_id: str
-    experiment_id: str
-    model_name: str
-    model_version: str
     training_cutoff: pd.Timestamp
     training_rows: int
     held_out_rows: int
-
-    @property
-    def model_uri(self) -> str:
-        return model_version_uri(self.model_name, self.model_version)
 
 
 def build_model(code: BundledCode | None = None) -> Pipeline:

@@ -1,13 +1,12 @@
 """The seam between the project's feature code and the Databricks Feature Store.
 
 Feature pipelines, training and scoring talk to a ``FeatureStore``. On Databricks it
-is ``DatabricksFeatureStore`` ({% if cookiecutter.include_models_in_unity_catalog == "yes" %}``FeatureEngineeringClient``, Unity Catalog feature tables, of
-the{% else %}the workspace Feature Store client of the{% endif %}
-``databricks-feature-engineering`` package); anywhere
-else it is ``LocalFeatureStore`` (parquet tables and plain MLflow), which is what the
-unit tests and the local pipeline use. Nothing else in the project imports Databricks
-packages. This module only declares the interface, so both stores can import it;
-``features.scoring.feature_store`` picks the one for the current runtime.
+is ``DatabricksFeatureStore`` (``features/databricks_store.py``, a client of the
+``databricks-feature-engineering`` package); anywhere else it is ``LocalFeatureStore``
+(parquet tables and plain MLflow), which is what the unit tests and the local pipeline use.
+Nothing else in the project imports Databricks packages. This module only declares the
+interface, so both stores can import it; ``features.scoring.feature_store`` picks the one
+for the current runtime.
 """
 
 from __future__ import annotations

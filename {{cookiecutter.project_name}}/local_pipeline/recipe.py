@@ -18,10 +18,10 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Iterator
 
 import local_pipeline as pipeline
+from steps.model_version import RegisteredVersion
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -37,18 +37,6 @@ RECIPES_DEPRECATION_NOTE = (
     "Note: MLflow Recipes is deprecated upstream (MLflow 3 removed it). A project generated "
     "with include_mlflow_recipes=no trains without it."
 )
-
-
-@dataclass(frozen=True)
-class TrainedModel:
-    run_id: str
-    experiment_id: str
-    model_name: str
-    model_version: str
-
-    @property
-    def model_uri(self) -> str:
-        return f"models:/{self.model_name}/{self.model_version}"
 
 
 @contextlib.contextmanager
@@ -102,7 +90,7 @@ def recipe_steps_in_this_process() -> Iterator[None]:
         execution._run_make = run_make
 
 
-def train() -> TrainedModel:
+def train() -> RegisteredVersion:
     """Run the recipe up to ``register`` and collect what the next steps need."""
     from mlflow.recipes import Recipe
 
@@ -121,7 +109,7 @@ def train() -> TrainedModel:
     if version is None:
         raise RuntimeError("the recipe registered no model version (see the evaluate step's validation criteria)")
     run = recipe.get_artifact("run")
-    return TrainedModel(
+    return RegisteredVersion(
         run_id=run.info.run_id,
         experiment_id=run.info.experiment_id,
         model_name=version.name,

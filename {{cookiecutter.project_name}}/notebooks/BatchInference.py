@@ -1,4 +1,5 @@
-{% if cookiecutter | derived("ml_code") == "mlflow3" %}{% include "ml/mlflow3/BatchInference.py" %}{% elif cookiecutter | derived("ml_code") == "feature_store" %}{% include "ml/feature_store/BatchInference.py" %}{% else -%}
+{% if cookiecutter | derived("ml_code") in ("mlflow3", "feature_store") %}{% include "ml/mlflow3_batch_inference.py" %}{% else -%}
+{%- from "ml/batch_inference_widgets.jinja" import widgets -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
@@ -30,12 +31,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "staging", ["staging", "prod", "test"], "Environment Name")
-dbutils.widgets.text("model_uri", "", "Model Version URI (empty: the deployed version)")
-dbutils.widgets.text(
-    "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
-)
-dbutils.widgets.text("output_table_name", "", "Output Table Name")
+{{ widgets(["staging", "prod", "test"], "Model Version URI (empty: the deployed version)") }}
 
 # COMMAND ----------
 

@@ -1,11 +1,11 @@
-{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
-"""Fixtures of the {% if recipes %}recipe {% endif %}step tests: the committed test slice of the sample and a model fitted on it.
+"""Fixtures of the tests of ``steps/``: the committed test slice of the sample and a model fitted on it.
 
 The Spark session and the MLflow store come from the conftest.py in the project root.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import mlflow
@@ -18,6 +18,7 @@ from steps.train import estimator_fn
 from steps.transform import transformer_fn
 
 TEST_SAMPLE = Path(__file__).with_name("test_sample.parquet")
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -28,7 +29,8 @@ def trips() -> pd.DataFrame:
 
 @pytest.fixture
 def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
-    """URI of a registered version of {% if recipes %}the recipe's{% else %}the steps'{% endif %} model (transformer + estimator) fitted on ``trips``."""
+    """URI of a registered version of the model of ``steps/transform.py`` and ``steps/train.py``
+    (transformer + estimator) fitted on ``trips``."""
     features, target = trips.drop(columns=["fare_amount"]), trips["fare_amount"]
     model = Pipeline([("transformer", transformer_fn()), ("estimator", estimator_fn())]).fit(features, target)
     with mlflow.start_run():
@@ -39,3 +41,20 @@ def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
             registered_model_name="fares",
         )
     return f"models:/fares/{info.registered_model_version}"
+
+
+@pytest.fixture
+def changed_repository(tmp_path: Path) -> Path:
+    """A copy of the project's ``steps`` package whose feature code has changed since a model was
+    fitted (the trip duration in thirds of a minute), as a later commit may change it: code that
+    imports it first must not change what an earlier model computes."""
+    repository = tmp_path / "changed-repository"
+    shutil.copytree(PROJECT_ROOT / "steps", repository / "steps")
+    transform = repository / "steps" / "transform.py"
+    source = transform.read_text()
+    changed = source.replace(
+        "(dropoff - pickup).dt.total_seconds() / 60.0", "(dropoff - pickup).dt.total_seconds() / 20.0"
+    )
+    assert changed != source, "the feature code to change was not found"
+    transform.write_text(changed)
+    return repository

@@ -61,6 +61,15 @@ def write_features(runtime, env: str) -> list[str]:
     return names
 
 
+def train(runtime, env: str, experiment: str, **widgets: str) -> tuple[str, FakeDbutils]:
+    """Run TrainWithFeatureStore on the runtime's trips (and ``env``'s feature tables) into
+    ``experiment``; the model URI it exits with and its ``dbutils`` (for the task values)."""
+    dbutils = FakeDbutils(
+        {"env": env, "training_data_path": runtime.trips_path, "experiment_name": experiment, **widgets}
+    )
+    return run_notebook("TrainWithFeatureStore", dbutils, runtime.spark), dbutils
+
+
 @pytest.mark.parametrize("env", ["test", "prod"])
 def test_feature_notebook_writes_the_env_table_of_its_module(local_runtime, env):
     names = write_features(local_runtime, env)
@@ -90,15 +99,7 @@ def test_training_notebook_registers_and_hands_over_the_model(mlflow_store, loca
     write_features(local_runtime, "test")
     experiment = "/fs-tests/train"
     mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
-    dbutils = FakeDbutils(
-        {
-            "env": "test",
-            "training_data_path": local_runtime.trips_path,
-            "experiment_name": experiment,
-            "model_name": "fs-model",
-        }
-    )
-    model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
+    model_uri, dbutils = train(local_runtime, "test", experiment, model_name="fs-model")
     assert model_uri == "models:/fs-model/1"
     assert dbutils.task_values == {"model_uri": model_uri, "model_name": "fs-model", "model_version": "1"}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
@@ -108,10 +109,7 @@ def test_training_notebook_registers_the_env_unity_catalog_model_by_default(mlfl
     write_features(local_runtime, "test")
     experiment = "/fs-tests/train-uc"
     mlflow.create_experiment(experiment, artifact_location=(tmp_path / "artifacts").as_uri())
-    dbutils = FakeDbutils(
-        {"env": "test", "training_data_path": local_runtime.trips_path, "experiment_name": experiment}
-    )
-    model_uri = run_notebook("TrainWithFeatureStore", dbutils, local_runtime.spark)
+    model_uri, dbutils = train(local_runtime, "test", experiment)
     model_name = utils.get_model_name("test")  # catalog.schema.model in the test catalog
     assert model_name.count(".") == 2
     assert model_uri == f"models:/{model_name}/1"
@@ -131,19 +129,11 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     (tmp_path / "output" / "staging.json").write_text(json.dumps(outputs))
     mlflow.create_experiment("/fs-tests/staging", artifact_location=(tmp_path / "artifacts").as_uri())
     write_features(local_runtime, "staging")
-    train = FakeDbutils(
-        {
-            "env": "staging",
-            "training_data_path": local_runtime.trips_path,
-            "experiment_name": "/fs-tests/staging",
-            "model_name": "fs-model",
-        }
-    )
-    model_uri = run_notebook("TrainWithFeatureStore", train, local_runtime.spark)
+    model_uri, trained = train(local_runtime, "staging", "/fs-tests/staging", model_name="fs-model")
     local_runtime.spark.session.read.parquet(local_runtime.trips_path).createOrReplaceTempView("staging_trips")
     validation = FakeDbutils(
         {"env": "staging", "run_mode": "enabled", "validation_input": "SELECT * FROM staging_trips"},
-        upstream={"Train": train.task_values},
+        upstream={"Train": trained.task_values},
     )
     assert run_notebook("ModelValidation", validation, local_runtime.spark) == "passed"
     client = MlflowClient()

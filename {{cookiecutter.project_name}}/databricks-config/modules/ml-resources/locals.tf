@@ -12,10 +12,6 @@ locals {
 {%- endif %}
   experiment_name = "${var.mlflow_experiment_parent_dir}/${local.name_prefix}{{ cookiecutter | derived("experiment_base_name") }}"
 {% if cookiecutter.include_models_in_unity_catalog == "yes" %}
-  # Every job task runs on serverless jobs compute unless the environment's job_compute
-  # variable is "classic" (databricks-config/README.md, "Compute").
-  serverless = var.job_compute == "serverless"
-
   # The serverless environment of every task: a pinned environment version (Python 3.12,
   # Spark 4.0 through Databricks Connect 17.3) with the project's requirements.txt as its
   # dependencies, one pip requirement per line (comments and blank lines left out). Notebook

@@ -25,14 +25,9 @@ variable "{{ name }}" {
 {%- endfor %}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
-variable "job_compute" {
-  type        = string
-  description = "Compute of every job task: \"serverless\" or \"classic\" (job clusters)."
-
-  validation {
-    condition     = contains(["serverless", "classic"], var.job_compute)
-    error_message = "job_compute must be \"serverless\" or \"classic\"."
-  }
+variable "serverless" {
+  type        = bool
+  description = "true: every job task runs on serverless jobs compute; false: on job clusters (the environment's job_compute, databricks-config/README.md, \"Compute\")."
 }
 {%- endif %}
 

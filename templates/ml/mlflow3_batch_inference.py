@@ -1,18 +1,33 @@
+{#- notebooks/BatchInference of both MLflow 3 tracks: the plain one scores the trips' own columns,
+    the feature store looks each trip's features up as of its pickup time. -#}
 {%- import "ml/batch_inference_tables.jinja" as tables with context -%}
+{%- from "ml/batch_inference_widgets.jinja" import widgets -%}
+{%- set fs = cookiecutter | derived("ml_code") == "feature_store" -%}
 # Databricks notebook source
 # MAGIC %md
 # MAGIC # BatchInference
 # MAGIC
+{%- if fs %}
+# MAGIC Scores a table of raw trips with the `champion` version of this environment's model,
+# MAGIC through the Feature Store (each trip's features are looked up as of its pickup time), and
+{%- else %}
 # MAGIC Scores a table of trips with the `champion` version of this environment's model and
+{%- endif %}
 # MAGIC appends to the output table the input rows plus a DOUBLE column `prediction` and a
 # MAGIC STRING column `model_version` (the version that made every prediction: the alias is
 # MAGIC resolved once, when the job starts), keyed by `record_id`, `model_version` and
 # MAGIC `scoring_run_id` (`steps/predictions.py`): earlier runs' predictions stay.
 # MAGIC
 # MAGIC Parameters:
+{%- if fs %}
+# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
+# MAGIC * `model_uri`: empty to score with the champion; the CI integration test passes the version
+# MAGIC   it just trained (`models:/<name>/<version>`).
+{%- else %}
 # MAGIC * `env`: `dev`, `test` (CI), `staging` or `prod`.
 # MAGIC * `model_uri`: `models:/<name>/<version>` to score with a given version instead of the
 # MAGIC   champion (the CI integration test scores the version it has just trained).
+{%- endif %}
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 # MAGIC * `output_table_name`: the Unity Catalog table to write (`catalog.schema.table`); empty: the
@@ -31,12 +46,11 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
-dbutils.widgets.text("model_uri", "", "Model URI (empty: the champion)")
-dbutils.widgets.text(
-    "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
-)
-dbutils.widgets.text("output_table_name", "", "Output Table Name")
+{% if fs -%}
+{{ widgets(["staging", "prod", "test"], "Model Version URI (empty: the champion)") }}
+{%- else -%}
+{{ widgets(["dev", "test", "staging", "prod"], "Model URI (empty: the champion)") }}
+{%- endif %}
 
 # COMMAND ----------
 
@@ -46,14 +60,19 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
+{% if fs -%}
+from fare_model.registry import resolve_alias
+{{ tables.inputs_and_outputs("from features.scoring import score_trips") }}
+{%- else -%}
 from fare_model.batch_inference import resolve_alias, score_trips
 {{ tables.inputs_and_outputs() }}
+{%- endif %}
 model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")
 
 # COMMAND ----------
 
-# DBTITLE 1,Load model and run inference
+# DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
 predictions = score_trips(spark, model_uri, spark.table(input_table_name))
 {{ tables.write_predictions() }}
 dbutils.notebook.exit(output_table_name)
