@@ -1259,16 +1259,19 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-@pytest.mark.parametrize("protected", [False, True], ids=["open", "protected"])
+@pytest.mark.parametrize("remote_state", ["open", "protected", "no-release"])
 @pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1] + AZURE_DEVOPS_VARIANTS[:1], ids=lambda v: v.id)
 def test_output_commit_reaches_a_protected_branch_only_through_review(
-    variant: Variant, generated_project: Path, tmp_path: Path, protected: bool
+    variant: Variant, generated_project: Path, tmp_path: Path, remote_state: str
 ) -> None:
     """Runs commit-terraform-output.sh against a local remote (issue 22, finding 2 and the output
     commit minor). An open branch gets the commit; a branch whose protection refuses the push (a
     pre-receive hook here, a ruleset or branch policy in the platform) is left unchanged, the
     commit waits in terraform-output/<env>-<branch> for a reviewed pull request, and the script
-    exits 3, which the pipelines report as a warning instead of stopping prod."""
+    exits 3, which the pipelines report as a warning instead of stopping prod. A release branch
+    that does not exist yet (the first deployment) is named in a warning, exit 3, not a failed
+    `git fetch` (issue 22 trial, M3)."""
+    protected = remote_state == "protected"
     remote = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     if protected:
@@ -1284,7 +1287,7 @@ def test_output_commit_reaches_a_protected_branch_only_through_review(
     # The branches exist before protection applies (the hook rejects updates; use a second remote path).
     if protected:
         (remote / "hooks" / "pre-receive").rename(remote / "hooks" / "pre-receive.off")
-    git(project, "push", "-q", "origin", "main", "main:release")
+    git(project, "push", "-q", "origin", "main", *(["main:release"] if remote_state != "no-release" else []))
     if protected:
         (remote / "hooks" / "pre-receive.off").rename(remote / "hooks" / "pre-receive")
     # A terraform that only answers `output -json`, as after a real apply.
@@ -1301,7 +1304,12 @@ def test_output_commit_reaches_a_protected_branch_only_through_review(
     def has_output(branch: str) -> bool:
         return "databricks-config/output/staging.json" in git(remote, "ls-tree", "-r", "--name-only", branch)
 
-    if protected:
+    if remote_state == "no-release":
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert branches == {"main"} and has_output("main")
+        assert "WARNING: the branch release does not exist yet" in result.stderr
+        assert "create release from main" in result.stderr
+    elif protected:
         assert result.returncode == 3, result.stdout + result.stderr
         assert branches == {"main", "release", "terraform-output/staging-main", "terraform-output/staging-release"}
         assert not has_output("main") and not has_output("release")
