@@ -2,7 +2,10 @@
 # Commit the Terraform outputs of one environment where the ML code and the jobs read them.
 #
 # Usage (from anywhere in the repository, after `terraform apply` in databricks-config/<env>):
-#   commit-terraform-output.sh <staging|prod>
+#   commit-terraform-output.sh <staging|prod> [--from-artifact]
+#
+# With --from-artifact the output file is already in place (a job that ran `terraform output`
+# passed it on), so that the job holding the push credential runs no Terraform.
 #
 # Writes `terraform output -json` to databricks-config/output/<env>.json, where steps/utils.py
 # and the MLflow profiles read the experiment and model names, and commits it to
@@ -20,6 +23,7 @@
 set -euo pipefail
 
 readonly env="${1:?usage: commit-terraform-output.sh <staging|prod>}"
+readonly source="${2:-}"
 readonly output_file="databricks-config/output/${env}.json"
 
 # Commit the output file if it differs from the checked-out commit's.
@@ -66,22 +70,28 @@ push_for_review() {
   return 1
 }
 
-# Report something a person must do: on stderr, and as a warning of the run where the CI/CD
-# platform shows one (GitHub Actions annotations, Azure DevOps issues); the script exits 3.
+# Report something a person must do: on stderr{% if cookiecutter.cicd_platform == "GitHub Actions" %} and as a warning annotation of the run{% elif cookiecutter.cicd_platform == "Azure DevOps" %} and as a warning of the run{% endif %}; the script exits 3.
 warn() {
   echo "WARNING: $*" >&2
-  if [[ "${GITHUB_ACTIONS:-}" == "true" ]]; then
-    echo "::warning title=Terraform outputs::$*"
-  elif [[ -n "${TF_BUILD:-}" ]]; then
-    echo "##vso[task.logissue type=warning]$*"
-  fi
+{%- if cookiecutter.cicd_platform == "GitHub Actions" %}
+  echo "::warning title=Terraform outputs::$*"
+{%- elif cookiecutter.cicd_platform == "Azure DevOps" %}
+  echo "##vso[task.logissue type=warning]$*"
+{%- endif %}
   needs_review=1
 }
 
 needs_review=0
 cd "$(git rev-parse --show-toplevel)"
 mkdir -p "$(dirname "${output_file}")"
-terraform -chdir="databricks-config/${env}" output -json >"${output_file}"
+if [[ "${source}" == "--from-artifact" ]]; then
+  if [[ ! -s "${output_file}" ]]; then
+    echo "${output_file} is missing or empty: the apply job passes it on as an artifact" >&2
+    exit 1
+  fi
+else
+  terraform -chdir="databricks-config/${env}" output -json >"${output_file}"
+fi
 saved_output="$(mktemp)"
 cp "${output_file}" "${saved_output}"
 
