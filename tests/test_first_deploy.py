@@ -228,3 +228,43 @@ def test_the_replay_catches_a_resource_request_without_the_ml_code(tmp_path: Pat
     problems = first_deploy_problems(project, Variant("aws", "GitHub Actions", "no"), tmp_path / "replay")
     assert any(p.startswith("add-cicd: its ML code tests run without ['notebooks/Train.py'") for p in problems), problems
     assert any(p.startswith("add-config: its terraform plan reads ['notebooks/Train.py', 'requirements.txt']") for p in problems), problems
+
+
+# --- one workspace for staging and prod (the template README's FAQ) ---------------------------------
+
+CO_MANAGERS = re.compile(r"folder_co_managers\s*=\s*local\.single_workspace\s*\?\s*\[module\.(\w+)\.application_id\]\s*:\s*\[\]")
+
+
+def experiment_folder_managers(project: Path) -> dict[str, set[str]]:
+    """Module call -> the principals (module calls) its authoritative permissions on the shared
+    experiment folder grant CAN_MANAGE, read from the CI/CD bootstrap's Terraform."""
+    cicd = project / ".mlops-setup-scripts/cicd"
+    module = (cicd / "service-principal/main.tf").read_text()
+    (permissions,) = re.findall(r'resource "databricks_permissions" "experiment_parent" \{.*?\n\}', module, re.DOTALL)
+    grants_co_managers = "var.folder_co_managers" in permissions
+    root = (cicd / "workspaces.tf").read_text()
+    single = re.search(r'single_workspace\s*=\s*lower\("([^"]+)"\)\s*==\s*lower\("([^"]+)"\)', root)
+    same = bool(single) and single.group(1).lower() == single.group(2).lower()
+    managers = {}
+    for name, body in re.findall(r'module "(\w+_service_principal)" \{(.*?)\n\}', root, re.DOTALL):
+        others = CO_MANAGERS.findall(body) if grants_co_managers and same else []
+        managers[name] = {name, *others}
+    return managers
+
+
+@pytest.mark.parametrize("hosts", ["two", "one"])
+def test_both_principals_keep_can_manage_on_the_experiment_folder(hosts: str, tmp_path: Path) -> None:
+    """The folder's permissions are authoritative: in one workspace both modules set them on the
+    same folder, so each must grant both principals, or the last apply removes the other's
+    CAN_MANAGE (issue 22 trial, m11). With two workspaces each grants its own principal only."""
+    from tests.support.generation import TEST_HOSTS, generate_variant
+
+    variant = SUPPORTED_VARIANTS[0]
+    staging, prod = TEST_HOSTS[variant.cloud]
+    project = generate_variant(tmp_path, variant, databricks_prod_workspace_host=staging if hosts == "one" else prod)
+    managers = experiment_folder_managers(project)
+    assert set(managers) == {"staging_service_principal", "prod_service_principal"}
+    if hosts == "one":
+        assert managers["staging_service_principal"] == managers["prod_service_principal"] == set(managers)
+    else:
+        assert managers == {name: {name} for name in managers}
