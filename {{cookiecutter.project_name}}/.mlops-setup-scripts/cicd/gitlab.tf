@@ -169,8 +169,8 @@ locals {
     # branches need it, so it is not protected: with the Reporter role it can do nothing a
     # project member cannot do already.
     GITLAB_NOTE_TOKEN = {
-      name         = "{{ cookiecutter.project_name }} Terraform plan bot"
-      purpose      = "Posts Terraform plans on merge requests"
+      name              = "{{ cookiecutter.project_name }} Terraform plan bot"
+      purpose           = "Posts Terraform plans on merge requests"
       access_level      = "reporter"
       scopes            = ["api"]
       protected         = false
