@@ -268,3 +268,63 @@ def test_both_principals_keep_can_manage_on_the_experiment_folder(hosts: str, tm
         assert managers["staging_service_principal"] == managers["prod_service_principal"] == set(managers)
     else:
         assert managers == {name: {name} for name in managers}
+
+
+# --- what the guides and the deployment promise after the first deploy ----------------------------
+
+PER_PLATFORM = list({v.cicd_platform: v for v in SUPPORTED_VARIANTS}.values())
+GITHUB_ONLY = [v for v in PER_PLATFORM if v.github]
+
+
+@pytest.mark.parametrize("variant", PER_PLATFORM, ids=lambda v: v.id)
+def test_resource_guide_diagram_shows_the_saved_prod_plan(variant: Variant, generated_project: Path) -> None:
+    """CI plans staging only; prod applies a saved plan after an approval (issue 22 trial, m12)."""
+    (diagram,) = fenced_blocks((generated_project / RESOURCE_GUIDE).read_text(), "mermaid")
+    assert "staging and prod" not in diagram and "CI: terraform plan for staging]" in diagram
+    assert re.search(r"plan prod into a plan file\].*approv.*apply exactly that plan file", diagram, re.DOTALL | re.IGNORECASE)
+
+
+@pytest.mark.parametrize("variant", [v for v in PER_PLATFORM if v.cicd_platform != "GitLab"], ids=lambda v: v.id)
+def test_setup_guide_says_to_merge_the_output_pull_requests(variant: Variant, generated_project: Path) -> None:
+    """Protected branches get the outputs through pull requests; the guide names each one where
+    the deployment opens it (issue 22 trial, M3)."""
+    guide = (generated_project / SETUP_GUIDE).read_text()
+    step6 = guide[guide.index("## 6. Deploy the ML resources"):guide.index("## Rotating credentials")]
+    for env in ("staging", "prod"):
+        for branch in ("main", "release"):
+            assert f"`terraform-output/{env}-{branch}`" in step6, (env, branch)
+    assert "merge it after review" in step6
+
+
+def workflow(project: Path, name: str) -> dict:
+    import yaml
+
+    return yaml.safe_load((project / ".github/workflows" / name).read_text())
+
+
+@pytest.mark.parametrize("variant", GITHUB_ONLY, ids=lambda v: v.id)
+def test_required_checks_run_on_every_pull_request(variant: Variant, generated_project: Path) -> None:
+    """The ruleset's default required checks name jobs of a workflow that runs on every pull
+    request, or resource and output pull requests could never merge; the default is not empty,
+    so only tested code merges (issue 22 trial, M4)."""
+    variables = (generated_project / ".mlops-setup-scripts/cicd/variables.tf").read_text()
+    (default,) = re.findall(r'variable "required_status_checks" \{.*?default\s*=\s*(\[.*?\])', variables, re.DOTALL)
+    required = re.findall(r'"([^"]+)"', default)
+    assert required
+    tests = workflow(generated_project, "run-tests-fs.yml" if variant.feature_store else "run-tests.yml")
+    triggers = tests[True]  # PyYAML reads the key `on` as True
+    assert triggers["pull_request"] in (None, {}) or not {"paths", "paths-ignore", "branches"} & set(triggers["pull_request"])
+    names = {job["name"]: job for job in tests["jobs"].values()}
+    assert set(required) <= set(names)
+    assert "if" not in names["Unit tests"]  # always runs; the integration test may be skipped (counts as passed)
+
+
+@pytest.mark.parametrize("variant", GITHUB_ONLY, ids=lambda v: v.id)
+def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, generated_project: Path) -> None:
+    """Concurrency per environment: a prod apply waiting for its approval holds only prod's group
+    (issue 22 trial, m2)."""
+    cd = workflow(generated_project, "terraform-cd.yml")
+    assert "concurrency" not in cd
+    groups = {name: job["concurrency"]["group"] for name, job in cd["jobs"].items()}
+    assert groups["apply_staging"] != groups["apply_prod"] == groups["plan_prod"]
+    assert all(job["concurrency"]["cancel-in-progress"] is False for job in cd["jobs"].values())
