@@ -328,3 +328,38 @@ def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, ge
     groups = {name: job["concurrency"]["group"] for name, job in cd["jobs"].items()}
     assert groups["apply_staging"] != groups["apply_prod"] == groups["plan_prod"]
     assert all(job["concurrency"]["cancel-in-progress"] is False for job in cd["jobs"].values())
+
+
+@pytest.mark.parametrize(("changed", "ml_code"), [
+    ("databricks-config/modules/ml-resources/training-job.tf", "false"),
+    ("databricks-config/output/staging.json", "false"),
+    ("databricks-config/unity-catalog.json", "true"),
+    ("steps/train.py", "true"),
+])
+@pytest.mark.parametrize("variant", GITHUB_ONLY, ids=lambda v: v.id)
+def test_the_integration_test_is_skipped_only_for_terraform_changes(
+    variant: Variant, generated_project: Path, tmp_path: Path, changed: str, ml_code: str
+) -> None:
+    """Runs the `changes` job's step on a pull request's merge commit (base as first parent), as
+    actions/checkout leaves it: only a change confined to the Terraform or outputs of
+    databricks-config/ skips the integration test (a skipped job passes the required check)."""
+    import os
+
+    tests = workflow(generated_project, "run-tests-fs.yml" if variant.feature_store else "run-tests.yml")
+    (step,) = [s for s in tests["jobs"]["changes"]["steps"] if s.get("id") == "changes"]
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / changed).parent.mkdir(parents=True, exist_ok=True)
+    (repo / changed).write_text("before\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "base")
+    git(repo, "checkout", "-q", "-b", "feature")
+    (repo / changed).write_text("after\n")
+    git(repo, "commit", "-q", "-am", "change")
+    git(repo, "checkout", "-q", "main")
+    git(repo, "merge", "-q", "--no-ff", "-m", "merge", "feature")
+    output = tmp_path / "github-output"
+    env = {**os.environ, "EVENT_NAME": "pull_request", "GITHUB_OUTPUT": str(output)}
+    subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True)
+    assert output.read_text() == f"ml_code={ml_code}\n"
