@@ -363,3 +363,31 @@ def test_the_integration_test_is_skipped_only_for_terraform_changes(
     env = {**os.environ, "EVENT_NAME": "pull_request", "GITHUB_OUTPUT": str(output)}
     subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, check=True)
     assert output.read_text() == f"ml_code={ml_code}\n"
+
+
+@pytest.mark.parametrize("variant", [v for v in PER_PLATFORM if v.cicd_platform == "GitLab"], ids=lambda v: v.id)
+def test_gitlab_output_job_commits_the_artifact_without_terraform(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """terraform-output-<env> runs the script with --from-artifact where no terraform exists: it
+    commits the file the apply job passed on, to both deployed branches (issue 22 trial, M1)."""
+    import os
+
+    remote = tmp_path / "origin.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    project = shutil.copytree(generated_project, tmp_path / "project")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "Generated project")
+    git(project, "remote", "add", "origin", str(remote))
+    git(project, "push", "-q", "origin", "main", "main:release")
+    (project / "databricks-config/output").mkdir(exist_ok=True)
+    (project / "databricks-config/output/prod.json").write_text('{"experiment_name": {"value": "/x"}}\n')
+    env = {**os.environ, "PATH": "/usr/bin:/bin", "GIT_AUTHOR_NAME": "t", "GIT_COMMITTER_NAME": "t",
+           "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+    script = project / ".gitlab/ci/scripts/commit-terraform-output.sh"
+    result = subprocess.run(["bash", str(script), "prod", "--from-artifact"], cwd=project, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    for branch in ("main", "release"):
+        assert "databricks-config/output/prod.json" in git(remote, "ls-tree", "-r", "--name-only", branch), branch
+    (project / "databricks-config/output/staging.json").unlink(missing_ok=True)
+    missing = subprocess.run(["bash", str(script), "staging", "--from-artifact"], cwd=project, env=env, capture_output=True, text=True)
+    assert missing.returncode == 1 and "is missing or empty" in missing.stderr
