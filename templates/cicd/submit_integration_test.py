@@ -220,7 +220,7 @@ def ensure_test_schema(client: WorkspaceClient, settings_path: Path = UNITY_CATA
         client.schemas.get(full_name)
     except NotFound:
         try:
-            client.schemas.create(name=schema, catalog_name=catalog, comment="Models and tables of the integration test.")
+            client.schemas.create(name=schema, catalog_name=catalog, comment="Schema of the integration test.")
             print(f"Created the schema {full_name} for the integration test.", flush=True)
         except ResourceConflict:  # another run created it meanwhile
             client.schemas.get(full_name)
