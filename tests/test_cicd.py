@@ -350,9 +350,19 @@ class FakeJobsApi:
     def __init__(self, task_results: dict[str, str]):
         self.task_results = task_results
         self.calls: list[tuple[str, str, Any]] = []
+        self.schemas: set[str] = set()  # Unity Catalog schemas that exist (catalog.schema)
 
     def do(self, method: str, path: str, query: Any = None, body: Any = None, **_: Any) -> dict:
+        from databricks.sdk.errors import NotFound
+
         self.calls.append((method, path, body if body is not None else query))
+        if path.startswith("/api/2.1/unity-catalog/schemas/") and method == "GET":
+            if path.rsplit("/", 1)[1] not in self.schemas:
+                raise NotFound(f"Schema '{path.rsplit('/', 1)[1]}' does not exist.")
+            return {"full_name": path.rsplit("/", 1)[1]}
+        if path == "/api/2.1/unity-catalog/schemas" and method == "POST":
+            self.schemas.add(f"{body['catalog_name']}.{body['name']}")
+            return {"full_name": f"{body['catalog_name']}.{body['name']}"}
         if path.endswith("/scim/v2/Me"):  # the submitting principal (Unity Catalog projects ask)
             return {"userName": "cicd-client-id"}
         if path.endswith("/jobs/runs/submit"):
@@ -401,6 +411,13 @@ def test_integration_test_request_goes_through_the_sdk_unchanged(
 
     method, path, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
     assert (method, path) == ("POST", "/api/2.2/jobs/runs/submit")
+    if variant.unity_catalog:  # the test's own schema in the test catalog, created before the run (issue 22 trial, B1)
+        names = json.loads((generated_project / "databricks-config/unity-catalog.json").read_text())
+        assert api.schemas == {f"{names['catalogs']['test']}.{names['schema']}"}
+        assert [call[1] for call in api.calls][:2] == [f"/api/2.1/unity-catalog/schemas/{names['catalogs']['test']}.{names['schema']}",
+                                                       "/api/2.1/unity-catalog/schemas"]
+    else:
+        assert not [call for call in api.calls if "unity-catalog" in call[1]]
     expected = script.submit_request("https://org@example.invalid/repo", "abc123")
     if variant.unity_catalog:  # serverless: every task in one environment with the project's requirements
         (environment,) = body["environments"]
@@ -479,8 +496,14 @@ def test_integration_test_signs_in_with_the_job_federated_login(
         (GITHUB_ID_TOKEN if variant.github else AZURE_DEVOPS_ID_TOKEN, "cicd-client-id")
     }
     calls = fake_databricks.api_calls()
-    # Serverless (Unity Catalog) and classic runs alike are submitted first: no cluster to dedicate.
-    assert calls[0].path == "/api/2.2/jobs/runs/submit"
+    # Serverless (Unity Catalog) and classic runs alike are submitted first: no cluster to dedicate;
+    # with Unity Catalog after the test's schema was created (then it exists: a second run creates nothing).
+    submitted = [call.path for call in calls].index("/api/2.2/jobs/runs/submit")
+    assert [(call.method, call.path.startswith("/api/2.1/unity-catalog/schemas")) for call in calls[:submitted]] == (
+        [("GET", True), ("POST", True)] if variant.unity_catalog else [])
+    if variant.unity_catalog:
+        assert load_script(generated_project).main(["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]) == 0
+        assert [c.method for c in fake_databricks.api_calls()[len(calls):] if "unity-catalog" in c.path] == ["GET"]
     assert {call.headers.get("Authorization") for call in calls} == {f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
 
 
@@ -1287,16 +1310,19 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-@pytest.mark.parametrize("protected", [False, True], ids=["open", "protected"])
+@pytest.mark.parametrize("remote_state", ["open", "protected", "no-release"])
 @pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1] + AZURE_DEVOPS_VARIANTS[:1], ids=lambda v: v.id)
 def test_output_commit_reaches_a_protected_branch_only_through_review(
-    variant: Variant, generated_project: Path, tmp_path: Path, protected: bool
+    variant: Variant, generated_project: Path, tmp_path: Path, remote_state: str
 ) -> None:
     """Runs commit-terraform-output.sh against a local remote (issue 22, finding 2 and the output
     commit minor). An open branch gets the commit; a branch whose protection refuses the push (a
     pre-receive hook here, a ruleset or branch policy in the platform) is left unchanged, the
     commit waits in terraform-output/<env>-<branch> for a reviewed pull request, and the script
-    exits 3, which the pipelines report as a warning instead of stopping prod."""
+    exits 3, which the pipelines report as a warning instead of stopping prod. A release branch
+    that does not exist yet (the first deployment) is named in a warning, exit 3, not a failed
+    `git fetch` (issue 22 trial, M3)."""
+    protected = remote_state == "protected"
     remote = tmp_path / "origin.git"
     git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
     if protected:
@@ -1312,7 +1338,7 @@ def test_output_commit_reaches_a_protected_branch_only_through_review(
     # The branches exist before protection applies (the hook rejects updates; use a second remote path).
     if protected:
         (remote / "hooks" / "pre-receive").rename(remote / "hooks" / "pre-receive.off")
-    git(project, "push", "-q", "origin", "main", "main:release")
+    git(project, "push", "-q", "origin", "main", *(["main:release"] if remote_state != "no-release" else []))
     if protected:
         (remote / "hooks" / "pre-receive.off").rename(remote / "hooks" / "pre-receive")
     # A terraform that only answers `output -json`, as after a real apply.
@@ -1329,7 +1355,12 @@ def test_output_commit_reaches_a_protected_branch_only_through_review(
     def has_output(branch: str) -> bool:
         return "databricks-config/output/staging.json" in git(remote, "ls-tree", "-r", "--name-only", branch)
 
-    if protected:
+    if remote_state == "no-release":
+        assert result.returncode == 3, result.stdout + result.stderr
+        assert branches == {"main"} and has_output("main")
+        assert "WARNING: the branch release does not exist yet" in result.stderr
+        assert "create release from main" in result.stderr
+    elif protected:
         assert result.returncode == 3, result.stdout + result.stderr
         assert branches == {"main", "release", "terraform-output/staging-main", "terraform-output/staging-release"}
         assert not has_output("main") and not has_output("release")
@@ -1415,12 +1446,12 @@ UC_VARIANTS = [v for v in GITHUB_VARIANTS + AZURE_DEVOPS_VARIANTS if v.unity_cat
 def test_the_guides_ml_code_commit_carries_the_unity_catalog_names(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
     """Issue 22, finding 4: the setup guide's `git add` / `git commit` of the ML code, run as written
     in a repository holding only the CI/CD files, commits databricks-config/unity-catalog.json,
-    which the unit tests and the Train notebook read, and no other Terraform. On GitHub, where the
-    ML code gets a pull request of its own, the guide deploys the resources (the staging apply
-    creates the test catalog's schema that the integration test trains into) before it."""
+    which the unit tests and the Train notebook read, and no other Terraform. On every platform the
+    ML code comes before the resources (tests/test_first_deploy.py replays the whole order)."""
     guide = (generated_project / "docs/mlops-setup.md").read_text()
     (block,) = [b for b in re.findall(r"```bash\n(.*?)```", guide, re.DOTALL) if 'git commit -m "Add ML code"' in b]
-    commands = [line for line in block.splitlines() if line.startswith(("git add", "git commit"))]
+    block = block[block.index('git commit -m "Add CI/CD"'):]
+    commands = [line for line in block.splitlines() if line.startswith(("git add", "git commit"))][1:]
     assert len(commands) == 3, block
     project = shutil.copytree(generated_project, tmp_path / "project")
     git(project, "init", "-q", "-b", "main")
@@ -1434,9 +1465,6 @@ def test_the_guides_ml_code_commit_carries_the_unity_catalog_names(variant: Vari
     assert "databricks-config/unity-catalog.json" in committed
     assert not [path for path in committed if path.startswith("databricks-config/") and path.endswith(".tf")]
     assert "fare_model/unity_catalog.py" in committed or "features" in {p.split("/")[0] for p in committed}
-    if variant.github:
-        deploy_first = guide.index("Then deploy the ML resources first ([step 6](#6-deploy-the-ml-resources))")
-        assert deploy_first < guide.index('git commit -m "Add ML code"')
 
 
 def _one_variant_per_bootstrap() -> list[Variant]:

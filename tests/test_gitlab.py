@@ -185,7 +185,8 @@ def test_every_path_a_job_names_exists(generated_project: Path) -> None:
         for token in PATH_TOKEN.findall(script) + CHDIR.findall(script)
     }
     assert "requirements.txt" in named and ".gitlab/ci/scripts/commit-terraform-output.sh" in named
-    assert sorted(n for n in named if not (generated_project / n).exists()) == []
+    # databricks-config/output/ is what the apply jobs write (and the output jobs commit).
+    assert sorted(n for n in named if not (generated_project / n).exists() and not n.startswith("databricks-config/output")) == []
 
 
 def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
@@ -246,7 +247,10 @@ def test_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path)
     assert plan["artifacts"]["access"] == "developer"
     # The apply: held for the prod approval (a deployment: action start), fed by the plan job.
     assert apply["environment"] == {"name": "prod"} and apply["needs"] == ["terraform-plan-prod"]
-    assert plan["rules"] == apply["rules"]
+    # Same events as the plan, but never automatic, on every GitLab tier: without Premium's protected
+    # environment, a person starting it by hand is the gate (issue 22 trial, M2).
+    assert [{k: v for k, v in rule.items() if k != "when"} for rule in apply["rules"]] == plan["rules"]
+    assert [rule.get("when") for rule in apply["rules"]] == ["manual"] * len(plan["rules"])
     applies = [line for line in apply["script"] if " apply " in f" {line} "]
     assert applies == ["terraform -chdir=databricks-config/prod apply -input=false -lock-timeout=10m prod.tfplan"]
     assert "-auto-approve" not in apply_script and " plan " not in apply_script
@@ -255,24 +259,34 @@ def test_prod_applies_the_saved_plan_its_approvers_read(generated_project: Path)
 
 
 def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_project: Path, tmp_path: Path) -> None:
-    """The output commit (expired or missing token, push refused) exits 3, which the apply jobs
-    allow: prod's plan still runs after staging's apply (issue 22, minor). The job's commands after
-    the apply run here as GitLab's runner runs them (bash, errexit), without GITLAB_PUSH_TOKEN and
-    with a commit script that fails: a missing token used to stop the job with exit code 1."""
+    """The output commit (expired or missing token, push refused) exits 3, which its job allows:
+    prod's plan still runs after staging's apply (issue 22, minor). It runs in a job of its own, the
+    only kind that gets the push token (environment terraform-output; issue 22 trial, M1): the apply
+    job passes it the outputs as an artifact and never holds the token. The job's commands run here
+    as GitLab's runner runs them (bash, errexit), without GITLAB_PUSH_TOKEN and with a commit
+    script that fails: a missing token used to stop the job with exit code 1."""
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     script = tmp_path / JOB_FOLDER / "scripts/commit-terraform-output.sh"
     script.parent.mkdir(parents=True)
     script.write_text("echo 'push refused' >&2\nexit 1\n")
     env = {key: value for key, value in os.environ.items() if key != "GITLAB_PUSH_TOKEN"}
     env.update(CI_SERVER_PROTOCOL="https", CI_SERVER_FQDN="gitlab.invalid", CI_PROJECT_PATH="group/project")
+    all_jobs = jobs(generated_project)
     for env_name in ("staging", "prod"):
-        job = jobs(generated_project)[f"terraform-apply-{env_name}"]
-        assert job["allow_failure"] == {"exit_codes": [3]}, env_name
-        (apply_index,) = [i for i, line in enumerate(job["script"]) if " apply " in line]
-        after_apply = "\n".join(job["script"][apply_index + 1:])
-        assert f"commit-terraform-output.sh {env_name}" in after_apply
-        done = run(["bash", "-c", f"set -eo pipefail\n{after_apply}"], cwd=tmp_path, env=env)
+        apply, commit = all_jobs[f"terraform-apply-{env_name}"], all_jobs[f"terraform-output-{env_name}"]
+        assert commit["allow_failure"] == {"exit_codes": [3]}, env_name
+        assert f"commit-terraform-output.sh {env_name} --from-artifact || exit 3" in commit["script"][-1], env_name
+        assert commit["needs"] == [f"terraform-apply-{env_name}"]
+        assert commit["environment"] == {"name": "terraform-output"}
+        assert apply["artifacts"]["paths"] == [f"databricks-config/output/{env_name}.json"], env_name
+        assert "GITLAB_PUSH_TOKEN" not in json.dumps(apply) and "allow_failure" not in apply, env_name
+        assert not [line for line in commit["script"] if "terraform " in line], env_name
+        done = run(["bash", "-c", "set -eo pipefail\n" + "\n".join(commit["script"])], cwd=tmp_path, env=env)
         assert done.returncode == 3, (env_name, done.returncode, done.stderr)
+    users = [name for name, job in all_jobs.items() if "GITLAB_PUSH_TOKEN" in json.dumps(job)]
+    assert sorted(users) == ["terraform-output-prod", "terraform-output-staging"]
+    scoped = {name for name, job in all_jobs.items() if (job.get("environment") or {}).get("name") == "terraform-output"}
+    assert scoped == set(users)
 
 
 # The cloud identity of each environment's Terraform state, as state-access.tf writes it into
@@ -506,11 +520,22 @@ def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_
     scoped = {name: body for name, body in variables.items() if "environment_scope" in body}
     assert set(scoped) == {
         "databricks_client_id", "state_login", "databricks_auth_type", "databricks_client_secret", "failure_alert_emails",
+        "ci_token",
     }
     for name, body in scoped.items():
+        if name == "ci_token":
+            continue
         scope = str(body["environment_scope"]).replace(" ", "")
         assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name
     assert str(variables["ci_token"]["protected"]) == "${each.value.protected}"
+    assert str(variables["ci_token"]["environment_scope"]) == "${each.value.environment_scope}"
+    # The push token: protected, only for the output jobs' environment, 90 days at most (issue 22 trial, M1).
+    setup = (generated_project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    (push,) = re.findall(r"GITLAB_PUSH_TOKEN = \{(.*?)\n    \}", setup, re.DOTALL)
+    settings = dict(re.findall(r"^\s+(\w+)\s+=\s+(.+)$", push, re.MULTILINE))
+    assert (settings["protected"], settings["environment_scope"]) == ("true", '"terraform-output"')
+    assert settings["lifetime_days"] == "min(var.ci_token_lifetime_days, 90)"
+    assert "expiration_days    = each.value.lifetime_days" in setup
 
 
 # ---------------------------------------------------------------- docs

@@ -16,6 +16,9 @@ printed as soon as the run exists, and appended as ``run_url=<link>`` to the
 from __future__ import annotations
 
 import argparse
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+import json
+{%- endif %}
 import sys
 from datetime import timedelta
 {%- if cookiecutter.include_feature_store == "yes" or cookiecutter.include_models_in_unity_catalog == "yes" %}
@@ -25,6 +28,9 @@ from typing import Any, Callable, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from databricks.sdk import WorkspaceClient
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+from databricks.sdk.errors import NotFound, ResourceConflict
+{%- endif %}
 from databricks.sdk.service import jobs
 
 RUN_NAME = "{{ cookiecutter.project_name }} integration test"
@@ -57,6 +63,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]  # <ci folder>/<subfolder>/sc
 COMPUTE = "serverless"
 ENVIRONMENT_KEY = "project"
 ENVIRONMENT_VERSION = "{{ cookiecutter | derived("serverless_environment_version") }}"
+# The Unity Catalog names the notebooks use (the test catalog, the project's schema).
+UNITY_CATALOG_SETTINGS = PROJECT_ROOT / "databricks-config" / "unity-catalog.json"
 {%- endif %}
 
 # A single-node cluster of the LTS ML runtime the Terraform jobs' clusters use is enough for the test data.
@@ -197,6 +205,34 @@ def tasks() -> list[dict[str, Any]]:
 
 
 {% if cookiecutter.include_models_in_unity_catalog == "yes" -%}
+def ensure_test_schema(client: WorkspaceClient, settings_path: Path = UNITY_CATALOG_SETTINGS) -> str:
+    """Create the project's schema in the test catalog unless it exists; return ``catalog.schema``.
+
+    The schema belongs to this test, not to Terraform (databricks-config creates the staging and
+    prod schemas only): the first run creates it, as the staging service principal, which then
+    owns it, so the test passes before the first ``terraform apply`` (docs/mlops-setup.md,
+    step 5). It needs ``USE CATALOG`` and ``CREATE SCHEMA`` on the test catalog, an admin's grant.
+    Raises the SDK's error, with the names and the grant to check, when the schema cannot be made.
+    """
+    settings = json.loads(settings_path.read_text())
+    catalog, schema = settings["catalogs"]["test"], settings["schema"]
+    full_name = f"{catalog}.{schema}"
+    try:
+        client.schemas.get(full_name)
+    except NotFound:
+        try:
+            client.schemas.create(name=schema, catalog_name=catalog, comment="Schema of the integration test.")
+            print(f"Created the schema {full_name} for the integration test.", flush=True)
+        except ResourceConflict:  # another run created it meanwhile
+            client.schemas.get(full_name)
+        except NotFound as error:
+            raise RuntimeError(
+                f"Cannot create {full_name}: the catalog {catalog} must exist and the staging service principal "
+                "needs USE CATALOG and CREATE SCHEMA on it (docs/mlops-setup.md, Unity Catalog)"
+            ) from error
+    return full_name
+
+
 def on_dedicated_clusters(request: dict[str, Any], user_name: str) -> dict[str, Any]:
     """``request`` with every task's cluster dedicated to ``user_name`` (the submitting principal).
 
@@ -274,6 +310,7 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
     client = client or WorkspaceClient()
     request = submit_request(args.git_url, args.git_commit)
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    ensure_test_schema(client)
     if COMPUTE == "classic":
         request = on_dedicated_clusters(request, client.current_user.me().user_name)
 {%- endif %}

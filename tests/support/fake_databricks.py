@@ -45,6 +45,7 @@ class FakeDatabricks:
     url: str = ""
     task_results: dict[str, str] = field(default_factory=dict)
     requests: list[Request] = field(default_factory=list)
+    schemas: set[str] = field(default_factory=set)  # catalog.schema of the Unity Catalog schemas that exist
 
     def answer(self, request: Request) -> tuple[int, Any]:
         self.requests.append(request)
@@ -64,6 +65,18 @@ class FakeDatabricks:
             return 200, {"oidcToken": AZURE_DEVOPS_ID_TOKEN}
         if path.endswith("/scim/v2/Me"):
             return 200, {"userName": "cicd-client-id"}
+        if path.startswith("/api/2.1/unity-catalog/schemas/") and request.method == "GET":
+            name = path.rsplit("/", 1)[1]
+            if name in self.schemas:
+                return 200, {"full_name": name}
+            return 404, {"error_code": "SCHEMA_DOES_NOT_EXIST", "message": f"Schema '{name}' does not exist."}
+        if path == "/api/2.1/unity-catalog/schemas" and request.method == "POST":
+            body = json.loads(request.body or "{}")
+            full_name = f"{body['catalog_name']}.{body['name']}"
+            if full_name in self.schemas:
+                return 409, {"error_code": "SCHEMA_ALREADY_EXISTS", "message": f"Schema '{full_name}' already exists."}
+            self.schemas.add(full_name)
+            return 200, {"full_name": full_name}
         if path.endswith("/jobs/runs/submit"):
             return 200, {"run_id": 42}
         if path.endswith("/jobs/runs/get"):

@@ -168,13 +168,17 @@ resource "gitlab_project_variable" "databricks_client_secret" {
 # Project access tokens of CI/CD's two bots, by the variable that holds each one.
 locals {
   ci_tokens = {
-    # Pushes the Terraform outputs from the apply jobs of the protected default branch.
+    # Pushes the Terraform outputs from the terraform-output-<env> jobs of the protected default
+    # branch: only jobs of the environment `terraform-output` get it (those jobs run git alone),
+    # and it lives 90 days at most (the CI/CD bootstrap rotates it in its last 30).
     GITLAB_PUSH_TOKEN = {
-      name         = "{{ cookiecutter.project_name }} Terraform output bot"
-      purpose      = "Pushes databricks-config/output/<env>.json from the Terraform apply jobs"
-      access_level = "maintainer"
-      scopes       = ["write_repository"]
-      protected    = true
+      name              = "{{ cookiecutter.project_name }} Terraform output bot"
+      purpose           = "Pushes databricks-config/output/<env>.json from the terraform-output jobs"
+      access_level      = "maintainer"
+      scopes            = ["write_repository"]
+      protected         = true
+      environment_scope = "terraform-output"
+      lifetime_days     = min(var.ci_token_lifetime_days, 90)
     }
     # (Merge request pipelines get no token: their plan shows in GitLab's Terraform widget.)
   }
@@ -190,7 +194,7 @@ resource "gitlab_project_access_token" "ci" {
   scopes       = each.value.scopes
 
   rotation_configuration = {
-    expiration_days    = var.ci_token_lifetime_days
+    expiration_days    = each.value.lifetime_days
     rotate_before_days = 30
   }
 }
@@ -198,13 +202,15 @@ resource "gitlab_project_access_token" "ci" {
 resource "gitlab_project_variable" "ci_token" {
   for_each = local.ci_tokens
 
-  project     = data.gitlab_project.project.id
-  key         = each.key
-  value       = gitlab_project_access_token.ci[each.key].token
-  protected   = each.value.protected
-  masked      = true
-  raw         = true
-  description = "Project access token of the ${each.value.name} (.mlops-setup-scripts/cicd/gitlab.tf)."
+  project   = data.gitlab_project.project.id
+  key       = each.key
+  value     = gitlab_project_access_token.ci[each.key].token
+  protected = each.value.protected
+  # The environment of the jobs that read it ("*": every job).
+  environment_scope = each.value.environment_scope
+  masked            = true
+  raw               = true
+  description       = "Project access token of the ${each.value.name} (.mlops-setup-scripts/cicd/gitlab.tf)."
 }
 
 # ---------------------------------------------------------------- model deployment

@@ -118,9 +118,11 @@ variable "required_approving_review_count" {
 }
 
 variable "required_status_checks" {
-  type        = list(string)
-  default     = []
-  description = "Check (job) names that must pass before a pull request into the deployed branches merges; name only checks that run on every pull request, e.g. [\"Unit tests\"]."
+  type = list(string)
+  # The jobs of the ML code tests workflow (run-tests*.yml), which runs on every pull request; a
+  # skipped job (the integration test of a Terraform-only pull request) counts as passed.
+  default     = ["Unit tests", "Integration test on staging"]
+  description = "Check (job) names that must pass before a pull request into the deployed branches merges; name only checks that run on every pull request. [] merges untested code."
 }
 {%- elif cookiecutter.cicd_platform == "Azure DevOps" %}
 

@@ -9,6 +9,7 @@ module "staging_service_principal" {
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
   group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
+  folder_co_managers           = local.single_workspace ? [module.prod_service_principal.application_id] : []
   client_secret_lifetime_days  = var.client_secret_lifetime_days
 }
 
@@ -19,10 +20,15 @@ module "prod_service_principal" {
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
   group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
+  folder_co_managers           = local.single_workspace ? [module.staging_service_principal.application_id] : []
   client_secret_lifetime_days  = var.client_secret_lifetime_days
 }
 
 locals {
+  # Staging and prod in one workspace (the README's single-workspace setup): both modules manage
+  # the same experiment folder, so each grants both principals CAN_MANAGE on it.
+  single_workspace = lower("{{ cookiecutter | derived("staging_host") }}") == lower("{{ cookiecutter | derived("prod_host") }}")
+
   service_principals = {
     staging = module.staging_service_principal
     prod    = module.prod_service_principal

@@ -24,12 +24,16 @@ resource "databricks_directory" "experiment_parent" {
   delete_recursive = true
 }
 
+# Authoritative: in a single workspace both modules set the same list (folder_co_managers).
 resource "databricks_permissions" "experiment_parent" {
   directory_path = databricks_directory.experiment_parent.path
 
-  access_control {
-    service_principal_name = databricks_service_principal.cicd.application_id
-    permission_level       = "CAN_MANAGE"
+  dynamic "access_control" {
+    for_each = toset(concat([databricks_service_principal.cicd.application_id], var.folder_co_managers))
+    content {
+      service_principal_name = access_control.value
+      permission_level       = "CAN_MANAGE"
+    }
   }
 }
 

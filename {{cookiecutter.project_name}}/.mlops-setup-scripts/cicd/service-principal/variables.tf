@@ -13,6 +13,12 @@ variable "mlflow_experiment_parent_dir" {
   description = "Workspace folder of the project's MLflow experiments; the service principal gets CAN_MANAGE on it."
 }
 
+variable "folder_co_managers" {
+  type        = list(string)
+  default     = []
+  description = "Application IDs of other service principals that also get CAN_MANAGE on the experiment folder: the other environment's, when both share one workspace and so one folder (its permissions are authoritative, so each module must name every manager)."
+}
+
 variable "client_secret_lifetime_days" {
   type        = number
   description = "Lifetime of the service principal's Databricks OAuth secret."

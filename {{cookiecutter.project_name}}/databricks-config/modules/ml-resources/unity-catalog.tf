@@ -1,14 +1,16 @@
-# Unity Catalog: the project's schema in this environment's catalog (staging also creates it in
-# the CI integration test's catalog), the grants on catalogs and schemas, and the names of the
-# registered model and the predictions table. The catalogs themselves, the metastore assignment
-# and the service principal's USE CATALOG and CREATE SCHEMA on them are an admin's, before the
-# first apply (docs/mlops-setup.md).
+# Unity Catalog: the project's schema in this environment's catalog, the grants on catalogs and
+# schemas, and the names of the registered model and the predictions table. The schema in the CI
+# integration test's catalog is the test's own: its first run creates it (submit_integration_test.py),
+# so the ML code's first pull request passes before anything here is applied. The catalogs
+# themselves, the metastore assignment and the service principal's USE CATALOG and CREATE SCHEMA
+# on them are an admin's, before the first apply (docs/mlops-setup.md).
 locals {
   # Catalog per environment, schema, model, predictions table and read group: stated once, in
   # databricks-config/unity-catalog.json, which the ML code (steps/utils.py) reads too.
   unity_catalog = jsondecode(file("${path.module}/../../unity-catalog.json"))
   catalog       = local.unity_catalog.catalogs[var.env]
-  # Staging runs the CI integration test, which trains into the test catalog.
+  # Staging runs the CI integration test, which trains into the test catalog: the read group may
+  # use that catalog too.
   catalogs = toset(var.env == "staging" ? [local.catalog, local.unity_catalog.catalogs.test] : [local.catalog])
 
   # catalog.schema.model of the registered model, the name the ML code registers and deploys.
@@ -30,7 +32,7 @@ locals {
 }
 
 resource "databricks_schema" "project" {
-  for_each = local.catalogs
+  for_each = toset([local.catalog])
 
   catalog_name = each.value
   name         = local.unity_catalog.schema
