@@ -430,7 +430,9 @@ def test_feature_table_job_exists_only_with_the_feature_store(variant: Variant, 
         # Its tasks come from a dynamic block over local.feature_tasks.
         feature_tasks = locals_of(generated_project / ML_RESOURCES)["feature_tasks"]
         assert set(feature_tasks) == {"PickupFeatures", "DropoffFeatures"}
-        (task,) = jobs["write_feature_table_job"]["dynamic"][0]["\"task\""]["content"]
+        # (Unity Catalog jobs also have dynamic environment and job_cluster blocks.)
+        (dynamic_task,) = [block['"task"'] for block in jobs["write_feature_table_job"]["dynamic"] if '"task"' in block]
+        (task,) = dynamic_task["content"]
         path, parameters = notebook(task)
         assert path == "notebooks/GenerateAndWriteFeatures"
         assert "output_table_name" not in parameters and parameters["env"] == "var.env"
@@ -459,12 +461,12 @@ def test_jobs_run_notebooks_that_exist(variant: Variant, generated_project: Path
 
 
 # `local.serverless ? A : B`, as the Unity Catalog jobs pick their compute (job_compute).
-COMPUTE_CHOICE = re.compile(r"^local\.serverless \? (.+) : (.+)$")
+COMPUTE_CHOICE = re.compile(r"^var\.serverless \? (.+) : (.+)$")
 
 
 def on_compute(expression: str, serverless: bool, module_locals: dict) -> Any:
     """``expression`` of a job as Terraform evaluates it with job_compute "serverless" (``serverless``)
-    or "classic": the branch of ``local.serverless ? A : B``, ``null`` -> None, ``local.X`` -> its
+    or "classic": the branch of ``var.serverless ? A : B``, ``null`` -> None, ``local.X`` -> its
     value (unquoted), ``[a, b]`` -> a list of those, anything else as written."""
     text = strip_expression(expression)
     choice = COMPUTE_CHOICE.match(text)
