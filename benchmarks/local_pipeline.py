@@ -1,8 +1,9 @@
 """Time every ML track's local pipeline, on the sample and on a 10x larger sample.
 
 For each track, MLflow Recipes (the default project), MLflow 3 (``include_mlflow_recipes=no``)
-and the feature store (``include_feature_store=yes``), each also with Unity Catalog (which
-changes the local pipeline's model and table names), it generates the project twice into a
+and the feature store (``include_feature_store=yes``), the last two also with Unity Catalog
+(which changes the local pipeline's model and table names; Recipes cannot register to Unity
+Catalog, a Unity Catalog project gets the MLflow 3 code), it generates the project twice into a
 temporary folder, replaces the second one's ``data/sample.parquet`` with a generated sample
 ``--scale`` times larger, and times ``python -m local_pipeline.<track>`` in each (wall time,
 fresh MLflow store and feature store). The projects run in the cached project venvs the
@@ -42,7 +43,6 @@ FEATURES = {"include_feature_store": "yes"}
 # track -> (answers, entry point module, venv builder)
 TRACKS = {
     "Recipes": ({}, "local_pipeline.recipe", project_python_for),
-    "Recipes UC": (UC, "local_pipeline.recipe", project_python_for),
     "MLflow 3": (MLFLOW3, "local_pipeline.mlflow3", mlflow3_python_for),
     "MLflow 3 UC": ({**MLFLOW3, **UC}, "local_pipeline.mlflow3", mlflow3_python_for),
     "Features": (FEATURES, "local_pipeline.feature_store", mlflow3_python_for),
