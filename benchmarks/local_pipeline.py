@@ -96,7 +96,7 @@ def main() -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
     print(f"| {'track':<11} | {'rows':>9} | {'seconds':>7} | {'ratio':>5} |")
-    print(f"|{'-' * 13}|{'-' * 11}:|{'-' * 9}:|{'-' * 7}:|")
+    print(f"|{'-' * 13}|{'-' * 10}:|{'-' * 8}:|{'-' * 6}:|")
     for name, (sample, scaled) in seconds.items():
         ratio = scaled / sample
         verdict = "" if ratio < MAX_SCALED_RATIO else f" (over {MAX_SCALED_RATIO:g}x)"
