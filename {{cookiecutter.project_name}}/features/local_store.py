@@ -1,7 +1,8 @@
 """A feature store on the local disk, standing in for Databricks in tests and local runs.
 
 Each table is a folder ``<root>/<table name>/`` with the rows as parquet (``data/``)
-and the keys in ``table.json``, the two facts Databricks keeps in its catalog. A
+and the keys and the schema in ``table.json``, the facts Databricks keeps in its catalog
+(reading with a known schema spares Spark a job per read to infer it from the files). A
 locally logged model carries its feature lookups in its MLflow metadata, as a
 Databricks-logged model carries its feature spec, so scoring needs only a model URI
 and raw trips.
@@ -62,8 +63,12 @@ class LocalFeatureStore:
         table_dir = self._table_dir(name)
         if not (table_dir / "table.json").exists():
             raise FileNotFoundError(f"feature table {name!r} does not exist under {self.root}; write it first")
-        keys = json.loads((table_dir / "table.json").read_text())
-        return self.spark.read.parquet(str(table_dir / "data")), keys
+        catalog = json.loads((table_dir / "table.json").read_text())
+        keys = {name: catalog[name] for name in ("primary_keys", "timestamp_key")}
+        reader = self.spark.read
+        if "schema" in catalog:  # absent from tables written before the schema was kept
+            reader = reader.schema(StructType.fromJson(catalog["schema"]))
+        return reader.parquet(str(table_dir / "data")), keys
 
     def write_table(self, name: str, features: DataFrame, primary_keys: Sequence[str], timestamp_key: str) -> None:
         table_dir = self._table_dir(name)
@@ -80,7 +85,9 @@ class LocalFeatureStore:
         rows.write.mode("overwrite").parquet(str(staging))
         shutil.rmtree(table_dir / "data", ignore_errors=True)
         staging.rename(table_dir / "data")
-        (table_dir / "table.json").write_text(json.dumps(keys, indent=2) + "\n")
+        # Nullable, as Spark reads every parquet column back.
+        schema = StructType([StructField(field.name, field.dataType, True, field.metadata) for field in rows.schema])
+        (table_dir / "table.json").write_text(json.dumps({**keys, "schema": schema.jsonValue()}, indent=2) + "\n")
 
     def _look_up(self, trips: DataFrame, lookups: Sequence[FeatureLookup]) -> DataFrame:
         for lookup in lookups:

@@ -7,7 +7,7 @@ missing values a trip gets when its zip had no earlier feature row.
 
 Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
 ModelValidation judges the model on, and its own metrics come from the last fifth of the
-training period by time. At most ``MAX_TRAINING_ROWS`` rows are collected to the driver.
+training period by time. At most about ``MAX_TRAINING_ROWS`` trips are collected to the driver.
 """
 
 from __future__ import annotations
@@ -143,12 +143,10 @@ def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]
     return model, metrics
 
 
-def collect_bounded(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> pd.DataFrame:
-    """``rows`` as pandas, sampled down (seeded) to about ``limit`` rows when there are more."""
+def sample_at_most(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> DataFrame:
+    """``rows``, sampled down (seeded) to about ``limit`` rows when there are more."""
     count = rows.count()
-    if count > limit:
-        rows = rows.sample(fraction=limit / count, seed=_SEED)
-    return rows.toPandas()
+    return rows.sample(fraction=limit / count, seed=_SEED) if count > limit else rows
 
 
 def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_name: str) -> TrainingResult:
@@ -159,11 +157,13 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
     feature lookups, so scoring needs only the raw trip columns.
     """
     training_period, _ = split_by_time(plausible_trips(trips))
-    trips = prepare_trips(training_period)
+    # Sampled before the lookups, which keep one row per trip: the point-in-time join then
+    # runs once, on the trips that are collected, not once to count and again to collect.
+    trips = prepare_trips(sample_at_most(training_period))
     excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
     with mlflow.start_run() as run:
         training_set = store.create_training_set(trips, feature_lookups(env), LABEL, excluded)
-        model, metrics = fit_model(collect_bounded(training_set.load_df()))
+        model, metrics = fit_model(training_set.load_df().toPandas())
         regressor = model.named_steps["regressor"]
         mlflow.log_params({"env": env, "model_type": type(regressor).__name__, **regressor.get_params()})
         mlflow.log_metrics(metrics)

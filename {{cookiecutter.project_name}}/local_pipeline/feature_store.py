@@ -24,6 +24,7 @@ to a parquet file instead of a Unity Catalog table (the seam: fare_model/unity_c
 
 from __future__ import annotations
 
+import importlib
 import sys
 from typing import TYPE_CHECKING
 
@@ -59,11 +60,20 @@ def use_local_experiment() -> None:
     mlflow.set_experiment(EXPERIMENT_NAME)
 
 
+def prepare_mlflow() -> None:
+    """The local MLflow store and the training code's imports (scikit-learn, MLflow's flavors).
+
+    Seconds of Python on a first run (the store's schema migrations above all), so the
+    pipeline runs it while Spark's JVM starts.
+    """
+    pipeline.use_local_mlflow_store()
+    importlib.import_module("features.training")
+
+
 def run() -> None:
     sys.path.insert(0, str(pipeline.PROJECT_ROOT))
     pipeline.quiet_library_output()
-    pipeline.use_local_mlflow_store()
-    with pipeline.local_spark() as spark:
+    with pipeline.local_spark(while_starting=prepare_mlflow) as spark:
         from fare_model.deployment import promote_to_champion
         from fare_model.registry import CHAMPION, resolve_alias
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}

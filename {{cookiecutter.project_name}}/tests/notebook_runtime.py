@@ -86,7 +86,7 @@ class RuntimeSpark:
 
     ``tables`` maps a table name (such as ``delta.`dbfs:/...` ``) to the DataFrame
     ``spark.table`` returns for it; ``spark.read.format("delta").load(path)`` reads
-    ``path`` as parquet, as ``spark.read.parquet`` does. A table that a test's ``saveAsTable``
+    ``path`` as parquet, as ``spark.read.parquet`` does (with a given ``schema`` too). A table that a test's ``saveAsTable``
     stand-in wrote as parquet to ``saved_tables / name`` is read back from there, so a notebook
     can read the table it has just written (a local session has no three-level names).
     Everything else is the local session's own.
@@ -99,7 +99,9 @@ class RuntimeSpark:
         self.tables = dict(tables or {})
         self.saved_tables = saved_tables
         self.read = types.SimpleNamespace(
-            format=lambda _: types.SimpleNamespace(load=session.read.parquet), parquet=session.read.parquet
+            format=lambda _: types.SimpleNamespace(load=session.read.parquet),
+            parquet=session.read.parquet,
+            schema=lambda schema: session.read.schema(schema),
         )
 
     def table(self, name: str):
