@@ -47,7 +47,7 @@ import sys
 sys.path.insert(0, os.path.abspath(".."))
 
 from fare_model.batch_inference import resolve_alias, score_trips
-{{ tables.inputs_and_outputs() }}
+{{ tables.inputs_and_outputs(dev=True) }}
 model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")
 
