@@ -7,7 +7,8 @@ user who runs the notebook (``jane.doe@example.com`` -> ``jane_doe``):
 ``<dev catalog>.<schema>_jane_doe`` holds their model, predictions{% if cookiecutter.include_feature_store == "yes" %} and feature tables{% endif %}
 (``fare_model.unity_catalog.name_in``; ``enter`` creates it), and the experiment is
 ``<experiment>-dev-jane_doe``.
-{%- else %} the model ``<model>-dev-jane_doe`` and the experiment ``<experiment>-dev-jane_doe``
+{%- else %}
+the model ``<model>-dev-jane_doe`` and the experiment ``<experiment>-dev-jane_doe``
 (``steps.utils``){% if cookiecutter.include_feature_store == "yes" %}, the feature tables ``<database>.<table>_dev_jane_doe``
 (``features.feature_tables``){% endif %}.
 {%- endif %}
