@@ -9,7 +9,9 @@ failure cases into one reason per row.
 
 On Spark the same schema runs per batch (``mapInPandas``, ``with_problems``). pandera's own
 PySpark backend is not used: it reports which checks failed, not which rows, and quarantine
-needs the rows.
+needs the rows. Importing pandera where PySpark is installed also imports PySpark's pandas API
+(about a second) and, under PySpark 3.5 with numpy 2, restores numpy 1's aliases that PySpark
+3.5 needs (pandera's ``_patch_numpy2``); neither changes what this module computes.
 
 Quarantined rows are kept: they are written with the predictions, ``prediction`` null and
 the broken rules in ``quarantine_reason``, counted and reported, and never fail the run.
