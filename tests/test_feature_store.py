@@ -90,16 +90,16 @@ def test_training_notebook_hands_the_model_to_the_next_tasks(generated_project: 
 
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
 def test_training_defaults_are_the_dev_names(variant: Variant, generated_project: Path):
-    """Defaults must be what the rest of the project calls the dev experiment and model (with Unity
-    Catalog an empty model name: the notebook asks steps/utils.py, which reads unity-catalog.json)."""
+    """Defaults must be what the rest of the project calls the experiment and model of ``env``:
+    empty widgets, which the notebook fills from steps/utils.py after it has taken the user's dev
+    namespace (steps/dev_namespace.py), never a name spelled out in the notebook."""
     text = (generated_project / "notebooks/TrainWithFeatureStore.py").read_text()
     project = TEST_ANSWERS["project_name"]
-    assert f'"{TEST_ANSWERS["mlflow_experiment_parent_dir"]}/{project}-experiment-dev"' in text
-    if variant.unity_catalog:
-        assert 'dbutils.widgets.text("model_name", "",' in text
-        assert 'model_name = dbutils.widgets.get("model_name") or get_model_name(env)' in text
-    else:
-        assert f'"{project}-model-dev"' in text
+    assert f"{project}-experiment-dev" not in text and f"{project}-model-dev" not in text
+    for widget, lookup in (("experiment_name", "get_experiment_name"), ("model_name", "get_model_name")):
+        assert f'dbutils.widgets.text("{widget}", "",' in text
+        assert f'{widget} = dbutils.widgets.get("{widget}") or {lookup}(env)' in text
+        assert text.index("dev_namespace.enter(spark, env)") < text.index(f"{lookup}(env)")
 
 
 @pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -40,9 +41,18 @@ PARENT_DIR = "/ml-projects/my-mlops-project"
 
 
 def load_module(path: Path):
-    spec = importlib.util.spec_from_file_location(path.stem, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    """A generated project's module (``<project>/steps/utils.py``), importing the project's packages
+    from its root as the project does; they are forgotten afterwards, so each project gets its own."""
+    root = str(path.parents[1])
+    sys.path.insert(0, root)
+    try:
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(root)
+        for name in [name for name in sys.modules if name.split(".")[0] in ("steps", "fare_model")]:
+            del sys.modules[name]
     return module
 
 
@@ -94,12 +104,20 @@ def test_deployed_profiles_include_outputs_from_the_project_root(generated_proje
 
 
 @recipe_variants
-@pytest.mark.parametrize("env", ["dev", "test"])
-def test_notebook_model_names_match_what_the_profiles_register(generated_project: Path, env: str) -> None:
+def test_notebook_model_names_match_what_the_test_profile_registers(generated_project: Path) -> None:
     utils = load_module(generated_project / "steps" / "utils.py")
-    profile = yaml.safe_load((generated_project / "profiles" / f"databricks-{env}.yaml").read_text())
-    assert utils.get_model_name(env) == profile["model_registry"]["model_name"] == f"{PROJECT}-model-{env}"
-    assert utils.get_experiment_name(env) == profile["experiment"]["name"] == f"{PARENT_DIR}/{PROJECT}-experiment-{env}"
+    profile = yaml.safe_load((generated_project / "profiles" / "databricks-test.yaml").read_text())
+    assert utils.get_model_name("test") == profile["model_registry"]["model_name"] == f"{PROJECT}-model-test"
+    assert utils.get_experiment_name("test") == profile["experiment"]["name"] == f"{PARENT_DIR}/{PROJECT}-experiment-test"
+
+
+@recipe_variants
+def test_dev_profile_registers_the_names_train_writes_for_its_user(generated_project: Path) -> None:
+    # The dev names carry the user (steps/dev_namespace.py), so the profile cannot fix them.
+    text = (generated_project / "profiles" / "databricks-dev.yaml").read_text()
+    assert '{% include "build/databricks-dev-names.json" %}' in text and "model_name" not in text
+    train = (generated_project / "notebooks" / "Train.py").read_text()
+    assert train.index("dev_namespace.enter(spark, env)") < train.index("write_dev_profile_names()") < train.index("Recipe(")
 
 
 @recipe_variants
@@ -248,11 +266,17 @@ def test_recipe_loads_every_profile_from_another_directory(
             f"{PROJECT}_training_job_id": {"sensitive": False, "type": "string", "value": "123"},
         }
         (output_dir / f"{env}.json").write_text(json.dumps(outputs, indent=2))
+    # What notebooks/Train writes in dev before it loads the recipe (steps/dev_namespace.py).
+    write_dev_names = (
+        "from steps import dev_namespace, utils; "
+        "dev_namespace.set_user('jane.doe@example.com'); utils.write_dev_profile_names()"
+    )
+    run([str(project_python), "-c", write_dev_names], cwd=project)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     expected = {
         "local": (f"{PROJECT}-experiment-local", f"{PROJECT}-model-local"),
-        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev", f"{PROJECT}-model-dev"),
+        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev-jane_doe", f"{PROJECT}-model-dev-jane_doe"),
         "databricks-test": (f"{PARENT_DIR}/{PROJECT}-experiment-test", f"{PROJECT}-model-test"),
         "databricks-staging": (f"{PARENT_DIR}/staging-{PROJECT}-experiment", f"staging-{PROJECT}-model"),
         "databricks-prod": (f"{PARENT_DIR}/prod-{PROJECT}-experiment", f"prod-{PROJECT}-model"),

@@ -112,8 +112,9 @@ def test_unity_catalog_docs_name_the_three_level_names(variant: Variant, generat
     assert all(f"`{names['catalogs'][env]}.{schema}.{model}`" in readme for env in ("staging", "prod"))
     guide_name = "ml-developer-guide-fs.md" if variant.feature_store else "ml-developer-guide-mlflow3.md"
     guide = (generated_project / "docs" / guide_name).read_text()
-    assert f"CREATE SCHEMA IF NOT EXISTS {names['catalogs']['dev']}.{schema};" in guide
-    assert f"`{names['catalogs']['dev']}.{schema}.{model}`" in guide
+    # Dev: each data scientist's own schema, which their first dev run creates (steps/dev_namespace.py).
+    assert f"`{names['catalogs']['dev']}.{schema}_<user>`" in guide and "CREATE SCHEMA IF NOT EXISTS" in guide
+    assert f"`{names['catalogs']['dev']}.{schema}_<user>.{model}`" in guide
 
 
 def test_the_pattern_catches_workspace_registry_names() -> None:

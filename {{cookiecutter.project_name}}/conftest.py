@@ -19,6 +19,7 @@ import mlflow
 import pytest
 
 from local_pipeline import local_spark
+from steps import dev_namespace
 from tests.mlflow_store import use_sqlite_store
 
 
@@ -46,6 +47,12 @@ def _tracking_outside_the_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     project root under ``make test``; the fixtures above still set their own store.
     """
     monkeypatch.setenv("MLFLOW_TRACKING_URI", f"sqlite:///{tmp_path / 'unexpected-mlflow.db'}")
+
+
+@pytest.fixture(autouse=True)
+def _no_dev_user_between_tests(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forget, after each test, the dev user a notebook took (``steps.dev_namespace.enter``)."""
+    monkeypatch.setattr(dev_namespace, "_user", None)
 {%- if cookiecutter.include_feature_store == "yes" %}
 
 

@@ -65,7 +65,7 @@ from fare_model.registry import resolve_alias
 {{ tables.inputs_and_outputs("from features.scoring import score_trips") }}
 {%- else -%}
 from fare_model.batch_inference import resolve_alias, score_trips
-{{ tables.inputs_and_outputs() }}
+{{ tables.inputs_and_outputs(dev=True) }}
 {%- endif %}
 model_uri = dbutils.widgets.get("model_uri") or resolve_alias(get_model_name(env))
 print(f"Scoring with {model_uri}")

@@ -1,4 +1,5 @@
 env = dbutils.widgets.get("env")
+dev_namespace.enter(spark, env)  # dev: your own experiment (steps/dev_namespace.py)
 run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
 validation_input = dbutils.widgets.get("validation_input")
 model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")

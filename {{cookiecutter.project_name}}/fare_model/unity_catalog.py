@@ -41,17 +41,44 @@ def three_level_name(catalog: str, schema: str, name: str) -> str:
     Raises ``ValueError`` naming the part that is not lower-case letters, digits and '_'.
     """
     for kind, part in (("catalog", catalog), ("schema", schema), ("name", name)):
-        if not _NAME_PART.fullmatch(part):
-            raise ValueError(f"Unity Catalog {kind} {part!r} must be lower-case letters, digits and '_'")
+        _check_part(kind, part)
     return f"{catalog}.{schema}.{name}"
 
 
-def name_in(env: str, name: str) -> str:
-    """The three-level name of the object ``name`` in ``env``'s catalog and the project's schema."""
+def _check_part(kind: str, part: str) -> None:
+    if not _NAME_PART.fullmatch(part):
+        raise ValueError(f"Unity Catalog {kind} {part!r} must be lower-case letters, digits and '_'")
+
+
+def schema_in(env: str) -> str:
+    """``catalog.schema`` that ``env``'s models and tables live in.
+
+    The project's schema in the environment's catalog; in dev, by default, the schema of the
+    user who runs the notebook, ``<schema>_<user>`` (``steps.dev_namespace``), so that data
+    scientists never overwrite each other's models and tables. Raises ``ValueError`` for an
+    unknown environment.
+    """
+    from steps.dev_namespace import dev_user
+
     names = settings()
     if env not in names["catalogs"]:
         raise ValueError(f"Unknown environment {env!r}; expected one of {', '.join(names['catalogs'])}")
-    return three_level_name(names["catalogs"][env], names["schema"], name)
+    user = dev_user(env)
+    catalog, schema = names["catalogs"][env], f"{names['schema']}_{user}" if user else names["schema"]
+    _check_part("catalog", catalog)
+    _check_part("schema", schema)
+    return f"{catalog}.{schema}"
+
+
+def name_in(env: str, name: str) -> str:
+    """The three-level name of the object ``name`` in ``env``'s schema (``schema_in``)."""
+    return three_level_name(*schema_in(env).split("."), name)
+
+
+def create_schema_statement(env: str) -> str:
+    """SQL that creates ``env``'s schema when it is missing (dev runs create their own; Terraform
+    creates the staging and prod schemas, and the CI principal's test schema exists already)."""
+    return f"CREATE SCHEMA IF NOT EXISTS {schema_in(env)}"
 
 
 def use_unity_catalog_registry() -> None:

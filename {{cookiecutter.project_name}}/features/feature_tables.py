@@ -26,6 +26,8 @@ from fare_model.unity_catalog import name_in
 
 {% else %}
 
+from steps.dev_namespace import dev_user
+
 # Named after the project (hooks/derived.py: feature_store_database), so two projects in
 # one workspace never share feature tables.
 DATABASE = "{{ cookiecutter | derived("feature_store_database") }}"
@@ -77,16 +79,19 @@ class FeatureTable:
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
         """Full table name in ``env``: ``<env's catalog>.<schema>.<base_name>``.
 
-        Every environment, dev included, has a catalog of its own, so the names need no suffix.
+        Every environment, dev included, has a catalog of its own, so the names need no suffix;
+        in dev the schema is the user's own (``steps/dev_namespace.py``).
         """
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
         return name_in(env, self.base_name)
 {%- else %}
-        """Full table name in ``env``: prod has no suffix, other environments ``_<env>``."""
+        """Full table name in ``env``: prod has no suffix, other environments ``_<env>``; dev
+        ``_dev_<user>`` in a data scientist's own namespace (``steps/dev_namespace.py``)."""
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
-        suffix = "" if env == "prod" else f"_{env}"
+        user = dev_user(env)
+        suffix = "" if env == "prod" else f"_{env}_{user}" if user else f"_{env}"
         return f"{DATABASE}.{self.base_name}{suffix}"
 {%- endif %}
 

@@ -57,8 +57,10 @@ sys.path.insert(0, os.path.abspath(os.pardir))
 from features.databricks_store import DatabricksFeatureStore
 from features.feature_tables import PRIMARY_KEY
 from features.generate import generate_and_write_features
+from steps import dev_namespace
 
 env = dbutils.widgets.get("env")
+dev_namespace.enter(spark, env)  # dev: your own feature tables (steps/dev_namespace.py)
 input_table_path = dbutils.widgets.get("input_table_path")
 assert input_table_path, "input_table_path must be set"
 primary_keys = [key.strip() for key in dbutils.widgets.get("primary_keys").split(",") if key.strip()]

@@ -45,6 +45,7 @@ import mlflow
 
 sys.path.insert(0, os.path.abspath(".."))
 
+from steps import dev_namespace
 from steps.deploy import deployed_model_uri
 from steps.model_validation import run_model_validation
 from steps.predict import score_trips
@@ -52,6 +53,7 @@ from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
 env = dbutils.widgets.get("env")
+dev_namespace.enter(spark, env)  # dev: your own experiment (steps/dev_namespace.py)
 run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
 validation_input = dbutils.widgets.get("validation_input")
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")

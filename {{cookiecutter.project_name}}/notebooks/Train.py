@@ -7,6 +7,7 @@
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `dev`, `staging` or `prod`; selects the profile `profiles/databricks-<env>.yaml`.
+# MAGIC   `dev` registers your own model and experiment (`steps/dev_namespace.py`).
 # MAGIC * `test_mode`: `True` uses the `databricks-test` profile (CI integration test) whatever `env` is.
 # MAGIC
 # MAGIC Outputs: task values `model_uri`, `model_name` and `model_version` for the next job tasks,
@@ -37,7 +38,8 @@ import sys
 
 sys.path.insert(0, os.path.abspath(".."))
 
-from steps.utils import TERRAFORM_ENVS, get_experiment_name
+from steps import dev_namespace
+from steps.utils import TERRAFORM_ENVS, get_experiment_name, write_dev_profile_names
 
 env = dbutils.widgets.get("env")
 test_mode = dbutils.widgets.get("test_mode").lower() == "true"
@@ -46,6 +48,10 @@ if not test_mode and env in TERRAFORM_ENVS:
     # The staging and prod profiles include Terraform's outputs; without them MLflow only
     # reports that it failed to read the recipe configuration. This names the missing file.
     get_experiment_name(env)
+if not test_mode and env == "dev":
+    # Your own experiment and model (steps/dev_namespace.py), which the dev profile reads.
+    dev_namespace.enter(spark, env)
+    write_dev_profile_names()
 
 # COMMAND ----------
 

@@ -9,13 +9,16 @@
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: dev, test, staging or prod; picks the feature tables (see `features/feature_tables.py`).
+# MAGIC   In dev, the tables, experiment and model are your own (`steps/dev_namespace.py`).
 # MAGIC * `training_data_path`: Delta path of the raw trips with `fare_amount`.
-# MAGIC * `experiment_name`: MLflow experiment of the training run.
+# MAGIC * `experiment_name`: MLflow experiment of the training run; empty: the experiment of `env`
+# MAGIC   (`steps/utils.py`).
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 # MAGIC * `model_name`: Unity Catalog model (`catalog.schema.model`) that receives the new version;
 # MAGIC   empty: the model of `env` (`steps/utils.py`, from `databricks-config/unity-catalog.json`).
 {%- else %}
-# MAGIC * `model_name`: registered model that receives the new version.
+# MAGIC * `model_name`: registered model that receives the new version; empty: the model of `env`
+# MAGIC   (`steps/utils.py`).
 {%- endif %}
 # MAGIC
 # MAGIC Result: the new version's `models:/<name>/<version>` URI, as the notebook exit value and as
@@ -43,16 +46,8 @@ dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Envi
 dbutils.widgets.text(
     "training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path"
 )
-dbutils.widgets.text(
-    "experiment_name",
-    "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}/{{ cookiecutter | derived("experiment_base_name") }}-dev",
-    "Experiment Name",
-)
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+dbutils.widgets.text("experiment_name", "", "Experiment Name (empty: the environment's)")
 dbutils.widgets.text("model_name", "", "Model Name (empty: the environment's)")
-{%- else %}
-dbutils.widgets.text("model_name", "{{ cookiecutter | derived("model_name") }}-dev", "Model Name")
-{%- endif %}
 
 # COMMAND ----------
 
@@ -69,22 +64,18 @@ from fare_model.unity_catalog import use_unity_catalog_registry
 {% endif -%}
 from features.databricks_store import DatabricksFeatureStore
 from features.training import train_and_register
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-from steps.utils import get_model_name
-{%- endif %}
+from steps import dev_namespace
+from steps.utils import get_experiment_name, get_model_name
 
 env = dbutils.widgets.get("env")
+dev_namespace.enter(spark, env)  # dev: your own feature tables, experiment and model (steps/dev_namespace.py)
 training_data_path = dbutils.widgets.get("training_data_path")
-experiment_name = dbutils.widgets.get("experiment_name")
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+assert training_data_path, "training_data_path must be set"
+experiment_name = dbutils.widgets.get("experiment_name") or get_experiment_name(env)
 model_name = dbutils.widgets.get("model_name") or get_model_name(env)
-assert training_data_path and experiment_name, "training_data_path and experiment_name must be set"
 mlflow.set_experiment(experiment_name)
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 use_unity_catalog_registry()
-{%- else %}
-model_name = dbutils.widgets.get("model_name")
-assert training_data_path and experiment_name and model_name, "all parameters must be set"
-mlflow.set_experiment(experiment_name)
 {%- endif %}
 
 # COMMAND ----------

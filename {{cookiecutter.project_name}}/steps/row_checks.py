@@ -1,9 +1,17 @@
 """The input contract of a trip row: which rows a model may score, and why a row may not.
 
-One pandas function, ``row_problems``, states the rules; training drops the rows it flags
-(``steps.trips.clean_trips``) and scoring quarantines them (``quarantine``), so a model never
-scores a row of a kind it was not trained on. On Spark the same function runs per batch
-(``mapInPandas``), so there is no second rendering of the rules to drift.
+The contract is one pandera schema, ``INPUT_CONTRACT`` (https://pandera.readthedocs.io): training
+drops the rows it rejects (``steps.trips.clean_trips``, whose ``TRAINING_CONTRACT`` adds the
+label's rule to it) and scoring quarantines them (``score_valid_rows``), so a model never
+scores a row of a kind it was not trained on. ``row_problems`` validates lazily, so every
+broken rule of every row is collected rather than the first one raised, and turns pandera's
+failure cases into one reason per row.
+
+On Spark the same schema runs per batch (``mapInPandas``, ``with_problems``). pandera's own
+PySpark backend is not used: it reports which checks failed, not which rows, and quarantine
+needs the rows. Importing pandera where PySpark is installed also imports PySpark's pandas API
+(about a second) and, under PySpark 3.5 with numpy 2, restores numpy 1's aliases that PySpark
+3.5 needs (pandera's ``_patch_numpy2``); neither changes what this module computes.
 
 Quarantined rows are kept: they are written with the predictions, ``prediction`` null and
 the broken rules in ``quarantine_reason``, counted and reported, and never fail the run.
@@ -14,6 +22,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
+import pandera.pandas as pa
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -22,43 +31,93 @@ PICKUP, DROPOFF = "tpep_pickup_datetime", "tpep_dropoff_datetime"
 INPUT_COLUMNS = (PICKUP, DROPOFF, "trip_distance", "pickup_zip", "dropoff_zip")
 REASON_COLUMN = "quarantine_reason"
 # Open interval of plausible meter distances in miles: 0 is a cancelled trip, beyond 400 an
-# odometer glitch (the training data's rule, steps.trips.DISTANCE_RANGE, reads it from here).
+# odometer glitch.
 DISTANCE_RANGE = (0.0, 400.0)
+# Closed interval of US ZIP codes in use (USPS: 00501 to 99950); anything else is a
+# data-entry error that the model never saw in training.
+ZIP_RANGE = (501, 99950)
+DROPOFF_BEFORE_PICKUP = "drop-off before pick-up"
 
 
-def row_problems(trips: pd.DataFrame) -> pd.Series:
-    """Per row of ``trips``: None when it meets the input contract, else the broken rules joined by '; '.
+def outside(column: str, bounds: tuple, open_interval: bool) -> pa.Check:
+    """A pandera check that ``column``'s values lie in ``bounds``, named as the reason reads."""
+    shown = f"({bounds[0]}, {bounds[1]})" if open_interval else f"[{bounds[0]}, {bounds[1]}]"
+    closed, reason = not open_interval, f"{column} outside {shown}"
+    # pandera reports a failed check by its ``error``; ``name`` is what ``_rule_order`` ranks by.
+    return pa.Check.in_range(*bounds, include_min=closed, include_max=closed, name=reason, error=reason)
 
-    Rules: every input column present and not missing, ``trip_distance`` strictly inside
-    ``DISTANCE_RANGE``, drop-off not before pick-up. Other columns are ignored.
+
+def _dropoff_not_before_pickup(trips: pd.DataFrame) -> pd.Series:
+    # A row missing either time breaks the "missing" rule, not this one.
+    if PICKUP not in trips or DROPOFF not in trips:
+        return pd.Series(True, index=trips.index)
+    return ~(pd.to_datetime(trips[DROPOFF]) < pd.to_datetime(trips[PICKUP]))
+
+
+# Every input column present and not missing, the distance and zips in range, drop-off not
+# before pick-up. Other columns are allowed and ignored; no dtype is imposed, so the same
+# schema reads pandas frames and Spark's batches alike.
+INPUT_CONTRACT = pa.DataFrameSchema(
+    {
+        PICKUP: pa.Column(nullable=False),
+        DROPOFF: pa.Column(nullable=False),
+        "trip_distance": pa.Column(nullable=False, checks=outside("trip_distance", DISTANCE_RANGE, True)),
+        "pickup_zip": pa.Column(nullable=False, checks=outside("pickup_zip", ZIP_RANGE, False)),
+        "dropoff_zip": pa.Column(nullable=False, checks=outside("dropoff_zip", ZIP_RANGE, False)),
+    },
+    checks=[pa.Check(_dropoff_not_before_pickup, name=DROPOFF_BEFORE_PICKUP, error=DROPOFF_BEFORE_PICKUP)],
+    name="trip input contract",
+)
+
+
+def _reason(failure: pd.Series) -> str:
+    """The reason a row gives for one of pandera's failure cases."""
+    if failure["check"] == "column_in_dataframe":
+        return f"missing {failure['failure_case']}"
+    if failure["check"] == "not_nullable":
+        return f"missing {failure['column']}"
+    return str(failure["check"])
+
+
+def _rule_order(contract: pa.DataFrameSchema) -> dict[str, int]:
+    """Each reason's rank: missing columns first, then the columns' checks, then frame-wide checks."""
+    rules = [f"missing {name}" for name in contract.columns]
+    rules += [check.name for column in contract.columns.values() for check in column.checks]
+    rules += [check.name for check in contract.checks]
+    return {rule: rank for rank, rule in enumerate(rules)}
+
+
+def row_problems(trips: pd.DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT) -> pd.Series:
+    """Per row of ``trips``: None when it meets ``contract``, else the broken rules joined by '; '.
+
+    Rules are listed in ``_rule_order``; a missing column breaks its rule for every row. The
+    result has ``trips``' index. Never raises for a bad row: that is what the reason is for.
     """
-    checks: list[tuple[pd.Series, str]] = []
-    for column in INPUT_COLUMNS:
-        missing = trips[column].isna() if column in trips else pd.Series(True, index=trips.index)
-        checks.append((missing, f"missing {column}"))
-    if "trip_distance" in trips:
-        distance = pd.to_numeric(trips["trip_distance"], errors="coerce")
-        checks.append((distance.notna() & ~distance.between(*DISTANCE_RANGE, inclusive="neither"),
-                       f"trip_distance outside {DISTANCE_RANGE}"))  # fmt: skip
-    if PICKUP in trips and DROPOFF in trips:
-        checks.append((pd.to_datetime(trips[DROPOFF]) < pd.to_datetime(trips[PICKUP]), "drop-off before pick-up"))
-    reasons = pd.Series("", index=trips.index, dtype=object)
-    for mask, label in checks:
-        mask = mask.fillna(False).astype(bool)
-        reasons[mask] = reasons[mask] + "; " + label
-    reasons = reasons.str.removeprefix("; ").astype(object)
-    return reasons.where(reasons != "", None)
+    frame = trips.reset_index(drop=True)  # pandera reports failing rows by index label
+    try:
+        contract.validate(frame, lazy=True)
+        return pd.Series(None, index=trips.index, dtype=object)
+    except pa.errors.SchemaErrors as errors:
+        failures = errors.failure_cases
+    per_row: list[set[str]] = [set() for _ in range(len(frame))]
+    for _, failure in failures.iterrows():
+        rows = range(len(frame)) if pd.isna(failure["index"]) else [int(failure["index"])]
+        for row in rows:
+            per_row[row].add(_reason(failure))
+    order = _rule_order(contract)
+    reasons = ["; ".join(sorted(row, key=lambda reason: order.get(reason, len(order)))) or None for row in per_row]
+    return pd.Series(reasons, index=trips.index, dtype=object)
 
 
-def with_problems(trips: DataFrame) -> DataFrame:
-    """Spark ``trips`` plus STRING ``quarantine_reason`` (null for a row that may be scored)."""
+def with_problems(trips: DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT) -> DataFrame:
+    """Spark ``trips`` plus STRING ``quarantine_reason`` (null for a row that meets ``contract``)."""
     from pyspark.sql.types import StringType, StructField, StructType
 
     schema = StructType([*trips.schema.fields, StructField(REASON_COLUMN, StringType())])
 
     def check(batches):
         for batch in batches:
-            yield batch.assign(**{REASON_COLUMN: row_problems(batch).to_numpy()})
+            yield batch.assign(**{REASON_COLUMN: row_problems(batch, contract).to_numpy()})
 
     return trips.mapInPandas(check, schema=schema)
 

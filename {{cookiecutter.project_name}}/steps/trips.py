@@ -24,8 +24,9 @@ it, so {% if recipes %}the recipe's pandas split{% else %}a pandas split{% endif
 from __future__ import annotations
 
 import pandas as pd
+import pandera.pandas as pa
 
-from steps.row_checks import REASON_COLUMN, row_problems, with_problems
+from steps.row_checks import INPUT_CONTRACT, REASON_COLUMN, outside, row_problems, with_problems
 
 TIME_COLUMN = "tpep_pickup_datetime"
 LABEL = "fare_amount"
@@ -33,6 +34,11 @@ LABEL = "fare_amount"
 # the model noise. Open interval. The rules on a trip's inputs (distance, times, zips) are
 # the scoring contract's, ``steps.row_checks``: training keeps exactly the rows scoring would score.
 FARE_RANGE = (0.0, 1000.0)
+# The rows training keeps: the scoring contract plus the label's rule, so training keeps exactly
+# the rows scoring would score, less those whose fare it cannot learn from.
+TRAINING_CONTRACT = INPUT_CONTRACT.add_columns(
+    {LABEL: pa.Column(nullable=False, checks=outside(LABEL, FARE_RANGE, open_interval=True))}
+)
 {%- if not plain_mlflow3 %}
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
@@ -42,19 +48,15 @@ VALIDATION_FRACTION = 0.1
 
 
 def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """Rows that meet the input contract (``steps.row_checks.row_problems``) with a fare strictly inside ``FARE_RANGE``."""
-    plausible_fare = trips[LABEL].between(*FARE_RANGE, inclusive="neither")
-    return trips[row_problems(trips).isna().to_numpy() & plausible_fare.to_numpy()]
+    """The rows of ``trips`` that meet ``TRAINING_CONTRACT``: the scoring contract and a fare strictly inside ``FARE_RANGE``."""
+    return trips[row_problems(trips, TRAINING_CONTRACT).isna().to_numpy()]
 
 
 def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
-    """``clean_trips`` on a Spark DataFrame: the same rules, applied per batch on the cluster."""
+    """``clean_trips`` on a Spark DataFrame: the same schema, applied per batch on the cluster."""
     from pyspark.sql import functions as F
 
-    checked = with_problems(trips)
-    return checked.where(
-        F.col(REASON_COLUMN).isNull() & (F.col(LABEL) > FARE_RANGE[0]) & (F.col(LABEL) < FARE_RANGE[1])
-    ).drop(REASON_COLUMN)
+    return with_problems(trips, TRAINING_CONTRACT).where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN)
 {%- if not plain_mlflow3 %}
 
 

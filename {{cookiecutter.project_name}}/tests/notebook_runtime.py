@@ -14,7 +14,10 @@ import types
 from pathlib import Path
 from typing import Any, Mapping, Optional
 
+from steps.dev_namespace import CURRENT_USER_QUERY
+
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+_CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS "
 
 
 class NotebookExit(Exception):
@@ -89,15 +92,22 @@ class RuntimeSpark:
     ``path`` as parquet, as ``spark.read.parquet`` does (with a given ``schema`` too). A table that a test's ``saveAsTable``
     stand-in wrote as parquet to ``saved_tables / name`` is read back from there, so a notebook
     can read the table it has just written (a local session has no three-level names).
-    Everything else is the local session's own.
+    ``user`` is who runs the notebook (``current_user()``); ``CREATE SCHEMA`` statements are
+    recorded in ``created_schemas`` rather than run. Everything else is the local session's own.
     """
 
     def __init__(
-        self, session, tables: Optional[Mapping[str, Any]] = None, saved_tables: Optional[Path] = None
+        self,
+        session,
+        tables: Optional[Mapping[str, Any]] = None,
+        saved_tables: Optional[Path] = None,
+        user: str = "data.scientist@example.com",
     ) -> None:
         self.session = session
         self.tables = dict(tables or {})
         self.saved_tables = saved_tables
+        self.user = user
+        self.created_schemas: list[str] = []
         self.read = types.SimpleNamespace(
             format=lambda _: types.SimpleNamespace(load=session.read.parquet),
             parquet=session.read.parquet,
@@ -110,6 +120,14 @@ class RuntimeSpark:
         if self.saved_tables is not None and (self.saved_tables / name).exists():
             return self.session.read.parquet(str(self.saved_tables / name))
         return self.session.table(name)
+
+    def sql(self, query: str, *args: Any, **kwargs: Any) -> Any:
+        if query == CURRENT_USER_QUERY:
+            return self.session.createDataFrame([(self.user,)], "user string")
+        if query.startswith(_CREATE_SCHEMA):
+            self.created_schemas.append(query.removeprefix(_CREATE_SCHEMA))
+            return self.session.createDataFrame([], "result string")
+        return self.session.sql(query, *args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.session, name)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
+import pytest
 from mlflow.recipes.utils import get_recipe_config
 
-from steps import utils
+from steps import dev_namespace, utils
 from steps.validation import THRESHOLDS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -19,19 +21,47 @@ def test_local_profile_uses_the_sample_and_a_store_in_the_project() -> None:
     assert config["target_col"] == "fare_amount"
 
 
-def test_dev_and_test_profiles_register_the_names_the_notebooks_look_up() -> None:
-    for env in ("dev", "test"):
-        config = get_recipe_config(str(PROJECT_ROOT), f"databricks-{env}")
-        assert config["model_registry"]["model_name"] == utils.get_model_name(env)
-        assert config["experiment"]["name"] == utils.get_experiment_name(env)
+@pytest.fixture
+def dev_profile_names(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where notebooks/Train writes the dev names, here a file of the test's own."""
+    names = tmp_path / "build" / "databricks-dev-names.json"
+    monkeypatch.setattr(utils, "DEV_PROFILE_NAMES", names)
+    return names
 
 
-def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips() -> None:
+def dev_config(names: Path) -> dict:
+    """The databricks-dev profile's configuration, read in a copy of the recipe whose root holds ``names``."""
+    root = names.parents[1]
+    shutil.copyfile(PROJECT_ROOT / "recipe.yaml", root / "recipe.yaml")
+    shutil.copytree(PROJECT_ROOT / "profiles", root / "profiles", dirs_exist_ok=True)
+    return get_recipe_config(str(root), "databricks-dev")
+
+
+def test_test_profile_registers_the_names_the_notebooks_look_up() -> None:
+    config = get_recipe_config(str(PROJECT_ROOT), "databricks-test")
+    assert config["model_registry"]["model_name"] == utils.get_model_name("test")
+    assert config["experiment"]["name"] == utils.get_experiment_name("test")
+
+
+def test_dev_profile_registers_the_model_and_experiment_of_the_user_who_runs_train(dev_profile_names: Path) -> None:
+    registered = {}
+    for user in ("alice@example.com", "bob@example.com"):
+        dev_namespace.set_user(user)
+        utils.write_dev_profile_names()
+        config = dev_config(dev_profile_names)
+        assert config["model_registry"]["model_name"] == utils.get_model_name("dev")
+        assert config["experiment"]["name"] == utils.get_experiment_name("dev")
+        registered[user] = config["model_registry"]["model_name"]
+    assert registered["alice@example.com"].endswith("-dev-alice") and registered["bob@example.com"].endswith("-dev-bob")
+
+
+def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips(dev_profile_names: Path) -> None:
     # The recipe's steps work on pandas in the driver's memory: the ingest query bounds the rows.
     for env in ("dev", "test", "staging", "prod"):
         text = (PROJECT_ROOT / "profiles" / f"databricks-{env}.yaml").read_text()
         assert "ORDER BY tpep_pickup_datetime DESC LIMIT 2000000" in text, env
-    config = get_recipe_config(str(PROJECT_ROOT), "databricks-dev")
+    utils.write_dev_profile_names()
+    config = dev_config(utils.DEV_PROFILE_NAMES)
     assert config["steps"]["ingest"]["sql"].endswith("ORDER BY tpep_pickup_datetime DESC LIMIT 2000000")
 
 

@@ -1,48 +1,108 @@
-"""The input contract: one set of rules that training applies by dropping rows and scoring by quarantining them."""
+"""The input contract: one pandera schema that training applies by dropping rows and scoring by quarantining them."""
 
+from datetime import datetime
+
+import numpy as np
 import pandas as pd
+import pytest
 
-from steps.row_checks import quarantine_report, row_problems
-from steps.trips import clean_trips
+from steps.row_checks import (
+    INPUT_CONTRACT,
+    REASON_COLUMN,
+    quarantine_report,
+    row_problems,
+    score_valid_rows,
+    with_problems,
+)
+from steps.trips import TRAINING_CONTRACT, clean_trips, plausible_trips
+
+GOOD = {
+    "tpep_pickup_datetime": datetime(2024, 3, 8, 17, 50),
+    "tpep_dropoff_datetime": datetime(2024, 3, 8, 18, 5),
+    "trip_distance": 2.0,
+    "pickup_zip": 10001,
+    "dropoff_zip": 10002,
+    "fare_amount": 12.0,
+}
+# One crafted row per rule (and a few that break two), with the reason scoring gives it.
+CRAFTED = [
+    ({}, None),
+    ({"trip_distance": np.nan}, "missing trip_distance"),
+    ({"tpep_dropoff_datetime": None}, "missing tpep_dropoff_datetime"),
+    ({"tpep_pickup_datetime": None, "pickup_zip": None}, "missing tpep_pickup_datetime; missing pickup_zip"),
+    ({"trip_distance": 0.0}, "trip_distance outside (0.0, 400.0)"),
+    ({"trip_distance": 500.0}, "trip_distance outside (0.0, 400.0)"),
+    ({"pickup_zip": 99999}, "pickup_zip outside [501, 99950]"),
+    ({"dropoff_zip": 0}, "dropoff_zip outside [501, 99950]"),
+    ({"tpep_dropoff_datetime": datetime(2024, 3, 8, 17, 40)}, "drop-off before pick-up"),
+    (
+        {"trip_distance": -1.0, "dropoff_zip": 100},
+        "trip_distance outside (0.0, 400.0); dropoff_zip outside [501, 99950]",
+    ),
+    # The label's rules are training's alone: scoring has no fare, so these rows are scored.
+    ({"fare_amount": -3.0}, None),
+    ({"fare_amount": np.nan}, None),
+]
 
 
-def trips() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "tpep_pickup_datetime": pd.to_datetime(["2024-03-08 17:50", "2024-03-08 18:00", "2024-03-08 18:10", None]),
-            "tpep_dropoff_datetime": pd.to_datetime(["2024-03-08 18:05", "2024-03-08 17:55", "2024-03-08 18:20", None]),
-            "trip_distance": [2.0, 1.0, 500.0, 3.0],
-            "pickup_zip": [10001, 10001, 10001, 10001],
-            "dropoff_zip": [10002, 10002, 10002, 10002],
-            "fare_amount": [12.0, 9.0, 80.0, 14.0],
-        }
-    )
+def crafted() -> pd.DataFrame:
+    """The ``CRAFTED`` rows, numbered in ``case`` (a column the contract ignores)."""
+    frame = pd.DataFrame([{**GOOD, **change} for change, _ in CRAFTED])
+    frame = frame.astype({"pickup_zip": "float64", "dropoff_zip": "float64"})  # a missing zip makes them float
+    return frame.assign(case=range(len(frame)))
+
+
+EXPECTED = [reason for _, reason in CRAFTED]
 
 
 def test_each_broken_rule_is_named() -> None:
-    assert row_problems(trips()).tolist() == [
-        None,
-        "drop-off before pick-up",
-        "trip_distance outside (0.0, 400.0)",
-        "missing tpep_pickup_datetime; missing tpep_dropoff_datetime",
-    ]
+    assert row_problems(crafted()).tolist() == EXPECTED
 
 
 def test_a_missing_column_flags_every_row() -> None:
-    assert set(row_problems(trips().drop(columns=["pickup_zip"]))) == {
-        "missing pickup_zip",
-        "missing pickup_zip; drop-off before pick-up",
-        "missing pickup_zip; trip_distance outside (0.0, 400.0)",
-        "missing tpep_pickup_datetime; missing tpep_dropoff_datetime; missing pickup_zip",
-    }
+    reasons = row_problems(crafted().drop(columns=["pickup_zip"]))
+    assert all("missing pickup_zip" in reason.split("; ") for reason in reasons)
 
 
-def test_training_keeps_exactly_the_rows_scoring_would_score() -> None:
-    frame = trips()
-    assert clean_trips(frame).index.tolist() == frame.index[row_problems(frame).isna()].tolist() == [0]
+def test_training_keeps_exactly_the_rows_scoring_would_score_that_have_a_learnable_fare() -> None:
+    frame = crafted()
+    scored = frame.index[row_problems(frame).isna()]
+    fare_ok = frame["fare_amount"].gt(0) & frame["fare_amount"].lt(1000)
+    assert clean_trips(frame).index.tolist() == scored[fare_ok[scored]].tolist() == [0]
+    # Training's contract is scoring's plus the label: one schema, extended, not a second copy.
+    assert set(TRAINING_CONTRACT.columns) - set(INPUT_CONTRACT.columns) == {"fare_amount"}
+    assert all(TRAINING_CONTRACT.columns[name] == column for name, column in INPUT_CONTRACT.columns.items())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_row_is_judged_alone_whatever_its_batch(seed: int) -> None:
+    # Spark's batches hold any mix of rows; labels need not be positions.
+    frame = crafted().sample(frac=0.7, random_state=seed)
+    frame.index = [f"trip-{i}" for i in range(len(frame))]
+    assert row_problems(frame).tolist() == [EXPECTED[case] for case in frame["case"]]
+    assert clean_trips(frame)["case"].tolist() == [0] * (0 in set(frame["case"]))
+
+
+def test_spark_applies_the_same_schema(spark) -> None:
+    trips = spark.createDataFrame(crafted()).repartition(3)
+    checked = with_problems(trips).select("case", REASON_COLUMN).toPandas()
+    assert dict(zip(checked["case"], checked[REASON_COLUMN])) == dict(enumerate(EXPECTED))
+    assert [row["case"] for row in plausible_trips(trips).collect()] == [0]
+
+
+def test_scoring_quarantines_bad_rows_and_scores_the_rest(spark) -> None:
+    def score(trips):
+        from pyspark.sql import functions as F
+
+        return trips.withColumn("prediction", F.lit(1.0))
+
+    scored = score_valid_rows(spark.createDataFrame(crafted()), score).toPandas().set_index("case").sort_index()
+    assert scored.index.tolist() == list(range(len(CRAFTED)))  # nothing vanishes
+    assert scored[REASON_COLUMN].tolist() == EXPECTED
+    assert (scored["prediction"].isna() == scored[REASON_COLUMN].notna()).all()
 
 
 def test_the_report_counts_rows_per_rule() -> None:
-    report = quarantine_report(row_problems(trips()))
-    assert report.splitlines()[0].startswith("3 of 4 rows quarantined")
-    assert "       1  drop-off before pick-up" in report
+    report = quarantine_report(row_problems(crafted()))
+    assert report.splitlines()[0].startswith("9 of 12 rows quarantined")
+    assert "       2  trip_distance outside (0.0, 400.0)" in report

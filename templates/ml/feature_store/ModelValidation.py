@@ -43,6 +43,7 @@ import mlflow
 from fare_model.unity_catalog import use_unity_catalog_registry
 {% endif -%}
 from features.validation import validate_with_feature_store
+from steps import dev_namespace
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 

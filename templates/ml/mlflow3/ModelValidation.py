@@ -46,6 +46,7 @@ from fare_model.registry import training_cutoff
 from fare_model.unity_catalog import use_unity_catalog_registry
 {%- endif %}
 from fare_model.validation import validate_model_version
+from steps import dev_namespace
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 

@@ -7,7 +7,8 @@
 # MAGIC for `ModelValidation`. The training trips are logged as the run's dataset.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `dev`, `staging` or `prod`; selects the experiment and registered model.
+# MAGIC * `env`: `dev`, `staging` or `prod`; selects the experiment and registered model (in `dev`
+# MAGIC   your own, `steps/dev_namespace.py`).
 # MAGIC * `test_mode`: `True` uses the `test` experiment and model (CI integration test) whatever `env` is.
 # MAGIC
 # MAGIC Outputs: task values `model_uri`, `model_name` and `model_version` for the next job tasks,
@@ -40,11 +41,13 @@ from fare_model.training import train_and_register
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 from fare_model.unity_catalog import use_unity_catalog_registry
 {%- endif %}
+from steps import dev_namespace
 from steps.utils import get_experiment_name, get_model_name
 
 TRAINING_DATA = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
 
 env = "test" if dbutils.widgets.get("test_mode").lower() == "true" else dbutils.widgets.get("env")
+dev_namespace.enter(spark, env)  # dev: your own experiment and model (steps/dev_namespace.py)
 mlflow.set_experiment(get_experiment_name(env))
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 use_unity_catalog_registry()

@@ -184,6 +184,28 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
 {%- endif %}
 
 
+def test_two_data_scientists_train_in_dev_into_models_and_experiments_of_their_own(workspace, tmp_path: Path) -> None:
+    from steps import dev_namespace
+
+    trained = {}
+    for user in ("alice@example.com", "bob@example.com"):
+        dev_namespace.set_user(user)
+        expected = (utils.get_model_name("dev"), utils.get_experiment_name("dev"))
+        mlflow.create_experiment(expected[1], artifact_location=(tmp_path / user).as_uri())
+        dev_namespace.set_user(None)
+        workspace.spark.user = user
+        dbutils = FakeDbutils({"env": "dev"})
+        run_notebook("Train", dbutils, spark=workspace.spark)
+        run = mlflow.get_run(MlflowClient().get_model_version(dbutils.task_values["model_name"], "1").run_id)
+        trained[user] = (dbutils.task_values["model_name"], mlflow.get_experiment(run.info.experiment_id).name)
+        assert trained[user] == expected
+    (alice_model, alice_experiment), (bob_model, bob_experiment) = trained.values()
+    assert alice_model != bob_model and alice_experiment != bob_experiment
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    assert workspace.spark.created_schemas == [alice_model.rsplit(".", 1)[0], bob_model.rsplit(".", 1)[0]]
+{%- endif %}
+
+
 def test_a_version_that_fails_validation_in_dry_run_is_not_deployed(
     workspace, register_model, monkeypatch: pytest.MonkeyPatch
 ) -> None:

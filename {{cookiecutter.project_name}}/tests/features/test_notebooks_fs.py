@@ -80,6 +80,23 @@ def test_feature_notebook_writes_the_env_table_of_its_module(local_runtime, env)
         assert keys["primary_keys"] == ["zip"]
 
 
+def test_two_data_scientists_write_dev_feature_tables_of_their_own(local_runtime):
+    written = {}
+    for user in ("alice@example.com", "bob@example.com"):
+        local_runtime.spark.user = user
+        written[user] = write_features(local_runtime, "dev")
+    alice, bob = written.values()
+    assert not set(alice) & set(bob)
+    assert all("alice" in name for name in alice) and all("bob" in name for name in bob)
+    for name in alice + bob:
+        assert local_runtime.store.read_table(name)[0].count() > 0
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    # Each run creates its user's schema in the dev catalog if it is missing.
+    schemas = {name.rsplit(".", 1)[0] for name in alice + bob}
+    assert set(local_runtime.spark.created_schemas) == schemas and len(schemas) == 2
+{%- endif %}
+
+
 def test_feature_notebook_honours_the_date_range(local_runtime):
     dbutils = FakeDbutils(
         {
