@@ -23,7 +23,14 @@ from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from fare_model.data import TARGET, TIME_COLUMN, clean_trips, in_canonical_order, integer_schema_hint_ignored, split_by_time
+from fare_model.data import (
+    TARGET,
+    TIME_COLUMN,
+    clean_trips,
+    in_canonical_order,
+    integer_schema_hint_ignored,
+    split_by_time,
+)
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from steps.train import estimator_fn

@@ -55,7 +55,8 @@ def test_permuted_trips_train_the_same_model(mlflow_store: str, trips: pd.DataFr
     permuted = train_and_register(trips.sample(frac=1.0, random_state=11), "fares", source="permuted sample")
     rows = trips.drop(columns=[TARGET])
     np.testing.assert_array_equal(
-        mlflow.pyfunc.load_model(first.model_uri).predict(rows), mlflow.pyfunc.load_model(permuted.model_uri).predict(rows)
+        mlflow.pyfunc.load_model(first.model_uri).predict(rows),
+        mlflow.pyfunc.load_model(permuted.model_uri).predict(rows),
     )
 
 
