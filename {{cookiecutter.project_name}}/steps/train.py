@@ -17,5 +17,5 @@ from sklearn.linear_model import SGDRegressor
 
 
 def estimator_fn() -> SGDRegressor:
-    """{% if recipes %}The recipe's ``estimator_method``: an unfitted{% else %}An unfitted{% endif %} linear regressor linear regressor, seeded for repeatable runs."""
+    """{% if recipes %}The recipe's ``estimator_method``: an unfitted{% else %}An unfitted{% endif %} linear regressor, seeded for repeatable runs."""
     return SGDRegressor(random_state=42)

@@ -32,7 +32,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "staging", ["staging", "prod", "test"], "Environment Name")
+dbutils.widgets.dropdown("env", "staging", ["dev", "test", "staging", "prod"], "Environment Name")
 dbutils.widgets.text("model_uri", "", "Model Version URI (empty: the champion)")
 dbutils.widgets.text(
     "input_table_name", "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`", "Input Table Name"
