@@ -37,3 +37,15 @@ def test_model_validation_offers_every_environment_training_does(generated_proje
     train = next(p for name in ("Train.py", "TrainWithFeatureStore.py") if (p := notebooks / name).exists())
     validation = dropdown_choices(notebooks / "ModelValidation.py", "env")
     assert set(dropdown_choices(train, "env")) <= set(validation)
+
+
+def test_batch_inference_offers_every_environment_training_does(variant: Variant, generated_project: Path) -> None:
+    """A model trained in dev (a data scientist's own run) can be scored in dev too (MLflow 3: by alias).
+
+    The Recipes track serves registry stages, which dev has none of, so its BatchInference has no dev.
+    """
+    if variant.ml_code == "mlflow_recipes":
+        pytest.skip("MLflow Recipes: dev has no registry stage to score from")
+    notebooks = generated_project / "notebooks"
+    train = next(p for name in ("Train.py", "TrainWithFeatureStore.py") if (p := notebooks / name).exists())
+    assert set(dropdown_choices(train, "env")) <= set(dropdown_choices(notebooks / "BatchInference.py", "env"))

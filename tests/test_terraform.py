@@ -405,7 +405,8 @@ def test_training_job_trains_validates_then_deploys(variant: Variant, generated_
     assert train_parameters["env"] == "var.env"
     if variant.feature_store:  # with Unity Catalog, catalog.schema.model of the registered model
         assert train_parameters["model_name"] == "local.model_name"
-    assert notebook(tasks["ModelValidation"]) == ("notebooks/ModelValidation", {"env": "var.env", "run_mode": "dry_run"})
+    # A failing version fails the run (and alerts) instead of leaving a green run that deployed nothing.
+    assert notebook(tasks["ModelValidation"]) == ("notebooks/ModelValidation", {"env": "var.env", "run_mode": "enabled"})
     # The MLflow 3 code dispatches the deployment on the branch the job runs from.
     deploy_parameters = {"env": "var.env", "git_branch": "var.git_branch"} if variant.mlflow3 else {"env": "var.env"}
     assert notebook(tasks["TriggerModelDeploy"]) == ("notebooks/TriggerModelDeploy", deploy_parameters)

@@ -46,11 +46,7 @@
 
 # COMMAND ----------
 
-{% if fs -%}
-{{ widgets(["staging", "prod", "test"], "Model Version URI (empty: the champion)") }}
-{%- else -%}
-{{ widgets(["dev", "test", "staging", "prod"], "Model URI (empty: the champion)") }}
-{%- endif %}
+{{ widgets(["dev", "test", "staging", "prod"], "Model Version URI (empty: the champion)" if fs else "Model URI (empty: the champion)") }}
 
 # COMMAND ----------
 
@@ -62,7 +58,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 {% if fs -%}
 from fare_model.registry import resolve_alias
-{{ tables.inputs_and_outputs("from features.scoring import score_trips") }}
+{{ tables.inputs_and_outputs("from features.scoring import score_trips", dev=True) }}
 {%- else -%}
 from fare_model.batch_inference import resolve_alias, score_trips
 {{ tables.inputs_and_outputs(dev=True) }}
@@ -73,6 +69,8 @@ print(f"Scoring with {model_uri}")
 # COMMAND ----------
 
 # DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
-predictions = score_trips(spark, model_uri, spark.table(input_table_name))
+# Only trips this version has not scored into the output table yet (steps/predictions.py).
+new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name, model_uri)
+predictions = score_trips(spark, model_uri, new_trips)
 {{ tables.write_predictions() }}
 dbutils.notebook.exit(output_table_name)

@@ -5,6 +5,11 @@ happened *after* everything it was trained on: the most recent ``HELD_OUT_FRACTI
 the trips, by pickup time, is held out. Training records the cutoff on the model version
 and validation selects the trips from the cutoff on, so a validation run never scores a
 trip the model has seen, even when it reads a different (newer) table.
+
+Training reads a bounded window, the newest ``MAX_COLLECTED_ROWS`` trips (the rule of the
+Recipes track's ingest query), so a growing table never stops scheduled retraining, and it
+fits on the trips in one canonical order, so the same trips give the same model whatever
+order Spark returns them in.
 """
 
 from __future__ import annotations
@@ -35,7 +40,9 @@ __all__ = [
     "TimeSplit",
     "clean_trips",
     "held_out_trips",
+    "in_canonical_order",
     "integer_schema_hint_ignored",
+    "newest_trips",
     "split_by_time",
     "to_pandas_bounded",
 ]
@@ -81,6 +88,30 @@ def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACT
     return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=pd.Timestamp(cutoff))
 
 
+def in_canonical_order(trips: pd.DataFrame) -> pd.DataFrame:
+    """``trips`` sorted by pickup time, ties broken by every other column, with a fresh 0..n-1 index.
+
+    Trips have no id of their own, so the whole row is the tie-breaker: two rows that compare
+    equal are identical and may swap places without changing anything. An order-sensitive fit
+    (the seeded shuffling of ``SGDRegressor``) then gets the same sequence from any permutation.
+    """
+    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
+    return trips.sort_values([TIME_COLUMN, *others], kind="stable", na_position="last", ignore_index=True)
+
+
+def newest_trips(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
+    """The ``max_rows`` most recent trips of ``trips`` (by pickup time), collected in canonical order.
+
+    The training window: older trips are left out instead of failing the job when the table
+    grows past what the driver holds; ``fare_model.training`` logs the window's size and start
+    to the run. Ties at the window's start are broken by the other columns, so the window is
+    the same rows on every run over the same table.
+    """
+    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
+    order = [F.col(TIME_COLUMN).desc_nulls_last(), *[F.col(column).desc_nulls_last() for column in others]]
+    return in_canonical_order(trips.orderBy(*order).limit(max_rows).toPandas())
+
+
 def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
     """Collect a Spark DataFrame to pandas, refusing more than ``max_rows`` rows.
 
@@ -104,7 +135,10 @@ def held_out_trips(
     if isinstance(trips, pd.DataFrame):
         recent = trips[pd.to_datetime(trips[TIME_COLUMN]) >= cutoff]
     else:
-        recent = to_pandas_bounded(trips.where(F.col(TIME_COLUMN) >= F.lit(cutoff.to_pydatetime())), max_rows)
+        # A string literal cast by Spark is read in the session time zone, like the stored pickup
+        # times; a Python datetime would be converted from the driver's operating-system zone.
+        since = F.lit(cutoff.isoformat(sep=" ")).cast("timestamp")
+        recent = to_pandas_bounded(trips.where(F.col(TIME_COLUMN).cast("timestamp") >= since), max_rows)
     held_out = clean_trips(recent)
     if held_out.empty:
         raise ValueError(f"No valid trip picked up at or after the training cutoff {cutoff}")

@@ -23,7 +23,14 @@ from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
-from fare_model.data import TARGET, clean_trips, integer_schema_hint_ignored, split_by_time
+from fare_model.data import (
+    TARGET,
+    TIME_COLUMN,
+    clean_trips,
+    in_canonical_order,
+    integer_schema_hint_ignored,
+    split_by_time,
+)
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
 from steps.train import estimator_fn
@@ -93,13 +100,20 @@ def _trusted_types(model: Pipeline) -> list[str]:
     return sorted({f"{f.__module__}.{f.__qualname__}" for f in functions})
 
 
-def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> TrainedModel:
+def train_and_register(
+    trips: pd.DataFrame, model_name: str, source: str, window_max_rows: int | None = None
+) -> TrainedModel:
     """Clean ``trips``, fit the model on all but the most recent trips, log and register it.
 
     ``source`` names where the trips came from (a table or file), recorded with the
-    dataset. Held-out errors are logged to the training run for information only: the
-    decision is ModelValidation's. Raises ``ValueError`` when the trips cannot be split.
+    dataset; ``window_max_rows`` is the bound of the training window the trips were read
+    with (``fare_model.data.newest_trips``), logged with the window's first pickup time so
+    that a run shows which trips it could see. The trips are put in canonical order first
+    (``fare_model.data.in_canonical_order``): any permutation of them gives the same model.
+    Held-out errors are logged to the training run for information only: the decision is
+    ModelValidation's. Raises ``ValueError`` when the trips cannot be split.
     """
+    trips = in_canonical_order(trips)
     split = split_by_time(clean_trips(trips))
     features, target = split.train.drop(columns=[TARGET]), split.train[TARGET]
     code = bundled_feature_code()
@@ -117,6 +131,8 @@ def train_and_register(trips: pd.DataFrame, model_name: str, source: str) -> Tra
                 "training_cutoff": split.cutoff.isoformat(),
                 "training_rows": len(split.train),
                 "held_out_rows": len(split.held_out),
+                "training_window_max_rows": window_max_rows if window_max_rows is not None else "unbounded",
+                "training_window_start": pd.Timestamp(trips[TIME_COLUMN].min()).isoformat(),
             }
         )
         mlflow.log_metrics(

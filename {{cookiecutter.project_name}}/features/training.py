@@ -6,8 +6,10 @@ differs. The model is a scikit-learn gradient-boosting regressor, which accepts 
 missing values a trip gets when its zip had no earlier feature row.
 
 Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
-ModelValidation judges the model on, and its own metrics come from the last fifth of the
-training period by time. At most about ``MAX_TRAINING_ROWS`` trips are collected to the driver.
+ModelValidation judges the model on: it records where that period starts on the model version
+(tag ``training_cutoff``, ``fare_model.registry``) and ModelValidation holds out exactly the
+trips from there on. Its own metrics come from the last fifth of the
+training period by time. At most ``MAX_TRAINING_ROWS`` rows are collected to the driver.
 """
 
 from __future__ import annotations
@@ -28,11 +30,11 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
-from fare_model.registry import model_version_uri
+from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-from steps.trips import LABEL, TIME_COLUMN, plausible_trips, split_by_time
+from steps.trips import LABEL, TIME_COLUMN, holdout_cutoff, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
@@ -154,9 +156,12 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
 
     ``trips`` are raw trips; the implausible ones and the held-out period are left out
     here. Must run with the MLflow experiment already chosen. The model is logged with its
-    feature lookups, so scoring needs only the raw trip columns.
+    feature lookups, so scoring needs only the raw trip columns. The held-out period's first
+    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``).
     """
-    training_period, _ = split_by_time(plausible_trips(trips))
+    plausible = plausible_trips(trips)
+    cutoff = holdout_cutoff(plausible)
+    training_period, _ = split_at(plausible, cutoff)
     # Sampled before the lookups, which keep one row per trip: the point-in-time join then
     # runs once, on the trips that are collected, not once to count and again to collect.
     trips = prepare_trips(sample_at_most(training_period))
@@ -165,10 +170,13 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
         training_set = store.create_training_set(trips, feature_lookups(env), LABEL, excluded)
         model, metrics = fit_model(training_set.load_df().toPandas())
         regressor = model.named_steps["regressor"]
-        mlflow.log_params({"env": env, "model_type": type(regressor).__name__, **regressor.get_params()})
+        mlflow.log_params(
+            {"env": env, "training_cutoff": cutoff, "model_type": type(regressor).__name__, **regressor.get_params()}
+        )
         mlflow.log_metrics(metrics)
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)
     version = _version_registered_by(run.info.run_id, model_name)
+    MlflowClient().set_model_version_tag(model_name, version, TRAINING_CUTOFF_TAG, cutoff)
     return TrainingResult(run.info.run_id, model_name, version, metrics)
 
 

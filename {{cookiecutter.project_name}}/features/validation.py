@@ -6,18 +6,21 @@ share. What differs is who scores: a model logged with its feature lookups is sc
 feature store's ``score_batch`` (``features.scoring.score_trips``), which looks up each
 held-out trip's features as of its pickup time, exactly as batch inference does.
 
-The held-out trips are the plausible trips of the most recent period of the validation
-input, the period ``features.training`` leaves out (``steps.trips.split_by_time``).
+The held-out trips are the plausible trips of the validation input picked up at or after the
+version's training cutoff (tag ``training_cutoff``, which ``features.training`` records), so
+validation scores exactly the period training left out, even when the input has grown since.
 """
 
 from __future__ import annotations
 
 import pandas as pd
+from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame, SparkSession
 
+from fare_model.registry import training_cutoff
 from fare_model.validation import PREDICTION_COLUMN, Scorer, ValidationOutcome, validate_model_version
 from features.scoring import score_trips
-from steps.trips import LABEL, collect_at_most, plausible_trips, split_by_time
+from steps.trips import LABEL, collect_at_most, plausible_trips, split_at
 from steps.validation import RunMode
 
 # Scored trips collected to the driver for MLflow's evaluation: two numbers per trip, so
@@ -25,14 +28,15 @@ from steps.validation import RunMode
 MAX_VALIDATION_ROWS = 5_000_000
 
 
-def held_out_trips(trips: DataFrame) -> DataFrame:
-    """The plausible trips of the most recent period of ``trips``, which training did not see.
+def held_out_trips(trips: DataFrame, cutoff: str) -> DataFrame:
+    """The plausible trips of ``trips`` picked up at or after ``cutoff``, which training did not see.
 
+    ``cutoff`` is the version's training cutoff (``fare_model.registry.training_cutoff``).
     Raises ``ValueError`` when ``trips`` lacks the true fare.
     """
     if LABEL not in trips.columns:
         raise ValueError(f"The validation input must include the true {LABEL} column")
-    _, held_out = split_by_time(plausible_trips(trips))
+    _, held_out = split_at(plausible_trips(trips), cutoff)
     return held_out
 
 
@@ -55,10 +59,12 @@ def validate_with_feature_store(
     """``fare_model.validation.validate_model_version`` on the held-out trips of a Spark SQL query.
 
     ``validation_input`` returns raw trips with the true fare; it is not even run in
-    ``disabled`` mode. Raises as ``validate_model_version`` does (``ModelValidationFailed`` in
-    ``enabled`` mode, any scoring error in every mode).
+    ``disabled`` mode. Raises ``ValueError`` when the version has no ``training_cutoff`` tag
+    (not registered by ``features.training``), else as ``validate_model_version`` does
+    (``ModelValidationFailed`` in ``enabled`` mode, any scoring error in every mode).
     """
     held_out = None
     if run_mode is not RunMode.DISABLED:
-        held_out = held_out_trips(spark.sql(validation_input)).cache()
+        cutoff = training_cutoff(MlflowClient(), model_name, model_version)
+        held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" ")).cache()
     return validate_model_version(model_name, model_version, held_out, run_mode, score=feature_store_scorer(spark))

@@ -43,7 +43,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
-from steps.predictions import append_predictions, check_table_name, run_report
+from steps.predictions import append_predictions, check_table_name, run_report, unscored_trips
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
@@ -55,7 +55,9 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
-predictions = score_with_version(spark, score_trips, model_uri, spark.table(input_table_name))
+# Only trips this version has not scored into the output table yet (steps/predictions.py).
+new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name, model_uri)
+predictions = score_with_version(spark, score_trips, model_uri, new_trips)
 run_id = append_predictions(predictions, output_table_name)
 print(run_report(spark.table(output_table_name), run_id))
 dbutils.notebook.exit(output_table_name)

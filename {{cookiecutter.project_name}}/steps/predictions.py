@@ -11,6 +11,10 @@ traced back and compared later (drift, audits, a rollback). A prediction is iden
 
 The table's schema may grow (a new input column), never be replaced: Delta's ``mergeSchema``
 adds columns and keeps the existing rows.
+
+A run scores only input rows that the same model version has not scored yet
+(``unscored_trips``: their ``record_id`` is not in the table for that version), so a daily run
+over a growing input table adds the new trips' predictions instead of a copy of the history.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ import re
 import uuid
 from typing import Optional
 
-from pyspark.sql import DataFrame
+from pyspark.errors import AnalysisException
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
@@ -58,19 +63,47 @@ def check_table_name(name: str) -> str:
     return name
 
 
+def _record_id(columns: list[str]) -> Column:
+    """SHA-256 of the named input columns as JSON, in sorted column order."""
+    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in sorted(columns)])), 256)
+
+
+def unscored_trips(spark: SparkSession, trips: DataFrame, table_name: str, model_uri: str) -> DataFrame:
+    """``trips`` plus ``record_id``, without the rows that ``model_uri``'s version already scored into ``table_name``.
+
+    ``model_uri`` is ``models:/<name>/<version>``. Every row is new when the table does not
+    exist yet (the first run). The ``record_id`` column passes through scoring and
+    ``append_predictions`` keeps it, so the id written is the one compared here.
+    """
+    keyed = trips.withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
+    try:
+        history = spark.table(check_table_name(table_name))
+    except AnalysisException:  # no such table yet
+        return keyed
+    version = model_uri.rsplit("/", 1)[-1]
+    scored = history.where(F.col(MODEL_VERSION_COLUMN) == version).select(RECORD_ID_COLUMN)
+    return keyed.join(scored.distinct(), RECORD_ID_COLUMN, "left_anti")
+
+
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
     """``predictions`` plus ``record_id``, ``scoring_run_id`` (``run_id`` or a new UUID) and ``scored_at``.
 
-    ``predictions`` must hold ``prediction`` and ``model_version``; every other column but
-    ``quarantine_reason`` is an input of the record and goes into its id.
+    ``predictions`` must hold ``prediction`` and ``model_version``; a ``record_id`` already
+    there (``unscored_trips``) is kept, else every other column but ``quarantine_reason`` is an
+    input of the record and goes into its id.
     """
     missing = [c for c in (PREDICTION_COLUMN, MODEL_VERSION_COLUMN) if c not in predictions.columns]
     if missing:
         raise ValueError(f"predictions lack the columns {missing}")
-    inputs = [c for c in predictions.columns if c not in (PREDICTION_COLUMN, MODEL_VERSION_COLUMN, REASON_COLUMN)]
+    columns = [c for c in predictions.columns if c != RECORD_ID_COLUMN]
+    if RECORD_ID_COLUMN in predictions.columns:
+        record_id = F.col(RECORD_ID_COLUMN)
+    else:
+        excluded = (PREDICTION_COLUMN, MODEL_VERSION_COLUMN, REASON_COLUMN)
+        record_id = _record_id([c for c in columns if c not in excluded])
     return predictions.select(
-        F.sha2(F.to_json(F.struct(*[F.col(c) for c in sorted(inputs)])), 256).alias(RECORD_ID_COLUMN),
-        *[F.col(c) for c in predictions.columns],
+        record_id.alias(RECORD_ID_COLUMN),
+        *[F.col(c) for c in columns],
         F.lit(run_id or uuid.uuid4().hex).alias(RUN_ID_COLUMN),
         F.current_timestamp().alias(SCORED_AT_COLUMN),
     )

@@ -91,13 +91,43 @@ def holdout_start(trips: "pyspark.sql.DataFrame") -> float:  # noqa: F821
     return float(start)
 
 
-def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFrame", "pyspark.sql.DataFrame"]:  # noqa: F821
-    """``(training period, held-out period)``: the trips before and from ``holdout_start``."""
+def holdout_cutoff(trips: "pyspark.sql.DataFrame") -> str:  # noqa: F821
+    """The held-out period's first pickup time, ``yyyy-MM-dd HH:mm:ss`` as the data's clock shows it.
+
+    The first whole second at or after ``holdout_start``, so ``split_at`` with it splits the
+    trips exactly as the quantile does. Training records it on the model version
+    (tag ``training_cutoff``) and validation splits at the recorded value: both select the
+    held-out trips with the same literal, whatever the validation input returns by then.
+    """
+    import math
+
     from pyspark.sql import functions as F
 
-    start = holdout_start(trips)
-    seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
-    return trips.where(seconds < start), trips.where(seconds >= start)
+    first_second = F.timestamp_seconds(F.lit(math.ceil(holdout_start(trips))))
+    (cutoff,) = trips.sparkSession.range(1).select(F.date_format(first_second, "yyyy-MM-dd HH:mm:ss")).first()
+    return cutoff
+
+
+def split_at(
+    trips: "pyspark.sql.DataFrame",  # noqa: F821
+    cutoff: str,
+) -> tuple["pyspark.sql.DataFrame", "pyspark.sql.DataFrame"]:  # noqa: F821
+    """``(trips picked up before cutoff, trips picked up at or after it)``.
+
+    ``cutoff`` is a clock time such as ``2016-02-20 13:45:00`` (``holdout_cutoff``, or the
+    ``training_cutoff`` tag of a model version). Spark casts it in the session time zone, as
+    it reads the stored pickup times, so the split does not depend on the zone.
+    """
+    from pyspark.sql import functions as F
+
+    since = F.lit(str(cutoff)).cast("timestamp")
+    picked_up = F.col(TIME_COLUMN).cast("timestamp")
+    return trips.where(picked_up < since), trips.where(picked_up >= since)
+
+
+def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFrame", "pyspark.sql.DataFrame"]:  # noqa: F821
+    """``(training period, held-out period)``: ``split_at`` the ``holdout_cutoff`` of ``trips``."""
+    return split_at(trips, holdout_cutoff(trips))
 {%- endif %}
 
 

@@ -2,9 +2,10 @@
 # MAGIC %md
 # MAGIC # Train
 # MAGIC
-# MAGIC Trains the taxi-fare model with `fare_model.training` on MLflow 3 and registers it: the
-# MAGIC trips before the most recent fifth (by pickup time) train the model, the rest is held out
-# MAGIC for `ModelValidation`. The training trips are logged as the run's dataset.
+# MAGIC Trains the taxi-fare model with `fare_model.training` on MLflow 3 and registers it: of the
+# MAGIC newest 2,000,000 trips (the training window, `fare_model.data.MAX_COLLECTED_ROWS`, logged as
+# MAGIC run parameters), those before the most recent fifth (by pickup time) train the model, the rest
+# MAGIC is held out for `ModelValidation`. The training trips are logged as the run's dataset.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `dev`, `staging` or `prod`; selects the experiment and registered model (in `dev`
@@ -36,7 +37,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 import mlflow
 
-from fare_model.data import to_pandas_bounded
+from fare_model.data import MAX_COLLECTED_ROWS, newest_trips
 from fare_model.training import train_and_register
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 from fare_model.unity_catalog import use_unity_catalog_registry
@@ -55,8 +56,8 @@ use_unity_catalog_registry()
 
 # COMMAND ----------
 
-trips = to_pandas_bounded(spark.table(TRAINING_DATA))
-model = train_and_register(trips, get_model_name(env), source=TRAINING_DATA)
+trips = newest_trips(spark.table(TRAINING_DATA), MAX_COLLECTED_ROWS)
+model = train_and_register(trips, get_model_name(env), source=TRAINING_DATA, window_max_rows=MAX_COLLECTED_ROWS)
 print(f"Registered {model.model_uri}; trips picked up from {model.training_cutoff} on are held out")
 
 # COMMAND ----------

@@ -6,6 +6,7 @@ from fare_model.data import (
     TIME_COLUMN,
     clean_trips,
     held_out_trips,
+    newest_trips,
     split_by_time,
     to_pandas_bounded,
 )
@@ -76,3 +77,22 @@ def test_held_out_trips_are_the_same_from_pandas_as_from_spark(spark, trips: pd.
 def test_held_out_trips_need_the_true_fare(spark, trips: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="fare_amount"):
         held_out_trips(spark.createDataFrame(trips.drop(columns=[TARGET])), split_by_time(trips).cutoff)
+
+
+def test_training_window_is_the_newest_trips_in_one_order_whatever_spark_returns(spark, trips: pd.DataFrame) -> None:
+    newest = newest_trips(spark.createDataFrame(trips), max_rows=150)  # a table larger than the bound: no error
+    assert len(newest) == 150
+    assert newest[TIME_COLUMN].min() >= trips[TIME_COLUMN].nlargest(150).min()
+    permuted = newest_trips(spark.createDataFrame(trips.sample(frac=1.0, random_state=3)).repartition(4), 150)
+    pd.testing.assert_frame_equal(newest, permuted)
+
+
+def test_held_out_trips_do_not_depend_on_the_spark_session_time_zone(spark, trips: pd.DataFrame) -> None:
+    cutoff = split_by_time(trips).cutoff
+    expected = len(held_out_trips(trips, cutoff))
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    try:
+        spark.conf.set("spark.sql.session.timeZone", "Asia/Tokyo")
+        assert len(held_out_trips(spark.createDataFrame(trips), cutoff)) == expected
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)

@@ -170,12 +170,12 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
 
     dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": PREDICTIONS_TABLE})
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
-    # A second run appends: both runs' predictions stay, each keyed by record, version and run.
+    # A second run over the same input scores only what this version has not scored: nothing.
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
     predictions = pd.read_parquet(workspace.tables / PREDICTIONS_TABLE)
-    assert len(predictions) == 2 * workspace.spark.table(TRIPS_VIEW).count()
-    assert predictions["scoring_run_id"].nunique() == 2
-    assert not predictions.duplicated(["record_id", "model_version", "scoring_run_id"]).any()
+    assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()
+    assert predictions["scoring_run_id"].nunique() == 1
+    assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].dtype == "float64" and predictions["prediction"].notna().all()
     assert set(predictions["model_version"]) == {"2"}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}

@@ -47,6 +47,26 @@ def test_model_accepts_zip_codes_as_spark_and_the_feature_store_give_them(
     assert len(mlflow.pyfunc.load_model(trained.model_uri).predict(rows)) == 3
 
 
+def test_permuted_trips_train_the_same_model(mlflow_store: str, trips: pd.DataFrame) -> None:
+    from fare_model.training import train_and_register
+
+    first = train_and_register(trips, "fares", source="sample")
+    permuted = train_and_register(trips.sample(frac=1.0, random_state=11), "fares", source="permuted sample")
+    rows = trips.drop(columns=[TARGET])
+    np.testing.assert_array_equal(
+        mlflow.pyfunc.load_model(first.model_uri).predict(rows),
+        mlflow.pyfunc.load_model(permuted.model_uri).predict(rows),
+    )
+
+
+def test_training_window_is_logged(mlflow_store: str, trips: pd.DataFrame) -> None:
+    from fare_model.training import train_and_register
+
+    params = mlflow.get_run(train_and_register(trips, "fares", source="sample", window_max_rows=500).run_id).data.params
+    assert params["training_window_max_rows"] == "500"
+    assert pd.Timestamp(params["training_window_start"]) == trips[TIME_COLUMN].min()
+
+
 _SCORE_VERSION_AFTER_IMPORTING_THE_REPOSITORY = """
 import json, sys
 sys.path.insert(0, sys.argv[1])

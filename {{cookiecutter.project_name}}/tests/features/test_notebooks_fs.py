@@ -175,11 +175,12 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     output_table = "predictions"
 {%- endif %}
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
-    # A second run appends: both runs' predictions stay, each keyed by record, version and run.
+    # A second run over the same input scores only what this version has not scored: nothing.
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     predictions = pd.read_parquet(tables / output_table)
-    assert len(predictions) == 2 * local_runtime.spark.table("staging_trips").count()
-    assert predictions["scoring_run_id"].nunique() == 2
+    assert len(predictions) == local_runtime.spark.table("staging_trips").count()
+    assert predictions["scoring_run_id"].nunique() == 1
+    assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
     assert version_with_alias(client, "fs-model", CHAMPION) == "1"
 

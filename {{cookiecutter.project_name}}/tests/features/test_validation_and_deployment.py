@@ -10,12 +10,15 @@ from __future__ import annotations
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
+from pyspark.sql import functions as F
 from sklearn.dummy import DummyRegressor
 
+import features.validation
 from fare_model.deployment import DeploymentRefused, promote_to_champion
 from fare_model.registry import (
     CHALLENGER,
     CHAMPION,
+    TRAINING_CUTOFF_TAG,
     ValidationStatus,
     resolve_alias,
     validation_status,
@@ -26,6 +29,7 @@ from features.scoring import score_trips
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
 from features.trip_attributes import prepare_trips
 from features.validation import held_out_trips, validate_with_feature_store
+from steps.trips import TIME_COLUMN, holdout_cutoff, plausible_trips
 from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode
 from tests.features.conftest import ENV
 
@@ -49,7 +53,10 @@ def register_constant(store, trips, fare: float) -> str:
     model.fit(model_inputs(frame), frame[LABEL])
     with mlflow.start_run():
         store.log_model(model, training_set, "model", MODEL_NAME, SKOPS_TRUSTED_TYPES)
-    return str(max(int(v.version) for v in MlflowClient().search_model_versions(f"name='{MODEL_NAME}'")))
+    client = MlflowClient()
+    version = str(max(int(v.version) for v in client.search_model_versions(f"name='{MODEL_NAME}'")))
+    client.set_model_version_tag(MODEL_NAME, version, TRAINING_CUTOFF_TAG, holdout_cutoff(plausible_trips(trips)))
+    return version
 
 
 def status(version: str):
@@ -57,12 +64,38 @@ def status(version: str):
 
 
 def test_held_out_trips_are_the_most_recent_tenth(trips) -> None:
-    held_out = held_out_trips(trips)
-    first_held_out = held_out.agg({"tpep_pickup_datetime": "min"}).first()[0]
+    held_out = held_out_trips(trips, holdout_cutoff(plausible_trips(trips)))
+    first_held_out = held_out.agg({TIME_COLUMN: "min"}).first()[0]
     assert 0 < held_out.count() < trips.count() / 5
-    assert trips.where(trips.tpep_pickup_datetime >= first_held_out).count() == held_out.count()
+    assert plausible_trips(trips).where(F.col(TIME_COLUMN) >= first_held_out).count() == held_out.count()
     with pytest.raises(ValueError, match="fare_amount"):
-        held_out_trips(trips.drop(LABEL))
+        held_out_trips(trips.drop(LABEL), "2024-03-01 00:00:00")
+
+
+def test_validation_holds_out_the_period_training_recorded(spark, trained, trips, monkeypatch) -> None:
+    cutoff = MlflowClient().get_model_version(MODEL_NAME, "1").tags[TRAINING_CUTOFF_TAG]
+    assert mlflow.get_run(trained.run_id).data.params["training_cutoff"] == cutoff
+    handed_over = {}
+
+    def record(name, version, held_out, run_mode, score):
+        handed_over["held_out"] = held_out
+
+    monkeypatch.setattr(features.validation, "validate_model_version", record)
+    # The input has changed since training (only its newest 30 % is left): its own latest tenth
+    # would be a different period; validation must still hold out exactly the trips from the cutoff.
+    (recent_start,) = trips.selectExpr(f"percentile(CAST({TIME_COLUMN} AS LONG), 0.7)").first()
+    trips.where(f"CAST({TIME_COLUMN} AS LONG) >= {recent_start}").createOrReplaceTempView("recent_trips")
+    validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM recent_trips", RunMode.ENABLED)
+    held_out = handed_over["held_out"]
+    expected = plausible_trips(trips).where(f"{TIME_COLUMN} >= CAST('{cutoff}' AS TIMESTAMP)")
+    assert held_out.count() == expected.count() > 0
+    assert held_out.agg({TIME_COLUMN: "min"}).first()[0] == expected.agg({TIME_COLUMN: "min"}).first()[0]
+
+
+def test_validation_refuses_a_version_without_a_recorded_cutoff(spark, trained) -> None:
+    MlflowClient().delete_model_version_tag(MODEL_NAME, "1", TRAINING_CUTOFF_TAG)
+    with pytest.raises(ValueError, match="training_cutoff"):
+        validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
 
 
 def test_a_good_model_passes_becomes_champion_and_scores_the_trips(spark, trained, trips) -> None:

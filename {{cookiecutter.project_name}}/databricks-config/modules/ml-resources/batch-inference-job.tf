@@ -11,11 +11,11 @@ resource "databricks_job" "batch_inference_job" {
         # the service principal needs SELECT on it (and USE CATALOG / USE SCHEMA).
         input_table_name = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-        # catalog.schema.predictions in Unity Catalog; created by the first run, overwritten by
-        # later ones: the service principal needs CREATE TABLE on its schema (unity-catalog.tf).
+        # catalog.schema.predictions in Unity Catalog; created by the first run, to which later runs
+        # append the trips not yet scored: the service principal needs CREATE TABLE on its schema (unity-catalog.tf).
         output_table_name = local.predictions_table
 {%- else %}
-        # Created by the first run, overwritten by later ones: the service principal needs
+        # Created by the first run, to which later runs append the trips not yet scored: the service principal needs
         # CREATE TABLE on its schema (see databricks-config/README.md). Named after the
         # environment, so that staging and prod never share it, even in one workspace.
         output_table_name = "${var.env}_{{ cookiecutter | derived("project_name_alphanumeric") }}_predictions"

@@ -19,12 +19,12 @@ resource "databricks_job" "model_training_job" {
   {% call job.notebook_task("ModelValidation", "notebooks/ModelValidation", depends_on="Train") %}
         env = var.env
         # run_mode decides what a failed validation rule does:
-        #   "disabled": skip validation (deployment then accepts the version);
-        #   "dry_run":  validate and tag the version, without failing this task
-        #               (deployment still refuses a version that failed);
-        #   "enabled":  also fail this task when a rule fails.
-        # Switch to "enabled" once the rules in steps/validation.py suit your model.
-        run_mode = "dry_run"
+        #   "enabled":  tag the version and fail this task, so the run fails, deployment does
+        #               not start and failure_alert_emails hear of it;
+        #   "dry_run":  tag the version without failing this task: deployment refuses the
+        #               version but the run is green, so nobody hears (only for a trial);
+        #   "disabled": skip validation (deployment then accepts the version).
+        run_mode = "enabled"
   {%- endcall %}
 
   {% call job.notebook_task("TriggerModelDeploy", "notebooks/TriggerModelDeploy", depends_on="ModelValidation") %}

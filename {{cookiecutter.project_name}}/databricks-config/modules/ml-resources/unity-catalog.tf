@@ -20,7 +20,7 @@ locals {
     databricks_registered_model.registered_model.name,
   ])
 
-  # catalog.schema.table that the batch inference job overwrites.
+  # catalog.schema.table to which the batch inference job appends each run's new predictions.
   predictions_table = "${local.catalog}.${databricks_schema.project[local.catalog].name}.${local.unity_catalog.predictions_table}"
 
   # What each principal may do in the project's schemas. The deploying service principal owns
