@@ -204,7 +204,8 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     assert facts["versions"] == [[model_name, "1"]]
     assert facts["prediction_dtype"] == "float64"
     assert facts["prediction_rows"] == facts["sample_rows"] > 0
-    assert facts["null_predictions"] == 0
+    assert facts["null_predictions"] == facts["scored_quarantined_rows"] == 0
+    print("columns:", facts["columns"], "quarantined:", facts["quarantined_rows"])
     assert facts["columns"] == [*facts["sample_columns"], "prediction", "model_version"]
     assert facts["mlflow3_validation_statuses"] == ["passed"] and facts["prediction_model_versions"] == ["1"]
     assert facts["aliases"] == {model_name: {"champion": "1"}}

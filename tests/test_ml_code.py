@@ -315,6 +315,7 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     facts = read_local_pipeline_facts(project_python, project)
     assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
     assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert facts["scored_quarantined_rows"] == 0
     assert facts["versions"] == [[f"{PROJECT}-model-local", "1"]]
     assert "Model Validation Status: PASSED" in facts["descriptions"][0]
     assert facts["validation_statuses"] == ["PASSED"]
@@ -433,6 +434,7 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
     facts = read_local_pipeline_facts(mlflow3_python, project)
     assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
     assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert facts["scored_quarantined_rows"] == 0
     assert "model_version" in facts["columns"]
     assert sorted(facts["versions"]) == [[model, "1"], [model, "2"]]
     assert not outputs_left_after_make_clean(project)

@@ -28,6 +28,9 @@ models = client.search_registered_models()
 versions = [mv for m in models for mv in client.search_model_versions(f"name='{m.name}'")]
 predictions = pq.read_table(f"{root}/data/predictions.parquet").to_pandas()
 sample = pq.read_table(f"{root}/data/sample.parquet").to_pandas()
+# Rows that break the model's input contract are kept, unscored, with the broken rules
+# (steps/row_checks.py); every other row has a prediction.
+quarantined = predictions["quarantine_reason"].notna() if "quarantine_reason" in predictions else False
 print(json.dumps({
     "versions": [[v.name, str(v.version)] for v in versions],
     "descriptions": [v.description or "" for v in versions],
@@ -37,7 +40,9 @@ print(json.dumps({
     "prediction_model_versions": sorted(set(predictions["model_version"].astype(str))),
     "prediction_dtype": str(predictions["prediction"].dtype),
     "prediction_rows": len(predictions),
-    "null_predictions": int(predictions["prediction"].isna().sum()),
+    "null_predictions": int(predictions["prediction"][~quarantined].isna().sum()),
+    "quarantined_rows": int(quarantined.sum()) if "quarantine_reason" in predictions else 0,
+    "scored_quarantined_rows": int(predictions["prediction"][quarantined].notna().sum()),
     "columns": list(predictions.columns),
     "sample_rows": len(sample),
     "sample_columns": list(sample.columns),
@@ -46,7 +51,10 @@ print(json.dumps({
 
 
 def read_local_pipeline_facts(python: Path, project: Path) -> dict:
-    """Registered model versions (name, version, description) and the predictions' shape."""
+    """Registered model versions (name, version, description) and the predictions' shape:
+    ``null_predictions`` counts unscored rows that were not quarantined, ``quarantined_rows`` the
+    rows kept unscored for a broken input rule, ``scored_quarantined_rows`` those that got a
+    prediction all the same (always 0 when scoring is right)."""
     result = subprocess.run(
         [str(python), "-c", _READ_FACTS, str(project)], cwd=project.parent, capture_output=True, text=True, timeout=600
     )

@@ -52,14 +52,9 @@ from steps.predict import score_trips
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
-env = dbutils.widgets.get("env")
-dev_namespace.enter(spark, env)  # dev: your own experiment (steps/dev_namespace.py)
-run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))
-validation_input = dbutils.widgets.get("validation_input")
+{% include "ml/validation_inputs.py" %}
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
-model_name = dbutils.jobs.taskValues.get("Train", "model_name", debugValue="")
-model_version = dbutils.jobs.taskValues.get("Train", "model_version", debugValue="")
-assert model_uri and model_name and model_version, "Run this notebook as a task after the Train task"
+assert model_uri, "Run this notebook as a task after the Train task"
 
 mlflow.set_experiment(get_experiment_name(env))
 run_model_validation(

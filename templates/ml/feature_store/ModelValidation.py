@@ -47,7 +47,7 @@ from steps import dev_namespace
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
-{% include "ml/mlflow3_validation_inputs.py" %}
+{% include "ml/validation_inputs.py" %}
 # COMMAND ----------
 
 mlflow.set_experiment(get_experiment_name(env))
