@@ -52,7 +52,7 @@ from steps.predict import score_trips
 from steps.utils import get_experiment_name
 from steps.validation import RunMode
 
-{% include "ml/validation_inputs.py" %}
+{% include "ml/validation_inputs.py" -%}
 model_uri = dbutils.jobs.taskValues.get("Train", "model_uri", debugValue="")
 assert model_uri, "Run this notebook as a task after the Train task"
 
