@@ -709,7 +709,7 @@ def test_merge_request_plan_reaches_gitlabs_terraform_widget(generated_project: 
 
 def test_deployed_branches_change_through_approved_merge_requests_and_the_output_bot(generated_project: Path) -> None:
     """Issue 22, finding 2: merge requests need approvals by someone who neither wrote nor pushed to
-    them (GitLab Premium), and only Maintainers push to the release branch."""
+    them (GitLab Premium), and no one but the output bot pushes to the default or release branch."""
     path = generated_project / ".mlops-setup-scripts/cicd/gitlab.tf"
     found: dict[tuple[str, str], dict] = {}
     for block in parse_file(path)["resource"]:
@@ -721,8 +721,18 @@ def test_deployed_branches_change_through_approved_merge_requests_and_the_output
             settings["reset_approvals_on_push"]) == (False, True, True)
     rule = found[("gitlab_project_approval_rule", "review")]
     assert rule["approvals_required"] == "${var.merge_request_approvals}" and unquote(rule["rule_type"]) == "any_approver"
-    release = found[("gitlab_branch_protection", "release")]
-    assert (unquote(release["branch"]), unquote(release["push_access_level"])) == ("release", "maintainer")
+    # Both deployed branches: no direct push (Maintainers included), merges by Maintainers, and
+    # the output bot alone may push (its [skip ci] commits of the Terraform outputs).
+    protection = found[("gitlab_branch_protection", "deployed")]
+    assert [unquote(b) for b in re.findall(r'"[^"]*"', protection["for_each"])] == ["main", "release"]
+    assert unquote(protection["branch"]) == "${each.key}"
+    assert (unquote(protection["push_access_level"]), unquote(protection["merge_access_level"]),
+            protection["allow_force_push"]) == ("no one", "maintainer", False)
+    assert [block["user_id"] for block in protection["allowed_to_push"]] == ['${gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id}']
+    assert [kind for kind, _ in found if kind == "gitlab_branch_protection"] == ["gitlab_branch_protection"]
+    # The bot's token pushes from the output jobs only.
+    (tokens,) = [block["ci_tokens"] for block in parse_file(path)["locals"] if "ci_tokens" in block]
+    assert unquote(tokens["GITLAB_PUSH_TOKEN"]["environment_scope"]) == "terraform-output"
     assert 'variable "merge_request_approvals"' in (generated_project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
 
 

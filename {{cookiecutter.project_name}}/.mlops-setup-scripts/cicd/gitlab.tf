@@ -61,16 +61,33 @@ resource "gitlab_project_protected_environment" "prod" {
     { access_level = "maintainer", required_approvals = var.prod_required_approvals },
   ] : []
 }
+
+# The branches that deploy ({{ cookiecutter.default_branch }}: Terraform; {{ cookiecutter.release_branch }}: prod's model deployments) change only
+# by merge requests that Maintainers merge after the approvals below: no one pushes to them,
+# Maintainers included, except the output bot (GITLAB_PUSH_TOKEN), whose [skip ci] commits carry
+# the Terraform outputs (.gitlab/ci/scripts/commit-terraform-output.sh). Naming a user who may
+# push needs GitLab Premium; on the Free tier the bot's push is refused and the script leaves
+# its commit on a terraform-output/ branch for a merge request instead. The provider takes over
+# the protection GitLab gave the default branch when the project was created.
+resource "gitlab_branch_protection" "deployed" {
+  for_each = toset([{% for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}"{{ branch }}"{{ ", " if not loop.last }}{% endfor %}])
+
+  project            = data.gitlab_project.project.id
+  branch             = each.key
+  push_access_level  = "no one"
+  merge_access_level = "maintainer"
+  allow_force_push   = false
+
+  allowed_to_push {
+    user_id = gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id
+  }
+}
 {%- if cookiecutter.default_branch != cookiecutter.release_branch %}
 
-# The release branch runs prod's model deployments: only Maintainers may push or merge to it
-# (the setup guide creates it by a push; the output bot is a Maintainer too).
-# ({{ cookiecutter.default_branch }}, the default branch, is protected by GitLab when the project is created.)
-resource "gitlab_branch_protection" "release" {
-  project            = data.gitlab_project.project.id
-  branch             = "{{ cookiecutter.release_branch }}"
-  push_access_level  = "maintainer"
-  merge_access_level = "maintainer"
+# Projects bootstrapped when only {{ cookiecutter.release_branch }} was managed here keep its protection.
+moved {
+  from = gitlab_branch_protection.release
+  to   = gitlab_branch_protection.deployed["{{ cookiecutter.release_branch }}"]
 }
 {%- endif %}
 
