@@ -736,6 +736,23 @@ def test_deployed_branches_change_through_approved_merge_requests_and_the_output
     assert 'variable "merge_request_approvals"' in (generated_project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
 
 
+def test_prod_identities_reach_only_jobs_of_the_protected_prod_environment(variant: Variant, generated_project: Path) -> None:
+    """Issue 22: every job that asks for a prod token declares the `prod` environment (whose
+    approval rules gate it), and on gcp prod's state identity also demands it of the ID token
+    (claims environment and environment_protected), not only the protected default branch."""
+    prod_host = TEST_HOSTS[variant.cloud][1].rstrip("/")
+    with_prod_token = {name: job.get("environment", {}).get("name") for name, job in jobs(generated_project).items()
+                       if prod_host in {str(token["aud"]).rstrip("/") for token in (job.get("id_tokens") or {}).values()}}
+    assert with_prod_token == {name: "prod" for name in ("deploy-model-prod", "terraform-plan-prod", "terraform-apply-prod")}
+    if variant.cloud == "gcp":
+        text = (generated_project / ".mlops-setup-scripts/cicd/state-access.tf").read_text()
+        (prod_ref,) = re.findall(r'"attribute\.prod_ref"\s+= "(.*)"$', text, re.MULTILINE)
+        condition = prod_ref.replace('\\"', '"').split(" ? ")[0].split(" && ")
+        assert condition == ['assertion.ref_type == "branch"', 'assertion.ref == "main"', 'assertion.ref_protected == "true"',
+                             '"environment" in assertion', 'assertion.environment == "prod"',
+                             'assertion.environment_protected == "true"']
+
+
 def test_the_prod_deployment_trigger_belongs_to_a_bot(generated_project: Path) -> None:
     """Issue 22, finding 8: the trigger acted as the Maintainer who ran the bootstrap, who then
     could never approve the prod deployments it started (GitLab lets no one approve a deployment

@@ -40,7 +40,10 @@ locals {
   # the subject project_path:<group>/<project>:ref_type:branch:ref:<branch>. Staging trusts
   # every pipeline of the project (merge requests test their branch on staging, by the
   # project_path claim); prod only the protected branches that deploy to prod:
-  # {{ cookiecutter.default_branch }} (Terraform){% if cookiecutter.release_branch != cookiecutter.default_branch %} and {{ cookiecutter.release_branch }} (model deployment){% endif %}.
+  # {{ cookiecutter.default_branch }} (Terraform){% if cookiecutter.release_branch != cookiecutter.default_branch %} and {{ cookiecutter.release_branch }} (model deployment){% endif %}. A policy matches one claim, and GitLab's sub
+  # cannot carry the job's environment, so prod cannot demand the `prod` environment here: what
+  # guards it is that no one pushes to those branches (gitlab.tf), so only code merged after
+  # review runs there.
   oidc_issuer = var.gitlab_url
   workspace_hosts = {
     staging = "{{ cookiecutter | derived("staging_host") }}"

@@ -218,8 +218,11 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
     "google.subject"         = "\"project_id:\" + assertion.project_id + \":job_id:\" + assertion.job_id"
     "attribute.project_path" = "assertion.project_path"
     "attribute.ref_type"     = "assertion.ref_type"
-    # "{{ cookiecutter.default_branch }}" for jobs on the protected {{ cookiecutter.default_branch }} branch, "none" for all others: only prod's identity trusts it.
-    "attribute.prod_ref" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" ? \"{{ cookiecutter.default_branch }}\" : \"none\""
+    # "{{ cookiecutter.default_branch }}" for jobs of the protected `prod` environment on the protected {{ cookiecutter.default_branch }} branch
+    # (terraform-plan-prod, terraform-apply-prod), "none" for all others: only prod's identity
+    # trusts it, so a job on {{ cookiecutter.default_branch }} outside `prod` (and its approval rules) gets no prod state.
+    # (GitLab sets the environment claims only for jobs with an environment, hence the `in` test.)
+    "attribute.prod_ref" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" && \"environment\" in assertion && assertion.environment == \"prod\" && assertion.environment_protected == \"true\" ? \"{{ cookiecutter.default_branch }}\" : \"none\""
 {%- else %}
     "google.subject" = "assertion.sub"
     # The branch of a run of a pipeline that prod's state trusts; "none" for the other pipelines.
