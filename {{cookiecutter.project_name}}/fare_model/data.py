@@ -6,8 +6,8 @@ the trips, by pickup time, is held out. Training records the cutoff on the model
 and validation selects the trips from the cutoff on, so a validation run never scores a
 trip the model has seen, even when it reads a different (newer) table.
 
-Training reads a bounded window, the newest ``MAX_COLLECTED_ROWS`` trips (the rule of the
-Recipes track's ingest query), so a growing table never stops scheduled retraining, and it
+Training reads a bounded window, the newest ``MAX_COLLECTED_ROWS`` trips (the bound every
+ML track of this template uses), so a growing table never stops scheduled retraining, and it
 fits on the trips in one canonical order, so the same trips give the same model whatever
 order Spark returns them in.
 """

@@ -33,8 +33,8 @@ from fare_model.data import (
 )
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
-from steps.train import estimator_fn
 from steps.model_version import RegisteredVersion
+from steps.train import estimator_fn
 
 MODEL_NAME_IN_RUN = "model"
 _INPUT_EXAMPLE_ROWS = 5

@@ -121,7 +121,7 @@ print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {%- endif %}
 {%- endset -%}
 {% if platform in ("gitHub", "gitLab") -%}
-{% include "cicd/" ~ platform | lower ~ "/trigger_deploy_" ~ ("workflow" if platform == "gitHub" else "pipeline") ~ ".py" %}
+{% if platform == "gitHub" %}{% include "cicd/github/trigger_deploy_workflow.py" %}{% else %}{% include "cicd/gitlab/trigger_deploy_pipeline.py" %}{% endif %}
 
 # COMMAND ----------
 
