@@ -728,7 +728,8 @@ def test_deployed_branches_change_through_approved_merge_requests_and_the_output
     assert unquote(protection["branch"]) == "${each.key}"
     assert (unquote(protection["push_access_level"]), unquote(protection["merge_access_level"]),
             protection["allow_force_push"]) == ("no one", "maintainer", False)
-    assert [block["user_id"] for block in protection["allowed_to_push"]] == ['${gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id}']
+    output_bot = '${gitlab_project_access_token.ci["GITLAB_PUSH_TOKEN"].user_id}'
+    assert [block["user_id"] for block in protection["allowed_to_push"]] == [output_bot]
     assert [kind for kind, _ in found if kind == "gitlab_branch_protection"] == ["gitlab_branch_protection"]
     # The bot's token pushes from the output jobs only.
     (tokens,) = [block["ci_tokens"] for block in parse_file(path)["locals"] if "ci_tokens" in block]
