@@ -144,6 +144,24 @@ def test_a_refused_token_is_named_as_such(project: tuple[Path, str], tmp_path: P
     assert "expired-token" not in result.stdout + result.stderr
 
 
+def test_an_unreachable_host_is_not_blamed_on_the_token(project: tuple[Path, str], tmp_path: Path) -> None:
+    """A host that does not answer (here a port nothing listens on) says nothing about the token."""
+    folder, _ = project
+    state = json.loads((folder / ".cruft.json").read_text())
+    url = state["template"]
+    state["template"] = "http://127.0.0.1:9/mlops-stack.git"
+    (folder / ".cruft.json").write_text(json.dumps(state))
+    try:
+        result = run_check(project, tmp_path / "home", TEMPLATE_REPO_TOKEN=TOKEN)
+    finally:
+        state["template"] = url
+        (folder / ".cruft.json").write_text(json.dumps(state))
+    assert result.returncode == 1
+    assert "The host 127.0.0.1 could not be reached from this CI runner" in result.stderr
+    assert "refused: check that it has not expired" not in result.stderr
+    assert_token_kept_secret(result, tmp_path / "home")
+
+
 def test_the_ci_job_token_serves_only_the_templates_own_host(project: tuple[Path, str], tmp_path: Path) -> None:
     """GitLab's CI_JOB_TOKEN and Azure DevOps' System.AccessToken, passed as CI_JOB_TOKEN_VALUE for their
     own host; an undefined Azure DevOps variable arrives as the literal "$(NAME)" and counts as none."""

@@ -56,10 +56,15 @@ if [[ -n "${token}" ]]; then
     '!f() { test "$1" = get && printf "username=%s\npassword=%s\n" "${TEMPLATE_GIT_USERNAME}" "${TEMPLATE_GIT_PASSWORD}"; }; f'
 fi
 
-if ! GIT_TERMINAL_PROMPT=0 git ls-remote --quiet "${template}" HEAD >/dev/null; then
+if ! git_error="$(GIT_TERMINAL_PROMPT=0 git ls-remote --quiet "${template}" HEAD 2>&1 >/dev/null)"; then
   {
     echo "Cannot read the template repository ${template} (the \"template\" entry of ${cruft_file})."
-    if [[ -n "${token}" ]]; then
+    echo "git said: ${git_error}"
+    # Only an answer from the host says anything about the token: tell a host that cannot be
+    # reached (DNS, firewall, proxy) apart from a refused or missing credential.
+    if grep -qiE "could not resolve|failed to connect|couldn't connect|connection refused|timed out" <<<"${git_error}"; then
+      echo "The host ${host} could not be reached from this CI runner: check the URL and the runner's network."
+    elif [[ -n "${token}" ]]; then
       echo "The token given was refused: check that it has not expired and that it may read that repository."
     else
       echo "If the repository is private, store a read-only token for it in the CI secret TEMPLATE_REPO_TOKEN."
