@@ -300,8 +300,8 @@ def check_answer_is_text(parameter: str, value: object) -> Problem:
         fallback = "<your value>" if value is None else str(value)
     example = EXAMPLES.get(parameter, fallback)
     return (
-        f"{shown}, not text: in a YAML config file, put the value in quotes, "
-        f"for example {parameter}: \"{example}\"."
+        f"{shown}, not text: put the value in quotes, for example {parameter}: \"{example}\" in a YAML "
+        f"config file, or {{\"{parameter}\": \"{example}\"}} in cruft update --variables-to-update."
     )
 
 
@@ -499,8 +499,10 @@ def check_uc_identifier(parameter: str, name: str) -> Problem:
         return None
     return (
         f"{parameter} '{name}' is not a Unity Catalog name this template can use: only lower-case letters, "
-        f"digits and '_', 1 to 255 characters. {parameter} is not prompted: set it in your config file's "
-        f"default_context, for example {parameter}: \"{EXAMPLES[parameter]}\"."
+        f"digits and '_', 1 to 255 characters. {parameter} is not prompted: give it where you gave this value, "
+        f"for example {parameter}=\"{EXAMPLES[parameter]}\" on the command line, {parameter}: \"{EXAMPLES[parameter]}\" "
+        f"in a config file's default_context, or {{\"{parameter}\": \"{EXAMPLES[parameter]}\"}} in cruft update "
+        f"--variables-to-update."
     )
 
 

@@ -501,6 +501,7 @@ def test_render_default_renders_like_cookiecutter() -> None:
 def test_private_setting_messages_say_where_to_set_it() -> None:
     message = v.check_uc_identifier("_uc_staging_catalog", "Prod")
     assert message is not None and "config file's default_context" in message and "--config-file" not in message
+    assert '{"_uc_staging_catalog": "ml_staging"} in cruft update --variables-to-update' in message
 
 
 @pytest.mark.parametrize(("subcommand", "command"), [
