@@ -113,7 +113,10 @@ def main(arguments: Iterable[str], environ: Mapping[str, str], stdin: TextIO, ou
     Returns the exit code; 2 with the reason on ``out`` when the input is not a plan."""
     paths = list(arguments)
     if len(paths) > 1:
-        print("usage: check_prod_plan.py [PLAN_JSON], e.g. terraform show -json prod.tfplan | check_prod_plan.py", file=out)
+        print(
+            "usage: check_prod_plan.py [PLAN_JSON], e.g. terraform show -json prod.tfplan | check_prod_plan.py",
+            file=out,
+        )
         return 2
     try:
         if not paths or paths[0] == "-":
@@ -123,7 +126,10 @@ def main(arguments: Iterable[str], environ: Mapping[str, str], stdin: TextIO, ou
                 plan = json.load(handle)
         return check(plan, environ.get(OVERRIDE_VARIABLE), out)
     except (OSError, ValueError, KeyError, TypeError) as error:
-        print(f"check_prod_plan.py: cannot read the plan: {error!r}; expected `terraform show -json <plan file>`", file=out)
+        print(
+            f"check_prod_plan.py: cannot read the plan: {error!r}; expected `terraform show -json <plan file>`",
+            file=out,
+        )
         return 2
 
 
