@@ -164,7 +164,8 @@ def test_what_is_no_plan_is_refused_with_the_reason(text: str) -> None:
 
 # ---------------------------------------------------------------- every platform runs it before prod's apply
 
-GUARD = re.compile(r"terraform -chdir=(?:databricks-config/)?prod show -json \S*prod\.tfplan\"? \| python3 (?:databricks-config/)?scripts/check_prod_plan\.py")
+GUARD = re.compile(r"terraform -chdir=(?:databricks-config/)?prod show -json \S*prod\.tfplan\"? "
+                   r"\| python3 (?:databricks-config/)?scripts/check_prod_plan\.py")
 PROD_PLAN = re.compile(r"terraform -chdir=(?:databricks-config/)?prod plan .*-out=\S*prod\.tfplan")
 
 
@@ -263,3 +264,46 @@ def test_only_a_deliberate_destroy_may_delete_the_prod_schema(variant: Variant, 
             assert variables["allow_schema_destroy"]["default"] is False
         else:
             assert "allow_schema_destroy" not in call and "allow_schema_destroy" not in variables
+
+
+@needs_terraform
+def test_force_destroy_evaluates_to_staging_yes_prod_no_deliberate_destroy_yes(tmp_path: Path) -> None:
+    """Terraform itself evaluates the schema's force_destroy expression, as generated, for each case."""
+    from tests.support.generation import generate_variant
+    from tests.support.variants import SUPPORTED_VARIANTS
+
+    variant = next(v for v in SUPPORTED_VARIANTS if v.unity_catalog)
+    project = generate_variant(tmp_path / "project", variant)
+    (schema,) = re.findall(r"^  force_destroy = (.+)$", (project / MODULE / "unity-catalog.tf").read_text(), re.M)
+    folder = tmp_path / "evaluate"
+    folder.mkdir()
+    (folder / "main.tf").write_text(
+        'variable "env" {\n  type = string\n}\n\nvariable "allow_schema_destroy" {\n  type    = bool\n  default = false\n}\n\n'
+        f"output \"force_destroy\" {{\n  value = {schema}\n}}\n"
+    )
+    results = {}
+    for env, allow in (("staging", "false"), ("prod", "false"), ("prod", "true")):
+        terraform(folder, "apply", "-input=false", "-auto-approve", "-no-color", f"-var=env={env}", f"-var=allow_schema_destroy={allow}")
+        results[env, allow] = json.loads(terraform(folder, "output", "-json", "force_destroy"))
+    assert results == {("staging", "false"): True, ("prod", "false"): False, ("prod", "true"): True}
+
+
+def test_the_prod_destroy_commands_use_prod_variables_in_the_order_force_destroy_needs(variant: Variant, generated_project: Path) -> None:
+    """The guide's deliberate prod destroy names only variables of prod/, and with Unity Catalog
+    applies allow_schema_destroy before destroying: Terraform deletes with force_destroy as the
+    state holds it, so a destroy alone would fail on the non-empty schema."""
+    readme = (generated_project / "databricks-config/README.md").read_text()
+    section = readme.split("## Protect prod data", 1)[1]
+    (block,) = re.findall(r"```bash\n(.*?)```", section, re.S)
+    commands = [line.split("#")[0].split() for line in block.splitlines() if line.strip()]
+    variables = {unquote(n) for b in parse_file(generated_project / "databricks-config/prod/variables.tf")["variable"] for n in b}
+    for command in commands:
+        assert command[0] == "terraform" and command[1] in {"init", "apply", "destroy"}, command
+        named = {argument.split("=")[0] for previous, argument in zip(command, command[1:]) if previous == "-var"}
+        assert named <= variables, (command, named - variables)
+    verbs = [command[1] for command in commands]
+    if variant.unity_catalog:
+        assert verbs == ["init", "apply", "destroy"]
+        assert all("allow_schema_destroy=true" in " ".join(command) for command in commands[1:])
+    else:
+        assert verbs == ["init", "destroy"]
