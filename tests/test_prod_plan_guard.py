@@ -259,11 +259,8 @@ def test_only_a_deliberate_destroy_may_delete_the_prod_schema(variant: Variant, 
         root = generated_project / "databricks-config" / env
         (call,) = [b['"ml_resources"'] for b in parse_file(root / "main.tf")["module"]]
         variables = {unquote(n): b for block in parse_file(root / "variables.tf")["variable"] for n, b in block.items()}
-        if env == "prod":
-            assert strip_expression(call["allow_schema_destroy"]) == "var.allow_schema_destroy"
-            assert variables["allow_schema_destroy"]["default"] is False
-        else:
-            assert "allow_schema_destroy" not in call and "allow_schema_destroy" not in variables
+        assert strip_expression(call["allow_schema_destroy"]) == "var.allow_schema_destroy", env
+        assert variables["allow_schema_destroy"]["default"] is False, env
 
 
 @needs_terraform

@@ -13,9 +13,7 @@ module "ml_resources" {
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
   serverless                   = var.job_compute == "serverless"
   budget_policy_id             = var.budget_policy_id
-{%- if tf_env == "prod" %}
   allow_schema_destroy         = var.allow_schema_destroy
-{%- endif %}
 {%- endif %}
   cluster_policy_id            = var.cluster_policy_id
   failure_alert_emails         = var.failure_alert_emails

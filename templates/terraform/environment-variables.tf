@@ -29,14 +29,12 @@ variable "budget_policy_id" {
   default     = null
   description = "ID of a serverless budget policy that every serverless job of this environment uses (its usage carries the policy's tags); null: none. The CI/CD service principal needs permission to use it."
 }
-{%- if tf_env == "prod" %}
 
 variable "allow_schema_destroy" {
   type        = bool
   default     = false
-  description = "true only for a deliberate destroy of prod (databricks-config/README.md, \"Protect prod data\"): lets Terraform delete the prod schema with every table in it."
+  description = "true only for a deliberate destroy of prod (databricks-config/README.md, \"Protect prod data\"): lets Terraform delete the prod schema with every table in it. Staging's schema may always be deleted."
 }
-{%- endif %}
 {%- endif %}
 
 variable "failure_alert_emails" {
