@@ -585,8 +585,9 @@ def bootstrap_names(project: Path) -> set[str]:
 
 
 # Settings the user adds only when needed: the template-update job's read-only token for a
-# private template repository (the project README's "Pull template updates" says how).
-OPTIONAL_USER_SECRETS = {"TEMPLATE_REPO_TOKEN"}
+# private template repository (the project README's "Pull template updates" says how), and the
+# override of the prod plan guard for one deliberate loss of prod data (databricks-config/README.md).
+OPTIONAL_USER_SECRETS = {"TEMPLATE_REPO_TOKEN", "ALLOW_PROD_DATA_LOSS"}
 
 
 def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generated_project: Path) -> None:

@@ -4,7 +4,7 @@ staging and prod that never share a table, model or experiment, even in one work
 
 Static checks of the generated Terraform: each failed on the template before these settings
 existed (no alerts, no timeout, a `clusterSource` tag only, no `force_destroy`, one predictions
-table for both environments without Unity Catalog).
+table for both environments without Unity Catalog, no cluster or budget policy).
 """
 
 from __future__ import annotations
@@ -38,10 +38,55 @@ def test_every_job_alerts_times_out_and_carries_the_cost_tags(generated_project:
         assert {"failure_alert_emails", "cost_tags"} <= variables, env
 
 
+def module_call_argument(project: Path, env: str, name: str) -> str | None:
+    """The expression ``env``'s root module passes to ml_resources as ``name``, if any."""
+    (call,) = [block['"ml_resources"'] for block in parse_file(project / "databricks-config" / env / "main.tf")["module"]]
+    return strip_expression(call[name]) if name in call else None
+
+
+def optional_variable(folder: Path, name: str) -> dict:
+    """The body of variable ``name`` of ``folder``'s variables.tf, which must default to null."""
+    parsed = parse_file(folder / "variables.tf")
+    (body,) = [b for block in parsed["variable"] for n, b in block.items() if unquote(n) == name]
+    assert body["default"] is None, (folder, name)
+    return body
+
+
+def test_a_policy_set_per_environment_reaches_every_job_cluster_and_serverless_job(
+    variant: Variant, generated_project: Path
+) -> None:
+    """An environment's cluster_policy_id (and, with serverless jobs, budget_policy_id) flows from
+    its variables.tf through the module call to every job cluster's policy_id and every job's
+    budget_policy_id: a job written without them fails here. Both default to null (no policy)."""
+    policies = {"cluster_policy_id": "var.cluster_policy_id"}
+    if variant.unity_catalog:
+        policies["budget_policy_id"] = "var.budget_policy_id"
+    for env in ("staging", "prod"):
+        for name, expression in policies.items():
+            optional_variable(generated_project / "databricks-config" / env, name)
+            assert module_call_argument(generated_project, env, name) == expression, (env, name)
+    for name in policies:
+        optional_variable(generated_project / MODULE, name)
+    jobs = resources_of_type(generated_project / MODULE, "databricks_job")
+    assert jobs
+    for name, job in jobs.items():
+        # A job_cluster block, or (Unity Catalog) the content of a dynamic "job_cluster" block.
+        dynamic = [block['"job_cluster"'] for block in job.get("dynamic", []) if '"job_cluster"' in block]
+        clusters = job.get("job_cluster") or [cluster for block in dynamic for cluster in block["content"]]
+        assert clusters, name
+        for cluster in clusters:
+            (new_cluster,) = cluster["new_cluster"]
+            assert strip_expression(new_cluster["policy_id"]) == "var.cluster_policy_id", name
+        if variant.unity_catalog:
+            assert strip_expression(job["budget_policy_id"]) == "var.serverless ? var.budget_policy_id : null", name
+
+
 def test_destroy_removes_what_the_jobs_wrote(variant: Variant, generated_project: Path) -> None:
     if variant.unity_catalog:
+        # Staging's schema may always go with its tables; prod's only on a deliberate destroy
+        # (tests/test_prod_plan_guard.py).
         schema = resources_of_type(generated_project / MODULE, "databricks_schema")["project"]
-        assert schema["force_destroy"] is True
+        assert strip_expression(schema["force_destroy"]).startswith('var.env != "prod" ||')
     folder = generated_project / ".mlops-setup-scripts/cicd/service-principal"
     assert resources_of_type(folder, "databricks_directory")["experiment_parent"]["delete_recursive"] is True
 

@@ -12,7 +12,10 @@ module "ml_resources" {
   read_user_group              = local.read_user_group
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
   serverless                   = var.job_compute == "serverless"
+  budget_policy_id             = var.budget_policy_id
+  allow_schema_destroy         = var.allow_schema_destroy
 {%- endif %}
+  cluster_policy_id            = var.cluster_policy_id
   failure_alert_emails         = var.failure_alert_emails
   cost_tags                    = var.cost_tags
 }

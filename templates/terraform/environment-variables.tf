@@ -17,6 +17,26 @@ variable "job_compute" {
 }
 {%- endif %}
 
+variable "cluster_policy_id" {
+  type        = string
+  default     = null
+  description = "ID of a cluster policy (Compute > Policies) that every job cluster of this environment uses, for example \"0123456789ABCDEF\"; null: none. The CI/CD service principal needs CAN_USE on it."
+}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+
+variable "budget_policy_id" {
+  type        = string
+  default     = null
+  description = "ID of a serverless budget policy that every serverless job of this environment uses (its usage carries the policy's tags); null: none. The CI/CD service principal needs permission to use it."
+}
+
+variable "allow_schema_destroy" {
+  type        = bool
+  default     = false
+  description = "true only for a deliberate destroy of prod (databricks-config/README.md, \"Protect prod data\"): lets Terraform delete the prod schema with every table in it. Staging's schema may always be deleted."
+}
+{%- endif %}
+
 variable "failure_alert_emails" {
   type        = list(string)
   default     = []

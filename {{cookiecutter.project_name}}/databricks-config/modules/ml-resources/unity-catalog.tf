@@ -37,9 +37,12 @@ resource "databricks_schema" "project" {
   catalog_name = each.value
   name         = local.unity_catalog.schema
   comment      = "Models and tables of the {{ cookiecutter.project_name }} project (managed by its databricks-config Terraform)."
-  # terraform destroy removes the schema with the tables the jobs created in it (predictions{% if cookiecutter.include_feature_store == "yes" %},
-  # feature tables{% endif %}), which Terraform does not manage: without this, destroy fails on a non-empty schema.
-  force_destroy = true
+  # Deleting the schema deletes the tables the jobs created in it (predictions{% if cookiecutter.include_feature_store == "yes" %},
+  # feature tables{% endif %}), which Terraform does not manage. Staging allows it, so that
+  # terraform destroy works; prod only when allow_schema_destroy is set for a deliberate destroy
+  # (databricks-config/README.md, "Protect prod data"): otherwise deleting or replacing a non-empty
+  # prod schema fails, and CI/CD refuses such a plan before (scripts/check_prod_plan.py).
+  force_destroy = var.env != "prod" || var.allow_schema_destroy
 }
 
 # Authoritative on the project's own schemas: grants made by hand are removed at the next apply.

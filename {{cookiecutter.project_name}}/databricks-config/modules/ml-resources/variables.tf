@@ -29,7 +29,25 @@ variable "serverless" {
   type        = bool
   description = "true: every job task runs on serverless jobs compute; false: on job clusters (the environment's job_compute, databricks-config/README.md, \"Compute\")."
 }
+
+variable "budget_policy_id" {
+  type        = string
+  default     = null
+  description = "ID of the serverless budget policy of every job (serverless jobs compute only), or null for none."
+}
+
+variable "allow_schema_destroy" {
+  type        = bool
+  default     = false
+  description = "true lets Terraform delete the prod schema with every table in it (staging's always may): only for a deliberate destroy of prod."
+}
 {%- endif %}
+
+variable "cluster_policy_id" {
+  type        = string
+  default     = null
+  description = "ID of the cluster policy of every job cluster, or null for none."
+}
 
 variable "failure_alert_emails" {
   type        = list(string)
