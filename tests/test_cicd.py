@@ -1551,7 +1551,7 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
     # default branch (nobody could push it past its own policies) and its ref is a policy scope.
     found = azure_devops_locals(generated_project)
     assert found["deployed_branch_refs"] == "${toset([local.default_branch_ref, local.release_branch_ref])}"
-    assert found["release_branch_ref"] == "refs/heads/${azuredevops_git_repository_branch.release.name}"
+    assert unquote(found["release_branch_ref"]) == "refs/heads/${azuredevops_git_repository_branch.release.name}"
     (branch,) = without_markers(list(resources(path, "azuredevops_git_repository_branch").values()))
     assert (unquote(branch["name"]), branch["ref_branch"]) == ("release", "${local.default_branch_ref}")
     assert branch["repository_id"] == "${data.azuredevops_git_repository.repo.id}"
@@ -1566,7 +1566,7 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
         (scope,) = policy["dynamic"]
         assert scope['"scope"']["for_each"] == "${local.deployed_branch_refs}"
         assert scope['"scope"']["content"][0]["repository_ref"] == "${scope.value}"
-    (permissions,) = without_markers(list(resources(path, "azuredevops_build_definition_permissions").values()))
+    permissions = without_markers(resources(path, "azuredevops_build_definition_permissions")["deployment"])
     assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
     assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
     denied = {k: unquote(v) for k, v in permissions["permissions"].items()}
