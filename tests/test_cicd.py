@@ -125,7 +125,8 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
         }
         assert pipelines == set()
     else:
-        assert pipelines == {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml", "check-template-updates.yml"}
+        assert pipelines == {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml", "check-template-updates.yml",
+                             "deploy-model-prod.yml"}
         assert workflows == set()
 
 
@@ -598,7 +599,9 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
     if variant.github:
         used = set(re.findall(r"(?:secrets|vars)\.(\w+)", text))
     else:
-        used = {name for name in re.findall(r"\$\((\w+)\)", text) if not name[0].isupper()} - {"terraformVersion", "testedCommit"}
+        # Less what a step of the job sets itself (the prod connection's token for Databricks).
+        set_by_steps = set(re.findall(r"task\.setvariable variable=(\w+)", text)) - state_secrets
+        used = {name for name in re.findall(r"\$\((\w+)\)", text) if not name[0].isupper()} - {"terraformVersion", "testedCommit"} - set_by_steps
     assert used, "no credentials found"
     assert used - state_secrets <= bootstrap_names(generated_project), sorted(used - state_secrets - bootstrap_names(generated_project))
     assert not re.search(r"DATABRICKS_TOKEN\b|WORKSPACE_TOKEN|workspaceToken", text), "CI/CD must not use Databricks tokens"
@@ -668,14 +671,19 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     lists = pipeline_lists(generated_project)
     on_pull_requests = {key for key, pipeline in pipelines.items() if pipeline["pull_request_files"]}
     assert on_pull_requests == {"tests_ci", "terraform_ci"}
-    assert {name: lists[name]["prod"] for name in lists} == {name: ["terraform_cicd"] for name in lists}
-    assert set(lists["environment_pipelines"]["staging"]) == set(pipelines)
+    # Prod: the Terraform deployment and the model deployment (deploy_model, which no pull request
+    # and no push runs: queued by hand, it waits for the prod approval).
+    connection = variant.cloud in STATE_CONNECTION_LOGINS
+    assert {name: lists[name]["prod"] for name in lists} == {
+        "environment_pipelines": ["terraform_cicd", "deploy_model"], "deployment_pipelines": ["terraform_cicd", "deploy_model"],
+        "state_pipelines": ["terraform_cicd", "deploy_model"] if connection else ["terraform_cicd"]}
+    assert set(lists["environment_pipelines"]["staging"]) == set(pipelines) - {"deploy_model"}
     assert lists["state_pipelines"]["staging"] == ["terraform_ci", "terraform_cicd"]
     assert {key: pipeline["push_trigger"] for key, pipeline in pipelines.items()} == {
-        "tests_ci": "yaml", "terraform_ci": "none", "terraform_cicd": "deployment"}
+        "tests_ci": "yaml", "terraform_ci": "none", "terraform_cicd": "deployment", "deploy_model": "none"}
     assert {key: pipeline["yml_path"] for key, pipeline in pipelines.items()} == {
         "tests_ci": f"{PIPELINES}/tests-ci.yml", "terraform_ci": f"{PIPELINES}/terraform-ci.yml",
-        "terraform_cicd": f"{PIPELINES}/terraform-cicd.yml"}
+        "terraform_cicd": f"{PIPELINES}/terraform-cicd.yml", "deploy_model": f"{PIPELINES}/deploy-model-prod.yml"}
     default_branch_ref = unquote(found["default_branch_ref"])
     assert found["deployment_push_trigger"]["branches"] == ["${local.default_branch_ref}"]
     assert [unquote(path) for path in found["deployment_push_trigger"]["paths"]] == ["/databricks-config"]
@@ -695,7 +703,8 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     assert "build_definition_id = azuredevops_build_definition.pipeline[each.key].id" in validation
     assert "filename_patterns   = each.value.pull_request_files" in validation
 
-    # The federation policies: one per (environment, pipeline) of environment_pipelines, by name.
+    # The federation policies: one per (environment, pipeline) of environment_pipelines, by name
+    # (azure and aws: staging's only; prod trusts its service connection instead).
     federation = (setup / f"main-{variant.cloud}.tf").read_text()
     assert "for env, pipelines in local.environment_pipelines : {" in federation
     assert "/${azuredevops_build_definition.pipeline[pipeline].name}" in federation
@@ -821,13 +830,124 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
     assert "for_each = local.pipeline_pairs.state" in authorization
     assert f"resource_id = {endpoint_type}.terraform_state[each.value.env].id" in authorization
     assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in authorization
+    # Prod's connection also gives the model deployment its Databricks token (after the prod approval).
     assert pipeline_lists(generated_project)["state_pipelines"] == {"staging": ["terraform_ci", "terraform_cicd"],
-                                                                    "prod": ["terraform_cicd"]}
+                                                                    "prod": ["terraform_cicd", "deploy_model"]}
     (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', azure_devops, re.DOTALL)
     assert f'endpoint      = {endpoint_type}.terraform_state["prod"].id' in branch_control
     text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
     assert not re.search(r"armAccessKey|ARM_ACCESS_KEY|terraform_remote_state|aws_iam_access_key|aws_iam_user\b|"
                          r"awsAccessKeyId|state_storage_secrets|secret_access_key", text)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in STATE_CONNECTION_LOGINS], ids=lambda v: v.id)
+def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, finding 5 (ops walk: "prod trust by pipeline NAME"). A pipeline's OIDC token names
+    the pipeline by its name (p://<organization>/<project>/<pipeline>), which anyone who may create a
+    pipeline can reuse in another folder. Prod's Databricks principal trusts no such subject: only the
+    token of prod's service connection, which the bootstrap authorises for the deployment pipeline
+    alone, by its numeric id, behind branch control; the prod jobs ask for that token after the step
+    that uses the connection and sign in with it (env-oidc). No stored secret."""
+    _, _, _, _, endpoint_type = STATE_CONNECTION_LOGINS[variant.cloud]
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    federation = {name: value for block in parse_file(setup / f"main-{variant.cloud}.tf")["locals"] for name, value in block.items()}
+    # Pipeline names for staging only; for prod, one policy: the connection's issuer and subject.
+    assert federation["pipeline_federation_policies"].endswith(' if env != "prod"}] ...)}'), federation["pipeline_federation_policies"]
+    endpoint = f'{endpoint_type}.terraform_state["prod"]'
+    issuer, subject = ((f"{endpoint}.workload_identity_federation_issuer", f"{endpoint}.workload_identity_federation_subject")
+                       if variant.cloud == "azure" else ("local.oidc_issuer",
+                       '"sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["prod"]}"'))
+    assert federation["federation_policies"] == (
+        "${merge(local.pipeline_federation_policies, {prod-service-connection = {env = \"prod\", "
+        f'issuer = {issuer}, subject = {subject}, audiences = ["api://AzureADTokenExchange"]}}}})}}'), federation["federation_policies"]
+    azure_devops = (setup / "azure-devops.tf").read_text()
+    assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in azure_devops
+    assert pipeline_lists(generated_project)["state_pipelines"]["prod"] == ["terraform_cicd", "deploy_model"]
+    assert f'for_each = each.key == "prod" ? {{ databricksServiceConnectionId = {endpoint_type}.terraform_state[each.key].id }} : {{}}' in azure_devops
+
+    deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
+    jobs = {name: steps for _, name, steps in pipeline_jobs(deployment)}
+    stage_jobs = {job.get("job") or job.get("deployment"): job for stage in deployment["stages"] for job in stage["jobs"]}
+    for name, steps in jobs.items():
+        auth = {e["name"]: e["value"] for e in stage_jobs[name]["variables"] if "name" in e}["databricksAuthType"]
+        databricks_steps = [i for i, step in enumerate(steps) if "DATABRICKS_HOST" in (step.get("env") or {})]
+        token_steps = [i for i, step in enumerate(steps) if "serviceConnectionId=" in step.get("script", "")]
+        if "Prod" not in name:
+            assert auth == "azure-devops-oidc" and not token_steps, name
+            continue
+        assert auth == "env-oidc", name
+        (token_step,) = token_steps
+        login = next(i for i, step in enumerate(steps) if step.get("task"))
+        assert login < token_step < min(databricks_steps), name
+        script = steps[token_step]["script"]
+        assert "task.setvariable variable=databricksOidcToken;issecret=true" in script
+        assert steps[token_step]["env"]["CONNECTION_ID"] == "$(databricksServiceConnectionId)"
+        lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, capture_output=True, text=True)
+        assert lint.returncode == 0, lint.stdout
+        for i in databricks_steps:
+            assert steps[i]["env"]["DATABRICKS_OIDC_TOKEN"] == "$(databricksOidcToken)", name
+            assert "SYSTEM_ACCESSTOKEN" not in steps[i]["env"], name
+
+
+def prod_branch_of_trigger_model_deploy(project: Path) -> tuple[list[str], list[str]]:
+    """The names called in the `if env == "prod":` branch of notebooks/TriggerModelDeploy.py and
+    in its `else:` branch."""
+    import ast
+    tree = ast.parse((project / "notebooks/TriggerModelDeploy.py").read_text())
+    (branch,) = [node for node in tree.body if isinstance(node, ast.If) and ast.unparse(node.test) == "env == 'prod'"]
+
+    def called(nodes: list[ast.stmt]) -> list[str]:
+        return [ast.unparse(n.func) for stmt in nodes for n in ast.walk(stmt) if isinstance(n, ast.Call)]
+    return called(branch.body), called(branch.orelse)
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.id.endswith(("-nofs", "-mlflow3"))][:3]
+                         + [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"][:1], ids=lambda v: v.id)
+def test_azure_devops_prod_model_deployment_waits_for_a_prod_approver(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, ops walk: on Azure DevOps the prod training job promoted its model itself, with no
+    human in the way, while GitHub and GitLab deploy through the protected `prod` environment. Now
+    prod's TriggerModelDeploy only names the validated version, and the pipeline Deploy model (prod)
+    deploys exactly the version its run names, in a deployment job of the `prod` environment
+    (approval, branch control), from the release branch, as the prod principal."""
+    prod_calls, staging_calls = prod_branch_of_trigger_model_deploy(generated_project)
+    deploy = "promote_to_champion" if variant.mlflow3 else "deploy"
+    assert prod_calls == ["dbutils.notebook.exit"], prod_calls
+    assert deploy in staging_calls, staging_calls
+
+    pipeline = yaml.safe_load((generated_project / PIPELINES / "deploy-model-prod.yml").read_text())
+    assert (pipeline["trigger"], pipeline["pr"]) == ("none", "none")
+    assert pipeline["parameters"] == [{"name": "modelUri", "type": "string",
+                                       "displayName": "Model version to deploy: models:/<model name>/<version>"}]
+    (stage,) = pipeline["stages"]
+    assert stage["condition"] == "eq(variables['Build.SourceBranch'], 'refs/heads/release')"
+    (job,) = stage["jobs"]
+    assert job["environment"] == "prod" and "deployment" in job
+    groups = [entry["group"] for entry in job["variables"] if "group" in entry]
+    assert groups == [f"{variant.answers().get('project_name', 'my-mlops-project')} prod"]
+    steps = job["strategy"]["runOnce"]["deploy"]["steps"]
+    (run,) = [step for step in steps if "MODEL_URI" in (step.get("env") or {})]
+    module = "python -m fare_model.deployment" if variant.mlflow3 else "python steps/deploy.py"
+    assert run["script"] == f'{module} "$MODEL_URI" prod'
+    assert run["env"]["MODEL_URI"] == "${{ parameters.modelUri }}"
+    if variant.cloud in STATE_CONNECTION_LOGINS:
+        assert run["env"]["DATABRICKS_OIDC_TOKEN"] == "$(databricksOidcToken)"
+        assert any("serviceConnectionId=" in step.get("script", "") for step in steps)
+
+    # The bootstrap: the pipeline is its own, starts on no push or pull request, and may use the prod
+    # environment and group (and connection) by its id; branch control admits the release branch.
+    found = azure_devops_locals(generated_project)
+    deploy_model = found["pipelines"]["deploy_model"]
+    assert (deploy_model["pull_request_files"], unquote(deploy_model["push_trigger"])) == ([], "none")
+    assert deploy_model["branch_ref"] == "${local.release_branch_ref}"
+    assert "deploy_model" in [unquote(k) for k in found["deployment_pipelines"]["prod"]]
+    text = (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").read_text()
+    (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', text, re.DOTALL)
+    assert 'allowed_branches                 = join(",", local.deployed_branch_refs)' in branch_control
+    (permissions,) = re.findall(r'resource "azuredevops_build_definition_permissions" "model_deployment" \{.*?\n\}', text, re.DOTALL)
+    assert 'EditBuildDefinition        = "Deny"' in permissions and "QueueBuilds" not in permissions
+    readme = (generated_project / PIPELINES / "README.md").read_text()
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    assert "[`deploy-model-prod.yml`](deploy-model-prod.yml)" in readme and "Deploy model (prod) (<repository>)" in guide
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"], ids=lambda v: v.id)
@@ -1038,6 +1158,10 @@ def gitlab_databricks_jobs(project: Path, project_variables: dict[str, str]) -> 
 
 
 
+# The OIDC token of prod's Azure DevOps service connection, as the prod jobs' token step stores it.
+CONNECTION_ID_TOKEN = "azure-devops-service-connection-id-token"
+
+
 def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dict[str, str]]:
     """(variables, secrets) that the CI/CD bootstrap stores in each environment, plus the state secrets."""
     gitlab = variant.cicd_platform == "GitLab"
@@ -1049,6 +1173,9 @@ def bootstrap_settings(variant: Variant, mode: str) -> tuple[dict[str, str], dic
         secrets = {}
     else:
         secrets = {name: '{"type": "service_account"}' for name in STATE_VARIABLES[variant.cloud]}
+        if variant.cloud in STATE_CONNECTION_LOGINS:  # what the prod jobs' token step sets
+            settings["databricksServiceConnectionId"] = "prod-connection-id"
+            secrets["databricksOidcToken"] = CONNECTION_ID_TOKEN
     if mode == "client_secret":
         settings[names[1]] = "oauth-m2m"
         secrets[names[2]] = "databricks-oauth-secret"
@@ -1104,7 +1231,7 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
     elif gitlab:
         expected_files = {"tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml"}
     else:
-        expected_files = {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml"}
+        expected_files = {"tests-ci.yml", "terraform-ci.yml", "terraform-cicd.yml", "deploy-model-prod.yml"}
     assert {job.file for job in jobs} == expected_files
     assert all(job.oidc_token for job in jobs) or not gitlab, "every GitLab Databricks job needs its ID token"
     federated = "github-oidc" if variant.github else ("env-oidc" if gitlab else "azure-devops-oidc")
@@ -1113,7 +1240,10 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
         fake_databricks.requests.clear()
         job_environment(monkeypatch, fake_databricks, job, variant.github, gitlab)
         config = Config()
-        assert config.auth_type == (federated if mode == "federation" else "oauth-m2m"), (job.file, job.name)
+        # Azure DevOps on azure and aws: prod's jobs present prod's service connection's token.
+        connection = not variant.github and not gitlab and variant.cloud in STATE_CONNECTION_LOGINS and "Prod" in job.name
+        expected = ("env-oidc" if connection else federated) if mode == "federation" else "oauth-m2m"
+        assert config.auth_type == expected, (job.file, job.name)
         assert config.authenticate() == {"Authorization": f"Bearer {DATABRICKS_ACCESS_TOKEN}"}
         (exchange,) = fake_databricks.token_exchanges()
         if mode == "federation":
@@ -1121,7 +1251,7 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
                 (id_token_request,) = [r for r in fake_databricks.requests if r.path == "/github/id-token"][:1]
                 assert id_token_request.query["audience"] == [f"{job.env['DATABRICKS_HOST']}/oidc/v1/token"]
             assert exchange["grant_type"] == "urn:ietf:params:oauth:grant-type:token-exchange"
-            assert exchange["subject_token"] == id_token
+            assert exchange["subject_token"] == (CONNECTION_ID_TOKEN if connection else id_token), (job.file, job.name)
             assert exchange["client_id"] == "cicd-client-id"
         else:
             assert exchange["grant_type"] == "client_credentials"
@@ -1418,7 +1548,15 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
     setup = generated_project / ".mlops-setup-scripts/cicd"
     path = setup / "azure-devops.tf"
     text = path.read_text()
-    assert 'deployed_branch_refs = toset(["refs/heads/main"])' in text
+    # The release branch is guarded from the first bootstrap on: the bootstrap creates it from the
+    # default branch (nobody could push it past its own policies) and its ref is a policy scope.
+    found = azure_devops_locals(generated_project)
+    assert found["deployed_branch_refs"] == "${toset([local.default_branch_ref, local.release_branch_ref])}"
+    assert unquote(found["release_branch_ref"]) == "refs/heads/${azuredevops_git_repository_branch.release.name}"
+    (branch,) = without_markers(list(resources(path, "azuredevops_git_repository_branch").values()))
+    assert (unquote(branch["name"]), branch["ref_branch"]) == ("release", "${local.default_branch_ref}")
+    assert branch["repository_id"] == "${data.azuredevops_git_repository.repo.id}"
+    assert branch["lifecycle"][0]["ignore_changes"] == ["ref_branch"]
     (reviewers,) = without_markers(list(resources(path, "azuredevops_branch_policy_min_reviewers").values()))
     assert (reviewers["enabled"], reviewers["blocking"]) == (True, True)
     (settings,) = reviewers["settings"]
@@ -1429,7 +1567,7 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
         (scope,) = policy["dynamic"]
         assert scope['"scope"']["for_each"] == "${local.deployed_branch_refs}"
         assert scope['"scope"']["content"][0]["repository_ref"] == "${scope.value}"
-    (permissions,) = without_markers(list(resources(path, "azuredevops_build_definition_permissions").values()))
+    permissions = without_markers(resources(path, "azuredevops_build_definition_permissions")["deployment"])
     assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
     assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
     denied = {k: unquote(v) for k, v in permissions["permissions"].items()}

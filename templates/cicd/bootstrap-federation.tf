@@ -1,4 +1,5 @@
 {#- The CI/CD bootstrap's main-<cloud>.tf: the same on every cloud but for the account host. -#}
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set account_host = cookiecutter | derived("account_host") -%}
 # Workload identity federation: each CI/CD service principal trusts the OIDC tokens of the
 # {{ {"GitHub Actions": "GitHub environment", "Azure DevOps": "Azure DevOps pipelines", "GitLab": "GitLab pipelines"}[cookiecutter.cicd_platform] }} that deploy{{ "s" if cookiecutter.cicd_platform == "GitHub Actions" }} to its workspace, so CI/CD stores no Databricks secret.
@@ -67,22 +68,50 @@ locals {
   }
 {%- else %}
 
-  # Azure DevOps OIDC tokens name the pipeline, not the branch: p://<organization>/<project>/<pipeline>,
-  # with the fixed audience api://AzureADTokenExchange. Staging trusts the pipelines of
-  # local.environment_pipelines (azure-devops.tf): integration test, pull requests' staging plan,
-  # staging apply; prod only the deployment pipeline, Terraform CICD, which runs no pull request
-  # and runs on pushes to {{ cookiecutter.default_branch }} only.
+  # A pipeline's Azure DevOps OIDC token names the pipeline by its name only:
+  # p://<organization>/<project>/<pipeline>, with the fixed audience api://AzureADTokenExchange.
+  # Staging trusts the pipelines of local.environment_pipelines (azure-devops.tf): integration
+  # test, pull requests' staging plan, staging apply.
+{%- if "prod" in credentials.connection_token_environments %}
+  # Prod trusts no pipeline name, which anyone who may create a pipeline could reuse in another
+  # folder: it trusts the token of prod's service connection (azure-devops.tf), which only the
+  # pipeline authorised for it by id (Terraform CICD) may use, on {{ cookiecutter.default_branch }} only (branch control).
+{%- else %}
+  # Prod only the deployment pipeline, Terraform CICD, which runs no pull request and runs on
+  # pushes to {{ cookiecutter.default_branch }} only.
+{%- endif %}
   oidc_issuer           = "https://vstoken.dev.azure.com/${var.azure_devops_organization_id}"
   azure_devops_org_name = element(split("/", trimsuffix(var.azure_devops_org_url, "/")), 3)
-  federation_policies = merge([
+  pipeline_federation_policies = merge([
     for env, pipelines in local.environment_pipelines : {
       for pipeline in pipelines : "${env}-${replace(pipeline, "_", "-")}" => {
         env       = env
+        issuer    = local.oidc_issuer
         subject   = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
         audiences = ["api://AzureADTokenExchange"]
-      }
+      }{% if credentials.connection_token_environments %} if env != "prod"{% endif %}
     }
   ]...)
+{%- if credentials.connection_token_environments %}
+  federation_policies = merge(local.pipeline_federation_policies, {
+{%- if cookiecutter.cloud == "azure" %}
+    # An Azure Resource Manager connection's token: issuer and subject as Azure DevOps reports them.
+{%- endif %}
+    prod-service-connection = {
+      env       = "prod"
+{%- if cookiecutter.cloud == "azure" %}
+      issuer    = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].workload_identity_federation_issuer
+      subject   = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].workload_identity_federation_subject
+{%- else %}
+      issuer    = local.oidc_issuer
+      subject   = "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["prod"]}"
+{%- endif %}
+      audiences = ["api://AzureADTokenExchange"]
+    }
+  })
+{%- else %}
+  federation_policies = local.pipeline_federation_policies
+{%- endif %}
 {%- endif %}
 }
 
@@ -99,6 +128,10 @@ resource "databricks_service_principal_federation_policy" "cicd" {
     subject_claim = each.value.subject_claim
     subject       = each.value.subject
     audiences     = each.value.audiences
+{%- elif cookiecutter.cicd_platform == "Azure DevOps" %}
+    issuer    = each.value.issuer
+    subject   = each.value.subject
+    audiences = each.value.audiences
 {%- else %}
     issuer    = local.oidc_issuer
     subject   = each.value.subject

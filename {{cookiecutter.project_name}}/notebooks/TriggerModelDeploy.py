@@ -19,8 +19,9 @@
 # MAGIC token and branch come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials`
 # MAGIC (keys `gitlab_api_url`, `gitlab_project_id`, `token`, `ref`).
 {%- else -%}
-# MAGIC Moves the `champion` alias of this environment's model to the version that the `Train`
-# MAGIC task registered.
+# MAGIC Staging: moves the `champion` alias of staging's model to the version that the `Train` task
+# MAGIC registered. Prod: ends with that version's URI, for the Azure DevOps pipeline
+# MAGIC `Deploy model (prod)`, which moves the alias once the `prod` environment's approvers approved.
 {%- endif %}
 # MAGIC A version that did not pass `ModelValidation` (in `dry_run` mode) is not deployed: the
 # MAGIC notebook says why and ends without failing. You rarely need to edit this notebook.
@@ -44,8 +45,10 @@
 # MAGIC branch come from the secret scope `<env>-{{ cookiecutter.project_name }}-cd-credentials` (keys `token`,
 # MAGIC `gitlab_api_url`, `gitlab_project_id`, `ref`). You rarely need to edit this notebook.
 {%- else -%}
-# MAGIC Promotes the model version that the `Train` task registered (after `ModelValidation`) to the
-# MAGIC registry stage this environment serves from (staging: `Staging`, prod: `Production`).
+# MAGIC Staging: promotes the model version that the `Train` task registered (after `ModelValidation`)
+# MAGIC to the `Staging` registry stage. Prod: ends with that version's URI, for the Azure DevOps
+# MAGIC pipeline `Deploy model (prod)`, which promotes it to `Production` once the `prod`
+# MAGIC environment's approvers approved.
 {%- endif %}
 # MAGIC
 # MAGIC Parameter `env`: `staging` or `prod`. Reads the task value `model_uri` of the `Train` task.
@@ -132,5 +135,14 @@ if env == "prod":
 else:
 {{ deploy_here | indent(4, true) }}
 {%- else -%}
-{{ deploy_here }}
+# Staging deploys here, as staging's own service principal. Prod deploys only through the Azure
+# DevOps pipeline `Deploy model (prod)`, after the `prod` environment's approvers approved its run
+# for exactly this model URI: the job names the candidate and stops.
+if env == "prod":
+    dbutils.notebook.exit(
+        f"{model_uri} awaits approval: run the Azure DevOps pipeline 'Deploy model (prod)' on "
+        f"{{ cookiecutter.release_branch }} with modelUri={model_uri}"
+    )
+else:
+{{ deploy_here | indent(4, true) }}
 {%- endif %}

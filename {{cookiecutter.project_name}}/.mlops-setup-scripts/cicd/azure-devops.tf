@@ -1,5 +1,6 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set state_connection = cookiecutter.cloud in credentials.state_service_connection_clouds -%}
+{%- set state_endpoint = "azuredevops_serviceendpoint_" ~ ("azurerm" if cookiecutter.cloud == "azure" else "aws") ~ ".terraform_state" -%}
 # Azure DevOps: the three pipelines, the build-validation policies that run two of them on
 # pull requests (Azure DevOps runs no pipeline on a pull request unless a branch policy asks
 # for it), and per environment a variable group and a deployment environment with checks. The
@@ -17,11 +18,18 @@ data "azuredevops_git_repository" "repo" {
 
 locals {
   default_branch_ref = "refs/heads/{{ cookiecutter.default_branch }}"
-  # The branches that change only through a reviewed, validated pull request: {{ cookiecutter.default_branch }} (staging
-  # jobs, every Terraform apply). The release branch does not exist yet when this runs, and a
-  # branch policy would refuse the push that creates it (docs/mlops-setup.md, step 5): add
-  # "refs/heads/{{ cookiecutter.release_branch }}" here and run the bootstrap again once it exists.
-  deployed_branch_refs = toset(["refs/heads/{{ cookiecutter.default_branch }}"])
+{%- if cookiecutter.release_branch != cookiecutter.default_branch %}
+  # The branches that change only through a reviewed, validated pull request, from the first
+  # run on: {{ cookiecutter.default_branch }} (staging jobs, every Terraform apply) and {{ cookiecutter.release_branch }} (prod jobs), which
+  # azuredevops_git_repository_branch.release creates, as its policies refuse every push.
+  release_branch_ref   = "refs/heads/${azuredevops_git_repository_branch.release.name}"
+  deployed_branch_refs = toset([local.default_branch_ref, local.release_branch_ref])
+{%- else %}
+  # The branch that changes only through a reviewed, validated pull request: {{ cookiecutter.default_branch }} (staging
+  # and prod jobs, every Terraform apply).
+  release_branch_ref   = local.default_branch_ref
+  deployed_branch_refs = toset([local.default_branch_ref])
+{%- endif %}
 
   # The pipelines of .azure/devops-pipelines/. An Azure DevOps OIDC token names its pipeline
   # (subject p://<organization>/<project>/<pipeline>), whatever branch and YAML the run has, so
@@ -32,24 +40,37 @@ locals {
   #     validation); [] for none.
   #   push_trigger: "yaml" (the file's trigger: section), "deployment"
   #     (local.deployment_push_trigger) or "none".
+  #   branch_ref: the branch whose YAML a run reads unless it names another.
   pipelines = {
     tests_ci = {
       name               = "Tests CI"
       yml_path           = ".azure/devops-pipelines/tests-ci.yml"
       pull_request_files = ["*", "!/databricks-config/**"]
       push_trigger       = "yaml"
+      branch_ref         = local.default_branch_ref
     }
     terraform_ci = {
       name               = "Terraform CI"
       yml_path           = ".azure/devops-pipelines/terraform-ci.yml"
       pull_request_files = ["/databricks-config/**"]
       push_trigger       = "none"
+      branch_ref         = local.default_branch_ref
     }
     terraform_cicd = {
       name               = "Terraform CICD"
       yml_path           = ".azure/devops-pipelines/terraform-cicd.yml"
       pull_request_files = []
       push_trigger       = "deployment"
+      branch_ref         = local.default_branch_ref
+    }
+    # Queued with the model URI that prod's TriggerModelDeploy task ends with; deploys after the
+    # prod environment's approval.
+    deploy_model = {
+      name               = "Deploy model (prod)"
+      yml_path           = ".azure/devops-pipelines/deploy-model-prod.yml"
+      pull_request_files = []
+      push_trigger       = "none"
+      branch_ref         = local.release_branch_ref
     }
   }
 
@@ -68,21 +89,30 @@ locals {
 locals {
   environments = toset(["staging", "prod"])
   # The pipelines that sign in to each environment's workspace: the federation policies of its
-  # service principal (main-{{ cookiecutter.cloud }}.tf) and its variable group. Prod: the deployment only.
+  # service principal (main-{{ cookiecutter.cloud }}.tf) and its variable group. Prod: the deployments only.
   environment_pipelines = {
     staging = ["tests_ci", "terraform_ci", "terraform_cicd"]
-    prod    = ["terraform_cicd"]
+    prod    = ["terraform_cicd", "deploy_model"]
   }
   # The pipelines that deploy to each Azure DevOps environment (deployment jobs).
   deployment_pipelines = {
     staging = ["terraform_cicd"]
-    prod    = ["terraform_cicd"]
+    prod    = ["terraform_cicd", "deploy_model"]
   }
+{%- if "prod" in credentials.connection_token_environments %}
+  # The pipelines that use each environment's service connection: its Terraform state, and for
+  # prod the token that prod's Databricks principal trusts (the model deployment's only use).
+  state_pipelines = {
+    staging = ["terraform_ci", "terraform_cicd"]
+    prod    = ["terraform_cicd", "deploy_model"]
+  }
+{%- else %}
   # The pipelines that read and write each environment's Terraform state.
   state_pipelines = {
     staging = ["terraform_ci", "terraform_cicd"]
     prod    = ["terraform_cicd"]
   }
+{%- endif %}
   pipeline_uses = {
     variablegroup = local.environment_pipelines
     environment   = local.deployment_pipelines
@@ -133,6 +163,18 @@ resource "azuredevops_variable_group" "cicd" {
       is_secret    = true
     }
   }
+{%- if credentials.connection_token_environments %}
+
+  # The service connection whose OIDC token the environment's Databricks service principal
+  # trusts (main-{{ cookiecutter.cloud }}.tf): the prod jobs ask Azure DevOps for its token by this id.
+  dynamic "variable" {
+    for_each = each.key == "prod" ? { {{ credentials.connection_id_setting }} = {{ state_endpoint }}[each.key].id } : {}
+    content {
+      name  = variable.key
+      value = variable.value
+    }
+  }
+{%- endif %}
 {%- if not state_connection %}
 
   # The Terraform state login (state-access.tf).
@@ -228,7 +270,6 @@ resource "azuredevops_serviceendpoint_aws" "terraform_state" {
 }
 {%- endif %}
 {%- if state_connection %}
-{%- set state_endpoint = "azuredevops_serviceendpoint_" ~ ("azurerm" if cookiecutter.cloud == "azure" else "aws") ~ ".terraform_state" %}
 
 # Only the Terraform pipelines use the state connections: staging's both, prod's the deployment.
 resource "azuredevops_pipeline_authorization" "terraform_state" {
@@ -241,9 +282,9 @@ resource "azuredevops_pipeline_authorization" "terraform_state" {
 }
 {%- endif %}
 
-# Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the default branch: neither
-# a pull request's run (refs/pull/...) nor a hand-queued run of another branch can use them,
-# whatever its YAML says.
+# Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the reviewed branches
+# ({{ cookiecutter.default_branch }}: Terraform; {{ cookiecutter.release_branch }}: the model deployment): neither a pull request's run
+# (refs/pull/...) nor a hand-queued run of another branch can use them, whatever its YAML says.
 resource "azuredevops_check_branch_control" "prod" {
   for_each = {
     variablegroup = azuredevops_variable_group.cicd["prod"].id
@@ -254,10 +295,10 @@ resource "azuredevops_check_branch_control" "prod" {
   }
 
   project_id                       = data.azuredevops_project.project.id
-  display_name                     = "Only ${local.default_branch_ref} deploys to prod"
+  display_name                     = "Only ${join(" and ", local.deployed_branch_refs)} deploy to prod"
   target_resource_id               = each.value
   target_resource_type             = each.key
-  allowed_branches                 = local.default_branch_ref
+  allowed_branches                 = join(",", local.deployed_branch_refs)
   verify_branch_protection         = true
   ignore_unknown_protection_status = false
 }
@@ -309,10 +350,30 @@ resource "azuredevops_build_definition" "pipeline" {
   repository {
     repo_type   = "TfsGit"
     repo_id     = data.azuredevops_git_repository.repo.id
-    branch_name = local.default_branch_ref
+    branch_name = each.value.branch_ref
     yml_path    = each.value.yml_path
   }
 }
+
+{%- if cookiecutter.release_branch != cookiecutter.default_branch %}
+
+# The release branch, from {{ cookiecutter.default_branch }} as it is when the bootstrap first runs (docs/mlops-setup.md,
+# step 1): created here, so that the branch policies below guard it from its first commit on and
+# nobody has to push it. Code reaches it through pull requests from {{ cookiecutter.default_branch }}. Created by an
+# earlier bootstrap that did not manage it? Import it first:
+#   terraform import azuredevops_git_repository_branch.release "<repository id>:{{ cookiecutter.release_branch }}"
+resource "azuredevops_git_repository_branch" "release" {
+  repository_id = data.azuredevops_git_repository.repo.id
+  name          = "{{ cookiecutter.release_branch }}"
+  ref_branch    = local.default_branch_ref
+
+  lifecycle {
+    # The bootstrap only creates the branch: an imported branch has no ref_branch in the state,
+    # and a change of it would delete and recreate the branch.
+    ignore_changes = [ref_branch]
+  }
+}
+{%- endif %}
 
 # The pipelines that validate pull requests into the deployed branches: blocking, each for the
 # files it covers.
@@ -383,6 +444,20 @@ resource "azuredevops_build_definition_permissions" "deployment" {
 
   permissions = {
     QueueBuilds                = "Deny"
+    EditBuildDefinition        = "Deny"
+    DeleteBuildDefinition      = "Deny"
+    AdministerBuildPermissions = "Deny"
+  }
+}
+
+# The model deployment: Contributors may queue it (it waits for the prod approval, and runs only
+# the reviewed YAML of {{ cookiecutter.release_branch }}) but not change its branch, YAML path or permissions.
+resource "azuredevops_build_definition_permissions" "model_deployment" {
+  project_id          = data.azuredevops_project.project.id
+  principal           = data.azuredevops_group.contributors.id
+  build_definition_id = azuredevops_build_definition.pipeline["deploy_model"].id
+
+  permissions = {
     EditBuildDefinition        = "Deny"
     DeleteBuildDefinition      = "Deny"
     AdministerBuildPermissions = "Deny"
