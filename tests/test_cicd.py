@@ -760,9 +760,10 @@ def test_github_prod_applies_the_saved_plan_its_approvers_read(generated_project
     needs no prod job."""
     workflow = yaml.safe_load((generated_project / ".github/workflows/terraform-cd.yml").read_text())
     jobs = workflow["jobs"]
-    assert list(jobs) == ["apply_staging", "plan_prod", "apply_prod"]
-    assert "needs" not in jobs["apply_staging"] and jobs["apply_staging"]["environment"] == "staging"
-    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == ("apply_staging", "plan_prod")
+    assert list(jobs) == ["folders", "apply_staging", "plan_prod", "apply_prod"]
+    assert "environment" not in jobs["folders"]  # finds databricks-config/<env>/, signs in nowhere
+    assert jobs["apply_staging"]["needs"] == "folders" and jobs["apply_staging"]["environment"] == "staging"
+    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == (["folders", "apply_staging"], "plan_prod")
     assert jobs["plan_prod"]["environment"] == jobs["apply_prod"]["environment"] == "prod"
     plan_steps = jobs["plan_prod"]["steps"]
     plan_script = "\n".join(step.get("run", "") for step in plan_steps)
