@@ -235,7 +235,6 @@ MINIMUM_ACTION_MAJORS = {
     "actions/setup-python": 6,
     "actions/setup-java": 5,
     "actions/setup-node": 5,
-    "actions/cache": 5,
     "actions/github-script": 8,
     "actions/upload-artifact": 6,
     "actions/download-artifact": 7,
@@ -243,36 +242,69 @@ MINIMUM_ACTION_MAJORS = {
     "aws-actions/configure-aws-credentials": 5,
     "google-github-actions/auth": 3,
 }
-USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@v(\d+)\s*$", re.MULTILINE)
+# Every `uses:` names a full commit, with its release as a comment, both as in the one table the
+# workflow templates read (issue 22, finding 11: a tag can be moved to other code).
+ACTION_PINS = {
+    action: pin for action, pin in json.loads((TEMPLATE_DIR / "templates/cicd/action_pins.json").read_text()).items()
+    if not action.startswith("_")
+}
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(.*?)\s*$", re.MULTILINE)
+PINNED = re.compile(r"([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v(\d+)\.\d+\.\d+)")
 
 
-def outdated_actions(workflow_text: str) -> list[str]:
-    """``action@vN`` of every step whose action is below its minimum major or not in the table."""
-    return [
-        f"{action}@v{major}" for action, major in USES.findall(workflow_text)
-        if int(major) < MINIMUM_ACTION_MAJORS.get(action, 10**6)
+def action_problems(workflow_text: str) -> list[str]:
+    """The ``uses:`` values of ``workflow_text`` that are not ``<action>@<40-hex sha> # vX.Y.Z`` with
+    the sha and version of templates/cicd/action_pins.json, or whose major is below the action's
+    minimum (Node 24 runtime), or whose action is in no table."""
+    problems = []
+    for value in USES_LINE.findall(workflow_text):
+        pinned = PINNED.fullmatch(value)
+        if not pinned:
+            problems.append(f"{value}: not pinned to a commit with its version")
+            continue
+        action, sha, version, major = pinned.groups()
+        pin = ACTION_PINS.get(action)
+        if pin is None or action not in MINIMUM_ACTION_MAJORS or (sha, version) != (pin["sha"], pin["version"]):
+            problems.append(f"{value}: not the commit and version of templates/cicd/action_pins.json")
+        elif int(major) < MINIMUM_ACTION_MAJORS[action]:
+            problems.append(f"{value}: below v{MINIMUM_ACTION_MAJORS[action]}, the first major on Node 24")
+    return problems
+
+
+def test_action_check_catches_tags_unknown_commits_and_old_majors() -> None:
+    checkout = ACTION_PINS["actions/checkout"]
+    text = (
+        "steps:\n  - uses: actions/checkout@v7\n"
+        f"  - uses: actions/checkout@{checkout['sha']} # {checkout['version']}\n"
+        f"  - uses: actions/checkout@{'0' * 40} # {checkout['version']}\n"
+        f"  - uses: some/action@{checkout['sha']} # v9.0.0\n"
+    )
+    assert [p.split(":")[0] for p in action_problems(text)] == [
+        "actions/checkout@v7", f"actions/checkout@{'0' * 40} # {checkout['version']}", f"some/action@{checkout['sha']} # v9.0.0",
     ]
 
 
-def test_outdated_action_check_catches_old_and_unknown_actions() -> None:
-    text = "steps:\n  - uses: actions/checkout@v4\n  - uses: actions/setup-python@v7\n  - uses: some/action@v9\n"
-    assert outdated_actions(text) == ["actions/checkout@v4", "some/action@v9"]
+def test_pinned_actions_run_on_node24_and_are_all_used() -> None:
+    """The table's releases are at least the Node 24 majors, and it lists no action that no
+    workflow uses (each entry is evidence to keep up to date)."""
+    for action, pin in ACTION_PINS.items():
+        assert re.fullmatch(r"[0-9a-f]{40}", pin["sha"]) and len(pin["seen_in"]) >= 3, action
+        assert int(pin["version"][1:].split(".")[0]) >= MINIMUM_ACTION_MAJORS[action], action
+    assert set(ACTION_PINS) == set(MINIMUM_ACTION_MAJORS)
 
 
 @github_variants
-def test_workflows_use_node24_action_majors(generated_project: Path) -> None:
+def test_workflows_pin_every_action_to_its_commit(generated_project: Path) -> None:
     texts = {path.name: path.read_text() for path in ci_files(generated_project)}
-    assert sum(len(USES.findall(text)) for text in texts.values()) >= 10
-    assert {name: outdated_actions(text) for name, text in texts.items() if outdated_actions(text)} == {}
-    uses_lines = [line for text in texts.values() for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
-    assert [line for line in uses_lines if not USES.search(line)] == [], "actions without a major tag"
+    assert sum(len(USES_LINE.findall(text)) for text in texts.values()) >= 10
+    assert {name: action_problems(text) for name, text in texts.items() if action_problems(text)} == {}
 
 
-def test_template_workflow_uses_node24_action_majors() -> None:
+def test_template_workflow_pins_every_action_to_its_commit() -> None:
     for path in (TEMPLATE_DIR / ".github/workflows").glob("*.yml"):
         text = path.read_text()
-        assert USES.findall(text), path
-        assert outdated_actions(text) == [], path
+        assert USES_LINE.findall(text), path
+        assert action_problems(text) == [], path
 
 
 @github_variants
