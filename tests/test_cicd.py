@@ -1568,6 +1568,45 @@ def test_github_deploy_trigger_owner_is_never_the_only_prod_reviewer(generated_p
     assert any("setsubtract(var.prod_reviewer_user_ids" in c and "data.github_user.deploy_trigger.id" in c for c in conditions)
 
 
+# (prod reviewer team ids, user ids, the organisation's teams, whether someone other than the
+# deploy trigger token's owner (id 42, "owner") may approve prod)
+REVIEWER_CASES = [
+    ([7], [], {7: ["owner"]}, False),  # a reviewer team of the owner alone
+    ([7], [], {7: ["owner", "alice"]}, True),
+    ([8], [42], {7: ["alice"], 8: ["owner"]}, False),  # alice's team is not a reviewer
+    ([], [42], {}, False),
+    ([], [42, 43], {}, True),
+]
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH")
+@pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1], ids=lambda v: v.id)
+def test_github_prod_always_has_a_reviewer_besides_the_deploy_trigger_owner(generated_project: Path, tmp_path: Path) -> None:
+    """Issue 22 (minor): a reviewer *team* whose only member is the deploy trigger token's owner
+    left prod with no one who may approve. The prod environment's precondition, and the locals it
+    reads, are evaluated by `terraform console` with the data sources replaced by known values."""
+    text = (generated_project / ".mlops-setup-scripts/cicd/github.tf").read_text()
+    (condition,) = [c for c in re.findall(r"^\s*condition\s*=\s*(.+)$", text, re.MULTILINE) if "deploy_trigger" in c]
+    team_locals = re.findall(r"^locals \{\n(?:(?!^\}).)*prod_reviewer_team_members.*?^\}", text, re.MULTILINE | re.DOTALL)
+    fakes = {"data.github_user.deploy_trigger": "local.fake_trigger", "data.github_organization_teams.prod_reviewers": "local.fake_org"}
+    for data_source, fake in fakes.items():
+        condition = condition.replace(data_source, fake)
+        team_locals = [block.replace(data_source, fake) for block in team_locals]
+    for team_ids, user_ids, teams, expected in REVIEWER_CASES:
+        folder = tmp_path / f"case-{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        org = [{"teams": [{"id": team, "members": members} for team, members in teams.items()]}] if team_ids else []
+        (folder / "main.tf").write_text(
+            f"variable \"prod_reviewer_team_ids\" {{ default = {json.dumps(team_ids)} }}\n"
+            f"variable \"prod_reviewer_user_ids\" {{ default = {json.dumps(user_ids)} }}\n"
+            f"locals {{\n  fake_trigger = {{ id = \"42\", login = \"owner\" }}\n  fake_org = {json.dumps(org)}\n}}\n"
+            + "\n".join(team_locals) + "\n"
+        )
+        result = subprocess.run(["terraform", "console"], cwd=folder, input=condition, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(expected).lower(), (team_ids, user_ids, teams)
+
+
 def test_docs_name_the_plans_and_branches_ci_really_uses(variant: Variant, generated_project: Path) -> None:
     """Issue 22 (minor, docs drift): the overview said pull requests show the plan of staging and
     prod (they plan staging only: no pull request gets a prod login), and the GitHub workflows
