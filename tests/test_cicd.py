@@ -244,8 +244,10 @@ MINIMUM_ACTION_MAJORS = {
 }
 # Every `uses:` names a full commit, with its release as a comment, both as in the one table the
 # workflow templates read (issue 22, finding 11: a tag can be moved to other code).
+# (A fork specialised to another CI/CD platform has no GitHub workflow templates and so no table.)
+ACTION_PINS_FILE = TEMPLATE_DIR / "templates/cicd/action_pins.json"
 ACTION_PINS = {
-    action: pin for action, pin in json.loads((TEMPLATE_DIR / "templates/cicd/action_pins.json").read_text()).items()
+    action: pin for action, pin in (json.loads(ACTION_PINS_FILE.read_text()) if ACTION_PINS_FILE.exists() else {}).items()
     if not action.startswith("_")
 }
 USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(.*?)\s*$", re.MULTILINE)
