@@ -10,6 +10,7 @@ package, never as a top-level ``hooks`` (see CONTRIBUTING.md, "Template updates"
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import sys
 from pathlib import Path
@@ -71,6 +72,14 @@ def derived(answers: Mapping[str, str], name: str) -> str:
     replayed or edited context cannot hand the template a stale one.
     """
     return _hooks("derived").derived_value(_hooks("fixed_answers").with_fixed_answers(answers), name)
+
+
+@simple_filter
+def from_json(text: str) -> object:
+    """The value of a JSON text, e.g. a table of the template that templates and tests both read:
+    ``{% set pins %}{% include "cicd/action_pins.json" %}{% endset %}{{ (pins | from_json)[...] }}``.
+    Raises ``json.JSONDecodeError`` on text that is not JSON."""
+    return json.loads(text)
 
 
 @simple_filter
@@ -302,5 +311,5 @@ def install(environment: Environment) -> list[Extension]:
     them. ``mlops_stack_jinja`` calls this for every Jinja environment cookiecutter makes and runs
     the returned extensions' ``preprocess`` and ``filter_stream`` (Jinja tags are not passed on);
     keep the name, signature and return value: every released ``mlops_stack_jinja`` relies on them."""
-    return [extension(environment) for extension in (generate_doc_link, regex_replace, template_path, check_answers,
+    return [extension(environment) for extension in (generate_doc_link, regex_replace, from_json, template_path, check_answers,
                                                      checked_so_far, derived, CheckAnswersBeforeWriting)]

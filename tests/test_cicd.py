@@ -236,7 +236,6 @@ MINIMUM_ACTION_MAJORS = {
     "actions/setup-python": 6,
     "actions/setup-java": 5,
     "actions/setup-node": 5,
-    "actions/cache": 5,
     "actions/github-script": 8,
     "actions/upload-artifact": 6,
     "actions/download-artifact": 7,
@@ -244,36 +243,71 @@ MINIMUM_ACTION_MAJORS = {
     "aws-actions/configure-aws-credentials": 5,
     "google-github-actions/auth": 3,
 }
-USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w./-]+)@v(\d+)\s*$", re.MULTILINE)
+# Every `uses:` names a full commit, with its release as a comment, both as in the one table the
+# workflow templates read (issue 22, finding 11: a tag can be moved to other code).
+# (A fork specialised to another CI/CD platform has no GitHub workflow templates and so no table.)
+ACTION_PINS_FILE = TEMPLATE_DIR / "templates/cicd/action_pins.json"
+ACTION_PINS = {
+    action: pin for action, pin in (json.loads(ACTION_PINS_FILE.read_text()) if ACTION_PINS_FILE.exists() else {}).items()
+    if not action.startswith("_")
+}
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(.*?)\s*$", re.MULTILINE)
+PINNED = re.compile(r"([\w.-]+/[\w./-]+)@([0-9a-f]{40}) # (v(\d+)\.\d+\.\d+)")
 
 
-def outdated_actions(workflow_text: str) -> list[str]:
-    """``action@vN`` of every step whose action is below its minimum major or not in the table."""
-    return [
-        f"{action}@v{major}" for action, major in USES.findall(workflow_text)
-        if int(major) < MINIMUM_ACTION_MAJORS.get(action, 10**6)
+def action_problems(workflow_text: str) -> list[str]:
+    """The ``uses:`` values of ``workflow_text`` that are not ``<action>@<40-hex sha> # vX.Y.Z`` with
+    the sha and version of templates/cicd/action_pins.json, or whose major is below the action's
+    minimum (Node 24 runtime), or whose action is in no table."""
+    problems = []
+    for value in USES_LINE.findall(workflow_text):
+        pinned = PINNED.fullmatch(value)
+        if not pinned:
+            problems.append(f"{value}: not pinned to a commit with its version")
+            continue
+        action, sha, version, major = pinned.groups()
+        pin = ACTION_PINS.get(action)
+        if pin is None or action not in MINIMUM_ACTION_MAJORS or (sha, version) != (pin["sha"], pin["version"]):
+            problems.append(f"{value}: not the commit and version of templates/cicd/action_pins.json")
+        elif int(major) < MINIMUM_ACTION_MAJORS[action]:
+            problems.append(f"{value}: below v{MINIMUM_ACTION_MAJORS[action]}, the first major on Node 24")
+    return problems
+
+
+def test_action_check_catches_tags_unknown_commits_and_old_majors() -> None:
+    checkout = ACTION_PINS["actions/checkout"]
+    text = (
+        "steps:\n  - uses: actions/checkout@v7\n"
+        f"  - uses: actions/checkout@{checkout['sha']} # {checkout['version']}\n"
+        f"  - uses: actions/checkout@{'0' * 40} # {checkout['version']}\n"
+        f"  - uses: some/action@{checkout['sha']} # v9.0.0\n"
+    )
+    assert [p.split(":")[0] for p in action_problems(text)] == [
+        "actions/checkout@v7", f"actions/checkout@{'0' * 40} # {checkout['version']}", f"some/action@{checkout['sha']} # v9.0.0",
     ]
 
 
-def test_outdated_action_check_catches_old_and_unknown_actions() -> None:
-    text = "steps:\n  - uses: actions/checkout@v4\n  - uses: actions/setup-python@v7\n  - uses: some/action@v9\n"
-    assert outdated_actions(text) == ["actions/checkout@v4", "some/action@v9"]
+def test_pinned_actions_run_on_node24_and_are_all_used() -> None:
+    """The table's releases are at least the Node 24 majors, and it lists no action that no
+    workflow uses (each entry is evidence to keep up to date)."""
+    for action, pin in ACTION_PINS.items():
+        assert re.fullmatch(r"[0-9a-f]{40}", pin["sha"]) and len(pin["seen_in"]) >= 3, action
+        assert int(pin["version"][1:].split(".")[0]) >= MINIMUM_ACTION_MAJORS[action], action
+    assert set(ACTION_PINS) == set(MINIMUM_ACTION_MAJORS)
 
 
 @github_variants
-def test_workflows_use_node24_action_majors(generated_project: Path) -> None:
+def test_workflows_pin_every_action_to_its_commit(generated_project: Path) -> None:
     texts = {path.name: path.read_text() for path in ci_files(generated_project)}
-    assert sum(len(USES.findall(text)) for text in texts.values()) >= 10
-    assert {name: outdated_actions(text) for name, text in texts.items() if outdated_actions(text)} == {}
-    uses_lines = [line for text in texts.values() for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
-    assert [line for line in uses_lines if not USES.search(line)] == [], "actions without a major tag"
+    assert sum(len(USES_LINE.findall(text)) for text in texts.values()) >= 10
+    assert {name: action_problems(text) for name, text in texts.items() if action_problems(text)} == {}
 
 
-def test_template_workflow_uses_node24_action_majors() -> None:
+def test_template_workflow_pins_every_action_to_its_commit() -> None:
     for path in (TEMPLATE_DIR / ".github/workflows").glob("*.yml"):
         text = path.read_text()
-        assert USES.findall(text), path
-        assert outdated_actions(text) == [], path
+        assert USES_LINE.findall(text), path
+        assert action_problems(text) == [], path
 
 
 @github_variants
@@ -770,9 +804,10 @@ def test_github_prod_applies_the_saved_plan_its_approvers_read(generated_project
     needs no prod job."""
     workflow = yaml.safe_load((generated_project / ".github/workflows/terraform-cd.yml").read_text())
     jobs = workflow["jobs"]
-    assert list(jobs) == ["apply_staging", "plan_prod", "apply_prod"]
-    assert "needs" not in jobs["apply_staging"] and jobs["apply_staging"]["environment"] == "staging"
-    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == ("apply_staging", "plan_prod")
+    assert list(jobs) == ["folders", "apply_staging", "plan_prod", "apply_prod"]
+    assert "environment" not in jobs["folders"]  # finds databricks-config/<env>/, signs in nowhere
+    assert jobs["apply_staging"]["needs"] == "folders" and jobs["apply_staging"]["environment"] == "staging"
+    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == (["folders", "apply_staging"], "plan_prod")
     assert jobs["plan_prod"]["environment"] == jobs["apply_prod"]["environment"] == "prod"
     plan_steps = jobs["plan_prod"]["steps"]
     plan_script = "\n".join(step.get("run", "") for step in plan_steps)
@@ -1672,6 +1707,45 @@ def test_github_deploy_trigger_owner_is_never_the_only_prod_reviewer(generated_p
     assert prod["prevent_self_review"] is True
     conditions = [check["condition"] for check in prod["lifecycle"][0]["precondition"]]
     assert any("setsubtract(var.prod_reviewer_user_ids" in c and "data.github_user.deploy_trigger.id" in c for c in conditions)
+
+
+# (prod reviewer team ids, user ids, the organisation's teams, whether someone other than the
+# deploy trigger token's owner (id 42, "owner") may approve prod)
+REVIEWER_CASES = [
+    ([7], [], {7: ["owner"]}, False),  # a reviewer team of the owner alone
+    ([7], [], {7: ["owner", "alice"]}, True),
+    ([8], [42], {7: ["alice"], 8: ["owner"]}, False),  # alice's team is not a reviewer
+    ([], [42], {}, False),
+    ([], [42, 43], {}, True),
+]
+
+
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH")
+@pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1], ids=lambda v: v.id)
+def test_github_prod_always_has_a_reviewer_besides_the_deploy_trigger_owner(generated_project: Path, tmp_path: Path) -> None:
+    """Issue 22 (minor): a reviewer *team* whose only member is the deploy trigger token's owner
+    left prod with no one who may approve. The prod environment's precondition, and the locals it
+    reads, are evaluated by `terraform console` with the data sources replaced by known values."""
+    text = (generated_project / ".mlops-setup-scripts/cicd/github.tf").read_text()
+    (condition,) = [c for c in re.findall(r"^\s*condition\s*=\s*(.+)$", text, re.MULTILINE) if "deploy_trigger" in c]
+    team_locals = re.findall(r"^locals \{\n(?:(?!^\}).)*prod_reviewer_team_members.*?^\}", text, re.MULTILINE | re.DOTALL)
+    fakes = {"data.github_user.deploy_trigger": "local.fake_trigger", "data.github_organization_teams.prod_reviewers": "local.fake_org"}
+    for data_source, fake in fakes.items():
+        condition = condition.replace(data_source, fake)
+        team_locals = [block.replace(data_source, fake) for block in team_locals]
+    for team_ids, user_ids, teams, expected in REVIEWER_CASES:
+        folder = tmp_path / f"case-{len(list(tmp_path.iterdir()))}"
+        folder.mkdir()
+        org = [{"teams": [{"id": team, "members": members} for team, members in teams.items()]}] if team_ids else []
+        (folder / "main.tf").write_text(
+            f"variable \"prod_reviewer_team_ids\" {{ default = {json.dumps(team_ids)} }}\n"
+            f"variable \"prod_reviewer_user_ids\" {{ default = {json.dumps(user_ids)} }}\n"
+            f"locals {{\n  fake_trigger = {{ id = \"42\", login = \"owner\" }}\n  fake_org = {json.dumps(org)}\n}}\n"
+            + "\n".join(team_locals) + "\n"
+        )
+        result = subprocess.run(["terraform", "console"], cwd=folder, input=condition, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == str(expected).lower(), (team_ids, user_ids, teams)
 
 
 def test_docs_name_the_plans_and_branches_ci_really_uses(variant: Variant, generated_project: Path) -> None:

@@ -70,6 +70,10 @@ class PullRequest:
     branch: str
     files: set[str]
     after_staging_apply: bool  # whether a request with the Terraform was merged before it was opened
+    changed: set[str] = field(default_factory=set)  # the request's diff against its merge base
+    head: str = ""  # the commit its checks run on
+    merge: str = ""  # the merge commit on the default branch, which the Terraform deployment runs on
+    merged_changed: set[str] = field(default_factory=set)  # what that merge changed on the default branch
 
 
 @dataclass
@@ -90,6 +94,8 @@ class Replay:
             git(self.scratch, "checkout", "-q", "-B", "main", "origin/main")
             git(self.scratch, "merge", "-q", "--no-ff", "-m", f"Merge {request.branch}", f"origin/{request.branch}")
             git(self.scratch, "push", "-q", "origin", "main")
+            request.merge = git(self.scratch, "rev-parse", "HEAD").strip()
+            request.merged_changed = set(git(self.scratch, "diff", "--name-only", "HEAD^1", "HEAD").split())
             self.staging_applied |= STAGING_TERRAFORM in request.files
         self.open = []
 
@@ -105,11 +111,13 @@ class Replay:
         if args[0] == "push" and args[-1] not in self.deployed_branches:
             branch = args[-1]
             files = set(git(self.upstream, "ls-tree", "-r", "--name-only", branch).split())
+            changed = set(git(self.upstream, "diff", "--name-only", f"main...{branch}").split())
+            head = git(self.upstream, "rev-parse", branch).strip()
             updated = next((r for r in self.open if r.branch == branch), None)
             if updated:  # a push to an open request's branch updates it: its checks run again
-                updated.files = files
+                updated.files, updated.changed, updated.head = files, changed, head
             else:
-                request = PullRequest(branch, files, self.staging_applied)
+                request = PullRequest(branch, files, self.staging_applied, changed, head)
                 self.requests.append(request)
                 self.open.append(request)
 
@@ -125,6 +133,12 @@ def replay(project: Path, tmp_path: Path, deployed_branches: set[str]) -> list[P
         if not session.scratch.exists() and git(upstream, "branch", "--list", "main").strip():
             git(tmp_path, "clone", "-q", str(upstream), str(session.scratch))  # where requests get merged
     session.merge_open_requests()
+    for request in session.requests:  # the trees the checks and deployments run on
+        for commit in {request.head, request.merge} - {""}:
+            tree = tmp_path / "trees" / commit
+            tree.mkdir(parents=True)
+            archive = subprocess.run(["git", "archive", commit], cwd=upstream, capture_output=True, check=True).stdout
+            subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
     return session.requests
 
 
@@ -196,6 +210,127 @@ FIRST_DEPLOY_VARIANTS = list({(v.cicd_platform, v.unity_catalog, v.feature_store
 @pytest.mark.parametrize("variant", FIRST_DEPLOY_VARIANTS, ids=lambda v: v.id)
 def test_the_guides_first_deploy_gives_every_check_what_it_needs(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
     assert first_deploy_problems(generated_project, variant, tmp_path) == []
+
+
+# --- which Terraform jobs each request of the guides starts, and whether their folders exist --------
+
+TERRAFORM_ENV = re.compile(r"-chdir=(?:databricks-config/)?(staging|prod)\b")
+
+
+def glob_regex(pattern: str) -> re.Pattern:
+    """A path glob of GitHub's ``paths`` or GitLab's ``changes``/``exists``: ``**`` spans folders,
+    ``*`` stays within one."""
+    parts = re.split(r"(\*\*/?|\*)", pattern)
+    body = "".join(".*" if p.startswith("**") else "[^/]*" if p == "*" else re.escape(p) for p in parts)
+    return re.compile(body + r"\Z")
+
+
+def github_paths_match(patterns: list[str], path: str) -> bool:
+    """GitHub's ``paths`` filter for one file: the last pattern that matches decides (``!`` excludes)."""
+    included = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if glob_regex(pattern.lstrip("!")).match(path):
+            included = not negated
+    return included
+
+
+def github_terraform_jobs(project: Path, event: str, changed: set[str], tree: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    """(workflow job, environment) of every Terraform job that a ``pull_request`` or a ``push`` to
+    the default branch with ``changed`` paths starts on the commit ``tree``: the workflow's path
+    filter, then its ``folders`` job's step run for real on that tree, whose outputs gate the jobs."""
+    import os
+
+    import yaml
+
+    jobs = []
+    for path in sorted((project / ".github/workflows").glob("terraform-*.yml")):
+        spec = yaml.safe_load(path.read_text())
+        trigger = spec[True].get(event)  # PyYAML reads the key `on` as True
+        if trigger is None or not any(github_paths_match(trigger.get("paths", ["**"]), f) for f in changed):
+            continue
+        outputs = {}
+        if "folders" in spec["jobs"]:
+            (step,) = [s for s in spec["jobs"]["folders"]["steps"] if s.get("id") == "folders"]
+            output = tmp_path / f"{path.stem}-{tree.name}-output"
+            env = {**os.environ, "GITHUB_OUTPUT": str(output)}
+            subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tree, env=env, check=True, capture_output=True)
+            outputs = dict(line.split("=", 1) for line in output.read_text().split())
+        skipped = set()
+        for name, job in spec["jobs"].items():  # jobs are listed after the jobs they need
+            needs = job.get("needs", [])
+            needs = [needs] if isinstance(needs, str) else needs
+            gate = re.search(r"needs\.folders\.outputs\.(\w+) == 'true'", str(job.get("if", "")))
+            if set(needs) & skipped or (gate and outputs.get(gate.group(1)) != "true"):
+                skipped.add(name)
+                continue
+            for env_name in sorted({m for step in job.get("steps", []) for m in TERRAFORM_ENV.findall(str(step.get("run", "")))}):
+                jobs.append((f"{path.name}:{name}", env_name))
+    return jobs
+
+
+def gitlab_terraform_jobs(project: Path, event: str, changed: set[str], tree: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    """(job, environment) of every Terraform job of the GitLab pipeline of a merge request
+    (``pull_request``) or of a push to the default branch (``push``): the first rule whose ``if``
+    names that pipeline source and whose ``changes`` and ``exists`` match decides."""
+    import yaml
+
+    spec = yaml.safe_load((project / ".gitlab/ci/terraform.gitlab-ci.yml").read_text())
+    source = {"pull_request": "merge_request_event", "push": '"push"'}[event]
+    files = {str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file()}
+    jobs = []
+    for name, job in spec.items():
+        envs = sorted({m for line in job.get("script", []) for m in TERRAFORM_ENV.findall(line)})
+        for rule in job.get("rules", []):
+            if source not in rule.get("if", ""):
+                continue
+            changes = rule.get("changes", ["**/*"])
+            exists = rule.get("exists")
+            if any(glob_regex(c).match(f) for c in changes for f in changed) and (
+                exists is None or any(glob_regex(e).match(f) for e in exists for f in files)
+            ):
+                if rule.get("when") != "never":
+                    jobs += [(name, env) for env in envs]
+            break
+    return jobs
+
+
+TERRAFORM_JOBS = {"GitHub Actions": github_terraform_jobs, "GitLab": gitlab_terraform_jobs}
+
+
+def terraform_trigger_problems(project: Path, variant: Variant, tmp_path: Path) -> list[str]:
+    """For each request of the guides: the Terraform jobs its changed paths start, on the request
+    (plan) and on its merge into the default branch (deployment), each of which must find its
+    environment's folder and what the Terraform reads in that commit (issue 22 trial: the first
+    request added databricks-config/unity-catalog.json and its staging plan failed)."""
+    answers = variant.answers()
+    deployed = {answers.get("default_branch", "main"), answers.get("release_branch", "release")}
+    requests = replay(project, tmp_path, deployed)
+    jobs_of = TERRAFORM_JOBS[variant.cicd_platform]
+    problems, started = [], set()
+    for request in requests:
+        for event, commit, changed in (("pull_request", request.head, request.changed), ("push", request.merge, request.merged_changed)):
+            tree = tmp_path / "trees" / commit
+            files = {str(p.relative_to(tree)) for p in tree.rglob("*") if p.is_file()}
+            for job, env in jobs_of(project, event, changed, tree, tmp_path):
+                started.add((event, env))
+                if missing := sorted(({f"databricks-config/{env}/main.tf"} | terraform_reads(project)) - files):
+                    problems.append(f"{request.branch} ({event}): {job} runs Terraform in {env} without {missing[:4]}")
+    if not {("pull_request", "staging"), ("push", "staging"), ("push", "prod")} <= started:
+        problems.append(f"the guides' requests never start a staging plan, a staging apply and a prod plan: {sorted(started)}")
+    return problems
+
+
+TRIGGER_VARIANTS = [v for v in FIRST_DEPLOY_VARIANTS if v.cicd_platform in TERRAFORM_JOBS]
+
+
+@pytest.mark.parametrize("variant", TRIGGER_VARIANTS, ids=lambda v: v.id)
+def test_each_request_of_the_guides_starts_only_terraform_jobs_whose_inputs_exist(
+    variant: Variant, generated_project: Path, tmp_path: Path
+) -> None:
+    """Azure DevOps is not covered here: its Terraform pipelines' triggers are branch policies in
+    .mlops-setup-scripts/cicd/azure-devops.tf (see the CHANGELOG note of issue 22)."""
+    assert terraform_trigger_problems(generated_project, variant, tmp_path) == []
 
 
 def test_the_replay_catches_a_resource_request_without_the_ml_code(tmp_path: Path) -> None:
@@ -325,9 +460,11 @@ def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, ge
     (issue 22 trial, m2)."""
     cd = workflow(generated_project, "terraform-cd.yml")
     assert "concurrency" not in cd
-    groups = {name: job["concurrency"]["group"] for name, job in cd["jobs"].items()}
+    deploying = {name: job for name, job in cd["jobs"].items() if "environment" in job}
+    assert set(deploying) == {"apply_staging", "plan_prod", "apply_prod"}
+    groups = {name: job["concurrency"]["group"] for name, job in deploying.items()}
     assert groups["apply_staging"] != groups["apply_prod"] == groups["plan_prod"]
-    assert all(job["concurrency"]["cancel-in-progress"] is False for job in cd["jobs"].values())
+    assert all(job["concurrency"]["cancel-in-progress"] is False for job in deploying.values())
 
 
 @pytest.mark.parametrize(("changed", "ml_code"), [

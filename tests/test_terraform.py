@@ -530,6 +530,37 @@ def test_every_task_runs_on_compute_its_job_defines(variant: Variant, generated_
         assert (environments == []) == (not serverless), name
 
 
+@pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH")
+@pytest.mark.parametrize("variant", [v for v in SUPPORTED_VARIANTS if v.unity_catalog][:1], ids=lambda v: v.id)
+def test_only_jobs_of_the_applied_branch_install_its_requirements(variant: Variant, generated_project: Path, tmp_path: Path) -> None:
+    """Issue 22 trial, M6: Terraform CD applies both environments from the default branch, so the
+    serverless environment's dependencies are that branch's requirements.txt. Staging runs that
+    code; prod runs the release branch's, so its environment has none and its notebooks install
+    their own checkout's requirements.txt. `terraform console` evaluates the module's
+    `environment` local for each environment's git_branch."""
+    answers = variant.answers()
+    module_dir = (generated_project / ML_RESOURCES).resolve()
+    text = (module_dir / "locals.tf").read_text()
+    (environment,) = re.findall(r"^  environment = \{\n.*?^  \}$", text, re.MULTILINE | re.DOTALL)
+    (tmp_path / "main.tf").write_text(
+        'variable "git_branch" {}\nlocals {\n' + environment.replace("${path.module}", str(module_dir)) + "\n}\n"
+    )
+    requirements = [
+        line.split("#")[0].strip() for line in (generated_project / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    for env, branch in (("staging", answers.get("default_branch", "main")), ("prod", answers.get("release_branch", "release"))):
+        env_branch = re.search(r'git_branch\s*=\s*"([^"]+)"', (generated_project / f"databricks-config/{env}/locals.tf").read_text())
+        assert env_branch and env_branch.group(1) == branch, env
+        result = subprocess.run(
+            ["terraform", "console", "-var", f"git_branch={branch}"], cwd=tmp_path,
+            input="jsonencode(local.environment.dependencies)", capture_output=True, text=True, timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        dependencies = json.loads(json.loads(result.stdout))
+        assert dependencies == (requirements if env == "staging" else None), env
+
+
 def test_read_group_gets_read_access_to_every_resource(variant: Variant, generated_project: Path) -> None:
     module_dir = generated_project / ML_RESOURCES
     permissions = resources_of_type(module_dir, "databricks_permissions")

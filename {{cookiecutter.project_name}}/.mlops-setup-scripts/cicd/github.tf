@@ -85,10 +85,11 @@ resource "github_repository_environment" "prod" {
       error_message = "Name at least one prod reviewer: TF_VAR_prod_reviewer_team_ids='[<team id>]' or TF_VAR_prod_reviewer_user_ids='[<user id>]'."
     }
     # The model deployments that TriggerModelDeploy starts are runs of the deploy trigger token's
-    # owner, which prevent_self_review keeps that owner from approving: someone else must be able to.
+    # owner, which prevent_self_review keeps that owner from approving: someone else must be able
+    # to, named as a user or as a member of a reviewer team.
     precondition {
-      condition     = length(var.prod_reviewer_team_ids) > 0 || length(setsubtract(var.prod_reviewer_user_ids, [tonumber(data.github_user.deploy_trigger.id)])) > 0
-      error_message = "The deploy trigger token belongs to ${data.github_user.deploy_trigger.login}, who may not approve the prod deployments it starts: name another prod reviewer, or create the token as a machine user (docs/mlops-setup.md, Prerequisites)."
+      condition     = length(setsubtract(var.prod_reviewer_user_ids, [tonumber(data.github_user.deploy_trigger.id)])) > 0 || length(setsubtract(local.prod_reviewer_team_members, [data.github_user.deploy_trigger.login])) > 0
+      error_message = "The deploy trigger token belongs to ${data.github_user.deploy_trigger.login}, who may not approve the prod deployments it starts, and no other prod reviewer is named (reviewer teams' members: ${jsonencode(local.prod_reviewer_team_members)}): name another prod reviewer, or create the token as a machine user (docs/mlops-setup.md, Prerequisites)."
     }
   }
 }
@@ -103,6 +104,18 @@ provider "github" {
 data "github_user" "deploy_trigger" {
   provider = github.deploy_trigger
   username = ""
+}
+
+# The members of the prod reviewer teams (your token lists the organisation's teams; a secret
+# team's members are visible to its members and the organisation's owners only).
+data "github_organization_teams" "prod_reviewers" {
+  count = length(var.prod_reviewer_team_ids) > 0 ? 1 : 0
+}
+
+locals {
+  prod_reviewer_team_members = toset(flatten([
+    for team in flatten(data.github_organization_teams.prod_reviewers[*].teams) : team.members if contains(var.prod_reviewer_team_ids, team.id)
+  ]))
 }
 
 resource "github_repository_environment_deployment_policy" "prod" {

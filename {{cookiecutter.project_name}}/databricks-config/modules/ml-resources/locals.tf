@@ -13,15 +13,23 @@ locals {
   experiment_name = "${var.mlflow_experiment_parent_dir}/${local.name_prefix}{{ cookiecutter | derived("experiment_base_name") }}"
 {% if cookiecutter.include_models_in_unity_catalog == "yes" %}
   # The serverless environment of every task: a pinned environment version (Python 3.12,
-  # Spark 4.0 through Databricks Connect 17.3) with the project's requirements.txt as its
-  # dependencies, one pip requirement per line (comments and blank lines left out). Notebook
-  # tasks name it with environment_key, so it replaces the notebook's own environment
-  # (Jobs API 2.2, jobs/create "environments"; Databricks docs, "Configure the serverless
-  # environment", "Configure the environment by task type").
+  # Spark 4.0 through Databricks Connect 17.3). Notebook tasks name it with environment_key, so
+  # it replaces the notebook's own environment (Jobs API 2.2, jobs/create "environments";
+  # Databricks docs, "Configure the serverless environment", "Configure the environment by task
+  # type").
+  # Its dependencies are requirements.txt as Terraform reads it: the file of the branch that
+  # Terraform CD applies ({{ cookiecutter.default_branch }}), one pip requirement per line (comments and blank lines left
+  # out). Only jobs that run that branch's code get them (staging). Prod runs the code of
+  # {{ cookiecutter.release_branch }}, whose requirements may differ, and {{ cookiecutter.default_branch }}'s would install unreleased packages with
+  # prod's identity: its environment has none, and each notebook's first cell installs its own
+  # checkout's requirements.txt (`%pip install -r ../requirements.txt`). The environment cannot
+  # name that file: a dependency is one pip requirement line, from PyPI, an archive URL, a
+  # workspace file or Unity Catalog volume path, or a VCS URL (Jobs API, jobs/create
+  # "environments.spec.dependencies"), and the job's Git checkout is none of them.
   environment_key = "project"
   environment = {
     environment_version = "{{ cookiecutter | derived("serverless_environment_version") }}"
-    dependencies = [
+    dependencies = var.git_branch != "{{ cookiecutter.default_branch }}" ? null : [
       for line in split("\n", file("${path.module}/../../../requirements.txt")) :
       trimspace(split("#", line)[0]) if trimspace(split("#", line)[0]) != ""
     ]
