@@ -2,16 +2,18 @@
 
 The recipe's ``split_method`` holds out the most recent trips (time-ordered data must not
 be split at random) and ``post_split_method`` drops implausible meter data; both rules
-live in ``steps.trips``, which ModelValidation applies too.
+live in ``steps.trips``, which ModelValidation applies too. ``held_out_cutoff`` is where this
+split starts the test period; notebooks/Train records it on the registered version, and
+ModelValidation scores the trips from it on.
 """
 
 from __future__ import annotations
 
 import pandas as pd
 
-from steps.trips import clean_trips, time_split_labels
+from steps.trips import LABEL, clean_trips, holdout_cutoff_of, time_split_labels
 
-__all__ = ["clean_trips", "process_splits", "split_by_pickup_time"]
+__all__ = ["clean_trips", "held_out_cutoff", "process_splits", "split_by_pickup_time"]
 
 
 def split_by_pickup_time(trips: pd.DataFrame) -> pd.Series:
@@ -24,3 +26,13 @@ def process_splits(
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The recipe's ``post_split_method``: clean the train, validation and test splits alike."""
     return clean_trips(train_df), clean_trips(validation_df), clean_trips(test_df)
+
+
+def held_out_cutoff(ingested: pd.DataFrame) -> str:
+    """The first pickup time of the test split that the split step makes of ``ingested`` (``yyyy-MM-dd HH:mm:ss``).
+
+    ``ingested`` is the recipe's ``ingested_data`` artifact. MLflow's split step drops the rows
+    without a label before it calls ``split_by_pickup_time``, so this does too: the result is
+    exactly where that split's ``TEST`` period starts.
+    """
+    return holdout_cutoff_of(ingested[ingested[LABEL].notna()])

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steps.split import clean_trips, process_splits, split_by_pickup_time
+from steps.split import clean_trips, held_out_cutoff, process_splits, split_by_pickup_time
 
 
 def dirty(trips: pd.DataFrame) -> pd.DataFrame:
@@ -38,3 +38,14 @@ def test_split_method_holds_out_the_most_recent_trips(trips: pd.DataFrame) -> No
     assert set(labels) == {"TRAINING", "VALIDATION", "TEST"}
     assert pickup[labels == "TRAINING"].max() <= pickup[labels == "TEST"].min()
     assert (labels == "TEST").sum() == pytest.approx(0.1 * len(trips), abs=2)
+
+
+def test_held_out_cutoff_starts_the_test_split_of_the_rows_with_a_label(trips: pd.DataFrame) -> None:
+    ingested = trips.copy()
+    newest = ingested["tpep_pickup_datetime"].nlargest(len(ingested) // 5).index
+    ingested.loc[newest, "fare_amount"] = np.nan  # MLflow's split step drops these before splitting
+    labelled = ingested.dropna(subset=["fare_amount"])
+    test_pickups = labelled.loc[split_by_pickup_time(labelled) == "TEST", "tpep_pickup_datetime"]
+    cutoff = pd.Timestamp(held_out_cutoff(ingested))
+    before_test = labelled.loc[~labelled.index.isin(test_pickups.index), "tpep_pickup_datetime"]
+    assert test_pickups.min() >= cutoff > before_test.max()
