@@ -147,6 +147,20 @@ def split_at(
 {%- endif %}
 
 
+def in_canonical_order(trips: pd.DataFrame) -> pd.DataFrame:
+    """``trips`` sorted by pickup time, ties broken by every other column, with a fresh 0..n-1 index.
+
+    Trips have no id of their own, so the whole row is the tie-breaker: two rows that compare
+    equal are identical and may swap places without changing anything. Spark returns rows in
+    no defined order, so every track fits on its trips in this order: an order-sensitive fit
+    (the seeded shuffling of ``SGDRegressor``, the seeded early-stopping split of gradient
+    boosting) then gets the same sequence from any permutation, and the same data and seed
+    give the same model.
+    """
+    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
+    return trips.sort_values([TIME_COLUMN, *others], kind="stable", na_position="last", ignore_index=True)
+
+
 def collect_at_most(frame: "pyspark.sql.DataFrame", max_rows: int, bound: str) -> pd.DataFrame:  # noqa: F821
     """``frame`` collected to pandas on the driver, refusing more than ``max_rows`` rows.
 
