@@ -3,6 +3,7 @@ import pandas as pd
 import pytest
 
 from steps.split import clean_trips, held_out_cutoff, process_splits, split_by_pickup_time
+from tests.train_test import fitted_model, synthetic_trips
 
 
 def dirty(trips: pd.DataFrame) -> pd.DataFrame:
@@ -49,3 +50,14 @@ def test_held_out_cutoff_starts_the_test_split_of_the_rows_with_a_label(trips: p
     cutoff = pd.Timestamp(held_out_cutoff(ingested))
     before_test = labelled.loc[~labelled.index.isin(test_pickups.index), "tpep_pickup_datetime"]
     assert test_pickups.min() >= cutoff > before_test.max()
+
+
+def test_the_same_trips_in_another_order_give_the_same_model() -> None:
+    """The ingest query returns rows in any order; the seeded SGD fit after the split must not depend on it."""
+    trips = synthetic_trips(2_000, seed=5)
+    trips["tpep_pickup_datetime"] = trips["tpep_pickup_datetime"].dt.floor("D")  # many trips per pickup time
+    coefficients = [
+        fitted_model(process_splits(ordered, ordered, ordered)[0]).named_steps["estimator"].coef_
+        for ordered in (trips, trips.sample(frac=1.0, random_state=1))
+    ]
+    np.testing.assert_array_equal(*coefficients)
