@@ -23,7 +23,7 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from steps.trips import clean_trips, collect_at_most
+from steps.trips import clean_trips, collect_at_most, in_canonical_order
 
 TARGET = "fare_amount"
 TIME_COLUMN = "tpep_pickup_datetime"
@@ -86,17 +86,6 @@ def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACT
             f"Cannot split {len(trips)} trips by time: need trips at two or more distinct {TIME_COLUMN} values"
         )
     return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=pd.Timestamp(cutoff))
-
-
-def in_canonical_order(trips: pd.DataFrame) -> pd.DataFrame:
-    """``trips`` sorted by pickup time, ties broken by every other column, with a fresh 0..n-1 index.
-
-    Trips have no id of their own, so the whole row is the tie-breaker: two rows that compare
-    equal are identical and may swap places without changing anything. An order-sensitive fit
-    (the seeded shuffling of ``SGDRegressor``) then gets the same sequence from any permutation.
-    """
-    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
-    return trips.sort_values([TIME_COLUMN, *others], kind="stable", na_position="last", ignore_index=True)
 
 
 def newest_trips(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:

@@ -16,6 +16,7 @@ stay self-contained (it imports third-party packages only): it is loaded without
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import sys
@@ -23,6 +24,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
+from typing import Iterator
 
 FEATURE_SOURCE = Path(__file__).resolve().parents[1] / "steps" / "transform.py"
 MODULE_PREFIX = "fare_features_"
@@ -36,20 +38,24 @@ class BundledCode:
     path: Path
 
 
-def bundled_feature_code(source: Path = FEATURE_SOURCE) -> BundledCode:
+@contextlib.contextmanager
+def bundled_feature_code(source: Path = FEATURE_SOURCE) -> Iterator[BundledCode]:
     """``source`` imported under ``fare_features_<digest>`` from a copy in a temporary folder.
 
-    Returns the module (registered in ``sys.modules``, so that the fitted pipeline pickles
-    references to it) and the copy's path. Raises ``OSError`` when ``source`` cannot be read.
+    Yields the module (registered in ``sys.modules``, so that the fitted pipeline pickles
+    references to it) and the copy's path, to log as the model's code while the context is
+    open; the folder is removed on exit, the imported module stays. Raises ``OSError`` when
+    ``source`` cannot be read.
     """
     code = source.read_bytes()
     name = f"{MODULE_PREFIX}{hashlib.sha256(code).hexdigest()[:16]}"
-    path = Path(tempfile.mkdtemp(prefix="fare-model-code-")) / f"{name}.py"
-    path.write_bytes(code)
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return BundledCode(module=module, path=path)
+    with tempfile.TemporaryDirectory(prefix="fare-model-code-") as folder:
+        path = Path(folder) / f"{name}.py"
+        path.write_bytes(code)
+        module = sys.modules.get(name)
+        if module is None:
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+        yield BundledCode(module=module, path=path)

@@ -56,7 +56,9 @@ def build_model(code: BundledCode | None = None) -> Pipeline:
     content-addressed name, see ``fare_model.model_code``), so the logged model never loads
     the repository's ``steps.transform``.
     """
-    code = code or bundled_feature_code()
+    if code is None:
+        with bundled_feature_code() as code:
+            return build_model(code)
     return Pipeline([("features", code.module.transformer_fn()), ("estimator", estimator_fn())])
 
 
@@ -116,12 +118,11 @@ def train_and_register(
     trips = in_canonical_order(trips)
     split = split_by_time(clean_trips(trips))
     features, target = split.train.drop(columns=[TARGET]), split.train[TARGET]
-    code = bundled_feature_code()
-    model = build_model(code).fit(features, target)
     held_out_features = split.held_out.drop(columns=[TARGET])
-    held_out_predictions = model.predict(held_out_features)
 
-    with mlflow.start_run(run_name="train") as run:
+    with bundled_feature_code() as code, mlflow.start_run(run_name="train") as run:
+        model = build_model(code).fit(features, target)
+        held_out_predictions = model.predict(held_out_features)
         with integer_schema_hint_ignored():
             mlflow.log_input(mlflow.data.from_pandas(split.train, targets=TARGET, name=source), context="training")
         mlflow.log_params(

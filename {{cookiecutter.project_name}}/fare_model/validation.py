@@ -163,8 +163,18 @@ def _record(client: MlflowClient, name: str, version: str, status: ValidationSta
     client.set_model_version_tag(name, version, VALIDATION_STATUS_TAG, status.value)
     if run_id:
         client.set_model_version_tag(name, version, VALIDATION_RUN_TAG, run_id)
-    if status is not ValidationStatus.FAILED:
+    if status is not ValidationStatus.FAILED and _not_older_than_challenger(client, name, version):
         client.set_registered_model_alias(name, CHALLENGER, version)
+
+
+def _not_older_than_challenger(client: MlflowClient, name: str, version: str) -> bool:
+    """Whether ``version`` may take the ``challenger`` alias: no version holds it, or an older or the same one.
+
+    ``challenger`` is the latest version that passed (``fare_model.registry``): re-validating
+    an older version (a re-run, a manual check) records its verdict but never moves the alias back.
+    """
+    current = version_with_alias(client, name, CHALLENGER)
+    return current is None or int(version) >= int(current)
 
 
 def validate_model_version(

@@ -34,7 +34,7 @@ from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-from steps.trips import LABEL, TIME_COLUMN, holdout_cutoff, plausible_trips, split_at
+from steps.trips import LABEL, TIME_COLUMN, holdout_cutoff, in_canonical_order, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
@@ -130,8 +130,12 @@ def _threads_for(rows: int) -> Optional[int]:
 
 
 def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]:
-    """Fit on the older 80% of the rows (by pickup time); return the model and its metrics on the newest 20%."""
-    ordered = training_frame.sort_values(TIME_COLUMN, kind="stable")
+    """Fit on the older 80% of the rows (by pickup time); return the model and its metrics on the newest 20%.
+
+    The rows are put in canonical order first (``steps.trips.in_canonical_order``): Spark
+    collects them in any order, and the seeded fit depends on it.
+    """
+    ordered = in_canonical_order(training_frame)
     cut = int(len(ordered) * (1 - METRICS_FRACTION))
     train, test = ordered.iloc[:cut], ordered.iloc[cut:]
     with threadpool_limits(limits=_threads_for(len(ordered)), user_api="openmp"):

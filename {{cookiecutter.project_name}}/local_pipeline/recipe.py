@@ -91,8 +91,12 @@ def recipe_steps_in_this_process() -> Iterator[None]:
 
 
 def train() -> RegisteredVersion:
-    """Run the recipe up to ``register`` and collect what the next steps need."""
+    """Run the recipe up to ``register``, record the version's training cutoff as notebooks/Train does,
+    and collect what the next steps need."""
     from mlflow.recipes import Recipe
+
+    from steps.split import held_out_cutoff
+    from steps.validation import record_training_cutoff
 
     print(RECIPES_DEPRECATION_NOTE)
     with warnings.catch_warnings():
@@ -108,6 +112,7 @@ def train() -> RegisteredVersion:
     version = recipe.get_artifact("registered_model_version")
     if version is None:
         raise RuntimeError("the recipe registered no model version (see the evaluate step's validation criteria)")
+    record_training_cutoff(version.name, str(version.version), held_out_cutoff(recipe.get_artifact("ingested_data")))
     run = recipe.get_artifact("run")
     return RegisteredVersion(
         run_id=run.info.run_id,
@@ -164,8 +169,8 @@ def validate_registered_model(
 ) -> ValidationResult:
     """ModelValidation in ``enabled`` mode: score the held-out period of ``trips`` with ``model_uri``.
 
-    ``trips`` carry their true ``fare_amount``; ModelValidation keeps their most recent
-    period, which training left out (``steps/trips.py``). ``model_uri`` is
+    ``trips`` carry their true ``fare_amount``; ModelValidation keeps those from the version's
+    training cutoff on, the period training left out (``steps/trips.py``). ``model_uri`` is
     ``models:/<name>/<version>``.
     Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
     prints in a notebook, is returned for the summary instead.

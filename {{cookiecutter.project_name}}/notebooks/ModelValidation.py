@@ -4,8 +4,8 @@
 # MAGIC # ModelValidation
 # MAGIC
 # MAGIC Checks the model version that the `Train` task registered before it is deployed: scores
-# MAGIC the held-out period of `validation_input` (its most recent trips, which training leaves
-# MAGIC out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
+# MAGIC the held-out period of `validation_input` (its trips from the version's `training_cutoff`
+# MAGIC tag on, which training left out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
 # MAGIC squared error, mean absolute error and the weighted mean squared error with the thresholds
 # MAGIC and the deployed model's (`steps/validation.py`). The result is logged to an MLflow run and
 # MAGIC recorded as the version's `model_validation_status` tag, which deployment checks.

@@ -11,7 +11,8 @@
 # MAGIC * `test_mode`: `True` uses the `databricks-test` profile (CI integration test) whatever `env` is.
 # MAGIC
 # MAGIC Outputs: task values `model_uri`, `model_name` and `model_version` for the next job tasks,
-# MAGIC and `model_uri` as the notebook's exit value.
+# MAGIC and `model_uri` as the notebook's exit value. The version's tag `training_cutoff` is the
+# MAGIC first pickup time of the split's test period, the trips ModelValidation scores.
 
 # COMMAND ----------
 
@@ -101,7 +102,13 @@ recipe.get_artifact("test_data").describe()
 
 # COMMAND ----------
 
+from steps.split import held_out_cutoff
+from steps.validation import record_training_cutoff
+
 model_version = recipe.get_artifact("registered_model_version")
+# Where the split's test period starts: ModelValidation scores the trips from it on.
+cutoff = held_out_cutoff(recipe.get_artifact("ingested_data"))
+record_training_cutoff(model_version.name, str(model_version.version), cutoff)
 model_uri = f"models:/{model_version.name}/{model_version.version}"
 dbutils.jobs.taskValues.set("model_uri", model_uri)
 dbutils.jobs.taskValues.set("model_name", model_version.name)

@@ -4,8 +4,8 @@ Kept out of the notebook so that the local pipeline runs exactly the same code. 
 scoring function is passed in, because it differs between the plain and the feature
 store variants of the project.
 
-The candidate is scored on the held-out period of the validation input (its most recent
-trips, cleaned like training data; see ``steps.trips``), and so is the deployed model, if
+The candidate is scored on the held-out period of the validation input (its trips from the
+version's training cutoff on, cleaned like training data; see ``steps.trips``), and so is the deployed model, if
 any: the candidate must meet the thresholds and must not be worse than the deployed model
 by more than the allowed margin. Metrics are computed by Spark on the cluster; nothing
 but the metric values reaches the driver.
@@ -20,7 +20,7 @@ import mlflow
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.trips import LABEL, plausible_trips, split_by_time
+from steps.trips import LABEL, plausible_trips, split_at
 from steps.validation import (
     MIN_WEIGHT_FARE,
     ModelValidationFailed,
@@ -29,6 +29,7 @@ from steps.validation import (
     ValidationStatus,
     enforce,
     record_in_model_version,
+    training_cutoff,
 )
 
 ScoreTrips = Callable[[SparkSession, str, DataFrame], DataFrame]
@@ -52,12 +53,18 @@ def spark_metrics(scored: DataFrame, prediction: str = "prediction", target: str
     }
 
 
-def held_out_trips(spark: SparkSession, validation_input: str) -> DataFrame:
-    """The plausible trips of the query's most recent period, the one training holds out."""
+def held_out_trips(spark: SparkSession, validation_input: str, cutoff: str) -> DataFrame:
+    """The plausible trips of the query picked up at or after ``cutoff``, the period training held out.
+
+    ``cutoff`` is the version's training cutoff (``steps.validation.training_cutoff``), not a
+    period re-derived from the query: the recipe splits only the trips it ingested (the newest
+    2,000,000 on Databricks), so a re-derived period of a larger table would start earlier and
+    include trips the model was trained on.
+    """
     trips = spark.sql(validation_input)
     if LABEL not in trips.columns:
         raise ValueError(f"The validation input query must return the true {LABEL} column")
-    _, held_out = split_by_time(plausible_trips(trips))
+    _, held_out = split_at(plausible_trips(trips), cutoff)
     return held_out
 
 
@@ -87,6 +94,9 @@ def run_model_validation(
 ) -> Optional[ValidationResult]:
     """Score the held-out trips of ``validation_input`` (Spark SQL) and judge the model.
 
+    The held-out trips are those from the version's ``training_cutoff`` tag on; a version
+    without one is FAILED (``ModelValidationFailed``), as is a model that cannot be scored.
+
     Metrics, thresholds and the baseline's metrics go to a run in the active MLflow
     experiment; the verdict becomes the version's ``model_validation_status`` tag, which
     deployment checks. ``disabled`` records DISABLED and returns None; ``dry_run`` records
@@ -108,7 +118,7 @@ def run_model_validation(
         )
         details = f"MLflow run {run.info.run_id} in experiment {run.info.experiment_id}"
         try:
-            trips = held_out_trips(spark, validation_input).cache()
+            trips = held_out_trips(spark, validation_input, training_cutoff(model_name, model_version)).cache()
             metrics = spark_metrics(score_trips(spark, model_uri, trips))
         except Exception as error:
             record_in_model_version(model_name, model_version, ValidationStatus.FAILED, f"{details}: error {error}")

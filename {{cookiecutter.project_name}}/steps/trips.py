@@ -22,7 +22,9 @@ it, so {% if recipes %}the recipe's pandas split{% else %}a pandas split{% endif
 {%- endif %}
 
 from __future__ import annotations
-
+{% if not plain_mlflow3 %}
+import math
+{% endif %}
 import pandas as pd
 import pandera.pandas as pa
 
@@ -72,12 +74,33 @@ def time_split_labels(trips: pd.DataFrame) -> pd.Series:
     holds out (see ``holdout_period``).
     """
     seconds = _epoch_seconds(trips[TIME_COLUMN])
-    test_from = seconds.quantile(1 - HOLDOUT_FRACTION)
     validation_from = seconds.quantile(1 - HOLDOUT_FRACTION - VALIDATION_FRACTION)
     labels = pd.Series("TRAINING", index=trips.index)
     labels[seconds >= validation_from] = "VALIDATION"
-    labels[seconds >= test_from] = "TEST"
+    labels[seconds >= _first_held_out_second(seconds)] = "TEST"
     return labels
+
+
+def _first_held_out_second(seconds: pd.Series) -> int:
+    """The first whole epoch second of the held-out period: the ``1 - HOLDOUT_FRACTION`` quantile, rounded up.
+
+    Pickup times are compared in whole seconds (``_epoch_seconds`` floors them), so rounding
+    the quantile up holds out exactly the trips at or after it.
+    """
+    if seconds.empty:
+        raise ValueError("No trips to split by time")
+    return math.ceil(seconds.quantile(1 - HOLDOUT_FRACTION))
+
+
+def holdout_cutoff_of(trips: pd.DataFrame) -> str:
+    """``holdout_cutoff`` of a pandas frame: the first pickup time that ``time_split_labels`` marks ``TEST``.
+
+    ``yyyy-MM-dd HH:mm:ss`` as the data's clock shows it, the format of the ``training_cutoff``
+    tag, so that ModelValidation (``split_at``) holds out exactly the period this split held
+    out, whatever its validation input returns. Raises ``ValueError`` for no trips.
+    """
+    first = _first_held_out_second(_epoch_seconds(trips[TIME_COLUMN]))
+    return pd.Timestamp(first, unit="s").strftime("%Y-%m-%d %H:%M:%S")
 
 
 def holdout_start(trips: "pyspark.sql.DataFrame") -> float:  # noqa: F821
@@ -99,8 +122,6 @@ def holdout_cutoff(trips: "pyspark.sql.DataFrame") -> str:  # noqa: F821
     (tag ``training_cutoff``) and validation splits at the recorded value: both select the
     held-out trips with the same literal, whatever the validation input returns by then.
     """
-    import math
-
     from pyspark.sql import functions as F
 
     first_second = F.timestamp_seconds(F.lit(math.ceil(holdout_start(trips))))
@@ -123,12 +144,21 @@ def split_at(
     since = F.lit(str(cutoff)).cast("timestamp")
     picked_up = F.col(TIME_COLUMN).cast("timestamp")
     return trips.where(picked_up < since), trips.where(picked_up >= since)
-
-
-def split_by_time(trips: "pyspark.sql.DataFrame") -> tuple["pyspark.sql.DataFrame", "pyspark.sql.DataFrame"]:  # noqa: F821
-    """``(training period, held-out period)``: ``split_at`` the ``holdout_cutoff`` of ``trips``."""
-    return split_at(trips, holdout_cutoff(trips))
 {%- endif %}
+
+
+def in_canonical_order(trips: pd.DataFrame) -> pd.DataFrame:
+    """``trips`` sorted by pickup time, ties broken by every other column, with a fresh 0..n-1 index.
+
+    Trips have no id of their own, so the whole row is the tie-breaker: two rows that compare
+    equal are identical and may swap places without changing anything. Spark returns rows in
+    no defined order, so every track fits on its trips in this order: an order-sensitive fit
+    (the seeded shuffling of ``SGDRegressor``, the seeded early-stopping split of gradient
+    boosting) then gets the same sequence from any permutation, and the same data and seed
+    give the same model.
+    """
+    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
+    return trips.sort_values([TIME_COLUMN, *others], kind="stable", na_position="last", ignore_index=True)
 
 
 def collect_at_most(frame: "pyspark.sql.DataFrame", max_rows: int, bound: str) -> pd.DataFrame:  # noqa: F821

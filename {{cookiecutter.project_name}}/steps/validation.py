@@ -87,6 +87,10 @@ def weighted_mean_squared_error(predictions: pd.Series, targets: pd.Series) -> f
 MAX_REGRESSION = 0.05
 # Model-version tag holding the verdict; deployment refuses versions without a passing one.
 VALIDATION_STATUS_TAG = "model_validation_status"
+# Model-version tag holding the first pickup time training held out (``steps.trips.holdout_cutoff_of``
+# of the trips the recipe split): ModelValidation scores the trips from it on. The MLflow 3 tracks
+# use the same tag name and value format (``fare_model/registry.py``).
+TRAINING_CUTOFF_TAG = "training_cutoff"
 
 
 class ValidationStatus(str, enum.Enum):
@@ -177,6 +181,26 @@ def description_with_result(description: str, status: ValidationStatus, details:
     """The model version description with this validation's status appended below a rule."""
     entry = f"Model Validation Status: {status.value}\nValidation Details: {details}"
     return f"{description.rstrip()}\n\n---\n\n{entry}" if description.strip() else entry
+
+
+def record_training_cutoff(model_name: str, model_version: str, cutoff: str) -> None:
+    """Tag the version with ``cutoff`` (``yyyy-MM-dd HH:mm:ss``), the start of the period its training held out."""
+    MlflowClient().set_model_version_tag(model_name, model_version, TRAINING_CUTOFF_TAG, cutoff)
+
+
+def training_cutoff(model_name: str, model_version: str) -> str:
+    """The version's ``TRAINING_CUTOFF_TAG``, which ``notebooks/Train`` records after the recipe registers it.
+
+    Raises ``ValueError`` for a version without one (registered some other way), rather
+    than re-deriving a held-out period that might overlap the trips it was trained on.
+    """
+    cutoff = MlflowClient().get_model_version(model_name, model_version).tags.get(TRAINING_CUTOFF_TAG)
+    if not cutoff:
+        raise ValueError(
+            f"Version {model_version} of {model_name} has no {TRAINING_CUTOFF_TAG!r} tag: register models with "
+            "notebooks/Train (or record_training_cutoff) so that validation knows which trips training did not see"
+        )
+    return cutoff
 
 
 def record_in_model_version(model_name: str, model_version: str, status: ValidationStatus, details: str) -> None:

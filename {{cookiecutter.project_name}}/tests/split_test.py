@@ -2,7 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steps.split import clean_trips, process_splits, split_by_pickup_time
+from steps.split import clean_trips, held_out_cutoff, process_splits, split_by_pickup_time
+from tests.train_test import fitted_model, synthetic_trips
 
 
 def dirty(trips: pd.DataFrame) -> pd.DataFrame:
@@ -38,3 +39,25 @@ def test_split_method_holds_out_the_most_recent_trips(trips: pd.DataFrame) -> No
     assert set(labels) == {"TRAINING", "VALIDATION", "TEST"}
     assert pickup[labels == "TRAINING"].max() <= pickup[labels == "TEST"].min()
     assert (labels == "TEST").sum() == pytest.approx(0.1 * len(trips), abs=2)
+
+
+def test_held_out_cutoff_starts_the_test_split_of_the_rows_with_a_label(trips: pd.DataFrame) -> None:
+    ingested = trips.copy()
+    newest = ingested["tpep_pickup_datetime"].nlargest(len(ingested) // 5).index
+    ingested.loc[newest, "fare_amount"] = np.nan  # MLflow's split step drops these before splitting
+    labelled = ingested.dropna(subset=["fare_amount"])
+    test_pickups = labelled.loc[split_by_pickup_time(labelled) == "TEST", "tpep_pickup_datetime"]
+    cutoff = pd.Timestamp(held_out_cutoff(ingested))
+    before_test = labelled.loc[~labelled.index.isin(test_pickups.index), "tpep_pickup_datetime"]
+    assert test_pickups.min() >= cutoff > before_test.max()
+
+
+def test_the_same_trips_in_another_order_give_the_same_model() -> None:
+    """The ingest query returns rows in any order; the seeded SGD fit after the split must not depend on it."""
+    trips = synthetic_trips(2_000, seed=5)
+    trips["tpep_pickup_datetime"] = trips["tpep_pickup_datetime"].dt.floor("D")  # many trips per pickup time
+    coefficients = [
+        fitted_model(process_splits(ordered, ordered, ordered)[0]).named_steps["estimator"].coef_
+        for ordered in (trips, trips.sample(frac=1.0, random_state=1))
+    ]
+    np.testing.assert_array_equal(*coefficients)

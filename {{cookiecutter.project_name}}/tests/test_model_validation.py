@@ -9,10 +9,28 @@ from pyspark.sql import functions as F
 
 from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
-from steps.validation import VALIDATION_STATUS_TAG, ModelValidationFailed, RunMode, compute_metrics
-from tests.test_deploy import register
+from steps.split import held_out_cutoff, split_by_pickup_time
+from steps.trips import clean_trips
+from steps.validation import (
+    VALIDATION_STATUS_TAG,
+    ModelValidationFailed,
+    RunMode,
+    compute_metrics,
+    record_training_cutoff,
+)
+from tests import test_deploy
 
 SEEN = "seen_by_scorer"
+# Where the split of trips_query's 100 plausible trips starts its test period: the 0.9 quantile
+# of minutes 0-99 after 2024-03-01 is minute 89.1, rounded up to a whole second.
+TRAINING_CUTOFF = "2024-03-01 01:29:06"
+
+
+def register(name: str, cutoff: str = TRAINING_CUTOFF) -> str:
+    """A model version of ``name`` as notebooks/Train registers it: tagged with its training cutoff."""
+    uri = test_deploy.register(name)
+    record_training_cutoff(name, uri.split("/")[2], cutoff)
+    return uri
 
 
 def scorer(offset: float, seen: list = None):
@@ -76,6 +94,33 @@ def test_only_the_most_recent_plausible_trips_are_scored(spark, mlflow_store, tr
     assert len(scored) == 10  # the newest tenth of the 100 plausible trips
     assert scored["tpep_pickup_datetime"].min() >= datetime(2024, 3, 1, 1, 29)
     assert (scored["fare_amount"] > 0).all()
+
+
+def test_the_trips_from_the_versions_training_cutoff_on_are_scored(spark, mlflow_store, trips_query) -> None:
+    seen = []
+    run(spark, register("fares", cutoff="2024-03-01 01:35:00"), trips_query, RunMode.ENABLED, scorer(0.0, seen))
+    scored = seen[0].toPandas()
+    assert len(scored) == 5  # minutes 95 to 99, not the newest tenth of the query's trips
+    assert scored["tpep_pickup_datetime"].min() == datetime(2024, 3, 1, 1, 35)
+
+
+def test_validation_of_a_larger_table_scores_exactly_the_recipes_test_split(spark, mlflow_store, trips) -> None:
+    # The recipe ingests only the newest trips (LIMIT on Databricks); the validation table has them all.
+    ingested = trips[trips["tpep_pickup_datetime"] >= trips["tpep_pickup_datetime"].quantile(0.5)]
+    test_split = clean_trips(ingested[split_by_pickup_time(ingested) == "TEST"])
+    spark.createDataFrame(trips).createOrReplaceTempView("all_trips")
+    seen = []
+    uri = register("fares", cutoff=held_out_cutoff(ingested))
+    run(spark, uri, "SELECT * FROM all_trips", RunMode.DRY_RUN, scorer(0.0, seen))
+    scored = seen[0].toPandas()
+    assert sorted(scored["tpep_pickup_datetime"]) == sorted(test_split["tpep_pickup_datetime"])
+
+
+def test_a_version_without_a_training_cutoff_fails(spark, mlflow_store, trips_query) -> None:
+    uri = test_deploy.register("fares")
+    with pytest.raises(ModelValidationFailed, match="training_cutoff"):
+        run(spark, uri, trips_query, RunMode.DRY_RUN, scorer(0.0))
+    assert tag(uri) == "FAILED"
 
 
 def test_enabled_mode_blocks_a_bad_model(spark, mlflow_store, trips_query) -> None:

@@ -5,7 +5,18 @@ from datetime import datetime{% if not plain_mlflow3 %}, timedelta{% endif %}
 
 import pandas as pd
 
-from steps.trips import clean_trips, plausible_trips{% if not plain_mlflow3 %}, split_by_time, time_split_labels{% endif %}
+{% if plain_mlflow3 -%}
+from steps.trips import clean_trips, plausible_trips
+{%- else -%}
+from steps.trips import (
+    clean_trips,
+    holdout_cutoff,
+    holdout_cutoff_of,
+    plausible_trips,
+    split_at,
+    time_split_labels,
+)
+{%- endif %}
 {%- if not plain_mlflow3 %}
 
 
@@ -34,9 +45,20 @@ def test_the_most_recent_trips_are_the_test_split_and_the_oldest_train() -> None
 def test_spark_holds_out_exactly_the_pandas_test_split(spark) -> None:
     trips = minutes(97)
     expected = set(trips.loc[time_split_labels(trips) == "TEST", "tpep_pickup_datetime"])
-    training, held_out = split_by_time(spark.createDataFrame(trips))
+    frame = spark.createDataFrame(trips)
+    training, held_out = split_at(frame, holdout_cutoff(frame))
     assert {row[0] for row in held_out.select("tpep_pickup_datetime").collect()} == expected
     assert training.count() + held_out.count() == len(trips)
+
+
+def test_the_pandas_cutoff_is_the_first_test_pickup_and_the_spark_one(spark) -> None:
+    trips = minutes(97)
+    trips["tpep_pickup_datetime"] += timedelta(seconds=17)  # a quantile between whole minutes
+    cutoff = holdout_cutoff_of(trips)
+    assert cutoff == holdout_cutoff(spark.createDataFrame(trips))
+    expected = set(trips.loc[time_split_labels(trips) == "TEST", "tpep_pickup_datetime"])
+    _, held_out = split_at(spark.createDataFrame(trips), cutoff)
+    assert {row[0] for row in held_out.select("tpep_pickup_datetime").collect()} == expected
 {%- endif %}
 
 

@@ -89,14 +89,14 @@ def register_model(trips: pd.DataFrame, trained: TrainedModel) -> RegisterModel:
         features = trips.drop(columns=[TARGET]).astype({"pickup_zip": "int64", "dropoff_zip": "int64"})
         with integer_schema_hint_ignored():  # long zip codes on purpose, as in fare_model.training
             signature = infer_signature(features, model.predict(features))
-        with mlflow.start_run():
+        with bundled_feature_code() as code, mlflow.start_run():
             info = mlflow.sklearn.log_model(
                 model,
                 name="model",
                 signature=signature,
                 registered_model_name=MODEL_NAME,
                 skops_trusted_types=_trusted_types(model) if isinstance(model, Pipeline) else None,
-                code_paths=[str(bundled_feature_code().path)],
+                code_paths=[str(code.path)],
             )
         version = str(info.registered_model_version)
         mlflow.MlflowClient().set_model_version_tag(

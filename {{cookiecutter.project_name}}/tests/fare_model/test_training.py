@@ -10,6 +10,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from fare_model.data import TARGET, TIME_COLUMN, clean_trips, split_by_time
+from fare_model.model_code import FEATURE_SOURCE, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
 from fare_model.training import TrainedModel
 
@@ -95,3 +96,11 @@ def test_a_version_scores_with_its_own_feature_code_after_the_repository_changes
     )  # fmt: skip
 
     np.testing.assert_allclose(json.loads(scored.stdout.strip().splitlines()[-1]), expected, rtol=1e-9)
+
+
+def test_the_bundled_feature_code_leaves_no_folder_behind() -> None:
+    with bundled_feature_code() as code:
+        folder = code.path.parent
+        assert code.path.read_bytes() == FEATURE_SOURCE.read_bytes()
+    assert not folder.exists()
+    assert callable(code.module.transformer_fn)  # still imported, for the fitted pipeline to refer to

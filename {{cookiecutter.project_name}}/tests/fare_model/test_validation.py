@@ -39,6 +39,16 @@ def test_good_model_passes_and_becomes_challenger(trained: TrainedModel, held_ou
     assert version_with_alias(MlflowClient(), "fares", CHALLENGER) == "1"
 
 
+def test_revalidating_an_older_version_does_not_move_the_challenger_back(
+    trained: TrainedModel, trips: pd.DataFrame, held_out: pd.DataFrame, register_model
+) -> None:
+    train = trips[trips[TIME_COLUMN] < trained.training_cutoff]
+    newer = register_model(build_model().fit(train.drop(columns=[TARGET]), train[TARGET]))
+    assert validate_model_version("fares", newer, held_out, RunMode.ENABLED).passed
+    assert validate_model_version("fares", "1", held_out, RunMode.ENABLED).passed
+    assert version_with_alias(MlflowClient(), "fares", CHALLENGER) == newer
+
+
 def test_enabled_mode_fails_a_model_over_a_threshold(register_model, held_out: pd.DataFrame) -> None:
     version = register_model(DummyRegressor(strategy="constant", constant=100.0).fit([[0]] * 2, [0.0, 1.0]))
     with pytest.raises(ModelValidationFailed, match="root_mean_squared_error"):

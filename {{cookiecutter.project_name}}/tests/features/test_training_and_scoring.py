@@ -79,3 +79,29 @@ def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_window
     )
     zero = frame.head(1).assign(count_trips_window_1h_pickup_zip=0.0, count_trips_window_30m_dropoff_zip=0.0)
     assert model.predict(quiet) == pytest.approx(model.predict(zero))
+
+
+def test_the_same_rows_in_another_order_give_the_same_model() -> None:
+    """Spark collects the training set in any order; the fit must not depend on it.
+
+    Over 10,000 rows, so that gradient boosting holds out its seeded early-stopping split,
+    and many trips per pickup time, so that sorting by time alone leaves their order open.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from features.training import ZIP_COLUMNS, fit_model
+
+    rng = np.random.default_rng(7)
+    rows = 12_000
+    frame = pd.DataFrame(
+        {
+            name: rng.integers(10001, 10020, rows) if name in ZIP_COLUMNS else rng.random(rows)
+            for name in MODEL_INPUT_COLUMNS
+        }
+    )
+    frame["tpep_pickup_datetime"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 50, rows), unit="h")
+    frame[LABEL] = 5.0 + 20.0 * frame["trip_distance"] + rng.normal(0.0, 1.0, rows)
+    models = [fit_model(rows_in_order)[0] for rows_in_order in (frame, frame.sample(frac=1.0, random_state=3))]
+    probe = frame.head(500)
+    np.testing.assert_array_equal(models[0].predict(probe), models[1].predict(probe))
