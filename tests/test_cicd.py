@@ -635,7 +635,8 @@ def test_credentials_match_what_the_bootstrap_produces(variant: Variant, generat
     else:
         # Less what a step of the job sets itself (the prod connection's token for Databricks).
         set_by_steps = set(re.findall(r"task\.setvariable variable=(\w+)", text)) - state_secrets
-        used = {name for name in re.findall(r"\$\((\w+)\)", text) if not name[0].isupper()} - {"terraformVersion", "testedCommit"} - set_by_steps
+        used = {name for name in re.findall(r"\$\((\w+)\)", text) if not name[0].isupper()}
+        used -= {"terraformVersion", "testedCommit"} | set_by_steps
     assert used, "no credentials found"
     assert used - state_secrets <= bootstrap_names(generated_project), sorted(used - state_secrets - bootstrap_names(generated_project))
     assert not re.search(r"DATABRICKS_TOKEN\b|WORKSPACE_TOKEN|workspaceToken", text), "CI/CD must not use Databricks tokens"
@@ -898,7 +899,8 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
     azure_devops = (setup / "azure-devops.tf").read_text()
     assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in azure_devops
     assert pipeline_lists(generated_project)["state_pipelines"]["prod"] == ["terraform_cicd", "deploy_model"]
-    assert f'for_each = each.key == "prod" ? {{ databricksServiceConnectionId = {endpoint_type}.terraform_state[each.key].id }} : {{}}' in azure_devops
+    connection_id = f"{{ databricksServiceConnectionId = {endpoint_type}.terraform_state[each.key].id }}"
+    assert f'for_each = each.key == "prod" ? {connection_id} : {{}}' in azure_devops
 
     deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
     jobs = {name: steps for _, name, steps in pipeline_jobs(deployment)}

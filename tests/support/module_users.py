@@ -62,6 +62,16 @@ class _Project:
         }
         self.packages = {m.parts[0] for m in self.modules if len(m.parts) > 1}
 
+    def file_at(self, path: str) -> Path | None:
+        """The module at ``path`` as a CI/CD step or Makefile names it: relative to the project root,
+        or to the folder the step runs in (``scripts/x.py`` in ``databricks-config/``), when exactly
+        one module of the project ends with it."""
+        found = self.file_of(path[:-3].replace("/", "."))
+        if found is not None:
+            return found
+        tails = [m for m in self.modules if m.parts[-len(Path(path).parts):] == Path(path).parts]
+        return tails[0] if len(tails) == 1 else None
+
     def file_of(self, dotted: str) -> Path | None:
         """The module file of ``dotted`` (``a.b`` -> a/b.py or a/b/__init__.py), if in the project."""
         parts = dotted.split(".")
@@ -129,7 +139,7 @@ class _Project:
             for dotted in _DOTTED.findall(text):
                 named |= self._with_packages(self.file_of(dotted))
             for py in _PY_PATH.findall(text):
-                named |= self._with_packages(self.file_of(py.lstrip("./")[:-3].replace("/", ".")))
+                named |= self._with_packages(self.file_at(py.lstrip("./")))
         return named
 
 
