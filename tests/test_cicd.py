@@ -754,9 +754,11 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     assert deployment["trigger"] == "none" and "pr" not in deployment
     on_default_branch = (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
                          f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
-    conditions = [stage["condition"] for stage in deployment["stages"]]
-    assert conditions == [on_default_branch] + [f"and(succeeded(), {on_default_branch})"] * 2
-    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == ["staging", None, "prod"]
+    conditions = [stage.get("condition") for stage in deployment["stages"]]
+    folder = "eq(dependencies.Folders.outputs['Folders.folders.{}'], 'true')".format
+    assert conditions == [None, f"and(succeeded(), {on_default_branch}, {folder('staging')})",
+                          f"and(succeeded(), {on_default_branch}, {folder('prod')})", f"and(succeeded(), {on_default_branch})"]
+    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == [None, "staging", None, "prod"]
 
 
 @azure_devops_variants
@@ -767,8 +769,11 @@ def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_pr
     applies that plan file, nothing else."""
     deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
     stages = {stage["stage"]: stage for stage in deployment["stages"]}
-    assert list(stages) == ["ApplyStaging", "PlanProd", "ApplyProd"]
-    assert (stages["PlanProd"]["dependsOn"], stages["ApplyProd"]["dependsOn"]) == ("ApplyStaging", "PlanProd")
+    assert list(stages) == ["Folders", "ApplyStaging", "PlanProd", "ApplyProd"]
+    assert [stages[name]["dependsOn"] for name in ("ApplyStaging", "PlanProd", "ApplyProd")] == [
+        "Folders", ["Folders", "ApplyStaging"], "PlanProd"]
+    (folders,) = stages["Folders"]["jobs"]
+    assert not {"environment", "variables"} & set(folders) and not any("env" in step for step in folders["steps"])
 
     def groups(stage: dict) -> list[str]:
         return [entry["group"] for job in stage["jobs"] for entry in job.get("variables", []) if "group" in entry]
@@ -904,6 +909,9 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
     jobs = {name: steps for _, name, steps in pipeline_jobs(deployment)}
     stage_jobs = {job.get("job") or job.get("deployment"): job for stage in deployment["stages"] for job in stage["jobs"]}
     for name, steps in jobs.items():
+        if name == "Folders":  # reads the checkout only
+            assert "variables" not in stage_jobs[name] and not any("env" in step for step in steps)
+            continue
         auth = {e["name"]: e["value"] for e in stage_jobs[name]["variables"] if "name" in e}["databricksAuthType"]
         databricks_steps = [i for i, step in enumerate(steps) if "DATABRICKS_HOST" in (step.get("env") or {})]
         token_steps = [i for i, step in enumerate(steps) if "serviceConnectionId=" in step.get("script", "")]
