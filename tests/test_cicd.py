@@ -932,6 +932,46 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
             assert "SYSTEM_ACCESSTOKEN" not in steps[i]["env"], name
 
 
+# The groups of a new Azure DevOps project that may create and edit pipelines by default.
+PIPELINE_CREATING_GROUPS = {"Contributors", "Build Administrators"}
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"][:2], ids=lambda v: v.id)
+def test_azure_devops_gcp_reserves_the_prod_pipeline_names(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, ops walk: on gcp prod's Databricks federation policy and prod's state login still
+    trust pipelines by name (p://<organization>/<project>/<pipeline>; Google Cloud has no Azure
+    DevOps service connection with OIDC), and a same-named pipeline in another folder gets the same
+    subject. So no group but Project Administrators may create or edit (rename, move) a pipeline
+    anywhere in the project: the bootstrap denies it on the root folder, which every folder inherits,
+    to every group that has it by default, merged with their other permissions (replace = false
+    would otherwise wipe their project-level build permissions); and the guide says what admins
+    must not do."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    by_name = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
+    assert by_name in (setup / "main-gcp.tf").read_text() and by_name in (setup / "state-access.tf").read_text()
+    assert "prod" in pipeline_lists(generated_project)["environment_pipelines"]
+
+    parsed = parse_file(setup / "azure-devops.tf")
+    groups = {f"${{data.azuredevops_group.{unquote(name)}.id}}": unquote(body["name"])
+              for block in parsed["data"] for kind, items in block.items() if unquote(kind) == "azuredevops_group"
+              for name, body in items.items()}
+    folder_rules = [body for block in parsed["resource"] for kind, items in block.items()
+                    if unquote(kind) == "azuredevops_build_folder_permissions" for body in items.values()]
+    denied = set()
+    for rule in folder_rules:
+        if rule["path"] != '"\\\\"' or rule["replace"] is not False:
+            continue
+        permissions = {name: unquote(value) for name, value in rule["permissions"].items()}
+        if all(permissions.get(p) == "Deny" for p in ("CreateBuildDefinition", "EditBuildDefinition", "AdministerBuildPermissions")):
+            principals = rule["for_each"].values() if rule["principal"] == "${each.value}" else [rule["principal"]]
+            denied |= {groups[principal] for principal in principals}
+    assert denied == PIPELINE_CREATING_GROUPS, folder_rules
+
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    assert "Only Project Administrators may create, rename or move pipelines" in guide
+    assert "Do not add people to Project Administrators" in guide
+
+
 def prod_branch_of_trigger_model_deploy(project: Path) -> tuple[list[str], list[str]]:
     """The names called in the `if env == "prod":` branch of notebooks/TriggerModelDeploy.py and
     in its `else:` branch."""
