@@ -755,9 +755,11 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     assert deployment["trigger"] == "none" and "pr" not in deployment
     on_default_branch = (f"and(ne(variables['Build.Reason'], 'PullRequest'), "
                          f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
-    conditions = [stage["condition"] for stage in deployment["stages"]]
-    assert conditions == [on_default_branch] + [f"and(succeeded(), {on_default_branch})"] * 2
-    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == ["staging", None, "prod"]
+    conditions = [stage.get("condition") for stage in deployment["stages"]]
+    folder = "eq(dependencies.Folders.outputs['Folders.folders.{}'], 'true')".format
+    assert conditions == [None, f"and(succeeded(), {on_default_branch}, {folder('staging')})",
+                          f"and(succeeded(), {on_default_branch}, {folder('prod')})", f"and(succeeded(), {on_default_branch})"]
+    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == [None, "staging", None, "prod"]
 
 
 @azure_devops_variants
@@ -768,8 +770,11 @@ def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_pr
     applies that plan file, nothing else."""
     deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
     stages = {stage["stage"]: stage for stage in deployment["stages"]}
-    assert list(stages) == ["ApplyStaging", "PlanProd", "ApplyProd"]
-    assert (stages["PlanProd"]["dependsOn"], stages["ApplyProd"]["dependsOn"]) == ("ApplyStaging", "PlanProd")
+    assert list(stages) == ["Folders", "ApplyStaging", "PlanProd", "ApplyProd"]
+    assert [stages[name]["dependsOn"] for name in ("ApplyStaging", "PlanProd", "ApplyProd")] == [
+        "Folders", ["Folders", "ApplyStaging"], "PlanProd"]
+    (folders,) = stages["Folders"]["jobs"]
+    assert not {"environment", "variables"} & set(folders) and not any("env" in step for step in folders["steps"])
 
     def groups(stage: dict) -> list[str]:
         return [entry["group"] for job in stage["jobs"] for entry in job.get("variables", []) if "group" in entry]
@@ -906,6 +911,9 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
     jobs = {name: steps for _, name, steps in pipeline_jobs(deployment)}
     stage_jobs = {job.get("job") or job.get("deployment"): job for stage in deployment["stages"] for job in stage["jobs"]}
     for name, steps in jobs.items():
+        if name == "Folders":  # reads the checkout only
+            assert "variables" not in stage_jobs[name] and not any("env" in step for step in steps)
+            continue
         auth = {e["name"]: e["value"] for e in stage_jobs[name]["variables"] if "name" in e}["databricksAuthType"]
         databricks_steps = [i for i, step in enumerate(steps) if "DATABRICKS_HOST" in (step.get("env") or {})]
         token_steps = [i for i, step in enumerate(steps) if "serviceConnectionId=" in step.get("script", "")]
@@ -924,6 +932,46 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
         for i in databricks_steps:
             assert steps[i]["env"]["DATABRICKS_OIDC_TOKEN"] == "$(databricksOidcToken)", name
             assert "SYSTEM_ACCESSTOKEN" not in steps[i]["env"], name
+
+
+# The groups of a new Azure DevOps project that may create and edit pipelines by default.
+PIPELINE_CREATING_GROUPS = {"Contributors", "Build Administrators"}
+
+
+@pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "gcp"][:2], ids=lambda v: v.id)
+def test_azure_devops_gcp_reserves_the_prod_pipeline_names(variant: Variant, generated_project: Path) -> None:
+    """Issue 22, ops walk: on gcp prod's Databricks federation policy and prod's state login still
+    trust pipelines by name (p://<organization>/<project>/<pipeline>; Google Cloud has no Azure
+    DevOps service connection with OIDC), and a same-named pipeline in another folder gets the same
+    subject. So no group but Project Administrators may create or edit (rename, move) a pipeline
+    anywhere in the project: the bootstrap denies it on the root folder, which every folder inherits,
+    to every group that has it by default, merged with their other permissions (replace = false
+    would otherwise wipe their project-level build permissions); and the guide says what admins
+    must not do."""
+    setup = generated_project / ".mlops-setup-scripts/cicd"
+    by_name = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
+    assert by_name in (setup / "main-gcp.tf").read_text() and by_name in (setup / "state-access.tf").read_text()
+    assert "prod" in pipeline_lists(generated_project)["environment_pipelines"]
+
+    parsed = parse_file(setup / "azure-devops.tf")
+    groups = {f"${{data.azuredevops_group.{unquote(name)}.id}}": unquote(body["name"])
+              for block in parsed["data"] for kind, items in block.items() if unquote(kind) == "azuredevops_group"
+              for name, body in items.items()}
+    folder_rules = [body for block in parsed["resource"] for kind, items in block.items()
+                    if unquote(kind) == "azuredevops_build_folder_permissions" for body in items.values()]
+    denied = set()
+    for rule in folder_rules:
+        if rule["path"] != '"\\\\"' or rule["replace"] is not False:
+            continue
+        permissions = {name: unquote(value) for name, value in rule["permissions"].items()}
+        if all(permissions.get(p) == "Deny" for p in ("CreateBuildDefinition", "EditBuildDefinition", "AdministerBuildPermissions")):
+            principals = rule["for_each"].values() if rule["principal"] == "${each.value}" else [rule["principal"]]
+            denied |= {groups[principal] for principal in principals}
+    assert denied == PIPELINE_CREATING_GROUPS, folder_rules
+
+    guide = (generated_project / "docs/mlops-setup.md").read_text()
+    assert "Only Project Administrators may create, rename or move pipelines" in guide
+    assert "Do not add people to Project Administrators" in guide
 
 
 def prod_branch_of_trigger_model_deploy(project: Path) -> tuple[list[str], list[str]]:
@@ -1019,7 +1067,8 @@ def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Vari
     for _stage, _name, steps in (job for pipeline in terraform_pipelines(generated_project).values() for job in pipeline_jobs(pipeline)):
         for step in steps:
             env = step.get("env") or {}
-            if not re.search(r"terraform -chdir|commit-terraform-output", step.get("script", "")):
+            # Reading a saved plan (the prod data guard's `show -json`) needs no state.
+            if not re.search(r"terraform -chdir=\S+ (?!show )|commit-terraform-output", step.get("script", "")):
                 continue
             users += 1
             assert step["script"].splitlines()[:2] == ["set -e", f"bash {script.relative_to(generated_project)}"]

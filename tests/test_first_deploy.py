@@ -20,6 +20,7 @@ trial, B1):
 
 from __future__ import annotations
 
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -295,7 +296,81 @@ def gitlab_terraform_jobs(project: Path, event: str, changed: set[str], tree: Pa
     return jobs
 
 
-TERRAFORM_JOBS = {"GitHub Actions": github_terraform_jobs, "GitLab": gitlab_terraform_jobs}
+AZURE_OUTPUT = re.compile(r"^##vso\[task\.setvariable variable=(\w+);isOutput=true\](\S*)$", re.MULTILINE)
+AZURE_FOLDER_GATE = re.compile(r"dependencies\.Folders\.outputs\['(?:Folders\.)?folders\.(\w+)'\],\s*'true'\)")
+
+
+def azure_triggers(project: Path) -> tuple[list[str], list[str], list[str]]:
+    """Terraform CI's build-validation file patterns, and Terraform CICD's push trigger paths and
+    ignored paths, as .mlops-setup-scripts/cicd/azure-devops.tf sets them (the YAML has none)."""
+    tf = (project / ".mlops-setup-scripts/cicd/azure-devops.tf").read_text()
+    (ci,) = re.findall(r"terraform_ci = \{.*?pull_request_files\s*=\s*(\[.*?\])", tf, re.DOTALL)
+    (push,) = re.findall(r"deployment_push_trigger = \{(.*?)\n  \}", tf, re.DOTALL)
+    (paths,) = re.findall(r"^\s*paths\s*=\s*(\[.*?\])", push, re.MULTILINE)
+    (ignored,) = re.findall(r"^\s*ignored_paths\s*=\s*(\[.*?\])", push, re.MULTILINE)
+    return [re.findall(r'"([^"]+)"', text) for text in (ci, paths, ignored)]
+
+
+def azure_policy_match(patterns: list[str], path: str) -> bool:
+    """A build-validation policy's file filter for one file: patterns start with ``/``, ``*``
+    spans folders, the last matching pattern decides (``!`` excludes)."""
+    included = False
+    for pattern in patterns:
+        negated = pattern.startswith("!")
+        if fnmatch.fnmatchcase("/" + path, pattern.lstrip("!")):
+            included = not negated
+    return included
+
+
+def azure_under(prefixes: list[str], path: str) -> bool:
+    """A CI trigger's path filter for one file: the file is at or below one of the folders."""
+    return any(("/" + path + "/").startswith(prefix.rstrip("/") + "/") for prefix in prefixes)
+
+
+def azure_terraform_jobs(project: Path, event: str, changed: set[str], tree: Path, tmp_path: Path) -> list[tuple[str, str]]:
+    """(pipeline job or stage, environment) of every Terraform job of Azure DevOps that a pull
+    request (Terraform CI, by build validation) or a push to the default branch (Terraform CICD,
+    by its pipeline trigger) with ``changed`` paths starts on the commit ``tree``: the bootstrap's
+    filters, then the Folders job's step run for real on that tree, whose output variables gate
+    the jobs (CI) or stages (CICD) through their ``condition``; a unit whose dependency was
+    skipped is skipped too (``succeeded()``)."""
+    import yaml
+
+    ci_files, push_paths, push_ignored = azure_triggers(project)
+    if event == "pull_request":
+        name = "terraform-ci.yml"
+        starts = any(azure_policy_match(ci_files, f) for f in changed)
+    else:
+        name = "terraform-cicd.yml"
+        starts = any(azure_under(push_paths, f) and not azure_under(push_ignored, f) for f in changed)
+    if not starts:
+        return []
+    spec = yaml.safe_load((project / ".azure/devops-pipelines" / name).read_text())
+    units = spec.get("stages") or [{"stage": "", "jobs": spec["jobs"]}]
+    all_jobs = [job for stage in units for job in stage["jobs"]]
+    outputs = {}
+    for job in all_jobs:
+        for step in job.get("steps", []):
+            if step.get("name") == "folders":
+                result = subprocess.run(["bash", "-e", "-c", step["script"]], cwd=tree, capture_output=True, text=True, check=True)
+                outputs = dict(AZURE_OUTPUT.findall(result.stdout))
+    gated = units if "stages" in spec else all_jobs
+    skipped: set[str] = set()
+    jobs = []
+    for unit in gated:  # listed after the units they depend on
+        unit_name = unit.get("stage") or unit.get("job") or unit.get("deployment")
+        depends = unit.get("dependsOn", [])
+        depends = [depends] if isinstance(depends, str) else depends
+        gate = AZURE_FOLDER_GATE.findall(str(unit.get("condition", "")))
+        if set(depends) & skipped or any(outputs.get(env) != "true" for env in gate):
+            skipped.add(unit_name)
+            continue
+        for env in sorted(set(TERRAFORM_ENV.findall(yaml.safe_dump(unit)))):
+            jobs.append((f"{name}:{unit_name}", env))
+    return jobs
+
+
+TERRAFORM_JOBS = {"GitHub Actions": github_terraform_jobs, "GitLab": gitlab_terraform_jobs, "Azure DevOps": azure_terraform_jobs}
 
 
 def terraform_trigger_problems(project: Path, variant: Variant, tmp_path: Path) -> list[str]:
@@ -328,8 +403,8 @@ TRIGGER_VARIANTS = [v for v in FIRST_DEPLOY_VARIANTS if v.cicd_platform in TERRA
 def test_each_request_of_the_guides_starts_only_terraform_jobs_whose_inputs_exist(
     variant: Variant, generated_project: Path, tmp_path: Path
 ) -> None:
-    """Azure DevOps is not covered here: its Terraform pipelines' triggers are branch policies in
-    .mlops-setup-scripts/cicd/azure-devops.tf (see the CHANGELOG note of issue 22)."""
+    """On Azure DevOps the triggers are the bootstrap's build-validation policy and pipeline
+    trigger (.mlops-setup-scripts/cicd/azure-devops.tf), the gates the pipelines' Folders job."""
     assert terraform_trigger_problems(generated_project, variant, tmp_path) == []
 
 

@@ -437,6 +437,7 @@ data "azuredevops_group" "contributors" {
   name       = "Contributors"
 }
 
+
 resource "azuredevops_build_definition_permissions" "deployment" {
   project_id          = data.azuredevops_project.project.id
   principal           = data.azuredevops_group.contributors.id
@@ -463,3 +464,35 @@ resource "azuredevops_build_definition_permissions" "model_deployment" {
     AdministerBuildPermissions = "Deny"
   }
 }
+{%- if cookiecutter.cloud == "gcp" %}
+
+# gcp: prod's Databricks principal and Terraform state trust the prod pipelines by name (token
+# subject p://<organization>/<project>/<pipeline>): Google Cloud has no Azure DevOps service
+# connection whose token could stand in, as it does on azure and aws. A pipeline name is unique
+# only within its folder, so no one but Project Administrators may create, edit (rename, move)
+# or re-permission a pipeline anywhere in this project: denied on the root folder `\`, which
+# every folder and pipeline inherits, to the two groups that have it by default. Merged with the
+# groups' other permissions (replace = false), which stay as they were.
+data "azuredevops_group" "build_administrators" {
+  project_id = data.azuredevops_project.project.id
+  name       = "Build Administrators"
+}
+
+resource "azuredevops_build_folder_permissions" "pipeline_names" {
+  for_each = {
+    contributors         = data.azuredevops_group.contributors.id
+    build_administrators = data.azuredevops_group.build_administrators.id
+  }
+
+  project_id = data.azuredevops_project.project.id
+  path       = "\\"
+  principal  = each.value
+  replace    = false
+
+  permissions = {
+    CreateBuildDefinition      = "Deny"
+    EditBuildDefinition        = "Deny"
+    AdministerBuildPermissions = "Deny"
+  }
+}
+{%- endif %}
