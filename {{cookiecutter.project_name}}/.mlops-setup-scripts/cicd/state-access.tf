@@ -44,13 +44,10 @@
 
 locals {
   state_objects = {
-{%- if cookiecutter.cloud == "gcp" %}
-    staging = "{{ state.gcp_staging_prefix }}/"
-    prod    = "{{ state.gcp_prod_prefix }}/"
-{%- else %}
-    staging = "{{ state.staging_state_key }}"
-    prod    = "{{ state.prod_state_key }}"
-{%- endif %}
+{%- set width = credentials.environments | map("length") | max %}
+{%- for env in credentials.environments %}
+    {{ env.ljust(width) }} = "{{ state.state_object(env) }}"
+{%- endfor %}
   }
 {%- if github %}
   # The OIDC subject of the jobs of each GitHub environment.
