@@ -62,7 +62,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "None", {{ (["None"] + cookiecutter | environment_names("deploy")) | tojson }}, "Environment Name")
 {%- if branch_widget %}
 dbutils.widgets.text("git_branch", "{{ cookiecutter.default_branch }}", "Git Branch")
 {%- endif %}
