@@ -80,6 +80,8 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         assert 'env = "qa"' in read(project, "databricks-config/qa/locals.tf")
         backend = read(project, "databricks-config/qa/provider.tf")
         assert ('prefix = "qa"' if variant.cloud == "gcp" else '"qa.terraform.tfstate"') in backend.replace("  ", " ")
+        module_variables = read(project, "databricks-config/modules/ml-resources/variables.tf")
+        assert 'contains(["staging", "qa", "prod"], var.env)' in module_variables
         # Bootstrap: service principal, workspace provider, admin profile, state access.
         cicd = project / ".mlops-setup-scripts" / "cicd"
         workspaces = (cicd / "workspaces.tf").read_text()
@@ -97,6 +99,9 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
             assert '["staging", "qa", "prod"]' in federation
         elif variant.cicd_platform == "GitLab":
             assert re.search(r'^\s+qa\s+= "', (cicd / "gitlab.tf").read_text(), re.M)
+            assert "qa-gitlab = {" in federation
+            if variant.cloud != "gcp":
+                assert re.search(r'^\s+qa\s+= "project_path:.*:ref:\*"', (cicd / "state-access.tf").read_text(), re.M)
         else:
             assert 'qa = "my-mlops-project qa Terraform state"' in re.sub(r" +", " ", (cicd / "azure-devops.tf").read_text())
         # Code: every notebook's env dropdown, the Python helpers, Unity Catalog's catalogs.

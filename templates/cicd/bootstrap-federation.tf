@@ -53,12 +53,14 @@ locals {
 {%- endfor %}
   }
   federation_policies = {
-    staging-gitlab = {
-      env           = "staging"
+{%- for env in credentials.environments if not credentials.protected[env] %}
+    {{ env }}-gitlab = {
+      env           = "{{ env }}"
       subject_claim = "project_path"
       subject       = var.gitlab_project_path
-      audiences     = [local.workspace_hosts["staging"]]
+      audiences     = [local.workspace_hosts["{{ env }}"]]
     }
+{%- endfor %}
 {%- for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}
     prod-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
       env           = "prod"

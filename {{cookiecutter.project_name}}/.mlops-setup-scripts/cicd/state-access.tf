@@ -59,8 +59,9 @@ locals {
   # The OIDC subjects each environment's identity accepts ("*": any branch). (On gcp the workload
   # identity provider maps the claims instead: google.subject cannot hold GitLab's long subjects.)
   state_login_subjects = {
-    staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
-    prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch if credentials.protected[env] else "*" }}"
+{%- endfor %}
   }
 {%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}
