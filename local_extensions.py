@@ -83,6 +83,24 @@ def from_json(text: str) -> object:
 
 
 @simple_filter
+def environments(answers: Mapping[str, str], role: Optional[str] = None) -> list[dict[str, object]]:
+    """The project's environments (``hooks/environments.py``) with their values for the answers,
+    e.g. ``{% for env in cookiecutter | environments("deploy") %}{{ env.name }}: {{ env.host }}``.
+
+    See ``hooks.derived.environments`` for the keys of each environment and the roles.
+    """
+    return _hooks("derived").environments(_hooks("fixed_answers").with_fixed_answers(answers), role)
+
+
+@simple_filter
+def environment_names(answers: Mapping[str, str], *roles: str) -> list[str]:
+    """The names of the environments of ``roles`` (``hooks/environments.py``), role by role in the
+    order given, each in table order: ``cookiecutter | environment_names("deploy", "ci")`` is
+    ``["staging", "prod", "test"]``. Raises ``ValueError`` for an unknown role."""
+    return [name for role in roles for name in _hooks("environments").names(role)]
+
+
+@simple_filter
 def template_path(relative: str) -> str:
     """Absolute path of a file of this template, for hooks that run from a temporary copy."""
     return str(Path(__file__).resolve().parent / relative)
@@ -312,4 +330,5 @@ def install(environment: Environment) -> list[Extension]:
     the returned extensions' ``preprocess`` and ``filter_stream`` (Jinja tags are not passed on);
     keep the name, signature and return value: every released ``mlops_stack_jinja`` relies on them."""
     return [extension(environment) for extension in (generate_doc_link, regex_replace, from_json, template_path, check_answers,
-                                                     checked_so_far, derived, CheckAnswersBeforeWriting)]
+                                                     checked_so_far, derived, environments, environment_names,
+                                                     CheckAnswersBeforeWriting)]

@@ -12,10 +12,13 @@ This module must stay import-light: it runs inside every generation.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlparse
+
+from .environments import ENVIRONMENTS, catalog_defaults, names
 
 # Job cluster node types: a general-purpose type with local NVMe/SSD disk on each cloud,
 # comparable in size (4 vCPUs; see the reference's node types).
@@ -76,11 +79,9 @@ def default_include_mlflow_recipes(answers: Mapping[str, str]) -> str:
 # Unity Catalog names a project uses: private values of cookiecutter.json (``_uc_*``, which a
 # ``--config-file`` can override). A context from before they existed gets these defaults; an
 # empty ``_uc_schema`` means "derived from the project name" (uc_schema below).
+# The catalog of each environment defaults to its name (hooks/environments.py).
 UC_DEFAULTS = {
-    "_uc_staging_catalog": "staging",
-    "_uc_prod_catalog": "prod",
-    "_uc_test_catalog": "test",
-    "_uc_dev_catalog": "dev",
+    **catalog_defaults(),
     "_uc_schema": "",
     "_uc_read_group": "account users",
 }
@@ -95,6 +96,29 @@ PRIVATE_ANSWERS = tuple(UC_DEFAULTS)
 def uc_setting(answers: Mapping[str, str], key: str) -> str:
     """The private Unity Catalog value ``key`` (a key of ``UC_DEFAULTS``) of the answers."""
     return answers.get(key) or UC_DEFAULTS[key]
+
+
+def environments(answers: Mapping[str, Any], role: Optional[str] = None) -> list[dict[str, Any]]:
+    """The environments of ``role`` (``dev``, ``ci`` or ``deploy``; None: all) of
+    ``hooks/environments.py``, in table order, with their values for ``answers``, as plain dicts
+    for Jinja: ``name``, ``role``, ``host`` (the workspace URL reduced by ``host_of``, or None),
+    ``branch`` (the answer its jobs check out, or None), ``protected``, ``catalog`` (its Unity
+    Catalog catalog), ``catalog_key`` (the ``_uc_*_catalog`` answer naming it) and ``state_key``
+    (its Terraform state key). Raises ``ValueError`` for an unknown role."""
+    return [
+        {
+            "name": env.name,
+            "role": env.role,
+            "host": host_of(answers[env.host_answer]) if env.host_answer else None,
+            "branch": answers[env.branch_answer] if env.branch_answer else None,
+            "protected": env.protected,
+            "catalog": uc_setting(answers, env.catalog_key),
+            "catalog_key": env.catalog_key,
+            "state_key": env.state_key,
+        }
+        for env in ENVIRONMENTS
+        if env.name in names(role)
+    ]
 
 
 def uc_schema(answers: Mapping[str, str]) -> str:
@@ -150,17 +174,17 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "account_host": lambda a: ACCOUNT_HOSTS[a["cloud"]],
     # Unity Catalog (include_models_in_unity_catalog=yes): catalogs per environment, the
     # project's schema, the model's last name part, and the account group that reads them.
-    "uc_staging_catalog": lambda a: uc_setting(a, "_uc_staging_catalog"),
-    "uc_prod_catalog": lambda a: uc_setting(a, "_uc_prod_catalog"),
-    "uc_test_catalog": lambda a: uc_setting(a, "_uc_test_catalog"),
-    # Dev runs (a data scientist's notebooks and jobs in the development workspace) get a catalog
-    # of their own: in staging's they would overwrite staging's predictions, and data scientists
-    # cannot create models there. Terraform does not manage it (docs/mlops-setup.md).
-    "uc_dev_catalog": lambda a: uc_setting(a, "_uc_dev_catalog"),
+    # uc_<env>_catalog for every environment, added below. Dev runs (a data scientist's notebooks
+    # and jobs in the development workspace) get a catalog of their own: in staging's they would
+    # overwrite staging's predictions, and data scientists cannot create models there. Terraform
+    # does not manage it (docs/mlops-setup.md).
     "uc_schema": uc_schema,
     "uc_model_name": lambda a: a["project_name"].replace("-", "_").lower() + "_model",
     "uc_read_group": lambda a: uc_setting(a, "_uc_read_group"),
 }
+_DERIVATIONS.update(
+    {f"uc_{env.name}_catalog": functools.partial(uc_setting, key=env.catalog_key) for env in ENVIRONMENTS}
+)
 DERIVED_NAMES = tuple(_DERIVATIONS)
 
 

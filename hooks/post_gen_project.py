@@ -1,5 +1,5 @@
 """Drop the files of unchosen options that this run created (see the table in hooks/pruning.py),
-record the answers for cruft (hooks/cruft_record.py), and warn once about doubtful answers."""
+write the Terraform folder of each deploy environment (hooks/environment_folders.py), record the answers for cruft (hooks/cruft_record.py), and warn once about doubtful answers."""
 
 import json
 import shutil
@@ -9,6 +9,7 @@ from pathlib import Path
 sys.path.insert(0, {{ "." | template_path | tojson }})
 
 from hooks.cruft_record import in_temporary_clone, made_by_cruft, write_cruft_file  # noqa: E402
+from hooks.environment_folders import write_environment_folders  # noqa: E402
 from hooks.pruning import backup_folder, format_kept, paths_to_remove, prune, snapshot_file  # noqa: E402
 from hooks.validation import find_warnings, format_warnings  # noqa: E402
 
@@ -20,6 +21,7 @@ existed = json.loads(before_file.read_text()) if before_file.exists() else []
 kept = prune(project, paths_to_remove(answers), existed, backup)
 before_file.unlink(missing_ok=True)
 shutil.rmtree(backup, ignore_errors=True)
+write_environment_folders(project, Path({{ "." | template_path | tojson }}), answers)
 
 if not made_by_cruft(answers):
     # cookiecutter's _repo_dir is relative when it was given a relative path ('cookiecutter .'),

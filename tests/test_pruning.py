@@ -8,6 +8,7 @@ import pytest
 
 from hooks import pruning
 from hooks.cruft_record import CRUFT_FILE
+from hooks.environment_folders import generated_paths
 from hooks.pruning import OWNERS, paths_to_remove
 from tests.support.generation import TEST_ANSWERS
 from tests.support.variants import TEMPLATE_DIR, Variant
@@ -31,7 +32,7 @@ def test_every_owned_path_exists_in_the_template() -> None:
 
 def test_generated_tree_is_template_minus_pruned_paths(variant: Variant, generated_project: Path) -> None:
     removed = paths_to_remove({**TEST_ANSWERS, **variant.answers()})
-    expected = {f for f in files_under(PROJECT_TEMPLATE) if not is_removed(f, removed)}
+    expected = {g for f in files_under(PROJECT_TEMPLATE) for g in generated_paths(f) if not is_removed(g, removed)}
     assert files_under(generated_project) == expected | {CRUFT_FILE}
 
 

@@ -1,6 +1,7 @@
 {#- The CI/CD bootstrap's main-<cloud>.tf: the same on every cloud but for the account host. -#}
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set account_host = cookiecutter | derived("account_host") -%}
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 # Workload identity federation: each CI/CD service principal trusts the OIDC tokens of the
 # {{ {"GitHub Actions": "GitHub environment", "Azure DevOps": "Azure DevOps pipelines", "GitLab": "GitLab pipelines"}[cookiecutter.cicd_platform] }} that deploy{{ "s" if cookiecutter.cicd_platform == "GitHub Actions" }} to its workspace, so CI/CD stores no Databricks secret.
 # Federation policies live in the Databricks account ({{ cookiecutter.cloud }}: {{ account_host }}):
@@ -25,11 +26,12 @@ locals {
   oidc_issuer       = "https://token.actions.githubusercontent.com"
   github_repository = trimsuffix(trimprefix(var.github_repo_url, "https://github.com/"), "/")
   workspace_hosts = {
-    staging = "{{ cookiecutter | derived("staging_host") }}"
-    prod    = "{{ cookiecutter | derived("prod_host") }}"
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "{{ credentials.host[env] }}"
+{%- endfor %}
   }
   federation_policies = {
-    for env in ["staging", "prod"] : "${env}-github" => {
+    for env in {{ credentials.environments | tojson }} : "${env}-github" => {
       env       = env
       subject   = "repo:${local.github_repository}:environment:${env}"
       audiences = ["${local.workspace_hosts[env]}/oidc/v1/token"]
@@ -47,16 +49,19 @@ locals {
   # review runs there.
   oidc_issuer = var.gitlab_url
   workspace_hosts = {
-    staging = "{{ cookiecutter | derived("staging_host") }}"
-    prod    = "{{ cookiecutter | derived("prod_host") }}"
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "{{ credentials.host[env] }}"
+{%- endfor %}
   }
   federation_policies = {
-    staging-gitlab = {
-      env           = "staging"
+{%- for env in credentials.environments if not credentials.protected[env] %}
+    {{ env }}-gitlab = {
+      env           = "{{ env }}"
       subject_claim = "project_path"
       subject       = var.gitlab_project_path
-      audiences     = [local.workspace_hosts["staging"]]
+      audiences     = [local.workspace_hosts["{{ env }}"]]
     }
+{%- endfor %}
 {%- for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}
     prod-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
       env           = "prod"

@@ -46,7 +46,7 @@
 
 # COMMAND ----------
 
-{{ widgets(["dev", "test", "staging", "prod"], "Model Version URI (empty: the champion)" if fs else "Model URI (empty: the champion)") }}
+{{ widgets(cookiecutter | environment_names("dev", "ci", "deploy"), "Model Version URI (empty: the champion)" if fs else "Model URI (empty: the champion)") }}
 
 # COMMAND ----------
 

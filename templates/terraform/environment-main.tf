@@ -1,4 +1,4 @@
-{#- Rendered once per environment, with `tf_env` ("staging" or "prod") set by the including file. -#}
+{#- Rendered once per deploy environment (hooks/environment_folders.py), with `tf_env` its name. -#}
 # The ML resources of this environment. Staging and prod call the same module with their
 # own locals, so a change made in ../modules/ml-resources reaches both environments.
 module "ml_resources" {

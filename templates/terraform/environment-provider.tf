@@ -1,6 +1,6 @@
 {%- import "terraform/versions.jinja" as versions -%}
 {%- import "terraform_state_names.jinja" as state with context -%}
-{#- Rendered once per environment, with `tf_env` ("staging" or "prod") set by the including file. -#}
+{#- Rendered once per deploy environment (hooks/environment_folders.py), with `tf_env` its name. -#}
 # Terraform and provider versions, and where the {{ tf_env }} state lives.
 #
 # The state storage is created once by .mlops-setup-scripts/terraform/ with the same

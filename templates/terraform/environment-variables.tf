@@ -1,4 +1,4 @@
-{#- Rendered once per environment, with `tf_env` ("staging" or "prod") set by the including file. -#}
+{#- Rendered once per deploy environment (hooks/environment_folders.py), with `tf_env` its name. -#}
 variable "git_repo_url" {
   type        = string
   description = "HTTPS URL of this project's Git repository; CI/CD passes it with -var git_repo_url=..."

@@ -31,7 +31,7 @@
 
 # COMMAND ----------
 
-{{ widgets(["staging", "prod", "test"], "Model Version URI (empty: the deployed version)") }}
+{{ widgets(cookiecutter | environment_names("deploy", "ci"), "Model Version URI (empty: the deployed version)") }}
 
 # COMMAND ----------
 

@@ -36,7 +36,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "dev", {{ cookiecutter | environment_names("dev", "ci", "deploy") | tojson }}, "Environment Name")
 dbutils.widgets.text("input_table_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Input Table Path")
 dbutils.widgets.text("input_start_date", "", "Input Start Date")
 dbutils.widgets.text("input_end_date", "", "Input End Date")

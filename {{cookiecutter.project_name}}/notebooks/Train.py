@@ -29,7 +29,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "dev", ["dev", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "dev", {{ cookiecutter | environment_names("dev", "deploy") | tojson }}, "Environment Name")
 dbutils.widgets.dropdown("test_mode", "False", ["True", "False"], "Test Mode")
 
 # COMMAND ----------

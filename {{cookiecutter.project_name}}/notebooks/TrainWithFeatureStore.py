@@ -42,7 +42,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "dev", ["dev", "test", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "dev", {{ cookiecutter | environment_names("dev", "ci", "deploy") | tojson }}, "Environment Name")
 dbutils.widgets.text(
     "training_data_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Training Data Path"
 )

@@ -65,7 +65,7 @@
 
 # COMMAND ----------
 
-dbutils.widgets.dropdown("env", "None", ["None", "staging", "prod"], "Environment Name")
+dbutils.widgets.dropdown("env", "None", ["None"{% for env in cookiecutter | environment_names("deploy") %}, "{{ env }}"{% endfor %}], "Environment Name")
 {%- if branch_widget %}
 dbutils.widgets.text("git_branch", "{{ cookiecutter.default_branch }}", "Git Branch")
 {%- endif %}

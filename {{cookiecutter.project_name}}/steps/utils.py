@@ -27,8 +27,8 @@ TERRAFORM_OUTPUT_DIR = PROJECT_ROOT / "databricks-config" / "output"
 EXPERIMENT_PARENT_DIR = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
 MODEL_BASE_NAME = "{{ cookiecutter | derived("model_name") }}"
 EXPERIMENT_BASE_NAME = "{{ cookiecutter | derived("experiment_base_name") }}"
-TERRAFORM_ENVS = ("staging", "prod")
-FIXED_NAME_ENVS = ("dev", "test")
+TERRAFORM_ENVS = ({% for env in cookiecutter | environments("deploy") %}"{{ env.name }}"{{ ", " if not loop.last else ("," if loop.length == 1) }}{% endfor %})
+FIXED_NAME_ENVS = ({% for env in cookiecutter | environments if env.role != "deploy" %}"{{ env.name }}"{{ ", " if not loop.last else ("," if loop.length == 1) }}{% endfor %})
 {%- if cookiecutter | derived("mlflow_major_version") == "2" %}
 
 # Registry stage that serves each environment's batch inference, see

@@ -56,11 +56,13 @@ resource "github_repository_ruleset" "deployed_branches" {
   }
 }
 
-resource "github_repository_environment" "staging" {
+{% for env in credentials.environments if not credentials.protected[env] -%}
+resource "github_repository_environment" "{{ env }}" {
   repository  = local.github_repo_name
-  environment = "staging"
+  environment = "{{ env }}"
 }
 
+{% endfor -%}
 # Every prod job waits for a required reviewer and runs only from the prod branches, so a
 # pull request or a pushed branch never gets a prod login.
 resource "github_repository_environment" "prod" {
@@ -128,8 +130,9 @@ resource "github_repository_environment_deployment_policy" "prod" {
 
 locals {
   github_environments = {
-    staging = github_repository_environment.staging.environment
-    prod    = github_repository_environment.prod.environment
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = github_repository_environment.{{ env }}.environment
+{%- endfor %}
   }
 }
 

@@ -15,15 +15,12 @@ terraform {
 }
 
 # Workspace-admin access to each workspace, from `databricks auth login --profile ...`.
+{%- for env in cookiecutter | environment_names("deploy") %}
 provider "databricks" {
-  alias   = "staging"
-  profile = var.staging_profile
-}
-
-provider "databricks" {
-  alias   = "prod"
-  profile = var.prod_profile
-}
+  alias   = "{{ env }}"
+  profile = var.{{ env }}_profile
+}{{ "\n" if not loop.last }}
+{%- endfor %}
 {%- if cookiecutter.cicd_platform == "Azure DevOps" %}
 
 # Reads your token from AZDO_PERSONAL_ACCESS_TOKEN; the jobs' read-only git_token is another.

@@ -44,13 +44,10 @@
 
 locals {
   state_objects = {
-{%- if cookiecutter.cloud == "gcp" %}
-    staging = "{{ state.gcp_staging_prefix }}/"
-    prod    = "{{ state.gcp_prod_prefix }}/"
-{%- else %}
-    staging = "{{ state.staging_state_key }}"
-    prod    = "{{ state.prod_state_key }}"
-{%- endif %}
+{%- set width = credentials.environments | map("length") | max %}
+{%- for env in credentials.environments %}
+    {{ env.ljust(width) }} = "{{ state.state_object(env) }}"
+{%- endfor %}
   }
 {%- if github %}
   # The OIDC subject of the jobs of each GitHub environment.
@@ -62,8 +59,9 @@ locals {
   # The OIDC subjects each environment's identity accepts ("*": any branch). (On gcp the workload
   # identity provider maps the claims instead: google.subject cannot hold GitLab's long subjects.)
   state_login_subjects = {
-    staging = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*"
-    prod    = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch }}"
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ cookiecutter.default_branch if credentials.protected[env] else "*" }}"
+{%- endfor %}
   }
 {%- endif %}
 {%- elif cookiecutter.cloud == "gcp" %}

@@ -64,17 +64,14 @@ variable "git_provider" {
   description = "Git provider of the repository, as the Databricks Git credentials API names it: {{ "dev-tools/api/latest/gitcredentials.html" | generate_doc_link(cookiecutter.cloud) }}"
 }
 
-variable "staging_profile" {
+{% for env in cookiecutter | environment_names("deploy") -%}
+variable "{{ env }}_profile" {
   type        = string
-  default     = "{{ cookiecutter.project_name }}-staging"
-  description = "Databricks CLI profile of a workspace admin of the staging workspace."
+  default     = "{{ cookiecutter.project_name }}-{{ env }}"
+  description = "Databricks CLI profile of a workspace admin of the {{ env }} workspace."
 }
 
-variable "prod_profile" {
-  type        = string
-  default     = "{{ cookiecutter.project_name }}-prod"
-  description = "Databricks CLI profile of a workspace admin of the prod workspace."
-}
+{% endfor -%}
 
 variable "account_profile" {
   type        = string

@@ -6,8 +6,9 @@ variable "env" {
   description = "Environment name, used as the prefix of every resource name and passed to the notebooks."
 
   validation {
-    condition     = contains(["staging", "prod"], var.env)
-    error_message = "env must be \"staging\" or \"prod\"."
+{%- set deploy_names = cookiecutter | environment_names("deploy") %}
+    condition     = contains({{ deploy_names | tojson }}, var.env)
+    error_message = "env must be {% for name in deploy_names %}\"{{ name }}\"{{ ", " if loop.revindex > 2 else (" or " if not loop.last) }}{% endfor %}."
   }
 }
 {%- for name, description in {

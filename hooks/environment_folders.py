@@ -1,0 +1,62 @@
+"""The Terraform folder of each deploy environment, ``databricks-config/<env>/``, written after generation.
+
+Cookiecutter renders each template file once and cannot repeat a folder per row of a table, so the
+project template holds one set of per-environment files, ``databricks-config/_environment/``, which
+cookiecutter copies unrendered (``_copy_without_render`` in ``cookiecutter.json``). The
+post-generation hook renders that set once per deploy environment of ``hooks/environments.py``,
+with the same Jinja environment cookiecutter renders files with (its ``StrictEnvironment``, the
+template's filters, ``templates/`` for includes), then deletes it. The files only include the
+shared sources in ``templates/terraform/environment-*.tf``; they see ``tf_env`` (the environment's
+name) and ``environment`` (its row resolved for the answers, ``hooks.derived.environments``).
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any, Mapping
+
+from .derived import environments
+from .environments import names
+from .fixed_answers import with_fixed_answers
+
+SOURCE = Path("databricks-config") / "_environment"
+
+
+def generated_paths(relative: str) -> list[str]:
+    """The paths that the project template's file ``relative`` (a POSIX path relative to
+    ``{{cookiecutter.project_name}}/``) has in a generated project: itself, or for a file of
+    ``SOURCE`` one path per deploy environment (``databricks-config/staging/main.tf``, ...)."""
+    path = Path(relative)
+    if SOURCE not in path.parents:
+        return [relative]
+    return [(SOURCE.parent / env / path.relative_to(SOURCE)).as_posix() for env in names("deploy")]
+
+
+def write_environment_folders(project: Path, template: Path, answers: Mapping[str, Any]) -> list[Path]:
+    """Render ``project``/``SOURCE`` into ``databricks-config/<env>/`` for every deploy environment
+    and delete ``SOURCE``; return the folders written. ``template`` is the template's root (its
+    ``templates/`` folder serves includes), ``answers`` the cookiecutter context of the run.
+
+    Raises ``FileNotFoundError`` when ``SOURCE`` is missing (the hook runs once per generation)."""
+    from cookiecutter.environment import StrictEnvironment
+    from jinja2 import FileSystemLoader
+
+    source = project / SOURCE
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source} is missing: the project template must hold {SOURCE}")
+    jinja = StrictEnvironment(context={"cookiecutter": dict(answers)}, keep_trailing_newline=True,
+                              **answers.get("_jinja2_env_vars", {}))
+    jinja.loader = FileSystemLoader(str(template / "templates"))
+    folders = []
+    for environment in environments(with_fixed_answers(answers), "deploy"):
+        folder = source.parent / environment["name"]
+        folder.mkdir(exist_ok=True)
+        for file in sorted(source.iterdir()):
+            text = jinja.from_string(file.read_text()).render(
+                cookiecutter=answers, tf_env=environment["name"], environment=environment)
+            (folder / file.name).write_text(text)
+            shutil.copymode(file, folder / file.name)
+        folders.append(folder)
+    shutil.rmtree(source)
+    return folders

@@ -1,0 +1,3 @@
+{#- Every deploy environment's folder databricks-config/<env>/ gets this file, rendered by the
+    post-generation hook (hooks/environment_folders.py) from one source: templates/terraform/environment-main.tf. -#}
+{% include "terraform/environment-main.tf" -%}

@@ -1,0 +1,3 @@
+{#- Every deploy environment's folder databricks-config/<env>/ gets this file, rendered by the
+    post-generation hook (hooks/environment_folders.py) from one source: templates/terraform/environment-outputs.tf. -#}
+{% include "terraform/environment-outputs.tf" -%}
