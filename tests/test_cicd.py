@@ -898,9 +898,13 @@ def test_azure_devops_prod_trusts_its_service_connection_not_a_pipeline_name(var
     issuer, subject = ((f"{endpoint}.workload_identity_federation_issuer", f"{endpoint}.workload_identity_federation_subject")
                        if variant.cloud == "azure" else ("local.oidc_issuer",
                        '"sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["prod"]}"'))
+    # An Azure Resource Manager connection with Entra ID's issuer sends the token exchange
+    # endpoint's application id as audience (the ops trial's blocker: the URI form alone failed).
+    audiences = ('"api://AzureADTokenExchange", "fb60f99c-7a34-4190-8149-302f77469936"' if variant.cloud == "azure"
+                 else '"api://AzureADTokenExchange"')
     assert federation["federation_policies"] == (
         "${merge(local.pipeline_federation_policies, {prod-service-connection = {env = \"prod\", "
-        f'issuer = {issuer}, subject = {subject}, audiences = ["api://AzureADTokenExchange"]}}}})}}'), federation["federation_policies"]
+        f"issuer = {issuer}, subject = {subject}, audiences = [{audiences}]}}}})}}"), federation["federation_policies"]
     azure_devops = (setup / "azure-devops.tf").read_text()
     assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in azure_devops
     assert pipeline_lists(generated_project)["state_pipelines"]["prod"] == ["terraform_cicd", "deploy_model"]
