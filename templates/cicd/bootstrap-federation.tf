@@ -101,6 +101,10 @@ locals {
   federation_policies = merge(local.pipeline_federation_policies, {
 {%- if cookiecutter.cloud == "azure" %}
     # An Azure Resource Manager connection's token: issuer and subject as Azure DevOps reports them.
+    # A connection with Entra ID's issuer (login.microsoftonline.com/<tenant>/v2.0, the default for
+    # new connections) hands out tokens whose audience is the application id of Entra's token
+    # exchange endpoint, fb60f99c-7a34-4190-8149-302f77469936; one with Azure DevOps' own issuer
+    # (vstoken) uses its URI form. Either one, for that issuer and subject.
 {%- endif %}
     prod-service-connection = {
       env       = "prod"
@@ -112,10 +116,6 @@ locals {
       subject   = "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["prod"]}"
 {%- endif %}
 {%- if cookiecutter.cloud == "azure" %}
-      # A connection with Entra ID's issuer (login.microsoftonline.com/<tenant>/v2.0, the default
-      # for new connections) hands out tokens whose audience is the application id of Entra's
-      # token exchange endpoint, fb60f99c-7a34-4190-8149-302f77469936; one with Azure DevOps'
-      # own issuer (vstoken) uses its URI form. Either one, for the issuer and subject above.
       audiences = ["api://AzureADTokenExchange", "fb60f99c-7a34-4190-8149-302f77469936"]
 {%- else %}
       audiences = ["api://AzureADTokenExchange"]
