@@ -779,3 +779,31 @@ def strip(value: object) -> str:
     """A parsed HCL expression without its ``${...}`` wrapper."""
     text = str(value)
     return text[2:-1] if text.startswith("${") and text.endswith("}") else unquote(text)
+
+
+def test_prod_deployments_need_at_least_one_approval(tmp_path: Path) -> None:
+    """With prod_required_approvals = 0, a model deployment that TriggerModelDeploy starts reached
+    prod with no human step: the bootstrap refuses 0, as the real `terraform plan` evaluates the
+    generated variable's validation (a config of that variable alone: no provider needed)."""
+    from tests.support.generation import generate
+
+    staging, prod = TEST_HOSTS["gcp"]
+    project = generate(tmp_path, {"cloud": "gcp", "cicd_platform": "GitLab", "databricks_staging_workspace_host": staging,
+                                  "databricks_prod_workspace_host": prod})
+    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
+    variable = re.search(r'^variable "prod_required_approvals" \{.*?^\}', text, re.MULTILINE | re.DOTALL)
+    assert variable
+    folder = tmp_path / "stand-in"
+    folder.mkdir()
+    (folder / "main.tf").write_text(variable.group(0) + "\n")
+
+    def plan(approvals: int) -> subprocess.CompletedProcess:
+        return subprocess.run(["terraform", "plan", "-no-color", "-input=false", f"-var=prod_required_approvals={approvals}"],
+                              cwd=folder, capture_output=True, text=True)
+
+    refused = plan(0)
+    assert refused.returncode != 0 and "prod_required_approvals must be at least 1" in refused.stderr, refused.stderr
+    assert "--var prod_required_approvals=1" in refused.stderr
+    assert plan(1).returncode == 0
+    gitlab_tf = (project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    assert "approval_rules = [" in gitlab_tf, "every prod job asks for the approvals, unconditionally"
