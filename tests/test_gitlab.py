@@ -779,3 +779,72 @@ def strip(value: object) -> str:
     """A parsed HCL expression without its ``${...}`` wrapper."""
     text = str(value)
     return text[2:-1] if text.startswith("${") and text.endswith("}") else unquote(text)
+
+
+def test_prod_deployments_need_at_least_one_approval(tmp_path: Path) -> None:
+    """With prod_required_approvals = 0, a model deployment that TriggerModelDeploy starts reached
+    prod with no human step: the bootstrap refuses 0, as the real `terraform plan` evaluates the
+    generated variable's validation (a config of that variable alone: no provider needed)."""
+    from tests.support.generation import generate
+
+    staging, prod = TEST_HOSTS["gcp"]
+    project = generate(tmp_path, {"cloud": "gcp", "cicd_platform": "GitLab", "databricks_staging_workspace_host": staging,
+                                  "databricks_prod_workspace_host": prod})
+    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
+    variable = re.search(r'^variable "prod_required_approvals" \{.*?^\}', text, re.MULTILINE | re.DOTALL)
+    assert variable
+    folder = tmp_path / "stand-in"
+    folder.mkdir()
+    (folder / "main.tf").write_text(variable.group(0) + "\n")
+
+    def plan(approvals: int) -> subprocess.CompletedProcess:
+        return subprocess.run(["terraform", "plan", "-no-color", "-input=false", f"-var=prod_required_approvals={approvals}"],
+                              cwd=folder, capture_output=True, text=True)
+
+    refused = plan(0)
+    assert refused.returncode != 0 and "prod_required_approvals must be at least 1" in refused.stderr, refused.stderr
+    assert "--var prod_required_approvals=1" in refused.stderr
+    assert plan(1).returncode == 0
+    gitlab_tf = (project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    assert "approval_rules = [" in gitlab_tf, "every prod job asks for the approvals, unconditionally"
+
+
+# What whoever runs a pipeline could pass as pipeline variables, which outrank the job's own.
+INJECTED = {"PIP_INDEX_URL": "https://evil.example/simple", "PYTHONPATH": "/tmp/evil", "LD_PRELOAD": "/tmp/evil.so",
+            "PYTHONSTARTUP": "/tmp/evil.py", "DATABRICKS_HOST": "https://evil.example"}
+
+
+@pytest.mark.parametrize("env", ["staging", "prod"])
+def test_model_deployment_python_gets_no_pipeline_variable(tmp_path: Path, env: str) -> None:
+    """Issue 22 (ops walk): a pipeline variable such as PIP_INDEX_URL ran its code with the prod
+    identity behind an approval that showed only the job. The job's script lines run in bash, as
+    the runner does, with injected variables; the Python they start (a stand-in that prints its
+    environment) sees the model and the login, and no injected name or value."""
+    from tests.support.generation import generate
+
+    staging, prod = TEST_HOSTS["gcp"]
+    project = generate(tmp_path, {"cloud": "gcp", "cicd_platform": "GitLab", "databricks_staging_workspace_host": staging,
+                                  "databricks_prod_workspace_host": prod})
+    job = jobs(project)[f"deploy-model-{env}"]
+    python_lines = [line for line in job["script"] if re.search(r"\bpython\b", line) and "deploy_env()" not in line]
+    assert python_lines and all(line.startswith("deploy_env python ") for line in python_lines), python_lines
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir()
+    # The stand-in `python` that the allowlisted PATH would find first in the job's image.
+    recorder = "import json, os, sys; print(json.dumps({'argv': sys.argv[1:], 'env': dict(os.environ)}))"
+    script = "\n".join(line for line in job["script"] if line not in python_lines)
+    script = script.replace("PATH=/usr/local/bin:", f"PATH={stand_in}:/usr/local/bin:")
+    (stand_in / "python").write_text(f"#!/usr/bin/python3\n{recorder}\n")
+    (stand_in / "python").chmod(0o755)
+    login = {"MODEL_URI": "models:/churn/3", "DATABRICKS_CLIENT_ID": "sp-app-id", "DATABRICKS_OIDC_TOKEN": "id-token",
+             "DATABRICKS_AUTH_TYPE": "env-oidc"}
+    environment = {"PATH": os.environ["PATH"], **login, **INJECTED}
+    runs = [subprocess.run(["bash", "-c", f"{script}\n{line}"], env=environment, capture_output=True, text=True, check=True)
+            for line in python_lines]
+    for run in runs:
+        seen = json.loads(run.stdout)["env"]
+        assert {name: seen.get(name) for name in login} == login
+        assert seen["DATABRICKS_HOST"] == TEST_HOSTS["gcp"][0 if env == "staging" else 1]
+        leaked = {name for name in INJECTED if name != "DATABRICKS_HOST" and name in seen}
+        assert leaked == set(), f"injected pipeline variables reach the deployment's Python: {leaked}"
+    assert json.loads(runs[-1].stdout)["argv"][-2:] == ["models:/churn/3", env]

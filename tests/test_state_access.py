@@ -8,7 +8,9 @@ azurerm backend makes. The aws side runs for real against moto: tests/test_deplo
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -161,3 +163,37 @@ def test_gitlab_google_subject_fits_gcp_limit_for_any_project_path(tmp_path: Pat
     assert all(part in prod_ref for part in ('assertion.ref_type == \\"branch\\"', 'assertion.ref == \\"main\\"',
                                              'assertion.ref_protected == \\"true\\"'))
     assert '/attribute.prod_ref/main"' in text and "/subject/" not in text
+
+
+# --- gcp: ids built from the project name follow Google's rules -------------------------------------
+
+# Google's id rules: service accounts 6-30 characters, workload identity pools 4-32, both of this form.
+GCP_ID = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def gcp_state_ids(project: Path, tmp_path: Path) -> list[str]:
+    """The pool id and the state service account ids of the generated cicd/state-access.tf, as the
+    real `terraform console` evaluates them (its locals only: no provider needed)."""
+    text = (project / ".mlops-setup-scripts/cicd/state-access.tf").read_text()
+    folder = tmp_path / f"console-{project.name}"
+    folder.mkdir()
+    (folder / "main.tf").write_text("\n".join(re.findall(r"^locals \{.*?^\}", text, re.MULTILINE | re.DOTALL)[:2]))
+    expression = "jsonencode(concat([local.state_pool_id], values(local.state_account_ids)))"
+    result = subprocess.run(["terraform", "console"], cwd=folder, input=expression, capture_output=True, text=True,
+                            check=True)
+    return json.loads(json.loads(result.stdout))
+
+
+def test_gcp_state_ids_are_valid_and_distinct_for_any_project_name(tmp_path: Path) -> None:
+    """A plain cut to 30 characters left "tfstate-prod-churn-prediction-" (trailing "-", refused by
+    Google) and gave two long names with a common beginning the same service account."""
+    names = ["churn-prediction-model", "abc", "My_Project", "customer-lifetime-value-model-alpha",
+             "customer-lifetime-value-model-beta"]
+    ids = {name: gcp_state_ids(generate_cloud(tmp_path / name, "gcp", "GitLab", project_name=name), tmp_path)
+           for name in names}
+    for name, (pool, *accounts) in ids.items():
+        assert GCP_ID.fullmatch(pool) and 4 <= len(pool) <= 32, f"{name}: pool id {pool!r}"
+        for account in accounts:
+            assert GCP_ID.fullmatch(account) and 6 <= len(account) <= 30, f"{name}: service account id {account!r}"
+    every_id = [i for found in ids.values() for i in found]
+    assert len(set(every_id)) == len(every_id), ids

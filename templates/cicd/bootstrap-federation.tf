@@ -44,7 +44,8 @@ locals {
   # every pipeline of the project (merge requests test their branch on staging, by the
   # project_path claim); prod only the protected branches that deploy to prod:
   # {{ cookiecutter.default_branch }} (Terraform){% if cookiecutter.release_branch != cookiecutter.default_branch %} and {{ cookiecutter.release_branch }} (model deployment){% endif %}. A policy matches one claim, and GitLab's sub
-  # cannot carry the job's environment, so prod cannot demand the `prod` environment here: what
+  # cannot carry the job's environment (a project's ci_id_token_sub_claim_components, GitLab 17.10,
+  # admits project_path, ref_type and ref only), so prod cannot demand the `prod` environment here: what
   # guards it is that no one pushes to those branches (gitlab.tf), so only code merged after
   # review runs there.
   oidc_issuer = var.gitlab_url

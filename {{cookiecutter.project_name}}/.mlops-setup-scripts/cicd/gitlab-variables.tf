@@ -26,7 +26,13 @@ variable "gitlab_project_path" {
 variable "prod_required_approvals" {
   type        = number
   default     = 1
-  description = "Approvals a prod deployment (Terraform apply, model deployment) needs in GitLab before it runs; 0 for none."
+  description = "Approvals a prod deployment (Terraform apply, model deployment) needs in GitLab before it runs: at least 1."
+
+  # With none, a model deployment that TriggerModelDeploy starts would reach prod with no human step.
+  validation {
+    condition     = var.prod_required_approvals >= 1
+    error_message = "prod_required_approvals must be at least 1, so that a person approves every prod deployment: e.g. --var prod_required_approvals=1."
+  }
 }
 
 variable "merge_request_approvals" {

@@ -57,9 +57,9 @@ resource "gitlab_project_protected_environment" "prod" {
   deploy_access_levels_attribute = [
     { access_level = "maintainer" },
   ]
-  approval_rules = var.prod_required_approvals > 0 ? [
+  approval_rules = [
     { access_level = "maintainer", required_approvals = var.prod_required_approvals },
-  ] : []
+  ]
 }
 
 # The branches that deploy ({{ cookiecutter.default_branch }}: Terraform; {{ cookiecutter.release_branch }}: prod's model deployments) change only

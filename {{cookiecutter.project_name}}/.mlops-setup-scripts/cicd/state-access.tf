@@ -192,9 +192,23 @@ provider "google" {
   project = var.gcp_project_id
 }
 
+locals {
+  # Google's ids: workload identity pools 4-32 characters, service accounts 6-30, both
+  # [a-z]([-a-z0-9]*[a-z0-9]). A name too long is cut, loses the "-" the cut may leave at its end
+  # and gets six hex digits of the full name's SHA-256: two long project names with the same
+  # beginning keep different ids.
+  state_pool_name     = "{{ ("gh-" if github else ("gl-" if gitlab else "ado-")) ~ state.short_slug }}"
+  state_pool_id       = length(local.state_pool_name) <= 32 ? local.state_pool_name : "${replace(substr(local.state_pool_name, 0, 25), "/-+$/", "")}-${substr(sha256(local.state_pool_name), 0, 6)}"
+  state_account_names = { for env in keys(local.state_objects) : env => "tfstate-${env}-{{ state.short_slug }}" }
+  state_account_ids = {
+    for env, name in local.state_account_names :
+    env => length(name) <= 30 ? name : "${replace(substr(name, 0, 23), "/-+$/", "")}-${substr(sha256(name), 0, 6)}"
+  }
+}
+
 # {{ "GitHub" if github else ("GitLab" if gitlab else "Azure DevOps") }}'s OIDC tokens, accepted for this {{ "repository" if github else ("project" if gitlab else "project's Terraform pipelines") }} only.
 resource "google_iam_workload_identity_pool" "{{ ci }}" {
-  workload_identity_pool_id = "{{ (("gh-" if github else ("gl-" if gitlab else "ado-")) ~ state.short_slug)[:32] | regex_replace('-+$', '') }}"
+  workload_identity_pool_id = local.state_pool_id
   display_name              = "{{ cookiecutter.cicd_platform }}"
   description               = "{{ cookiecutter.cicd_platform }} of {{ cookiecutter.project_name }}"
 }
@@ -250,7 +264,7 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
 resource "google_service_account" "terraform_state" {
   for_each = local.state_objects
 
-  account_id   = substr("tfstate-${each.key}-{{ state.short_slug }}", 0, 30)
+  account_id   = local.state_account_ids[each.key]
   display_name = "{{ cookiecutter.project_name }} ${each.key} Terraform state"
 }
 {%- if github %}
