@@ -108,7 +108,9 @@ def run_model_validation(
         )
         details = f"MLflow run {run.info.run_id} in experiment {run.info.experiment_id}"
         try:
-            trips = held_out_trips(spark, validation_input).cache()
+            # Not cached (serverless compute may refuse DataFrame.cache()): the baseline's
+            # scoring recomputes the held-out period, the newest HOLDOUT_FRACTION of the input.
+            trips = held_out_trips(spark, validation_input)
             metrics = spark_metrics(score_trips(spark, model_uri, trips))
         except Exception as error:
             record_in_model_version(model_name, model_version, ValidationStatus.FAILED, f"{details}: error {error}")
