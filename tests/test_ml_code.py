@@ -297,7 +297,7 @@ def test_recipe_loads_every_profile_from_another_directory(
     elsewhere.mkdir()
     expected = {
         "local": (f"{PROJECT}-experiment-local", f"{PROJECT}-model-local"),
-        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev-jane_doe", f"{PROJECT}-model-dev-jane_doe"),
+        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev-jane_doe_86e0b9", f"{PROJECT}-model-dev-jane_doe_86e0b9"),
         "databricks-test": (f"{PARENT_DIR}/{PROJECT}-experiment-test", f"{PROJECT}-model-test"),
         "databricks-staging": (f"{PARENT_DIR}/staging-{PROJECT}-experiment", f"staging-{PROJECT}-model"),
         "databricks-prod": (f"{PARENT_DIR}/prod-{PROJECT}-experiment", f"prod-{PROJECT}-model"),
