@@ -105,13 +105,16 @@ def unscored_trips(
     history = spark.table(table_name)
     if PICKUP not in history.columns or PICKUP not in trips.columns:
         return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
-    seconds = F.col(PICKUP).cast("timestamp").cast("long")
-    (newest,) = history.agg(F.max(seconds)).first()
+    # MAX of the stored column and a filter on it, not on an expression of it: Delta answers the
+    # one from file statistics and skips the files outside the window for the other.
+    (newest,) = history.agg(F.max(PICKUP).cast("timestamp").cast("long")).first()
     if newest is None:
         return keyed
+    since = F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
 
     def recent(frame: DataFrame) -> DataFrame:
-        return frame.where(seconds.isNull() | (seconds >= newest - int(grace.total_seconds())))
+        pickup = F.col(PICKUP).cast("timestamp")
+        return frame.where(pickup.isNull() | (pickup >= since))
 
     scored = recent(history).select(RECORD_ID_COLUMN).distinct()
     return recent(keyed).join(scored, RECORD_ID_COLUMN, "left_anti")
