@@ -139,6 +139,27 @@ def test_every_notebook_starts_with_the_databricks_header(generated_project: Pat
         assert notebook.read_text().startswith("# Databricks notebook source\n"), notebook.name
 
 
+# Folders whose code runs in the Databricks jobs (the notebooks and what they import).
+JOB_CODE_FOLDERS = ("notebooks", "steps", "features", "fare_model")
+CACHING = re.compile(r"\.(cache|persist)\(|\bCACHE\s+TABLE\b", re.IGNORECASE)
+
+
+@pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
+def test_job_code_does_not_cache_dataframes(generated_project: Path) -> None:
+    """Serverless compute, the Unity Catalog jobs' default, may refuse ``DataFrame.cache()``/``persist()``:
+    DataFrame caching there is a preview that admins can switch off and that workspaces with the
+    compliance security profile lack (docs.databricks.com/aws/en/compute/serverless/dataframe-cache)."""
+    cached = [
+        f"{path.relative_to(generated_project)}:{number}"
+        for folder in JOB_CODE_FOLDERS
+        for path in sorted((generated_project / folder).rglob("*.py"))
+        if not path.name.endswith("_test.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if CACHING.search(line.split("#", 1)[0])
+    ]
+    assert not cached, cached
+
+
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
 def test_model_validation_works_per_env_and_variant(variant: Variant, generated_project: Path) -> None:
     text = (generated_project / "notebooks" / "ModelValidation.py").read_text()
@@ -276,7 +297,7 @@ def test_recipe_loads_every_profile_from_another_directory(
     elsewhere.mkdir()
     expected = {
         "local": (f"{PROJECT}-experiment-local", f"{PROJECT}-model-local"),
-        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev-jane_doe", f"{PROJECT}-model-dev-jane_doe"),
+        "databricks-dev": (f"{PARENT_DIR}/{PROJECT}-experiment-dev-jane_doe_86e0b9", f"{PROJECT}-model-dev-jane_doe_86e0b9"),
         "databricks-test": (f"{PARENT_DIR}/{PROJECT}-experiment-test", f"{PROJECT}-model-test"),
         "databricks-staging": (f"{PARENT_DIR}/staging-{PROJECT}-experiment", f"staging-{PROJECT}-model"),
         "databricks-prod": (f"{PARENT_DIR}/prod-{PROJECT}-experiment", f"prod-{PROJECT}-model"),

@@ -69,8 +69,8 @@ print(f"Scoring with {model_uri}")
 # COMMAND ----------
 
 # DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
-# Only trips this version has not scored into the output table yet (steps/predictions.py).
-new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name, model_uri)
+# Only trips that no version has scored into the output table yet (steps/predictions.py).
+new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
 predictions = score_trips(spark, model_uri, new_trips)
 {{ tables.write_predictions() }}
 dbutils.notebook.exit(output_table_name)

@@ -18,7 +18,7 @@ from mlflow.types import ColSpec
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from fare_model.registry import resolve_alias
+from fare_model.registry import parse_model_version_uri, pinned_version_uri, resolve_alias
 from steps.row_checks import REASON_COLUMN, row_problems, score_valid_rows
 
 __all__ = ["resolve_alias", "score_pandas", "score_trips", "score_with_champion"]
@@ -46,11 +46,13 @@ def _spark_udf(spark: SparkSession, model_uri: str):
 def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFrame:
     """``trips`` plus DOUBLE ``prediction``, STRING ``model_version`` and STRING ``quarantine_reason``.
 
-    ``model_uri`` names one version (see ``resolve_alias``). Rows that break the input
+    ``model_uri`` names one version, or an alias that is resolved to its version first
+    (``pinned_version_uri``), so ``model_version`` is a number. Rows that break the input
     contract (``steps.row_checks``) are not scored: their prediction is null and their reason
     says why. Extra input columns (such as the true fare) pass through. Raises ``ValueError``
     when ``trips`` lacks a column of the model's signature.
     """
+    model_uri = pinned_version_uri(model_uri)
     inputs = _model_inputs(model_uri, trips)
     predict = _spark_udf(spark, model_uri)
     scored = score_valid_rows(trips, lambda valid: valid.withColumn(PREDICTION_COLUMN, predict(F.struct(*inputs))))
@@ -63,6 +65,7 @@ def score_pandas(model_uri: str, trips: pd.DataFrame) -> pd.DataFrame:
     For data that is already in memory (the local pipeline); the jobs score with Spark.
     Raises ``ValueError`` when ``trips`` lacks a column of the model's signature.
     """
+    model_uri = pinned_version_uri(model_uri)
     model = mlflow.pyfunc.load_model(model_uri)
     specs = _input_specs(model.metadata.signature, list(trips.columns))
     problems = row_problems(trips)
@@ -80,7 +83,7 @@ def score_pandas(model_uri: str, trips: pd.DataFrame) -> pd.DataFrame:
 
 
 def _version_of(model_uri: str) -> str:
-    return model_uri.rsplit("/", 1)[-1]
+    return parse_model_version_uri(model_uri)[1]
 
 
 def _input_specs(signature, columns: list[str]) -> list[ColSpec]:

@@ -72,6 +72,23 @@ def resolve_alias(model_name: str, alias: str = CHAMPION) -> str:
     return model_version_uri(model_name, str(version))
 
 
+_MODEL_ALIAS_URI = re.compile(r"^models:/(?P<name>[^/@]+)@(?P<alias>[A-Za-z0-9_-]+)$")
+
+
+def pinned_version_uri(model_uri: str) -> str:
+    """``model_uri`` as ``models:/<name>/<version>``: an alias URI (``models:/<name>@champion``) is resolved now.
+
+    So that predictions record the version number that made them, never the alias. Raises
+    ``ValueError`` with an example for any other URI (a stage, a run), and
+    ``mlflow.exceptions.MlflowException`` when no version holds the alias.
+    """
+    alias = _MODEL_ALIAS_URI.match(model_uri)
+    if alias is not None:
+        return resolve_alias(alias["name"], alias["alias"])
+    name, version = parse_model_version_uri(model_uri)
+    return model_version_uri(name, version)
+
+
 def training_cutoff(client: MlflowClient, name: str, version: str) -> pd.Timestamp:
     """The first pickup time training held out, from the version's ``training_cutoff`` tag.
 

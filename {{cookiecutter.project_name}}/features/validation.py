@@ -66,5 +66,7 @@ def validate_with_feature_store(
     held_out = None
     if run_mode is not RunMode.DISABLED:
         cutoff = training_cutoff(MlflowClient(), model_name, model_version)
-        held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" ")).cache()
+        # Not cached: serverless compute may refuse DataFrame.cache(); the champion's scoring
+        # recomputes the held-out trips, a bounded period (MAX_VALIDATION_ROWS).
+        held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" "))
     return validate_model_version(model_name, model_version, held_out, run_mode, score=feature_store_scorer(spark))

@@ -55,8 +55,8 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
-# Only trips this version has not scored into the output table yet (steps/predictions.py).
-new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name, model_uri)
+# Only trips that no version has scored into the output table yet (steps/predictions.py).
+new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
 predictions = score_with_version(spark, score_trips, model_uri, new_trips)
 run_id = append_predictions(predictions, output_table_name)
 print(run_report(spark.table(output_table_name), run_id))

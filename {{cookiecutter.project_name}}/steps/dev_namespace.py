@@ -2,14 +2,14 @@
 
 Two data scientists who train in ``dev`` with one set of names overwrite each other's
 {% if cookiecutter.include_feature_store == "yes" %}feature tables, {% endif %}models{% if cookiecutter.include_models_in_unity_catalog == "yes" %}, predictions{% endif %} and aliases. So every dev name gets the short name of the
-user who runs the notebook (``jane.doe@example.com`` -> ``jane_doe``):
+user who runs the notebook (``jane.doe@example.com`` -> ``jane_doe_86e0b9``, see ``short_name``):
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %} the Unity Catalog schema
-``<dev catalog>.<schema>_jane_doe`` holds their model, predictions{% if cookiecutter.include_feature_store == "yes" %} and feature tables{% endif %}
+``<dev catalog>.<schema>_jane_doe_86e0b9`` holds their model, predictions{% if cookiecutter.include_feature_store == "yes" %} and feature tables{% endif %}
 (``fare_model.unity_catalog.name_in``; ``enter`` creates it), and the experiment is
-``<experiment>-dev-jane_doe``.
+``<experiment>-dev-jane_doe_86e0b9``.
 {%- else %}
-the model ``<model>-dev-jane_doe`` and the experiment ``<experiment>-dev-jane_doe``
-(``steps.utils``){% if cookiecutter.include_feature_store == "yes" %}, the feature tables ``<database>.<table>_dev_jane_doe``
+the model ``<model>-dev-jane_doe_86e0b9`` and the experiment ``<experiment>-dev-jane_doe_86e0b9``
+(``steps.utils``){% if cookiecutter.include_feature_store == "yes" %}, the feature tables ``<database>.<table>_dev_jane_doe_86e0b9``
 (``features.feature_tables``){% endif %}.
 {%- endif %}
 Test, staging and prod names never change.
@@ -25,6 +25,7 @@ call it and keep the shared names: their stores are on the machine that runs the
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Optional
 
@@ -41,17 +42,23 @@ _user: Optional[str] = None
 
 
 def short_name(user: str) -> str:
-    """The part of a user name that dev names carry: ``Jane.Doe@example.com`` -> ``jane_doe``.
+    """The part of a user name that dev names carry: ``Jane.Doe@example.com`` -> ``jane_doe_86e0b9``.
 
     Lower-case letters, digits and '_' only, so that it needs no quoting in a Unity Catalog
-    schema, a Hive table or a model name. A service principal (an application id such as
-    ``6f1c...-...``) keeps its id. Raises ``ValueError`` when nothing usable is left.
+    schema, a Hive table or a model name: the part before '@', each run of other characters
+    made one '_'. That normalisation maps different users to one name (``jane.doe@a.com``,
+    ``jane_doe@b.com``, ``jane-doe@x``), so whenever it changed the lower-cased user name, the
+    first 6 hex digits of that name's SHA-256 are appended: two users share a namespace only
+    if their names do, up to a 1 in 16 million chance per pair. User names are compared
+    lower-cased, as Databricks does. Raises ``ValueError`` when nothing usable is left.
     """
-    local_part = user.split("@", 1)[0].lower()
-    name = _NOT_NAME_CHARACTERS.sub("_", local_part).strip("_")
+    full = user.lower()
+    name = _NOT_NAME_CHARACTERS.sub("_", full.split("@", 1)[0]).strip("_")
     if not name:
         raise ValueError(f"user {user!r} has no letters or digits before '@' to name a dev namespace with")
-    return name
+    if name == full:
+        return name
+    return f"{name}_{hashlib.sha256(full.encode()).hexdigest()[:6]}"
 
 
 def current_user(spark: Any) -> str:

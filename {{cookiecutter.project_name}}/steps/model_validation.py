@@ -14,7 +14,7 @@ but the metric values reaches the driver.
 from __future__ import annotations
 
 import traceback
-from typing import Callable, Optional
+from typing import Callable, NoReturn, Optional
 
 import mlflow
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -68,18 +68,11 @@ def held_out_trips(spark: SparkSession, validation_input: str, cutoff: str) -> D
     return held_out
 
 
-def _baseline_metrics(
-    spark: SparkSession, score_trips: ScoreTrips, baseline_model_uri: str, trips: DataFrame
-) -> dict[str, float]:
-    """The deployed model's metrics on ``trips``; empty (reported) if it cannot score them."""
-    try:
-        return spark_metrics(score_trips(spark, baseline_model_uri, trips))
-    except Exception as error:  # noqa: BLE001 - e.g. the deployed model expects other input columns
-        print(
-            f"The deployed model {baseline_model_uri} could not score the validation trips, so the "
-            f"candidate is judged by the thresholds only: {error}"
-        )
-        return {}
+def _fail(model_name: str, model_version: str, details: str, error: Exception, what: str) -> NoReturn:
+    """Record the version as FAILED, log the traceback to the active run, raise ``ModelValidationFailed``."""
+    record_in_model_version(model_name, model_version, ValidationStatus.FAILED, f"{details}: {what}: {error}")
+    mlflow.log_text(traceback.format_exc(), "validation_error.txt")
+    raise ModelValidationFailed(f"Model validation {what}: {error}") from error
 
 
 def run_model_validation(
@@ -101,8 +94,9 @@ def run_model_validation(
     experiment; the verdict becomes the version's ``model_validation_status`` tag, which
     deployment checks. ``disabled`` records DISABLED and returns None; ``dry_run`` records
     the verdict without raising (deployment still refuses a FAILED version); ``enabled``
-    raises ``ModelValidationFailed`` on failure. A model that cannot be scored is FAILED
-    and raises in every mode.
+    raises ``ModelValidationFailed`` on failure. A candidate, or a deployed baseline, that
+    cannot be scored makes the version FAILED and raises in every mode; with no baseline the
+    candidate is judged by the thresholds alone.
     """
     if run_mode is RunMode.DISABLED:
         record_in_model_version(model_name, model_version, ValidationStatus.DISABLED, "validation disabled by run_mode")
@@ -117,14 +111,22 @@ def run_model_validation(
             }
         )
         details = f"MLflow run {run.info.run_id} in experiment {run.info.experiment_id}"
+        # Not cached (serverless compute may refuse DataFrame.cache()): the baseline's
+        # scoring recomputes the held-out trips, those from the version's training cutoff on.
         try:
-            trips = held_out_trips(spark, validation_input, training_cutoff(model_name, model_version)).cache()
+            trips = held_out_trips(spark, validation_input, training_cutoff(model_name, model_version))
             metrics = spark_metrics(score_trips(spark, model_uri, trips))
         except Exception as error:
-            record_in_model_version(model_name, model_version, ValidationStatus.FAILED, f"{details}: error {error}")
-            mlflow.log_text(traceback.format_exc(), "validation_error.txt")
-            raise ModelValidationFailed(f"Model validation could not score the model: {error}") from error
-        baseline = _baseline_metrics(spark, score_trips, baseline_model_uri, trips) if baseline_model_uri else {}
+            _fail(model_name, model_version, details, error, "could not score the model")
+        baseline: dict[str, float] = {}
+        if baseline_model_uri:
+            # A deployed model that cannot be scored leaves nothing to compare with: judging the
+            # candidate by the fixed thresholds alone would let it replace a better model unseen.
+            try:
+                baseline = spark_metrics(score_trips(spark, baseline_model_uri, trips))
+            except Exception as error:
+                what = f"could not score the deployed model {baseline_model_uri}"
+                _fail(model_name, model_version, details, error, what)
         result = ValidationResult(metrics=metrics, baseline=baseline)
         mlflow.log_metrics(result.metrics)
         mlflow.log_metrics({f"baseline_{name}": value for name, value in baseline.items()})

@@ -12,22 +12,30 @@ traced back and compared later (drift, audits, a rollback). A prediction is iden
 The table's schema may grow (a new input column), never be replaced: Delta's ``mergeSchema``
 adds columns and keeps the existing rows.
 
-A run scores only input rows that the same model version has not scored yet
-(``unscored_trips``: their ``record_id`` is not in the table for that version), so a daily run
-over a growing input table adds the new trips' predictions instead of a copy of the history.
+A run scores only new trips (``unscored_trips``): input rows whose ``record_id`` no version
+has scored yet, looked for only among trips picked up at most ``LATE_ARRIVAL_GRACE`` before
+the newest trip already in the table. A run's cost so grows with the new data, not with the
+history; a new champion scores the trips that arrive from now on, not the past again (to
+compare versions on old trips, score them into another table with ``model_uri``).
+
+A run fails after writing when more than ``MAX_QUARANTINED_SHARE`` of its rows were
+quarantined (``run_report``): the rows stay in the table to be looked at.
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from typing import Optional
+from datetime import timedelta
+from typing import TYPE_CHECKING, Optional
 
-from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
+from steps.row_checks import PICKUP, REASON_COLUMN, counts_report, quarantine_counts
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RECORD_ID_COLUMN = "record_id"
 MODEL_VERSION_COLUMN = "model_version"
@@ -39,6 +47,16 @@ PREDICTION_KEY = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN, RUN_ID_COLUMN)
 # letters, digits and '_': names that need no quoting and that Spark and Unity Catalog accept.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 _EXAMPLE_TABLE = "staging.my_schema.predictions"
+# How far before the newest trip already scored a trip may have been picked up and still be
+# scored when it arrives: upstream tables are refreshed daily and backfills of a few days are
+# usual. A trip that arrives later than that is not scored by batch inference (score it with
+# a run over its own input table). Only this window of the table is compared with the input.
+LATE_ARRIVAL_GRACE = timedelta(days=7)
+# The largest share of a run's rows that may be quarantined before the run fails. A healthy
+# feed breaks the contract in single rows (a glitched meter, a typo in a zip); a broken feed
+# or schema (a renamed column quarantines every row) must not pass as a successful run with
+# hardly any predictions. Raise it knowingly for a feed that is noisier by nature.
+MAX_QUARANTINED_SHARE = 0.05
 
 
 def table_name_problem(name: str) -> Optional[str]:
@@ -68,21 +86,38 @@ def _record_id(columns: list[str]) -> Column:
     return F.sha2(F.to_json(F.struct(*[F.col(c) for c in sorted(columns)])), 256)
 
 
-def unscored_trips(spark: SparkSession, trips: DataFrame, table_name: str, model_uri: str) -> DataFrame:
-    """``trips`` plus ``record_id``, without the rows that ``model_uri``'s version already scored into ``table_name``.
+def unscored_trips(
+    spark: SparkSession, trips: DataFrame, table_name: str, grace: timedelta = LATE_ARRIVAL_GRACE
+) -> DataFrame:
+    """``trips`` plus ``record_id``, without the trips that any version already scored into ``table_name``.
 
-    ``model_uri`` is ``models:/<name>/<version>``. Every row is new when the table does not
-    exist yet (the first run). The ``record_id`` column passes through scoring and
-    ``append_predictions`` keeps it, so the id written is the one compared here.
+    Only trips picked up at most ``grace`` before the newest pickup in ``table_name`` (or with
+    no pickup time, which the contract quarantines) are compared and returned, so Spark reads
+    that window of the table, not its history. Every row is new when the table does not exist
+    yet (the first run). Existence is asked of the catalog: on Spark Connect (serverless)
+    ``spark.table`` of a missing table raises only when the result is used. The ``record_id``
+    column passes through scoring and ``append_predictions`` keeps it, so the id written is
+    the one compared here.
     """
     keyed = trips.withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
-    try:
-        history = spark.table(check_table_name(table_name))
-    except AnalysisException:  # no such table yet
+    if not spark.catalog.tableExists(check_table_name(table_name)):
         return keyed
-    version = model_uri.rsplit("/", 1)[-1]
-    scored = history.where(F.col(MODEL_VERSION_COLUMN) == version).select(RECORD_ID_COLUMN)
-    return keyed.join(scored.distinct(), RECORD_ID_COLUMN, "left_anti")
+    history = spark.table(table_name)
+    if PICKUP not in history.columns or PICKUP not in trips.columns:
+        return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
+    # MAX of the stored column and a filter on it, not on an expression of it: Delta answers the
+    # one from file statistics and skips the files outside the window for the other.
+    (newest,) = history.agg(F.max(PICKUP).cast("timestamp").cast("long")).first()
+    if newest is None:
+        return keyed
+    since = F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
+
+    def recent(frame: DataFrame) -> DataFrame:
+        pickup = F.col(PICKUP).cast("timestamp")
+        return frame.where(pickup.isNull() | (pickup >= since))
+
+    scored = recent(history).select(RECORD_ID_COLUMN).distinct()
+    return recent(keyed).join(scored, RECORD_ID_COLUMN, "left_anti")
 
 
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
@@ -127,6 +162,36 @@ def append_predictions(
     return run_id
 
 
-def run_report(table: DataFrame, run_id: str) -> str:
-    """How many of run ``run_id``'s rows in ``table`` were scored and quarantined, per broken rule."""
-    return counts_report(quarantine_counts(table.where(F.col(RUN_ID_COLUMN) == run_id)))
+class TooManyQuarantined(RuntimeError):
+    """A run quarantined more than ``MAX_QUARANTINED_SHARE`` of its rows."""
+
+
+def quarantined_share_problem(counts: "pd.Series", max_share: float = MAX_QUARANTINED_SHARE) -> Optional[str]:
+    """None when at most ``max_share`` of the rows were quarantined, else what went wrong.
+
+    ``counts`` is rows per ``quarantine_reason`` (null: scored; ``quarantine_counts``). A run
+    with no rows passes.
+    """
+    total = int(counts.sum())
+    quarantined = int(counts[[reason is not None and reason == reason for reason in counts.index]].sum())
+    if not total or quarantined <= max_share * total:
+        return None
+    return (
+        f"{quarantined} of {total} rows ({quarantined / total:.1%}) were quarantined, more than "
+        f"MAX_QUARANTINED_SHARE = {max_share:.0%} (steps/predictions.py): check the input table's schema "
+        f"and feed; the rows are in the output table with their {REASON_COLUMN}"
+    )
+
+
+def run_report(table: DataFrame, run_id: str, max_share: float = MAX_QUARANTINED_SHARE) -> str:
+    """How many of run ``run_id``'s rows in ``table`` were scored and quarantined, per broken rule.
+
+    Raises ``TooManyQuarantined`` (the report in its message) when more than ``max_share`` of
+    them were quarantined, so that the job fails instead of succeeding without predictions.
+    """
+    counts = quarantine_counts(table.where(F.col(RUN_ID_COLUMN) == run_id))
+    report = counts_report(counts)
+    problem = quarantined_share_problem(counts, max_share)
+    if problem:
+        raise TooManyQuarantined(f"{problem}\n{report}")
+    return report

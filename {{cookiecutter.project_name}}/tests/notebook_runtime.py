@@ -12,7 +12,7 @@ import os
 import runpy
 import types
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 from steps.dev_namespace import CURRENT_USER_QUERY
 
@@ -84,6 +84,17 @@ class FakeDbutils:
         raise NotebookExit(value)
 
 
+class _Catalog:
+    """A session's catalog whose ``tableExists`` is ``table_exists``."""
+
+    def __init__(self, catalog: Any, table_exists: Callable[[str], bool]) -> None:
+        self._catalog = catalog
+        self.tableExists = table_exists
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._catalog, name)
+
+
 class RuntimeSpark:
     """The runtime's ``spark``: a local session in which given Delta tables exist.
 
@@ -120,6 +131,19 @@ class RuntimeSpark:
         if self.saved_tables is not None and (self.saved_tables / name).exists():
             return self.session.read.parquet(str(self.saved_tables / name))
         return self.session.table(name)
+
+    @property
+    def catalog(self) -> Any:
+        """The session's catalog, except that ``tableExists`` knows the tables above: a local
+        session cannot look up three-level names, which Unity Catalog answers on Databricks."""
+        session_catalog = self.session.catalog
+
+        def table_exists(name: str) -> bool:
+            if name in self.tables or (self.saved_tables is not None and (self.saved_tables / name).exists()):
+                return True
+            return name.count(".") < 2 and session_catalog.tableExists(name)
+
+        return _Catalog(session_catalog, table_exists)
 
     def sql(self, query: str, *args: Any, **kwargs: Any) -> Any:
         if query == CURRENT_USER_QUERY:

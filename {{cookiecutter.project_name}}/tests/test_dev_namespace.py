@@ -57,7 +57,7 @@ def test_two_data_scientists_in_dev_write_to_different_models_experiments_and_ta
     from fare_model.unity_catalog import schema_in, settings
 
     dev_namespace.set_user(USERS[0])
-    assert schema_in("dev") == f"{settings()['catalogs']['dev']}.{settings()['schema']}_alice_smith"
+    assert schema_in("dev") == f"{settings()['catalogs']['dev']}.{settings()['schema']}_alice_smith_7dcd3a"
     assert {name.rsplit(".", 1)[0] for name in alice if name.count(".") == 2} == {schema_in("dev")}
 {%- endif %}
 
@@ -77,13 +77,21 @@ def test_one_setting_gives_the_team_one_shared_dev_namespace(monkeypatch: pytest
 @pytest.mark.parametrize(
     ("user", "short"),
     [
-        ("Alice.Smith@example.com", "alice_smith"),
-        ("bob-jones+ml@example.com", "bob_jones_ml"),
-        ("6f1c2d3e-0000-4a4a-9b9b-123456789abc", "6f1c2d3e_0000_4a4a_9b9b_123456789abc"),
+        ("Alice.Smith@example.com", "alice_smith_7dcd3a"),
+        ("bob-jones+ml@example.com", "bob_jones_ml_0bc35e"),
+        ("6f1c2d3e-0000-4a4a-9b9b-123456789abc", "6f1c2d3e_0000_4a4a_9b9b_123456789abc_6cdf9e"),
+        ("jane_doe", "jane_doe"),  # already a name: kept as it is
     ],
 )
 def test_short_name_is_the_user_in_characters_every_name_accepts(user: str, short: str) -> None:
     assert dev_namespace.short_name(user) == short
+
+
+def test_users_whose_names_normalise_alike_get_namespaces_of_their_own() -> None:
+    users = ("jane.doe@a.com", "jane_doe@b.com", "jane-doe@x", "Jane.Doe@b.com", "jane_doe")
+    short = [dev_namespace.short_name(user) for user in users]
+    assert len(set(short)) == len(users), short
+    assert dev_namespace.short_name("JANE.DOE@A.COM") == short[0]  # one user, however spelt
 
 
 def test_a_user_name_without_letters_or_digits_is_refused() -> None:
@@ -107,8 +115,8 @@ class _Spark:
 def test_enter_takes_the_notebook_user_only_in_dev() -> None:
     spark = _Spark(USERS[1])
     assert dev_namespace.enter(spark, "staging") is None and spark.statements == []
-    assert dev_namespace.enter(spark, "dev") == "bob"
-    assert dev_namespace.dev_user("dev") == "bob" and dev_namespace.dev_user("test") is None
+    assert dev_namespace.enter(spark, "dev") == "bob_5ff860"
+    assert dev_namespace.dev_user("dev") == "bob_5ff860" and dev_namespace.dev_user("test") is None
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     # The user's schema is created if missing (data scientists hold CREATE SCHEMA on the dev catalog).
     from fare_model.unity_catalog import schema_in

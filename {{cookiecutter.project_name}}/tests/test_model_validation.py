@@ -150,6 +150,20 @@ def test_a_model_that_cannot_score_fails_in_every_mode(spark, mlflow_store, trip
     assert tag(uri) == "FAILED"
 
 
+@pytest.mark.parametrize("mode", [RunMode.DRY_RUN, RunMode.ENABLED])
+def test_a_deployed_model_that_cannot_be_scored_fails_the_candidate(spark, mlflow_store, trips_query, mode) -> None:
+    deployed, candidate = register("fares"), register("fares")
+
+    def only_the_candidate_scores(spark, model_uri, trips):
+        if model_uri == deployed:
+            raise RuntimeError("the deployed model expects other input columns")
+        return scorer(0.0)(spark, model_uri, trips)
+
+    with pytest.raises(ModelValidationFailed, match=f"could not score the deployed model {deployed}: the deployed"):
+        run(spark, candidate, trips_query, mode, only_the_candidate_scores, baseline=deployed)
+    assert tag(candidate) == "FAILED"
+
+
 def test_disabled_mode_records_that_validation_was_skipped(spark, mlflow_store, trips_query) -> None:
     uri = register("fares")
     assert run(spark, uri, trips_query, RunMode.DISABLED, scorer(50.0)) is None

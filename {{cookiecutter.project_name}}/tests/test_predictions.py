@@ -1,11 +1,21 @@
 """Batch inference appends each run's predictions under a key; the table name is checked first."""
 
+from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
-from steps.predictions import PREDICTION_KEY, append_predictions, table_name_problem, unscored_trips
+from steps.predictions import (
+    PREDICTION_KEY,
+    TooManyQuarantined,
+    append_predictions,
+    quarantined_share_problem,
+    run_report,
+    table_name_problem,
+    unscored_trips,
+)
 
 
 @pytest.fixture
@@ -29,26 +39,93 @@ def test_a_rerun_keeps_the_earlier_runs_predictions(spark, scored, tmp_path: Pat
     assert table.groupby("record_id")["scoring_run_id"].nunique().tolist() == [2, 2]
 
 
-def test_a_run_scores_only_trips_its_model_version_has_not_scored(spark, tmp_path: Path) -> None:
+def _trips(spark, *rows: tuple[str, float]):
+    """Trips of (pickup time, distance)."""
+    return spark.createDataFrame(list(rows), ["tpep_pickup_datetime", "trip_distance"]).withColumn(
+        "tpep_pickup_datetime", F.col("tpep_pickup_datetime").cast("timestamp")
+    )
+
+
+def _run(spark, trips, table: str, version: str) -> int:
+    """One batch-inference run with a stand-in model; how many trips it scored."""
+    new = unscored_trips(spark, trips, table)
+    scored = new.withColumn("prediction", new.trip_distance * 3).withColumn("model_version", F.lit(version))
+    run_id = append_predictions(scored, table, table_format="parquet")
+    return spark.table(table).where(F.col("scoring_run_id") == run_id).count()
+
+
+def test_a_run_scores_only_trips_no_version_has_scored(spark, tmp_path: Path) -> None:
     spark.sql(f"CREATE DATABASE IF NOT EXISTS incremental LOCATION '{tmp_path}'")
     table = "incremental.predictions"
-    first_day = spark.createDataFrame([(2.0, 10001), (5.5, 11430)], ["trip_distance", "pickup_zip"])
-    both_days = first_day.union(spark.createDataFrame([(1.5, 10002)], ["trip_distance", "pickup_zip"]))
+    first_day = _trips(spark, ("2024-03-01 08:00:00", 2.0), ("2024-03-01 09:00:00", 5.5))
+    both_days = first_day.union(_trips(spark, ("2024-03-02 08:00:00", 1.5)))
 
-    def run(trips, model_uri: str) -> int:
-        new = unscored_trips(spark, trips, table, model_uri).cache()
-        count = new.count()
-        version = model_uri.rsplit("/", 1)[-1]
-        scored = new.withColumn("prediction", new.trip_distance * 3).withColumn("model_version", F.lit(version))
-        append_predictions(scored, table, table_format="parquet")
-        return count
-
-    assert run(first_day, "models:/fares/3") == 2  # no table yet: everything is new
-    assert run(both_days, "models:/fares/3") == 1  # only the trip added since
-    assert run(both_days, "models:/fares/3") == 0
-    assert run(both_days, "models:/fares/4") == 3  # a new version scores every trip once
+    assert _run(spark, first_day, table, "3") == 2  # no table yet: everything is new
+    assert _run(spark, both_days, table, "3") == 1  # only the trip added since
+    assert _run(spark, both_days, table, "3") == 0
+    # A new champion scores the trips that arrive from now on, not the history again.
+    assert _run(spark, both_days, table, "4") == 0
+    assert _run(spark, both_days.union(_trips(spark, ("2024-03-03 08:00:00", 4.0))), table, "4") == 1
     history = spark.table(table).toPandas()
-    assert len(history) == 6 and not history.duplicated(["record_id", "model_version"]).any()
+    assert len(history) == 4 and not history.duplicated(["record_id"]).any()
+
+
+def test_late_trips_are_scored_within_the_grace_window_only(spark, tmp_path: Path) -> None:
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS late LOCATION '{tmp_path}'")
+    table = "late.predictions"
+    _run(spark, _trips(spark, ("2024-03-20 08:00:00", 2.0)), table, "3")
+    within = ("2024-03-20 08:00:00", 2.0), ("2024-03-14 08:00:00", 3.0)  # 6 days before the newest
+    assert _run(spark, _trips(spark, *within), table, "3") == 1
+    too_late = _trips(spark, *within, ("2024-03-12 08:00:00", 4.0))  # 8 days before
+    assert _run(spark, too_late, table, "3") == 0
+    assert unscored_trips(spark, too_late, table, grace=timedelta(days=9)).count() == 1
+
+
+class _ConnectLikeSpark:
+    """A session whose ``table`` is lazy, as on Spark Connect (serverless): a missing table
+    raises only when its result is used, never when ``table`` is called."""
+
+    def __init__(self, spark) -> None:
+        self._spark = spark
+        self.catalog = spark.catalog
+
+    def table(self, name: str):
+        if self._spark.catalog.tableExists(name):
+            return self._spark.table(name)
+        return _UnresolvedTable(name)
+
+
+class _UnresolvedTable:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __getattr__(self, attribute: str):
+        raise RuntimeError(f"[TABLE_OR_VIEW_NOT_FOUND] {self.name} (raised when the plan is analysed)")
+
+
+def test_the_first_run_does_not_rely_on_spark_table_raising_eagerly(spark, tmp_path: Path) -> None:
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS first_run LOCATION '{tmp_path}'")
+    trips = _trips(spark, ("2024-03-01 08:00:00", 2.0))
+    assert unscored_trips(_ConnectLikeSpark(spark), trips, "first_run.predictions").count() == 1
+
+
+def _counts(scored: int, **quarantined: int) -> pd.Series:
+    return pd.Series({None: scored, **quarantined}, dtype="int64")
+
+
+def test_a_run_fails_when_more_than_the_allowed_share_is_quarantined(spark, tmp_path: Path) -> None:
+    assert quarantined_share_problem(_counts(95, **{"missing trip_distance": 5})) is None
+    assert quarantined_share_problem(_counts(0)) is None
+    problem = quarantined_share_problem(_counts(94, **{"missing trip_distance": 6}))
+    assert problem is not None and "6 of 100 rows (6.0%)" in problem and "MAX_QUARANTINED_SHARE = 5%" in problem
+
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS broken_feed LOCATION '{tmp_path}'")
+    rows = spark.createDataFrame([(2.0, None, "3", "missing tpep_pickup_datetime")] * 3 + [(2.0, 6.0, "3", None)],
+                                 "trip_distance double, prediction double, model_version string, quarantine_reason string")
+    run_id = append_predictions(rows, "broken_feed.predictions", table_format="parquet")
+    with pytest.raises(TooManyQuarantined, match="3 of 4 rows"):
+        run_report(spark.table("broken_feed.predictions"), run_id)
+    assert spark.table("broken_feed.predictions").count() == 4  # kept, to be looked at
 
 
 @pytest.mark.parametrize("name", ["predictions", "my_schema.predictions", "staging.my_schema.predictions"])

@@ -52,7 +52,9 @@ def test_dev_profile_registers_the_model_and_experiment_of_the_user_who_runs_tra
         assert config["model_registry"]["model_name"] == utils.get_model_name("dev")
         assert config["experiment"]["name"] == utils.get_experiment_name("dev")
         registered[user] = config["model_registry"]["model_name"]
-    assert registered["alice@example.com"].endswith("-dev-alice") and registered["bob@example.com"].endswith("-dev-bob")
+    for user in ("alice@example.com", "bob@example.com"):
+        assert registered[user].endswith(f"-dev-{dev_namespace.short_name(user)}")
+    assert registered["alice@example.com"] != registered["bob@example.com"]
 
 
 def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips(dev_profile_names: Path) -> None:

@@ -34,6 +34,15 @@ def test_the_alias_is_resolved_once(spark, trained: TrainedModel, trips, registe
     assert model_uri == "models:/fares/1" and set(rows["model_version"]) == {"1"}
 
 
+def test_an_alias_uri_is_recorded_as_the_version_it_names(spark, trained: TrainedModel, trips) -> None:
+    MlflowClient().set_registered_model_alias("fares", CHAMPION, "1")
+    rows = score_trips(spark, f"models:/fares@{CHAMPION}", spark.createDataFrame(trips)).toPandas()
+    assert set(rows["model_version"]) == {"1"}
+    assert set(score_pandas(f"models:/fares@{CHAMPION}", trips)["model_version"]) == {"1"}
+    with pytest.raises(ValueError, match="such as models:/my-model/3, got 'models:/fares/Production'"):
+        score_pandas("models:/fares/Production", trips)
+
+
 def test_missing_input_columns_are_named(spark, trained: TrainedModel, trips: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="trip_distance"):
         score_trips(spark, "models:/fares/1", spark.createDataFrame(trips.drop(columns=["trip_distance"])))

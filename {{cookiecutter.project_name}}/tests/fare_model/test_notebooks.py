@@ -170,7 +170,7 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
 
     dbutils = FakeDbutils({"env": ENV, "input_table_name": TRIPS_VIEW, "output_table_name": PREDICTIONS_TABLE})
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
-    # A second run over the same input scores only what this version has not scored: nothing.
+    # A second run over the same input scores only trips no version has scored yet: none.
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
     predictions = pd.read_parquet(workspace.tables / PREDICTIONS_TABLE)
     assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()

@@ -175,7 +175,7 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     output_table = "predictions"
 {%- endif %}
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
-    # A second run over the same input scores only what this version has not scored: nothing.
+    # A second run over the same input scores only trips no version has scored yet: none.
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     predictions = pd.read_parquet(tables / output_table)
     assert len(predictions) == local_runtime.spark.table("staging_trips").count()
