@@ -9,10 +9,16 @@ table for both environments without Unity Catalog, no cluster or budget policy).
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
+import subprocess
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
+import pytest
 import yaml
 
 from tests.support.terraform_refs import parse_file, unquote
@@ -30,12 +36,35 @@ def test_every_job_alerts_times_out_and_carries_the_cost_tags(generated_project:
         assert strip_expression(job["timeout_seconds"]) == "local.job_timeout_seconds", name
         (notifications,) = job["email_notifications"]
         assert strip_expression(notifications["on_failure"]) == "var.failure_alert_emails", name
-    tags = strip_expression(locals_of(generated_project / MODULE)["tags"])
-    assert tags.startswith("merge(var.cost_tags,") and "var.env" in tags
+    # What local.tags holds (evaluated by Terraform), not how it is written: the cost tags, and the
+    # project and environment, which a cost tag of the same name cannot override.
+    cost_tags = {"cost_center": "ml-42", "project": "spoofed", "environment": "spoofed"}
+    tags = evaluate_expression(locals_of(generated_project / MODULE)["tags"], {"cost_tags": cost_tags, "env": "staging"})
+    assert tags["cost_center"] == "ml-42"
+    assert tags["project"] == generated_project.name and tags["environment"] == "staging"
     for env in ("staging", "prod"):
         parsed = parse_file(generated_project / "databricks-config" / env / "variables.tf")
         variables = {unquote(name) for block in parsed["variable"] for name in block}
         assert {"failure_alert_emails", "cost_tags"} <= variables, env
+
+
+def evaluate_expression(value: str, variables: dict[str, object]) -> object:
+    """The value of a module's expression (as python-hcl2 gives it) for ``variables`` (name -> value),
+    computed by ``terraform console`` in a configuration that declares only them (no provider, no
+    init). Fails naming a variable the expression reads that ``variables`` lacks."""
+    if shutil.which("terraform") is None:
+        pytest.skip("the terraform binary is not on PATH; install Terraform >= 1.11")
+    expression = strip_expression(value)
+    missing = set(re.findall(r"(?<![\w.])var\.(\w+)", expression)) - set(variables)
+    assert not missing, f"{expression} reads variables the test does not set: {sorted(missing)}"
+    with tempfile.TemporaryDirectory() as folder:
+        declarations = "".join(f'variable "{name}" {{\n  default = {json.dumps(value)}\n}}\n'
+                               for name, value in variables.items())
+        (Path(folder) / "main.tf").write_text(declarations + f"locals {{\n  value = {expression}\n}}\n")
+        done = subprocess.run(["terraform", f"-chdir={folder}", "console", "-no-color"], input="jsonencode(local.value)\n",
+                              capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(json.loads(done.stdout))
 
 
 def module_call_argument(project: Path, env: str, name: str) -> str | None:
