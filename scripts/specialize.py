@@ -259,13 +259,28 @@ def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], kn
 
 
 def remove_readme_prompts(readme: str, names: Iterable[str], remaining: int) -> str:
-    """The template README without the prompt-table rows of ``names`` and with its question count
-    set to ``remaining``."""
+    """The template README without the prompts ``names``: their prompt-table rows, their keys in the
+    config-file examples (YAML blocks with ``default_context``), their entries in parenthesised
+    lists of prompts (``(`cloud`, `cicd_platform`, ...)``, the list dropped when none is left), and
+    with its question count set to ``remaining``."""
     names = set(names)
     lines = [line for line in readme.splitlines(keepends=True)
              if not (m := re.match(r"\| `(\w+)` \|", line)) or m.group(1) not in names]
     text = "".join(lines)
+    text = re.sub(r"(```yaml\n)(.*?)(```)",
+                  lambda m: m.group(1) + (drop_config_keys(m.group(2), names) if "default_context:" in m.group(2)
+                                          else m.group(2)) + m.group(3), text, flags=re.DOTALL)
+    text = re.sub(r" ?\((`\w+`(?:,\s+`\w+`)+)\)", lambda m: _without_names(m.group(0), m.group(1), names), text)
     return README_PROMPT_COUNT.sub(f"Cookiecutter asks {NUMBER_WORDS[remaining]} questions", text)
+
+
+def _without_names(whole: str, listed: str, names: set[str]) -> str:
+    """A parenthesised list of backticked names without ``names`` (kept as is unless it named one)."""
+    items = re.findall(r"`(\w+)`", listed)
+    if not names & set(items):
+        return whole
+    kept = [f"`{item}`" for item in items if item not in names]
+    return f" ({', '.join(kept)})" if kept else ""
 
 
 def drop_config_keys(config: str, names: Iterable[str]) -> str:

@@ -163,6 +163,12 @@ def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
         "Cookiecutter asks four questions\n\n| Prompt |\n|---|\n| `x` | y |\n")
     config = "default_context:\n  cloud: aws\n  project_name: p\n"
     assert specialize.drop_config_keys(config, ["cloud"]) == "default_context:\n  project_name: p\n"
+    # The README's config-file example and lists of prompts lose the fixed ones too.
+    readme = ("```yaml\ndefault_context:\n  project_name: p\n  cloud: aws\n```\n```yaml\ncloud: x\n```\n"
+              "A choice prompt (`cloud`, `cicd_platform`,\n`x`) is checked; only one (`cloud`, `a`) here.\n")
+    assert specialize.remove_readme_prompts(readme, ["cloud", "a"], 4) == (
+        "```yaml\ndefault_context:\n  project_name: p\n```\n```yaml\ncloud: x\n```\n"
+        "A choice prompt (`cicd_platform`, `x`) is checked; only one here.\n")
 
 
 def test_npm_packages_leave_package_json_and_the_lock_with_what_only_they_needed() -> None:
