@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.generation import answers_for, generate_variant
 from tests.support.template_repo import template_repository
@@ -101,6 +102,11 @@ def test_specialised_fork_generates_what_the_template_generates_and_passes_its_t
     # The fork no longer asks the fixed prompts and its own tests pass.
     cookiecutter_json = json.loads((repo / "cookiecutter.json").read_text())
     assert not set(fixed) & set(cookiecutter_json) and not set(fixed) & set(cookiecutter_json["__prompts__"])
+    # Nor does its README offer them: prompt table, config-file example (a test generates it).
+    readme = (repo / "README.md").read_text()
+    example = next(block for block in readme.split("```yaml\n")[1:] if "default_context:" in block).split("```")[0]
+    assert not set(fixed) & set(yaml.safe_load(example)["default_context"])
+    assert not [name for name in fixed if f"| `{name}` |" in readme]
     tests = ["tests"] if fork == FULL_SUITE_FORK else FORK_SUITE
     suite = subprocess.run(
         [sys.executable, "-m", "pytest", *tests, "-q", "-n", "2", "-p", "no:cacheprovider"],
