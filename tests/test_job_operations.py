@@ -9,20 +9,25 @@ table for both environments without Unity Catalog, no cluster or budget policy).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator
 
 import pytest
 import yaml
 
 from tests.support.terraform_refs import parse_file, unquote
-from tests.support.variants import Variant
+from tests.support.generation import answers_for
+from tests.support.template_repo import template_repository
+from tests.support.variants import FIXED_ANSWERS, SUPPORTED_VARIANTS, UNITY_CATALOG_VARIANTS, Variant
 from tests.test_terraform import locals_of, resources_of_type, strip_expression
 
 MODULE = Path("databricks-config/modules/ml-resources")
@@ -108,6 +113,32 @@ def test_a_policy_set_per_environment_reaches_every_job_cluster_and_serverless_j
             assert strip_expression(new_cluster["policy_id"]) == "var.cluster_policy_id", name
         if variant.unity_catalog:
             assert strip_expression(job["budget_policy_id"]) == "var.serverless ? var.budget_policy_id : null", name
+
+    # The CI integration test submits its own run (in Python): every cluster it asks for carries
+    # the cluster policy, and on serverless compute the run carries the budget policy.
+    script = integration_test_script(generated_project)
+    script.CLUSTER_POLICY_ID, policy = "ABCDEF0123456789", "ABCDEF0123456789"
+    computes = ["classic", "serverless"] if variant.unity_catalog else [None]
+    for compute in computes:
+        if compute:
+            script.COMPUTE = compute
+            script.BUDGET_POLICY_ID = "budget-1"
+        request = script.submit_request("https://example.com/org/repo.git", "0" * 40)
+        clusters = [task["new_cluster"] for task in request["tasks"] if "new_cluster" in task]
+        assert clusters or compute == "serverless", compute
+        assert [c.get("policy_id") for c in clusters] == [policy] * len(clusters), compute
+        if compute:
+            assert request["budget_policy_id"] == ("budget-1" if compute == "serverless" else None), compute
+
+
+def integration_test_script(project: Path) -> ModuleType:
+    """The project's CI integration-test script (scripts/submit_integration_test.py), imported."""
+    (path,) = project.glob(".*/**/scripts/submit_integration_test.py")
+    spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.dont_write_bytecode = True  # its feature-store tasks import the project's modules
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_destroy_removes_what_the_jobs_wrote(variant: Variant, generated_project: Path) -> None:
@@ -208,3 +239,51 @@ def test_failure_alerts_go_to_the_group_the_bootstrap_names(generated_project: P
                 env = {**(job or {}).get("env", {}), **step.get("env", {})}
                 assert env.get("TF_VAR_failure_alert_emails") == step_value, (ci_file, step.get("displayName") or step.get("name"))
     assert runs >= 3, "the pull-request plan, the staging apply and the prod plan"
+
+
+COMPANY_POLICY = '''
+{%- set cluster_policy_id = "ABCDEF0123456789" %}
+{%- set budget_policy_id = "budget-1" %}
+{%- set cost_tags = {"cost_center": "ml-42"} %}
+'''
+
+
+def literal(value: object) -> object:
+    """A python-hcl2 literal without its quotes (strings, and maps' keys and values)."""
+    if isinstance(value, str):
+        return unquote(value)
+    return {unquote(k): literal(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def test_the_company_policy_and_tags_reach_every_environment_and_the_integration_test(tmp_path: Path) -> None:
+    """stack-customization.md B, step 5: the values set once in templates/compute_policy.jinja
+    become each environment's defaults and the integration test's cluster policy, tags and budget
+    policy (in a copy of the template)."""
+    from cookiecutter.main import cookiecutter
+
+    repo = template_repository(tmp_path / "fork")
+    partial = repo / "templates" / "compute_policy.jinja"
+    text = partial.read_text()
+    partial.write_text(re.sub(r"\{%- set cluster_policy_id = none %\}\n.*?\{%- set cost_tags = \{\} %\}\n",
+                              COMPANY_POLICY.lstrip("\n"), text, flags=re.DOTALL))
+    assert partial.read_text() != text, "the defaults of templates/compute_policy.jinja moved"
+    variant = (UNITY_CATALOG_VARIANTS or SUPPORTED_VARIANTS)[0]
+    project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / "out"),
+                                extra_context={k: v for k, v in answers_for(variant).items() if k not in FIXED_ANSWERS}))
+    expected = {"cluster_policy_id": "ABCDEF0123456789", "cost_tags": {"cost_center": "ml-42"}}
+    if variant.unity_catalog:
+        expected["budget_policy_id"] = "budget-1"
+    for env in ("staging", "prod"):
+        parsed = parse_file(project / "databricks-config" / env / "variables.tf")
+        defaults = {unquote(name): literal(body.get("default")) for block in parsed["variable"] for name, body in block.items()}
+        assert {name: defaults[name] for name in expected} == expected, env
+    script = integration_test_script(project)
+    if variant.unity_catalog:
+        script.COMPUTE = "classic"
+    request = script.submit_request("https://example.com/org/repo.git", "0" * 40)
+    for task in request["tasks"]:
+        assert task["new_cluster"]["policy_id"] == "ABCDEF0123456789", task["task_key"]
+        assert task["new_cluster"]["custom_tags"]["cost_center"] == "ml-42", task["task_key"]
+    if variant.unity_catalog:
+        script.COMPUTE = "serverless"
+        assert script.submit_request("https://example.com/org/repo.git", "0" * 40)["budget_policy_id"] == "budget-1"
