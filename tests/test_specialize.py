@@ -202,6 +202,11 @@ def test_tests_that_need_a_removed_choice_are_recognised(monkeypatch: pytest.Mon
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=yes+include_mlflow_recipes=no"}) is not None
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=no"}) is None
     assert choice_owned.unavailable({}, {"switched": {"include_feature_store": "yes"}}) is not None
+    # The answers marker: a fixed answer is still offered (the test keeps generating with it).
+    monkeypatch.setattr(choice_owned, "FIXED_ANSWERS", {"cloud": "aws"})
+    assert choice_owned.unavailable({}, {}, {"cloud": "aws"}) is None
+    assert choice_owned.unavailable({"cloud": "aws"}, {}) is not None
+    assert choice_owned.unavailable({}, {}, {"cloud": "gcp"}) is not None
 
 
 def test_every_prompt_without_a_valid_default_gets_its_example() -> None:

@@ -49,7 +49,7 @@ def state_conditions(project: Path) -> dict[str, str]:
     return {env: condition.replace("${each.value}", key) for env, key in objects.items()}
 
 
-@pytest.mark.choice(cloud="azure")
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_identity_may_do_what_the_backend_does(azure_project: Path) -> None:
     """Finding 1: `terraform init` lists blobs; a path-only condition denies that to every CI run."""
     for env, condition in state_conditions(azure_project).items():
@@ -58,7 +58,7 @@ def test_azure_state_identity_may_do_what_the_backend_does(azure_project: Path) 
         assert denied == [], f"{env}'s state identity is denied: {denied}"
 
 
-@pytest.mark.choice(cloud="azure")
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_identity_reaches_only_its_own_state(azure_project: Path) -> None:
     conditions = state_conditions(azure_project)
     for env, condition in conditions.items():
@@ -124,7 +124,7 @@ def test_nothing_tells_the_user_to_store_a_state_key(cloud_project: tuple[str, P
     assert found == []
 
 
-@pytest.mark.choice(cloud="azure")
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_storage_takes_entra_id_logins_only(tmp_path: Path) -> None:
     """Shared Key off (no account key can reach the state); every backend and the provider use
     Entra ID, and the operator who runs the bootstrap gets a data role with their own login."""
@@ -147,7 +147,7 @@ BOUNDED_GITLAB_CLAIMS = {"project_id", "job_id", "pipeline_id", "namespace_id", 
 GOOGLE_SUBJECT_LIMIT = 127  # bytes: https://cloud.google.com/iam/docs/workload-identity-federation#mapping
 
 
-@pytest.mark.choice(cloud="gcp", cicd_platform="GitLab")
+@pytest.mark.answers(cloud="gcp", cicd_platform="GitLab")
 def test_gitlab_google_subject_fits_gcp_limit_for_any_project_path(tmp_path: Path) -> None:
     """GitLab's sub repeats the project path and branch (each up to 255 characters); Google refuses
     a token exchange whose mapped google.subject is longer than 127 bytes."""
