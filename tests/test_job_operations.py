@@ -126,7 +126,8 @@ def test_a_policy_set_per_environment_reaches_every_job_cluster_and_serverless_j
         request = script.submit_request("https://example.com/org/repo.git", "0" * 40)
         clusters = [task["new_cluster"] for task in request["tasks"] if "new_cluster" in task]
         assert clusters or compute == "serverless", compute
-        assert [c.get("policy_id") for c in clusters] == [policy] * len(clusters), compute
+        assert [c.get("policy_id") for c in clusters] == [policy] * len(clusters), \
+            f"integration-test clusters without the cluster policy (compute: {compute})"
         if compute:
             assert request["budget_policy_id"] == ("budget-1" if compute == "serverless" else None), compute
 
