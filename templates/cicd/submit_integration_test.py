@@ -281,7 +281,8 @@ def submit_request(git_url: str, git_commit: str) -> dict[str, Any]:
         "timeout_seconds": int(RUN_TIMEOUT.total_seconds()),
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
         "environments": environments(),
-        "budget_policy_id": BUDGET_POLICY_ID if COMPUTE == "serverless" else None,
+        # The SDK leaves an unset field out of the body: so does this request.
+        **({"budget_policy_id": BUDGET_POLICY_ID} if COMPUTE == "serverless" and BUDGET_POLICY_ID else {}),
 {%- endif %}
     }
 
