@@ -169,6 +169,10 @@ def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
     assert specialize.remove_readme_prompts(readme, ["cloud", "a"], 4) == (
         "```yaml\ndefault_context:\n  project_name: p\n```\n```yaml\ncloud: x\n```\n"
         "A choice prompt (`cicd_platform`, `x`) is checked; only one here.\n")
+    # Another cloud's hosts would be refused: they go with the example's cloud.
+    example = "```yaml\ndefault_context:\n  cloud: aws\n  databricks_prod_workspace_host: https://x\n```\n"
+    assert specialize.remove_readme_prompts(example, ["cloud"], 4, {"cloud": "gcp"}) == "```yaml\ndefault_context:\n```\n"
+    assert "https://x" in specialize.remove_readme_prompts(example, ["cloud"], 4, {"cloud": "aws"})
 
 
 def test_npm_packages_leave_package_json_and_the_lock_with_what_only_they_needed() -> None:
