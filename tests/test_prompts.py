@@ -13,6 +13,7 @@ import os
 import pty
 import select
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -36,7 +37,8 @@ def typed(**answers: str) -> list[str]:
     last = max(PROMPTS.index(name) for name in answers)
     return [answers.get(name, "") for name in PROMPTS[: last + 1]]
 
-COOKIECUTTER = TEMPLATE_DIR / ".venv" / "bin" / "cookiecutter"
+# The cookiecutter of the interpreter running the tests (a copy of the repository has no .venv).
+COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 
 
 def type_answers(answers: list[str], output: Path) -> tuple[int, str]:

@@ -107,7 +107,9 @@ def test_specialised_fork_generates_what_the_template_generates_and_passes_its_t
     example = next(block for block in readme.split("```yaml\n")[1:] if "default_context:" in block).split("```")[0]
     assert not set(fixed) & set(yaml.safe_load(example)["default_context"])
     assert not [name for name in fixed if f"| `{name}` |" in readme]
-    tests = ["tests"] if fork == FULL_SUITE_FORK else FORK_SUITE
+    # The release table names commits of this repository's history; the copy has one commit.
+    tests = (["tests", "--deselect", "tests/test_upgrade_matrix.py::test_the_release_table_names_commits_of_this_history"]
+             if fork == FULL_SUITE_FORK else FORK_SUITE)
     suite = subprocess.run(
         [sys.executable, "-m", "pytest", *tests, "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
