@@ -258,14 +258,40 @@ def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], kn
     return result
 
 
-def remove_readme_prompts(readme: str, names: Iterable[str], remaining: int) -> str:
-    """The template README without the prompt-table rows of ``names`` and with its question count
-    set to ``remaining``."""
+def remove_readme_prompts(readme: str, names: Iterable[str], remaining: int,
+                          fixed: Optional[Mapping[str, str]] = None) -> str:
+    """The template README without the prompts ``names``: their prompt-table rows, their keys in the
+    config-file examples (YAML blocks with ``default_context``), their entries in parenthesised
+    lists of prompts (``(`cloud`, `cicd_platform`, ...)``, the list dropped when none is left), and
+    with its question count set to ``remaining``. A config example whose ``cloud`` differs from
+    ``fixed["cloud"]`` also loses its workspace hosts (another cloud's hosts are refused)."""
     names = set(names)
     lines = [line for line in readme.splitlines(keepends=True)
              if not (m := re.match(r"\| `(\w+)` \|", line)) or m.group(1) not in names]
     text = "".join(lines)
+    text = re.sub(r"(```yaml\n)(.*?)(```)",
+                  lambda m: m.group(1) + (_example_without(m.group(2), names, fixed or {})
+                                          if "default_context:" in m.group(2) else m.group(2)) + m.group(3),
+                  text, flags=re.DOTALL)
+    text = re.sub(r" ?\((`\w+`(?:,\s+`\w+`)+)\)", lambda m: _without_names(m.group(0), m.group(1), names), text)
     return README_PROMPT_COUNT.sub(f"Cookiecutter asks {NUMBER_WORDS[remaining]} questions", text)
+
+
+def _example_without(example: str, names: set[str], fixed: Mapping[str, str]) -> str:
+    """A README config example without the keys ``names`` (and another cloud's workspace hosts)."""
+    cloud = re.search(r"^\s+cloud:\s*(\S+)", example, re.MULTILINE)
+    if cloud and "cloud" in fixed and cloud.group(1) != fixed["cloud"]:
+        names = names | set(re.findall(r"^\s+(\w+_workspace_host):", example, re.MULTILINE))
+    return drop_config_keys(example, names)
+
+
+def _without_names(whole: str, listed: str, names: set[str]) -> str:
+    """A parenthesised list of backticked names without ``names`` (kept as is unless it named one)."""
+    items = re.findall(r"`(\w+)`", listed)
+    if not names & set(items):
+        return whole
+    kept = [f"`{item}`" for item in items if item not in names]
+    return f" ({', '.join(kept)})" if kept else ""
 
 
 def drop_config_keys(config: str, names: Iterable[str]) -> str:
@@ -470,7 +496,7 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
     readme = repo / "README.md"
     if readme.exists():
         prompts = [k for k in folded if not k.startswith("_")]
-        readme.write_text(remove_readme_prompts(readme.read_text(), fixed, len(prompts)))
+        readme.write_text(remove_readme_prompts(readme.read_text(), fixed, len(prompts), fixed))
     _prune_empty_folders(repo / PROJECT_FOLDER)
     _prune_empty_folders(partials)
 

@@ -48,7 +48,10 @@ REPOSITORY = "my-org/my-mlops-project"  # what TF_VAR_github_repo_url names
 ENVIRONMENTS = ("staging", "prod")
 GITHUB_CLAIMS = "token.actions.githubusercontent.com"
 
-pytestmark = pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH")
+pytestmark = [
+    pytest.mark.skipif(shutil.which("terraform") is None, reason="the terraform binary is not on PATH"),
+    pytest.mark.answers(cloud="aws", cicd_platform="GitHub Actions", include_models_in_unity_catalog="yes"),
+]
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.exceptions import FailedHookException
 from cookiecutter.main import cookiecutter
 
 import local_extensions
+from hooks.derived import CICD_PLATFORM_KEYS
 from hooks.pruning import PARAMS_TESTING_ONLY_FILE, TEST_PROJECT_NAME
 from hooks.validation import render_default
 from tests.support.generation import DEFAULT_CLOUD, TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
@@ -47,7 +49,7 @@ EXPECTED_DEFAULTS = {
 }
 
 
-@pytest.mark.parametrize("cloud", ["azure", "aws", "gcp"])
+@pytest.mark.parametrize("cloud", choices("cloud"))
 def test_defaults_for_every_cloud(tmp_path: Path, cloud: str) -> None:
     project = generate(tmp_path, {"project_name": TEST_PROJECT_NAME, "cloud": cloud})
     staging, prod = EXPECTED_DEFAULTS[cloud]
@@ -60,7 +62,7 @@ def test_defaults_for_every_cloud(tmp_path: Path, cloud: str) -> None:
         "default_branch": "main",
         "release_branch": "release",
         "read_user_group": "users",
-        "cicd_platform": "gitHub",
+        "cicd_platform": CICD_PLATFORM_KEYS[choices("cicd_platform")[0]],  # the default (first) choice
         "include_feature_store": "no",
     }
 
@@ -285,7 +287,9 @@ def test_readme_config_file_example_generates_and_quotes_yaml_booleans(tmp_path:
     config = tmp_path / "my-answers.yaml"
     config.write_text(example)
     project = generate(tmp_path / "out", config_file=str(config))
-    assert project.name == "fraud-model" and (project / ".github").is_dir()
+    recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
+    given = yaml.safe_load(example)["default_context"]
+    assert {name: recorded[name] for name in given} == given
 
 
 def test_refusal_on_the_command_line_goes_to_stderr_without_traceback(tmp_path: Path) -> None:

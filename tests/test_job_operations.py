@@ -9,14 +9,25 @@ table for both environments without Unity Catalog, no cluster or budget policy).
 
 from __future__ import annotations
 
+import importlib.util
+import json
+import os
 import re
+import shutil
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
+from types import ModuleType
 from typing import Iterator
 
+import pytest
 import yaml
 
 from tests.support.terraform_refs import parse_file, unquote
-from tests.support.variants import Variant
+from tests.support.generation import answers_for
+from tests.support.template_repo import template_repository
+from tests.support.variants import FIXED_ANSWERS, SUPPORTED_VARIANTS, UNITY_CATALOG_VARIANTS, Variant
 from tests.test_terraform import locals_of, resources_of_type, strip_expression
 
 MODULE = Path("databricks-config/modules/ml-resources")
@@ -30,12 +41,35 @@ def test_every_job_alerts_times_out_and_carries_the_cost_tags(generated_project:
         assert strip_expression(job["timeout_seconds"]) == "local.job_timeout_seconds", name
         (notifications,) = job["email_notifications"]
         assert strip_expression(notifications["on_failure"]) == "var.failure_alert_emails", name
-    tags = strip_expression(locals_of(generated_project / MODULE)["tags"])
-    assert tags.startswith("merge(var.cost_tags,") and "var.env" in tags
+    # What local.tags holds (evaluated by Terraform), not how it is written: the cost tags, and the
+    # project and environment, which a cost tag of the same name cannot override.
+    cost_tags = {"cost_center": "ml-42", "project": "spoofed", "environment": "spoofed"}
+    tags = evaluate_expression(locals_of(generated_project / MODULE)["tags"], {"cost_tags": cost_tags, "env": "staging"})
+    assert tags["cost_center"] == "ml-42"
+    assert tags["project"] == generated_project.name and tags["environment"] == "staging"
     for env in ("staging", "prod"):
         parsed = parse_file(generated_project / "databricks-config" / env / "variables.tf")
         variables = {unquote(name) for block in parsed["variable"] for name in block}
         assert {"failure_alert_emails", "cost_tags"} <= variables, env
+
+
+def evaluate_expression(value: str, variables: dict[str, object]) -> object:
+    """The value of a module's expression (as python-hcl2 gives it) for ``variables`` (name -> value),
+    computed by ``terraform console`` in a configuration that declares only them (no provider, no
+    init). Fails naming a variable the expression reads that ``variables`` lacks."""
+    if shutil.which("terraform") is None:
+        pytest.skip("the terraform binary is not on PATH; install Terraform >= 1.11")
+    expression = strip_expression(value)
+    missing = set(re.findall(r"(?<![\w.])var\.(\w+)", expression)) - set(variables)
+    assert not missing, f"{expression} reads variables the test does not set: {sorted(missing)}"
+    with tempfile.TemporaryDirectory() as folder:
+        declarations = "".join(f'variable "{name}" {{\n  default = {json.dumps(value)}\n}}\n'
+                               for name, value in variables.items())
+        (Path(folder) / "main.tf").write_text(declarations + f"locals {{\n  value = {expression}\n}}\n")
+        done = subprocess.run(["terraform", f"-chdir={folder}", "console", "-no-color"], input="jsonencode(local.value)\n",
+                              capture_output=True, text=True, env={**os.environ, "CHECKPOINT_DISABLE": "1"})
+    assert done.returncode == 0, done.stderr
+    return json.loads(json.loads(done.stdout))
 
 
 def module_call_argument(project: Path, env: str, name: str) -> str | None:
@@ -79,6 +113,33 @@ def test_a_policy_set_per_environment_reaches_every_job_cluster_and_serverless_j
             assert strip_expression(new_cluster["policy_id"]) == "var.cluster_policy_id", name
         if variant.unity_catalog:
             assert strip_expression(job["budget_policy_id"]) == "var.serverless ? var.budget_policy_id : null", name
+
+    # The CI integration test submits its own run (in Python): every cluster it asks for carries
+    # the cluster policy, and on serverless compute the run carries the budget policy.
+    script = integration_test_script(generated_project)
+    script.CLUSTER_POLICY_ID, policy = "ABCDEF0123456789", "ABCDEF0123456789"
+    computes = ["classic", "serverless"] if variant.unity_catalog else [None]
+    for compute in computes:
+        if compute:
+            script.COMPUTE = compute
+            script.BUDGET_POLICY_ID = "budget-1"
+        request = script.submit_request("https://example.com/org/repo.git", "0" * 40)
+        clusters = [task["new_cluster"] for task in request["tasks"] if "new_cluster" in task]
+        assert clusters or compute == "serverless", compute
+        assert [c.get("policy_id") for c in clusters] == [policy] * len(clusters), \
+            f"integration-test clusters without the cluster policy (compute: {compute})"
+        if compute:
+            assert request.get("budget_policy_id") == ("budget-1" if compute == "serverless" else None), compute
+
+
+def integration_test_script(project: Path) -> ModuleType:
+    """The project's CI integration-test script (scripts/submit_integration_test.py), imported."""
+    (path,) = project.glob(".*/**/scripts/submit_integration_test.py")
+    spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.dont_write_bytecode = True  # its feature-store tasks import the project's modules
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_destroy_removes_what_the_jobs_wrote(variant: Variant, generated_project: Path) -> None:
@@ -179,3 +240,51 @@ def test_failure_alerts_go_to_the_group_the_bootstrap_names(generated_project: P
                 env = {**(job or {}).get("env", {}), **step.get("env", {})}
                 assert env.get("TF_VAR_failure_alert_emails") == step_value, (ci_file, step.get("displayName") or step.get("name"))
     assert runs >= 3, "the pull-request plan, the staging apply and the prod plan"
+
+
+COMPANY_POLICY = '''
+{%- set cluster_policy_id = "ABCDEF0123456789" %}
+{%- set budget_policy_id = "budget-1" %}
+{%- set cost_tags = {"cost_center": "ml-42"} %}
+'''
+
+
+def literal(value: object) -> object:
+    """A python-hcl2 literal without its quotes (strings, and maps' keys and values)."""
+    if isinstance(value, str):
+        return unquote(value)
+    return {unquote(k): literal(v) for k, v in value.items()} if isinstance(value, dict) else value
+
+
+def test_the_company_policy_and_tags_reach_every_environment_and_the_integration_test(tmp_path: Path) -> None:
+    """stack-customization.md B, step 5: the values set once in templates/compute_policy.jinja
+    become each environment's defaults and the integration test's cluster policy, tags and budget
+    policy (in a copy of the template)."""
+    from cookiecutter.main import cookiecutter
+
+    repo = template_repository(tmp_path / "fork")
+    partial = repo / "templates" / "compute_policy.jinja"
+    text = partial.read_text()
+    partial.write_text(re.sub(r"\{%- set cluster_policy_id = none %\}\n.*?\{%- set cost_tags = \{\} %\}\n",
+                              COMPANY_POLICY.lstrip("\n"), text, flags=re.DOTALL))
+    assert partial.read_text() != text, "the defaults of templates/compute_policy.jinja moved"
+    variant = (UNITY_CATALOG_VARIANTS or SUPPORTED_VARIANTS)[0]
+    project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / "out"),
+                                extra_context={k: v for k, v in answers_for(variant).items() if k not in FIXED_ANSWERS}))
+    expected = {"cluster_policy_id": "ABCDEF0123456789", "cost_tags": {"cost_center": "ml-42"}}
+    if variant.unity_catalog:
+        expected["budget_policy_id"] = "budget-1"
+    for env in ("staging", "prod"):
+        parsed = parse_file(project / "databricks-config" / env / "variables.tf")
+        defaults = {unquote(name): literal(body.get("default")) for block in parsed["variable"] for name, body in block.items()}
+        assert {name: defaults[name] for name in expected} == expected, env
+    script = integration_test_script(project)
+    if variant.unity_catalog:
+        script.COMPUTE = "classic"
+    request = script.submit_request("https://example.com/org/repo.git", "0" * 40)
+    for task in request["tasks"]:
+        assert task["new_cluster"]["policy_id"] == "ABCDEF0123456789", task["task_key"]
+        assert task["new_cluster"]["custom_tags"]["cost_center"] == "ml-42", task["task_key"]
+    if variant.unity_catalog:
+        script.COMPUTE = "serverless"
+        assert script.submit_request("https://example.com/org/repo.git", "0" * 40).get("budget_policy_id") == "budget-1"

@@ -1,6 +1,9 @@
 """Answers typed at cookiecutter's prompts, in a terminal as a user types them: a wrong answer is
-refused at the next prompt whose default the template renders (not after the twelfth), yes/no
+refused at the next prompt whose default the template renders (not after the last), yes/no
 answers take the usual spellings, and the retry command keeps ``--output-dir``.
+
+Prompt positions and counts come from cookiecutter.json, and hosts from the default cloud, so the
+tests hold in a fork that fixes answers (``make specialize``) or adds prompts.
 """
 
 from __future__ import annotations
@@ -10,12 +13,32 @@ import os
 import pty
 import select
 import subprocess
+import sys
 import time
 from pathlib import Path
 
-from tests.support.variants import TEMPLATE_DIR
+from tests.support.generation import DEFAULT_CLOUD, TEST_HOSTS
+from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR
 
-COOKIECUTTER = TEMPLATE_DIR / ".venv" / "bin" / "cookiecutter"
+# The prompts cookiecutter asks, in order: "[i/N]" in the terminal.
+PROMPTS = [name for name in COOKIECUTTER_JSON if not name.startswith("_")]
+# A staging host of the default cloud, as in the workspace's address bar: no scheme, then upper case.
+HOST = TEST_HOSTS[DEFAULT_CLOUD][0]
+
+
+def shown_as(name: str) -> str:
+    """How cookiecutter numbers the prompt ``name``: ``[5/12]``."""
+    return f"[{PROMPTS.index(name) + 1}/{len(PROMPTS)}]"
+
+
+def typed(**answers: str) -> list[str]:
+    """The lines a user types: ``answers`` at their prompts, Enter (the default) at the others up
+    to the last prompt answered."""
+    last = max(PROMPTS.index(name) for name in answers)
+    return [answers.get(name, "") for name in PROMPTS[: last + 1]]
+
+# The cookiecutter of the interpreter running the tests (a copy of the repository has no .venv).
+COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
 
 
 def type_answers(answers: list[str], output: Path) -> tuple[int, str]:
@@ -46,33 +69,38 @@ def type_answers(answers: list[str], output: Path) -> tuple[int, str]:
     return process.returncode, shown.decode(errors="replace")
 
 
-def test_a_wrong_project_name_is_refused_before_the_fourth_prompt(tmp_path: Path) -> None:
-    """cloud and cicd_platform are choices (their options stay literal), so project_name is judged
-    when the fourth prompt's default is rendered, before that prompt is shown."""
-    status, shown = type_answers(["1bad", "", "", "", "", ""], tmp_path / "out")
+def test_a_wrong_project_name_is_refused_before_the_next_text_prompt(tmp_path: Path) -> None:
+    """Choice prompts (cloud, cicd_platform) keep their options literal, so project_name is judged
+    when the next text prompt's default is rendered, before that prompt is shown."""
+    after = PROMPTS[PROMPTS.index("project_name") + 1:]
+    next_text = next(name for name in after if isinstance(COOKIECUTTER_JSON[name], str))
+    before_it = PROMPTS[PROMPTS.index(next_text) - 1]
+    status, shown = type_answers(typed(project_name="1bad", **{next_text: ""}), tmp_path / "out")
     assert status == 1
     assert "project_name '1bad' starts with '1'" in shown
-    assert "[3/12]" in shown and "[4/12]" not in shown
+    assert shown_as(before_it) in shown and shown_as(next_text) not in shown
     assert f"cookiecutter {TEMPLATE_DIR} --no-input --output-dir {tmp_path / 'out'}" in shown
     assert "project_name=1bad `# <- fix`" in shown
     assert not (tmp_path / "out").exists()
 
 
 def test_a_wrong_host_is_refused_right_after_its_prompt(tmp_path: Path) -> None:
-    status, shown = type_answers(["my-project", "", "", "", "adb-1.2.azuredatabricks.net", "", ""], tmp_path / "out")
+    without_scheme = HOST.removeprefix("https://")
+    status, shown = type_answers(typed(project_name="my-project", databricks_staging_workspace_host=without_scheme,
+                                       databricks_prod_workspace_host=""), tmp_path / "out")
     assert status == 1
-    assert "databricks_staging_workspace_host 'adb-1.2.azuredatabricks.net' must start with 'https://'" in shown
-    assert "[5/12]" in shown and "[6/12]" not in shown
+    assert f"databricks_staging_workspace_host '{without_scheme}' must start with 'https://'" in shown
+    assert shown_as("databricks_staging_workspace_host") in shown
+    assert shown_as("databricks_prod_workspace_host") not in shown
 
 
 def test_usual_yes_no_spellings_and_an_upper_case_scheme_are_normalised(tmp_path: Path) -> None:
-    answers = ["typed-project", "", "", "", "HTTPS://ADB-1.2.azuredatabricks.net/?o=1", "https://adb-3.4.azuredatabricks.net",
-               "", "", "", "", "", "Yes"]
+    answers = typed(project_name="typed-project", databricks_staging_workspace_host=HOST.upper() + "/?o=1",
+                    databricks_prod_workspace_host=TEST_HOSTS[DEFAULT_CLOUD][1], include_mlflow_recipes="Yes")
     status, shown = type_answers(answers, tmp_path / "out")
     assert status == 0, shown
     project = tmp_path / "out" / "typed-project"
     recorded = json.loads((project / ".cruft.json").read_text())["context"]["cookiecutter"]
     assert recorded["include_mlflow_recipes"] == "yes"
     assert (project / "recipe.yaml").exists()
-    assert 'workspace_host = "https://adb-1.2.azuredatabricks.net"' in (
-        project / "databricks-config" / "staging" / "locals.tf").read_text()
+    assert f'workspace_host = "{HOST}"' in (project / "databricks-config" / "staging" / "locals.tf").read_text()

@@ -163,6 +163,16 @@ def test_fixed_prompts_leave_cookiecutter_json_and_the_readme() -> None:
         "Cookiecutter asks four questions\n\n| Prompt |\n|---|\n| `x` | y |\n")
     config = "default_context:\n  cloud: aws\n  project_name: p\n"
     assert specialize.drop_config_keys(config, ["cloud"]) == "default_context:\n  project_name: p\n"
+    # The README's config-file example and lists of prompts lose the fixed ones too.
+    readme = ("```yaml\ndefault_context:\n  project_name: p\n  cloud: aws\n```\n```yaml\ncloud: x\n```\n"
+              "A choice prompt (`cloud`, `cicd_platform`,\n`x`) is checked; only one (`cloud`, `a`) here.\n")
+    assert specialize.remove_readme_prompts(readme, ["cloud", "a"], 4) == (
+        "```yaml\ndefault_context:\n  project_name: p\n```\n```yaml\ncloud: x\n```\n"
+        "A choice prompt (`cicd_platform`, `x`) is checked; only one here.\n")
+    # Another cloud's hosts would be refused: they go with the example's cloud.
+    example = "```yaml\ndefault_context:\n  cloud: aws\n  databricks_prod_workspace_host: https://x\n```\n"
+    assert specialize.remove_readme_prompts(example, ["cloud"], 4, {"cloud": "gcp"}) == "```yaml\ndefault_context:\n```\n"
+    assert "https://x" in specialize.remove_readme_prompts(example, ["cloud"], 4, {"cloud": "aws"})
 
 
 def test_npm_packages_leave_package_json_and_the_lock_with_what_only_they_needed() -> None:
@@ -196,6 +206,11 @@ def test_tests_that_need_a_removed_choice_are_recognised(monkeypatch: pytest.Mon
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=yes+include_mlflow_recipes=no"}) is not None
     assert choice_owned.unavailable({}, {"switch": "include_feature_store=no"}) is None
     assert choice_owned.unavailable({}, {"switched": {"include_feature_store": "yes"}}) is not None
+    # The answers marker: a fixed answer is still offered (the test keeps generating with it).
+    monkeypatch.setattr(choice_owned, "FIXED_ANSWERS", {"cloud": "aws"})
+    assert choice_owned.unavailable({}, {}, {"cloud": "aws"}) is None
+    assert choice_owned.unavailable({"cloud": "aws"}, {}) is not None
+    assert choice_owned.unavailable({}, {}, {"cloud": "gcp"}) is not None
 
 
 def test_every_prompt_without_a_valid_default_gets_its_example() -> None:

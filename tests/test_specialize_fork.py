@@ -4,7 +4,9 @@ and a fork's prompt without a valid default works with the test helpers.
 
 Covering sets (a few minutes in all, not every combination): the issue's fork (AWS + GitHub
 Actions: every remaining variant), GitLab only and no feature store (one variant per remaining
-cloud, ML code and Unity Catalog answer).
+cloud, ML code and Unity Catalog answer). The issue's fork then runs its whole fast suite (what
+``make test-fast`` runs there, about 3 CPU-minutes); the other two run the tests that generate,
+prune, render and check docs, configs and the README.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from tests.support.generation import answers_for, generate_variant
 from tests.support.template_repo import template_repository
@@ -27,8 +30,9 @@ FORKS = {
     "gitlab": ['cicd_platform=GitLab'],
     "no-feature-store": ['include_feature_store=no'],
 }
-# The specialised template's own fast tests that generate, prune, render and check docs, configs and
-# the README (the whole fast suite takes several minutes on two cores).
+# The fork whose whole fast suite runs (``tests``: every test not marked large).
+FULL_SUITE_FORK = "aws-github"
+# The other forks' own fast tests that generate, prune, render and check docs, configs and the README.
 FORK_SUITE = [
     "tests/test_specialize.py",
     "tests/test_pruning.py",
@@ -98,8 +102,16 @@ def test_specialised_fork_generates_what_the_template_generates_and_passes_its_t
     # The fork no longer asks the fixed prompts and its own tests pass.
     cookiecutter_json = json.loads((repo / "cookiecutter.json").read_text())
     assert not set(fixed) & set(cookiecutter_json) and not set(fixed) & set(cookiecutter_json["__prompts__"])
+    # Nor does its README offer them: prompt table, config-file example (a test generates it).
+    readme = (repo / "README.md").read_text()
+    example = next(block for block in readme.split("```yaml\n")[1:] if "default_context:" in block).split("```")[0]
+    assert not set(fixed) & set(yaml.safe_load(example)["default_context"])
+    assert not [name for name in fixed if f"| `{name}` |" in readme]
+    # The release table names commits of this repository's history; the copy has one commit.
+    tests = (["tests", "--deselect", "tests/test_upgrade_matrix.py::test_the_release_table_names_commits_of_this_history"]
+             if fork == FULL_SUITE_FORK else FORK_SUITE)
     suite = subprocess.run(
-        [sys.executable, "-m", "pytest", *FORK_SUITE, "-q", "-n", "2", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", *tests, "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]

@@ -26,8 +26,7 @@ from tests.support.azure_abac import (
 )
 from tests.support.generation import TEST_HOSTS, generate
 from tests.support.terraform_refs import load_module, unquote
-
-CICD_PLATFORMS = ("GitHub Actions", "Azure DevOps", "GitLab")
+from tests.support.variants import choices, covering_pairs
 
 
 def generate_cloud(folder: Path, cloud: str, cicd_platform: str, **answers: str) -> Path:
@@ -36,7 +35,7 @@ def generate_cloud(folder: Path, cloud: str, cicd_platform: str, **answers: str)
                              "databricks_prod_workspace_host": prod, **answers})
 
 
-@pytest.fixture(scope="module", params=CICD_PLATFORMS)
+@pytest.fixture(scope="module", params=choices("cicd_platform"))
 def azure_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return generate_cloud(tmp_path_factory.mktemp("azure"), "azure", request.param)
 
@@ -52,6 +51,7 @@ def state_conditions(project: Path) -> dict[str, str]:
     return {env: condition.replace("${each.value}", key) for env, key in objects.items()}
 
 
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_identity_may_do_what_the_backend_does(azure_project: Path) -> None:
     """Finding 1: `terraform init` lists blobs; a path-only condition denies that to every CI run."""
     for env, condition in state_conditions(azure_project).items():
@@ -60,6 +60,7 @@ def test_azure_state_identity_may_do_what_the_backend_does(azure_project: Path) 
         assert denied == [], f"{env}'s state identity is denied: {denied}"
 
 
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_identity_reaches_only_its_own_state(azure_project: Path) -> None:
     conditions = state_conditions(azure_project)
     for env, condition in conditions.items():
@@ -94,10 +95,13 @@ KEY_RESOURCES = {"aws_iam_access_key", "aws_iam_user", "google_service_account_k
 KEY_NAMES = re.compile(r"ARM_ACCESS_KEY|GOOGLE_CREDENTIALS|AWS_SECRET_ACCESS_KEY|terraform-secrets\.json")
 
 
-@pytest.fixture(scope="module", params=[("aws", "GitHub Actions"), ("azure", "Azure DevOps"), ("gcp", "GitLab")],
-                ids=["aws-github", "azure-azuredevops", "gcp-gitlab"])
+# The three variants of the issue's trial (one per cloud and per CI/CD platform), or what a fork offers.
+CLOUD_PAIRS = covering_pairs([("aws", "GitHub Actions"), ("azure", "Azure DevOps"), ("gcp", "GitLab")])
+
+
+@pytest.fixture(scope="module", params=CLOUD_PAIRS, ids=[f"{c}-{p}" for c, p in CLOUD_PAIRS])
 def cloud_project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
-    """The three variants of the issue's trial: one per cloud."""
+    """One project per cloud and per CI/CD platform."""
     cloud, platform = request.param
     return cloud, generate_cloud(tmp_path_factory.mktemp(cloud), cloud, platform)
 
@@ -122,6 +126,7 @@ def test_nothing_tells_the_user_to_store_a_state_key(cloud_project: tuple[str, P
     assert found == []
 
 
+@pytest.mark.answers(cloud="azure")
 def test_azure_state_storage_takes_entra_id_logins_only(tmp_path: Path) -> None:
     """Shared Key off (no account key can reach the state); every backend and the provider use
     Entra ID, and the operator who runs the bootstrap gets a data role with their own login."""
@@ -144,6 +149,7 @@ BOUNDED_GITLAB_CLAIMS = {"project_id", "job_id", "pipeline_id", "namespace_id", 
 GOOGLE_SUBJECT_LIMIT = 127  # bytes: https://cloud.google.com/iam/docs/workload-identity-federation#mapping
 
 
+@pytest.mark.answers(cloud="gcp", cicd_platform="GitLab")
 def test_gitlab_google_subject_fits_gcp_limit_for_any_project_path(tmp_path: Path) -> None:
     """GitLab's sub repeats the project path and branch (each up to 255 characters); Google refuses
     a token exchange whose mapped google.subject is longer than 127 bytes."""

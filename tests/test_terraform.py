@@ -27,7 +27,7 @@ from tests.support.stand_in_terraform import run_bootstrap
 from tests.support.provider_schemas import constraint_problems, load_schemas, schema_problems, typed_blocks
 from tests.support.terraform_folders import TerraformFolder, distinct_terraform_folders
 from tests.support.terraform_refs import load_module, module_folders, parse_file, problems_in_tree, unquote
-from tests.support.variants import FEATURE_STORE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
+from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
 
 TERRAFORM_TREES = ("databricks-config", ".mlops-setup-scripts")
 ML_RESOURCES = "databricks-config/modules/ml-resources"
@@ -851,7 +851,10 @@ def declared_identifiers(folder: Path) -> set[str]:
 def test_identifiers_built_from_the_project_name_are_valid(tmp_path: Path, project_name: str) -> None:
     """Output names carry the project name (a contract point); every name the validation
     accepts (they start with a letter) must still make a valid Terraform identifier."""
-    answers = {**answers_for(Variant("aws", "GitHub Actions", "no")), "project_name": project_name}
+    # aws + GitHub Actions + Recipes, or what a specialised fork offers.
+    variant = next((v for v in RECIPE_VARIANTS if (v.cloud, v.cicd_platform) == ("aws", "GitHub Actions")),
+                   SUPPORTED_VARIANTS[0])
+    answers = {**answers_for(variant), "project_name": project_name}
     assert validation.find_problems({**answers, "default_branch": "main", "release_branch": "release"}, "2.7.1") == []
     project = generate(tmp_path, answers)
     folders = [f for tree in TERRAFORM_TREES for f in module_folders(project / tree)]

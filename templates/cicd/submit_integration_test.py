@@ -67,6 +67,16 @@ ENVIRONMENT_VERSION = "{{ cookiecutter | derived("serverless_environment_version
 UNITY_CATALOG_SETTINGS = PROJECT_ROOT / "databricks-config" / "unity-catalog.json"
 {%- endif %}
 
+{%- import "compute_policy.jinja" as compute_policy with context %}
+
+# The cluster policy and cost tags of the company, as every Terraform job cluster uses them (None: no policy).
+CLUSTER_POLICY_ID: Optional[str] = {{ compute_policy.python(compute_policy.cluster_policy_id) }}
+COST_TAGS: dict[str, str] = {{ compute_policy.python(compute_policy.cost_tags) }}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# The serverless budget policy of the run on serverless compute, as the Terraform jobs use it (None: none).
+BUDGET_POLICY_ID: Optional[str] = {{ compute_policy.python(compute_policy.budget_policy_id) }}
+{%- endif %}
+
 # A single-node cluster of the LTS ML runtime the Terraform jobs' clusters use is enough for the test data.
 CLUSTER: dict[str, Any] = {
     "spark_version": "{{ cookiecutter | derived("classic_spark_version") }}",
@@ -76,8 +86,14 @@ CLUSTER: dict[str, Any] = {
         "spark.databricks.cluster.profile": "singleNode",
         "spark.master": "local[*, 4]",
     },
-    "custom_tags": {"ResourceClass": "SingleNode", "project": "{{ cookiecutter.project_name }}", "environment": "test"},
+    "custom_tags": {**COST_TAGS, "ResourceClass": "SingleNode", "project": "{{ cookiecutter.project_name }}",
+                    "environment": "test"},
 }
+
+
+def new_cluster() -> dict[str, Any]:
+    """The test cluster of a task, under the company's cluster policy when there is one."""
+    return {**CLUSTER, "policy_id": CLUSTER_POLICY_ID} if CLUSTER_POLICY_ID else dict(CLUSTER)
 
 
 def notebook_task(
@@ -92,9 +108,9 @@ def notebook_task(
     if COMPUTE == "serverless":
         task["environment_key"] = ENVIRONMENT_KEY
     else:
-        task["new_cluster"] = CLUSTER
+        task["new_cluster"] = new_cluster()
 {%- else %}
-    task["new_cluster"] = CLUSTER
+    task["new_cluster"] = new_cluster()
 {%- endif %}
     if depends_on:
         task["depends_on"] = [{"task_key": key} for key in depends_on]
@@ -265,6 +281,8 @@ def submit_request(git_url: str, git_commit: str) -> dict[str, Any]:
         "timeout_seconds": int(RUN_TIMEOUT.total_seconds()),
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
         "environments": environments(),
+        # The SDK leaves an unset field out of the body: so does this request.
+        **({"budget_policy_id": BUDGET_POLICY_ID} if COMPUTE == "serverless" and BUDGET_POLICY_ID else {}),
 {%- endif %}
     }
 
@@ -278,6 +296,7 @@ def run_and_wait(client: WorkspaceClient, request: dict[str, Any], on_started: C
         access_control_list=[jobs.JobAccessControlRequest.from_dict(entry) for entry in request["access_control_list"]],
         timeout_seconds=request["timeout_seconds"],
         environments=[jobs.JobEnvironment.from_dict(spec) for spec in request.get("environments", [])] or None,
+        budget_policy_id=request.get("budget_policy_id"),
     )
     on_started(client.jobs.get_run(waiter.run_id).run_page_url or f"run {waiter.run_id}")
     return waiter.result(timeout=WAIT_TIMEOUT)

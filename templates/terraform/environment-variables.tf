@@ -1,4 +1,6 @@
-{#- Rendered once per deploy environment (hooks/environment_folders.py), with `tf_env` its name. -#}
+{#- Rendered once per deploy environment (hooks/environment_folders.py), with `tf_env` its name.
+    The policy and cost-tag defaults are the company's, from templates/compute_policy.jinja. -#}
+{%- import "compute_policy.jinja" as compute_policy with context -%}
 variable "git_repo_url" {
   type        = string
   description = "HTTPS URL of this project's Git repository; CI/CD passes it with -var git_repo_url=..."
@@ -19,14 +21,14 @@ variable "job_compute" {
 
 variable "cluster_policy_id" {
   type        = string
-  default     = null
+  default     = {{ compute_policy.hcl(compute_policy.cluster_policy_id) }}
   description = "ID of a cluster policy (Compute > Policies) that every job cluster of this environment uses, for example \"0123456789ABCDEF\"; null: none. The CI/CD service principal needs CAN_USE on it."
 }
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
 variable "budget_policy_id" {
   type        = string
-  default     = null
+  default     = {{ compute_policy.hcl(compute_policy.budget_policy_id) }}
   description = "ID of a serverless budget policy that every serverless job of this environment uses (its usage carries the policy's tags); null: none. The CI/CD service principal needs permission to use it."
 }
 
@@ -50,6 +52,6 @@ variable "failure_alert_emails" {
 
 variable "cost_tags" {
   type        = map(string)
-  default     = {}
+  default     = {{ compute_policy.hcl(compute_policy.cost_tags) }}
   description = "Tags added to every job of this environment and its compute, for cost reports (billing usage records carry them), for example { cost_center = \"ml-42\" }. The project and environment tags are always set."
 }

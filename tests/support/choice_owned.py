@@ -7,7 +7,9 @@ fixes the prompt to another answer, scripts/specialize.py deletes the paths and 
 removes the rows. Add a row with a test file that only one choice needs.
 
 Tests tied to one choice inside a shared file are dropped at collection instead
-(``pytest_collection_modifyitems`` below): mark them ``@pytest.mark.choice(cloud="gcp")``, or give
+(``pytest_collection_modifyitems`` below): mark them ``@pytest.mark.choice(cloud="gcp")`` when they
+need the prompt itself (they type or refuse answers to it), ``@pytest.mark.answers(cloud="gcp")``
+when they only generate with that answer (a fork that fixed cloud to gcp keeps them), or give
 them a ``Variant`` or a choice string (``"gcp"``, ``"GitLab"``) as a parameter; a test whose marker
 or parameters need an answer the template cannot take any more is deselected, with the reason.
 """
@@ -61,12 +63,16 @@ def _values(value: Any) -> Iterable[Any]:
         yield value
 
 
-def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
+def unavailable(answers: dict[str, str], params: dict[str, Any], generates: dict[str, str] | None = None) -> str | None:
     """Why a test with marker answers ``answers`` and parameters ``params`` cannot run on this
     template (a specialised fork), or None. A marker needs each prompt it names to be asked and to
     offer the value. Parameters count when they are a ``Variant`` of a removed choice, a removed
     cloud or CI/CD platform, or answers (a dict, or ``name=value`` text joined by ``+``) that
-    contradict a fixed answer."""
+    contradict a fixed answer. ``generates`` (the ``answers`` marker) needs each value to be a choice
+    or the fixed answer of its prompt."""
+    for prompt, value in (generates or {}).items():
+        if value not in choices(prompt):
+            return f"generates with {prompt}={value!r}, which this template no longer offers"
     for prompt, value in answers.items():
         if prompt in FIXED_ANSWERS:
             return f"needs the prompt {prompt}, which this template fixes to {FIXED_ANSWERS[prompt]!r}"
@@ -94,6 +100,8 @@ def unavailable(answers: dict[str, str], params: dict[str, Any]) -> str | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "choice(**answers): the test needs these prompts offering these choices (dropped in a fork that fixes them)")
+    config.addinivalue_line(
+        "markers", "answers(**answers): the test generates with these answers (dropped in a fork that no longer offers one)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -103,10 +111,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     keep, drop = [], []
     for item in items:
         answers: dict[str, str] = {}
+        generates: dict[str, str] = {}
         for marker in item.iter_markers("choice"):
             answers.update(marker.kwargs)
+        for marker in item.iter_markers("answers"):
+            generates.update(marker.kwargs)
         params = getattr(getattr(item, "callspec", None), "params", {})
-        (drop if unavailable(answers, params) else keep).append(item)
+        (drop if unavailable(answers, params, generates) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep

@@ -133,3 +133,16 @@ UNITY_CATALOG_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.unity_catalog]
 GITHUB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.github]
 AZURE_DEVOPS_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "Azure DevOps"]
 GITLAB_VARIANTS = [v for v in SUPPORTED_VARIANTS if v.cicd_platform == "GitLab"]
+
+
+def covering_pairs(preferred: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """(cloud, CI/CD platform) pairs in which every offered cloud and every offered platform occurs:
+    the ``preferred`` pairs this template still offers, then the first offered pair for each cloud or
+    platform not covered yet. A specialised fork (``make specialize``) gets the pairs it can
+    generate, and the unspecialised template exactly ``preferred`` when those cover everything."""
+    offered = [(c, p) for c in choices("cloud") for p in choices("cicd_platform")]
+    chosen = [pair for pair in preferred if pair in offered]
+    for cloud, platform in offered:
+        if cloud not in {c for c, _ in chosen} or platform not in {p for _, p in chosen}:
+            chosen.append((cloud, platform))
+    return chosen
