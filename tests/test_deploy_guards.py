@@ -177,7 +177,8 @@ def test_guide_names_every_branch_prods_state_connection_serves(variant: Variant
     model deployment); the guide must not say "only on main"."""
     tf = (generated_project / CICD / "azure-devops.tf").read_text()
     assert re.search(r"deployed_branch_refs\s*=.*?release", tf, re.DOTALL)
-    (row,) = [line for line in (generated_project / GUIDE).read_text().splitlines() if "prod Terraform state`" in line and line.startswith("|")]
+    guide = (generated_project / GUIDE).read_text().splitlines()
+    (row,) = [line for line in guide if line.startswith("|") and "prod Terraform state`" in line]
     assert f"prod's only on `{DEFAULT_BRANCH}` (Terraform) and `{RELEASE_BRANCH}` (model deployment)" in row, row
 
 
