@@ -148,8 +148,11 @@ def test_destroy_removes_what_the_jobs_wrote(variant: Variant, generated_project
         # (tests/test_prod_plan_guard.py).
         schema = resources_of_type(generated_project / MODULE, "databricks_schema")["project"]
         assert strip_expression(schema["force_destroy"]).startswith('var.env != "prod" ||')
+    # The experiment folder likewise: recursively deletable where it holds no prod experiments,
+    # prod's only on a deliberate destroy (tests/test_deploy_guards.py).
     folder = generated_project / ".mlops-setup-scripts/cicd/service-principal"
-    assert resources_of_type(folder, "databricks_directory")["experiment_parent"]["delete_recursive"] is True
+    directory = resources_of_type(folder, "databricks_directory")["experiment_parent"]
+    assert strip_expression(directory["delete_recursive"]) == "var.delete_experiments_with_folder"
 
 
 def test_staging_and_prod_share_no_table_model_or_experiment_in_one_workspace(variant: Variant, generated_project: Path) -> None:

@@ -31,6 +31,12 @@ variable "deploy_trigger_token" {
 }
 {%- endif %}
 
+variable "delete_prod_experiments" {
+  type        = bool
+  default     = false
+  description = "Let a destroy of this bootstrap, or a changed mlflow_experiment_parent_dir, delete prod's experiment folder with every MLflow experiment in it. Set it for one apply, then destroy (docs/mlops-setup.md, Remove the project)."
+}
+
 variable "failure_alert_emails" {
   type        = list(string)
   description = "Group mailbox (or addresses) told when a staging or prod job fails or runs past its timeout, e.g. [\"ml-team@example.com\"]; CI/CD passes it to databricks-config as failure_alert_emails."

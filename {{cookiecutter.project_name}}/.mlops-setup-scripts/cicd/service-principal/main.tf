@@ -20,8 +20,9 @@ resource "databricks_group_member" "cicd" {
 # as the service principal.
 resource "databricks_directory" "experiment_parent" {
   path = var.mlflow_experiment_parent_dir
-  # Destroying the bootstrap removes the folder with the experiments in it.
-  delete_recursive = true
+  # False for a folder that holds prod's experiments: a destroy of the bootstrap or a changed
+  # mlflow_experiment_parent_dir then fails on the non-empty folder instead of deleting them.
+  delete_recursive = var.delete_experiments_with_folder
 }
 
 # Authoritative: in a single workspace both modules set the same list (folder_co_managers).

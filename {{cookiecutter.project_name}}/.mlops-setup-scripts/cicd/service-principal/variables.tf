@@ -13,6 +13,11 @@ variable "mlflow_experiment_parent_dir" {
   description = "Workspace folder of the project's MLflow experiments; the service principal gets CAN_MANAGE on it."
 }
 
+variable "delete_experiments_with_folder" {
+  type        = bool
+  description = "Whether destroying or moving the experiment folder deletes the experiments in it (delete_recursive); false keeps a non-empty folder, so the destroy fails."
+}
+
 variable "folder_co_managers" {
   type        = list(string)
   default     = []
