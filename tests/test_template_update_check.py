@@ -144,18 +144,20 @@ def test_a_refused_token_is_named_as_such(project: tuple[Path, str], tmp_path: P
     assert "expired-token" not in result.stdout + result.stderr
 
 
+def run_check_with_template(project: tuple[Path, str], home: Path, template: str) -> subprocess.CompletedProcess[str]:
+    """``run_check`` with a token while ``.cruft.json`` names ``template``; the project is restored after."""
+    cruft_file = project[0] / ".cruft.json"
+    original = cruft_file.read_text()
+    cruft_file.write_text(json.dumps({**json.loads(original), "template": template}))
+    try:
+        return run_check(project, home, TEMPLATE_REPO_TOKEN=TOKEN)
+    finally:
+        cruft_file.write_text(original)
+
+
 def test_an_unreachable_host_is_not_blamed_on_the_token(project: tuple[Path, str], tmp_path: Path) -> None:
     """A host that does not answer (here a port nothing listens on) says nothing about the token."""
-    folder, _ = project
-    state = json.loads((folder / ".cruft.json").read_text())
-    url = state["template"]
-    state["template"] = "http://127.0.0.1:9/mlops-stack.git"
-    (folder / ".cruft.json").write_text(json.dumps(state))
-    try:
-        result = run_check(project, tmp_path / "home", TEMPLATE_REPO_TOKEN=TOKEN)
-    finally:
-        state["template"] = url
-        (folder / ".cruft.json").write_text(json.dumps(state))
+    result = run_check_with_template(project, tmp_path / "home", "http://127.0.0.1:9/mlops-stack.git")
     assert result.returncode == 1
     assert "The host 127.0.0.1 could not be reached from this CI runner" in result.stderr
     assert "refused: check that it has not expired" not in result.stderr
@@ -175,15 +177,6 @@ def test_the_ci_job_token_serves_only_the_templates_own_host(project: tuple[Path
 
 
 def test_a_template_path_ci_cannot_clone_is_named(project: tuple[Path, str], tmp_path: Path) -> None:
-    folder, _ = project
-    state = json.loads((folder / ".cruft.json").read_text())
-    url = state["template"]
-    state["template"] = "/home/someone/mlops-stack"
-    (folder / ".cruft.json").write_text(json.dumps(state))
-    try:
-        result = run_check(project, tmp_path / "home", TEMPLATE_REPO_TOKEN=TOKEN)
-    finally:
-        state["template"] = url
-        (folder / ".cruft.json").write_text(json.dumps(state))
+    result = run_check_with_template(project, tmp_path / "home", "/home/someone/mlops-stack")
     assert result.returncode == 1
     assert "'/home/someone/mlops-stack', which CI cannot clone: put the template's" in result.stderr
