@@ -19,6 +19,7 @@ the broken rules in ``quarantine_reason``, counted and reported, and never fail 
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
@@ -37,6 +38,11 @@ DISTANCE_RANGE = (0.0, 400.0)
 # data-entry error that the model never saw in training.
 ZIP_RANGE = (501, 99950)
 DROPOFF_BEFORE_PICKUP = "drop-off before pick-up"
+# A pick-up more than a day after now (UTC) is a meter clock glitch (a year 2088): scored, it
+# would move batch inference's late-arrival window (steps.predictions) past every real trip.
+# A day covers the data's local clock and clock skew.
+FUTURE_TOLERANCE = timedelta(days=1)
+PICKUP_IN_FUTURE = f"{PICKUP} in the future"
 
 
 def outside(column: str, bounds: tuple, open_interval: bool) -> pa.Check:
@@ -47,6 +53,14 @@ def outside(column: str, bounds: tuple, open_interval: bool) -> pa.Check:
     return pa.Check.in_range(*bounds, include_min=closed, include_max=closed, name=reason, error=reason)
 
 
+def _not_in_future(pickups: pd.Series) -> pd.Series:
+    """True where a pick-up time is at most ``FUTURE_TOLERANCE`` after now, compared in UTC."""
+    times = pd.to_datetime(pickups)
+    if times.dt.tz is not None:
+        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
+    return times <= pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_TOLERANCE
+
+
 def _dropoff_not_before_pickup(trips: pd.DataFrame) -> pd.Series:
     # A row missing either time breaks the "missing" rule, not this one.
     if PICKUP not in trips or DROPOFF not in trips:
@@ -54,12 +68,14 @@ def _dropoff_not_before_pickup(trips: pd.DataFrame) -> pd.Series:
     return ~(pd.to_datetime(trips[DROPOFF]) < pd.to_datetime(trips[PICKUP]))
 
 
-# Every input column present and not missing, the distance and zips in range, drop-off not
-# before pick-up. Other columns are allowed and ignored; no dtype is imposed, so the same
+# Every input column present and not missing, the pick-up not in the future, the distance and
+# zips in range, drop-off not before pick-up. Other columns are allowed and ignored; no dtype is imposed, so the same
 # schema reads pandas frames and Spark's batches alike.
 INPUT_CONTRACT = pa.DataFrameSchema(
     {
-        PICKUP: pa.Column(nullable=False),
+        PICKUP: pa.Column(
+            nullable=False, checks=pa.Check(_not_in_future, name=PICKUP_IN_FUTURE, error=PICKUP_IN_FUTURE)
+        ),
         DROPOFF: pa.Column(nullable=False),
         "trip_distance": pa.Column(nullable=False, checks=outside("trip_distance", DISTANCE_RANGE, True)),
         "pickup_zip": pa.Column(nullable=False, checks=outside("pickup_zip", ZIP_RANGE, False)),

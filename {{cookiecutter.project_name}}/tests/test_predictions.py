@@ -81,6 +81,17 @@ def test_late_trips_are_scored_within_the_grace_window_only(spark, tmp_path: Pat
     assert unscored_trips(spark, too_late, table, grace=timedelta(days=9)).count() == 1
 
 
+def test_a_pickup_in_the_future_does_not_stop_later_scoring(spark, tmp_path: Path) -> None:
+    """A glitched meter clock (year 2088) stored in the table leaves the window at today's trips."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS glitch LOCATION '{tmp_path}'")
+    table = "glitch.predictions"
+    today = pd.Timestamp.now(tz="UTC").tz_localize(None).floor("s")
+    assert (
+        _run(spark, _trips(spark, (str(today - timedelta(days=1)), 2.0), ("2088-03-01 08:00:00", 3.0)), table, "3") == 2
+    )
+    assert _run(spark, _trips(spark, (str(today), 1.5)), table, "3") == 1
+
+
 class _ConnectLikeSpark:
     """A session whose ``table`` is lazy, as on Spark Connect (serverless): a missing table
     raises only when its result is used, never when ``table`` is called."""
@@ -120,8 +131,10 @@ def test_a_run_fails_when_more_than_the_allowed_share_is_quarantined(spark, tmp_
     assert problem is not None and "6 of 100 rows (6.0%)" in problem and "MAX_QUARANTINED_SHARE = 5%" in problem
 
     spark.sql(f"CREATE DATABASE IF NOT EXISTS broken_feed LOCATION '{tmp_path}'")
-    rows = spark.createDataFrame([(2.0, None, "3", "missing tpep_pickup_datetime")] * 3 + [(2.0, 6.0, "3", None)],
-                                 "trip_distance double, prediction double, model_version string, quarantine_reason string")
+    rows = spark.createDataFrame(
+        [(2.0, None, "3", "missing tpep_pickup_datetime")] * 3 + [(2.0, 6.0, "3", None)],
+        "trip_distance double, prediction double, model_version string, quarantine_reason string",
+    )
     run_id = append_predictions(rows, "broken_feed.predictions", table_format="parquet")
     with pytest.raises(TooManyQuarantined, match="3 of 4 rows"):
         run_report(spark.table("broken_feed.predictions"), run_id)

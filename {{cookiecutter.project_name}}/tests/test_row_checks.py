@@ -36,6 +36,10 @@ CRAFTED = [
     ({"dropoff_zip": 0}, "dropoff_zip outside [501, 99950]"),
     ({"tpep_dropoff_datetime": datetime(2024, 3, 8, 17, 40)}, "drop-off before pick-up"),
     (
+        {"tpep_pickup_datetime": datetime(2088, 3, 8, 17, 50), "tpep_dropoff_datetime": datetime(2088, 3, 8, 18, 5)},
+        "tpep_pickup_datetime in the future",
+    ),
+    (
         {"trip_distance": -1.0, "dropoff_zip": 100},
         "trip_distance outside (0.0, 400.0); dropoff_zip outside [501, 99950]",
     ),
@@ -104,5 +108,5 @@ def test_scoring_quarantines_bad_rows_and_scores_the_rest(spark) -> None:
 
 def test_the_report_counts_rows_per_rule() -> None:
     report = quarantine_report(row_problems(crafted()))
-    assert report.splitlines()[0].startswith("9 of 12 rows quarantined")
+    assert report.splitlines()[0].startswith("10 of 13 rows quarantined")
     assert "       2  trip_distance outside (0.0, 400.0)" in report
