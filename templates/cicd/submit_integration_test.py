@@ -33,7 +33,8 @@ from databricks.sdk.errors import NotFound, ResourceConflict
 {%- endif %}
 from databricks.sdk.service import jobs
 
-RUN_NAME = "{{ cookiecutter.project_name }} integration test"
+PROJECT = "{{ cookiecutter.project_name }}"
+RUN_NAME = f"{PROJECT} integration test"
 GIT_PROVIDER = "{{ cookiecutter | derived("cicd_platform_key") }}"
 READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
@@ -86,8 +87,7 @@ CLUSTER: dict[str, Any] = {
         "spark.databricks.cluster.profile": "singleNode",
         "spark.master": "local[*, 4]",
     },
-    "custom_tags": {**COST_TAGS, "ResourceClass": "SingleNode", "project": "{{ cookiecutter.project_name }}",
-                    "environment": "test"},
+    "custom_tags": {**COST_TAGS, "ResourceClass": "SingleNode", "project": PROJECT, "environment": "test"},
 }
 
 
