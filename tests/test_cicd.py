@@ -1032,8 +1032,10 @@ def test_azure_devops_prod_model_deployment_waits_for_a_prod_approver(variant: V
     text = (generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf").read_text()
     (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', text, re.DOTALL)
     assert 'allowed_branches                 = join(",", local.deployed_branch_refs)' in branch_control
-    (permissions,) = re.findall(r'resource "azuredevops_build_definition_permissions" "model_deployment" \{.*?\n\}', text, re.DOTALL)
-    assert 'EditBuildDefinition        = "Deny"' in permissions and "QueueBuilds" not in permissions
+    blocks = parse_file(generated_project / ".mlops-setup-scripts/cicd/azure-devops.tf")["locals"]
+    model_deployment = next(block for block in blocks if "contributor_denials" in block)["contributor_denials"]["deploy_model"]
+    model_deployment = [unquote(name) for name in model_deployment]
+    assert "EditBuildDefinition" in model_deployment and "QueueBuilds" not in model_deployment
     readme = (generated_project / PIPELINES / "README.md").read_text()
     guide = (generated_project / "docs/mlops-setup.md").read_text()
     assert "[`deploy-model-prod.yml`](deploy-model-prod.yml)" in readme and "Deploy model (prod) (<repository>)" in guide
@@ -1656,11 +1658,12 @@ def test_azure_devops_deployed_branches_need_review_and_only_the_trigger_runs_th
         (scope,) = policy["dynamic"]
         assert scope['"scope"']["for_each"] == "${local.deployed_branch_refs}"
         assert scope['"scope"']["content"][0]["repository_ref"] == "${scope.value}"
-    permissions = without_markers(resources(path, "azuredevops_build_definition_permissions")["deployment"])
-    assert permissions["build_definition_id"] == '${azuredevops_build_definition.pipeline["terraform_cicd"].id}'
+    permissions = without_markers(resources(path, "azuredevops_build_definition_permissions")["prod_pipelines"])
+    assert permissions["build_definition_id"] == "${azuredevops_build_definition.pipeline[each.key].id}"
     assert permissions["principal"] == "${data.azuredevops_group.contributors.id}"
-    denied = {k: unquote(v) for k, v in permissions["permissions"].items()}
-    assert denied.items() >= {"QueueBuilds": "Deny", "EditBuildDefinition": "Deny"}.items()
+    assert permissions["permissions"] == '${{for permission in each.value : permission => "Deny"}}'
+    denials = next(block for block in parse_file(path)["locals"] if "contributor_denials" in block)["contributor_denials"]
+    assert {"QueueBuilds", "EditBuildDefinition"} <= {unquote(name) for name in denials["terraform_cicd"]}
     assert 'name       = "Contributors"' in text
     docs = "\n".join(p.read_text() for p in [generated_project / "docs/mlops-setup.md", generated_project / PIPELINES / "README.md"])
     assert not re.search(r"[Bb]ypass (policies|the branch policies)", docs)

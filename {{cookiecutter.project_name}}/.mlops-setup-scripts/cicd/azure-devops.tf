@@ -437,32 +437,26 @@ data "azuredevops_group" "contributors" {
   name       = "Contributors"
 }
 
-
-resource "azuredevops_build_definition_permissions" "deployment" {
-  project_id          = data.azuredevops_project.project.id
-  principal           = data.azuredevops_group.contributors.id
-  build_definition_id = azuredevops_build_definition.pipeline["terraform_cicd"].id
-
-  permissions = {
-    QueueBuilds                = "Deny"
-    EditBuildDefinition        = "Deny"
-    DeleteBuildDefinition      = "Deny"
-    AdministerBuildPermissions = "Deny"
+# The model deployment: Contributors may queue it (it waits for the prod approval, and runs only
+# the reviewed YAML of {{ cookiecutter.release_branch }}) but not change its branch, YAML path or permissions.
+locals {
+  contributor_denials = {
+    terraform_cicd = ["QueueBuilds", "EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
+    deploy_model   = ["EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
   }
 }
 
-# The model deployment: Contributors may queue it (it waits for the prod approval, and runs only
-# the reviewed YAML of {{ cookiecutter.release_branch }}) but not change its branch, YAML path or permissions.
-resource "azuredevops_build_definition_permissions" "model_deployment" {
+resource "azuredevops_build_definition_permissions" "prod_pipelines" {
+  for_each            = local.contributor_denials
   project_id          = data.azuredevops_project.project.id
   principal           = data.azuredevops_group.contributors.id
-  build_definition_id = azuredevops_build_definition.pipeline["deploy_model"].id
+  build_definition_id = azuredevops_build_definition.pipeline[each.key].id
+  permissions         = { for permission in each.value : permission => "Deny" }
+}
 
-  permissions = {
-    EditBuildDefinition        = "Deny"
-    DeleteBuildDefinition      = "Deny"
-    AdministerBuildPermissions = "Deny"
-  }
+moved {
+  from = azuredevops_build_definition_permissions.deployment
+  to   = azuredevops_build_definition_permissions.prod_pipelines["terraform_cicd"]
 }
 {%- if cookiecutter.cloud == "gcp" %}
 

@@ -15,8 +15,8 @@ module "{{ env }}_service_principal" {
   # Prod's experiments are deleted only deliberately (var.delete_prod_experiments); in one
   # workspace staging's folder is prod's too.
   delete_experiments_with_folder = {% if env == "prod" %}var.delete_prod_experiments{% else %}var.delete_prod_experiments || !local.single_workspace{% endif %}
-  folder_co_managers           = local.single_workspace ? [{% for other in envs if other != env %}module.{{ other }}_service_principal.application_id{{ ", " if not loop.last }}{% endfor %}] : []
-  client_secret_lifetime_days  = var.client_secret_lifetime_days
+  folder_co_managers             = local.single_workspace ? [{% for other in envs if other != env %}module.{{ other }}_service_principal.application_id{{ ", " if not loop.last }}{% endfor %}] : []
+  client_secret_lifetime_days    = var.client_secret_lifetime_days
 }
 {%- endfor %}
 
