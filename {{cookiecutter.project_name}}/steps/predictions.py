@@ -180,8 +180,8 @@ def quarantined_share_problem(counts: "pd.Series", max_share: float = MAX_QUARAN
     if not total or quarantined <= max_share * total:
         return None
     return (
-        f"{quarantined} of {total} rows ({quarantined / total:.1%}) were quarantined, more than "
-        f"MAX_QUARANTINED_SHARE = {max_share:.0%} (steps/predictions.py): check the input table's schema "
+        f"{quarantined} of {total} rows ({format(quarantined / total, '.1%')}) were quarantined, more than "
+        f"MAX_QUARANTINED_SHARE = {format(max_share, '.0%')} (steps/predictions.py): check the input table's schema "
         f"and feed; the rows are in the output table with their {REASON_COLUMN}"
     )
 
