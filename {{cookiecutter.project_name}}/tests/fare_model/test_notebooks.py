@@ -219,7 +219,7 @@ def test_a_version_that_fails_validation_in_dry_run_is_not_deployed(
 
 
 def test_the_prod_job_deploys_a_validated_version(workspace, monkeypatch: pytest.MonkeyPatch) -> None:
-    """{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}Through the CD job it starts with the prod-only trigger.{% else %}In the notebook, as prod's service principal.{% endif %}"""
+    """{% if cookiecutter | derived("cicd_platform_key") in ("gitHub", "gitLab") %}Through the CD job it starts with the prod-only trigger.{% else %}Through the gated Azure DevOps pipeline, which the notebook names.{% endif %}"""
     # Prod's own Terraform outputs; the same model name keeps the test's single registry.
     (utils.TERRAFORM_OUTPUT_DIR / "prod.json").write_text(
         json.dumps({"{{ cookiecutter.project_name }}_model_name": {"value": MODEL_NAME}})
@@ -227,8 +227,14 @@ def test_the_prod_job_deploys_a_validated_version(workspace, monkeypatch: pytest
     trained = train(workspace).task_values
     assert validate(workspace, trained) == "passed"
 
+{%- if cookiecutter | derived("cicd_platform_key") == "azureDevOpsServices" %}
+    # Prod's deployment waits for its approvers: the notebook names the model for the gated pipeline.
+    message = deploy(monkeypatch, trained, env="prod")
+    assert message.startswith(f"{trained['model_uri']} awaits approval"), message
+{%- else %}
     assert deploy(monkeypatch, trained, env="prod") is None
     assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) == trained["model_version"]
+{%- endif %}
 
 
 @pytest.mark.parametrize("notebook", ["ModelValidation", "TriggerModelDeploy"])
