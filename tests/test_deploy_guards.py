@@ -121,7 +121,7 @@ def _module_value(expression: str, delete_prod_experiments: bool, single_workspa
     return bool(eval(python))  # noqa: S307 - checked above to hold booleans and operators only
 
 
-@pytest.mark.parametrize("variant", [GITHUB_VARIANTS[0], AZURE_DEVOPS_VARIANTS[0], GITLAB_VARIANTS[0]],
+@pytest.mark.parametrize("variant", [*GITHUB_VARIANTS[:1], *AZURE_DEVOPS_VARIANTS[:1], *GITLAB_VARIANTS[:1]],
                          ids=lambda v: v.id)
 def test_prod_experiments_are_deleted_only_on_purpose(variant: Variant, generated_project: Path) -> None:
     """delete_recursive = true on the experiment folder let a destroy of the bootstrap, or a changed
@@ -158,8 +158,8 @@ def test_guide_scopes_the_push_token_as_the_bootstrap_does(variant: Variant, gen
     assert f"`{scope}`" in environments and "all" not in environments, row
 
 
-@pytest.mark.parametrize("variant", [GITHUB_VARIANTS[0], AZURE_DEVOPS_VARIANTS[0], GITLAB_VARIANTS[0],
-                                     UNITY_CATALOG_VARIANTS[0]], ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", [*GITHUB_VARIANTS[:1], *AZURE_DEVOPS_VARIANTS[:1], *GITLAB_VARIANTS[:1],
+                                     *UNITY_CATALOG_VARIANTS[:1]], ids=lambda v: v.id)
 def test_guide_asks_for_an_account_group(variant: Variant, generated_project: Path) -> None:
     """Unity Catalog grants only account groups; the bootstrap looks the group up and adds the
     principals to it, so the prerequisite must ask for an account group assigned to both workspaces."""
@@ -182,7 +182,7 @@ def test_guide_names_every_branch_prods_state_connection_serves(variant: Variant
     assert f"prod's only on `{DEFAULT_BRANCH}` (Terraform) and `{RELEASE_BRANCH}` (model deployment)" in row, row
 
 
-@pytest.mark.parametrize("variant", [GITHUB_VARIANTS[0], UNITY_CATALOG_VARIANTS[0]], ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", [*GITHUB_VARIANTS[:1], *UNITY_CATALOG_VARIANTS[:1]], ids=lambda v: v.id)
 def test_guide_says_what_a_rename_does_to_prods_model(variant: Variant, generated_project: Path) -> None:
     guide = (generated_project / GUIDE).read_text()
     rename = guide[guide.index("Renaming the project later"):guide.index("## Prerequisites")]

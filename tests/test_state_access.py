@@ -190,6 +190,7 @@ def gcp_state_ids(project: Path, tmp_path: Path) -> list[str]:
     return json.loads(json.loads(result.stdout))
 
 
+@pytest.mark.choice(cloud="gcp")
 def test_gcp_state_ids_are_valid_and_distinct_for_any_project_name(tmp_path: Path) -> None:
     """A plain cut to 30 characters left "tfstate-prod-churn-prediction-" (trailing "-", refused by
     Google) and gave two long names with a common beginning the same service account."""
