@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TYPE_CHECKING, Optional
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.row_checks import FUTURE_TOLERANCE, PICKUP, REASON_COLUMN, counts_report, quarantine_counts
+from steps.row_checks import PICKUP, REASON_COLUMN, counts_report, latest_plausible_pickup, quarantine_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -111,8 +111,8 @@ def unscored_trips(
     if newest is None:
         return keyed
     # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
-    # the window past every real trip, so the window ends at most FUTURE_TOLERANCE after now.
-    newest = min(newest, int((datetime.now(timezone.utc) + FUTURE_TOLERANCE).timestamp()))
+    # the window past every real trip, so the window ends at the latest plausible pick-up.
+    newest = min(newest, int(latest_plausible_pickup().timestamp()))
     since = F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
 
     def recent(frame: DataFrame) -> DataFrame:

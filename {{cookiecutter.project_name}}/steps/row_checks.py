@@ -53,12 +53,17 @@ def outside(column: str, bounds: tuple, open_interval: bool) -> pa.Check:
     return pa.Check.in_range(*bounds, include_min=closed, include_max=closed, name=reason, error=reason)
 
 
+def latest_plausible_pickup() -> pd.Timestamp:
+    """The latest pick-up time a real trip can have: now (UTC, naive) plus ``FUTURE_TOLERANCE``."""
+    return pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_TOLERANCE
+
+
 def _not_in_future(pickups: pd.Series) -> pd.Series:
-    """True where a pick-up time is at most ``FUTURE_TOLERANCE`` after now, compared in UTC."""
+    """True where a pick-up time is at most ``latest_plausible_pickup``, compared in UTC."""
     times = pd.to_datetime(pickups)
     if times.dt.tz is not None:
         times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    return times <= pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_TOLERANCE
+    return times <= latest_plausible_pickup()
 
 
 def _dropoff_not_before_pickup(trips: pd.DataFrame) -> pd.Series:
