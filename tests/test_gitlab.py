@@ -529,13 +529,11 @@ def test_prod_variables_are_protected_and_scoped_to_their_environment(generated_
         assert str(body["protected"]).replace(" ", "") == "${" + scope[2:-1] + '=="prod"}', name
     assert str(variables["ci_token"]["protected"]) == "${each.value.protected}"
     assert str(variables["ci_token"]["environment_scope"]) == "${each.value.environment_scope}"
-    # The push token: protected, only for the output jobs' environment, 90 days at most (issue 22 trial, M1).
+    # The push token: protected, only for the output jobs' environment (issue 22 trial, M1).
     setup = (generated_project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
     (push,) = re.findall(r"GITLAB_PUSH_TOKEN = \{(.*?)\n    \}", setup, re.DOTALL)
     settings = dict(re.findall(r"^\s+(\w+)\s+=\s+(.+)$", push, re.MULTILINE))
     assert (settings["protected"], settings["environment_scope"]) == ("true", '"terraform-output"')
-    assert settings["lifetime_days"] == "min(var.ci_token_lifetime_days, 90)"
-    assert "expiration_days    = each.value.lifetime_days" in setup
 
 
 # ---------------------------------------------------------------- docs
@@ -602,11 +600,59 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
 
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
     web = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"}))
-    assert web >= {"unit-tests", "terraform-apply-staging", "terraform-plan-prod", "terraform-apply-prod"}
+    assert web >= {"unit-tests", "terraform-apply-staging", "terraform-output-staging"}
+    assert not web & PROD_TERRAFORM_JOBS
     deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
     assert running(deploy) == {"deploy-model-staging"}
     schedule = {"CI_PIPELINE_SOURCE": "schedule", "CHECK_TEMPLATE_UPDATES": "true"}
     assert running(listed_jobs(project, schedule)) == {"check-template-updates"}
+
+
+# The jobs that get the prod identity from Terraform, and the one that needs them.
+PROD_TERRAFORM_JOBS = {"terraform-plan-prod", "terraform-apply-prod", "terraform-output-prod"}
+# What whoever starts a pipeline may pass: each outranks the job's own variables.
+OVERRIDES = {"CI_DEBUG_TRACE": "true", "DATABRICKS_HOST": "https://evil.example", "TF_CLI_ARGS": "-var=x=1"}
+STARTED_BY_SOMEONE = ("web", "api", "trigger", "schedule")
+
+
+def dangling_needs(project: Path, created: set[str]) -> dict[str, list[str]]:
+    """Job -> the jobs it `needs` (not `optional: true`) that the pipeline does not create: GitLab
+    rejects such a pipeline as a whole."""
+    found = {}
+    for name, job in jobs(project).items():
+        needed = [need if isinstance(need, str) else need["job"] for need in job.get("needs") or []
+                  if isinstance(need, str) or not need.get("optional")]
+        if name in created and set(needed) - created:
+            found[name] = sorted(set(needed) - created)
+    return found
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_prod_terraform_runs_only_in_push_pipelines_of_the_default_branch(gitlab_checkout: Path) -> None:
+    """Issue 22 (ops walk of gcp + GitLab): a Maintainer's Run pipeline on main ran
+    terraform-plan-prod, an `action: prepare` job that no approval holds, with pipeline variables
+    such as CI_DEBUG_TRACE that print the prod ID token into the log. For every source that a
+    person, the API, a trigger or a schedule starts, with such variables, on the default and the
+    release branch, gitlab-ci-local creates no prod Terraform job, and no created job needs one
+    that is missing; a push that merges a change of databricks-config/prod does create them."""
+    project = gitlab_checkout
+    with open(project / "databricks-config/prod/main.tf", "a") as file:
+        file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change prod"],
+                   cwd=project, check=True)
+    pushed = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "push"}))
+    assert pushed >= PROD_TERRAFORM_JOBS | {"terraform-apply-staging"}
+    assert dangling_needs(project, pushed) == {}
+    deployments = [("web", "main"), ("trigger", "release")]
+    started = [(source, "main", {}) for source in STARTED_BY_SOMEONE] + [
+        (source, branch, {"MODEL_URI": "models:/m/1"}) for source, branch in deployments]
+    for source, branch, extra in started:
+        variables = {"CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": branch, **OVERRIDES, **extra}
+        created = running(listed_jobs(project, variables))
+        assert not created & PROD_TERRAFORM_JOBS, (variables, created)
+        assert dangling_needs(project, created) == {}, variables
+    mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **OVERRIDES}
+    assert not running(listed_jobs(project, mr)) & {name for name in jobs(project) if name.endswith("-prod")}
 
 
 # One variant: the job differs between variants only in its `rules:changes` list, and the
@@ -848,3 +894,89 @@ def test_model_deployment_python_gets_no_pipeline_variable(tmp_path: Path, env: 
         leaked = {name for name in INJECTED if name != "DATABRICKS_HOST" and name in seen}
         assert leaked == set(), f"injected pipeline variables reach the deployment's Python: {leaked}"
     assert json.loads(runs[-1].stdout)["argv"][-2:] == ["models:/churn/3", env]
+
+
+def gitlab_variant_project(tmp_path: Path) -> Path:
+    """A gcp + GitLab project (the variant of the ops walk), generated into ``tmp_path``."""
+    from tests.support.generation import generate
+
+    staging, prod = TEST_HOSTS["gcp"]
+    return generate(tmp_path, {"cloud": "gcp", "cicd_platform": "GitLab", "databricks_staging_workspace_host": staging,
+                               "databricks_prod_workspace_host": prod})
+
+
+def test_bootstrap_refuses_a_project_where_non_maintainers_set_pipeline_variables(tmp_path: Path) -> None:
+    """Issue 22 (ops walk): pipeline variables outrank a job's own (CI_DEBUG_TRACE prints the ID
+    tokens), and the bootstrap left who may set them to the project's default. The provider reads
+    the setting (data source gitlab_project) but sets it only by managing the whole project, so the
+    bootstrap's postcondition demands Maintainer: the real `terraform plan` evaluates the generated
+    condition against each setting (the data source's attributes as a stand-in resource's output,
+    applied to a local state)."""
+    project = gitlab_variant_project(tmp_path)
+    text = (project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    block = re.search(r'^data "gitlab_project" "project" \{\n(.*?)^\}', text, re.MULTILINE | re.DOTALL)
+    assert block, "gitlab.tf reads the project"
+    lifecycle = re.search(r"^  lifecycle \{\n.*?^  \}\n", block.group(1), re.MULTILINE | re.DOTALL)
+    assert lifecycle and "postcondition" in lifecycle.group(0), "the project's variable setting is checked"
+    folder = tmp_path / "stand-in"
+    folder.mkdir()
+    (folder / "main.tf").write_text(
+        'variable "gitlab_project_path" {\n  default = "ml-team/project"\n}\n\n'
+        'variable "restrict" {\n  type = bool\n}\n\nvariable "role" {\n  type = string\n}\n\n'
+        'resource "terraform_data" "project" {\n'
+        "  input = { restrict_user_defined_variables = var.restrict, ci_pipeline_variables_minimum_override_role = var.role }\n\n"
+        + lifecycle.group(0).replace("self.", "self.output.") + "}\n"
+    )
+
+    def plan(restrict: bool, role: str) -> subprocess.CompletedProcess:
+        """Apply (a stand-in's output is known only then; a data source's is while planning)."""
+        return subprocess.run(["terraform", "apply", "-auto-approve", "-no-color", "-input=false",
+                               f"-var=restrict={str(restrict).lower()}", f"-var=role={role}"], cwd=folder, capture_output=True, text=True)
+
+    assert subprocess.run(["terraform", "init", "-input=false"], cwd=folder, capture_output=True).returncode == 0
+    for restrict, role in ((False, "maintainer"), (True, "developer"), (True, "owner"), (True, "no_one_allowed")):
+        refused = plan(restrict, role)
+        shown = role if restrict else "developer"
+        assert refused.returncode != 0, (restrict, role)
+        message = " ".join(refused.stderr.split())
+        assert f'lets role "{shown}" set pipeline variables' in message and "ml-team/project" in message, message
+        assert "Minimum role to use pipeline variables: Maintainer" in message
+    assert plan(True, "maintainer").returncode == 0
+
+
+def test_ci_tokens_have_the_least_role_scope_and_lifetime(tmp_path: Path) -> None:
+    """Issue 22 (ops walk): the deploy bot's token (Maintainer, api) lived 365 days in the
+    bootstrap's state, and the output bot pushed as a Maintainer. The output bot is a Developer
+    with write_repository (what a protected branch's allowed_to_push needs); the deploy bot keeps
+    what creating and running its trigger needs; both live at most 90 days and rotate in their last
+    30, which the real `terraform plan` enforces on the generated variable's validation."""
+    project = gitlab_variant_project(tmp_path)
+    setup = project / ".mlops-setup-scripts/cicd/gitlab.tf"
+    parsed = parse_file(setup)
+    found = {(unquote(rtype), unquote(name)): body
+             for block in parsed["resource"] for rtype, named in block.items() for name, body in named.items()}
+    (tokens,) = [block["ci_tokens"] for block in parsed["locals"] if "ci_tokens" in block]
+    assert (unquote(tokens["GITLAB_PUSH_TOKEN"]["access_level"]), [unquote(s) for s in tokens["GITLAB_PUSH_TOKEN"]["scopes"]]) == (
+        "developer", ["write_repository"])
+    bot = found[("gitlab_project_access_token", "deploy_bot")]
+    assert (unquote(bot["access_level"]), [unquote(s) for s in bot["scopes"]]) == ("maintainer", ["api"])
+    for body in (found[("gitlab_project_access_token", "ci")], bot):
+        assert body["rotation_configuration"] == {"expiration_days": "${var.ci_token_lifetime_days}", "rotate_before_days": 30}
+    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
+    variable = re.search(r'^variable "ci_token_lifetime_days" \{.*?^\}', text, re.MULTILINE | re.DOTALL)
+    assert variable
+    folder = tmp_path / "stand-in"
+    folder.mkdir()
+    (folder / "main.tf").write_text(variable.group(0) + "\n")
+
+    def plan(*arguments: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["terraform", "plan", "-no-color", "-input=false", *arguments], cwd=folder, capture_output=True, text=True)
+
+    assert plan().returncode == 0, "the default is valid"
+    for days in (365, 91, 30):
+        refused = plan(f"-var=ci_token_lifetime_days={days}")
+        assert refused.returncode != 0 and "ci_token_lifetime_days must be 31 to 90" in refused.stderr, refused.stderr
+    assert plan("-var=ci_token_lifetime_days=31").returncode == 0
+    setup_guide = (project / "docs/mlops-setup.md").read_text()
+    assert "deploy bot's project access token (Maintainer, `api`, `ci_token_lifetime_days`: 90 days)" in setup_guide
+    assert "Whoever may read that state may use them" in setup_guide

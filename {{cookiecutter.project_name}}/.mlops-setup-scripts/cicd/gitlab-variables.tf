@@ -43,6 +43,12 @@ variable "merge_request_approvals" {
 
 variable "ci_token_lifetime_days" {
   type        = number
-  default     = 365
-  description = "Lifetime of the project access tokens CI/CD pushes and comments with; running this setup in the last 30 days rotates them."
+  default     = 90
+  description = "Lifetime of the project access tokens of the output bot and the deploy bot; running this setup in their last 30 days rotates them."
+
+  # The tokens rotate in their last 30 days; the Databricks OAuth secrets ask for a run every 90 days anyway.
+  validation {
+    condition     = var.ci_token_lifetime_days > 30 && var.ci_token_lifetime_days <= 90
+    error_message = "ci_token_lifetime_days must be 31 to 90 (the tokens rotate in their last 30 days): e.g. --var ci_token_lifetime_days=90."
+  }
 }

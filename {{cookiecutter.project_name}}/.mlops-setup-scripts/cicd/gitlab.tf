@@ -20,6 +20,18 @@ provider "gitlab" {
 
 data "gitlab_project" "project" {
   path_with_namespace = var.gitlab_project_path
+
+  # Pipeline variables (of Run pipeline, the API, triggers, schedules, push options, manual jobs)
+  # outrank a job's own: CI_DEBUG_TRACE prints every variable and ID token to the job log. Only
+  # Maintainers, who alone deploy to and approve prod, may set them; not Owners alone or no one,
+  # because the deploy bot (a Maintainer) passes MODEL_URI to deploy-model-prod as one.
+  # The provider reads this project setting but cannot set it without managing the whole project.
+  lifecycle {
+    postcondition {
+      condition     = self.restrict_user_defined_variables && self.ci_pipeline_variables_minimum_override_role == "maintainer"
+      error_message = "GitLab project ${var.gitlab_project_path} lets role \"${self.restrict_user_defined_variables ? self.ci_pipeline_variables_minimum_override_role : "developer"}\" set pipeline variables; it must be \"maintainer\": Settings, CI/CD, Variables, Minimum role to use pipeline variables: Maintainer (API: ci_pipeline_variables_minimum_override_role=maintainer). Then run this setup again."
+    }
+  }
 }
 
 locals {
@@ -186,16 +198,16 @@ resource "gitlab_project_variable" "databricks_client_secret" {
 locals {
   ci_tokens = {
     # Pushes the Terraform outputs from the terraform-output-<env> jobs of the protected default
-    # branch: only jobs of the environment `terraform-output` get it (those jobs run git alone),
-    # and it lives 90 days at most (the CI/CD bootstrap rotates it in its last 30).
+    # branch: only jobs of the environment `terraform-output` get it (those jobs run git alone).
+    # Git push is all it does: `write_repository`, and Developer, the least role that a protected
+    # branch's allowed_to_push may name (the job token cannot push where "No one" may).
     GITLAB_PUSH_TOKEN = {
       name              = "{{ cookiecutter.project_name }} Terraform output bot"
       purpose           = "Pushes databricks-config/output/<env>.json from the terraform-output jobs"
-      access_level      = "maintainer"
+      access_level      = "developer"
       scopes            = ["write_repository"]
       protected         = true
       environment_scope = "terraform-output"
-      lifetime_days     = min(var.ci_token_lifetime_days, 90)
     }
     # (Merge request pipelines get no token: their plan shows in GitLab's Terraform widget.)
   }
@@ -211,7 +223,7 @@ resource "gitlab_project_access_token" "ci" {
   scopes       = each.value.scopes
 
   rotation_configuration = {
-    expiration_days    = each.value.lifetime_days
+    expiration_days    = var.ci_token_lifetime_days
     rotate_before_days = 30
   }
 }
@@ -239,15 +251,18 @@ resource "gitlab_project_variable" "ci_token" {
 #
 # A bot owns the trigger, not whoever runs this setup: GitLab lets no one approve a deployment
 # they triggered, so a trigger of the only prod approver's own could never deploy, and a
-# person's trigger stops working when they leave the project. The bot's token stays in this
-# setup's state (no job and no workspace holds it); running the setup in its last 30 days
-# rotates it.
+# person's trigger stops working when they leave the project. The bot's token is used by this
+# setup alone (the provider below, to manage the trigger) and stays in this setup's state: no job
+# and no workspace holds it. It lives var.ci_token_lifetime_days (90 at most) and running the
+# setup in its last 30 days rotates it; GitLab removes the bot, and so its trigger, when it expires.
 resource "gitlab_project_access_token" "deploy_bot" {
   project     = data.gitlab_project.project.id
   name        = "{{ cookiecutter.project_name }} deploy bot"
   description = "Owns the pipeline trigger of the prod model deployment; managed by .mlops-setup-scripts/cicd."
-  # The pipelines it starts run on the protected {{ cookiecutter.release_branch }} branch and deploy to the protected
-  # `prod` environment, both for Maintainers only; creating a trigger needs the api scope.
+  # Each the least that works: the pipelines its trigger starts run on the protected
+  # {{ cookiecutter.release_branch }} branch (merges: Maintainers), deploy to the protected `prod` environment
+  # (Maintainers) and pass MODEL_URI (pipeline variables: Maintainers); GitLab lets only
+  # Maintainers create triggers, and only with the api scope (read_api cannot create one).
   access_level = "maintainer"
   scopes       = ["api"]
 
