@@ -634,7 +634,8 @@ def test_prod_terraform_runs_only_in_push_pipelines_of_the_default_branch(gitlab
     such as CI_DEBUG_TRACE that print the prod ID token into the log. For every source that a
     person, the API, a trigger or a schedule starts, with such variables, on the default and the
     release branch, gitlab-ci-local creates no prod Terraform job, and no created job needs one
-    that is missing; a push that merges a change of databricks-config/prod does create them."""
+    that is missing; a push that merges a change of databricks-config/prod does create them.
+    Prod's model deployment never runs with CI_DEBUG_TRACE."""
     project = gitlab_checkout
     with open(project / "databricks-config/prod/main.tf", "a") as file:
         file.write("\n# changed\n")
@@ -653,6 +654,11 @@ def test_prod_terraform_runs_only_in_push_pipelines_of_the_default_branch(gitlab
         assert dangling_needs(project, created) == {}, variables
     mr = {"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **OVERRIDES}
     assert not running(listed_jobs(project, mr)) & {name for name in jobs(project) if name.endswith("-prod")}
+    # Prod's model deployment, the one prod job a trigger starts, never with debug tracing (which
+    # would write its ID token to the log).
+    deployment = {"CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "release", "MODEL_URI": "models:/m/1"}
+    assert "deploy-model-prod" in running(listed_jobs(project, deployment))
+    assert "deploy-model-prod" not in running(listed_jobs(project, {**deployment, "CI_DEBUG_TRACE": "true"}))
 
 
 # One variant: the job differs between variants only in its `rules:changes` list, and the
