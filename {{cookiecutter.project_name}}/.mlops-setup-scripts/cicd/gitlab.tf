@@ -28,8 +28,8 @@ data "gitlab_project" "project" {
   # The provider reads this project setting but cannot set it without managing the whole project.
   lifecycle {
     postcondition {
-      condition     = self.restrict_user_defined_variables && self.ci_pipeline_variables_minimum_override_role == "maintainer"
-      error_message = "GitLab project ${var.gitlab_project_path} lets role \"${self.restrict_user_defined_variables ? self.ci_pipeline_variables_minimum_override_role : "developer"}\" set pipeline variables; it must be \"maintainer\": Settings, CI/CD, Variables, Minimum role to use pipeline variables: Maintainer (API: ci_pipeline_variables_minimum_override_role=maintainer). Then run this setup again."
+      condition     = self.restrict_user_defined_variables && coalesce(self.ci_pipeline_variables_minimum_override_role, "unset") == "maintainer"
+      error_message = "GitLab project ${var.gitlab_project_path} lets role \"${self.restrict_user_defined_variables ? coalesce(self.ci_pipeline_variables_minimum_override_role, "unset") : "developer"}\" set pipeline variables; it must be \"maintainer\": Settings, CI/CD, Variables, Minimum role to use pipeline variables: Maintainer (API: ci_pipeline_variables_minimum_override_role=maintainer). Then run this setup again."
     }
   }
 }
