@@ -107,3 +107,17 @@ def test_the_commit_step_authenticates_git_without_writing_git_config(
     assert result.stdout.splitlines()[-1] == "AUTHORIZATION: bearer job-token-example", result.stdout
     config = (tmp_path / ".git/config").read_text()
     assert "job-token-example" not in config and "extraheader" not in config
+
+
+@pytest.mark.parametrize("variant", [next(v for v in AZURE_DEVOPS_VARIANTS if v.cloud == c) for c in ("aws", "azure", "gcp")],
+                         ids=lambda v: v.id)
+def test_setup_guide_has_the_admin_limit_who_reads_the_prod_plan_and_for_how_long(variant: Variant, generated_project: Path) -> None:
+    """Azure DevOps keeps the prod plan file (prod configuration and state values) as a pipeline
+    artifact, whose retention the YAML cannot set: the guide names the artifact, who may read it
+    and the two project settings that limit that."""
+    pipeline = (generated_project / PIPELINES / "terraform-cicd.yml").read_text()
+    assert "artifact: terraform-plan-prod" in pipeline
+    guide = " ".join((generated_project / "docs/mlops-setup.md").read_text().split())
+    for fact in ("the artifact `terraform-plan-prod`", "secrets included", "View builds",
+                 "Project settings, Pipelines, Settings, set *Days to keep artifacts, symbols and attachments*"):
+        assert fact in guide, fact
