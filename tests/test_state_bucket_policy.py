@@ -55,7 +55,8 @@ def test_simulator_follows_iams_rules() -> None:
     assert not s3_request_allowed([EVERYTHING], deny_others, "arn:aws:iam::1:role/b", "s3:GetObjectVersion", "arn:aws:s3:::b/k")
     assert not s3_request_allowed([EVERYTHING], deny_others, "arn:aws:iam::2:role/a", "s3:GetObject", "arn:aws:s3:::b/k")
     assert s3_request_allowed([EVERYTHING], deny_others, "arn:aws:iam::1:role/b", "s3:ListBucket", "arn:aws:s3:::b")
-    assert not s3_request_allowed([], {"Version": "2012-10-17", "Statement": []}, "arn:aws:iam::1:role/a", "s3:GetObject", "arn:aws:s3:::b/k")
+    no_policy = {"Version": "2012-10-17", "Statement": []}
+    assert not s3_request_allowed([], no_policy, "arn:aws:iam::1:role/a", "s3:GetObject", "arn:aws:s3:::b/k")
     grant = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:role/a"]},
                                                      "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}]}
     assert s3_request_allowed([], grant, "arn:aws:iam::1:role/a", "s3:GetObject", "arn:aws:s3:::b/k")
@@ -102,11 +103,23 @@ def applied_bucket_policies(project: Path, tmp_path: Path) -> dict[str, dict]:
             "AWS_SESSION_TOKEN": session["SessionToken"],
         }
         mirror = [f"-plugin-dir={PROVIDER_MIRROR}"] if PROVIDER_MIRROR.is_dir() else []
+        # A session's ARN instead of its role's is refused before anything is created, naming it.
+        session_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/break-glass/me"
+        refused = None
         for args in (["init", "-input=false", *mirror],
+                     ["apply", "-input=false", "-auto-approve", f"-var=state_admin_principal_arns={json.dumps([session_arn])}"],
                      ["apply", "-input=false", "-auto-approve", "-target=aws_s3_bucket_policy.terraform_state",
                       f"-var=state_admin_principal_arns={json.dumps([BREAK_GLASS_ROLE])}"]):
             result = subprocess.run(["terraform", *args, "-no-color"], cwd=module, env=env, capture_output=True, text=True, timeout=300)
+            if session_arn in args[-1]:
+                refused = result
+                assert clients["s3"].list_buckets()["Buckets"] == [], "a refused apply left buckets behind"
+                continue
             assert result.returncode == 0, f"terraform {args[0]} failed:\n{result.stdout}{result.stderr}"
+        assert refused is not None and refused.returncode != 0
+        message = " ".join(refused.stderr.split())
+        assert "state_admin_principal_arns" in message and session_arn in message, message
+        assert "arn:aws:iam::123456789012:role/admin" in message, message
         buckets = [unquote(b) for b in load_module(project / ".mlops-setup-scripts/terraform").locals["state_buckets"].values()]
         return {bucket: json.loads(clients["s3"].get_bucket_policy(Bucket=bucket)["Policy"]) for bucket in buckets}
 

@@ -110,15 +110,15 @@ variable "state_admin_principal_arns" {
 
   validation {
     condition     = alltrue([for arn in var.state_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
-    error_message = "state_admin_principal_arns takes IAM role or user ARNs, e.g. [\"arn:aws:iam::123456789012:role/admin\"]; a session's ARN (arn:aws:sts::...:assumed-role/...) is not accepted: name its role."
+    error_message = "state_admin_principal_arns takes IAM role or user ARNs, e.g. [\"arn:aws:iam::123456789012:role/admin\"], not ${jsonencode([for arn in var.state_admin_principal_arns : arn if !can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])}: for a session (arn:aws:sts::<account>:assumed-role/<role>/<session>), name its role."
   }
 }
 
 data "aws_caller_identity" "current" {}
 
-# The role or user behind your login. An assumed role's session ARN names neither the role's
-# path nor its ARN; this data source reads them (iam:GetRole), e.g. for IAM Identity Center's
-# roles under /aws-reserved/sso.amazonaws.com/.
+# The role or user behind your login, as aws:PrincipalArn names it. A role session's ARN
+# (arn:aws:sts::<account>:assumed-role/<role>/<session>) lacks the role's path, which this data
+# source reads (iam:GetRole): IAM Identity Center's roles live under /aws-reserved/sso.amazonaws.com/.
 data "aws_iam_session_context" "current" {
   arn = data.aws_caller_identity.current.arn
 }
