@@ -853,15 +853,18 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
             assert not logins
             continue
         terraform_jobs.append((file, stage, env))
-        (login,) = logins
-        assert login < min(users)
-        inputs = steps[login]["inputs"]
-        assert inputs[connection_input] == connections[env]
-        script = inputs["inlineScript"]
-        assert sorted(re.findall(r"task\.setvariable variable=(\w+)", script)) == sorted(STATE_VARIABLES[variant.cloud])
-        assert sorted(re.findall(r"task\.setvariable variable=(\w+);issecret=true", script)) == sorted(secrets)
-        lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, capture_output=True, text=True)
-        assert lint.returncode == 0, lint.stdout
+        # One login before the Terraform steps; the output commit after an apply signs in again
+        # (tests/test_azure_devops_credentials.py).
+        assert logins[0] < min(users)
+        assert all(steps[i + 1]["displayName"] == f"Commit the {env} outputs" for i in logins[1:]), name
+        for login in logins:
+            inputs = steps[login]["inputs"]
+            assert inputs[connection_input] == connections[env]
+            script = inputs["inlineScript"]
+            assert sorted(re.findall(r"task\.setvariable variable=(\w+)", script)) == sorted(STATE_VARIABLES[variant.cloud])
+            assert sorted(re.findall(r"task\.setvariable variable=(\w+);issecret=true", script)) == sorted(secrets)
+            lint = subprocess.run([str(SHELLCHECK), "--shell=bash", "-"], input=script, capture_output=True, text=True)
+            assert lint.returncode == 0, lint.stdout
         for i in users:
             assert backend_env.items() <= steps[i]["env"].items()
     # Pull requests plan staging only; the prod login runs only in the reviewed deployment.

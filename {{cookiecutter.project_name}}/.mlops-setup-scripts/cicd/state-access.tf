@@ -163,7 +163,7 @@ data "aws_iam_policy_document" "terraform_state" {
 resource "aws_iam_role" "terraform_state" {
   for_each = local.state_objects
 
-  name                 = "{{ state.short_slug[:40] }}-tfstate-${each.key}"
+  name                 = "{{ state.aws_state_role_prefix }}${each.key}"
   description          = "Terraform state of {{ cookiecutter.project_name }} ${each.key}, for its {{ "GitHub environment" if github else ("GitLab jobs" if gitlab else "Azure DevOps service connection") }}"
   assume_role_policy   = data.aws_iam_policy_document.assume_from_{{ ci }}[each.key].json
   max_session_duration = 3600

@@ -92,9 +92,61 @@ resource "aws_s3_bucket_public_access_block" "terraform_state" {
   restrict_public_buckets = true
 }
 
+# Who may read and write the state. IAM policies alone would let any principal of the account
+# whose policies allow s3:GetObject on "*" (ReadOnlyAccess, for one) read the CI/CD bootstrap's
+# state and its secrets; so the bucket policy denies every object request (read, write,
+# delete, restore) of any principal outside a list: you, the principal that applies this
+# module, and var.state_admin_principal_arns on both buckets; on the ML resources' bucket also
+# each environment's CI/CD role (../cicd/state-access.tf), on its own environment's state and
+# lock file only. Principals are matched by aws:PrincipalArn, which for a role's session is the
+# role's ARN with its path, so a list of roles covers all of their sessions.
+# Escape hatch: only object requests are denied, so whoever may change bucket policies (your
+# account's administrators; the account's root user always, even if a policy denies it) can
+# rewrite this list, best by re-applying this module with state_admin_principal_arns.
+variable "state_admin_principal_arns" {
+  type        = list(string)
+  description = "IAM roles or users (ARNs of the role or user, not of a session) that may read and write all Terraform state besides the principal applying this module, e.g. a second operator's or a break-glass role: [\"arn:aws:iam::123456789012:role/admin\"]."
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.state_admin_principal_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])
+    error_message = "state_admin_principal_arns takes IAM role or user ARNs, e.g. [\"arn:aws:iam::123456789012:role/admin\"], not ${jsonencode([for arn in var.state_admin_principal_arns : arn if !can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", arn))])}: for a session (arn:aws:sts::<account>:assumed-role/<role>/<session>), name its role."
+  }
+}
+
+data "aws_caller_identity" "current" {}
+
+# The role or user behind your login, as aws:PrincipalArn names it. A role session's ARN
+# (arn:aws:sts::<account>:assumed-role/<role>/<session>) lacks the role's path, which this data
+# source reads (iam:GetRole): IAM Identity Center's roles live under /aws-reserved/sso.amazonaws.com/.
+data "aws_iam_session_context" "current" {
+  arn = data.aws_caller_identity.current.arn
+}
+
+locals {
+  state_admins = distinct(concat([data.aws_iam_session_context.current.issuer_arn], var.state_admin_principal_arns))
+  # The ML resources' state of each environment (databricks-config/<env>/provider.tf) and the
+  # role its CI/CD signs in as (../cicd/state-access.tf creates it, after this module).
+  environment_states = {
+{%- set width = state.state_keys | reject("equalto", "cicd_setup") | map("length") | max %}
+{%- for env, key in state.state_keys.items() if env != "cicd_setup" %}
+    {{ env.ljust(width) }} = { key = "{{ key }}", role = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/{{ state.aws_state_role_prefix }}{{ env }}" }
+{%- endfor %}
+  }
+  # Per bucket, per statement: an object prefix ("" for all objects) and the only principals
+  # allowed its objects.
+  object_access = {
+    ml_resources = merge(
+      { AllStates = { prefix = "", principals = concat(local.state_admins, [for env in values(local.environment_states) : env.role]) } },
+      { for name, env in local.environment_states : "${title(name)}State" => { prefix = env.key, principals = concat(local.state_admins, [env.role]) } },
+    )
+    cicd_setup = { AllStates = { prefix = "", principals = local.state_admins } }
+  }
+}
+
 # State travels only over TLS 1.2 or newer: requests without TLS, or with an older
-# version, are denied to everyone.
-data "aws_iam_policy_document" "tls_only" {
+# version, are denied to everyone. Objects are denied to everyone outside local.object_access.
+data "aws_iam_policy_document" "terraform_state" {
   for_each = aws_s3_bucket.terraform_state
 
   dynamic "statement" {
@@ -118,13 +170,32 @@ data "aws_iam_policy_document" "tls_only" {
       }
     }
   }
+
+  dynamic "statement" {
+    for_each = local.object_access[each.key]
+    content {
+      sid       = "Deny${statement.key}ToOthers"
+      effect    = "Deny"
+      actions   = ["s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:RestoreObject"]
+      resources = ["${each.value.arn}/${statement.value.prefix}*"]
+      principals {
+        type        = "*"
+        identifiers = ["*"]
+      }
+      condition {
+        test     = "ArnNotLike"
+        variable = "aws:PrincipalArn"
+        values   = statement.value.principals
+      }
+    }
+  }
 }
 
 resource "aws_s3_bucket_policy" "terraform_state" {
   for_each = aws_s3_bucket.terraform_state
 
   bucket = each.value.id
-  policy = data.aws_iam_policy_document.tls_only[each.key].json
+  policy = data.aws_iam_policy_document.terraform_state[each.key].json
 
   # A bucket policy is public unless the public access block is in place first.
   depends_on = [aws_s3_bucket_public_access_block.terraform_state]
