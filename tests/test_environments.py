@@ -75,8 +75,10 @@ def read(project: Path, relative: str) -> str:
 @pytest.mark.large
 def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) -> None:
     repo = qa_copy(tmp_path / "repo")
-    # Per platform a Unity Catalog variant, and the two ML code tracks those do not cover.
-    for variant in [*one_variant_per_platform(), FEATURE_STORE_VARIANTS[0], RECIPE_VARIANTS[0]]:
+    # Per platform a Unity Catalog variant, the two ML code tracks those do not cover, and gcp's
+    # state access on GitLab.
+    gcp_gitlab = next(v for v in SUPPORTED_VARIANTS if v.cloud == "gcp" and v.cicd_platform == "GitLab")
+    for variant in [*one_variant_per_platform(), FEATURE_STORE_VARIANTS[0], RECIPE_VARIANTS[0], gcp_gitlab]:
         project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
                                     extra_context=answers_for(variant)))
         # Terraform: the folder, its locals and its own state.
@@ -184,6 +186,9 @@ def check_terraform_and_code_know_qa(project: Path, variant: Variant) -> None:
         assert f"_DEPLOYED_STAGE = {stages}" in read(project, "steps/utils.py")
     if variant.feature_store:
         assert 'ENVIRONMENTS = ("dev", "test", "staging", "qa", "prod")' in read(project, "features/feature_tables.py")
+    if variant.cloud == "gcp" and variant.cicd_platform != "GitHub Actions":
+        state_access = read(project, ".mlops-setup-scripts/cicd/state-access.tf")
+        assert re.search(r'^\s+qa\s+= "principalSet://.*(/attribute\.ref_type/branch|/\*)"$', state_access, re.M)
     trigger = read(project, "notebooks/TriggerModelDeploy.py")
     assert trigger.count('if env == "prod":') == 1  # qa, unprotected, deploys in its own job
 
