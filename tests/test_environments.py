@@ -150,7 +150,25 @@ def check_cicd_knows_qa(project: Path, variant: Variant) -> None:
     planned and tested by pull requests, applied on push, promoted between staging and prod."""
     workflows = yaml_files(project)
     assert workflows, variant.id
-    if variant.cicd_platform != "GitHub Actions":
+    if variant.cicd_platform == "Azure DevOps":
+        stages = {stage["stage"]: stage for stage in workflows[".azure/devops-pipelines/terraform-cicd.yml"]["stages"]}
+        assert list(stages) == ["Folders", "ApplyStaging", "ApplyQa", "PlanProd", "ApplyProd"]
+        assert stages["ApplyQa"]["dependsOn"] == ["Folders", "ApplyStaging"]
+        assert stages["ApplyQa"]["jobs"][0]["environment"] == "qa"
+        assert stages["PlanProd"]["dependsOn"] == ["Folders", "ApplyQa"]
+        ci = workflows[".azure/devops-pipelines/terraform-ci.yml"]["jobs"]
+        assert [job["job"] for job in ci] == ["Folders", "Format", "PlanStaging", "PlanQa"]
+        return
+    if variant.cicd_platform == "GitLab":
+        jobs = workflows[".gitlab/ci/terraform.gitlab-ci.yml"]
+        assert jobs["terraform-plan-qa"]["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
+        assert "terraform-plan-prod" in jobs and not any("merge_request" in rule["if"] for rule in jobs["terraform-plan-prod"]["rules"])
+        assert jobs["terraform-apply-qa"]["needs"] == ["terraform-apply-staging"]
+        assert jobs["terraform-apply-qa"]["environment"]["name"] == "qa"
+        assert all("when" not in rule for rule in jobs["terraform-apply-qa"]["rules"])
+        assert jobs["terraform-output-qa"]["needs"] == ["terraform-apply-qa"]
+        assert jobs["terraform-plan-prod"]["needs"] == ["terraform-apply-qa"]
+        assert "terraform-plan-qa" not in jobs["terraform-apply-qa"].get("needs", [])
         return
     deploy = workflows[".github/workflows/deploy-model-qa.yml"]
     (job,) = deploy["jobs"].values()
