@@ -20,6 +20,8 @@ from cookiecutter.main import cookiecutter
 from hooks.environment_folders import PER_ENVIRONMENT_FILES, SOURCE, generated_paths
 from hooks.environments import ENVIRONMENTS, names
 from tests.support.generation import answers_for
+from tests.support import mermaid
+from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
 from tests.support.terraform_refs import problems_in_tree
 from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
@@ -226,7 +228,15 @@ def check_docs_know_qa(project: Path, variant: Variant) -> None:
 
 def check_static(project: Path) -> None:
     """What the suite checks of every variant, for the qa copy: Python compiles, Terraform is
-    formatted (real `terraform fmt`) and every reference resolves (tests/test_terraform.py)."""
+    formatted (real `terraform fmt`) and every reference resolves (tests/test_terraform.py), the
+    guides' links resolve and their diagrams parse (tests/test_docs.py)."""
+    guides = sorted(project.rglob("*.md"))
+    assert broken_links_in(guides, project) == []
+    diagrams = [block for path in guides for block in fenced_blocks(path.read_text(), "mermaid")]
+    try:
+        assert [error for error in mermaid.parse_errors(diagrams) if error is not None] == []
+    except mermaid.NodeMissing:
+        pass  # tests/test_docs.py skips its diagram checks too without Node
     for path in project.rglob("*.py"):
         compile(path.read_text(), str(path), "exec")
     terraform = shutil.which("terraform")
