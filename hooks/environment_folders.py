@@ -8,6 +8,12 @@ with the same Jinja environment cookiecutter renders files with (its ``StrictEnv
 template's filters, ``templates/`` for includes), then deletes it. The files only include the
 shared sources in ``templates/terraform/environment-*.tf``; they see ``tf_env`` (the environment's
 name) and ``environment`` (its row resolved for the answers, ``hooks.derived.environments``).
+
+A single file that exists once per deploy environment, such as a GitHub Actions deployment workflow,
+works the same way: ``PER_ENVIRONMENT_FILES`` names its source, whose name holds ``_environment``
+where the generated names hold the environment's (``deploy-model-staging.yml``, ...). Cookiecutter
+renders it first: its Jinja for the hook sits in a ``{% raw %}`` block. It sees ``deploy_env`` (the
+name) and ``environment``. Its source may be pruned (another CI/CD platform).
 """
 
 from __future__ import annotations
@@ -21,12 +27,17 @@ from .environments import names
 from .fixed_answers import with_fixed_answers
 
 SOURCE = Path("databricks-config") / "_environment"
+PLACEHOLDER = "_environment"
+PER_ENVIRONMENT_FILES = (".github/workflows/deploy-model-_environment.yml",)
 
 
 def generated_paths(relative: str) -> list[str]:
     """The paths that the project template's file ``relative`` (a POSIX path relative to
     ``{{cookiecutter.project_name}}/``) has in a generated project: itself, or for a file of
-    ``SOURCE`` one path per deploy environment (``databricks-config/staging/main.tf``, ...)."""
+    ``SOURCE`` or of ``PER_ENVIRONMENT_FILES`` one path per deploy environment
+    (``databricks-config/staging/main.tf``, ``.github/workflows/deploy-model-staging.yml``, ...)."""
+    if relative in PER_ENVIRONMENT_FILES:
+        return [relative.replace(PLACEHOLDER, env) for env in names("deploy")]
     path = Path(relative)
     if SOURCE not in path.parents:
         return [relative]
@@ -35,7 +46,8 @@ def generated_paths(relative: str) -> list[str]:
 
 def write_environment_folders(project: Path, template: Path, answers: Mapping[str, Any]) -> list[Path]:
     """Render ``project``/``SOURCE`` into ``databricks-config/<env>/`` for every deploy environment
-    and delete ``SOURCE``; return the folders written. ``template`` is the template's root (its
+    and delete ``SOURCE``, render each file of ``PER_ENVIRONMENT_FILES`` that the project holds once
+    per deploy environment and delete it; return the folders written. ``template`` is the template's root (its
     ``templates/`` folder serves includes), ``answers`` the cookiecutter context of the run.
 
     Raises ``FileNotFoundError`` when ``SOURCE`` is missing (the hook runs once per generation)."""
@@ -58,5 +70,14 @@ def write_environment_folders(project: Path, template: Path, answers: Mapping[st
             (folder / file.name).write_text(text)
             shutil.copymode(file, folder / file.name)
         folders.append(folder)
+        for relative in PER_ENVIRONMENT_FILES:
+            file = project / relative
+            if file.is_file():
+                target = file.with_name(file.name.replace(PLACEHOLDER, environment["name"]))
+                target.write_text(jinja.from_string(file.read_text()).render(
+                    cookiecutter=answers, deploy_env=environment["name"], environment=environment))
+                shutil.copymode(file, target)
     shutil.rmtree(source)
+    for relative in PER_ENVIRONMENT_FILES:
+        (project / relative).unlink(missing_ok=True)
     return folders

@@ -8,18 +8,23 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from cookiecutter.main import cookiecutter
 
-from hooks.environment_folders import SOURCE, generated_paths
+from hooks.environment_folders import PER_ENVIRONMENT_FILES, SOURCE, generated_paths
 from hooks.environments import ENVIRONMENTS, names
 from tests.support.generation import answers_for
+from tests.support import mermaid
+from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
-from tests.support.variants import SUPPORTED_VARIANTS, Variant, choices
+from tests.support.terraform_refs import problems_in_tree
+from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
 
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
 ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "variables.tf")
@@ -42,6 +47,8 @@ def test_generated_paths_repeat_the_environment_folder_per_deploy_environment() 
     assert "databricks-config/staging/main.tf" in paths and "databricks-config/prod/main.tf" in paths
     assert len(paths) == len(names("deploy"))
     assert generated_paths("databricks-config/README.md") == ["databricks-config/README.md"]
+    (workflow,) = PER_ENVIRONMENT_FILES
+    assert generated_paths(workflow) == [f".github/workflows/deploy-model-{env}.yml" for env in names("deploy")]
 
 
 def one_variant_per_platform() -> list[Variant]:
@@ -70,7 +77,10 @@ def read(project: Path, relative: str) -> str:
 @pytest.mark.large
 def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) -> None:
     repo = qa_copy(tmp_path / "repo")
-    for variant in one_variant_per_platform():
+    # Per platform a Unity Catalog variant, the two ML code tracks those do not cover, and gcp's
+    # state access on GitLab.
+    gcp_gitlab = next(v for v in SUPPORTED_VARIANTS if v.cloud == "gcp" and v.cicd_platform == "GitLab")
+    for variant in [*one_variant_per_platform(), FEATURE_STORE_VARIANTS[0], RECIPE_VARIANTS[0], gcp_gitlab]:
         project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
                                     extra_context=answers_for(variant)))
         # Terraform: the folder, its locals and its own state.
@@ -113,6 +123,11 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
             catalogs = json.loads(read(project, "databricks-config/unity-catalog.json"))["catalogs"]
             assert list(catalogs) == ["dev", "test", "staging", "qa", "prod"] and catalogs["qa"] == "qa"
 
+        check_cicd_knows_qa(project, variant)
+        check_terraform_and_code_know_qa(project, variant)
+        check_docs_know_qa(project, variant)
+        check_static(project)
+
     # The copy's own fast tests follow the table (one variant per platform keeps this to minutes).
     ids = " or ".join(v.id for v in one_variant_per_platform())
     suite = subprocess.run(
@@ -121,3 +136,113 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
+
+
+def yaml_files(project: Path) -> dict[str, object]:
+    """Every CI/CD YAML file of the project, parsed (GitLab's !reference tags as plain lists)."""
+    loader = type("CiLoader", (yaml.SafeLoader,), {})
+    loader.add_constructor("!reference", lambda load, node: load.construct_sequence(node))
+    paths = [*project.glob(".github/workflows/*.yml"), *project.glob(".azure/devops-pipelines/*.yml"),
+             *project.glob(".gitlab-ci.yml"), *project.glob(".gitlab/ci/*.yml")]
+    return {path.relative_to(project).as_posix(): yaml.load(path.read_text(), Loader=loader) for path in paths}
+
+
+def check_cicd_knows_qa(project: Path, variant: Variant) -> None:
+    """qa behaves like staging (an unprotected deploy environment) in the platform's CI/CD files:
+    planned and tested by pull requests, applied on push, promoted between staging and prod."""
+    workflows = yaml_files(project)
+    assert workflows, variant.id
+    if variant.cicd_platform == "Azure DevOps":
+        stages = {stage["stage"]: stage for stage in workflows[".azure/devops-pipelines/terraform-cicd.yml"]["stages"]}
+        assert list(stages) == ["Folders", "ApplyStaging", "ApplyQa", "PlanProd", "ApplyProd"]
+        assert stages["ApplyQa"]["dependsOn"] == ["Folders", "ApplyStaging"]
+        assert stages["ApplyQa"]["jobs"][0]["environment"] == "qa"
+        assert stages["PlanProd"]["dependsOn"] == ["Folders", "ApplyQa"]
+        ci = workflows[".azure/devops-pipelines/terraform-ci.yml"]["jobs"]
+        assert [job["job"] for job in ci] == ["Folders", "Format", "PlanStaging", "PlanQa"]
+        return
+    if variant.cicd_platform == "GitLab":
+        jobs = workflows[".gitlab/ci/terraform.gitlab-ci.yml"]
+        assert jobs["terraform-plan-qa"]["rules"][0]["if"] == '$CI_PIPELINE_SOURCE == "merge_request_event"'
+        assert "terraform-plan-prod" in jobs and not any("merge_request" in rule["if"] for rule in jobs["terraform-plan-prod"]["rules"])
+        assert jobs["terraform-apply-qa"]["needs"] == ["terraform-apply-staging"]
+        assert jobs["terraform-apply-qa"]["environment"]["name"] == "qa"
+        assert all("when" not in rule for rule in jobs["terraform-apply-qa"]["rules"])
+        assert jobs["terraform-output-qa"]["needs"] == ["terraform-apply-qa"]
+        assert jobs["terraform-plan-prod"]["needs"] == ["terraform-apply-qa"]
+        assert "terraform-plan-qa" not in jobs["terraform-apply-qa"].get("needs", [])
+        return
+    deploy = workflows[".github/workflows/deploy-model-qa.yml"]
+    (job,) = deploy["jobs"].values()
+    assert job["environment"] == "qa" and job["if"] == "github.ref == 'refs/heads/main'"
+    assert deploy["concurrency"]["group"].endswith("-model-deployment-qa")
+    cd = workflows[".github/workflows/terraform-cd.yml"]["jobs"]
+    assert cd["apply_staging"]["needs"] == "folders"
+    assert cd["apply_qa"]["needs"] == ["folders", "apply_staging"] and cd["apply_qa"]["environment"] == "qa"
+    assert cd["plan_prod"]["needs"] == ["folders", "apply_qa"] and "plan_qa" not in cd
+    assert "qa" in cd["folders"]["outputs"]
+    ci = workflows[".github/workflows/terraform-ci.yml"]["jobs"]
+    assert ci["plan_qa"]["environment"] == "qa" and "plan_prod" not in ci
+    assert "plan_qa" in ci["comment"]["needs"]
+    tests = read(project, ".github/workflows/run-tests-fs.yml" if variant.feature_store else ".github/workflows/run-tests.yml")
+    assert "(staging|qa|prod|modules|output)" in tests
+    assert "Integration test on staging" in tests
+
+
+def check_terraform_and_code_know_qa(project: Path, variant: Variant) -> None:
+    """The shared module treats qa like staging; the project's code accepts it."""
+    module = project / "databricks-config" / "modules" / "ml-resources"
+    assert "the default branch in qa" in (module / "variables.tf").read_text()
+    assert "../../staging, ../../qa and\n# ../../prod" in (module / "variables.tf").read_text()
+    if variant.unity_catalog:
+        unity_catalog = (module / "unity-catalog.tf").read_text()
+        assert 'force_destroy = var.env != "prod"' in unity_catalog
+        assert 'toset(var.env == "staging"' in unity_catalog
+    if variant.ml_code != "mlflow_recipes":
+        deployment = read(project, "fare_model/deployment.py")
+        assert 'choices=["dev", "staging", "qa", "prod"]' in deployment
+    else:
+        stages = '{"dev": "Staging", "test": "Staging", "staging": "Staging", "qa": "Staging", "prod": "Production"}'
+        assert f"_DEPLOYED_STAGE = {stages}" in read(project, "steps/utils.py")
+    if variant.feature_store:
+        assert 'ENVIRONMENTS = ("dev", "test", "staging", "qa", "prod")' in read(project, "features/feature_tables.py")
+    if variant.cloud == "gcp" and variant.cicd_platform != "GitHub Actions":
+        state_access = read(project, ".mlops-setup-scripts/cicd/state-access.tf")
+        assert re.search(r'^\s+qa\s+= "principalSet://.*(/attribute\.ref_type/branch|/\*)"$', state_access, re.M)
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert trigger.count('if env == "prod":') == 1  # qa, unprotected, deploys in its own job
+
+
+def check_docs_know_qa(project: Path, variant: Variant) -> None:
+    readme = read(project, "databricks-config/README.md")
+    assert "`staging/`, `qa/`, `prod/`" in readme and "Qa[CD: apply qa]" in readme
+    assert "CI/CD runs Terraform in `staging/`, `qa/` and `prod/`" in readme
+    if variant.cicd_platform == "GitHub Actions":
+        assert "GitHub environments `staging`, `qa` and `prod`" in read(project, "docs/mlops-setup.md")
+        workflows = read(project, ".github/workflows/README.md")
+        assert "[`deploy-model-qa.yml`](deploy-model-qa.yml)" in workflows
+        assert "GitHub environment `staging`, `qa` or `prod`" in workflows
+    elif variant.cicd_platform == "GitLab":
+        assert "created the environments `staging`, `qa` and `prod`" in read(project, "docs/mlops-setup.md")
+
+
+def check_static(project: Path) -> None:
+    """What the suite checks of every variant, for the qa copy: Python compiles, Terraform is
+    formatted (real `terraform fmt`) and every reference resolves (tests/test_terraform.py), the
+    guides' links resolve and their diagrams parse (tests/test_docs.py)."""
+    guides = sorted(project.rglob("*.md"))
+    assert broken_links_in(guides, project) == []
+    diagrams = [block for path in guides for block in fenced_blocks(path.read_text(), "mermaid")]
+    try:
+        assert [error for error in mermaid.parse_errors(diagrams) if error is not None] == []
+    except mermaid.NodeMissing:
+        pass  # tests/test_docs.py skips its diagram checks too without Node
+    for path in project.rglob("*.py"):
+        compile(path.read_text(), str(path), "exec")
+    terraform = shutil.which("terraform")
+    for tree in ("databricks-config", ".mlops-setup-scripts"):
+        if terraform:
+            result = subprocess.run([terraform, "fmt", "-check", "-recursive", "-diff", tree], cwd=project,
+                                    capture_output=True, text=True)
+            assert result.returncode == 0, result.stdout + result.stderr
+        assert problems_in_tree(project / tree) == []

@@ -2,7 +2,7 @@
 # Commit the Terraform outputs of one environment where the ML code and the jobs read them.
 #
 # Usage (from anywhere in the repository, after `terraform apply` in databricks-config/<env>):
-#   commit-terraform-output.sh <staging|prod> [--from-artifact]
+#   commit-terraform-output.sh <{{ cookiecutter | environments("deploy") | map(attribute="name") | join("|") }}> [--from-artifact]
 #
 # With --from-artifact the output file is already in place (a job that ran `terraform output`
 # passed it on), so that the job holding the push credential runs no Terraform.
@@ -22,7 +22,7 @@
 # creating it from {{ cookiecutter.default_branch }} later carries the file along.{% endif %} Any other failure exits 1.
 set -euo pipefail
 
-readonly env="${1:?usage: commit-terraform-output.sh <staging|prod>}"
+readonly env="${1:?usage: commit-terraform-output.sh <{{ cookiecutter | environments("deploy") | map(attribute="name") | join("|") }}>}"
 readonly source="${2:-}"
 readonly output_file="databricks-config/output/${env}.json"
 

@@ -216,7 +216,7 @@ def tasks() -> list[dict[str, Any]]:
     return [*features, train, *validate_and_score()]
 {%- else %}
     """Train {{ "with the MLflow recipe" if cookiecutter | derived("ml_code") == "mlflow_recipes" else "with fare_model.training" }} in test mode (the test experiment and model, not staging's), validate, score."""
-    return [notebook_task("Train", "notebooks/Train", {"env": "staging", "test_mode": "True"}), *validate_and_score()]
+    return [notebook_task("Train", "notebooks/Train", {"env": {{ (cookiecutter | environment_names("deploy"))[0] | tojson }}, "test_mode": "True"}), *validate_and_score()]
 {%- endif %}
 
 

@@ -75,7 +75,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model_uri", help="models:/<model name>/<version>")
-    parser.add_argument("env", choices=["dev", "staging", "prod"], help="environment whose champion to set")
+    parser.add_argument("env", choices={{ cookiecutter | environment_names("dev", "deploy") | tojson }}, help="environment whose champion to set")
     parser.add_argument("--force", action="store_true", help="deploy despite the refusals listed above")
     args = parser.parse_args(argv)
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}

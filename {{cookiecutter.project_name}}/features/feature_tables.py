@@ -32,7 +32,7 @@ from steps.dev_namespace import dev_user
 # one workspace never share feature tables.
 DATABASE = "{{ cookiecutter | derived("feature_store_database") }}"
 {% endif -%}
-ENVIRONMENTS = ("dev", "test", "staging", "prod")
+ENVIRONMENTS = ({{ cookiecutter | environment_names("dev", "ci", "deploy") | map("tojson") | join(", ") }})
 PRIMARY_KEY = "zip"
 
 
@@ -91,7 +91,7 @@ class FeatureTable:
         if env not in ENVIRONMENTS:
             raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
         user = dev_user(env)
-        suffix = "" if env == "prod" else f"_{env}_{user}" if user else f"_{env}"
+        suffix = "" if env == {{ (cookiecutter | environment_names("deploy"))[-1] | tojson }} else f"_{env}_{user}" if user else f"_{env}"
         return f"{DATABASE}.{self.base_name}{suffix}"
 {%- endif %}
 

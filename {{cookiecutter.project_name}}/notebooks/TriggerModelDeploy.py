@@ -123,6 +123,9 @@ stage = deploy(model_uri, env, expected_name=get_model_name(env))
 print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {%- endif %}
 {%- endset -%}
+{#- Protected environments (hooks/environments.py) deploy behind an approval, the others here. -#}
+{%- set protected = cookiecutter | environments("deploy") | selectattr("protected") | map(attribute="name") | list -%}
+{%- set protected_env_test = "env == " ~ protected[0] | tojson if protected | length == 1 else "env in " ~ protected | tojson -%}
 {% if platform in ("gitHub", "gitLab") -%}
 {% if platform == "gitHub" %}{% include "cicd/github/trigger_deploy_workflow.py" %}{% else %}{% include "cicd/gitlab/trigger_deploy_pipeline.py" %}{% endif %}
 
@@ -130,7 +133,7 @@ print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 
 # Staging deploys here, as staging's own service principal. Prod's deployment waits for the
 # approvers of the `prod` environment, started with a token that only the prod workspace holds.
-if env == "prod":
+if {{ protected_env_test }}:
     start_prod_deployment(model_uri{% if platform == "gitHub" %}, git_branch{% endif %})
 else:
 {{ deploy_here | indent(4, true) }}
@@ -138,7 +141,7 @@ else:
 # Staging deploys here, as staging's own service principal. Prod deploys only through the Azure
 # DevOps pipeline `Deploy model (prod)`, after the `prod` environment's approvers approved its run
 # for exactly this model URI: the job names the candidate and stops.
-if env == "prod":
+if {{ protected_env_test }}:
     dbutils.notebook.exit(
         f"{model_uri} awaits approval: run the Azure DevOps pipeline 'Deploy model (prod)' on "
         f"{{ cookiecutter.release_branch }} with modelUri={model_uri}"

@@ -33,7 +33,7 @@ FIXED_NAME_ENVS = ({% for env in cookiecutter | environments if env.role != "dep
 
 # Registry stage that serves each environment's batch inference, see
 # {{ "mlflow/model-registry.html#transition-a-model-stage" | generate_doc_link(cookiecutter.cloud) }}
-_DEPLOYED_STAGE = {"dev": "Staging", "test": "Staging", "staging": "Staging", "prod": "Production"}
+_DEPLOYED_STAGE = {{ "{" }}{% for env in cookiecutter | environments %}"{{ env.name }}": "{{ "Production" if env.protected else "Staging" }}"{{ ", " if not loop.last }}{% endfor %}{{ "}" }}
 {%- endif %}
 
 

@@ -277,27 +277,25 @@ resource "google_service_account_iam_member" "github_environment" {
   role               = "roles/iam.workloadIdentityUser"
   member             = "principal://iam.googleapis.com/${google_iam_workload_identity_pool.github.name}/subject/${local.state_login_subjects[each.key]}"
 }
-{%- elif gitlab %}
+{%- else %}
+{#- Per environment the principals of the pool that may act as its service account: an unprotected
+    environment admits every branch, a protected one only the protected default branch. -#}
+{%- set pool = "${google_iam_workload_identity_pool." ~ ("gitlab" if gitlab else "azure_devops") ~ ".name}" %}
+{%- set any_branch = "/attribute.ref_type/branch" if gitlab else "/*" %}
+{%- set default_branch_only = ("/attribute.prod_ref/" if gitlab else "/attribute.prod_pipeline_ref/refs/heads/") ~ cookiecutter.default_branch %}
+{%- if gitlab %}
 
 # Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.prod_ref).
-resource "google_service_account_iam_member" "gitlab_jobs" {
-  for_each = {
-    staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/attribute.ref_type/branch"
-    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}/attribute.prod_ref/{{ cookiecutter.default_branch }}"
-  }
-
-  service_account_id = google_service_account.terraform_state[each.key].name
-  role               = "roles/iam.workloadIdentityUser"
-  member             = each.value
-}
 {%- else %}
 
 # Staging: every run of the Terraform pipelines (the provider's attribute_condition); prod: only
 # runs of Terraform CICD on {{ cookiecutter.default_branch }} (claims sub and rpo_ref).
-resource "google_service_account_iam_member" "azure_devops_pipeline" {
+{%- endif %}
+resource "google_service_account_iam_member" "{{ "gitlab_jobs" if gitlab else "azure_devops_pipeline" }}" {
   for_each = {
-    staging = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/*"
-    prod    = "principalSet://iam.googleapis.com/${google_iam_workload_identity_pool.azure_devops.name}/attribute.prod_pipeline_ref/refs/heads/{{ cookiecutter.default_branch }}"
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "principalSet://iam.googleapis.com/{{ pool }}{{ default_branch_only if credentials.protected[env] else any_branch }}"
+{%- endfor %}
   }
 
   service_account_id = google_service_account.terraform_state[each.key].name

@@ -4,14 +4,18 @@
 # so the ML code's first pull request passes before anything here is applied. The catalogs
 # themselves, the metastore assignment and the service principal's USE CATALOG and CREATE SCHEMA
 # on them are an admin's, before the first apply (docs/mlops-setup.md).
+{%- set deploy_environments = cookiecutter | environments("deploy") %}
+{%- set first = deploy_environments[0].name %}
+{%- set protected = deploy_environments | selectattr("protected") | map(attribute="name") | list %}
+{%- set unprotected = deploy_environments | rejectattr("protected") | map(attribute="name") | list %}
 locals {
   # Catalog per environment, schema, model, predictions table and read group: stated once, in
   # databricks-config/unity-catalog.json, which the ML code (steps/utils.py) reads too.
   unity_catalog = jsondecode(file("${path.module}/../../unity-catalog.json"))
   catalog       = local.unity_catalog.catalogs[var.env]
-  # Staging runs the CI integration test, which trains into the test catalog: the read group may
+  # {{ first | capitalize }} runs the CI integration test, which trains into the test catalog: the read group may
   # use that catalog too.
-  catalogs = toset(var.env == "staging" ? [local.catalog, local.unity_catalog.catalogs.test] : [local.catalog])
+  catalogs = toset(var.env == "{{ first }}" ? [local.catalog, local.unity_catalog.catalogs.test] : [local.catalog])
 
   # catalog.schema.model of the registered model, the name the ML code registers and deploys.
   model_name = join(".", [
@@ -38,11 +42,11 @@ resource "databricks_schema" "project" {
   name         = local.unity_catalog.schema
   comment      = "Models and tables of the {{ cookiecutter.project_name }} project (managed by its databricks-config Terraform)."
   # Deleting the schema deletes the tables the jobs created in it (predictions{% if cookiecutter.include_feature_store == "yes" %},
-  # feature tables{% endif %}), which Terraform does not manage. Staging allows it, so that
-  # terraform destroy works; prod only when allow_schema_destroy is set for a deliberate destroy
+  # feature tables{% endif %}), which Terraform does not manage. {{ unprotected | join(" and ") | capitalize }} allow{{ "s" if unprotected | length == 1 }} it, so that
+  # terraform destroy works; {{ protected | join(" and ") }} only when allow_schema_destroy is set for a deliberate destroy
   # (databricks-config/README.md, "Protect prod data"): otherwise deleting or replacing a non-empty
-  # prod schema fails, and CI/CD refuses such a plan before (scripts/check_prod_plan.py).
-  force_destroy = var.env != "prod" || var.allow_schema_destroy
+  # {{ protected | join(" or ") }} schema fails, and CI/CD refuses such a plan before (scripts/check_prod_plan.py).
+  force_destroy = {% if protected | length == 1 %}var.env != "{{ protected[0] }}"{% else %}!contains({{ protected | tojson }}, var.env){% endif %} || var.allow_schema_destroy
 }
 
 # Authoritative on the project's own schemas: grants made by hand are removed at the next apply.

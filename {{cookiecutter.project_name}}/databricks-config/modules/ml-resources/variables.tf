@@ -1,5 +1,9 @@
-# What differs between staging and prod. The root modules in ../../staging and
-# ../../prod set these from their locals.tf.
+{%- set deploy_environments = cookiecutter | environments("deploy") -%}
+{#- "the default branch in staging", ...: the branch answer each environment's jobs run. -#}
+{%- set branches = [] -%}
+{%- for env in deploy_environments %}{% set _ = branches.append("the " ~ env.branch_answer.split("_")[0] ~ " branch in " ~ env.name) %}{% endfor -%}
+# What differs between {{ deploy_environments | map(attribute="name") | join(" and ") }}. The root modules in
+{%- for env in deploy_environments %}{% if not loop.first %}{{ "," if loop.revindex > 1 else " and" }}{{ "\n#" if loop.last }}{% endif %} ../../{{ env.name }}{% endfor %} set these from their locals.tf.
 
 variable "env" {
   type        = string
@@ -13,7 +17,7 @@ variable "env" {
 }
 {%- for name, description in {
   "git_repo_url": "HTTPS URL of the project's Git repository; jobs check their notebooks out from it.",
-  "git_branch": "Branch whose code the jobs run: the default branch in staging, the release branch in prod.",
+  "git_branch": "Branch whose code the jobs run: " ~ branches | join(", ") ~ ".",
   "workspace_host": "URL of the environment's workspace, for links in the registered model's description.",
   "mlflow_experiment_parent_dir": "Workspace folder that holds the MLflow experiment.",
   "read_user_group": "Workspace group that gets read access to the jobs, the experiment and the model.",
