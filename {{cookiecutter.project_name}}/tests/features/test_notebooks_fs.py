@@ -186,7 +186,6 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     assert version_with_alias(client, "fs-model", CHAMPION) == "1"
 
 
-
 def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_their_features_exist(
     mlflow_store, local_runtime, tmp_path, monkeypatch, capsys
 ):
@@ -213,9 +212,8 @@ def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_t
     trips = local_runtime.spark.session.read.parquet(local_runtime.trips_path)
     trips.createOrReplaceTempView("staging_trips")
     output_table = "staging.fs.predictions"
-    scoring = FakeDbutils(
-        {"env": "staging", "model_uri": model_uri, "input_table_name": "staging_trips", "output_table_name": output_table}
-    )
+    widgets = {"env": "staging", "model_uri": model_uri, "input_table_name": "staging_trips"}
+    scoring = FakeDbutils({**widgets, "output_table_name": output_table})
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     first = pd.read_parquet(tables / output_table)
     deferred = trips.count() - len(first)
