@@ -61,7 +61,7 @@ try:
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
     predictions = score_with_version(spark, score_trips, model_uri, new_trips)
     run_id = append_predictions(predictions, output_table_name)
-    # env test: the CI integration test's own table of this CI run, which must get predictions.
+    # env test (CI): this CI run's own table, which must get predictions (steps/predictions.py).
     print(run_report(spark.table(output_table_name), run_id, require_scored=env == "test"))
 finally:
     if env == "test":  # the CI integration test's table, dropped even when the test fails
