@@ -499,6 +499,52 @@ def test_integration_test_tasks_run_on_compute_the_run_defines(
     assert bool(environments) == serverless
 
 
+
+# The variables each CI platform sets in every job that identify the CI run, for two runs (a
+# retried attempt on GitHub and Azure DevOps, a retried job on GitLab), and the table suffixes.
+CI_RUNS = {
+    "GitHub Actions": [({"GITHUB_RUN_ID": "7001", "GITHUB_RUN_ATTEMPT": "1"}, "7001_1"),
+                       ({"GITHUB_RUN_ID": "7001", "GITHUB_RUN_ATTEMPT": "2"}, "7001_2")],
+    "Azure DevOps": [({"BUILD_BUILDID": "7001", "SYSTEM_JOBATTEMPT": "1"}, "7001_1"),
+                     ({"BUILD_BUILDID": "7001", "SYSTEM_JOBATTEMPT": "2"}, "7001_2")],
+    "GitLab": [({"CI_JOB_ID": "7001"}, "7001"), ({"CI_JOB_ID": "7002"}, "7002")],
+}
+
+
+def test_each_ci_run_batch_scores_into_a_table_of_its_own(
+    variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Batch inference scores only trips its output table lacks, and the test data is fixed: into
+    one table for every CI run, each run after the first would score nothing and prove nothing
+    (issue 25). The table is named after the CI platform's run id; BatchInference drops it."""
+    for name in {name for runs in CI_RUNS.values() for variables, _ in runs for name in variables}:
+        monkeypatch.delenv(name, raising=False)
+    script = load_script(generated_project)
+    args = ["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]
+    tables = []
+    for variables, suffix in CI_RUNS[variant.cicd_platform]:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        api = FakeJobsApi({key: "SUCCESS" for key in task_keys(variant)})
+        assert script.main(args, client=fake_client(monkeypatch, api)) == 0
+        _, _, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
+        (inference,) = [task for task in body["tasks"] if task["task_key"] == "BatchInference"]
+        table = inference["notebook_task"]["base_parameters"]["output_table_name"]
+        assert table.endswith(f"integration_test_predictions_{suffix}"), table
+        assert f"Batch inference scores into {table}, dropped at the end." in capsys.readouterr().out
+        tables.append(table)
+    if variant.unity_catalog:  # in the test catalog's project schema, which the test creates
+        names = json.loads((generated_project / "databricks-config/unity-catalog.json").read_text())
+        assert all(table.startswith(f"{names['catalogs']['test']}.{names['schema']}.") for table in tables)
+    assert tables[0] != tables[1]
+    assert script.predictions_table("manual") == script.predictions_table(script.ci_run_id({}))
+    # BatchInference, run with env=test, requires scored rows and drops the table even when it fails.
+    notebook = (generated_project / "notebooks/BatchInference.py").read_text()
+    assert 'require_scored=env == "test"' in notebook
+    cleanup = notebook[notebook.index("\nfinally:\n"):]
+    assert cleanup.startswith('\nfinally:\n    if env == "test":') and "drop_table(spark, output_table_name)" in cleanup
+
+
 def test_integration_test_fails_when_a_task_fails(
     variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

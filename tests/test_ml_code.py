@@ -174,7 +174,8 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
     batch_inference = (generated_project / "notebooks" / "BatchInference.py").read_text()
     if variant.feature_store:  # fare_model.validation, scoring through the feature store
         assert "from features.validation import validate_with_feature_store" in text
-        assert "from features.scoring import score_trips" in batch_inference
+        imported = "from features.scoring import deferral_report, feature_store, score_trips, split_at_feature_freshness"
+        assert imported in batch_inference
         assert "resolve_alias(get_model_name(env))" in batch_inference
         return
     assert "from steps.predict import score_trips" in text

@@ -2,7 +2,7 @@
 
 CI runs it after the unit tests pass, from the project root:
 
-    python <this script> --git-url <repository URL> --git-commit <commit SHA> [--run-url-output FILE]
+    python <this script> --git-url <repository URL> --git-commit <commit SHA> [--run-url-output FILE] [--ci-run-id ID]
 
 It submits one multi-task run whose notebooks Databricks checks out from the repository
 at that commit (``git_source``), so the workspace needs no copy of the code. The client
@@ -11,6 +11,11 @@ federation (DATABRICKS_HOST, DATABRICKS_AUTH_TYPE, DATABRICKS_CLIENT_ID; the SDK
 the job's OIDC token for a Databricks token), or any other login the SDK supports. The exit code is 0 only when every task succeeded; the run page link is
 printed as soon as the run exists, and appended as ``run_url=<link>`` to the
 ``--run-url-output`` file (the format of GitHub Actions step outputs).
+
+Batch inference scores only trips its output table does not hold yet, and the test data is
+fixed: so each CI run scores into a table of its own (``predictions_table``, named after the
+CI run), BatchInference (``env=test``) fails when it scored no row and drops that table at
+the end, even when it fails.
 """
 
 from __future__ import annotations
@@ -19,12 +24,14 @@ import argparse
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 import json
 {%- endif %}
+import os
+import re
 import sys
 from datetime import timedelta
 {%- if cookiecutter.include_feature_store == "yes" or cookiecutter.include_models_in_unity_catalog == "yes" %}
 from pathlib import Path
 {%- endif %}
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 from databricks.sdk import WorkspaceClient
@@ -40,11 +47,22 @@ READ_USER_GROUP = "{{ cookiecutter.read_user_group }}"
 TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
 # The trips validation and batch inference read (the same table training reads).
 TAXI_TRIPS_TABLE = f"delta.`dbfs:{TAXI_TRIPS}`"
-{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
-# Empty: BatchInference writes the predictions table of the test catalog (databricks-config/unity-catalog.json).
-PREDICTIONS_TABLE = ""
+{%- set platform = cookiecutter | derived("cicd_platform_key") %}
+# The variables by which the CI platform identifies this CI run (and its attempt): they name the
+# run's own predictions table. Outside CI the table is ..._manual.
+{%- if platform == "gitHub" %}
+CI_RUN_ID_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT")
+{%- elif platform == "azureDevOpsServices" %}
+CI_RUN_ID_VARIABLES = ("BUILD_BUILDID", "SYSTEM_JOBATTEMPT")
 {%- else %}
-PREDICTIONS_TABLE = "{{ cookiecutter | derived("project_name_alphanumeric") }}_integration_test_predictions"
+CI_RUN_ID_VARIABLES = ("CI_JOB_ID",)
+{%- endif %}
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+# Each CI run's predictions table: in the test catalog's project schema (databricks-config/unity-catalog.json).
+PREDICTIONS_TABLE_PREFIX = "integration_test_predictions_"
+{%- else %}
+# Each CI run's predictions table, in the default database.
+PREDICTIONS_TABLE_PREFIX = "{{ cookiecutter | derived("project_name_alphanumeric") }}_integration_test_predictions_"
 {%- endif %}
 # Databricks fills in the model version the Train task registered (a dynamic value reference).
 TRAINED_MODEL_URI = "{% raw %}{{tasks.Train.values.model_uri}}{% endraw %}"
@@ -137,8 +155,30 @@ def environments() -> list[dict[str, Any]]:
 
 
 {% endif -%}
-def validate_and_score() -> list[dict[str, Any]]:
-    """Validate the trained version (``enabled``: a failing model fails the test), then batch-score with it."""
+def ci_run_id(environ: Mapping[str, str] = os.environ) -> str:
+    """This CI run's id: the values of ``CI_RUN_ID_VARIABLES`` in ``environ`` joined by '_' ("manual" when unset)."""
+    return "_".join(environ[name] for name in CI_RUN_ID_VARIABLES if environ.get(name)) or "manual"
+
+
+def predictions_table(run_id: str) -> str:
+    """The table BatchInference scores into in CI run ``run_id`` (any text; other characters than
+    letters, digits and '_' become '_').
+
+    One table per CI run: into a fixed one, every run after the first would find the fixed test
+    trips scored already and score nothing. BatchInference (``env=test``) drops it at the end.
+    """
+    name = PREDICTIONS_TABLE_PREFIX + re.sub(r"[^a-z0-9_]", "_", run_id.lower())
+{%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
+    settings = json.loads(UNITY_CATALOG_SETTINGS.read_text())
+    return f"{settings['catalogs']['test']}.{settings['schema']}.{name}"
+{%- else %}
+    return name
+{%- endif %}
+
+
+def validate_and_score(run_id: str) -> list[dict[str, Any]]:
+    """Validate the trained version (``enabled``: a failing model fails the test), then batch-score
+    with it into CI run ``run_id``'s own table (``predictions_table``)."""
     validation = notebook_task(
         "ModelValidation",
         "notebooks/ModelValidation",
@@ -152,7 +192,7 @@ def validate_and_score() -> list[dict[str, Any]]:
             "env": "test",
             "model_uri": TRAINED_MODEL_URI,
             "input_table_name": TAXI_TRIPS_TABLE,
-            "output_table_name": PREDICTIONS_TABLE,
+            "output_table_name": predictions_table(run_id),
         },
         depends_on=("ModelValidation",),
     )
@@ -170,7 +210,7 @@ def feature_tables() -> tuple[Any, ...]:
 
 
 {% endif -%}
-def tasks() -> list[dict[str, Any]]:
+def tasks(run_id: str) -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
     """Write the test feature tables, train on them into the test experiment and model, validate, score.
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
@@ -213,10 +253,11 @@ def tasks() -> list[dict[str, Any]]:
         },
         depends_on=tuple(task["task_key"] for task in features),
     )
-    return [*features, train, *validate_and_score()]
+    return [*features, train, *validate_and_score(run_id)]
 {%- else %}
     """Train {{ "with the MLflow recipe" if cookiecutter | derived("ml_code") == "mlflow_recipes" else "with fare_model.training" }} in test mode (the test experiment and model, not staging's), validate, score."""
-    return [notebook_task("Train", "notebooks/Train", {"env": {{ (cookiecutter | environment_names("deploy"))[0] | tojson }}, "test_mode": "True"}), *validate_and_score()]
+    train = notebook_task("Train", "notebooks/Train", {"env": {{ (cookiecutter | environment_names("deploy"))[0] | tojson }}, "test_mode": "True"})
+    return [train, *validate_and_score(run_id)]
 {%- endif %}
 
 
@@ -271,11 +312,12 @@ def without_credentials(url: str) -> str:
     return urlunsplit(parts._replace(netloc=parts.hostname or parts.netloc))
 
 
-def submit_request(git_url: str, git_commit: str) -> dict[str, Any]:
-    """Body of the Jobs API ``runs/submit`` request for the integration test of ``git_commit``."""
+def submit_request(git_url: str, git_commit: str, run_id: Optional[str] = None) -> dict[str, Any]:
+    """Body of the Jobs API ``runs/submit`` request for the integration test of ``git_commit`` in
+    CI run ``run_id`` (default: ``ci_run_id()``)."""
     return {
         "run_name": RUN_NAME,
-        "tasks": tasks(),
+        "tasks": tasks(run_id or ci_run_id()),
         "git_source": {"git_url": without_credentials(git_url), "git_provider": GIT_PROVIDER, "git_commit": git_commit},
         "access_control_list": [{"group_name": READ_USER_GROUP, "permission_level": "CAN_VIEW"}],
         "timeout_seconds": int(RUN_TIMEOUT.total_seconds()),
@@ -318,6 +360,8 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
     parser.add_argument("--git-url", required=True, help="HTTPS URL of this repository")
     parser.add_argument("--git-commit", required=True, help="commit whose notebooks are tested")
     parser.add_argument("--run-url-output", help="file to append 'run_url=<run page link>' to")
+    default = " and ".join(CI_RUN_ID_VARIABLES)
+    parser.add_argument("--ci-run-id", help=f"id naming the run's predictions table (default: {default})")
     args = parser.parse_args(argv)
 
     def report(url: str) -> None:
@@ -327,7 +371,9 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
                 output.write(f"run_url={url}\n")
 
     client = client or WorkspaceClient()
-    request = submit_request(args.git_url, args.git_commit)
+    run_id = args.ci_run_id or ci_run_id()
+    request = submit_request(args.git_url, args.git_commit, run_id)
+    print(f"Batch inference scores into {predictions_table(run_id)}, dropped at the end.", flush=True)
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     ensure_test_schema(client)
     if COMPUTE == "classic":

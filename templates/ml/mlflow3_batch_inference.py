@@ -20,11 +20,13 @@
 # MAGIC
 # MAGIC Parameters:
 {%- if fs %}
-# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
+# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test, which must score rows and
+# MAGIC   whose output table, one per CI run, is dropped at the end).
 # MAGIC * `model_uri`: empty to score with the champion; the CI integration test passes the version
 # MAGIC   it just trained (`models:/<name>/<version>`).
 {%- else %}
-# MAGIC * `env`: `dev`, `test` (CI), `staging` or `prod`.
+# MAGIC * `env`: `dev`, `test` (the CI integration test, which must score rows and whose output
+# MAGIC   table, one per CI run, is dropped at the end), `staging` or `prod`.
 # MAGIC * `model_uri`: `models:/<name>/<version>` to score with a given version instead of the
 # MAGIC   champion (the CI integration test scores the version it has just trained).
 {%- endif %}
@@ -58,7 +60,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 {% if fs -%}
 from fare_model.registry import resolve_alias
-{{ tables.inputs_and_outputs("from features.scoring import score_trips", dev=True) }}
+{{ tables.inputs_and_outputs("from features.scoring import deferral_report, feature_store, score_trips, split_at_feature_freshness", dev=True) }}
 {%- else -%}
 from fare_model.batch_inference import resolve_alias, score_trips
 {{ tables.inputs_and_outputs(dev=True) }}
@@ -69,8 +71,19 @@ print(f"Scoring with {model_uri}")
 # COMMAND ----------
 
 # DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
-# Only trips that no version has scored into the output table yet (steps/predictions.py).
-new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
-predictions = score_trips(spark, model_uri, new_trips)
-{{ tables.write_predictions() }}
+try:
+    # Only trips that no version has scored into the output table yet (steps/predictions.py).
+    new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
+{%- if fs %}
+    # Trips newer than the latest feature window wait for a later run (features/scoring.py).
+    new_trips, deferred = split_at_feature_freshness(feature_store(spark), new_trips, env)
+{%- endif %}
+    predictions = score_trips(spark, model_uri, new_trips)
+{%- if fs %}
+    print(deferral_report(deferred))
+{%- endif %}
+    {{ tables.write_predictions() | indent(4) }}
+finally:
+    if env == "test":  # the CI integration test's table, dropped even when the test fails
+        drop_table(spark, output_table_name)
 dbutils.notebook.exit(output_table_name)

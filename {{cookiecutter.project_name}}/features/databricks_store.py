@@ -25,7 +25,7 @@ otherwise delegates.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import mlflow.sklearn
 {%- if uc %}
@@ -36,6 +36,7 @@ from databricks.feature_store import FeatureLookup as ClientFeatureLookup
 from databricks.feature_store import FeatureStoreClient
 {%- endif %}
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 {% if uc -%}
 from fare_model.unity_catalog import REGISTRY_URI
@@ -133,3 +134,8 @@ class DatabricksFeatureStore:
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
         return self.client.score_batch(model_uri=model_uri, df=trips, result_type="double")
+
+    def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
+        # MAX of a stored Delta column: answered from the files' statistics.
+        (latest,) = self.spark.table(name).agg(F.max(F.col(timestamp_key).cast("timestamp").cast("long"))).first()
+        return latest

@@ -23,6 +23,7 @@ import pandas as pd
 from mlflow.models import Model, ModelSignature
 from mlflow.types import ColSpec, Schema
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType, StructField, StructType
 
 from features.feature_tables import FeatureLookup
@@ -88,6 +89,11 @@ class LocalFeatureStore:
         # Nullable, as Spark reads every parquet column back.
         schema = StructType([StructField(field.name, field.dataType, True, field.metadata) for field in rows.schema])
         (table_dir / "table.json").write_text(json.dumps({**keys, "schema": schema.jsonValue()}, indent=2) + "\n")
+
+    def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
+        rows, _ = self.read_table(name)
+        (latest,) = rows.agg(F.max(F.col(timestamp_key).cast("timestamp").cast("long"))).first()
+        return latest
 
     def _look_up(self, trips: DataFrame, lookups: Sequence[FeatureLookup]) -> DataFrame:
         for lookup in lookups:

@@ -4,6 +4,13 @@ The feature store is chosen here, by runtime: the Databricks client on Databrick
 local store anywhere else. Such a model cannot be loaded with ``mlflow.pyfunc`` and fed raw
 trips (its inputs are looked up first), so BatchInference and ModelValidation
 (``features/validation.py``) both score through ``score_trips``.
+
+Feature freshness: the feature job and the jobs that read its tables run on their own
+schedules. A trip newer than the latest window a feature table holds would find no row for
+its time, and the model would read "no trips in the window" (a count of 0) where the truth
+is "not computed yet". ``split_at_feature_freshness`` keeps such trips out: batch inference
+defers them to a later run (they are not written, so they stay unscored) and training leaves
+them out.
 """
 
 from __future__ import annotations
@@ -14,9 +21,11 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fare_model.registry import parse_model_version_uri
+from features.feature_tables import FEATURE_TABLES
+from features.point_in_time import round_down_to_minutes
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
-from steps.row_checks import score_valid_rows
+from steps.row_checks import PICKUP, latest_plausible_pickup, score_valid_rows
 
 PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
@@ -59,3 +68,36 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
         )
 
     return score_valid_rows(trips, score).withColumn(MODEL_VERSION_COLUMN, F.lit(version))
+
+
+def split_at_feature_freshness(store: FeatureStore, trips: DataFrame, env: str) -> tuple[DataFrame, DataFrame]:
+    """``(ready, deferred)``: ``trips`` whose features exist, and those newer than a feature table's freshness.
+
+    A trip is deferred when, for any of ``env``'s feature tables, its lookup time (its
+    timestamp rounded down to the table's slide, as the lookup rounds it) is after the newest
+    window end in the table (``FeatureStore.freshness``; an empty table defers every trip).
+    Trips without a timestamp and trips picked up in the future (a glitched meter clock) are
+    never deferred: they go on to the input contract, which quarantines them, rather than
+    wait for features that will never come. Both frames keep ``trips``' columns. Raises the
+    store's error when a feature table does not exist.
+    """
+    latest_plausible = int(latest_plausible_pickup().timestamp())
+    late = F.lit(False)
+    for table in FEATURE_TABLES:
+        fresh_until = store.freshness(table.name(env), table.source_timestamp)
+        lookup_time = round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes).cast("long")
+        late = late | (F.lit(True) if fresh_until is None else lookup_time > F.lit(fresh_until))
+    plausible = F.col(PICKUP).cast("timestamp").cast("long") <= F.lit(latest_plausible)
+    deferred = F.coalesce(late & plausible, F.lit(False))
+    return trips.where(~deferred), trips.where(deferred)
+
+
+def deferral_report(deferred: DataFrame) -> str:
+    """One line saying how many trips ``split_at_feature_freshness`` deferred (counts them: a Spark job)."""
+    count = deferred.count()
+    if not count:
+        return "Deferred: none (the feature tables cover every new trip)"
+    return (
+        f"Deferred: {count} trips newer than the latest feature window (the feature job is behind); "
+        "they are not written, so a later run scores them once their features exist"
+    )

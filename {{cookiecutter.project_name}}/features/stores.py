@@ -11,7 +11,7 @@ for the current runtime.
 
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+from typing import Any, Optional, Protocol, Sequence
 
 from pyspark.sql import DataFrame
 
@@ -49,3 +49,7 @@ class FeatureStore(Protocol):
 
     def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
         """``trips`` plus the model's looked-up features and a ``prediction`` column."""
+
+    def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
+        """The newest ``timestamp_key`` of table ``name`` in epoch seconds (the latest window end
+        written; read in the session time zone, as lookups read it); None when the table is empty."""

@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from features.feature_tables import FEATURE_TABLES, feature_lookups
+from features.scoring import split_at_feature_freshness
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from steps.trips import LABEL, TIME_COLUMN, holdout_cutoff, in_canonical_order, plausible_trips, split_at
@@ -41,6 +42,8 @@ ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 TRIP_INPUT_COLUMNS = ("trip_distance", *ZIP_COLUMNS, *TRIP_ATTRIBUTES)
 MODEL_INPUT_COLUMNS = TRIP_INPUT_COLUMNS + tuple(name for table in FEATURE_TABLES for name in table.feature_names)
 MODEL_NAME_IN_RUN = "model"
+# Training-period trips left out because no feature table covered their time yet.
+TRIPS_BEYOND_FEATURES_METRIC = "trips_beyond_feature_freshness"
 # Types inside the fitted model that skops (MLflow 3's format for scikit-learn models) does
 # not load unless told to trust them: scikit-learn's own tree predictor and input checks.
 # Trusting them is safe for models this project fitted itself; review the list when you
@@ -159,13 +162,17 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
     """Build the training set from ``env``'s feature tables, train, log and register.
 
     ``trips`` are raw trips; the implausible ones and the held-out period are left out
-    here. Must run with the MLflow experiment already chosen. The model is logged with its
+    here, and so are the trips newer than a feature table's freshness (their count is the
+    metric ``trips_beyond_feature_freshness``). Must run with the MLflow experiment already chosen. The model is logged with its
     feature lookups, so scoring needs only the raw trip columns. The held-out period's first
     pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``).
     """
     plausible = plausible_trips(trips)
     cutoff = holdout_cutoff(plausible)
     training_period, _ = split_at(plausible, cutoff)
+    # Trips newer than the feature tables (the feature job is behind) would be fitted on zero
+    # counts that mean "not computed yet": they are left out, and counted.
+    training_period, beyond_features = split_at_feature_freshness(store, training_period, env)
     # Sampled before the lookups, which keep one row per trip: the point-in-time join then
     # runs once, on the trips that are collected, not once to count and again to collect.
     trips = prepare_trips(sample_at_most(training_period))
@@ -177,7 +184,7 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
         mlflow.log_params(
             {"env": env, "training_cutoff": cutoff, "model_type": type(regressor).__name__, **regressor.get_params()}
         )
-        mlflow.log_metrics(metrics)
+        mlflow.log_metrics({**metrics, TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count()})
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)
     version = _version_registered_by(run.info.run_id, model_name)
     MlflowClient().set_model_version_tag(model_name, version, TRAINING_CUTOFF_TAG, cutoff)

@@ -10,7 +10,8 @@
 # MAGIC `record_id`, `model_version` and `scoring_run_id` (`steps/predictions.py`): earlier runs stay.
 # MAGIC
 # MAGIC Parameters:
-# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test).
+# MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test, which must score rows and
+# MAGIC   whose output table, one per CI run, is dropped at the end).
 # MAGIC * `model_uri`: empty to score with the version deployed to `env`; the CI integration test
 # MAGIC   passes the version it just trained (`models:/<name>/<version>`).
 # MAGIC * `input_table_name`: a table name or ``delta.`<path>` `` with raw trips.
@@ -43,7 +44,7 @@ sys.path.insert(0, os.path.abspath(".."))
 
 from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
-from steps.predictions import append_predictions, check_table_name, run_report, unscored_trips
+from steps.predictions import append_predictions, check_table_name, drop_table, run_report, unscored_trips
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
@@ -55,10 +56,15 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
-# Only trips that no version has scored into the output table yet (steps/predictions.py).
-new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
-predictions = score_with_version(spark, score_trips, model_uri, new_trips)
-run_id = append_predictions(predictions, output_table_name)
-print(run_report(spark.table(output_table_name), run_id))
+try:
+    # Only trips that no version has scored into the output table yet (steps/predictions.py).
+    new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
+    predictions = score_with_version(spark, score_trips, model_uri, new_trips)
+    run_id = append_predictions(predictions, output_table_name)
+    # env test (CI): this CI run's own table, which must get predictions (steps/predictions.py).
+    print(run_report(spark.table(output_table_name), run_id, require_scored=env == "test"))
+finally:
+    if env == "test":  # the CI integration test's table, dropped even when the test fails
+        drop_table(spark, output_table_name)
 dbutils.notebook.exit(output_table_name)
 {% endif %}

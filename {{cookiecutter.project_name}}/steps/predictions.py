@@ -20,6 +20,11 @@ compare versions on old trips, score them into another table with ``model_uri``)
 
 A run fails after writing when more than ``MAX_QUARANTINED_SHARE`` of its rows were
 quarantined (``run_report``): the rows stay in the table to be looked at.
+
+The CI integration test scores a fixed dataset: into a fixed table, every run after the first
+would find nothing new and prove nothing. It therefore writes a table of its own per CI run
+(``submit_integration_test.py`` names it), requires that the run scored rows
+(``run_report(..., require_scored=True)``) and drops the table afterwards (``drop_table``).
 """
 
 from __future__ import annotations
@@ -165,8 +170,20 @@ def append_predictions(
     return run_id
 
 
+def drop_table(spark: SparkSession, table_name: str) -> None:
+    """Drop ``table_name`` if it exists (the CI integration test's own table, after the test).
+
+    Raises ``ValueError`` for a bad table name before anything is dropped.
+    """
+    spark.sql(f"DROP TABLE IF EXISTS {check_table_name(table_name)}")
+
+
 class TooManyQuarantined(RuntimeError):
     """A run quarantined more than ``MAX_QUARANTINED_SHARE`` of its rows."""
+
+
+class NothingScored(RuntimeError):
+    """A run that had to score rows (the CI integration test) scored none."""
 
 
 def quarantined_share_problem(counts: "pd.Series", max_share: float = MAX_QUARANTINED_SHARE) -> Optional[str]:
@@ -186,15 +203,26 @@ def quarantined_share_problem(counts: "pd.Series", max_share: float = MAX_QUARAN
     )
 
 
-def run_report(table: DataFrame, run_id: str, max_share: float = MAX_QUARANTINED_SHARE) -> str:
+def run_report(
+    table: DataFrame, run_id: str, max_share: float = MAX_QUARANTINED_SHARE, require_scored: bool = False
+) -> str:
     """How many of run ``run_id``'s rows in ``table`` were scored and quarantined, per broken rule.
 
     Raises ``TooManyQuarantined`` (the report in its message) when more than ``max_share`` of
     them were quarantined, so that the job fails instead of succeeding without predictions.
+    With ``require_scored`` (the CI integration test, whose input always holds trips to score)
+    raises ``NothingScored`` when the run scored no row: a scheduled run without new trips
+    scores none and passes, a test that scores none proves nothing.
     """
     counts = quarantine_counts(table.where(F.col(RUN_ID_COLUMN) == run_id))
     report = counts_report(counts)
     problem = quarantined_share_problem(counts, max_share)
     if problem:
         raise TooManyQuarantined(f"{problem}\n{report}")
+    scored = int(counts[[reason is None or reason != reason for reason in counts.index]].sum())
+    if require_scored and not scored:
+        raise NothingScored(
+            f"run {run_id} scored no row into the output table: its input had no trip that the table did not hold "
+            f"already (steps/predictions.py, unscored_trips)\n{report}"
+        )
     return report

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import runpy
+import shutil
 import types
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
@@ -18,6 +19,7 @@ from steps.dev_namespace import CURRENT_USER_QUERY
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 _CREATE_SCHEMA = "CREATE SCHEMA IF NOT EXISTS "
+_DROP_TABLE = "DROP TABLE IF EXISTS "
 
 
 class NotebookExit(Exception):
@@ -104,7 +106,8 @@ class RuntimeSpark:
     stand-in wrote as parquet to ``saved_tables / name`` is read back from there, so a notebook
     can read the table it has just written (a local session has no three-level names).
     ``user`` is who runs the notebook (``current_user()``); ``CREATE SCHEMA`` statements are
-    recorded in ``created_schemas`` rather than run. Everything else is the local session's own.
+    recorded in ``created_schemas`` rather than run; ``DROP TABLE IF EXISTS`` of a saved table
+    deletes its files and is recorded in ``dropped_tables``. Everything else is the local session's own.
     """
 
     def __init__(
@@ -119,6 +122,7 @@ class RuntimeSpark:
         self.saved_tables = saved_tables
         self.user = user
         self.created_schemas: list[str] = []
+        self.dropped_tables: list[str] = []
         self.read = types.SimpleNamespace(
             format=lambda _: types.SimpleNamespace(load=session.read.parquet),
             parquet=session.read.parquet,
@@ -150,6 +154,11 @@ class RuntimeSpark:
             return self.session.createDataFrame([(self.user,)], "user string")
         if query.startswith(_CREATE_SCHEMA):
             self.created_schemas.append(query.removeprefix(_CREATE_SCHEMA))
+            return self.session.createDataFrame([], "result string")
+        if query.startswith(_DROP_TABLE) and self.saved_tables is not None:
+            name = query.removeprefix(_DROP_TABLE)
+            shutil.rmtree(self.saved_tables / name, ignore_errors=True)
+            self.dropped_tables.append(name)
             return self.session.createDataFrame([], "result string")
         return self.session.sql(query, *args, **kwargs)
 

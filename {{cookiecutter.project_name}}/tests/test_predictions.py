@@ -9,8 +9,10 @@ from pyspark.sql import functions as F
 
 from steps.predictions import (
     PREDICTION_KEY,
+    NothingScored,
     TooManyQuarantined,
     append_predictions,
+    drop_table,
     quarantined_share_problem,
     run_report,
     table_name_problem,
@@ -139,6 +141,29 @@ def test_a_run_fails_when_more_than_the_allowed_share_is_quarantined(spark, tmp_
     with pytest.raises(TooManyQuarantined, match="3 of 4 rows"):
         run_report(spark.table("broken_feed.predictions"), run_id)
     assert spark.table("broken_feed.predictions").count() == 4  # kept, to be looked at
+
+
+def test_the_ci_integration_test_fails_when_its_run_scored_nothing_and_drops_its_table(
+    spark, scored, tmp_path: Path
+) -> None:
+    """A second run over the same fixed trips scores none (unscored_trips): a scheduled run passes
+    with that, the CI integration test (require_scored) must not; its own table is dropped after."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS ci_run LOCATION '{tmp_path}'")
+    table = "ci_run.integration_test_predictions_42_1"
+    scored = scored.withColumn("quarantine_reason", F.lit(None).cast("string"))
+    first = append_predictions(scored, table, table_format="parquet")
+    assert "0 of 2 rows quarantined" in run_report(spark.table(table), first, require_scored=True)
+    nothing_new = unscored_trips(spark, scored.drop("prediction", "model_version", "quarantine_reason"), table)
+    assert nothing_new.count() == 0
+    second = append_predictions(scored.limit(0), table, table_format="parquet")
+    assert "0 of 0 rows" in run_report(spark.table(table), second)  # a scheduled run without new trips
+    with pytest.raises(NothingScored, match=f"run {second} scored no row"):
+        run_report(spark.table(table), second, require_scored=True)
+    drop_table(spark, table)
+    assert not spark.catalog.tableExists(table)
+    drop_table(spark, table)  # dropping again (cleanup after a failure before the write) is no error
+    with pytest.raises(ValueError, match="output_table_name"):
+        drop_table(spark, "delta.`/tmp/x`")
 
 
 @pytest.mark.parametrize("name", ["predictions", "my_schema.predictions", "staging.my_schema.predictions"])

@@ -33,6 +33,7 @@ from fare_model import unity_catalog
 from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from fare_model.training import TrainedModel
 from steps import utils
+from steps.predictions import NothingScored
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark, run_notebook
 
 ENV = "staging"
@@ -182,6 +183,30 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
     # Train, ModelValidation, TriggerModelDeploy and BatchInference twice.
     assert len(workspace.registry_switches) == 5
 {%- endif %}
+
+
+def test_each_ci_run_scores_into_a_table_of_its_own_that_it_drops(workspace, capsys: pytest.CaptureFixture) -> None:
+    """BatchInference as the CI integration test runs it (env test, the CI run's own table, see
+    submit_integration_test.py): every run scores the fixed trips anew, drops its table at the
+    end, and fails (still dropping the table) when it scored nothing."""
+    trips = workspace.spark.table(TRIPS_VIEW).count()
+
+    def integration_test(ci_run: str, input_table: str = TRIPS_VIEW) -> str:
+        table = f"test.fares.integration_test_predictions_{ci_run}"
+        widgets = {"env": "test", "model_uri": f"models:/{MODEL_NAME}/1", "input_table_name": input_table}
+        dbutils = FakeDbutils({**widgets, "output_table_name": table})
+        assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == table
+        return table
+
+    for ci_run in ("101_1", "102_1"):
+        table = integration_test(ci_run)
+        assert f"0 of {trips} rows quarantined" in capsys.readouterr().out
+        assert not (workspace.tables / table).exists() and workspace.spark.dropped_tables[-1] == table
+    workspace.spark.table(TRIPS_VIEW).limit(0).createOrReplaceTempView("no_trips")
+    with pytest.raises(NothingScored):
+        integration_test("103_1", "no_trips")
+    assert workspace.spark.dropped_tables[-1] == "test.fares.integration_test_predictions_103_1"
+    assert not (workspace.tables / "test.fares.integration_test_predictions_103_1").exists()
 
 
 def test_two_data_scientists_train_in_dev_into_models_and_experiments_of_their_own(workspace, tmp_path: Path) -> None:

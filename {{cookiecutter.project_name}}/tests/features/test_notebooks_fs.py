@@ -24,6 +24,7 @@ from fare_model.deployment import promote_to_champion
 from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from features.feature_tables import FEATURE_TABLES
 from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
+from features.training import TRIPS_BEYOND_FEATURES_METRIC
 from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark
 from tests.notebook_runtime import run_notebook as run_notebook_source
@@ -183,6 +184,51 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
     assert version_with_alias(client, "fs-model", CHAMPION) == "1"
+
+
+def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_their_features_exist(
+    mlflow_store, local_runtime, tmp_path, monkeypatch, capsys
+):
+    """The feature job is late: its tables end on 2022-01-16 while the trips go on to the 17th.
+    A missing feature row would read as "no trips in the window" (a count of 0): training leaves
+    those trips out (and counts them), batch inference defers them without writing them, and
+    the run after the feature job caught up scores them."""
+    late_features = {"env": "staging", "input_table_path": local_runtime.trips_path, "input_end_date": "2022-01-16"}
+    for table in FEATURE_TABLES:
+        dbutils = FakeDbutils({**late_features, "features_transform_module": table.module})
+        run_notebook("GenerateAndWriteFeatures", dbutils, local_runtime.spark)
+    mlflow.create_experiment("/fs-tests/late", artifact_location=(tmp_path / "artifacts").as_uri())
+    model_uri, _ = train(local_runtime, "staging", "/fs-tests/late", model_name="fs-model")
+    training_run = mlflow.get_run(MlflowClient().get_model_version("fs-model", "1").run_id)
+    assert training_run.data.metrics[TRIPS_BEYOND_FEATURES_METRIC] > 0
+
+    tables = tmp_path / "tables"
+    monkeypatch.setattr(
+        DataFrameWriter,
+        "saveAsTable",
+        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
+    )
+    local_runtime.spark.saved_tables = tables
+    trips = local_runtime.spark.session.read.parquet(local_runtime.trips_path)
+    trips.createOrReplaceTempView("staging_trips")
+    output_table = "staging.fs.predictions"
+    widgets = {"env": "staging", "model_uri": model_uri, "input_table_name": "staging_trips"}
+    scoring = FakeDbutils({**widgets, "output_table_name": output_table})
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    first = pd.read_parquet(tables / output_table)
+    deferred = trips.count() - len(first)
+    assert 0 < len(first) and deferred > 0
+    assert f"Deferred: {deferred} trips newer than the latest feature window" in capsys.readouterr().out
+    # Scored trips found their feature rows: none of them is after the tables' last window.
+    assert (pd.to_datetime(first["tpep_dropoff_datetime"]) < pd.Timestamp("2022-01-16 01:00")).all()
+
+    write_features(local_runtime, "staging")  # the feature job catches up
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    assert "Deferred: none" in capsys.readouterr().out
+    predictions = pd.read_parquet(tables / output_table)
+    assert len(predictions) == trips.count() and predictions["scoring_run_id"].nunique() == 2
+    assert not predictions.duplicated(["record_id", "model_version"]).any()
+    assert predictions["prediction"].notna().all()
 
 
 def test_trigger_model_deploy_refuses_a_version_that_failed_validation(mlflow_store, tmp_path, monkeypatch):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
 
 import mlflow
 import pytest
 from pyspark.sql import functions as F
 
 from features.feature_tables import PICKUP_FEATURES, feature_lookups
-from features.scoring import score_trips
+from features.scoring import score_trips, split_at_feature_freshness
 from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from tests.features.conftest import ENV
@@ -22,6 +23,20 @@ def test_training_set_has_the_model_inputs_and_the_label(store, trips):
     df = training_set.load_df()
     assert sorted(df.columns) == sorted([*MODEL_INPUT_COLUMNS, LABEL])
     assert df.count() == trips.count()
+
+
+def test_only_trips_after_the_newest_feature_window_wait_for_features(spark, store, trips):
+    """A trip later than the feature tables waits; one without a pickup time or picked up in the
+    future does not (the input contract quarantines it: features will never come for it)."""
+    later = [
+        (datetime(2022, 2, 1, 8), datetime(2022, 2, 1, 8, 20), 3.0, 10.5, 10001, 10011),  # after the features
+        (None, datetime(2022, 2, 1, 8, 20), 3.0, 10.5, 10001, 10011),
+        (datetime(2099, 1, 1, 8), datetime(2099, 1, 1, 8, 20), 3.0, 10.5, 10001, 10011),
+    ]
+    arriving = trips.unionByName(spark.createDataFrame(later, trips.schema))
+    ready, deferred = split_at_feature_freshness(store, arriving, ENV)
+    assert [row.tpep_pickup_datetime for row in deferred.collect()] == [datetime(2022, 2, 1, 8)]
+    assert ready.count() == trips.count() + 2 and ready.columns == arriving.columns
 
 
 def test_trained_model_is_registered_and_scores_one_double_per_trip(spark, store, trips):
