@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.aws_policy import allows, policy_json, resolve
-from tests.support.generation import TEST_HOSTS, generate
+from tests.support.generation import generate, hosts_for
 from tests.support.terraform_refs import load_module, unquote
 
 boto3 = pytest.importorskip("boto3", reason="install the dev requirements (moto[server]) for the deploy rehearsal")
@@ -57,10 +57,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The issue's aws variant: GitHub Actions, MLflow 3, Unity Catalog."""
-    staging, prod = TEST_HOSTS["aws"]
     return generate(tmp_path_factory.mktemp("aws"), {
-        "cloud": "aws", "cicd_platform": "GitHub Actions", "include_models_in_unity_catalog": "yes",
-        "databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod,
+        "cloud": "aws", "cicd_platform": "GitHub Actions", "include_models_in_unity_catalog": "yes", **hosts_for("aws"),
     })
 
 

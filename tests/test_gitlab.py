@@ -833,6 +833,17 @@ def strip(value: object) -> str:
     return text[2:-1] if text.startswith("${") and text.endswith("}") else unquote(text)
 
 
+def stand_in_for_variable(project: Path, name: str, folder: Path) -> Path:
+    """A Terraform folder in ``folder`` holding only the bootstrap's ``variable "<name>"`` block
+    (from ``gitlab-variables.tf``), where ``terraform plan -var`` checks its validation rules."""
+    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
+    variable = re.search(rf'^variable "{name}" \{{.*?^\}}', text, re.MULTILINE | re.DOTALL)
+    assert variable, f"no variable {name} in gitlab-variables.tf"
+    folder.mkdir()
+    (folder / "main.tf").write_text(variable.group(0) + "\n")
+    return folder
+
+
 def test_prod_deployments_need_at_least_one_approval(tmp_path: Path) -> None:
     """With prod_required_approvals = 0, a model deployment that TriggerModelDeploy starts reached
     prod with no human step: the bootstrap refuses 0, as the real `terraform plan` evaluates the
@@ -842,12 +853,7 @@ def test_prod_deployments_need_at_least_one_approval(tmp_path: Path) -> None:
     staging, prod = TEST_HOSTS["gcp"]
     project = generate(tmp_path, {"cloud": "gcp", "cicd_platform": "GitLab", "databricks_staging_workspace_host": staging,
                                   "databricks_prod_workspace_host": prod})
-    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
-    variable = re.search(r'^variable "prod_required_approvals" \{.*?^\}', text, re.MULTILINE | re.DOTALL)
-    assert variable
-    folder = tmp_path / "stand-in"
-    folder.mkdir()
-    (folder / "main.tf").write_text(variable.group(0) + "\n")
+    folder = stand_in_for_variable(project, "prod_required_approvals", tmp_path / "stand-in")
 
     def plan(approvals: int) -> subprocess.CompletedProcess:
         return subprocess.run(["terraform", "plan", "-no-color", "-input=false", f"-var=prod_required_approvals={approvals}"],
@@ -968,12 +974,7 @@ def test_ci_tokens_have_the_least_role_scope_and_lifetime(tmp_path: Path) -> Non
     assert (unquote(bot["access_level"]), [unquote(s) for s in bot["scopes"]]) == ("maintainer", ["api"])
     for body in (found[("gitlab_project_access_token", "ci")], bot):
         assert body["rotation_configuration"] == {"expiration_days": "${var.ci_token_lifetime_days}", "rotate_before_days": 30}
-    text = (project / ".mlops-setup-scripts/cicd/gitlab-variables.tf").read_text()
-    variable = re.search(r'^variable "ci_token_lifetime_days" \{.*?^\}', text, re.MULTILINE | re.DOTALL)
-    assert variable
-    folder = tmp_path / "stand-in"
-    folder.mkdir()
-    (folder / "main.tf").write_text(variable.group(0) + "\n")
+    folder = stand_in_for_variable(project, "ci_token_lifetime_days", tmp_path / "stand-in")
 
     def plan(*arguments: str) -> subprocess.CompletedProcess:
         return subprocess.run(["terraform", "plan", "-no-color", "-input=false", *arguments], cwd=folder, capture_output=True, text=True)

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.aws_policy import s3_request_allowed
-from tests.support.generation import TEST_HOSTS, generate
+from tests.support.generation import generate, hosts_for
 from tests.support.terraform_refs import load_module, unquote
 
 ACCOUNT = "123456789012"  # moto's default account
@@ -65,10 +65,8 @@ def test_simulator_follows_iams_rules() -> None:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    staging, prod = TEST_HOSTS["aws"]
     return generate(tmp_path_factory.mktemp("aws"), {
-        "cloud": "aws", "cicd_platform": "GitHub Actions", "include_models_in_unity_catalog": "yes",
-        "databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod,
+        "cloud": "aws", "cicd_platform": "GitHub Actions", "include_models_in_unity_catalog": "yes", **hosts_for("aws"),
     })
 
 

@@ -55,6 +55,12 @@ def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, *
 
 
 
+def hosts_for(cloud: str) -> dict[str, str]:
+    """The staging and prod workspace host answers of ``cloud``'s test hosts (``TEST_HOSTS``)."""
+    staging, prod = TEST_HOSTS[cloud]
+    return {"databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod}
+
+
 def answers_for(variant: Variant) -> dict[str, str]:
     """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
     staging, prod = TEST_HOSTS[variant.cloud]
