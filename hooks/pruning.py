@@ -88,6 +88,9 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "profiles",
         "steps/ingest.py",
         "steps/split.py",
+        # The recipe's transformer_method and estimator_method: the model's (model_spec/), by name.
+        "steps/transform.py",
+        "steps/train.py",
         "steps/custom_metrics.py",
         "steps/predict.py",
         "tests/test_recipe_config.py",

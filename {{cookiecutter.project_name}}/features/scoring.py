@@ -16,9 +16,9 @@ from pyspark.sql import functions as F
 from fare_model.registry import parse_model_version_uri
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
+from model_spec.prediction import PREDICTION_COLUMN
 from steps.row_checks import score_valid_rows
 
-PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
 
 

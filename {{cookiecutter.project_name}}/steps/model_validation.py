@@ -20,7 +20,8 @@ import mlflow
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.trips import LABEL, plausible_trips, split_at
+from model_spec.data import LABEL
+from steps.trips import plausible_trips, split_at
 from steps.validation import (
     MIN_WEIGHT_FARE,
     ModelValidationFailed,

@@ -9,13 +9,13 @@ from pyspark.sql import functions as F
 
 from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
+from model_spec.metrics import compute_metrics
 from steps.split import held_out_cutoff, split_by_pickup_time
 from steps.trips import clean_trips
 from steps.validation import (
     VALIDATION_STATUS_TAG,
     ModelValidationFailed,
     RunMode,
-    compute_metrics,
     record_training_cutoff,
 )
 from tests import test_deploy

@@ -9,7 +9,10 @@ import cloudpickle
 import pandas as pd
 import pytest
 
-from steps.transform import MAX_TRIP_MINUTES, calculate_features, transformer_fn
+{% if recipes -%}
+import steps.transform
+{% endif -%}
+from model_spec.features import MAX_TRIP_MINUTES, calculate_features, transformer_fn
 
 
 def two_trips() -> pd.DataFrame:
@@ -80,7 +83,7 @@ def test_a_trips_fare_never_reaches_its_features(trips: pd.DataFrame) -> None:
 _UNPICKLE_AFTER_IMPORTING_THE_REPOSITORY = """
 import sys
 sys.path.insert(0, sys.argv[1])
-import steps.transform  # the repository's (changed) feature code, imported first as notebooks do
+import model_spec.features  # the repository's (changed) feature code, imported first as notebooks do
 import cloudpickle, pandas as pd
 transformer = cloudpickle.loads(open(sys.argv[2], "rb").read())
 transformer.transform(pd.read_parquet(sys.argv[3])).to_parquet(sys.argv[4])
@@ -91,9 +94,10 @@ def test_a_pickled_transformer_keeps_its_feature_code_after_the_repository_chang
     changed_repository: Path, tmp_path: Path
 ) -> None:
     """The recipe cloudpickles the fitted transformer into the model: unpickled in a process that
-    imported a changed ``steps.transform`` first, it must still compute the features it was fitted with."""
+    imported a changed ``model_spec.features`` first, it must still compute the features it was fitted with.
+    ``steps.transform`` (the recipe's transformer_method) registers the feature code to be pickled by value."""
     trips = two_trips()
-    transformer = transformer_fn().fit(trips)
+    transformer = steps.transform.transformer_fn().fit(trips)
     (tmp_path / "transformer.pkl").write_bytes(cloudpickle.dumps(transformer))
     trips.to_parquet(tmp_path / "trips.parquet")
 
