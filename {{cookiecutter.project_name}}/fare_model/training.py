@@ -34,6 +34,7 @@ from fare_model.data import (
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
 from model_spec.estimator import estimator_fn
+from model_spec.prediction import prediction_column
 from steps.model_version import RegisteredVersion
 
 MODEL_NAME_IN_RUN = "model"
@@ -122,7 +123,7 @@ def train_and_register(
 
     with bundled_feature_code() as code, mlflow.start_run(run_name="train") as run:
         model = build_model(code).fit(features, target)
-        held_out_predictions = model.predict(held_out_features)
+        held_out_predictions = prediction_column(model, held_out_features)
         with integer_schema_hint_ignored():
             mlflow.log_input(mlflow.data.from_pandas(split.train, targets=TARGET, name=source), context="training")
         mlflow.log_params(

@@ -3,7 +3,7 @@
 Batch inference, validation and the local pipeline all name the model's output
 ``PREDICTION_COLUMN`` and fill it with ``prediction_column``: a regressor's value or a
 classifier's predicted class, one per row. A classifier's probabilities are never taken for
-the prediction; ask for them explicitly with ``class_probabilities``.
+the prediction: code that needs them calls the fitted model's ``predict_proba`` explicitly.
 """
 
 from __future__ import annotations
@@ -39,11 +39,3 @@ def prediction_column(model: Any, rows: pd.DataFrame) -> pd.Series:
         )
     return pd.Series(values, index=rows.index, name=PREDICTION_COLUMN)
 
-
-def class_probabilities(model: Any, rows: pd.DataFrame) -> pd.DataFrame:
-    """A fitted scikit-learn classifier's probability of each class per row, one column per class.
-
-    Only for callers that ask for probabilities explicitly (e.g. a report); the prediction is
-    ``prediction_column``'s. Raises ``AttributeError`` for a model without ``predict_proba``.
-    """
-    return pd.DataFrame(model.predict_proba(rows), index=rows.index, columns=list(model.classes_))

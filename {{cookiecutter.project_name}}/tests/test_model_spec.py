@@ -35,16 +35,36 @@ PROJECT_PACKAGES = {"model_spec", "steps", "fare_model", "features", "local_pipe
 
 # (module, name, what it must be): every name the tracks import from the package.
 REQUIRED: list[tuple[str, str, Callable[[Any], bool], str]] = [
-    ("model_spec.data", "SAMPLE_PATH", lambda v: isinstance(v, Path) and not v.is_absolute(), "a Path relative to the project root"),
-    ("model_spec.data", "DATABRICKS_INPUT_PATH", lambda v: isinstance(v, str) and bool(v), "a non-empty str (a Delta path)"),
+    (
+        "model_spec.data",
+        "SAMPLE_PATH",
+        lambda v: isinstance(v, Path) and not v.is_absolute(),
+        "a Path relative to the project root",
+    ),
+    (
+        "model_spec.data",
+        "DATABRICKS_INPUT_PATH",
+        lambda v: isinstance(v, str) and bool(v),
+        "a non-empty str (a Delta path)",
+    ),
     ("model_spec.data", "LABEL", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
     ("model_spec.data", "TIME_COLUMN", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
     ("model_spec.data", "TASK", lambda v: v in ("regression", "classification"), '"regression" or "classification"'),
     ("model_spec.contract", "INPUT_CONTRACT", lambda v: isinstance(v, pa.DataFrameSchema), "a pandera DataFrameSchema"),
-    ("model_spec.contract", "TRAINING_CONTRACT", lambda v: isinstance(v, pa.DataFrameSchema), "a pandera DataFrameSchema"),
+    (
+        "model_spec.contract",
+        "TRAINING_CONTRACT",
+        lambda v: isinstance(v, pa.DataFrameSchema),
+        "a pandera DataFrameSchema",
+    ),
     ("model_spec.features", "transformer_fn", callable, "a function returning an unfitted scikit-learn transformer"),
     ("model_spec.estimator", "estimator_fn", callable, "a function returning an unfitted scikit-learn estimator"),
-    ("model_spec.metrics", "THRESHOLDS", lambda v: isinstance(v, dict) and bool(v), "a dict of metric name to its worst passing value"),
+    (
+        "model_spec.metrics",
+        "THRESHOLDS",
+        lambda v: isinstance(v, dict) and bool(v),
+        "a dict of metric name to its worst passing value",
+    ),
     ("model_spec.metrics", "compute_metrics", callable, "a function (predictions, targets) -> dict of metric values"),
     ("model_spec.prediction", "PREDICTION_COLUMN", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
     ("model_spec.prediction", "prediction_column", callable, "a function (fitted model, rows) -> one value per row"),
@@ -82,7 +102,9 @@ def training_rows(sample: pd.DataFrame) -> pd.DataFrame:
 def test_the_contracts_agree(training_rows: pd.DataFrame) -> None:
     assert LABEL in TRAINING_CONTRACT.columns, "TRAINING_CONTRACT must have a rule for the label column"
     assert LABEL not in INPUT_CONTRACT.columns, "INPUT_CONTRACT (rows to score) must not require the label"
-    assert set(INPUT_CONTRACT.columns) <= set(TRAINING_CONTRACT.columns), "TRAINING_CONTRACT must include INPUT_CONTRACT"
+    assert set(INPUT_CONTRACT.columns) <= set(TRAINING_CONTRACT.columns), (
+        "TRAINING_CONTRACT must include INPUT_CONTRACT"
+    )
     INPUT_CONTRACT.validate(training_rows.drop(columns=[LABEL]), lazy=True)
 
 
@@ -111,7 +133,9 @@ def test_the_prediction_is_one_value_of_the_labels_kind_per_row(fitted: Pipeline
     predicted = prediction_column(fitted, rows)
     assert isinstance(predicted, pd.Series), "prediction_column must return a pandas Series"
     assert predicted.name == PREDICTION_COLUMN, f"prediction_column must name its Series {PREDICTION_COLUMN!r}"
-    assert len(predicted) == len(rows) and predicted.index.equals(rows.index), "one prediction per row, with the rows' index"
+    assert len(predicted) == len(rows) and predicted.index.equals(rows.index), (
+        "one prediction per row, with the rows' index"
+    )
     if TASK == "regression":
         assert pd.api.types.is_numeric_dtype(predicted), "a regressor's prediction must be a number per row"
         assert np.isfinite(predicted.astype(float)).all(), "a regressor's predictions must be finite"
@@ -139,7 +163,9 @@ def test_the_metrics_compute_on_the_prediction(fitted: Pipeline, training_rows: 
         f"compute_metrics must return a value for every metric in THRESHOLDS: got {sorted(metrics)}, "
         f"THRESHOLDS has {sorted(THRESHOLDS)}"
     )
-    assert all(isinstance(v, float) and math.isfinite(v) for v in metrics.values()), f"metrics must be finite floats: {metrics}"
+    assert all(isinstance(v, float) and math.isfinite(v) for v in metrics.values()), (
+        f"metrics must be finite floats: {metrics}"
+    )
 
 
 def test_the_feature_code_imports_no_project_module() -> None:
@@ -152,7 +178,10 @@ def test_the_feature_code_imports_no_project_module() -> None:
 
 
 # Where the Databricks jobs and notebooks name the input (they cannot import Python).
-_INPUT_SETTINGS = re.compile(r'(training_data_path|input_table_path|input_table_name)"?\s*[=,]\s*"((?:[^"\\]|\\.)*)"')
+_INPUT_SETTINGS = re.compile(
+    r'(?:^[ \t]*|")(training_data_path|input_table_path|input_table_name)"?[ \t]*[=,][ \t]*"((?:[^"\\]|\\.)*)"',
+    re.MULTILINE,
+)
 
 
 def test_the_jobs_and_notebooks_read_the_packages_input() -> None:
@@ -160,5 +189,11 @@ def test_the_jobs_and_notebooks_read_the_packages_input() -> None:
     settings = [(path, m.group(1), m.group(2)) for path in files for m in _INPUT_SETTINGS.finditer(path.read_text())]
     defaults = [(path, key, value) for path, key, value in settings if value]
     assert defaults, "no job or notebook names its input: the pattern above is out of date"
-    stale = [f"{path.relative_to(PROJECT_ROOT)}: {key} = {value}" for path, key, value in defaults if DATABRICKS_INPUT_PATH not in value]
-    assert not stale, f"these jobs or notebooks do not read model_spec.data.DATABRICKS_INPUT_PATH ({DATABRICKS_INPUT_PATH}); update them: {stale}"
+    stale = [
+        f"{path.relative_to(PROJECT_ROOT)}: {key} = {value}"
+        for path, key, value in defaults
+        if DATABRICKS_INPUT_PATH not in value
+    ]
+    assert not stale, (
+        f"these jobs or notebooks do not read model_spec.data.DATABRICKS_INPUT_PATH ({DATABRICKS_INPUT_PATH}); update them: {stale}"
+    )

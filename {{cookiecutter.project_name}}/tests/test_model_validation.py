@@ -7,9 +7,9 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
+from model_spec.metrics import compute_metrics
 from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
-from model_spec.metrics import compute_metrics
 from steps.split import held_out_cutoff, split_by_pickup_time
 from steps.trips import clean_trips
 from steps.validation import (
