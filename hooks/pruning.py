@@ -69,6 +69,10 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",
         ".github/workflows/run-tests.yml",
+        # The model's features and estimator (raw trips in): the feature-store track fits its own
+        # (features/training.py build_model) on the feature tables' columns.
+        "model_spec/features.py",
+        "model_spec/estimator.py",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import importlib.util
 import math
 import re
 from pathlib import Path
@@ -23,13 +24,18 @@ from sklearn.pipeline import Pipeline
 
 from model_spec.contract import INPUT_CONTRACT, TRAINING_CONTRACT
 from model_spec.data import DATABRICKS_INPUT_PATH, LABEL, SAMPLE_PATH, TASK, TIME_COLUMN
-from model_spec.estimator import estimator_fn
-from model_spec.features import transformer_fn
 from model_spec.metrics import THRESHOLDS, compute_metrics
 from model_spec.prediction import PREDICTION_COLUMN, prediction_column
 from steps.trips import clean_trips
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+# The feature-store track fits its own inputs and estimator on the feature tables
+# (features/training.py ``build_model``, checked in tests/features/); the other tracks fit the
+# package's ``transformer_fn`` and ``estimator_fn`` on raw rows.
+OWN_ESTIMATOR = importlib.util.find_spec("model_spec.estimator") is not None
+needs_own_estimator = pytest.mark.skipif(
+    not OWN_ESTIMATOR, reason="feature-store track: features/training.py build_model is the estimator"
+)
 # The project's own packages: the feature code a model carries may import none of them.
 PROJECT_PACKAGES = {"model_spec", "steps", "fare_model", "features", "local_pipeline", "tests"}
 
@@ -71,6 +77,9 @@ REQUIRED: list[tuple[str, str, Callable[[Any], bool], str]] = [
 ]
 
 
+REQUIRED = [row for row in REQUIRED if OWN_ESTIMATOR or row[0] not in ("model_spec.features", "model_spec.estimator")]
+
+
 @pytest.mark.parametrize(("module", "name", "check", "expected"), REQUIRED, ids=[f"{m}.{n}" for m, n, _, _ in REQUIRED])
 def test_the_package_provides(module: str, name: str, check: Callable[[Any], bool], expected: str) -> None:
     imported = importlib.import_module(module)
@@ -108,7 +117,10 @@ def test_the_contracts_agree(training_rows: pd.DataFrame) -> None:
     INPUT_CONTRACT.validate(training_rows.drop(columns=[LABEL]), lazy=True)
 
 
+@needs_own_estimator
 def test_the_estimator_is_of_the_task() -> None:
+    from model_spec.estimator import estimator_fn
+
     estimator = estimator_fn()
     if TASK == "regression":
         assert is_regressor(estimator), f"TASK is 'regression' but estimator_fn returns {type(estimator).__name__}"
@@ -118,16 +130,23 @@ def test_the_estimator_is_of_the_task() -> None:
 
 @pytest.fixture(scope="module")
 def fitted(training_rows: pd.DataFrame) -> Pipeline:
+    from model_spec.estimator import estimator_fn
+    from model_spec.features import transformer_fn
+
     features, label = training_rows.drop(columns=[LABEL]), training_rows[LABEL]
     return Pipeline([("features", transformer_fn()), ("estimator", estimator_fn())]).fit(features, label)
 
 
+@needs_own_estimator
 def test_the_features_never_see_the_label(training_rows: pd.DataFrame) -> None:
+    from model_spec.features import transformer_fn
+
     features = transformer_fn().fit_transform(training_rows.drop(columns=[LABEL]))
     assert len(features) == len(training_rows), "transformer_fn must return one row of features per input row"
     assert LABEL not in getattr(features, "columns", []), f"the features must not include the label {LABEL!r}"
 
 
+@needs_own_estimator
 def test_the_prediction_is_one_value_of_the_labels_kind_per_row(fitted: Pipeline, training_rows: pd.DataFrame) -> None:
     rows = training_rows.drop(columns=[LABEL])
     predicted = prediction_column(fitted, rows)
@@ -156,6 +175,7 @@ def test_a_probability_output_is_refused() -> None:
         prediction_column(Probabilities(), pd.DataFrame({"x": [1, 2]}))
 
 
+@needs_own_estimator
 def test_the_metrics_compute_on_the_prediction(fitted: Pipeline, training_rows: pd.DataFrame) -> None:
     predicted = prediction_column(fitted, training_rows.drop(columns=[LABEL]))
     metrics = compute_metrics(predicted, training_rows[LABEL])
@@ -168,6 +188,7 @@ def test_the_metrics_compute_on_the_prediction(fitted: Pipeline, training_rows: 
     )
 
 
+@needs_own_estimator
 def test_the_feature_code_imports_no_project_module() -> None:
     """A logged model carries model_spec/features.py alone, so it may import third-party packages only."""
     tree = ast.parse((PROJECT_ROOT / "model_spec" / "features.py").read_text())
@@ -197,3 +218,26 @@ def test_the_jobs_and_notebooks_read_the_packages_input() -> None:
     assert not stale, (
         f"these jobs or notebooks do not read model_spec.data.DATABRICKS_INPUT_PATH ({DATABRICKS_INPUT_PATH}); update them: {stale}"
     )
+
+
+# A Databricks sample dataset path, as jobs, notebooks, profiles and CI scripts name their input.
+_DATASET_PATH = re.compile(r"/databricks-datasets/[\w./-]*[\w-]")
+# Where the project's own code and docs live (the package itself, tests and data excluded).
+_TEXT_SUFFIXES = {".py", ".tf", ".yaml", ".yml", ".sh", ".md"}
+
+
+def test_nothing_reads_another_sample_dataset() -> None:
+    """After DATABRICKS_INPUT_PATH changes, any file still naming the old dataset is listed."""
+    skipped = {"model_spec", "tests", "data", "mlruns", ".git"}
+    files = [
+        path
+        for path in PROJECT_ROOT.rglob("*")
+        if path.suffix in _TEXT_SUFFIXES and path.is_file() and not skipped & set(path.relative_to(PROJECT_ROOT).parts)
+    ]
+    stale = sorted(
+        f"{path.relative_to(PROJECT_ROOT)}: {match.group(0)}"
+        for path in files
+        for match in _DATASET_PATH.finditer(path.read_text(errors="ignore"))
+        if match.group(0) != DATABRICKS_INPUT_PATH
+    )
+    assert not stale, f"these files name another input than model_spec.data.DATABRICKS_INPUT_PATH: {stale}"
