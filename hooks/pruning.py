@@ -96,6 +96,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "steps/transform.py",
         "steps/train.py",
         "steps/custom_metrics.py",
+        "tests/transform_pickle_test.py",
         "steps/predict.py",
         "tests/test_recipe_config.py",
         "tests/ingest_test.py",

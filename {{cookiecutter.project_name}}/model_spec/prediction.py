@@ -38,4 +38,3 @@ def prediction_column(model: Any, rows: pd.DataFrame) -> pd.Series:
             f"{PREDICTION_COLUMN!r} takes one value per row (a classifier's class, not its probabilities)"
         )
     return pd.Series(values, index=rows.index, name=PREDICTION_COLUMN)
-
