@@ -86,7 +86,7 @@ CHURN_PACKAGE = {
     ''',
 }
 # The mistake: the positive class's probability taken for the prediction.
-PROBABILITY_AS_PREDICTION = '''
+PROBABILITY_AS_PREDICTION = """
     import pandas as pd
 
     PREDICTION_COLUMN = "prediction"
@@ -94,7 +94,7 @@ PROBABILITY_AS_PREDICTION = '''
 
     def prediction_column(model, rows: pd.DataFrame) -> pd.Series:
         return pd.Series(model.predict_proba(rows)[:, 1], index=rows.index, name=PREDICTION_COLUMN)
-'''
+"""
 
 
 def _contract_test(project: Path, python: Path) -> subprocess.CompletedProcess:
@@ -104,19 +104,20 @@ def _contract_test(project: Path, python: Path) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def _churn_sample(path: Path) -> None:
-    import numpy as np
-    import pandas as pd
+# Synthetic subscribers: churn rises with the charges and falls with tenure (run by the project's Python).
+CHURN_SAMPLE = """
+import sys
+import numpy as np
+import pandas as pd
 
-    rng = np.random.default_rng(7)
-    tenure = rng.integers(0, 72, 400)
-    charges = rng.uniform(20, 120, 400)
-    churned = ((charges / 120 - tenure / 72 + rng.normal(0, 0.2, 400)) > 0).astype("int64")
-    signed_up = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 400), unit="D")
-    frame = pd.DataFrame(
-        {"signed_up_at": signed_up, "tenure_months": tenure, "monthly_charges": charges, "churned": churned}
-    )
-    frame.to_parquet(path)
+rng = np.random.default_rng(7)
+tenure = rng.integers(0, 72, 400)
+charges = rng.uniform(20, 120, 400)
+churned = ((charges / 120 - tenure / 72 + rng.normal(0, 0.2, 400)) > 0).astype("int64")
+signed_up = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 400), unit="D")
+frame = pd.DataFrame({"signed_up_at": signed_up, "tenure_months": tenure, "monthly_charges": charges, "churned": churned})
+frame.to_parquet(sys.argv[1])
+"""
 
 
 def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_prediction_fails(tmp_path: Path) -> None:
@@ -132,13 +133,12 @@ def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_pre
     package = project / "model_spec"
     for name, source in CHURN_PACKAGE.items():
         (package / name).write_text(textwrap.dedent(source).lstrip())
-    _churn_sample(project / "data" / "sample.parquet")
+    subprocess.run([str(python), "-c", CHURN_SAMPLE, str(project / "data" / "sample.parquet")], check=True)
     swapped = _contract_test(project, python)
     failed = sorted(line.split("::")[1].split(" ")[0] for line in swapped.stdout.splitlines() if line.startswith("FAILED"))
     # The package itself passes; what is left is the track's settings (step 4), each named.
-    assert failed == ["test_nothing_reads_another_sample_dataset", "test_the_jobs_and_notebooks_read_the_packages_input"], (
-        swapped.stdout[-4000:]
-    )
+    track_settings = ["test_nothing_reads_another_sample_dataset", "test_the_jobs_and_notebooks_read_the_packages_input"]
+    assert failed == track_settings, swapped.stdout[-4000:]
     assert "databricks-config/modules/ml-resources/training-job.tf" in swapped.stdout
 
     # The issue-23 trial's mistake is caught before any pipeline runs.
