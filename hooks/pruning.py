@@ -73,6 +73,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         # (features/training.py build_model) on the feature tables' columns.
         "model_spec/features.py",
         "model_spec/estimator.py",
+        "tests/test_model_spec_fit.py",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (

@@ -99,7 +99,7 @@ PROBABILITY_AS_PREDICTION = """
 
 def _contract_test(project: Path, python: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_model_spec.py"],
+        [str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests", "-k", "model_spec"],
         cwd=project, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
 
@@ -139,7 +139,7 @@ def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_pre
     # The package itself passes; what is left is the track's settings (step 4), each named.
     track_settings = ["test_nothing_reads_another_sample_dataset", "test_the_jobs_and_notebooks_read_the_packages_input"]
     assert failed == track_settings, swapped.stdout[-4000:]
-    assert "databricks-config/modules/ml-resources/training-job.tf" in swapped.stdout
+    assert "databricks-config/modules/ml-resources/batch-inference-job.tf" in swapped.stdout
 
     # The issue-23 trial's mistake is caught before any pipeline runs.
     (package / "prediction.py").write_text(textwrap.dedent(PROBABILITY_AS_PREDICTION).lstrip())
