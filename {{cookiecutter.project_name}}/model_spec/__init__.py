@@ -3,7 +3,7 @@
 Every ML track (MLflow Recipes, MLflow 3, feature store) imports what is model-specific from
 here and keeps only its own machinery (splitting, logging, registering, validating, serving).
 To put your own model into the project, replace this package and ``data/sample.parquet``,
-then run ``pytest tests -k model_spec`` (tests/test_model_spec.py and, where the package
+then run ``pytest tests/test_model_spec*.py`` (tests/test_model_spec.py and, where the package
 brings features and an estimator, tests/test_model_spec_fit.py): it names anything your package lacks.
 
 The package must provide (the contract test checks each name and its type):

@@ -1,7 +1,7 @@
 """The contract of ``model_spec``: what a package must provide to be this project's model.
 
 Swapping the example model means replacing ``model_spec/`` and ``data/sample.parquet``; run
-it first (``pytest tests -k model_spec``): each failure names what is missing or
+it first (``pytest tests/test_model_spec*.py``): each failure names what is missing or
 wrong, before any pipeline runs. Where the package also brings the features and the estimator
 (every track but the feature store's, which fits its own on the feature tables),
 ``tests/test_model_spec_fit.py`` fits them on the sample.
