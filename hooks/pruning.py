@@ -69,6 +69,11 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "local_pipeline/recipe.py",
         "docs/ml-developer-guide.md",
         ".github/workflows/run-tests.yml",
+        # The model's features and estimator (raw trips in): the feature-store track fits its own
+        # (features/training.py build_model) on the feature tables' columns.
+        "model_spec/features.py",
+        "model_spec/estimator.py",
+        "tests/test_model_spec_fit.py",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (
@@ -88,7 +93,11 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "profiles",
         "steps/ingest.py",
         "steps/split.py",
+        # The recipe's transformer_method and estimator_method: the model's (model_spec/), by name.
+        "steps/transform.py",
+        "steps/train.py",
         "steps/custom_metrics.py",
+        "tests/transform_pickle_test.py",
         "steps/predict.py",
         "tests/test_recipe_config.py",
         "tests/ingest_test.py",

@@ -356,7 +356,9 @@ PLAIN_MLFLOW3 = [v for v in SUPPORTED_VARIANTS if v.ml_code == "mlflow3"][:1]
 @pytest.mark.parametrize("variant", PLAIN_MLFLOW3, ids=[v.id for v in PLAIN_MLFLOW3])
 def test_mlflow3_guide_names_the_table_train_reads(generated_project: Path) -> None:
     notebook = (generated_project / "notebooks" / "Train.py").read_text()
-    table = re.search(r'TRAINING_DATA = "delta.`dbfs:/databricks-datasets/([\w/-]+)`"', notebook).group(1)
+    assert 'TRAINING_DATA = f"delta.`dbfs:{DATABRICKS_INPUT_PATH}`"' in notebook
+    spec = (generated_project / "model_spec" / "data.py").read_text()
+    table = re.search(r'DATABRICKS_INPUT_PATH = "/databricks-datasets/([\w/-]+)"', spec).group(1)
     guide = " ".join((generated_project / "docs" / "ml-developer-guide-mlflow3.md").read_text().split())
     assert f"`{table}`" in guide
     assert "full dataset" not in guide and "the full `" not in guide

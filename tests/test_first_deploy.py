@@ -546,7 +546,7 @@ def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, ge
     ("databricks-config/modules/ml-resources/training-job.tf", "false"),
     ("databricks-config/output/staging.json", "false"),
     ("databricks-config/unity-catalog.json", "true"),
-    ("steps/train.py", "true"),
+    ("model_spec/estimator.py", "true"),
 ])
 @pytest.mark.parametrize("variant", GITHUB_ONLY, ids=lambda v: v.id)
 def test_the_integration_test_is_skipped_only_for_terraform_changes(

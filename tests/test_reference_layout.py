@@ -69,11 +69,12 @@ MLFLOW_RECIPES = (
     "docs/ml-developer-guide.md",
 )
 
-# The MLflow 3 track (no original counterpart): the shared steps and their tests keep their names.
-# It has no split step: fare_model/data.py holds out the newest trips (no Recipes split there).
+# The MLflow 3 track (no original counterpart): the step tests keep their names; the model's
+# feature and estimator code is model_spec/'s, as on every track (the recipe's steps/transform.py
+# and steps/train.py only name it for recipe.yaml). It has no split step: fare_model/data.py
+# holds out the newest trips (no Recipes split there).
 MLFLOW3 = (
     "notebooks/Train.py",
-    *(f"steps/{name}.py" for name in ("transform", "train")),
     *(f"tests/{step}_test.py" for step in ("train", "transform")),
     "tests/test_sample.parquet",
     "fare_model/training.py",

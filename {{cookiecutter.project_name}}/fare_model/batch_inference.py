@@ -19,11 +19,11 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from fare_model.registry import parse_model_version_uri, pinned_version_uri, resolve_alias
+from model_spec.prediction import PREDICTION_COLUMN
 from steps.row_checks import REASON_COLUMN, row_problems, score_valid_rows
 
 __all__ = ["resolve_alias", "score_pandas", "score_trips", "score_with_champion"]
 
-PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
 
 

@@ -23,10 +23,10 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from model_spec.data import LABEL as TARGET
+from model_spec.data import TIME_COLUMN
 from steps.trips import clean_trips, collect_at_most, in_canonical_order
 
-TARGET = "fare_amount"
-TIME_COLUMN = "tpep_pickup_datetime"
 HELD_OUT_FRACTION = 0.2
 # Most rows that are ever collected from Spark to the driver (training and validation
 # fit in a driver's memory far beyond this; larger inputs must be sampled on purpose).

@@ -4,10 +4,10 @@ A fitted pipeline refers to its feature function (a ``FunctionTransformer``) by 
 name, and whoever loads the model imports that module. MLflow's ``code_paths`` only
 *prepends* the logged code to ``sys.path`` (``mlflow.utils.model_utils._add_code_to_system_path``):
 a process that has already imported the repository's ``steps`` (every notebook, validation,
-the tests) keeps *that* ``steps.transform``, so an older version would be scored with today's
+the tests) keeps *that* ``model_spec.features``, so an older version would be scored with today's
 feature code and validation would compare against a wrong champion.
 
-So the model is built from a copy of ``steps/transform.py`` imported as
+So the model is built from a copy of ``model_spec/features.py`` imported as
 ``fare_features_<digest>`` (the first 16 hex digits of the SHA-256 of its source) and logged
 with that one file as its code. Versions with different feature code get different names and
 load side by side in one process; the same code always gets the same name. The file must
@@ -26,7 +26,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Iterator
 
-FEATURE_SOURCE = Path(__file__).resolve().parents[1] / "steps" / "transform.py"
+FEATURE_SOURCE = Path(__file__).resolve().parents[1] / "model_spec" / "features.py"
 MODULE_PREFIX = "fare_features_"
 
 

@@ -1,8 +1,8 @@
 """Train the taxi-fare model and register it: the body of notebooks/Train.
 
-The model is one scikit-learn pipeline, the feature transformer of ``steps/transform.py``
+The model is one scikit-learn pipeline, the feature transformer of ``model_spec/features.py``
 (logged with the model under a name of its own, ``fare_model.model_code``) followed by the
-estimator of ``steps/train.py``, so that scoring takes the raw trip
+estimator of ``model_spec/estimator.py``, so that scoring takes the raw trip
 columns everywhere (batch inference, serving, validation). It is logged with MLflow 3's
 ``mlflow.sklearn.log_model(name=...)`` with a signature and an input example; the
 training trips are recorded as the run's input dataset, and the version gets the
@@ -33,8 +33,9 @@ from fare_model.data import (
 )
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
+from model_spec.estimator import estimator_fn
+from model_spec.prediction import prediction_column
 from steps.model_version import RegisteredVersion
-from steps.train import estimator_fn
 
 MODEL_NAME_IN_RUN = "model"
 _INPUT_EXAMPLE_ROWS = 5
@@ -52,9 +53,9 @@ class TrainedModel(RegisteredVersion):
 def build_model(code: BundledCode | None = None) -> Pipeline:
     """The unfitted model: raw trip columns in, fare in dollars out.
 
-    Its feature stage comes from ``code`` (default: ``steps/transform.py`` under its bundled,
+    Its feature stage comes from ``code`` (default: ``model_spec/features.py`` under its bundled,
     content-addressed name, see ``fare_model.model_code``), so the logged model never loads
-    the repository's ``steps.transform``.
+    the repository's ``model_spec.features``.
     """
     if code is None:
         with bundled_feature_code() as code:
@@ -93,7 +94,7 @@ def _trusted_types(model: Pipeline) -> list[str]:
     """The project's own functions inside the pipeline, which MLflow's skops format must be told to trust.
 
     MLflow 3 saves scikit-learn models with skops, which loads only types it knows to be
-    safe; the feature functions of ``steps/transform.py`` are ours, so we vouch for them.
+    safe; the feature functions of ``model_spec/features.py`` are ours, so we vouch for them.
     """
     functions = []
     for step in model.named_steps["features"].named_steps.values():
@@ -122,7 +123,7 @@ def train_and_register(
 
     with bundled_feature_code() as code, mlflow.start_run(run_name="train") as run:
         model = build_model(code).fit(features, target)
-        held_out_predictions = model.predict(held_out_features)
+        held_out_predictions = prediction_column(model, held_out_features)
         with integer_schema_hint_ignored():
             mlflow.log_input(mlflow.data.from_pandas(split.train, targets=TARGET, name=source), context="training")
         mlflow.log_params(

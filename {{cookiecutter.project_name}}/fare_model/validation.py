@@ -7,7 +7,7 @@ true fares. Who scores is the caller's choice (a ``Scorer``): ``mlflow.pyfunc`` 
 plain MLflow 3 models ({% if plain %}the default, {% endif %}``fare_model.batch_inference.score_pandas``), the
 feature store's ``score_batch`` for models logged with feature lookups, which pyfunc
 cannot feed (``features/validation.py``). Each metric must stay
-within its fixed threshold (``steps/validation.py``) and, when the registry already has a
+within its fixed threshold (``model_spec/metrics.py``) and, when the registry already has a
 ``champion``, must not be worse than the champion's on the same trips by more than
 ``BASELINE_MARGIN``. ``mlflow.validate_evaluation_results`` applies the resulting
 ``MetricThreshold``s. The outcome is recorded on the version as tags; a version that passed
@@ -45,20 +45,23 @@ from fare_model.registry import (
     model_version_uri,
     version_with_alias,
 )
-from steps.trips import LABEL
-from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode, weighted_mean_squared_error
+from model_spec.data import LABEL, TASK
+from model_spec.metrics import THRESHOLDS, weighted_mean_squared_error
+from model_spec.prediction import PREDICTION_COLUMN
+from steps.validation import ModelValidationFailed, RunMode
 
 # A candidate may be at most 5 % worse than the champion on each metric: retraining on
 # fresher data should not be blocked by noise, but a real regression must be. Each release
 # could use up the margin again (5 % compounds), so the limit is also never above the fixed
-# ``THRESHOLDS`` (steps/validation.py), a floor set from the sample's achieved errors that no
+# ``THRESHOLDS`` (model_spec/metrics.py), a floor set from the sample's achieved errors that no
 # release moves.
 BASELINE_MARGIN = 0.05
-PREDICTION_COLUMN = "prediction"
+# MLflow's evaluator for the model's task (``model_spec.data.TASK``).
+MODEL_TYPES = {"regression": "regressor", "classification": "classifier"}
 
 Scorer = Callable[[str, Any], pd.DataFrame]
 """``(model URI, held-out trips) -> scored trips``: a pandas DataFrame with the true fare
-(``steps.trips.LABEL``) and a float ``PREDICTION_COLUMN`` per trip. The held-out trips are
+(``model_spec.data.LABEL``) and a float ``PREDICTION_COLUMN`` per trip. The held-out trips are
 whatever the scorer takes (pandas for pyfunc scoring, a Spark DataFrame for the feature
 store's); the model URI names one version (``models:/<name>/<version>``)."""
 
@@ -153,7 +156,7 @@ def evaluate_version(model_uri: str, held_out: Any, score: Scorer) -> mlflow.mod
         data=scored[[LABEL, PREDICTION_COLUMN]].astype("float64"),
         predictions=PREDICTION_COLUMN,
         targets=LABEL,
-        model_type="regressor",
+        model_type=MODEL_TYPES[TASK],
         extra_metrics=[WEIGHTED_MSE],
         evaluator_config={"log_model_explainability": False},
     )

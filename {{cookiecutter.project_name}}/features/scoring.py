@@ -25,9 +25,10 @@ from features.feature_tables import FEATURE_TABLES
 from features.point_in_time import round_down_to_minutes
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
-from steps.row_checks import PICKUP, latest_plausible_pickup, score_valid_rows
+from model_spec.contract import PICKUP, latest_plausible_pickup
+from model_spec.prediction import PREDICTION_COLUMN
+from steps.row_checks import score_valid_rows
 
-PREDICTION_COLUMN = "prediction"
 MODEL_VERSION_COLUMN = "model_version"
 
 

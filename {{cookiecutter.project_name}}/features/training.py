@@ -3,7 +3,10 @@
 The same code trains on Databricks (TrainWithFeatureStore) and locally
 (``python -m local_pipeline.feature_store``); only the ``FeatureStore`` passed in
 differs. The model is a scikit-learn gradient-boosting regressor, which accepts the
-missing values a trip gets when its zip had no earlier feature row.
+missing values a trip gets when its zip had no earlier feature row. Its label, time column,
+cleaning rules, metrics and prediction are the model's (``model_spec``); its estimator is this
+track's own (``build_model``), because its inputs are the feature tables' columns, which the
+package's ``transformer_fn`` (raw trips in) does not produce.
 
 Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
 ModelValidation judges the model on: it records where that period starts on the model version
@@ -25,7 +28,6 @@ from pyspark.sql import DataFrame
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
-from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
@@ -35,7 +37,10 @@ from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.scoring import split_at_feature_freshness
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-from steps.trips import LABEL, TIME_COLUMN, holdout_cutoff, in_canonical_order, plausible_trips, split_at
+from model_spec.data import LABEL, TIME_COLUMN
+from model_spec.metrics import compute_metrics
+from model_spec.prediction import prediction_column
+from steps.trips import holdout_cutoff, in_canonical_order, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
@@ -135,6 +140,8 @@ def _threads_for(rows: int) -> Optional[int]:
 def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]:
     """Fit on the older 80% of the rows (by pickup time); return the model and its metrics on the newest 20%.
 
+    The metrics are the model's (``model_spec.metrics.compute_metrics``).
+
     The rows are put in canonical order first (``steps.trips.in_canonical_order``): Spark
     collects them in any order, and the seeded fit depends on it.
     """
@@ -143,13 +150,8 @@ def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]
     train, test = ordered.iloc[:cut], ordered.iloc[cut:]
     with threadpool_limits(limits=_threads_for(len(ordered)), user_api="openmp"):
         model = build_model().fit(model_inputs(train), train[LABEL])
-        predicted = model.predict(model_inputs(test))
-    metrics = {
-        "root_mean_squared_error": float(np.sqrt(mean_squared_error(test[LABEL], predicted))),
-        "mean_absolute_error": float(mean_absolute_error(test[LABEL], predicted)),
-        "r2_score": float(r2_score(test[LABEL], predicted)),
-    }
-    return model, metrics
+        predicted = prediction_column(model, model_inputs(test))
+    return model, compute_metrics(predicted, test[LABEL])
 
 
 def sample_at_most(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> DataFrame:

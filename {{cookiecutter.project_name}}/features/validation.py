@@ -18,9 +18,11 @@ from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame, SparkSession
 
 from fare_model.registry import training_cutoff
-from fare_model.validation import PREDICTION_COLUMN, Scorer, ValidationOutcome, validate_model_version
+from fare_model.validation import Scorer, ValidationOutcome, validate_model_version
 from features.scoring import score_trips
-from steps.trips import LABEL, collect_at_most, plausible_trips, split_at
+from model_spec.data import LABEL
+from model_spec.prediction import PREDICTION_COLUMN
+from steps.trips import collect_at_most, plausible_trips, split_at
 from steps.validation import RunMode
 
 # Scored trips collected to the driver for MLflow's evaluation: two numbers per trip, so

@@ -24,12 +24,14 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterator, Protocol
 
+import model_spec.data
+
 if TYPE_CHECKING:
     import pandas as pd
     from pyspark.sql import SparkSession
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-SAMPLE_PATH = PROJECT_ROOT / "data" / "sample.parquet"
+SAMPLE_PATH = PROJECT_ROOT / model_spec.data.SAMPLE_PATH
 PREDICTIONS_PATH = PROJECT_ROOT / "data" / "predictions.parquet"
 LOCAL_STORE = PROJECT_ROOT / "mlruns.db"
 TRACKING_URI = f"sqlite:///{LOCAL_STORE}"

@@ -7,7 +7,7 @@
 # MAGIC the held-out period of `validation_input` (its trips from the version's `training_cutoff`
 # MAGIC tag on, which training left out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
 # MAGIC squared error, mean absolute error and the weighted mean squared error with the thresholds
-# MAGIC and the deployed model's (`steps/validation.py`). The result is logged to an MLflow run and
+# MAGIC and the deployed model's (`model_spec/metrics.py`, `steps/validation.py`). The result is logged to an MLflow run and
 # MAGIC recorded as the version's `model_validation_status` tag, which deployment checks.
 # MAGIC
 # MAGIC Parameters:

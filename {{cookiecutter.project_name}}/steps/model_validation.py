@@ -20,9 +20,10 @@ import mlflow
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.trips import LABEL, plausible_trips, split_at
+from model_spec.data import LABEL
+from model_spec.metrics import MIN_WEIGHT_FARE
+from steps.trips import plausible_trips, split_at
 from steps.validation import (
-    MIN_WEIGHT_FARE,
     ModelValidationFailed,
     RunMode,
     ValidationResult,
@@ -36,7 +37,10 @@ ScoreTrips = Callable[[SparkSession, str, DataFrame], DataFrame]
 
 
 def spark_metrics(scored: DataFrame, prediction: str = "prediction", target: str = LABEL) -> dict[str, float]:
-    """``steps.validation.compute_metrics`` as one Spark aggregation: the same three metrics."""
+    """The model's ``compute_metrics`` (``model_spec.metrics``) as one Spark aggregation: the same three metrics.
+
+    A model with other metrics changes this aggregation too; tests/test_model_validation.py
+    compares the two on the same rows."""
     error: Column = F.col(prediction).cast("double") - F.col(target).cast("double")
     weight = 1.0 / F.greatest(F.abs(F.col(target).cast("double")), F.lit(MIN_WEIGHT_FARE))
     row = scored.agg(

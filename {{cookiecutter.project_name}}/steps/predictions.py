@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Optional
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from steps.row_checks import PICKUP, REASON_COLUMN, counts_report, latest_plausible_pickup, quarantine_counts
+from model_spec.contract import PICKUP, latest_plausible_pickup
+from model_spec.prediction import PREDICTION_COLUMN
+from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -46,7 +48,6 @@ RECORD_ID_COLUMN = "record_id"
 MODEL_VERSION_COLUMN = "model_version"
 RUN_ID_COLUMN = "scoring_run_id"
 SCORED_AT_COLUMN = "scored_at"
-PREDICTION_COLUMN = "prediction"
 PREDICTION_KEY = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN, RUN_ID_COLUMN)
 # One to three dot-separated identifiers (table, schema.table, catalog.schema.table) of
 # letters, digits and '_': names that need no quoting and that Spark and Unity Catalog accept.

@@ -1,9 +1,9 @@
 """The input contract of a trip row: which rows a model may score, and why a row may not.
 
-The contract is one pandera schema, ``INPUT_CONTRACT`` (https://pandera.readthedocs.io): training
-drops the rows it rejects (``steps.trips.clean_trips``, whose ``TRAINING_CONTRACT`` adds the
-label's rule to it) and scoring quarantines them (``score_valid_rows``), so a model never
-scores a row of a kind it was not trained on. ``row_problems`` validates lazily, so every
+The contract is one pandera schema, the model's ``INPUT_CONTRACT`` (``model_spec.contract``):
+training drops the rows it rejects (``steps.trips.clean_trips``, with the model's
+``TRAINING_CONTRACT``, which adds the label's rule to it) and scoring quarantines them
+(``score_valid_rows``), so a model never scores a row of a kind it was not trained on. ``row_problems`` validates lazily, so every
 broken rule of every row is collected rather than the first one raised, and turns pandera's
 failure cases into one reason per row.
 
@@ -19,76 +19,17 @@ the broken rules in ``quarantine_reason``, counted and reported, and never fail 
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import TYPE_CHECKING, Callable
 
 import pandas as pd
 import pandera.pandas as pa
 
+from model_spec.contract import INPUT_CONTRACT
+
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-PICKUP, DROPOFF = "tpep_pickup_datetime", "tpep_dropoff_datetime"
-INPUT_COLUMNS = (PICKUP, DROPOFF, "trip_distance", "pickup_zip", "dropoff_zip")
 REASON_COLUMN = "quarantine_reason"
-# Open interval of plausible meter distances in miles: 0 is a cancelled trip, beyond 400 an
-# odometer glitch.
-DISTANCE_RANGE = (0.0, 400.0)
-# Closed interval of US ZIP codes in use (USPS: 00501 to 99950); anything else is a
-# data-entry error that the model never saw in training.
-ZIP_RANGE = (501, 99950)
-DROPOFF_BEFORE_PICKUP = "drop-off before pick-up"
-# A pick-up more than a day after now (UTC) is a meter clock glitch (a year 2088): scored, it
-# would move batch inference's late-arrival window (steps.predictions) past every real trip.
-# A day covers the data's local clock and clock skew.
-FUTURE_TOLERANCE = timedelta(days=1)
-PICKUP_IN_FUTURE = f"{PICKUP} in the future"
-
-
-def outside(column: str, bounds: tuple, open_interval: bool) -> pa.Check:
-    """A pandera check that ``column``'s values lie in ``bounds``, named as the reason reads."""
-    shown = f"({bounds[0]}, {bounds[1]})" if open_interval else f"[{bounds[0]}, {bounds[1]}]"
-    closed, reason = not open_interval, f"{column} outside {shown}"
-    # pandera reports a failed check by its ``error``; ``name`` is what ``_rule_order`` ranks by.
-    return pa.Check.in_range(*bounds, include_min=closed, include_max=closed, name=reason, error=reason)
-
-
-def latest_plausible_pickup() -> pd.Timestamp:
-    """The latest pick-up time a real trip can have: now (UTC, naive) plus ``FUTURE_TOLERANCE``."""
-    return pd.Timestamp.now(tz="UTC").tz_localize(None) + FUTURE_TOLERANCE
-
-
-def _not_in_future(pickups: pd.Series) -> pd.Series:
-    """True where a pick-up time is at most ``latest_plausible_pickup``, compared in UTC."""
-    times = pd.to_datetime(pickups)
-    if times.dt.tz is not None:
-        times = times.dt.tz_convert("UTC").dt.tz_localize(None)
-    return times <= latest_plausible_pickup()
-
-
-def _dropoff_not_before_pickup(trips: pd.DataFrame) -> pd.Series:
-    # A row missing either time breaks the "missing" rule, not this one.
-    if PICKUP not in trips or DROPOFF not in trips:
-        return pd.Series(True, index=trips.index)
-    return ~(pd.to_datetime(trips[DROPOFF]) < pd.to_datetime(trips[PICKUP]))
-
-
-# Every input column present and not missing, the pick-up not in the future, the distance and
-# zips in range, drop-off not before pick-up. Other columns are allowed and ignored; no dtype is imposed, so the same
-# schema reads pandas frames and Spark's batches alike.
-INPUT_CONTRACT = pa.DataFrameSchema(
-    {
-        PICKUP: pa.Column(
-            nullable=False, checks=pa.Check(_not_in_future, name=PICKUP_IN_FUTURE, error=PICKUP_IN_FUTURE)
-        ),
-        DROPOFF: pa.Column(nullable=False),
-        "trip_distance": pa.Column(nullable=False, checks=outside("trip_distance", DISTANCE_RANGE, True)),
-        "pickup_zip": pa.Column(nullable=False, checks=outside("pickup_zip", ZIP_RANGE, False)),
-        "dropoff_zip": pa.Column(nullable=False, checks=outside("dropoff_zip", ZIP_RANGE, False)),
-    },
-    checks=[pa.Check(_dropoff_not_before_pickup, name=DROPOFF_BEFORE_PICKUP, error=DROPOFF_BEFORE_PICKUP)],
-    name="trip input contract",
-)
 
 
 def _reason(failure: pd.Series) -> str:

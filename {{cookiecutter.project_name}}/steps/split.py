@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from steps.trips import LABEL, clean_trips, holdout_cutoff_of, in_canonical_order, time_split_labels
+from model_spec.data import LABEL
+from steps.trips import clean_trips, holdout_cutoff_of, in_canonical_order, time_split_labels
 
 __all__ = ["clean_trips", "held_out_cutoff", "process_splits", "split_by_pickup_time"]
 

@@ -1,14 +1,7 @@
-"""Train step: the estimator fitted on the transformed features.
-
-The training code fits it, after ``steps.transform.transformer_fn``, on a pandas frame in
-the driver's memory, so it reads a bounded number of trips.
-"""
+"""Train step of the recipe (recipe.yaml ``estimator_method``): the model's estimator, ``model_spec.estimator``."""
 
 from __future__ import annotations
 
-from sklearn.linear_model import SGDRegressor
+from model_spec.estimator import estimator_fn
 
-
-def estimator_fn() -> SGDRegressor:
-    """An unfitted linear regressor, seeded for repeatable runs."""
-    return SGDRegressor(random_state=42)
+__all__ = ["estimator_fn"]

@@ -30,22 +30,12 @@ from __future__ import annotations
 import numpy as np
 {%- endif %}
 import pandas as pd
-import pandera.pandas as pa
 
-from steps.row_checks import INPUT_CONTRACT, REASON_COLUMN, outside, row_problems, with_problems
-
-TIME_COLUMN = "tpep_pickup_datetime"
-LABEL = "fare_amount"
-# Meter data contains refunds (negative fares); training or evaluating on them only teaches
-# the model noise. Open interval. The rules on a trip's inputs (distance, times, zips) are
-# the scoring contract's, ``steps.row_checks``: training keeps exactly the rows scoring would score.
-FARE_RANGE = (0.0, 1000.0)
-# The rows training keeps: the scoring contract plus the label's rule, so training keeps exactly
-# the rows scoring would score, less those whose fare it cannot learn from.
-TRAINING_CONTRACT = INPUT_CONTRACT.add_columns(
-    {LABEL: pa.Column(nullable=False, checks=outside(LABEL, FARE_RANGE, open_interval=True))}
-)
+from model_spec.contract import TRAINING_CONTRACT
+from model_spec.data import TIME_COLUMN
+from steps.row_checks import REASON_COLUMN, row_problems, with_problems
 {%- if not plain_mlflow3 %}
+
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
@@ -57,7 +47,7 @@ QUANTILE_ACCURACY = 1_000_000
 
 
 def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``trips`` that meet ``TRAINING_CONTRACT``: the scoring contract and a fare strictly inside ``FARE_RANGE``."""
+    """The rows of ``trips`` that meet the model's ``TRAINING_CONTRACT`` (``model_spec.contract``)."""
     return trips[row_problems(trips, TRAINING_CONTRACT).isna().to_numpy()]
 
 

@@ -1,8 +1,10 @@
 {%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
-"""Model validation: metrics of a candidate model, the thresholds it must meet, and the baseline.
+"""Model validation: how a candidate is judged against the model's thresholds and the baseline.
+
+The metrics and thresholds are the model's (``model_spec.metrics``).
 {% if cookiecutter | derived("mlflow_major_version") == "2" %}
-Used by the recipe (the custom metric), by ``notebooks/ModelValidation`` on Databricks and
-by the local pipeline, so that all three judge a model the same way. A candidate passes when
+Used by ``notebooks/ModelValidation`` on Databricks and by the local pipeline, so that both
+judge a model the same way (the recipe's evaluate step applies the same thresholds). A candidate passes when
 every metric is within its threshold and, when a model is already deployed, no metric is
 worse than the deployed model's on the same trips by more than ``MAX_REGRESSION`` (the
 original stack's baseline comparison). The verdict is a model-version tag that deployment
@@ -10,7 +12,7 @@ checks (``steps/deploy.py``). The metric and verdict functions are pure;
 ``record_in_model_version`` is the only one writing to MLflow.
 {%- else %}
 ``fare_model/validation.py`` holds candidates to these thresholds with MLflow's
-``evaluate`` (the weighted error below is its extra metric) and to the ``champion``'s
+``evaluate`` (the model's metrics are its extra metrics) and to the ``champion``'s
 metrics; the run modes mean the same on every track. The verdict and where it is recorded
 are ``fare_model/validation.py``'s and ``fare_model/registry.py``'s.
 {%- endif %}
@@ -22,30 +24,12 @@ import enum
 {%- if recipes %}
 from dataclasses import dataclass, field
 from typing import Optional
-{%- endif %}
 
-import numpy as np
 import pandas as pd
-{%- if recipes %}
 from mlflow.tracking import MlflowClient
-{%- endif %}
 
-# Maximum allowed value of each metric (errors in dollars, squared errors weighted by 1 / fare):
-# the fixed floor that a chain of releases cannot drift past. On the committed sample the
-# model's held-out errors are RMSE 2.9, MAE 1.3 and weighted MSE 2.6, and predicting the mean
-# fare gives 13.5, 9.0 and 83. The limits allow a bit under twice the achieved errors (room for
-# a real month's data and retraining noise) and stop a model that lost about half of its skill
-# over the mean fare. Re-derive them from your data's achieved errors when it changes.
-{%- if recipes %}
-# recipe.yaml's evaluate.validation_criteria uses the same numbers; a test keeps them equal.
+from model_spec.metrics import THRESHOLDS, compute_metrics
 {%- endif %}
-THRESHOLDS: dict[str, float] = {
-    "root_mean_squared_error": 5.0,
-    "mean_absolute_error": 2.5,
-    "weighted_mean_squared_error": 5.0,
-}
-# Fares below a dollar would give single trips enormous weight.
-MIN_WEIGHT_FARE = 1.0
 
 
 class RunMode(enum.Enum):
@@ -66,18 +50,6 @@ class RunMode(enum.Enum):
 
 class ModelValidationFailed(Exception):
     """Raised in ``enabled`` mode, and whenever the model cannot be scored, so the job stops."""
-
-
-def weighted_mean_squared_error(predictions: pd.Series, targets: pd.Series) -> float:
-    """Squared error weighted by 1 / fare, so that a $5 miss on a $7 trip counts more than on a $70 one.
-
-    The weight comes from the true fare (not the prediction), so every candidate model is
-    judged with the same weights, and it is capped for fares under a dollar.
-    """
-    targets = np.asarray(targets, dtype=float)
-    predictions = np.asarray(predictions, dtype=float)
-    weights = 1.0 / np.maximum(np.abs(targets), MIN_WEIGHT_FARE)
-    return float(np.average((predictions - targets) ** 2, weights=weights))
 {%- if recipes %}
 
 
@@ -99,18 +71,6 @@ class ValidationStatus(str, enum.Enum):
     PASSED = "PASSED"
     FAILED = "FAILED"
     DISABLED = "DISABLED"
-
-
-def compute_metrics(predictions: pd.Series, targets: pd.Series) -> dict[str, float]:
-    """Every metric that has a threshold, computed on the same rows."""
-    errors = np.asarray(predictions, dtype=float) - np.asarray(targets, dtype=float)
-    if errors.size == 0:
-        raise ValueError("No rows to validate the model on")
-    return {
-        "root_mean_squared_error": float(np.sqrt(np.mean(errors**2))),
-        "mean_absolute_error": float(np.mean(np.abs(errors))),
-        "weighted_mean_squared_error": weighted_mean_squared_error(predictions, targets),
-    }
 
 
 @dataclass(frozen=True)

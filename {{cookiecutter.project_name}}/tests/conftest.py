@@ -14,8 +14,8 @@ import pytest
 from mlflow.models import infer_signature
 from sklearn.pipeline import Pipeline
 
-from steps.train import estimator_fn
-from steps.transform import transformer_fn
+from model_spec.estimator import estimator_fn
+from model_spec.features import transformer_fn
 
 TEST_SAMPLE = Path(__file__).with_name("test_sample.parquet")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def trips() -> pd.DataFrame:
 
 @pytest.fixture
 def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
-    """URI of a registered version of the model of ``steps/transform.py`` and ``steps/train.py``
+    """URI of a registered version of the model of ``model_spec`` (features + estimator)
     (transformer + estimator) fitted on ``trips``."""
     features, target = trips.drop(columns=["fare_amount"]), trips["fare_amount"]
     model = Pipeline([("transformer", transformer_fn()), ("estimator", estimator_fn())]).fit(features, target)
@@ -45,12 +45,13 @@ def registered_model(trips: pd.DataFrame, mlflow_store: str) -> str:
 
 @pytest.fixture
 def changed_repository(tmp_path: Path) -> Path:
-    """A copy of the project's ``steps`` package whose feature code has changed since a model was
+    """A copy of the project's ``steps`` and ``model_spec`` packages whose feature code has changed since a model was
     fitted (the trip duration in thirds of a minute), as a later commit may change it: code that
     imports it first must not change what an earlier model computes."""
     repository = tmp_path / "changed-repository"
     shutil.copytree(PROJECT_ROOT / "steps", repository / "steps")
-    transform = repository / "steps" / "transform.py"
+    shutil.copytree(PROJECT_ROOT / "model_spec", repository / "model_spec")
+    transform = repository / "model_spec" / "features.py"
     source = transform.read_text()
     changed = source.replace(
         "(dropoff - pickup).dt.total_seconds() / 60.0", "(dropoff - pickup).dt.total_seconds() / 20.0"

@@ -3,11 +3,12 @@ import inspect
 import pandas as pd
 import pytest
 
-from steps import custom_metrics, validation
+from model_spec import metrics
+from steps import custom_metrics
 
 
-def test_recipe_metric_is_the_one_model_validation_uses() -> None:
-    assert custom_metrics.weighted_mean_squared_error is validation.weighted_mean_squared_error
+def test_recipe_metric_is_the_models() -> None:
+    assert custom_metrics.weighted_mean_squared_error is metrics.weighted_mean_squared_error
 
 
 def test_signature_is_the_one_mlflow_passes_predictions_and_targets_to() -> None:

@@ -7,6 +7,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
+from model_spec.metrics import compute_metrics
 from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
 from steps.split import held_out_cutoff, split_by_pickup_time
@@ -15,7 +16,6 @@ from steps.validation import (
     VALIDATION_STATUS_TAG,
     ModelValidationFailed,
     RunMode,
-    compute_metrics,
     record_training_cutoff,
 )
 from tests import test_deploy

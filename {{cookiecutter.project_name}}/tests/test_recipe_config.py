@@ -8,17 +8,21 @@ from pathlib import Path
 import pytest
 from mlflow.recipes.utils import get_recipe_config
 
+from model_spec.data import LABEL, SAMPLE_PATH, TASK
+from model_spec.metrics import THRESHOLDS
 from steps import dev_namespace, utils
-from steps.validation import THRESHOLDS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_local_profile_uses_the_sample_and_a_store_in_the_project() -> None:
     config = get_recipe_config(str(PROJECT_ROOT), "local")
-    assert config["steps"]["ingest"]["location"] == "./data/sample.parquet"
+    assert config["steps"]["ingest"]["location"] == f"./{SAMPLE_PATH.as_posix()}", (
+        "profiles/local.yaml reads model_spec's sample"
+    )
     assert config["experiment"]["tracking_uri"] == "sqlite:///mlruns.db"
-    assert config["target_col"] == "fare_amount"
+    assert config["target_col"] == LABEL, "recipe.yaml's target_col is model_spec.data.LABEL"
+    assert config["recipe"] == f"{TASK}/v1", "recipe.yaml's template is the recipe of model_spec.data.TASK"
 
 
 @pytest.fixture

@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from model_spec.contract import INPUT_CONTRACT, TRAINING_CONTRACT
 from steps.row_checks import (
-    INPUT_CONTRACT,
     REASON_COLUMN,
     quarantine_report,
     row_problems,
     score_valid_rows,
     with_problems,
 )
-from steps.trips import TRAINING_CONTRACT, clean_trips, plausible_trips
+from steps.trips import clean_trips, plausible_trips
 
 GOOD = {
     "tpep_pickup_datetime": datetime(2024, 3, 8, 17, 50),

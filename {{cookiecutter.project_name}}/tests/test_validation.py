@@ -2,22 +2,21 @@
 import pandas as pd
 import pytest
 
+{% if recipes -%}
+from model_spec.metrics import THRESHOLDS, compute_metrics, weighted_mean_squared_error
 from steps.validation import (
-{%- if recipes %}
-    THRESHOLDS,
     ModelValidationFailed,
-{%- endif %}
     RunMode,
-{%- if recipes %}
     ValidationResult,
     ValidationStatus,
-    compute_metrics,
     description_with_result,
     enforce,
     validate,
-{%- endif %}
-    weighted_mean_squared_error,
 )
+{%- else -%}
+from model_spec.metrics import weighted_mean_squared_error
+from steps.validation import RunMode
+{%- endif %}
 
 
 def test_weighted_error_counts_cheap_trips_more() -> None:

@@ -3,8 +3,8 @@ import pandas as pd
 from sklearn.base import clone
 from sklearn.pipeline import Pipeline
 
-from steps.train import estimator_fn
-from steps.transform import AIRPORT_ZIPS, transformer_fn
+from model_spec.estimator import estimator_fn
+from model_spec.features import AIRPORT_ZIPS, transformer_fn
 from steps.trips import clean_trips
 
 # The fare rule of the synthetic trips below: base fare, per mile, per minute, airport surcharge.

@@ -1,15 +1,9 @@
-{%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
-{% if recipes -%}
-import subprocess
-import sys
-from pathlib import Path
+"""The example model's feature code (``model_spec.features``)."""
 
-import cloudpickle
-{% endif -%}
 import pandas as pd
 import pytest
 
-from steps.transform import MAX_TRIP_MINUTES, calculate_features, transformer_fn
+from model_spec.features import MAX_TRIP_MINUTES, calculate_features, transformer_fn
 
 
 def two_trips() -> pd.DataFrame:
@@ -68,40 +62,9 @@ def test_transformer_maps_known_trips_to_known_features() -> None:
 
 
 def test_a_trips_fare_never_reaches_its_features(trips: pd.DataFrame) -> None:
-    # {% if recipes %}The recipe hands{% else %}Training hands{% endif %} the transformer the rows without the target; even if it got them,
+    # Training hands the transformer the rows without the target; even if it got them,
     # changing every fare must change no feature.
     without = transformer_fn().fit_transform(trips.drop(columns=["fare_amount"]))
     with_other_fares = transformer_fn().fit_transform(trips.assign(fare_amount=trips["fare_amount"][::-1].to_numpy()))
     pd.testing.assert_frame_equal(without, with_other_fares)
     assert not any("fare" in name for name in without.columns)
-{%- if recipes %}
-
-
-_UNPICKLE_AFTER_IMPORTING_THE_REPOSITORY = """
-import sys
-sys.path.insert(0, sys.argv[1])
-import steps.transform  # the repository's (changed) feature code, imported first as notebooks do
-import cloudpickle, pandas as pd
-transformer = cloudpickle.loads(open(sys.argv[2], "rb").read())
-transformer.transform(pd.read_parquet(sys.argv[3])).to_parquet(sys.argv[4])
-"""
-
-
-def test_a_pickled_transformer_keeps_its_feature_code_after_the_repository_changes(
-    changed_repository: Path, tmp_path: Path
-) -> None:
-    """The recipe cloudpickles the fitted transformer into the model: unpickled in a process that
-    imported a changed ``steps.transform`` first, it must still compute the features it was fitted with."""
-    trips = two_trips()
-    transformer = transformer_fn().fit(trips)
-    (tmp_path / "transformer.pkl").write_bytes(cloudpickle.dumps(transformer))
-    trips.to_parquet(tmp_path / "trips.parquet")
-
-    subprocess.run(
-        [sys.executable, "-c", _UNPICKLE_AFTER_IMPORTING_THE_REPOSITORY, str(changed_repository),
-         str(tmp_path / "transformer.pkl"), str(tmp_path / "trips.parquet"), str(tmp_path / "features.parquet")],
-        cwd=tmp_path, check=True, capture_output=True, text=True,
-    )  # fmt: skip
-
-    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "features.parquet"), transformer.transform(trips))
-{%- endif %}

@@ -42,10 +42,11 @@ from fare_model.training import train_and_register
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 from fare_model.unity_catalog import use_unity_catalog_registry
 {%- endif %}
+from model_spec.data import DATABRICKS_INPUT_PATH
 from steps import dev_namespace
 from steps.utils import get_experiment_name, get_model_name
 
-TRAINING_DATA = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+TRAINING_DATA = f"delta.`dbfs:{DATABRICKS_INPUT_PATH}`"
 
 env = "test" if dbutils.widgets.get("test_mode").lower() == "true" else dbutils.widgets.get("env")
 dev_namespace.enter(spark, env)  # dev: your own experiment and model (steps/dev_namespace.py)

@@ -71,7 +71,7 @@ def test_training_window_is_logged(mlflow_store: str, trips: pd.DataFrame) -> No
 _SCORE_VERSION_AFTER_IMPORTING_THE_REPOSITORY = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
-import steps.transform  # the repository's (changed) feature code, imported first as notebooks do
+import model_spec.features  # the repository's (changed) feature code, imported first as notebooks do
 import mlflow, pandas as pd
 mlflow.set_tracking_uri(sys.argv[2])
 rows = pd.read_parquet(sys.argv[3])
@@ -82,8 +82,8 @@ print(json.dumps([float(p) for p in mlflow.pyfunc.load_model(sys.argv[4]).predic
 def test_a_version_scores_with_its_own_feature_code_after_the_repository_changes(
     trained: TrainedModel, trips: pd.DataFrame, changed_repository: Path, tmp_path: Path
 ) -> None:
-    """Version 1 keeps its predictions after ``steps/transform.py`` changes, even in a process
-    that imported the repository's ``steps`` first (every notebook, validation): the model
+    """Version 1 keeps its predictions after ``model_spec/features.py`` changes, even in a process
+    that imported the repository's ``model_spec`` first (every notebook, validation): the model
     carries its feature code under a name of its own (``fare_model.model_code``)."""
     rows = trips.drop(columns=[TARGET]).head(20)
     expected = mlflow.pyfunc.load_model(trained.model_uri).predict(rows)

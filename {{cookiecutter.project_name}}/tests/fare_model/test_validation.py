@@ -7,7 +7,8 @@ from fare_model.data import TARGET, TIME_COLUMN
 from fare_model.registry import CHALLENGER, CHAMPION, ValidationStatus, validation_status, version_with_alias
 from fare_model.training import TrainedModel, build_model
 from fare_model.validation import BASELINE_MARGIN, metric_limits, validate_model_version
-from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode
+from model_spec.metrics import THRESHOLDS
+from steps.validation import ModelValidationFailed, RunMode
 
 
 @pytest.fixture

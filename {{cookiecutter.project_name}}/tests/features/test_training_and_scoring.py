@@ -13,6 +13,9 @@ from features.feature_tables import PICKUP_FEATURES, feature_lookups
 from features.scoring import score_trips, split_at_feature_freshness
 from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
+from model_spec.data import TASK
+from model_spec.metrics import THRESHOLDS, compute_metrics
+from model_spec.prediction import PREDICTION_COLUMN, prediction_column
 from tests.features.conftest import ENV
 
 
@@ -94,6 +97,21 @@ def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_window
     )
     zero = frame.head(1).assign(count_trips_window_1h_pickup_zip=0.0, count_trips_window_30m_dropoff_zip=0.0)
     assert model.predict(quiet) == pytest.approx(model.predict(zero))
+
+
+def test_the_model_is_of_the_packages_task_and_its_metrics_compute_on_its_prediction(spark, store, trips):
+    """The track's own estimator (``build_model``) with the package's task, prediction column and
+    metrics: what tests/test_model_spec.py checks for the other tracks' package estimator."""
+    from sklearn.base import is_classifier, is_regressor
+
+    from features.training import build_model, model_inputs
+
+    frame = store.create_training_set(prepare_trips(trips), feature_lookups(ENV), LABEL, []).load_df().toPandas()
+    model = build_model().fit(model_inputs(frame), frame[LABEL])
+    assert (is_regressor if TASK == "regression" else is_classifier)(model), f"build_model must fit a {TASK} model"
+    predicted = prediction_column(model, model_inputs(frame))
+    assert predicted.name == PREDICTION_COLUMN and len(predicted) == len(frame)
+    assert set(compute_metrics(predicted, frame[LABEL])) == set(THRESHOLDS)
 
 
 def test_the_same_rows_in_another_order_give_the_same_model() -> None:

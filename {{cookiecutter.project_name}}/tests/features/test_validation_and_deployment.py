@@ -29,8 +29,10 @@ from features.scoring import score_trips
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
 from features.trip_attributes import prepare_trips
 from features.validation import held_out_trips, validate_with_feature_store
-from steps.trips import TIME_COLUMN, holdout_cutoff, plausible_trips
-from steps.validation import THRESHOLDS, ModelValidationFailed, RunMode
+from model_spec.data import TIME_COLUMN
+from model_spec.metrics import THRESHOLDS
+from steps.trips import holdout_cutoff, plausible_trips
+from steps.validation import ModelValidationFailed, RunMode
 from tests.features.conftest import ENV
 
 MODEL_NAME = "fs-fares"

@@ -1,0 +1,153 @@
+"""The contract of ``model_spec``: what a package must provide to be this project's model.
+
+Swapping the example model means replacing ``model_spec/`` and ``data/sample.parquet``; run
+it first (``pytest tests/test_model_spec*.py``): each failure names what is missing or
+wrong, before any pipeline runs. Where the package also brings the features and the estimator
+(every track but the feature store's, which fits its own on the feature tables),
+``tests/test_model_spec_fit.py`` fits them on the sample.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import pytest
+
+from model_spec.contract import INPUT_CONTRACT, TRAINING_CONTRACT
+from model_spec.data import DATABRICKS_INPUT_PATH, LABEL, SAMPLE_PATH, TIME_COLUMN
+from model_spec.prediction import prediction_column
+from steps.trips import clean_trips
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+# (module, name, what it must be): every name the tracks import from the package.
+REQUIRED: list[tuple[str, str, Callable[[Any], bool], str]] = [
+    (
+        "model_spec.data",
+        "SAMPLE_PATH",
+        lambda v: isinstance(v, Path) and not v.is_absolute(),
+        "a Path relative to the project root",
+    ),
+    (
+        "model_spec.data",
+        "DATABRICKS_INPUT_PATH",
+        lambda v: isinstance(v, str) and bool(v),
+        "a non-empty str (a Delta path)",
+    ),
+    ("model_spec.data", "LABEL", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
+    ("model_spec.data", "TIME_COLUMN", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
+    ("model_spec.data", "TASK", lambda v: v in ("regression", "classification"), '"regression" or "classification"'),
+    ("model_spec.contract", "INPUT_CONTRACT", lambda v: isinstance(v, pa.DataFrameSchema), "a pandera DataFrameSchema"),
+    (
+        "model_spec.contract",
+        "TRAINING_CONTRACT",
+        lambda v: isinstance(v, pa.DataFrameSchema),
+        "a pandera DataFrameSchema",
+    ),
+    (
+        "model_spec.metrics",
+        "THRESHOLDS",
+        lambda v: isinstance(v, dict) and bool(v),
+        "a dict of metric name to its worst passing value",
+    ),
+    ("model_spec.metrics", "compute_metrics", callable, "a function (predictions, targets) -> dict of metric values"),
+    ("model_spec.prediction", "PREDICTION_COLUMN", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
+    ("model_spec.prediction", "prediction_column", callable, "a function (fitted model, rows) -> one value per row"),
+]
+
+
+@pytest.mark.parametrize(("module", "name", "check", "expected"), REQUIRED, ids=[f"{m}.{n}" for m, n, _, _ in REQUIRED])
+def test_the_package_provides(module: str, name: str, check: Callable[[Any], bool], expected: str) -> None:
+    imported = importlib.import_module(module)
+    assert hasattr(imported, name), f"{module} must define {name}: {expected}"
+    value = getattr(imported, name)
+    assert check(value), f"{module}.{name} must be {expected}, not {value!r}"
+
+
+@pytest.fixture(scope="module")
+def sample() -> pd.DataFrame:
+    path = PROJECT_ROOT / SAMPLE_PATH
+    assert path.is_file(), f"model_spec.data.SAMPLE_PATH names {SAMPLE_PATH}, which does not exist in the project"
+    frame = pd.read_parquet(path)
+    for column, name in ((LABEL, "LABEL"), (TIME_COLUMN, "TIME_COLUMN")):
+        assert column in frame.columns, f"The sample {SAMPLE_PATH} has no column {column!r} (model_spec.data.{name})"
+    return frame
+
+
+@pytest.fixture(scope="module")
+def training_rows(sample: pd.DataFrame) -> pd.DataFrame:
+    rows = clean_trips(sample)
+    assert len(rows) >= 0.5 * len(sample), (
+        f"TRAINING_CONTRACT keeps {len(rows)} of the sample's {len(sample)} rows: the cleaning rules "
+        "(model_spec.contract) do not fit the sample data"
+    )
+    return rows
+
+
+def test_the_contracts_agree(training_rows: pd.DataFrame) -> None:
+    assert LABEL in TRAINING_CONTRACT.columns, "TRAINING_CONTRACT must have a rule for the label column"
+    assert LABEL not in INPUT_CONTRACT.columns, "INPUT_CONTRACT (rows to score) must not require the label"
+    assert set(INPUT_CONTRACT.columns) <= set(TRAINING_CONTRACT.columns), (
+        "TRAINING_CONTRACT must include INPUT_CONTRACT"
+    )
+    INPUT_CONTRACT.validate(training_rows.drop(columns=[LABEL]), lazy=True)
+
+
+def test_a_probability_output_is_refused() -> None:
+    class Probabilities:
+        def predict(self, rows: pd.DataFrame) -> np.ndarray:
+            return np.full((len(rows), 2), 0.5)
+
+    with pytest.raises(ValueError, match="one value per row"):
+        prediction_column(Probabilities(), pd.DataFrame({"x": [1, 2]}))
+
+
+# Where the Databricks jobs and notebooks name the input (they cannot import Python).
+_INPUT_SETTINGS = re.compile(
+    r'(?:^[ \t]*|")(training_data_path|input_table_path|input_table_name)"?[ \t]*[=,][ \t]*"((?:[^"\\]|\\.)*)"',
+    re.MULTILINE,
+)
+
+
+def test_the_jobs_and_notebooks_read_the_packages_input() -> None:
+    files = [*PROJECT_ROOT.glob("databricks-config/**/*.tf"), *PROJECT_ROOT.glob("notebooks/*.py")]
+    settings = [(path, m.group(1), m.group(2)) for path in files for m in _INPUT_SETTINGS.finditer(path.read_text())]
+    defaults = [(path, key, value) for path, key, value in settings if value]
+    assert defaults, "no job or notebook names its input: the pattern above is out of date"
+    stale = [
+        f"{path.relative_to(PROJECT_ROOT)}: {key} = {value}"
+        for path, key, value in defaults
+        if DATABRICKS_INPUT_PATH not in value
+    ]
+    assert not stale, (
+        f"these jobs or notebooks do not read model_spec.data.DATABRICKS_INPUT_PATH ({DATABRICKS_INPUT_PATH}); update them: {stale}"
+    )
+
+
+# A Databricks sample dataset path, as jobs, notebooks, profiles and CI scripts name their input.
+_DATASET_PATH = re.compile(r"/databricks-datasets/[\w./-]*[\w-]")
+# Where the project's own code and docs live (the package itself, tests and data excluded).
+_TEXT_SUFFIXES = {".py", ".tf", ".yaml", ".yml", ".sh", ".md"}
+
+
+def test_nothing_reads_another_sample_dataset() -> None:
+    """After DATABRICKS_INPUT_PATH changes, any file still naming the old dataset is listed."""
+    skipped = {"model_spec", "tests", "data", "mlruns", ".git"}
+    files = [
+        path
+        for path in PROJECT_ROOT.rglob("*")
+        if path.suffix in _TEXT_SUFFIXES and path.is_file() and not skipped & set(path.relative_to(PROJECT_ROOT).parts)
+    ]
+    stale = sorted(
+        f"{path.relative_to(PROJECT_ROOT)}: {match.group(0)}"
+        for path in files
+        for match in _DATASET_PATH.finditer(path.read_text(errors="ignore"))
+        if match.group(0) != DATABRICKS_INPUT_PATH
+    )
+    assert not stale, f"these files name another input than model_spec.data.DATABRICKS_INPUT_PATH: {stale}"
