@@ -149,7 +149,6 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
     "project_name_digest": lambda a: hashlib.sha256(a["project_name"].encode()).hexdigest()[:6],
     "model_name": lambda a: f"{a['project_name']}-model",
     "experiment_base_name": lambda a: f"{a['project_name']}-experiment",
-    "service_principal_group": lambda a: f"{a['project_name']}-service-principals",
     "node_type_id": lambda a: NODE_TYPE_IDS[a["cloud"]],
     "classic_spark_version": lambda a: CLASSIC_SPARK_VERSIONS[ml_code(a)],
     "serverless_environment_version": lambda a: SERVERLESS_ENVIRONMENT_VERSION,
@@ -186,6 +185,25 @@ _DERIVATIONS: dict[str, Callable[[Mapping[str, str]], str]] = {
 }
 _DERIVATIONS.update(
     {f"uc_{env.name}_catalog": functools.partial(uc_setting, key=env.catalog_key) for env in ENVIRONMENTS}
+)
+
+
+def service_principal_group(answers: Mapping[str, str], environment: str) -> str:
+    """Name of the account group of one deploy environment's CI/CD service principal.
+
+    One group per environment, assigned only to that environment's workspace: staging's
+    principal runs pull-request code, so it must share no group (and no grant) with prod's.
+    """
+    return f"{answers['project_name']}-{environment}-service-principals"
+
+
+# <env>_service_principal_group for every deploy environment.
+_DERIVATIONS.update(
+    {
+        f"{env.name}_service_principal_group": functools.partial(service_principal_group, environment=env.name)
+        for env in ENVIRONMENTS
+        if env.role == "deploy"
+    }
 )
 DERIVED_NAMES = tuple(_DERIVATIONS)
 

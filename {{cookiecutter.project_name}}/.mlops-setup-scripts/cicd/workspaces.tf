@@ -10,7 +10,8 @@ module "{{ env }}_service_principal" {
   providers = { databricks = databricks.{{ env }} }
 
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
-  group_name                   = "{{ cookiecutter | derived("service_principal_group") }}"
+  # {{ env | capitalize }}'s own group, assigned to {{ env }}'s workspace only (docs/mlops-setup.md).
+  group_name                   = "{{ cookiecutter | derived(env ~ "_service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
   # Prod's experiments are deleted only deliberately (var.delete_prod_experiments); in one
   # workspace staging's folder is prod's too.

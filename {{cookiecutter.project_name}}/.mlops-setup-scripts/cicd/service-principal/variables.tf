@@ -5,7 +5,7 @@ variable "display_name" {
 
 variable "group_name" {
   type        = string
-  description = "Existing workspace group the service principal joins."
+  description = "Existing account group of this environment alone, assigned to its workspace only, that the service principal joins."
 }
 
 variable "mlflow_experiment_parent_dir" {
