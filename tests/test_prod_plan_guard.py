@@ -1,7 +1,8 @@
 """Prod data is never destroyed by a normal apply (issue 22, prod data guard).
 
 - ``databricks-config/scripts/check_prod_plan.py`` refuses a plan that deletes or replaces a
-  catalog, schema, volume, table or registered model unless ``ALLOW_PROD_DATA_LOSS`` names it. It
+  catalog, schema, volume, table, registered model or MLflow experiment unless
+  ``ALLOW_PROD_DATA_LOSS`` names it. It
   runs here on plans that the real ``terraform`` binary made and printed with ``terraform show
   -json``: providers cannot be downloaded here, so the configurations use the built-in
   ``terraform_data`` resource (no download), named after the prod module's resources, and the test
@@ -49,12 +50,14 @@ STAND_INS = {
 SCHEMA = 'module.ml_resources.databricks_schema.project["prod_catalog"]'
 MODEL = "module.ml_resources.databricks_registered_model.registered_model"
 JOB = "module.ml_resources.databricks_job.model_training_job"
+EXPERIMENT = "module.ml_resources.databricks_mlflow_experiment.experiment"
 
 
-def module_text(schema_name: str, model: bool = True, create_before_destroy: bool = False, job_timeout: int = 1) -> str:
+def module_text(schema_name: str, model: bool = True, create_before_destroy: bool = False, job_timeout: int = 1,
+                experiment_name: str = "experiment") -> str:
     """The stand-in of the prod module: the schema (for_each over the catalog, as unity-catalog.tf
-    writes it) replaced when its name changes, the model deleted when left out, a job updated
-    in place when ``job_timeout`` changes."""
+    writes it) and the experiment replaced when their names change, the model deleted when left
+    out, a job updated in place when ``job_timeout`` changes."""
     lifecycle = "\n  lifecycle {\n    create_before_destroy = true\n  }" if create_before_destroy else ""
     text = f"""
 resource "terraform_data" "project" {{
@@ -67,7 +70,7 @@ resource "terraform_data" "model_training_job" {{
 }}
 
 resource "terraform_data" "experiment" {{
-  triggers_replace = "{schema_name}"
+  triggers_replace = "{experiment_name}"
 }}
 """
     if model:
@@ -124,8 +127,7 @@ def test_a_renamed_schema_stops_the_prod_plan_unless_named_on_purpose(tmp_path: 
     assert refused.returncode == 1, refused.stderr
     assert f"  - {SCHEMA} (replace, databricks_schema)" in refused.stderr
     assert f"ALLOW_PROD_DATA_LOSS={SCHEMA}" in refused.stderr
-    # The experiment is replaced too, but runs are no table: it does not stop the plan.
-    assert "databricks_mlflow_experiment" not in refused.stderr
+    assert "databricks_mlflow_experiment" not in refused.stderr  # unchanged: no-op
 
     assert run_guard(plan, override="module.ml_resources.databricks_schema.other").returncode == 1
     allowed = run_guard(plan, override=f" {SCHEMA},\n")
@@ -143,6 +145,19 @@ def test_a_deleted_model_and_a_create_before_destroy_replacement_stop_it_too(tmp
     assert f"  - {MODEL} (delete, databricks_registered_model)" in refused.stderr
     assert SCHEMA not in refused.stderr.split("no apply is allowed:")[1].split("\n\n")[0]
     assert run_guard(plan, override=f"{SCHEMA} {MODEL}").returncode == 0
+
+
+@needs_terraform
+def test_a_replaced_experiment_stops_it_too(tmp_path: Path) -> None:
+    """Issue 22 (minor): a project rename renames prod's experiment, and its replacement deletes
+    every run (metrics, parameters, the trained models' artifacts) without stopping the plan."""
+    plan = real_plan(tmp_path, module_text("ml_project"), module_text("ml_project", experiment_name="renamed"))
+    assert actions_of(plan)[EXPERIMENT] == ["delete", "create"]
+    assert actions_of(plan)[SCHEMA] == ["no-op"]
+    refused = run_guard(plan)
+    assert refused.returncode == 1, refused.stderr
+    assert f"  - {EXPERIMENT} (replace, databricks_mlflow_experiment)" in refused.stderr
+    assert run_guard(plan, override=EXPERIMENT).returncode == 0
 
 
 @needs_terraform

@@ -5,8 +5,8 @@ CI/CD runs this on the prod plan before anyone can approve it:
     terraform -chdir=prod show -json prod.tfplan | python3 scripts/check_prod_plan.py
 
 Why: a change of a name in unity-catalog.json or a project rename makes Terraform *replace* the
-schema or the registered model, and a replacement deletes what they hold (the predictions history,
-feature tables, every model version). "must be replaced" in a long plan is easy to miss, so such a
+schema, the registered model or the experiment, and a replacement deletes what they hold (the
+predictions history, feature tables, every model version, every run). "must be replaced" in a long plan is easy to miss, so such a
 plan fails here, listing the resources, and an approver never sees it as an ordinary plan.
 
 Override, for one run, when the loss is intended: set ALLOW_PROD_DATA_LOSS to the addresses this
@@ -26,8 +26,9 @@ from typing import Any, Iterable, Mapping, Optional, TextIO
 
 # Resource types whose deletion deletes data that no apply brings back: catalogs and schemas
 # (with every table, volume and model in them, the jobs' predictions and feature tables among
-# them), volumes, tables (Unity Catalog feature tables are tables), and registered models with
-# every version, in Unity Catalog and in the workspace model registry.
+# them), volumes, tables (Unity Catalog feature tables are tables), registered models with
+# every version, in Unity Catalog and in the workspace model registry, and MLflow experiments
+# with every run (its metrics, parameters and the artifacts of the models trained in it).
 GUARDED_TYPES = frozenset(
     {
         "databricks_catalog",
@@ -36,6 +37,7 @@ GUARDED_TYPES = frozenset(
         "databricks_sql_table",
         "databricks_registered_model",
         "databricks_mlflow_model",
+        "databricks_mlflow_experiment",
     }
 )
 OVERRIDE_VARIABLE = "ALLOW_PROD_DATA_LOSS"
