@@ -285,7 +285,7 @@ def ensure_test_schema(client: WorkspaceClient, settings_path: Path = UNITY_CATA
         except NotFound as error:
             raise RuntimeError(
                 f"Cannot create {full_name}: the catalog {catalog} must exist and the staging service principal "
-                "needs USE CATALOG and CREATE SCHEMA on it (docs/mlops-setup.md, Unity Catalog)"
+                "needs USE CATALOG and CREATE SCHEMA on it (docs/mlops-setup.md, Unity Catalog: before the first apply)"
             ) from error
     return full_name
 
