@@ -9,8 +9,8 @@ module "{{ env }}_service_principal" {
   source    = "./service-principal"
   providers = { databricks = databricks.{{ env }} }
 
+  # group_name: {{ env }}'s own group, assigned to {{ env }}'s workspace only (docs/mlops-setup.md).
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
-  # {{ env | capitalize }}'s own group, assigned to {{ env }}'s workspace only (docs/mlops-setup.md).
   group_name                   = "{{ cookiecutter | derived(env ~ "_service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
   # Prod's experiments are deleted only deliberately (var.delete_prod_experiments); in one
