@@ -97,6 +97,10 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         workspaces = (cicd / "workspaces.tf").read_text()
         assert 'module "qa_service_principal"' in workspaces and 'alias         = "qa_sp"' in workspaces
         assert 'module "qa_workspace_cicd"' in workspaces and 'output "QA_DATABRICKS_CLIENT_ID"' in workspaces
+        # qa's principal joins qa's own group, which the guide has assigned to qa's workspace only.
+        qa_group = f"{answers_for(variant).get('project_name', 'my-mlops-project')}-qa-service-principals"
+        assert f'group_name                   = "{qa_group}"' in workspaces
+        assert f"`{qa_group}`: the qa workspace only" in read(project, "docs/mlops-setup.md")
         assert 'alias   = "qa"' in (cicd / "provider.tf").read_text()
         assert 'variable "qa_profile"' in (cicd / "variables.tf").read_text()
         assert re.search(r"^\s+qa\s+= ", (cicd / "state-access.tf").read_text(), re.M)
