@@ -6,7 +6,7 @@
 # MAGIC `fare_model.validation` (MLflow 3's `mlflow.models.evaluate`), scoring through the Feature
 # MAGIC Store (`features/validation.py`): on the trips of `validation_input` picked up at or after the
 # MAGIC version's training cutoff (tag `training_cutoff`: the period training left out), each metric must stay within
-# MAGIC its threshold in `steps/validation.py` and must not be worse than the current `champion`'s
+# MAGIC its threshold in `model_spec/metrics.py` and must not be worse than the current `champion`'s
 # MAGIC by more than the margin in `fare_model/validation.py`. The outcome is the version's
 # MAGIC `validation_status` tag; a passing version becomes the `challenger`.
 # MAGIC

@@ -6,7 +6,7 @@
 # MAGIC `fare_model.validation` (MLflow 3's `mlflow.models.evaluate`): on the trips of
 # MAGIC `validation_input` picked up at or after the version's training cutoff (data training did
 # MAGIC not see, cleaned as in training), each metric must stay within its threshold in
-# MAGIC `steps/validation.py` and must not be worse than the current `champion`'s by more than the
+# MAGIC `model_spec/metrics.py` and must not be worse than the current `champion`'s by more than the
 # MAGIC margin in `fare_model/validation.py`. The outcome is the version's `validation_status` tag;
 # MAGIC a passing version becomes the `challenger`.
 # MAGIC
