@@ -306,20 +306,20 @@ def unparse(node: nodes.Node) -> str:
     if isinstance(node, nodes.Name):
         return node.name
     if isinstance(node, nodes.Getattr):
-        return f"{unparse(node.node)}.{node.attr}"
+        return f"{_postfix_operand(node.node)}.{node.attr}"
     if isinstance(node, nodes.Getitem):
-        return f"{unparse(node.node)}[{unparse(node.arg)}]"
+        return f"{_postfix_operand(node.node)}[{unparse(node.arg)}]"
     if isinstance(node, nodes.Slice):
         parts = [unparse(p) if p is not None else "" for p in (node.start, node.stop)]
         return ":".join(parts) + (f":{unparse(node.step)}" if node.step is not None else "")
     if isinstance(node, nodes.Filter):
         args = _args(node)
-        return f"{unparse(node.node)} | {node.name}" + (f"({args})" if args else "")
+        return f"{_filter_operand(node.node)} | {node.name}" + (f"({args})" if args else "")
     if isinstance(node, nodes.Test):
         args = _args(node)
-        return f"{unparse(node.node)} is {node.name}" + (f"({args})" if args else "")
+        return f"{_filter_operand(node.node)} is {node.name}" + (f"({args})" if args else "")
     if isinstance(node, nodes.Call):
-        return f"{unparse(node.node)}({_args(node)})"
+        return f"{_postfix_operand(node.node)}({_args(node)})"
     if isinstance(node, nodes.Compare):
         text = _wrap(node.expr)
         for operand in node.ops:
@@ -354,6 +354,20 @@ def unparse(node: nodes.Node) -> str:
 
 _ATOMS = (nodes.Const, nodes.Name, nodes.Getattr, nodes.Getitem, nodes.Call, nodes.List, nodes.Tuple, nodes.Dict,
           nodes.Filter)
+
+
+def _postfix_operand(node: nodes.Node) -> str:
+    """``node`` as the operand of ``.attr``, ``[item]`` or ``(call)``, which bind tighter than any
+    operator or filter: ``(x | f)[0]`` keeps its parentheses (``x | f[0]`` filters by ``f[0]``)."""
+    text = unparse(node)
+    return text if isinstance(node, _ATOMS) and not isinstance(node, nodes.Filter) else f"({text})"
+
+
+def _filter_operand(node: nodes.Node) -> str:
+    """``node`` as the operand of ``| filter`` or ``is test``: filters chain left to right, and any
+    operator binds looser (``(a ~ b) | f`` keeps its parentheses)."""
+    text = unparse(node)
+    return text if isinstance(node, _ATOMS) else f"({text})"
 
 
 def _wrap(node: nodes.Node) -> str:

@@ -19,6 +19,9 @@ import yaml
 
 from tests.support.variants import AZURE_DEVOPS_VARIANTS, Variant
 
+# The first Azure DevOps variant of each cloud the template offers (a specialised fork may offer one).
+ONE_PER_CLOUD = list({v.cloud: v for v in reversed(AZURE_DEVOPS_VARIANTS)}.values())
+
 PIPELINES = ".azure/devops-pipelines"
 # The state login task of the clouds whose state the pipelines reach through a service connection.
 STATE_LOGIN_TASKS = {"aws": "AWSShellScript@1", "azure": "AzureCLI@2"}
@@ -90,7 +93,7 @@ def test_no_pipeline_persists_a_git_credential_or_hands_on_a_credential_in_clear
         assert shared, "the state login hands on its credentials as secret variables"
 
 
-@pytest.mark.parametrize("variant", [next(v for v in AZURE_DEVOPS_VARIANTS if v.cloud == "azure")], ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", [v for v in ONE_PER_CLOUD if v.cloud == "azure"], ids=lambda v: v.id)
 def test_the_commit_step_authenticates_git_without_writing_git_config(
     variant: Variant, generated_project: Path, tmp_path: Path
 ) -> None:
@@ -109,8 +112,7 @@ def test_the_commit_step_authenticates_git_without_writing_git_config(
     assert "job-token-example" not in config and "extraheader" not in config
 
 
-@pytest.mark.parametrize("variant", [next(v for v in AZURE_DEVOPS_VARIANTS if v.cloud == c) for c in ("aws", "azure", "gcp")],
-                         ids=lambda v: v.id)
+@pytest.mark.parametrize("variant", ONE_PER_CLOUD, ids=lambda v: v.id)
 def test_setup_guide_has_the_admin_limit_who_reads_the_prod_plan_and_for_how_long(variant: Variant, generated_project: Path) -> None:
     """Azure DevOps keeps the prod plan file (prod configuration and state values) as a pipeline
     artifact, whose retention the YAML cannot set: the guide names the artifact, who may read it

@@ -48,6 +48,9 @@ SOURCES = {
     "comments and raw blocks stay": (
         '{#- note -#}\n{% raw %}{% if cookiecutter.cloud %}{% endraw %}\n'
         '{%- for env in ["staging", "prod"] %}{% if cookiecutter.cloud == "aws" %}{{ env }}{% endif %}{% endfor %}\n'),
+    "filtered and indexed operands keep their parentheses": (
+        '{{ (cookiecutter | derived("ml_code"))[-1] | upper }} {{ (cookiecutter.cloud ~ x) | upper }} '
+        '{{ (cookiecutter.project_name ~ cookiecutter.cloud | upper).lower() }}\n'),
     "kept tag whose neighbouring text changes": (
         'A \n{% if cookiecutter.cloud == "aws" %}\n{% endif %}\n{%- if x == 1 %}one{% endif %}\n'),
 }

@@ -23,6 +23,10 @@ import pytest
 from tests.support.variants import ALL_VARIANTS, FIXED_ANSWERS, Variant, choices
 
 TEST_OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("cicd_platform", "Azure DevOps"): (
+        "tests/test_azure_devops_credentials.py",
+        "tests/test_azure_deploy_run_name.py",
+    ),
     ("cicd_platform", "GitLab"): (
         "tests/test_gitlab.py",
         "tests/support/gitlab_ci_local.py",
