@@ -608,6 +608,26 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
     assert running(listed_jobs(project, schedule)) == {"check-template-updates"}
 
 
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_pushes_to_deployed_branches_run_while_they_are_the_source_of_an_open_merge_request(gitlab_checkout: Path) -> None:
+    """Issue 22 (ops walk): GitLab sets CI_OPEN_MERGE_REQUESTS on a push to a branch that is the
+    source of an open merge request, and the setup guide promotes main -> release through one, so
+    merges to main ran no pipeline (no staging apply, no prod plan) while it was open. The jobs'
+    rules create the deployment jobs of such a push to main (gitlab-ci-local); the workflow rule
+    that skips pushes with an open merge request, which gitlab-ci-local's job listing does not
+    apply, exempts main and release by name (static: it failed on the template before the fix)."""
+    project = gitlab_checkout
+    with open(project / "databricks-config/staging/main.tf", "a") as file:
+        file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change staging"],
+                   cwd=project, check=True)
+    open_mr = {"CI_PIPELINE_SOURCE": "push", "CI_OPEN_MERGE_REQUESTS": "ml-team/project!7"}
+    assert running(listed_jobs(project, {**open_mr, "CI_COMMIT_BRANCH": "main"})) >= {"terraform-apply-staging", "terraform-plan-prod"}
+    (skip,) = [rule["if"] for rule in yaml.safe_load((project / ROOT_FILE).read_text())["workflow"]["rules"]
+               if "CI_OPEN_MERGE_REQUESTS" in rule.get("if", "")]
+    assert '$CI_COMMIT_BRANCH != "release"' in skip and '$CI_COMMIT_BRANCH != "main"' in skip, skip
+
+
 # The jobs that get the prod identity from Terraform, and the one that needs them.
 PROD_TERRAFORM_JOBS = {"terraform-plan-prod", "terraform-apply-prod", "terraform-output-prod"}
 # What whoever starts a pipeline may pass: each outranks the job's own variables.
