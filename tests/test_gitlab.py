@@ -957,8 +957,10 @@ def test_bootstrap_refuses_a_project_where_non_maintainers_set_pipeline_variable
     (folder / "main.tf").write_text(
         'variable "gitlab_project_path" {\n  default = "ml-team/project"\n}\n\n'
         'variable "restrict" {\n  type = bool\n}\n\nvariable "role" {\n  type = string\n}\n\n'
+        'variable "self_approval" {\n  type    = bool\n  default = false\n}\n\n'
         'resource "terraform_data" "project" {\n'
-        "  input = { restrict_user_defined_variables = var.restrict, ci_pipeline_variables_minimum_override_role = var.role }\n\n"
+        "  input = { restrict_user_defined_variables = var.restrict, ci_pipeline_variables_minimum_override_role = var.role,\n"
+        "    allow_pipeline_trigger_approve_deployment = var.self_approval }\n\n"
         + lifecycle.group(0).replace("self.", "self.output.") + "}\n"
     )
 
@@ -976,6 +978,13 @@ def test_bootstrap_refuses_a_project_where_non_maintainers_set_pipeline_variable
         assert f'lets role "{shown}" set pipeline variables' in message and "ml-team/project" in message, message
         assert "Minimum role to use pipeline variables: Maintainer" in message
     assert plan(True, "maintainer").returncode == 0
+    # Issue 22 (ops walk): with "Allow pipeline triggerer to approve deployment" on, the person who
+    # starts terraform-apply-prod could approve it (GitLab approves it for them).
+    self_approved = subprocess.run(["terraform", "apply", "-auto-approve", "-no-color", "-input=false", "-var=restrict=true",
+                                    "-var=role=maintainer", "-var=self_approval=true"], cwd=folder, capture_output=True, text=True)
+    message = " ".join(self_approved.stderr.split())
+    assert self_approved.returncode != 0 and "lets whoever triggers a deployment approve it" in message, message
+    assert "allow_pipeline_trigger_approve_deployment=false" in message and "ml-team/project" in message
 
 
 def test_ci_tokens_have_the_least_role_scope_and_lifetime(tmp_path: Path) -> None:
