@@ -1111,3 +1111,18 @@ def test_prod_apply_refuses_variables_that_no_one_reviewed(tmp_path: Path) -> No
         refused = run_guard(extra)
         assert refused.returncode == 1 and "Refusing to run" in refused.stderr, (extra, refused.stderr)
         assert next(iter(extra)) in refused.stderr, (extra, refused.stderr)
+
+
+def test_model_deployment_docs_name_what_the_job_runs(generated_project: Path) -> None:
+    """Issue 22 (ops walk, minor): the CI README said the deployment job runs `python
+    steps/deploy.py` and moves a registry stage, and the job file said "registry stage", on the
+    MLflow 3 tracks too, whose job runs fare_model.deployment and moves an alias. The README names
+    the command the job runs, and neither text speaks of the other track's."""
+    script = " ".join(jobs(generated_project)["deploy-model-prod"]["script"])
+    aliases = "python -m fare_model.deployment" in script  # MLflow 3 (feature store too); else MLflow 2's stages
+    runs, other = ("python -m fare_model.deployment", "steps/deploy.py") if aliases else ("python steps/deploy.py", "fare_model")
+    assert runs in script
+    readme = (generated_project / JOB_FOLDER / "README.md").read_text()
+    header = (generated_project / JOB_FOLDER / "deploy-model.gitlab-ci.yml").read_text().split("\n\n")[0]
+    assert runs in readme and other not in readme
+    assert ("alias" in header) == aliases and ("stage" in header) != aliases, header
