@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 from pathlib import Path
@@ -159,11 +160,13 @@ def test_shellcheck_of_job_scripts_finds_problems(tmp_path: Path) -> None:
 
 def test_shell_scripts_parse_pass_shellcheck_and_are_executable(generated_project: Path) -> None:
     scripts = sorted((generated_project / JOB_FOLDER / "scripts").glob("*.sh"))
-    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "check-template-updates.sh"}
+    assert {p.name for p in scripts} == {"commit-terraform-output.sh", "check-template-updates.sh", "refuse-unreviewed-variables.sh"}
     for script in scripts:
-        assert script.read_text().startswith("#!/usr/bin/env bash\n"), script
+        # The guard runs before before_script installs bash into the Terraform image: POSIX sh.
+        shell = "sh" if script.name == "refuse-unreviewed-variables.sh" else "bash"
+        assert script.read_text().startswith("#!/bin/sh\n" if shell == "sh" else "#!/usr/bin/env bash\n"), script
         assert os.access(script, os.X_OK), f"{script} is not executable"
-        assert run(["bash", "-n", script], cwd=generated_project).returncode == 0
+        assert run([shell, "-n", script], cwd=generated_project).returncode == 0
         lint = run([SHELLCHECK, script], cwd=generated_project)
         assert lint.returncode == 0, lint.stdout
 
@@ -275,7 +278,8 @@ def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_projec
     for env_name in ("staging", "prod"):
         apply, commit = all_jobs[f"terraform-apply-{env_name}"], all_jobs[f"terraform-output-{env_name}"]
         assert commit["allow_failure"] == {"exit_codes": [3]}, env_name
-        assert f"commit-terraform-output.sh {env_name} --from-artifact || exit 3" in commit["script"][-1], env_name
+        assert f"commit-terraform-output.sh {env_name} --from-artifact" in commit["script"][-1], env_name
+        assert commit["script"][-1].endswith("|| exit 3"), env_name
         assert commit["needs"] == [f"terraform-apply-{env_name}"]
         assert commit["environment"] == {"name": "terraform-output"}
         assert apply["artifacts"]["paths"] == [f"databricks-config/output/{env_name}.json"], env_name
@@ -600,12 +604,32 @@ def test_rules_run_the_right_jobs_for_each_event(gitlab_checkout: Path) -> None:
 
     subprocess.run(["git", "checkout", "-q", "main"], cwd=project, check=True)
     web = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "web"}))
-    assert web >= {"unit-tests", "terraform-apply-staging", "terraform-output-staging"}
-    assert not web & PROD_TERRAFORM_JOBS
+    assert web >= {"unit-tests", "terraform-apply-staging"}
+    assert not web & (PROD_TERRAFORM_JOBS | {"terraform-output-staging"})
     deploy = listed_jobs(project, {"CI_PIPELINE_SOURCE": "trigger", "MODEL_URI": "models:/m/1"})
     assert running(deploy) == {"deploy-model-staging"}
     schedule = {"CI_PIPELINE_SOURCE": "schedule", "CHECK_TEMPLATE_UPDATES": "true"}
     assert running(listed_jobs(project, schedule)) == {"check-template-updates"}
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_pushes_to_deployed_branches_run_while_they_are_the_source_of_an_open_merge_request(gitlab_checkout: Path) -> None:
+    """Issue 22 (ops walk): GitLab sets CI_OPEN_MERGE_REQUESTS on a push to a branch that is the
+    source of an open merge request, and the setup guide promotes main -> release through one, so
+    merges to main ran no pipeline (no staging apply, no prod plan) while it was open. The jobs'
+    rules create the deployment jobs of such a push to main (gitlab-ci-local); the workflow rule
+    that skips pushes with an open merge request, which gitlab-ci-local's job listing does not
+    apply, exempts main and release by name (static: it failed on the template before the fix)."""
+    project = gitlab_checkout
+    with open(project / "databricks-config/staging/main.tf", "a") as file:
+        file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change staging"],
+                   cwd=project, check=True)
+    open_mr = {"CI_PIPELINE_SOURCE": "push", "CI_OPEN_MERGE_REQUESTS": "ml-team/project!7"}
+    assert running(listed_jobs(project, {**open_mr, "CI_COMMIT_BRANCH": "main"})) >= {"terraform-apply-staging", "terraform-plan-prod"}
+    (skip,) = [rule["if"] for rule in yaml.safe_load((project / ROOT_FILE).read_text())["workflow"]["rules"]
+               if "CI_OPEN_MERGE_REQUESTS" in rule.get("if", "")]
+    assert '$CI_COMMIT_BRANCH != "release"' in skip and '$CI_COMMIT_BRANCH != "main"' in skip, skip
 
 
 # The jobs that get the prod identity from Terraform, and the one that needs them.
@@ -935,8 +959,10 @@ def test_bootstrap_refuses_a_project_where_non_maintainers_set_pipeline_variable
     (folder / "main.tf").write_text(
         'variable "gitlab_project_path" {\n  default = "ml-team/project"\n}\n\n'
         'variable "restrict" {\n  type = bool\n}\n\nvariable "role" {\n  type = string\n}\n\n'
+        'variable "self_approval" {\n  type    = bool\n  default = false\n}\n\n'
         'resource "terraform_data" "project" {\n'
-        "  input = { restrict_user_defined_variables = var.restrict, ci_pipeline_variables_minimum_override_role = var.role }\n\n"
+        "  input = { restrict_user_defined_variables = var.restrict, ci_pipeline_variables_minimum_override_role = var.role,\n"
+        "    allow_pipeline_trigger_approve_deployment = var.self_approval }\n\n"
         + lifecycle.group(0).replace("self.", "self.output.") + "}\n"
     )
 
@@ -954,6 +980,13 @@ def test_bootstrap_refuses_a_project_where_non_maintainers_set_pipeline_variable
         assert f'lets role "{shown}" set pipeline variables' in message and "ml-team/project" in message, message
         assert "Minimum role to use pipeline variables: Maintainer" in message
     assert plan(True, "maintainer").returncode == 0
+    # Issue 22 (ops walk): with "Allow pipeline triggerer to approve deployment" on, the person who
+    # starts terraform-apply-prod could approve it (GitLab approves it for them).
+    self_approved = subprocess.run(["terraform", "apply", "-auto-approve", "-no-color", "-input=false", "-var=restrict=true",
+                                    "-var=role=maintainer", "-var=self_approval=true"], cwd=folder, capture_output=True, text=True)
+    message = " ".join(self_approved.stderr.split())
+    assert self_approved.returncode != 0 and "lets whoever triggers a deployment approve it" in message, message
+    assert "allow_pipeline_trigger_approve_deployment=false" in message and "ml-team/project" in message
 
 
 def test_ci_tokens_have_the_least_role_scope_and_lifetime(tmp_path: Path) -> None:
@@ -987,3 +1020,111 @@ def test_ci_tokens_have_the_least_role_scope_and_lifetime(tmp_path: Path) -> Non
     setup_guide = (project / "docs/mlops-setup.md").read_text()
     assert "deploy bot's project access token (Maintainer, `api`, `ci_token_lifetime_days`: 90 days)" in setup_guide
     assert "Whoever may read that state may use them" in setup_guide
+
+
+# What a Maintainer could add to a pipeline or to "Run job" to take over git or Terraform.
+GIT_INJECTED = {"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "core.fsmonitor", "GIT_CONFIG_VALUE_0": "touch /tmp/pwned",
+                "GIT_ASKPASS": "/tmp/evil", "GIT_SSH_COMMAND": "/tmp/evil", "LD_PRELOAD": "/tmp/evil.so", "BASH_ENV": "/tmp/evil.sh"}
+
+
+@pytest.mark.parametrize("variant", GITLAB_VARIANTS[:1], ids=lambda v: v.id)
+def test_output_commits_run_only_in_push_pipelines_of_the_default_branch(gitlab_checkout: Path) -> None:
+    """Issue 22 (ops walk): terraform-output-<env>, which holds GITLAB_PUSH_TOKEN, also ran in
+    pipelines a Maintainer starts (web) on main, whose variables outrank the job's own. For every
+    source that a person, the API, a trigger or a schedule starts, and for a push with debug
+    tracing, gitlab-ci-local creates no output job; a push that changes databricks-config does."""
+    project = gitlab_checkout
+    for env in ("staging", "prod"):
+        with open(project / f"databricks-config/{env}/main.tf", "a") as file:
+            file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change both"],
+                   cwd=project, check=True)
+    outputs = {"terraform-output-staging", "terraform-output-prod"}
+    assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "push"})) >= outputs
+    for source in STARTED_BY_SOMEONE:
+        created = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": source, "CI_COMMIT_BRANCH": "main"}))
+        assert not created & outputs, (source, created)
+    for debug in ({"CI_DEBUG_TRACE": "true"}, {"CI_DEBUG_TRACE": "1"}, {"CI_DEBUG_SERVICES": "True"}):
+        created = running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "push", **debug}))
+        assert "terraform-apply-staging" in created and not created & outputs, (debug, created)
+
+
+def test_output_commit_git_gets_no_pipeline_variable(tmp_path: Path) -> None:
+    """Issue 22 (ops walk): GIT_CONFIG_COUNT/KEY/VALUE (core.fsmonitor, credential.helper) and the
+    like, as pipeline variables, made the output job's git run any command or hand over the push
+    token. The job's before_script and script run in bash with such variables, against stand-ins
+    for apk, git and the commit script that record their environment: none sees an injected name,
+    and git gets the push URL with the token."""
+    project = gitlab_variant_project(tmp_path)
+    job = jobs(project)["terraform-output-prod"]
+    stand_in = tmp_path / "bin"
+    stand_in.mkdir()
+    record = tmp_path / "record.jsonl"
+    recorder = f"import json, os, sys; open({str(record)!r}, 'a').write(json.dumps({{'argv': sys.argv, 'env': dict(os.environ)}}) + '\\n')"
+    for tool in ("apk", "git"):
+        (stand_in / tool).write_text(f"#!/usr/bin/python3\n{recorder}\n")
+        (stand_in / tool).chmod(0o755)
+    repo = tmp_path / "checkout"
+    (repo / JOB_FOLDER / "scripts").mkdir(parents=True)
+    (repo / JOB_FOLDER / "scripts/commit-terraform-output.sh").write_text(f"/usr/bin/python3 -c {shlex.quote(recorder)} commit \"$@\"\n")
+    lines = [line.replace("PATH=/usr/local/bin:", f"PATH={stand_in}:/usr/local/bin:").replace("PATH=/usr/sbin:", f"PATH={stand_in}:/usr/sbin:")
+             for line in [*job["before_script"], *job["script"]]]
+    assert all(str(stand_in) in line for line in lines), "every command of the job runs under env -i"
+    environment = {"PATH": f"{stand_in}:{os.environ['PATH']}", "GITLAB_PUSH_TOKEN": "push-token", "CI_SERVER_PROTOCOL": "https",
+                   "CI_SERVER_FQDN": "gitlab.invalid", "CI_PROJECT_PATH": "group/project", **GIT_INJECTED}
+    done = subprocess.run(["bash", "-c", "set -eo pipefail\n" + "\n".join(lines)], cwd=repo, env=environment, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [Path(call["argv"][0]).name for call in calls] == ["apk", "git", "-c"], calls
+    assert calls[1]["argv"][1:] == ["remote", "set-url", "origin", "https://oauth2:push-token@gitlab.invalid/group/project.git"]
+    assert calls[2]["argv"][-2:] == ["prod", "--from-artifact"]
+    for call in calls:
+        leaked = set(call["env"]) & set(GIT_INJECTED)
+        assert leaked == set(), f"{call['argv'][0]} sees injected pipeline variables: {leaked}"
+    assert "push-token" not in json.dumps(calls[0]["env"]), "apk runs without the push token"
+
+
+def test_prod_apply_refuses_variables_that_no_one_reviewed(tmp_path: Path) -> None:
+    """Issue 22 (ops walk): whoever presses "Run job" on terraform-apply-prod may add variables
+    that outrank the job's own (CI_DEBUG_TRACE writes the prod ID tokens to the log), unseen by
+    the approver. The job's first command (before any token is read) is the generated guard, run
+    here with sh: it passes with the job's own and the bootstrap's variables, and refuses (exit 1,
+    naming the variable) an unknown name, debug tracing in each spelling the runner accepts, and
+    a changed DATABRICKS_HOST."""
+    project = gitlab_variant_project(tmp_path)
+    job = jobs(project)["terraform-apply-prod"]
+    guard = "sh .gitlab/ci/scripts/refuse-unreviewed-variables.sh prod"
+    assert job["before_script"][0] == guard and job["rules"][0]["when"] == "manual"
+    assert "refuse-unreviewed-variables" not in json.dumps(jobs(project)["terraform-apply-staging"])
+    own = {name: str(value) for name, value in job["variables"].items()}
+    reviewed = {"PATH": "/usr/bin:/bin", "HOME": "/root", "CI_JOB_ID": "1", "GITLAB_CI": "true", "FF_SCRIPT_SECTIONS": "false",
+                **own, **{name: "x" for name in job["id_tokens"]},
+                "DATABRICKS_CLIENT_ID": "sp", "GCP_WORKLOAD_IDENTITY_PROVIDER": "p", "GCP_SERVICE_ACCOUNT": "sa", "CI_DEBUG_TRACE": "false"}
+
+    def run_guard(extra: dict[str, str]) -> subprocess.CompletedProcess:
+        return subprocess.run(["env", "-i", *[f"{k}={v}" for k, v in {**reviewed, **extra}.items()], *shlex.split(guard)],
+                              cwd=project, capture_output=True, text=True)
+
+    passed = run_guard({})
+    assert passed.returncode == 0, passed.stderr
+    for extra in ({"GIT_CONFIG_COUNT": "1"}, {"TF_CLI_ARGS": "-var=x=1"}, {"LD_PRELOAD": "/tmp/evil.so"},
+                  {"CI_DEBUG_TRACE": "true"}, {"CI_DEBUG_TRACE": "1"}, {"CI_DEBUG_SERVICES": "TRUE"},
+                  {"DATABRICKS_HOST": "https://evil.example"}, {"DATABRICKS_AUTH_TYPE": "pat"}):
+        refused = run_guard(extra)
+        assert refused.returncode == 1 and "Refusing to run" in refused.stderr, (extra, refused.stderr)
+        assert next(iter(extra)) in refused.stderr, (extra, refused.stderr)
+
+
+def test_model_deployment_docs_name_what_the_job_runs(generated_project: Path) -> None:
+    """Issue 22 (ops walk, minor): the CI README said the deployment job runs `python
+    steps/deploy.py` and moves a registry stage, and the job file said "registry stage", on the
+    MLflow 3 tracks too, whose job runs fare_model.deployment and moves an alias. The README names
+    the command the job runs, and neither text speaks of the other track's."""
+    script = " ".join(jobs(generated_project)["deploy-model-prod"]["script"])
+    aliases = "python -m fare_model.deployment" in script  # MLflow 3 (feature store too); else MLflow 2's stages
+    runs, other = ("python -m fare_model.deployment", "steps/deploy.py") if aliases else ("python steps/deploy.py", "fare_model")
+    assert runs in script
+    readme = (generated_project / JOB_FOLDER / "README.md").read_text()
+    header = (generated_project / JOB_FOLDER / "deploy-model.gitlab-ci.yml").read_text().split("\n\n")[0]
+    assert runs in readme and other not in readme
+    assert ("alias" in header) == aliases and ("stage" in header) != aliases, header

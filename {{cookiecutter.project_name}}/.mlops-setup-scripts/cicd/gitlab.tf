@@ -31,6 +31,13 @@ data "gitlab_project" "project" {
       condition     = self.restrict_user_defined_variables && coalesce(self.ci_pipeline_variables_minimum_override_role, "unset") == "maintainer"
       error_message = "GitLab project ${var.gitlab_project_path} lets role \"${self.restrict_user_defined_variables ? coalesce(self.ci_pipeline_variables_minimum_override_role, "unset") : "developer"}\" set pipeline variables; it must be \"maintainer\": Settings, CI/CD, Variables, Minimum role to use pipeline variables: Maintainer (API: ci_pipeline_variables_minimum_override_role=maintainer). Then run this setup again."
     }
+    # With "Allow pipeline triggerer to approve deployment" on, whoever triggers a prod
+    # deployment (the push that runs terraform-plan-prod, "Run job" of terraform-apply-prod) may
+    # approve it, and GitLab approves it for them: a single person would read, start and approve.
+    postcondition {
+      condition     = self.allow_pipeline_trigger_approve_deployment != true
+      error_message = "GitLab project ${var.gitlab_project_path} lets whoever triggers a deployment approve it; turn that off: Settings, CI/CD, Protected environments, Approval options, clear \"Allow pipeline triggerer to approve deployment\" (API: allow_pipeline_trigger_approve_deployment=false). Then run this setup again."
+    }
   }
 }
 
