@@ -102,6 +102,10 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         assert f'group_name                   = "{qa_group}"' in workspaces
         assert f"`{qa_group}`: the qa workspace only" in read(project, "docs/mlops-setup.md")
         assert 'alias   = "qa"' in (cicd / "provider.tf").read_text()
+        # --rotate-databricks-secrets replaces qa's OAuth secret too; the guide names qa's client id.
+        assert '"module.qa_service_principal.databricks_service_principal_secret.cicd"' in (cicd / "bootstrap.py").read_text()
+        assert "`STAGING_DATABRICKS_CLIENT_ID`, `QA_DATABRICKS_CLIENT_ID`, `PROD_DATABRICKS_CLIENT_ID`" in read(
+            project, "docs/mlops-setup.md")
         assert 'variable "qa_profile"' in (cicd / "variables.tf").read_text()
         assert re.search(r"^\s+qa\s+= ", (cicd / "state-access.tf").read_text(), re.M)
         # The platform's environments and secrets, and the federation policies.
@@ -223,11 +227,13 @@ def check_docs_know_qa(project: Path, variant: Variant) -> None:
     assert "CI/CD runs Terraform in `staging/`, `qa/` and `prod/`" in readme
     if variant.cicd_platform == "GitHub Actions":
         assert "GitHub environments `staging`, `qa` and `prod`" in read(project, "docs/mlops-setup.md")
+        assert "the GitHub environments `staging`, `qa` and `prod` (prod with" in read(project, "docs/mlops-setup.md")
         workflows = read(project, ".github/workflows/README.md")
         assert "[`deploy-model-qa.yml`](deploy-model-qa.yml)" in workflows
         assert "GitHub environment `staging`, `qa` or `prod`" in workflows
     elif variant.cicd_platform == "GitLab":
         assert "created the environments `staging`, `qa` and `prod`" in read(project, "docs/mlops-setup.md")
+        assert "the GitLab environments `staging`, `qa` and `prod` (prod protected)" in read(project, "docs/mlops-setup.md")
 
 
 def check_static(project: Path) -> None:

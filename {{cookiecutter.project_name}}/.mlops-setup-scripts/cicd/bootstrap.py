@@ -39,8 +39,9 @@ TOKEN_PROMPTS = {
 # The service principals' Databricks OAuth secrets. The providers databricks.staging_sp and
 # databricks.prod_sp (workspaces.tf) sign in with them, to create what the principals own.
 OAUTH_SECRETS = (
-    "module.staging_service_principal.databricks_service_principal_secret.cicd",
-    "module.prod_service_principal.databricks_service_principal_secret.cicd",
+{%- for env in cookiecutter | environment_names("deploy") %}
+    "module.{{ env }}_service_principal.databricks_service_principal_secret.cicd",
+{%- endfor %}
 )
 # Options of this script (the rest goes to terraform apply).
 OPTIONS = ("--rotate-databricks-secrets",)
