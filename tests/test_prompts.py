@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.generation import DEFAULT_CLOUD, TEST_HOSTS
+from tests.support.generation import DEFAULT_CLOUD, REQUIRED_ANSWERS, TEST_HOSTS
 from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR
 
 # The prompts cookiecutter asks, in order: "[i/N]" in the terminal.
@@ -33,9 +33,10 @@ def shown_as(name: str) -> str:
 
 def typed(**answers: str) -> list[str]:
     """The lines a user types: ``answers`` at their prompts, Enter (the default) at the others up
-    to the last prompt answered."""
+    to the last prompt answered; a prompt without a valid default (a fork's required prompt) gets
+    its example answer (``REQUIRED_ANSWERS``)."""
     last = max(PROMPTS.index(name) for name in answers)
-    return [answers.get(name, "") for name in PROMPTS[: last + 1]]
+    return [answers.get(name, REQUIRED_ANSWERS.get(name, "")) for name in PROMPTS[: last + 1]]
 
 # The cookiecutter of the interpreter running the tests (a copy of the repository has no .venv).
 COOKIECUTTER = Path(sys.executable).parent / "cookiecutter"
