@@ -9,7 +9,9 @@ wrong, before any pipeline runs. Where the package also brings the features and 
 
 from __future__ import annotations
 
+import ast
 import importlib
+import os
 import re
 from pathlib import Path
 from typing import Any, Callable
@@ -68,6 +70,40 @@ def test_the_package_provides(module: str, name: str, check: Callable[[Any], boo
     assert hasattr(imported, name), f"{module} must define {name}: {expected}"
     value = getattr(imported, name)
     assert check(value), f"{module}.{name} must be {expected}, not {value!r}"
+
+
+def _imports_from_the_package(root: Path) -> list[tuple[Path, str, str]]:
+    """(file, module, name) of every ``from model_spec... import name`` in the project's own code
+    (the package, tests and virtual environments left out)."""
+    skipped = {"model_spec", "tests", "data", "mlruns", "build", "node_modules"}
+    found = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if name not in skipped and not name.startswith(".")]
+        for path in (Path(folder) / name for name in files if name.endswith(".py")):
+            imports = [node for node in ast.walk(ast.parse(path.read_text(), str(path))) if _from_the_package(node)]
+            found += [(path, node.module, alias.name) for node in imports for alias in node.names]
+    return found
+
+
+def _from_the_package(node: ast.AST) -> bool:
+    """True for an absolute ``from model_spec[.module] import ...``."""
+    return isinstance(node, ast.ImportFrom) and node.level == 0 and (node.module or "").split(".")[0] == "model_spec"
+
+
+def test_the_package_provides_every_name_the_tracks_import() -> None:
+    """The tracks also import names beyond ``REQUIRED`` (the example's pick-up column, its custom
+    metric): a swapped package provides them too, or the importing code changes with it."""
+    found = _imports_from_the_package(PROJECT_ROOT)
+    assert found, "no module imports model_spec: the scan above is out of date"
+    missing = []
+    for path, module, name in found:
+        try:
+            provided = hasattr(importlib.import_module(module), name)
+        except ImportError:
+            provided = False
+        if not provided:
+            missing.append(f"{path.relative_to(PROJECT_ROOT)} imports {name} from {module}")
+    assert not missing, f"the package lacks names the project's code imports: {sorted(set(missing))}"
 
 
 @pytest.fixture(scope="module")
