@@ -1099,7 +1099,12 @@ def test_prod_apply_refuses_variables_that_no_one_reviewed(tmp_path: Path) -> No
     own = {name: str(value) for name, value in job["variables"].items()}
     reviewed = {"PATH": "/usr/bin:/bin", "HOME": "/root", "CI_JOB_ID": "1", "GITLAB_CI": "true", "FF_SCRIPT_SECTIONS": "false",
                 **own, **{name: "x" for name in job["id_tokens"]},
-                "DATABRICKS_CLIENT_ID": "sp", "GCP_WORKLOAD_IDENTITY_PROVIDER": "p", "GCP_SERVICE_ACCOUNT": "sa", "CI_DEBUG_TRACE": "false"}
+                "GCP_WORKLOAD_IDENTITY_PROVIDER": "p", "GCP_SERVICE_ACCOUNT": "sa", "CI_DEBUG_TRACE": "false"}
+    # Every project variable the bootstrap writes into an environment's scope reaches the job.
+    bootstrap = (project / ".mlops-setup-scripts/cicd/gitlab.tf").read_text()
+    written = re.findall(r'^\s+key\s+= "([A-Za-z_][A-Za-z0-9_]*)"$', bootstrap, re.MULTILINE)
+    assert {"DATABRICKS_CLIENT_ID", "TF_VAR_failure_alert_emails"} <= set(written), written
+    reviewed.update({name: "x" for name in written if name != "DATABRICKS_AUTH_TYPE"})
 
     def run_guard(extra: dict[str, str]) -> subprocess.CompletedProcess:
         return subprocess.run(["env", "-i", *[f"{k}={v}" for k, v in {**reviewed, **extra}.items()], *shlex.split(guard)],

@@ -20,7 +20,7 @@ predefined='CI|CI_[A-Z0-9_]+|GITLAB_[A-Z0-9_]+|FF_[A-Z0-9_]+|RUNNER_TEMP_PROJECT
 # bootstrap writes (.mlops-setup-scripts/cicd/gitlab.tf).
 own='DATABRICKS_HOST|DATABRICKS_AUTH_TYPE|TF_IN_AUTOMATION|{{ credentials.oidc_token_variable }}|{{ credentials.gitlab_state_login.token_variable }}
 {%- if cookiecutter.cloud == "azure" %}|ARM_USE_OIDC|ARM_USE_AZUREAD{% elif cookiecutter.cloud == "aws" %}|AWS_ROLE_SESSION_NAME{% endif -%}
-|DATABRICKS_CLIENT_ID|DATABRICKS_CLIENT_SECRET|ALLOW_PROD_DATA_LOSS|{{ credentials.state_login.variables | join("|") }}'
+|DATABRICKS_CLIENT_ID|DATABRICKS_CLIENT_SECRET|{{ credentials.failure_alerts_setting }}|ALLOW_PROD_DATA_LOSS|{{ credentials.state_login.variables | join("|") }}'
 
 unreviewed="$(awk 'BEGIN { for (name in ENVIRON) print name }' | grep -vxE "${predefined}|${own}" | sort || true)"
 if [ -n "${unreviewed}" ]; then
