@@ -17,7 +17,7 @@ def compute_features_fn(
 ) -> DataFrame:
     """Per dropoff zip and 30-minute tumbling window: trip count and weekend flag.
 
-    Rows for the windows ending in ``(start_date, end_date]`` (empty bounds are open).
+    Rows for the windows ending in ``(start_date, end_date]`` (bounds: see ``aggregate_per_zip_window``).
     Output columns: ``zip``, ``<timestamp_column>`` (window end),
     ``count_trips_window_30m_dropoff_zip`` (int) and ``dropoff_is_weekend`` (int, 1 when
     the window end's clock time falls on a Saturday or Sunday).

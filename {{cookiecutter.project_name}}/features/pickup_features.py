@@ -23,7 +23,7 @@ def compute_features_fn(
 ) -> DataFrame:
     """Per pickup zip and 1-hour window (sliding by 15 minutes): mean fare and trip count.
 
-    Rows for the windows ending in ``(start_date, end_date]`` (empty bounds are open),
+    Rows for the windows ending in ``(start_date, end_date]`` (bounds: see ``aggregate_per_zip_window``),
     each from all its trips. Output columns: ``zip``, ``<timestamp_column>`` (window end),
     ``mean_fare_window_1h_pickup_zip`` (double; fares of trips dropped off by the window
     end, null if none had), ``count_trips_window_1h_pickup_zip`` (int; trips picked up).

@@ -9,6 +9,12 @@ length and writes only the windows that end in ``(start, end]``. Every window it
 then complete, and consecutive runs write exactly the rows one run over the whole range
 writes (a window crossing ``start`` belongs to the earlier run, computed from all its trips).
 
+Without an end date (the scheduled job's ``input_end_date = ""``) the input's newest trip
+time is the end: a run writes only the windows that end at or before it. A window ending
+later still waits for trips that have not arrived (the data lands in time order), so writing
+it would store partial counts that ``FeatureStore.freshness`` then reports as fresh and that
+no run corrects; the next run, whose input reaches past its end, writes it complete.
+
 Time convention (every variant): trip timestamps are New York clock times, stored without
 a zone (the dataset's convention). Features read the clock as stored and never convert
 zones; the calendar rules (``hour_of_day``, ``is_weekend``) work on epoch seconds, so they
@@ -85,8 +91,10 @@ def aggregate_per_zip_window(
 
     Returns the columns ``zip``, ``<timestamp_column>`` (the window end, which is the
     feature table's timestamp key) and one column per entry of ``features``, for the
-    windows that end in ``(start_date, end_date]`` (empty bounds are open), each computed
-    from all of its trips (see the module docstring). With ``slide_duration`` equal to
+    windows that end in ``(start_date, end_date]``, each computed from all of its trips
+    (see the module docstring). An empty ``start_date`` is open; an empty ``end_date`` is
+    the newest ``timestamp_column`` value of ``df``, so no window still missing trips is
+    written (an empty ``df`` gives no rows). With ``slide_duration`` equal to
     ``window_duration`` the windows tumble; a shorter slide makes them overlap, so one trip
     counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
@@ -106,5 +114,8 @@ def aggregate_per_zip_window(
     if start is not None:
         rows = rows.where(F.col(timestamp_column) > start)
     if end is not None:
-        rows = rows.where(F.col(timestamp_column) <= end)
-    return rows
+        return rows.where(F.col(timestamp_column) <= end)
+    # One row (the newest trip time) joined to every window: the bound stays in Spark, with
+    # no collect to the driver and no time-zone round trip through Python.
+    newest = df.agg(F.max(timestamp).alias("_newest_trip"))
+    return rows.crossJoin(newest).where(F.col(timestamp_column) <= F.col("_newest_trip")).drop("_newest_trip")

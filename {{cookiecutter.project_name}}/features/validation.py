@@ -9,17 +9,27 @@ held-out trip's features as of its pickup time, exactly as batch inference does.
 The held-out trips are the plausible trips of the validation input picked up at or after the
 version's training cutoff (tag ``training_cutoff``, which ``features.training`` records), so
 validation scores exactly the period training left out, even when the input has grown since.
+
+Of those, it scores only the trips within the feature tables' freshness
+(``features.scoring.split_at_feature_freshness``), as training and batch inference do: the
+held-out trips are the newest, so they are the first to lack feature rows when the feature
+job is behind, and scoring them on "not computed yet" counts would judge the model on inputs
+it never meets in serving. How many were left out is logged (metric
+``held_out_trips_beyond_feature_freshness``, in the validation run and the champion's) and printed.
 """
 
 from __future__ import annotations
 
+from typing import Optional
+
+import mlflow
 import pandas as pd
 from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame, SparkSession
 
 from fare_model.registry import training_cutoff
 from fare_model.validation import Scorer, ValidationOutcome, validate_model_version
-from features.scoring import score_trips
+from features.scoring import feature_store, score_trips, split_at_feature_freshness
 from model_spec.data import LABEL
 from model_spec.prediction import PREDICTION_COLUMN
 from steps.trips import collect_at_most, plausible_trips, split_at
@@ -28,6 +38,8 @@ from steps.validation import RunMode
 # Scored trips collected to the driver for MLflow's evaluation: two numbers per trip, so
 # far more than a held-out period of the taxi data; a larger input must be sampled on purpose.
 MAX_VALIDATION_ROWS = 5_000_000
+# Held-out trips not scored because a feature table did not cover their time yet.
+BEYOND_FEATURES_METRIC = "held_out_trips_beyond_feature_freshness"
 
 
 def held_out_trips(trips: DataFrame, cutoff: str) -> DataFrame:
@@ -42,13 +54,19 @@ def held_out_trips(trips: DataFrame, cutoff: str) -> DataFrame:
     return held_out
 
 
-def feature_store_scorer(spark: SparkSession, max_rows: int = MAX_VALIDATION_ROWS) -> Scorer:
+def feature_store_scorer(
+    spark: SparkSession, max_rows: int = MAX_VALIDATION_ROWS, left_out: Optional[int] = None
+) -> Scorer:
     """A ``Scorer`` that scores Spark trips through the feature store and collects fare and prediction.
 
-    The scorer raises ``ValueError`` when more than ``max_rows`` trips would reach the driver.
+    ``left_out``, when given, is logged as ``BEYOND_FEATURES_METRIC`` in the MLflow run active
+    while scoring (each run says which trips its metrics cover). The scorer raises
+    ``ValueError`` when more than ``max_rows`` trips would reach the driver.
     """
 
     def score(model_uri: str, trips: DataFrame) -> pd.DataFrame:
+        if left_out is not None and mlflow.active_run() is not None:
+            mlflow.log_metric(BEYOND_FEATURES_METRIC, left_out)
         scored = score_trips(spark, model_uri, trips).select(LABEL, PREDICTION_COLUMN)
         return collect_at_most(scored, max_rows, "features.validation.MAX_VALIDATION_ROWS")
 
@@ -56,19 +74,30 @@ def feature_store_scorer(spark: SparkSession, max_rows: int = MAX_VALIDATION_ROW
 
 
 def validate_with_feature_store(
-    spark: SparkSession, model_name: str, model_version: str, validation_input: str, run_mode: RunMode
+    spark: SparkSession, model_name: str, model_version: str, validation_input: str, run_mode: RunMode, env: str
 ) -> ValidationOutcome:
     """``fare_model.validation.validate_model_version`` on the held-out trips of a Spark SQL query.
 
     ``validation_input`` returns raw trips with the true fare; it is not even run in
-    ``disabled`` mode. Raises ``ValueError`` when the version has no ``training_cutoff`` tag
-    (not registered by ``features.training``), else as ``validate_model_version`` does
+    ``disabled`` mode. Only the held-out trips within the freshness of ``env``'s feature
+    tables are scored (see the module docstring). Raises ``ValueError`` when the version has
+    no ``training_cutoff`` tag (not registered by ``features.training``) or when no held-out
+    trip is within the features' freshness, else as ``validate_model_version`` does
     (``ModelValidationFailed`` in ``enabled`` mode, any scoring error in every mode).
     """
-    held_out = None
-    if run_mode is not RunMode.DISABLED:
-        cutoff = training_cutoff(MlflowClient(), model_name, model_version)
-        # Not cached: serverless compute may refuse DataFrame.cache(); the champion's scoring
-        # recomputes the held-out trips, a bounded period (MAX_VALIDATION_ROWS).
-        held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" "))
-    return validate_model_version(model_name, model_version, held_out, run_mode, score=feature_store_scorer(spark))
+    if run_mode is RunMode.DISABLED:
+        return validate_model_version(model_name, model_version, None, run_mode, score=feature_store_scorer(spark))
+    cutoff = training_cutoff(MlflowClient(), model_name, model_version)
+    # Not cached: serverless compute may refuse DataFrame.cache(); the champion's scoring
+    # recomputes the held-out trips, a bounded period (MAX_VALIDATION_ROWS).
+    held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" "))
+    ready, beyond = split_at_feature_freshness(feature_store(spark), held_out, env)
+    left_out = beyond.count()
+    print(f"Held-out trips newer than the {env} feature tables' freshness, not scored: {left_out}")
+    if left_out and ready.isEmpty():
+        raise ValueError(
+            f"none of the {left_out} held-out trips (picked up from {cutoff}) is within the freshness of the "
+            f"{env} feature tables: run the feature job (write-feature-table-job) before validating"
+        )
+    score = feature_store_scorer(spark, left_out=left_out)
+    return validate_model_version(model_name, model_version, ready, run_mode, score=score)

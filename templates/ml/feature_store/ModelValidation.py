@@ -54,6 +54,6 @@ mlflow.set_experiment(get_experiment_name(env))
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 use_unity_catalog_registry()
 {%- endif %}
-outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode)
+outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode, env)
 print(outcome.report())
 dbutils.notebook.exit(outcome.status.value)

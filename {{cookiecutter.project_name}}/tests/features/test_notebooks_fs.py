@@ -24,6 +24,7 @@ from fare_model.deployment import promote_to_champion
 from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, version_with_alias
 from features.feature_tables import FEATURE_TABLES
 from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
+from features.scoring import split_at_feature_freshness
 from features.training import TRIPS_BEYOND_FEATURES_METRIC
 from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark
@@ -135,6 +136,14 @@ def test_training_notebook_registers_the_env_unity_catalog_model_by_default(mlfl
 {%- endif %}
 
 
+def waiting_for_features(local_runtime, env: str) -> int:
+    """Trips of the input newer than the feature tables' freshness. With no end date, the feature job
+    writes only windows ending by the newest trip, so the newest trips wait for its next run."""
+    trips = local_runtime.spark.session.read.parquet(local_runtime.trips_path)
+    _, waiting = split_at_feature_freshness(local_runtime.store, trips, env)
+    return waiting.count()
+
+
 def test_the_staging_job_validates_the_trained_version_and_batch_inference_scores_the_champion(
     mlflow_store, local_runtime, tmp_path, monkeypatch
 ):
@@ -179,7 +188,8 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     # A second run over the same input scores only trips no version has scored yet: none.
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     predictions = pd.read_parquet(tables / output_table)
-    assert len(predictions) == local_runtime.spark.table("staging_trips").count()
+    waiting = waiting_for_features(local_runtime, "staging")
+    assert len(predictions) == local_runtime.spark.table("staging_trips").count() - waiting
     assert predictions["scoring_run_id"].nunique() == 1
     assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].notna().all() and set(predictions["model_version"]) == {"1"}
@@ -224,9 +234,11 @@ def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_t
 
     write_features(local_runtime, "staging")  # the feature job catches up
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
-    assert "Deferred: none" in capsys.readouterr().out
+    # Only the newest trips, whose feature windows are still open, wait for the next feature run.
+    waiting = waiting_for_features(local_runtime, "staging")
+    assert 0 < waiting < deferred and f"Deferred: {waiting} trips" in capsys.readouterr().out
     predictions = pd.read_parquet(tables / output_table)
-    assert len(predictions) == trips.count() and predictions["scoring_run_id"].nunique() == 2
+    assert len(predictions) == trips.count() - waiting and predictions["scoring_run_id"].nunique() == 2
     assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].notna().all()
 

@@ -7,6 +7,9 @@ local feature store, as ``score_batch`` scores them on Databricks.
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
+
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
@@ -24,11 +27,12 @@ from fare_model.registry import (
     validation_status,
     version_with_alias,
 )
-from features.feature_tables import feature_lookups
-from features.scoring import score_trips
+from features.feature_tables import FEATURE_TABLES, feature_lookups
+from features.generate import generate_and_write_features
+from features.scoring import score_trips, split_at_feature_freshness
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
 from features.trip_attributes import prepare_trips
-from features.validation import held_out_trips, validate_with_feature_store
+from features.validation import BEYOND_FEATURES_METRIC, held_out_trips, validate_with_feature_store
 from model_spec.data import TIME_COLUMN
 from model_spec.metrics import THRESHOLDS
 from steps.trips import holdout_cutoff, plausible_trips
@@ -74,7 +78,7 @@ def test_held_out_trips_are_the_most_recent_tenth(trips) -> None:
         held_out_trips(trips.drop(LABEL), "2024-03-01 00:00:00")
 
 
-def test_validation_holds_out_the_period_training_recorded(spark, trained, trips, monkeypatch) -> None:
+def test_validation_holds_out_the_period_training_recorded(spark, store, trained, trips, monkeypatch) -> None:
     cutoff = MlflowClient().get_model_version(MODEL_NAME, "1").tags[TRAINING_CUTOFF_TAG]
     assert mlflow.get_run(trained.run_id).data.params["training_cutoff"] == cutoff
     handed_over = {}
@@ -87,21 +91,47 @@ def test_validation_holds_out_the_period_training_recorded(spark, trained, trips
     # would be a different period; validation must still hold out exactly the trips from the cutoff.
     (recent_start,) = trips.selectExpr(f"percentile(CAST({TIME_COLUMN} AS LONG), 0.7)").first()
     trips.where(f"CAST({TIME_COLUMN} AS LONG) >= {recent_start}").createOrReplaceTempView("recent_trips")
-    validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM recent_trips", RunMode.ENABLED)
+    validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM recent_trips", RunMode.ENABLED, ENV)
     held_out = handed_over["held_out"]
-    expected = plausible_trips(trips).where(f"{TIME_COLUMN} >= CAST('{cutoff}' AS TIMESTAMP)")
+    from_cutoff = plausible_trips(trips).where(f"{TIME_COLUMN} >= CAST('{cutoff}' AS TIMESTAMP)")
+    expected, _ = split_at_feature_freshness(store, from_cutoff, ENV)
     assert held_out.count() == expected.count() > 0
     assert held_out.agg({TIME_COLUMN: "min"}).first()[0] == expected.agg({TIME_COLUMN: "min"}).first()[0]
+
+
+def test_validation_scores_only_held_out_trips_within_the_features_freshness(
+    spark, store, trained, trips, monkeypatch
+) -> None:
+    cutoff = MlflowClient().get_model_version(MODEL_NAME, "1").tags[TRAINING_CUTOFF_TAG]
+    held_out = held_out_trips(trips, cutoff)
+    # The feature job is behind: its tables end in the middle of the held-out period.
+    (middle,) = held_out.selectExpr(f"CAST(percentile(CAST({TIME_COLUMN} AS LONG), 0.5) AS TIMESTAMP)").first()
+    shutil.rmtree(store.root)
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, trips, table.module, ENV, end_date=middle)
+    real_validation, handed_over = features.validation.validate_model_version, {}
+
+    def record(name, version, trips_to_score, run_mode, score):
+        handed_over["held_out"] = trips_to_score
+        return real_validation(name, version, trips_to_score, run_mode, score=score)
+
+    monkeypatch.setattr(features.validation, "validate_model_version", record)
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.DRY_RUN, ENV)
+    scored = handed_over["held_out"]
+    left_out = mlflow.get_run(outcome.run_id).data.metrics[BEYOND_FEATURES_METRIC]
+    assert 0 < scored.count() < held_out.count() and scored.count() + left_out == held_out.count()
+    # Pickup features are looked up at the pickup time rounded down to 15 minutes.
+    assert scored.agg({TIME_COLUMN: "max"}).first()[0] < middle + timedelta(minutes=15)
 
 
 def test_validation_refuses_a_version_without_a_recorded_cutoff(spark, trained) -> None:
     MlflowClient().delete_model_version_tag(MODEL_NAME, "1", TRAINING_CUTOFF_TAG)
     with pytest.raises(ValueError, match="training_cutoff"):
-        validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
+        validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED, ENV)
 
 
 def test_a_good_model_passes_becomes_champion_and_scores_the_trips(spark, trained, trips) -> None:
-    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED, ENV)
     assert outcome.passed and set(outcome.metrics) == set(THRESHOLDS) and outcome.baseline_version is None
     client = MlflowClient()
     assert status("1") is ValidationStatus.PASSED
@@ -118,21 +148,21 @@ def test_a_good_model_passes_becomes_champion_and_scores_the_trips(spark, traine
 
 
 def test_a_model_worse_than_the_champion_fails_and_is_not_deployed(spark, store, trained, trips) -> None:
-    validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED)
+    validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.ENABLED, ENV)
     promote_to_champion(trained.model_uri, MODEL_NAME)
     mean_fare = trips.agg({LABEL: "avg"}).first()[0]
     version = register_constant(store, trips, mean_fare)
 
-    outcome = validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.DRY_RUN)
+    outcome = validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.DRY_RUN, ENV)
     assert not outcome.passed and outcome.baseline_version == "1" and "champion v1" in outcome.report()
     assert status(version) is ValidationStatus.FAILED
     with pytest.raises(DeploymentRefused, match="only versions that passed ModelValidation"):
         promote_to_champion(f"models:/{MODEL_NAME}/{version}", MODEL_NAME)
     with pytest.raises(ModelValidationFailed, match="root_mean_squared_error"):
-        validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.ENABLED)
+        validate_with_feature_store(spark, MODEL_NAME, version, QUERY, RunMode.ENABLED, ENV)
     assert version_with_alias(MlflowClient(), MODEL_NAME, CHAMPION) == "1"
 
 
 def test_disabled_mode_does_not_score(spark, trained) -> None:
-    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM no_such_table", RunMode.DISABLED)
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", "SELECT * FROM no_such_table", RunMode.DISABLED, ENV)
     assert outcome.status is ValidationStatus.DISABLED and status("1") is ValidationStatus.DISABLED
