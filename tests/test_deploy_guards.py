@@ -161,13 +161,17 @@ def test_guide_scopes_the_push_token_as_the_bootstrap_does(variant: Variant, gen
 @pytest.mark.parametrize("variant", [*GITHUB_VARIANTS[:1], *AZURE_DEVOPS_VARIANTS[:1], *GITLAB_VARIANTS[:1],
                                      *UNITY_CATALOG_VARIANTS[:1]], ids=lambda v: v.id)
 def test_guide_asks_for_an_account_group(variant: Variant, generated_project: Path) -> None:
-    """Unity Catalog grants only account groups; the bootstrap looks the group up and adds the
-    principals to it, so the prerequisite must ask for an account group assigned to both workspaces."""
+    """Unity Catalog grants only account groups; the bootstrap looks each environment's group up and
+    adds that environment's principal to it, so the prerequisite asks for one account group per
+    deploy environment, each assigned to its own workspace only (issue 22: a shared group made the
+    staging principal a user of prod's workspace)."""
     guide = (generated_project / GUIDE).read_text()
     prerequisites = guide[guide.index("## Prerequisites"):guide.index("## Unity Catalog") if variant.unity_catalog
                           else guide.index("## 1.")]
-    (item,) = re.findall(r"^- An? [^\n]*group named `[^`]+`.*?(?=^- |^#)", prerequisites, re.DOTALL | re.MULTILINE)
-    assert "An account group named" in item and "assigned to both workspaces" in item, item
+    (item,) = re.findall(r"^- Per deploy environment an account group.*?(?=^- |^#)", prerequisites, re.DOTALL | re.MULTILINE)
+    text = " ".join(item.split())
+    assert "assigned only to that environment's" in text and "account groups, not workspace-local ones" in text, item
+    assert "assigned to both workspaces" not in guide
 
 
 @pytest.mark.parametrize("variant", [v for v in AZURE_DEVOPS_VARIANTS if v.cloud in ("aws", "azure")][:2],

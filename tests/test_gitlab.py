@@ -1067,12 +1067,13 @@ def test_output_commit_git_gets_no_pipeline_variable(tmp_path: Path) -> None:
     repo = tmp_path / "checkout"
     (repo / JOB_FOLDER / "scripts").mkdir(parents=True)
     (repo / JOB_FOLDER / "scripts/commit-terraform-output.sh").write_text(f"/usr/bin/python3 -c {shlex.quote(recorder)} commit \"$@\"\n")
-    lines = [line.replace("PATH=/usr/local/bin:", f"PATH={stand_in}:/usr/local/bin:").replace("PATH=/usr/sbin:", f"PATH={stand_in}:/usr/sbin:")
-             for line in [*job["before_script"], *job["script"]]]
+    lines = [line.replace("PATH=/usr/local/bin:", f"PATH={stand_in}:/usr/local/bin:")
+             .replace("PATH=/usr/sbin:", f"PATH={stand_in}:/usr/sbin:") for line in [*job["before_script"], *job["script"]]]
     assert all(str(stand_in) in line for line in lines), "every command of the job runs under env -i"
     environment = {"PATH": f"{stand_in}:{os.environ['PATH']}", "GITLAB_PUSH_TOKEN": "push-token", "CI_SERVER_PROTOCOL": "https",
                    "CI_SERVER_FQDN": "gitlab.invalid", "CI_PROJECT_PATH": "group/project", **GIT_INJECTED}
-    done = subprocess.run(["bash", "-c", "set -eo pipefail\n" + "\n".join(lines)], cwd=repo, env=environment, capture_output=True, text=True)
+    done = subprocess.run(["bash", "-c", "set -eo pipefail\n" + "\n".join(lines)], cwd=repo, env=environment,
+                          capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     calls = [json.loads(line) for line in record.read_text().splitlines()]
     assert [Path(call["argv"][0]).name for call in calls] == ["apk", "git", "-c"], calls
