@@ -137,7 +137,11 @@ def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_pre
     swapped = _contract_test(project, python)
     failed = sorted(line.split("::")[1].split(" ")[0] for line in swapped.stdout.splitlines() if line.startswith("FAILED"))
     # The package itself passes; what is left is the track's settings (step 4), each named.
-    track_settings = ["test_nothing_reads_another_sample_dataset", "test_the_jobs_and_notebooks_read_the_packages_input"]
+    track_settings = [
+        "test_nothing_reads_another_sample_dataset",
+        "test_the_jobs_and_notebooks_read_the_packages_input",
+        "test_the_package_provides_every_name_the_tracks_import",
+    ]
     assert failed == track_settings, swapped.stdout[-4000:]
     assert "databricks-config/modules/ml-resources/batch-inference-job.tf" in swapped.stdout
 

@@ -98,8 +98,9 @@ def run() -> None:
             result = train_and_register(store, trips, ENV, MODEL_NAME)
         with pipeline.step("validate: fare_model.validation, scoring the held-out trips through the feature store"):
             trips.createOrReplaceTempView(pipeline.VALIDATION_VIEW)
+            held_out = f"SELECT * FROM {pipeline.VALIDATION_VIEW}"
             outcome = validate_with_feature_store(
-                spark, MODEL_NAME, result.model_version, f"SELECT * FROM {pipeline.VALIDATION_VIEW}", RunMode.ENABLED, ENV
+                spark, MODEL_NAME, result.model_version, held_out, RunMode.ENABLED, ENV
             )
         with pipeline.step(f"deploy: fare_model.deployment moves {CHAMPION}"):
             promote_to_champion(result.model_uri, MODEL_NAME)
