@@ -80,6 +80,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "features",
         "notebooks/GenerateAndWriteFeatures.py",
         "notebooks/TrainWithFeatureStore.py",
+        "notebooks/DropCiFeatureTables.py",
         "tests/features",
         "local_pipeline/feature_store.py",
         "databricks-config/modules/ml-resources/write-feature-table-job.tf",

@@ -16,6 +16,14 @@ Batch inference scores only trips its output table does not hold yet, and the te
 fixed: so each CI run scores into a table of its own (``predictions_table``, named after the
 CI run), BatchInference (``env=test``) fails when it scored no row and drops that table at
 the end, even when it fails.
+{%- if cookiecutter.include_feature_store == "yes" %}
+
+So are the feature tables: the run's feature tasks write tables of its own, named after the CI
+run (``ci_run_id``, through the project's one naming rule, ``features/feature_tables.py``), which
+its Train, ModelValidation and BatchInference tasks read; its last task, DropFeatureTables, runs
+whatever the others' outcome (``run_if: ALL_DONE``) and drops them. Concurrent pull requests,
+and a pull request next to the staging job, never overwrite the features another run uses.
+{%- endif %}
 """
 
 from __future__ import annotations
@@ -49,7 +57,7 @@ TAXI_TRIPS = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
 TAXI_TRIPS_TABLE = f"delta.`dbfs:{TAXI_TRIPS}`"
 {%- set platform = cookiecutter | derived("cicd_platform_key") %}
 # The variables by which the CI platform identifies this CI run (and its attempt): they name the
-# run's own predictions table. Outside CI the table is ..._manual.
+# run's own predictions {{ "and feature tables" if cookiecutter.include_feature_store == "yes" else "table" }}. Outside CI the {{ "names end in " if cookiecutter.include_feature_store == "yes" else "table is ..." }}_manual.
 {%- if platform == "gitHub" %}
 CI_RUN_ID_VARIABLES = ("GITHUB_RUN_ID", "GITHUB_RUN_ATTEMPT")
 {%- elif platform == "azureDevOpsServices" %}
@@ -115,9 +123,16 @@ def new_cluster() -> dict[str, Any]:
 
 
 def notebook_task(
-    task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()
+    task_key: str,
+    notebook: str,
+    parameters: dict[str, str],
+    depends_on: tuple[str, ...] = (),
+{%- if cookiecutter.include_feature_store == "yes" %}
+    run_if: Optional[str] = None,
+{%- endif %}
 ) -> dict[str, Any]:
-    """A task running ``notebook`` (path from the repository root, without .py) on the test compute."""
+    """A task running ``notebook`` (path from the repository root, without .py) on the test compute{% if cookiecutter.include_feature_store == "yes" %}
+    (after ``depends_on`` when they all succeeded, or as ``run_if``, a Jobs API condition, says){% endif %}."""
     task: dict[str, Any] = {
         "task_key": task_key,
         "notebook_task": {"notebook_path": notebook, "base_parameters": parameters, "source": "GIT"},
@@ -132,6 +147,10 @@ def notebook_task(
 {%- endif %}
     if depends_on:
         task["depends_on"] = [{"task_key": key} for key in depends_on]
+{%- if cookiecutter.include_feature_store == "yes" %}
+    if run_if:
+        task["run_if"] = run_if
+{%- endif %}
     return task
 
 
@@ -178,11 +197,19 @@ def predictions_table(run_id: str) -> str:
 
 def validate_and_score(run_id: str) -> list[dict[str, Any]]:
     """Validate the trained version (``enabled``: a failing model fails the test), then batch-score
-    with it into CI run ``run_id``'s own table (``predictions_table``)."""
+    with it into CI run ``run_id``'s own table (``predictions_table``){% if cookiecutter.include_feature_store == "yes" %},
+    both on the run's own feature tables{% endif %}."""
     validation = notebook_task(
         "ModelValidation",
         "notebooks/ModelValidation",
-        {"env": "test", "run_mode": "enabled", "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}"},
+        {
+            "env": "test",
+            "run_mode": "enabled",
+            "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}",
+{%- if cookiecutter.include_feature_store == "yes" %}
+            "ci_run_id": run_id,
+{%- endif %}
+        },
         depends_on=("Train",),
     )
     inference = notebook_task(
@@ -193,6 +220,9 @@ def validate_and_score(run_id: str) -> list[dict[str, Any]]:
             "model_uri": TRAINED_MODEL_URI,
             "input_table_name": TAXI_TRIPS_TABLE,
             "output_table_name": predictions_table(run_id),
+{%- if cookiecutter.include_feature_store == "yes" %}
+            "ci_run_id": run_id,
+{%- endif %}
         },
         depends_on=("ModelValidation",),
     )
@@ -209,19 +239,31 @@ def feature_tables() -> tuple[Any, ...]:
     return FEATURE_TABLES
 
 
+def run_feature_tables(run_id: str) -> list[str]:
+    """The feature tables of CI run ``run_id``, as its notebooks name them (``FeatureTable.name``
+    with ``env=test`` and the run id: the project's one naming rule)."""
+    return [table.name("test", run_id) for table in feature_tables()]
+
+
 {% endif -%}
 def tasks(run_id: str) -> list[dict[str, Any]]:
 {%- if cookiecutter.include_feature_store == "yes" %}
-    """Write the test feature tables, train on them into the test experiment and model, validate, score.
+    """Write CI run ``run_id``'s feature tables, train on them into the test experiment and model,
+    validate, score, and drop the tables whatever happened.
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
-    ``env=test`` makes the notebooks use the feature tables and the model of the test catalog,
-    so the test never touches the tables of the staging jobs.
+    ``env=test`` makes the notebooks use the test catalog (the staging jobs' tables are never
+    touched) and ``ci_run_id`` the feature tables of this CI run (``run_feature_tables``).
 {%- else %}
 
-    ``env=test`` makes the notebooks use the ``_test`` feature tables, so the test never
-    touches the tables of the staging jobs.
+    ``env=test`` keeps the notebooks off the staging jobs' tables and ``ci_run_id`` gives this
+    CI run feature tables of its own (``run_feature_tables``).
 {%- endif %}
+
+    The cleanup task runs after every other task, also when one failed, was skipped or was
+    cancelled (``ALL_DONE``). Databricks judges a run by its leaf tasks, here the cleanup alone
+    (a failed Train under a successful cleanup is ``SUCCESS_WITH_FAILURES``), so the test's
+    verdict comes from every task's result (``failed_tasks``), never the run's.
     """
     features = [
         notebook_task(
@@ -233,6 +275,7 @@ def tasks(run_id: str) -> list[dict[str, Any]]:
                 "input_start_date": "",
                 "input_end_date": "",
                 "features_transform_module": table.module,
+                "ci_run_id": run_id,
             },
         )
         for table in feature_tables()
@@ -250,10 +293,19 @@ def tasks(run_id: str) -> list[dict[str, Any]]:
 {%- else %}
             "model_name": "{{ cookiecutter | derived("model_name") }}-test",
 {%- endif %}
+            "ci_run_id": run_id,
         },
         depends_on=tuple(task["task_key"] for task in features),
     )
-    return [*features, train, *validate_and_score(run_id)]
+    work = [*features, train, *validate_and_score(run_id)]
+    cleanup = notebook_task(
+        "DropFeatureTables",
+        "notebooks/DropCiFeatureTables",
+        {"env": "test", "ci_run_id": run_id},
+        depends_on=tuple(task["task_key"] for task in work),
+        run_if="ALL_DONE",
+    )
+    return [*work, cleanup]
 {%- else %}
     """Train {{ "with the MLflow recipe" if cookiecutter | derived("ml_code") == "mlflow_recipes" else "with fare_model.training" }} in test mode (the test experiment and model, not staging's), validate, score."""
     train = notebook_task("Train", "notebooks/Train", {"env": {{ (cookiecutter | environment_names("deploy"))[0] | tojson }}, "test_mode": "True"})
@@ -361,7 +413,7 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
     parser.add_argument("--git-commit", required=True, help="commit whose notebooks are tested")
     parser.add_argument("--run-url-output", help="file to append 'run_url=<run page link>' to")
     default = " and ".join(CI_RUN_ID_VARIABLES)
-    parser.add_argument("--ci-run-id", help=f"id naming the run's predictions table (default: {default})")
+    parser.add_argument("--ci-run-id", help=f"id naming the run's {{ "predictions and feature tables" if cookiecutter.include_feature_store == "yes" else "predictions table" }} (default: {default})")
     args = parser.parse_args(argv)
 
     def report(url: str) -> None:
@@ -374,6 +426,9 @@ def main(argv: Optional[list[str]] = None, client: Optional[WorkspaceClient] = N
     run_id = args.ci_run_id or ci_run_id()
     request = submit_request(args.git_url, args.git_commit, run_id)
     print(f"Batch inference scores into {predictions_table(run_id)}, dropped at the end.", flush=True)
+{%- if cookiecutter.include_feature_store == "yes" %}
+    print(f"Feature tables of this run: {', '.join(run_feature_tables(run_id))}, dropped at the end.", flush=True)
+{%- endif %}
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     ensure_test_schema(client)
     if COMPUTE == "classic":

@@ -37,6 +37,11 @@
 {%- else %}
 # MAGIC * `output_table_name`: the Delta table to write.
 {%- endif %}
+{%- if fs %}
+# MAGIC * `ci_run_id`: empty, except in the CI integration test (`env=test`), which passes its CI
+# MAGIC   run's id so that it writes and reads feature tables of its own (`features/feature_tables.py`),
+# MAGIC   dropped at its end by `DropCiFeatureTables`.
+{%- endif %}
 
 # COMMAND ----------
 
@@ -49,6 +54,9 @@
 # COMMAND ----------
 
 {{ widgets(cookiecutter | environment_names("dev", "ci", "deploy"), "Model Version URI (empty: the champion)" if fs else "Model URI (empty: the champion)") }}
+{%- if fs %}
+dbutils.widgets.text("ci_run_id", "", "CI Run ID (empty: the environment's feature tables)")
+{%- endif %}
 
 # COMMAND ----------
 
@@ -76,7 +84,8 @@ try:
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
 {%- if fs %}
     # Trips newer than the latest feature window wait for a later run (features/scoring.py).
-    new_trips, deferred = split_at_feature_freshness(feature_store(spark), new_trips, env)
+    ci_run_id = dbutils.widgets.get("ci_run_id")
+    new_trips, deferred = split_at_feature_freshness(feature_store(spark), new_trips, env, ci_run_id)
 {%- endif %}
     predictions = score_trips(spark, model_uri, new_trips)
 {%- if fs %}

@@ -84,6 +84,14 @@ class DatabricksFeatureStore:
         )
 {%- endif %}
 
+    def drop_table(self, name: str) -> bool:
+        # The client refuses a table that does not exist (a run whose feature task failed early).
+        if not self.spark.catalog.tableExists(name):
+            return False
+        # Deletes the feature table's metadata and its Delta table.
+        self.client.drop_table(name=name)
+        return True
+
     def create_training_set(
         self, trips: DataFrame, lookups: Sequence[FeatureLookup], label: str, exclude_columns: Sequence[str]
     ) -> TrainingSet:

@@ -6,6 +6,12 @@ the tables from here, so they always agree. In the original stack the training n
 read unsuffixed tables while staging and the CI test wrote ``_staging``/``_test`` ones.
 Terraform cannot read Python: the write-feature-table job's ``feature_tasks`` repeats the
 modules, and tests/features/test_feature_tables.py fails until the two agree.
+
+A CI integration run writes and reads feature tables of its own (``FeatureTable.name`` with a
+``ci_run_id``, named after the CI platform's run), so concurrent pull requests, and a pull
+request next to the staging job, never overwrite the features another run trains, validates
+or scores with; the run drops them at its end (notebooks/DropCiFeatureTables). Scheduled
+jobs pass no run id and keep the long-lived tables.
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
 The tables are Unity Catalog tables, ``<catalog>.<schema>.<table>``, in the environment's
@@ -18,6 +24,7 @@ Standard library only: the CI script imports this module without the ML dependen
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
@@ -34,6 +41,22 @@ DATABASE = "{{ cookiecutter | derived("feature_store_database") }}"
 {% endif -%}
 ENVIRONMENTS = ({{ cookiecutter | environment_names("dev", "ci", "deploy") | map("tojson") | join(", ") }})
 PRIMARY_KEY = "zip"
+# The environment of the CI integration test: the only one whose tables may belong to one CI run.
+CI_ENV = {{ (cookiecutter | environment_names("ci"))[0] | tojson }}
+_NOT_NAME_CHARACTERS = re.compile(r"[^a-z0-9_]")
+
+
+def ci_run_part(ci_run_id: str) -> str:
+    """The part of a table name that names CI run ``ci_run_id``: ``"7001-2"`` -> ``"ci_7001_2"``.
+
+    Lower-cased, every character other than letters, digits and '_' made '_', so that the
+    name needs no quoting in a Hive or Unity Catalog table name (the rule the predictions
+    table of a CI run follows, ``submit_integration_test.py``). Raises ``ValueError`` for an
+    empty id.
+    """
+    if not ci_run_id:
+        raise ValueError("ci_run_id must not be empty; the CI platform's run id, e.g. 7001_1")
+    return "ci_" + _NOT_NAME_CHARACTERS.sub("_", ci_run_id.lower())
 
 
 @dataclass(frozen=True)
@@ -75,25 +98,43 @@ class FeatureTable:
         """Trip column holding the rounded-down time used for the point-in-time lookup."""
         return "rounded_" + self.source_timestamp.removeprefix("tpep_")
 
-    def name(self, env: str) -> str:
+    def name(self, env: str, ci_run_id: str = "") -> str:
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
         """Full table name in ``env``: ``<env's catalog>.<schema>.<base_name>``.
 
         Every environment, dev included, has a catalog of its own, so the names need no suffix;
-        in dev the schema is the user's own (``steps/dev_namespace.py``).
+        in dev the schema is the user's own (``steps/dev_namespace.py``). With ``ci_run_id``
+        (only in the CI environment), the table of that CI run: ``<base_name>_ci_<run>``
+        (``ci_run_part``) in the same schema. Raises ``ValueError`` for an unknown environment,
+        or a ``ci_run_id`` outside the CI environment.
         """
-        if env not in ENVIRONMENTS:
-            raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
-        return name_in(env, self.base_name)
+        _check(env, ci_run_id)
+        return name_in(env, f"{self.base_name}_{ci_run_part(ci_run_id)}" if ci_run_id else self.base_name)
 {%- else %}
         """Full table name in ``env``: prod has no suffix, other environments ``_<env>``; dev
-        ``_dev_<user>`` in a data scientist's own namespace (``steps/dev_namespace.py``)."""
-        if env not in ENVIRONMENTS:
-            raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
+        ``_dev_<user>`` in a data scientist's own namespace (``steps/dev_namespace.py``). With
+        ``ci_run_id`` (only in the CI environment), the table of that CI run:
+        ``<base_name>_<env>_ci_<run>`` (``ci_run_part``). Raises ``ValueError`` for an unknown
+        environment, or a ``ci_run_id`` outside the CI environment."""
+        _check(env, ci_run_id)
         user = dev_user(env)
         suffix = "" if env == {{ (cookiecutter | environment_names("deploy"))[-1] | tojson }} else f"_{env}_{user}" if user else f"_{env}"
+        if ci_run_id:
+            suffix += f"_{ci_run_part(ci_run_id)}"
         return f"{DATABASE}.{self.base_name}{suffix}"
 {%- endif %}
+
+
+def _check(env: str, ci_run_id: str) -> None:
+    """Refuse an unknown ``env``, and a CI run's tables anywhere but the CI environment: a
+    scheduled job given a run id would write tables that nothing reads and nothing drops."""
+    if env not in ENVIRONMENTS:
+        raise ValueError(f"unknown environment {env!r}; expected one of {', '.join(ENVIRONMENTS)}")
+    if ci_run_id and env != CI_ENV:
+        raise ValueError(
+            f"ci_run_id {ci_run_id!r} is for env {CI_ENV!r} (the CI integration test) only, not {env!r}; "
+            "leave it empty, e.g. ci_run_id=''"
+        )
 
 
 PICKUP_FEATURES = FeatureTable(
@@ -152,11 +193,12 @@ class FeatureLookup:
         )
 
 
-def feature_lookups(env: str) -> list[FeatureLookup]:
-    """The lookups a model trained in ``env`` uses, reading the tables written in ``env``."""
+def feature_lookups(env: str, ci_run_id: str = "") -> list[FeatureLookup]:
+    """The lookups a model trained in ``env`` uses, reading the tables written in ``env`` (by CI
+    run ``ci_run_id``, if given: see ``FeatureTable.name``)."""
     return [
         FeatureLookup(
-            table_name=table.name(env),
+            table_name=table.name(env, ci_run_id),
             feature_names=table.feature_names,
             lookup_key=table.lookup_key,
             timestamp_lookup_key=table.timestamp_lookup_key,

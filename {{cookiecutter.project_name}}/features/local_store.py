@@ -90,6 +90,13 @@ class LocalFeatureStore:
         schema = StructType([StructField(field.name, field.dataType, True, field.metadata) for field in rows.schema])
         (table_dir / "table.json").write_text(json.dumps({**keys, "schema": schema.jsonValue()}, indent=2) + "\n")
 
+    def drop_table(self, name: str) -> bool:
+        table_dir = self._table_dir(name)
+        if not (table_dir / "table.json").exists():
+            return False
+        shutil.rmtree(table_dir)
+        return True
+
     def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
         rows, _ = self.read_table(name)
         (latest,) = rows.agg(F.max(F.col(timestamp_key).cast("timestamp").cast("long"))).first()

@@ -71,10 +71,13 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     return score_valid_rows(trips, score).withColumn(MODEL_VERSION_COLUMN, F.lit(version))
 
 
-def split_at_feature_freshness(store: FeatureStore, trips: DataFrame, env: str) -> tuple[DataFrame, DataFrame]:
+def split_at_feature_freshness(
+    store: FeatureStore, trips: DataFrame, env: str, ci_run_id: str = ""
+) -> tuple[DataFrame, DataFrame]:
     """``(ready, deferred)``: ``trips`` whose features exist, and those newer than a feature table's freshness.
 
-    A trip is deferred when, for any of ``env``'s feature tables, its lookup time (its
+    A trip is deferred when, for any of ``env``'s feature tables (those of CI run ``ci_run_id``,
+    if given: ``features.feature_tables``), its lookup time (its
     timestamp rounded down to the table's slide, as the lookup rounds it) is after the newest
     window end in the table (``FeatureStore.freshness``; an empty table defers every trip).
     Trips without a timestamp and trips picked up in the future (a glitched meter clock) are
@@ -85,7 +88,7 @@ def split_at_feature_freshness(store: FeatureStore, trips: DataFrame, env: str) 
     latest_plausible = int(latest_plausible_pickup().timestamp())
     late = F.lit(False)
     for table in FEATURE_TABLES:
-        fresh_until = store.freshness(table.name(env), table.source_timestamp)
+        fresh_until = store.freshness(table.name(env, ci_run_id), table.source_timestamp)
         lookup_time = round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes).cast("long")
         late = late | (F.lit(True) if fresh_until is None else lookup_time > F.lit(fresh_until))
     plausible = F.col(PICKUP).cast("timestamp").cast("long") <= F.lit(latest_plausible)

@@ -160,8 +160,13 @@ def sample_at_most(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> DataFrame
     return rows.sample(fraction=limit / count, seed=_SEED) if count > limit else rows
 
 
-def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_name: str) -> TrainingResult:
+def train_and_register(
+    store: FeatureStore, trips: DataFrame, env: str, model_name: str, ci_run_id: str = ""
+) -> TrainingResult:
     """Build the training set from ``env``'s feature tables, train, log and register.
+
+    With ``ci_run_id`` (CI environment only) the feature tables are those that CI run wrote
+    (``features.feature_tables``), and so are the lookups the model is logged with.
 
     ``trips`` are raw trips; the implausible ones and the held-out period are left out
     here, and so are the trips newer than a feature table's freshness (their count is the
@@ -174,13 +179,13 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
     training_period, _ = split_at(plausible, cutoff)
     # Trips newer than the feature tables (the feature job is behind) would be fitted on zero
     # counts that mean "not computed yet": they are left out, and counted.
-    training_period, beyond_features = split_at_feature_freshness(store, training_period, env)
+    training_period, beyond_features = split_at_feature_freshness(store, training_period, env, ci_run_id)
     # Sampled before the lookups, which keep one row per trip: the point-in-time join then
     # runs once, on the trips that are collected, not once to count and again to collect.
     trips = prepare_trips(sample_at_most(training_period))
     excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
     with mlflow.start_run() as run:
-        training_set = store.create_training_set(trips, feature_lookups(env), LABEL, excluded)
+        training_set = store.create_training_set(trips, feature_lookups(env, ci_run_id), LABEL, excluded)
         model, metrics = fit_model(training_set.load_df().toPandas())
         regressor = model.named_steps["regressor"]
         mlflow.log_params(

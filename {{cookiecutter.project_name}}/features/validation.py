@@ -74,16 +74,23 @@ def feature_store_scorer(
 
 
 def validate_with_feature_store(
-    spark: SparkSession, model_name: str, model_version: str, validation_input: str, run_mode: RunMode, env: str
+    spark: SparkSession,
+    model_name: str,
+    model_version: str,
+    validation_input: str,
+    run_mode: RunMode,
+    env: str,
+    ci_run_id: str = "",
 ) -> ValidationOutcome:
     """``fare_model.validation.validate_model_version`` on the held-out trips of a Spark SQL query.
 
     ``validation_input`` returns raw trips with the true fare; it is not even run in
     ``disabled`` mode. Only the held-out trips within the freshness of ``env``'s feature
-    tables are scored (see the module docstring). Raises ``ValueError`` when the version has
-    no ``training_cutoff`` tag (not registered by ``features.training``) or when no held-out
-    trip is within the features' freshness, else as ``validate_model_version`` does
-    (``ModelValidationFailed`` in ``enabled`` mode, any scoring error in every mode).
+    tables (those of CI run ``ci_run_id``, if given) are scored (see the module docstring).
+    Raises ``ValueError`` when the version has no ``training_cutoff`` tag (not registered by
+    ``features.training``) or when no held-out trip is within the features' freshness, else as
+    ``validate_model_version`` does (``ModelValidationFailed`` in ``enabled`` mode, any scoring
+    error in every mode).
     """
     if run_mode is RunMode.DISABLED:
         return validate_model_version(model_name, model_version, None, run_mode, score=feature_store_scorer(spark))
@@ -91,7 +98,7 @@ def validate_with_feature_store(
     # Not cached: serverless compute may refuse DataFrame.cache(); the champion's scoring
     # recomputes the held-out trips, a bounded period (MAX_VALIDATION_ROWS).
     held_out = held_out_trips(spark.sql(validation_input), cutoff.isoformat(sep=" "))
-    ready, beyond = split_at_feature_freshness(feature_store(spark), held_out, env)
+    ready, beyond = split_at_feature_freshness(feature_store(spark), held_out, env, ci_run_id)
     left_out = beyond.count()
     print(f"Held-out trips newer than the {env} feature tables' freshness, not scored: {left_out}")
     if left_out and ready.isEmpty():

@@ -23,6 +23,9 @@
 # MAGIC   the windows are built on (a different value is refused).
 # MAGIC * `features_transform_module`: `pickup_features` or `dropoff_features`.
 # MAGIC * `primary_keys`: leave empty or `zip`: the table definition names the key.
+# MAGIC * `ci_run_id`: empty, except in the CI integration test (`env=test`), which passes its CI
+# MAGIC   run's id so that it writes and reads feature tables of its own (`features/feature_tables.py`),
+# MAGIC   dropped at its end by `DropCiFeatureTables`.
 # MAGIC
 # MAGIC Time-series feature tables: {{ "machine-learning/feature-store/time-series.html" | generate_doc_link(cookiecutter.cloud) }}
 
@@ -45,6 +48,7 @@ dbutils.widgets.dropdown(
     "features_transform_module", "pickup_features", ["pickup_features", "dropoff_features"], "Features Transform Module"
 )
 dbutils.widgets.text("primary_keys", "", "Primary Keys (empty: the table's)")
+dbutils.widgets.text("ci_run_id", "", "CI Run ID (empty: the environment's feature tables)")
 
 # COMMAND ----------
 
@@ -78,6 +82,7 @@ table_name = generate_and_write_features(
     start_date=dbutils.widgets.get("input_start_date"),
     end_date=dbutils.widgets.get("input_end_date"),
     timestamp_column=dbutils.widgets.get("timestamp_column"),
+    ci_run_id=dbutils.widgets.get("ci_run_id"),
 )
 print(f"Wrote features to {table_name}")
 dbutils.notebook.exit(table_name)

@@ -20,6 +20,9 @@
 # MAGIC * `model_name`: registered model that receives the new version; empty: the model of `env`
 # MAGIC   (`steps/utils.py`).
 {%- endif %}
+# MAGIC * `ci_run_id`: empty, except in the CI integration test (`env=test`), which passes its CI
+# MAGIC   run's id so that it writes and reads feature tables of its own (`features/feature_tables.py`),
+# MAGIC   dropped at its end by `DropCiFeatureTables`.
 # MAGIC
 # MAGIC Result: the new version's `models:/<name>/<version>` URI, as the notebook exit value and as
 # MAGIC task values `model_uri`, `model_name` and `model_version` (read by ModelValidation and
@@ -48,6 +51,7 @@ dbutils.widgets.text(
 )
 dbutils.widgets.text("experiment_name", "", "Experiment Name (empty: the environment's)")
 dbutils.widgets.text("model_name", "", "Model Name (empty: the environment's)")
+dbutils.widgets.text("ci_run_id", "", "CI Run ID (empty: the environment's feature tables)")
 
 # COMMAND ----------
 
@@ -82,7 +86,8 @@ use_unity_catalog_registry()
 
 # DBTITLE 1,Build the training set, train, log with feature lookups and register
 raw_trips = spark.read.format("delta").load(training_data_path)
-result = train_and_register(DatabricksFeatureStore(spark), raw_trips, env, model_name)
+ci_run_id = dbutils.widgets.get("ci_run_id")
+result = train_and_register(DatabricksFeatureStore(spark), raw_trips, env, model_name, ci_run_id)
 print(f"Run {result.run_id} registered {result.model_uri}; held-out metrics: {result.metrics}")
 
 # COMMAND ----------

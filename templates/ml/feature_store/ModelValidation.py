@@ -15,6 +15,9 @@
 # MAGIC * `run_mode`: `disabled` (skip; deployment is allowed), `dry_run` (record; a failed version is
 # MAGIC   not deployed but this task succeeds) or `enabled` (a failure also fails this task).
 # MAGIC * `validation_input`: a Spark SQL query returning raw trips including the true `fare_amount`.
+# MAGIC * `ci_run_id`: empty, except in the CI integration test (`env=test`), which passes its CI
+# MAGIC   run's id so that it writes and reads feature tables of its own (`features/feature_tables.py`),
+# MAGIC   dropped at its end by `DropCiFeatureTables`.
 # MAGIC
 # MAGIC Reads the task values `model_name` and `model_version` of the `Train` task.
 
@@ -29,6 +32,7 @@
 # COMMAND ----------
 
 {% include "ml/model_validation_widgets.py" %}
+dbutils.widgets.text("ci_run_id", "", "CI Run ID (empty: the environment's feature tables)")
 
 # COMMAND ----------
 
@@ -54,6 +58,7 @@ mlflow.set_experiment(get_experiment_name(env))
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 use_unity_catalog_registry()
 {%- endif %}
-outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode, env)
+ci_run_id = dbutils.widgets.get("ci_run_id")
+outcome = validate_with_feature_store(spark, model_name, str(model_version), validation_input, run_mode, env, ci_run_id)
 print(outcome.report())
 dbutils.notebook.exit(outcome.status.value)

@@ -141,6 +141,15 @@ def test_lookups_are_handed_to_the_client_with_the_env_tables(databricks_store):
 {%- endif %}
 
 
+def test_a_ci_run_table_is_dropped_through_the_client_only_when_it_exists(databricks_store):
+    """The client refuses to drop a missing table: a CI run whose feature task failed before
+    writing still ends its cleanup task without an error."""
+    store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables={"db.pickup_test_ci_7"}))
+    assert store.drop_table("db.pickup_test_ci_7") is True
+    assert store.drop_table("db.dropoff_test_ci_7") is False
+    assert store.client.calls == [("drop_table", {"name": "db.pickup_test_ci_7"})]
+
+
 def test_scoring_asks_the_client_for_double_predictions(databricks_store):
     store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
     store.score_batch("models:/m/1", "TRIPS")
@@ -161,7 +170,7 @@ def client_signatures():
     """Signatures of the installed client's methods and lookups (imported before the fake replaces it)."""
     client_module = importlib.import_module(CLIENT_MODULE)
     client = getattr(client_module, CLIENT_CLASS)
-    methods = ("create_table", "write_table", "create_training_set", "log_model", "score_batch")
+    methods = ("create_table", "write_table", "drop_table", "create_training_set", "log_model", "score_batch")
     return {
         **{method: inspect.signature(getattr(client, method)) for method in methods},
         "__init__": inspect.signature(client),
@@ -178,6 +187,7 @@ def test_every_call_fits_the_installed_client(client_signatures, databricks_stor
     store.create_training_set("TRIPS", feature_lookups("staging"), "fare_amount", ["rounded_pickup_datetime"])
     store.log_model("MODEL", "TRAINING_SET", "model", "fares", ["sklearn.ensemble.SomeType"])
     store.score_batch("models:/fares/1", "TRIPS")
+    stores[1].drop_table("db.pickup")
     calls = stores[1].client.calls + store.client.calls
     assert {method for method, _ in calls} == set(client_signatures) - {"FeatureLookup", "__init__"}
     for method, kwargs in calls:

@@ -17,6 +17,7 @@ from typing import Any
 import mlflow
 import pandas as pd
 import pytest
+from mlflow.models import Model
 from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrameWriter
 
@@ -241,6 +242,80 @@ def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_t
     assert len(predictions) == trips.count() - waiting and predictions["scoring_run_id"].nunique() == 2
     assert not predictions.duplicated(["record_id", "model_version"]).any()
     assert predictions["prediction"].notna().all()
+
+
+def test_two_ci_runs_write_read_and_drop_feature_tables_of_their_own(
+    mlflow_store, local_runtime, tmp_path, monkeypatch
+):
+    """Two pull requests' integration tests at once (issue 25): each run's feature tasks write
+    tables named after its CI run, which its Train, ModelValidation and BatchInference read, so
+    the other run's feature code never changes the features this one trains and scores with;
+    its last task drops them, and the other run's and the long-lived tables stay."""
+    first, second = "7001_1", "7002-1"  # CI run ids as the platforms give them (any characters)
+    tables = {}
+    for run_id, end_date in ((first, ""), (second, "2022-01-16")):  # the second run's features differ
+        tables[run_id] = []
+        for table in FEATURE_TABLES:
+            widgets = {"env": "test", "input_table_path": local_runtime.trips_path, "ci_run_id": run_id}
+            dbutils = FakeDbutils({**widgets, "input_end_date": end_date, "features_transform_module": table.module})
+            tables[run_id].append(run_notebook("GenerateAndWriteFeatures", dbutils, local_runtime.spark))
+    assert tables[first] == [table.name("test", first) for table in FEATURE_TABLES]
+    assert all(name.endswith("_ci_7001_1") for name in tables[first])
+    assert all(name.endswith("_ci_7002_1") for name in tables[second])
+    long_lived = [table.name("test") for table in FEATURE_TABLES]
+    assert not set(tables[first]) & set(tables[second]) and not set(long_lived) & {*tables[first], *tables[second]}
+    # The second run's narrower features did not overwrite the first run's.
+    (pickup, *_) = FEATURE_TABLES
+    first_freshness = local_runtime.store.freshness(tables[first][0], pickup.source_timestamp)
+    assert first_freshness > local_runtime.store.freshness(tables[second][0], pickup.source_timestamp)
+
+    mlflow.create_experiment("/fs-tests/ci", artifact_location=(tmp_path / "artifacts").as_uri())
+    model_uri, trained = train(local_runtime, "test", "/fs-tests/ci", model_name="fs-model-ci", ci_run_id=first)
+    logged = Model.load(mlflow.artifacts.download_artifacts(artifact_uri=model_uri)).metadata["feature_lookups"]
+    assert [lookup["table_name"] for lookup in logged] == tables[first]  # scoring looks features up there
+    local_runtime.spark.session.read.parquet(local_runtime.trips_path).createOrReplaceTempView("ci_trips")
+    validation = FakeDbutils(
+        {"env": "test", "run_mode": "enabled", "validation_input": "SELECT * FROM ci_trips", "ci_run_id": first},
+        upstream={"Train": trained.task_values},
+    )
+    assert run_notebook("ModelValidation", validation, local_runtime.spark) == "passed"
+    saved = tmp_path / "tables"
+    monkeypatch.setattr(
+        DataFrameWriter,
+        "saveAsTable",
+        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(saved / name)),
+    )
+    local_runtime.spark.saved_tables = saved
+    output_table = {{ '"test.fs.integration_test_predictions_7001_1"' if cookiecutter.include_models_in_unity_catalog == "yes" else '"integration_test_predictions_7001_1"' }}
+    scoring = FakeDbutils(
+        {
+            "env": "test",
+            "model_uri": model_uri,
+            "input_table_name": "ci_trips",
+            "output_table_name": output_table,
+            "ci_run_id": first,
+        }
+    )
+    # In env test BatchInference fails unless it scored rows, and drops its own output table.
+    assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    assert local_runtime.spark.dropped_tables == [output_table]
+
+    # The run's last task: its tables go, the other run's stay.
+    cleanup = FakeDbutils({"env": "test", "ci_run_id": first})
+    assert run_notebook("DropCiFeatureTables", cleanup, local_runtime.spark) == ",".join(tables[first])
+    for name in tables[first]:
+        with pytest.raises(FileNotFoundError):
+            local_runtime.store.read_table(name)
+    assert all(local_runtime.store.read_table(name)[0].count() > 0 for name in tables[second])
+    # Run again (a retried cleanup), it finds nothing left to drop.
+    assert run_notebook("DropCiFeatureTables", cleanup, local_runtime.spark) == ""
+
+
+def test_a_ci_run_id_outside_the_ci_environment_is_refused(local_runtime):
+    """A scheduled staging job given a run id would write tables that nothing reads or drops."""
+    dbutils = FakeDbutils({"env": "staging", "input_table_path": local_runtime.trips_path, "ci_run_id": "7001_1"})
+    with pytest.raises(ValueError, match="ci_run_id '7001_1' is for env 'test'"):
+        run_notebook("GenerateAndWriteFeatures", dbutils, local_runtime.spark)
 
 
 def test_trigger_model_deploy_refuses_a_version_that_failed_validation(mlflow_store, tmp_path, monkeypatch):
