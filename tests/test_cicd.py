@@ -35,6 +35,7 @@ from tests.support.terraform_refs import parse_file, unquote
 from tests.support.tools import ACTIONLINT, CHECK_JSONSCHEMA, SHELLCHECK, VENV_BIN
 from tests.support.variants import (
     AZURE_DEVOPS_VARIANTS,
+    FEATURE_STORE_VARIANTS,
     GITHUB_VARIANTS,
     GITLAB_VARIANTS,
     SUPPORTED_VARIANTS,
@@ -88,10 +89,17 @@ def shell_scripts(project: Path) -> list[Path]:
 
 
 def load_script(project: Path) -> Any:
-    """The generated integration-test script as a module."""
+    """The generated integration-test script (of any CI platform) as a module."""
     # Its feature-store tasks import the project's features/feature_tables.py: no __pycache__
     # may land in the generated project that other tests read.
-    path = project / ci_folder(project) / "scripts" / "submit_integration_test.py"
+    (path,) = [
+        project / folder / "scripts" / "submit_integration_test.py"
+        for folder in (WORKFLOWS, PIPELINES, GITLAB_JOBS)
+        if (project / folder / "scripts" / "submit_integration_test.py").exists()
+    ]
+    # Those project modules differ per variant: one imported for another project must not answer.
+    for name in [name for name in sys.modules if name.split(".")[0] in ("features", "fare_model", "steps")]:
+        del sys.modules[name]
     spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
     module = importlib.util.module_from_spec(spec)
     # (For the rest of this worker's run: the script imports that module when tasks() is called.)
@@ -430,7 +438,8 @@ def fake_client(monkeypatch: pytest.MonkeyPatch, api: FakeJobsApi) -> Any:
 
 def task_keys(variant: Variant) -> list[str]:
     training = ["PickupFeatures", "DropoffFeatures", "Train"] if variant.feature_store else ["Train"]
-    return [*training, "ModelValidation", "BatchInference"]
+    cleanup = ["DropFeatureTables"] if variant.feature_store else []
+    return [*training, "ModelValidation", "BatchInference", *cleanup]
 
 
 def test_integration_test_request_goes_through_the_sdk_unchanged(
@@ -543,6 +552,54 @@ def test_each_ci_run_batch_scores_into_a_table_of_its_own(
     assert 'require_scored=env == "test"' in notebook
     cleanup = notebook[notebook.index("\nfinally:\n"):]
     assert cleanup.startswith('\nfinally:\n    if env == "test":') and "drop_table(spark, output_table_name)" in cleanup
+
+
+@pytest.mark.parametrize("variant", FEATURE_STORE_VARIANTS, ids=lambda v: v.id)
+def test_each_ci_run_writes_reads_and_drops_feature_tables_of_its_own(
+    variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Concurrent pull requests (and a pull request next to the staging job) shared the test
+    feature tables: one run's feature code overwrote the features another validated and scored
+    with (issue 25). Every task that writes or reads feature tables gets the CI run's id, whose
+    tables (named by the project's features/feature_tables.py) differ per run, and a last task
+    drops them whatever the others' outcome, without hiding a failure from the CI verdict."""
+    for name in {name for runs in CI_RUNS.values() for variables, _ in runs for name in variables}:
+        monkeypatch.delenv(name, raising=False)
+    script = load_script(generated_project)
+    args = ["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]
+    if variant.unity_catalog:  # the test catalog's project schema, as for the predictions table
+        names = json.loads((generated_project / "databricks-config/unity-catalog.json").read_text())
+        prefix = f"{names['catalogs']['test']}.{names['schema']}."
+        base_names = {"trip_pickup_features": "trip_pickup_features", "trip_dropoff_features": "trip_dropoff_features"}
+    else:  # the project's feature database, the CI environment's suffix
+        prefix = "mymlopsproject_features."
+        base_names = {"trip_pickup_features": "trip_pickup_features_test", "trip_dropoff_features": "trip_dropoff_features_test"}
+    runs = []
+    for variables, suffix in CI_RUNS[variant.cicd_platform]:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        api = FakeJobsApi({key: "SUCCESS" for key in task_keys(variant)})
+        assert script.main(args, client=fake_client(monkeypatch, api)) == 0
+        _, _, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
+        tasks = {task["task_key"]: task for task in body["tasks"]}
+        assert {key: task["notebook_task"]["base_parameters"]["ci_run_id"] for key, task in tasks.items()} == {
+            key: suffix for key in task_keys(variant)}
+        tables = script.run_feature_tables(suffix)
+        assert tables == [f"{prefix}{name}_ci_{suffix}" for name in base_names.values()]
+        assert f"Feature tables of this run: {', '.join(tables)}, dropped at the end." in capsys.readouterr().out
+        cleanup = tasks["DropFeatureTables"]
+        assert cleanup["notebook_task"]["notebook_path"] == "notebooks/DropCiFeatureTables"
+        assert cleanup["run_if"] == "ALL_DONE"  # also after a failed, skipped or cancelled task
+        assert {d["task_key"] for d in cleanup["depends_on"]} == set(tasks) - {"DropFeatureTables"}
+        assert [task["task_key"] for task in body["tasks"]][-1] == "DropFeatureTables"
+        runs.append(tables)
+    assert not set(runs[0]) & set(runs[1])
+    long_lived = {f"{prefix}{name}" for name in base_names.values()}  # the tables of the staging jobs' naming
+    assert not long_lived & {*runs[0], *runs[1]}
+    # A failed task fails the test although the cleanup, the run's only leaf, succeeded.
+    results = {key: "SUCCESS" for key in task_keys(variant)} | {"Train": "FAILED", "ModelValidation": "UPSTREAM_FAILED"}
+    assert script.main(args, client=fake_client(monkeypatch, FakeJobsApi(results))) == 1
+    assert "Train: FAILED" in capsys.readouterr().err
 
 
 def test_integration_test_fails_when_a_task_fails(

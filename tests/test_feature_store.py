@@ -35,6 +35,7 @@ FEATURE_STORE_FILES = (
     "features/dropoff_features_test.py",
     "notebooks/GenerateAndWriteFeatures.py",
     "notebooks/TrainWithFeatureStore.py",
+    "notebooks/DropCiFeatureTables.py",
     "local_pipeline/feature_store.py",
     "docs/ml-developer-guide-fs.md",
 )
@@ -49,8 +50,10 @@ NOTEBOOK_WIDGETS = {
         "timestamp_column",
         "features_transform_module",
         "primary_keys",
+        "ci_run_id",
     },
-    "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name"},
+    "notebooks/TrainWithFeatureStore.py": {"env", "training_data_path", "experiment_name", "model_name", "ci_run_id"},
+    "notebooks/DropCiFeatureTables.py": {"env", "ci_run_id"},
 }
 TABLE_DATABASE = "mymlopsproject_features"  # derived from TEST_ANSWERS' project name
 TABLE_BASE_NAMES = ("trip_pickup_features", "trip_dropoff_features")
