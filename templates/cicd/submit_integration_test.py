@@ -123,12 +123,14 @@ def new_cluster() -> dict[str, Any]:
 
 
 def notebook_task(
+{%- if cookiecutter.include_feature_store == "yes" %}
     task_key: str,
     notebook: str,
     parameters: dict[str, str],
     depends_on: tuple[str, ...] = (),
-{%- if cookiecutter.include_feature_store == "yes" %}
     run_if: Optional[str] = None,
+{%- else %}
+    task_key: str, notebook: str, parameters: dict[str, str], depends_on: tuple[str, ...] = ()
 {%- endif %}
 ) -> dict[str, Any]:
     """A task running ``notebook`` (path from the repository root, without .py) on the test compute{% if cookiecutter.include_feature_store == "yes" %}
@@ -202,14 +204,16 @@ def validate_and_score(run_id: str) -> list[dict[str, Any]]:
     validation = notebook_task(
         "ModelValidation",
         "notebooks/ModelValidation",
+{%- if cookiecutter.include_feature_store == "yes" %}
         {
             "env": "test",
             "run_mode": "enabled",
             "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}",
-{%- if cookiecutter.include_feature_store == "yes" %}
             "ci_run_id": run_id,
-{%- endif %}
         },
+{%- else %}
+        {"env": "test", "run_mode": "enabled", "validation_input": f"SELECT * FROM {TAXI_TRIPS_TABLE}"},
+{%- endif %}
         depends_on=("Train",),
     )
     inference = notebook_task(
