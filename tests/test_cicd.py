@@ -97,9 +97,12 @@ def load_script(project: Path) -> Any:
         for folder in (WORKFLOWS, PIPELINES, GITLAB_JOBS)
         if (project / folder / "scripts" / "submit_integration_test.py").exists()
     ]
-    # Those project modules differ per variant: one imported for another project must not answer.
+    # Those project modules differ per variant: one imported for another project must not answer,
+    # so this project's root goes first on sys.path (the script adds it only when missing).
     for name in [name for name in sys.modules if name.split(".")[0] in ("features", "fare_model", "steps")]:
         del sys.modules[name]
+    root = str(project.resolve())
+    sys.path[:] = [root, *(entry for entry in sys.path if entry != root)]
     spec = importlib.util.spec_from_file_location(f"submit_integration_test_{abs(hash(project))}", path)
     module = importlib.util.module_from_spec(spec)
     # (For the rest of this worker's run: the script imports that module when tasks() is called.)
