@@ -9,7 +9,12 @@ failure cases into one reason per row.
 
 On Spark the same schema runs per batch (``mapInPandas``, ``with_problems``). pandera's own
 PySpark backend is not used: it reports which checks failed, not which rows, and quarantine
-needs the rows. Importing pandera where PySpark is installed also imports PySpark's pandas API
+needs the rows. A Python UDF over every input row is a job's costliest step after the model,
+and Spark cannot push a filter through it or share it between two branches of a plan: each
+job applies its filters (a period, new trips only) before the contract, and the rows that
+leave the contract are computed once (``computed_once``), then split.
+
+Importing pandera where PySpark is installed also imports PySpark's pandas API
 (about a second) and, under PySpark 3.5 with numpy 2, restores numpy 1's aliases that PySpark
 3.5 needs (pandera's ``_patch_numpy2``); neither changes what this module computes.
 
@@ -84,6 +89,21 @@ def with_problems(trips: DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRAC
     return trips.mapInPandas(check, schema=schema)
 
 
+def computed_once(frame: DataFrame) -> DataFrame:
+    """``frame``, computed now (one Spark job) and kept, so the contract behind it runs once per row.
+
+    Every action on the result, and on any frame derived from it, reads the kept rows instead of
+    running ``frame``'s plan (the contract's Python UDF) again: scoring splits the checked rows
+    into scored and quarantined, training counts, splits and collects the plausible ones.
+    A local checkpoint, kept on the executors (memory, spilling to disk) until the frame is
+    garbage-collected; Spark Connect supports it from Spark 4.0. ``cache()`` is not used: it
+    is lazy on a classic cluster and, on serverless compute, needs environment version 5 and a
+    workspace preview (Databricks docs, "Cache DataFrames on serverless compute"). A lost
+    executor loses its kept rows and fails the job, which the job's retry runs again.
+    """
+    return frame.localCheckpoint(eager=True)
+
+
 def quarantine_report(reasons: pd.Series) -> str:
     """``counts_report`` of a column of ``quarantine_reason`` values (pandas, one per row)."""
     return counts_report(reasons.value_counts(dropna=False))
@@ -103,10 +123,11 @@ def score_valid_rows(trips: DataFrame, score: Callable[[DataFrame], DataFrame]) 
     ``score`` takes and returns a Spark DataFrame (the rows plus its prediction columns).
     Quarantined rows come back with those columns null and ``quarantine_reason`` set; scored
     rows have ``quarantine_reason`` null. Nothing is dropped and nothing here raises for a bad row.
+    Checks every row of ``trips`` once, when called (``computed_once``): filter ``trips`` first.
     """
     from pyspark.sql import functions as F
 
-    checked = with_problems(trips)
+    checked = computed_once(with_problems(trips))
     scored = score(checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN))
     added = [field for field in scored.schema.fields if field.name not in trips.columns]
     held = checked.where(F.col(REASON_COLUMN).isNotNull())

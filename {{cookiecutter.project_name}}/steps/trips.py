@@ -33,7 +33,7 @@ import pandas as pd
 
 from model_spec.contract import TRAINING_CONTRACT
 from model_spec.data import TIME_COLUMN
-from steps.row_checks import REASON_COLUMN, row_problems, with_problems
+from steps.row_checks import REASON_COLUMN, computed_once, row_problems, with_problems
 {%- if not plain_mlflow3 %}
 
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
@@ -52,10 +52,15 @@ def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
 
 
 def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
-    """``clean_trips`` on a Spark DataFrame: the same schema, applied per batch on the cluster."""
+    """``clean_trips`` on a Spark DataFrame: the same schema, applied per batch on the cluster.
+
+    Checks every row of ``trips`` once, when called, and keeps the plausible ones
+    (``steps.row_checks.computed_once``): filter ``trips`` to the rows the job needs first.
+    """
     from pyspark.sql import functions as F
 
-    return with_problems(trips, TRAINING_CONTRACT).where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN)
+    checked = with_problems(trips, TRAINING_CONTRACT)
+    return computed_once(checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN))
 {%- if not plain_mlflow3 %}
 
 

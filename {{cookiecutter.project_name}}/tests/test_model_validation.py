@@ -7,6 +7,8 @@ import pytest
 from mlflow.tracking import MlflowClient
 from pyspark.sql import functions as F
 
+import steps.trips
+from model_spec.contract import TRAINING_CONTRACT
 from model_spec.metrics import compute_metrics
 from steps.deploy import DeploymentRefused, deploy
 from steps.model_validation import run_model_validation, spark_metrics
@@ -19,6 +21,7 @@ from steps.validation import (
     record_training_cutoff,
 )
 from tests import test_deploy
+from tests.contract_counting import counting
 
 SEEN = "seen_by_scorer"
 # Where the split of trips_query's 100 plausible trips starts its test period: the 0.9 quantile
@@ -94,6 +97,16 @@ def test_only_the_most_recent_plausible_trips_are_scored(spark, mlflow_store, tr
     assert len(scored) == 10  # the newest tenth of the 100 plausible trips
     assert scored["tpep_pickup_datetime"].min() >= datetime(2024, 3, 1, 1, 29)
     assert (scored["fare_amount"] > 0).all()
+
+
+def test_only_the_held_out_period_goes_through_the_contract_once(spark, mlflow_store, trips_query, monkeypatch) -> None:
+    # The period is filtered before the contract's UDF, and the candidate and the deployed model
+    # read the same checked trips: 11 rows (minutes 90 to 99 and the implausible one) checked once.
+    rows = spark.sparkContext.accumulator(0)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", counting(TRAINING_CONTRACT, rows))
+    deployed, candidate = register("fares"), register("fares")
+    run(spark, candidate, trips_query, RunMode.ENABLED, by_uri({deployed: 0.0, candidate: 0.0}), baseline=deployed)
+    assert rows.value == 11
 
 
 def test_the_trips_from_the_versions_training_cutoff_on_are_scored(spark, mlflow_store, trips_query) -> None:

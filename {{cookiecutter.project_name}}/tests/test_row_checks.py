@@ -6,6 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import steps.row_checks
+import steps.trips
 from model_spec.contract import INPUT_CONTRACT, TRAINING_CONTRACT
 from steps.row_checks import (
     REASON_COLUMN,
@@ -15,6 +17,7 @@ from steps.row_checks import (
     with_problems,
 )
 from steps.trips import clean_trips, plausible_trips
+from tests.contract_counting import counting
 
 GOOD = {
     "tpep_pickup_datetime": datetime(2024, 3, 8, 17, 50),
@@ -104,6 +107,29 @@ def test_scoring_quarantines_bad_rows_and_scores_the_rest(spark) -> None:
     assert scored.index.tolist() == list(range(len(CRAFTED)))  # nothing vanishes
     assert scored[REASON_COLUMN].tolist() == EXPECTED
     assert (scored["prediction"].isna() == scored[REASON_COLUMN].notna()).all()
+
+
+def test_scoring_runs_each_row_through_the_contract_once(spark, monkeypatch) -> None:
+    # Scored and quarantined rows come from one evaluation of the contract, not one per branch.
+    rows = spark.sparkContext.accumulator(0)
+    counted = counting(INPUT_CONTRACT, rows)
+    check = steps.row_checks.with_problems
+    monkeypatch.setattr(steps.row_checks, "with_problems", lambda trips, contract=None: check(trips, counted))
+    trips = spark.createDataFrame(crafted()).repartition(2)
+    scored = score_valid_rows(trips, lambda valid: valid.withColumn("prediction", valid["trip_distance"] * 2))
+    assert scored.count() == len(CRAFTED)
+    assert sorted(scored.select("case").toPandas()["case"]) == list(range(len(CRAFTED)))
+    assert rows.value == len(CRAFTED)
+
+
+def test_plausible_trips_are_checked_once_whatever_is_computed_from_them(spark, monkeypatch) -> None:
+    # Training counts, splits and collects the plausible trips: the contract runs once for all of it.
+    rows = spark.sparkContext.accumulator(0)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", counting(TRAINING_CONTRACT, rows))
+    plausible = plausible_trips(spark.createDataFrame(crafted()).repartition(2))
+    assert plausible.count() == 1
+    assert [row["case"] for row in plausible.collect()] == [0]
+    assert rows.value == len(CRAFTED)
 
 
 def test_the_report_counts_rows_per_rule() -> None:

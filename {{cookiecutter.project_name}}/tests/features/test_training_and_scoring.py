@@ -9,13 +9,17 @@ import mlflow
 import pytest
 from pyspark.sql import functions as F
 
+import steps.row_checks
+import steps.trips
 from features.feature_tables import PICKUP_FEATURES, feature_lookups
 from features.scoring import score_trips, split_at_feature_freshness
 from features.training import LABEL, MODEL_INPUT_COLUMNS, TRIP_INPUT_COLUMNS, train_and_register
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
+from model_spec.contract import INPUT_CONTRACT, TRAINING_CONTRACT
 from model_spec.data import TASK
 from model_spec.metrics import THRESHOLDS, compute_metrics
 from model_spec.prediction import PREDICTION_COLUMN, prediction_column
+from tests.contract_counting import counting
 from tests.features.conftest import ENV
 
 
@@ -141,3 +145,17 @@ def test_the_same_rows_in_another_order_give_the_same_model() -> None:
     models = [fit_model(rows_in_order)[0] for rows_in_order in (frame, frame.sample(frac=1.0, random_state=3))]
     probe = frame.head(500)
     np.testing.assert_array_equal(models[0].predict(probe), models[1].predict(probe))
+
+
+def test_training_and_scoring_run_each_trip_through_the_contract_once(spark, store, trips, monkeypatch):
+    # Training takes a cutoff, a freshness split, a count and the training set from the plausible
+    # trips; scoring splits the checked trips into scored and quarantined: one check per trip each.
+    trained, scored = spark.sparkContext.accumulator(0), spark.sparkContext.accumulator(0)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", counting(TRAINING_CONTRACT, trained))
+    result = train_and_register(store, trips, ENV, "fs-test-model")
+    assert trained.value == trips.count()
+
+    check = steps.row_checks.with_problems
+    counted = counting(INPUT_CONTRACT, scored)
+    monkeypatch.setattr(steps.row_checks, "with_problems", lambda frame, contract=None: check(frame, counted))
+    assert score_trips(spark, result.model_uri, trips).count() == trips.count() == scored.value

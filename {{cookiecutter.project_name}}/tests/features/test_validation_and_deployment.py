@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 from sklearn.dummy import DummyRegressor
 
 import features.validation
+import steps.trips
 from fare_model.deployment import DeploymentRefused, promote_to_champion
 from fare_model.registry import (
     CHALLENGER,
@@ -33,10 +34,12 @@ from features.scoring import score_trips, split_at_feature_freshness
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
 from features.trip_attributes import prepare_trips
 from features.validation import BEYOND_FEATURES_METRIC, held_out_trips, validate_with_feature_store
+from model_spec.contract import TRAINING_CONTRACT
 from model_spec.data import TIME_COLUMN
 from model_spec.metrics import THRESHOLDS
 from steps.trips import holdout_cutoff, plausible_trips
 from steps.validation import ModelValidationFailed, RunMode
+from tests.contract_counting import counting
 from tests.features.conftest import ENV
 
 MODEL_NAME = "fs-fares"
@@ -76,6 +79,16 @@ def test_held_out_trips_are_the_most_recent_tenth(trips) -> None:
     assert plausible_trips(trips).where(F.col(TIME_COLUMN) >= first_held_out).count() == held_out.count()
     with pytest.raises(ValueError, match="fare_amount"):
         held_out_trips(trips.drop(LABEL), "2024-03-01 00:00:00")
+
+
+def test_only_the_held_out_period_goes_through_the_contract(spark, trips, monkeypatch) -> None:
+    # The period is filtered first; the held-out trips are checked once, however often they are read.
+    cutoff = holdout_cutoff(plausible_trips(trips))
+    rows = spark.sparkContext.accumulator(0)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", counting(TRAINING_CONTRACT, rows))
+    held_out = held_out_trips(trips, cutoff)
+    assert held_out.count() == held_out.count() > 0
+    assert rows.value == trips.where(f"{TIME_COLUMN} >= CAST('{cutoff}' AS TIMESTAMP)").count() < trips.count()
 
 
 def test_validation_holds_out_the_period_training_recorded(spark, store, trained, trips, monkeypatch) -> None:
