@@ -136,14 +136,35 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         check_docs_know_qa(project, variant)
         check_static(project)
 
+    check_qa_catalog_is_its_own(repo)
     # The copy's own fast tests follow the table (one variant per platform keeps this to minutes).
     ids = " or ".join(v.id for v in one_variant_per_platform())
     suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "-k",
-         f"({ids}) or test_generated_paths or test_every_owned_path", "-q", "-n", "2", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "tests/test_validation_rules.py",
+         "-k", f"({ids}) or test_generated_paths or test_every_owned_path or catalog", "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
+
+
+def check_qa_catalog_is_its_own(repo: Path) -> None:
+    """The copy's answer checks compare qa's Unity Catalog catalog with every other environment's."""
+    script = (
+        "import json, sys\n"
+        "from hooks.validation import find_problems\n"
+        "from tests.support.generation import TEST_ANSWERS\n"
+        "answers = {**TEST_ANSWERS, 'include_models_in_unity_catalog': 'yes', 'include_mlflow_recipes': 'no'}\n"
+        "print(json.dumps({other: find_problems({**answers, '_uc_qa_catalog': other}, '2.7.1')\n"
+        "                  for other in ('qa', 'staging', 'prod', 'test', 'dev', 'Qa')}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True)
+    problems = json.loads(result.stdout)
+    assert problems.pop("qa") == []
+    assert [p.split(":")[0] for p in problems["staging"]] == ["_uc_qa_catalog 'staging' equals _uc_staging_catalog 'staging'"]
+    assert [p.split(":")[0] for p in problems["prod"]] == ["_uc_prod_catalog 'prod' equals _uc_qa_catalog 'prod'"]
+    assert [p.split(":")[0] for p in problems["test"]] == ["_uc_test_catalog 'test' equals _uc_qa_catalog 'test'"]
+    assert [p.split(":")[0] for p in problems["dev"]] == ["_uc_dev_catalog 'dev' equals _uc_qa_catalog"]
+    assert [p.split(" is not")[0] for p in problems["Qa"]] == ["_uc_qa_catalog 'Qa'"]
 
 
 def yaml_files(project: Path) -> dict[str, object]:
