@@ -47,8 +47,9 @@ def test_generated_paths_repeat_the_environment_folder_per_deploy_environment() 
     assert "databricks-config/staging/main.tf" in paths and "databricks-config/prod/main.tf" in paths
     assert len(paths) == len(names("deploy"))
     assert generated_paths("databricks-config/README.md") == ["databricks-config/README.md"]
-    (workflow,) = PER_ENVIRONMENT_FILES
+    workflow, profile = PER_ENVIRONMENT_FILES
     assert generated_paths(workflow) == [f".github/workflows/deploy-model-{env}.yml" for env in names("deploy")]
+    assert generated_paths(profile) == [f"profiles/databricks-{env}.yaml" for env in names("deploy")]
 
 
 def one_variant_per_platform() -> list[Variant]:
@@ -127,6 +128,10 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
                      for line in path.read_text().splitlines() if line.startswith('dbutils.widgets.dropdown("env"')]
         assert dropdowns and all('"qa"' in line for line in dropdowns), (variant.id, dropdowns)
         assert 'TERRAFORM_ENVS = ("staging", "qa", "prod")' in read(project, "steps/utils.py")
+        if variant.ml_code == "mlflow_recipes":  # Train and BatchInference load profiles/databricks-<env>.yaml
+            profile = read(project, "profiles/databricks-qa.yaml")
+            assert '{% include "databricks-config/output/qa.json" %}' in profile and profile.startswith("# Qa: ")
+            assert not (project / "profiles" / "databricks-_environment.yaml").exists()
         if variant.unity_catalog:
             catalogs = json.loads(read(project, "databricks-config/unity-catalog.json"))["catalogs"]
             assert list(catalogs) == ["dev", "test", "staging", "qa", "prod"] and catalogs["qa"] == "qa"
