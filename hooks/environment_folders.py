@@ -9,11 +9,12 @@ template's filters, ``templates/`` for includes), then deletes it. The files onl
 shared sources in ``templates/terraform/environment-*.tf``; they see ``tf_env`` (the environment's
 name) and ``environment`` (its row resolved for the answers, ``hooks.derived.environments``).
 
-A single file that exists once per deploy environment, such as a GitHub Actions deployment workflow,
-works the same way: ``PER_ENVIRONMENT_FILES`` names its source, whose name holds ``_environment``
-where the generated names hold the environment's (``deploy-model-staging.yml``, ...). Cookiecutter
-renders it first: its Jinja for the hook sits in a ``{% raw %}`` block. It sees ``deploy_env`` (the
-name) and ``environment``. Its source may be pruned (another CI/CD platform).
+A single file that exists once per deploy environment, such as a GitHub Actions deployment workflow
+or an MLflow Recipes profile, works the same way: ``PER_ENVIRONMENT_FILES`` names its source, whose
+name holds ``_environment`` where the generated names hold the environment's
+(``deploy-model-staging.yml``, ``databricks-prod.yaml``, ...). Cookiecutter renders it first: its
+Jinja for the hook sits in a ``{% raw %}`` block. It sees ``deploy_env`` (the name) and
+``environment``. Its source may be pruned (another CI/CD platform or ML code track).
 """
 
 from __future__ import annotations
@@ -28,7 +29,10 @@ from .fixed_answers import with_fixed_answers
 
 SOURCE = Path("databricks-config") / "_environment"
 PLACEHOLDER = "_environment"
-PER_ENVIRONMENT_FILES = (".github/workflows/deploy-model-_environment.yml",)
+PER_ENVIRONMENT_FILES = (
+    ".github/workflows/deploy-model-_environment.yml",  # GitHub Actions: the model deployment workflow
+    "profiles/databricks-_environment.yaml",  # MLflow Recipes: the recipe profile of the environment's jobs
+)
 
 
 def generated_paths(relative: str) -> list[str]:

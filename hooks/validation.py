@@ -18,6 +18,7 @@ import re
 from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
+from .environments import ENVIRONMENTS, ROLES, catalog_defaults
 from .fixed_answers import check_fixed_answers, with_fixed_answers
 from .pruning import TEST_PROJECT_NAME
 from .variants import unsupported_match
@@ -272,10 +273,8 @@ EXAMPLES = {
     "default_branch": "main",
     "release_branch": "release",
     "read_user_group": "users",
-    "_uc_staging_catalog": "ml_staging",
-    "_uc_prod_catalog": "ml_prod",
-    "_uc_test_catalog": "ml_test",
-    "_uc_dev_catalog": "ml_dev",
+    # _uc_<env>_catalog: ml_<env>, for every environment of hooks/environments.py.
+    **{env.catalog_key: f"ml_{env.name}" for env in ENVIRONMENTS},
     "_uc_schema": "fare_model",
     "_uc_read_group": "account users",
 }
@@ -478,6 +477,27 @@ def check_mlflow_recipes_without_feature_store(include_feature_store: str, inclu
     )
 
 
+# CI/CD platforms whose pipelines deploy every protected environment of hooks/environments.py
+# behind its own approval; the others are written for one protected environment, the last (prod).
+MULTIPLE_PROTECTED_ENVIRONMENTS = ("GitHub Actions",)
+
+
+def check_protected_environments(cicd_platform: str, protected: tuple[str, ...]) -> Problem:
+    """``protected``: the names of the protected deploy environments of hooks/environments.py, in order.
+
+    GitHub Actions gives each its own environment with reviewers and deployment branches, deploy
+    workflow and deploy trigger secret. The Azure DevOps and GitLab pipelines (model deployment
+    pipeline or job, service connection trust, protected environment and variables) are written for
+    one protected environment that comes last: a second one would deploy through prod's."""
+    if cicd_platform in MULTIPLE_PROTECTED_ENVIRONMENTS or len(protected) <= 1:
+        return None
+    return (
+        f"cicd_platform '{cicd_platform}' supports one protected environment, the last of hooks/environments.py, "
+        f"but this template protects {', '.join(protected)}. Choose cicd_platform='GitHub Actions', or leave "
+        "protected off on every environment but the last (stack-customization.md, task D)."
+    )
+
+
 def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: str, include_mlflow_recipes: str) -> Problem:
     """MLflow Recipes (MLflow 2) registers to the workspace model registry only, never to Unity Catalog."""
     return _refuse_mlflow_recipes_with(
@@ -506,35 +526,43 @@ def check_uc_identifier(parameter: str, name: str) -> Problem:
     )
 
 
-def check_uc_catalogs_differ(staging_catalog: str, prod_catalog: str) -> Problem:
-    """Staging and prod name their model and tables alike inside their catalogs: in one catalog, a
-    staging deployment would move production's aliases and overwrite its predictions."""
-    if staging_catalog != prod_catalog:
+def check_uc_catalogs_differ(deploy_catalogs: Mapping[str, str]) -> Problem:
+    """``deploy_catalogs``: ``_uc_<env>_catalog`` -> catalog of every deploy environment, in order of
+    promotion (hooks/environments.py). The deploy environments name their model and tables alike
+    inside their catalogs: in one catalog, a deployment to the earlier environment would move the
+    later one's model aliases and overwrite its predictions. The first pair that shares one is reported."""
+    keys = list(deploy_catalogs)
+    for later_index, later in enumerate(keys):
+        for earlier in keys[:later_index]:
+            catalog = deploy_catalogs[later]
+            if deploy_catalogs[earlier] == catalog:
+                earlier_env, later_env = _env_of(earlier), _env_of(later)
+                return (
+                    f"{later} '{catalog}' equals {earlier} '{catalog}': {earlier_env} would overwrite {later_env}'s "
+                    f"model aliases and predictions. Use two catalogs, for example '{earlier_env}' and '{later_env}'."
+                )
+    return None
+
+
+def check_uc_test_catalog_differs(test_catalog: str, deploy_catalogs: Mapping[str, str]) -> Problem:
+    """The CI integration test registers the model and moves its aliases in the test catalog: in a
+    deploy environment's catalog (``deploy_catalogs``: ``_uc_<env>_catalog`` -> catalog) it would
+    move the aliases that that environment's jobs serve."""
+    shared = [key for key, catalog in deploy_catalogs.items() if catalog == test_catalog]
+    if not shared:
         return None
     return (
-        f"_uc_prod_catalog '{prod_catalog}' equals _uc_staging_catalog '{staging_catalog}': staging would "
-        "overwrite production's model aliases and predictions. Use two catalogs, for example 'staging' and 'prod'."
+        f"_uc_test_catalog '{test_catalog}' equals {' and '.join(shared)} '{test_catalog}': CI would register test "
+        "models and move the model aliases that the deployed jobs use. Use a catalog of its own, for example 'test'."
     )
 
 
-def check_uc_test_catalog_differs(test_catalog: str, staging_catalog: str, prod_catalog: str) -> Problem:
-    """The CI integration test registers the model and moves its aliases in the test catalog: in the
-    staging or prod catalog it would move the aliases that those environments' jobs serve."""
-    if test_catalog not in (staging_catalog, prod_catalog):
-        return None
-    other = "_uc_prod_catalog" if test_catalog == prod_catalog else "_uc_staging_catalog"
-    return (
-        f"_uc_test_catalog '{test_catalog}' equals {other} '{test_catalog}': CI would register test models and "
-        "move the model aliases that the deployed jobs use. Use a catalog of its own, for example 'test'."
-    )
-
-
-def check_uc_dev_catalog_differs(dev_catalog: str, staging_catalog: str, prod_catalog: str, test_catalog: str) -> Problem:
-    """Dev runs keep the model and table names of the other environments: in a shared catalog they
-    would overwrite that environment's predictions and model versions (the dev catalog is granted to
-    data scientists, the others to the project's service principals)."""
-    others = {"_uc_staging_catalog": staging_catalog, "_uc_prod_catalog": prod_catalog, "_uc_test_catalog": test_catalog}
-    shared = [key for key, catalog in others.items() if catalog == dev_catalog]
+def check_uc_dev_catalog_differs(dev_catalog: str, other_catalogs: Mapping[str, str]) -> Problem:
+    """Dev runs keep the model and table names of the other environments (``other_catalogs``:
+    ``_uc_<env>_catalog`` -> catalog): in a shared catalog they would overwrite that environment's
+    predictions and model versions (the dev catalog is granted to data scientists, the others to
+    the project's service principals)."""
+    shared = [key for key, catalog in other_catalogs.items() if catalog == dev_catalog]
     if not shared:
         return None
     return (
@@ -542,6 +570,11 @@ def check_uc_dev_catalog_differs(dev_catalog: str, staging_catalog: str, prod_ca
         "environment's model versions and predictions. Give dev a catalog of its own, for example "
         '_uc_dev_catalog: "dev".'
     )
+
+
+def _env_of(catalog_key: str) -> str:
+    """``_uc_<env>_catalog`` -> ``<env>``."""
+    return catalog_key.removeprefix("_uc_").removesuffix("_catalog")
 
 
 def check_uc_schema(schema: str) -> Problem:
@@ -575,6 +608,19 @@ def _named(check: Callable[..., Problem], parameter: str) -> _RuleCheck:
     return lambda *values: check(parameter, *values)
 
 
+def _catalog_keys(*roles: str) -> tuple[str, ...]:
+    """The ``_uc_<env>_catalog`` keys of the environments of ``roles`` (hooks/environments.py), in table order."""
+    return tuple(env.catalog_key for env in ENVIRONMENTS if env.role in roles)
+
+
+def _catalogs_rule(keys: tuple[str, ...], check: Callable[..., Problem], first_alone: bool = False) -> Rule:
+    """A rule over the catalogs ``keys``, passed to ``check`` as one mapping key -> catalog (with
+    ``first_alone``: the first catalog, then a mapping of the others)."""
+    if first_alone:
+        return keys, lambda first, *others: check(first, dict(zip(keys[1:], others)))
+    return keys, lambda *catalogs: check(dict(zip(keys, catalogs)))
+
+
 RULES: tuple[Rule, ...] = (
     (("project_name",), check_project_name_forbidden_characters),
     (("project_name",), check_project_name_characters),
@@ -598,15 +644,17 @@ RULES: tuple[Rule, ...] = (
     (("cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog"),
      check_supported_combination),
     (("include_mlflow_recipes",), _named(check_yes_or_no, "include_mlflow_recipes")),
+    (("cicd_platform",), lambda platform: check_protected_environments(
+        platform, tuple(env.name for env in ENVIRONMENTS if env.role == "deploy" and env.protected))),
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
     (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
-    *(
-        ((key,), _named(check_uc_identifier, key))
-        for key in ("_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog", "_uc_dev_catalog")
-    ),
-    (("_uc_staging_catalog", "_uc_prod_catalog"), check_uc_catalogs_differ),
-    (("_uc_test_catalog", "_uc_staging_catalog", "_uc_prod_catalog"), check_uc_test_catalog_differs),
-    (("_uc_dev_catalog", "_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"), check_uc_dev_catalog_differs),
+    # Every environment's catalog (hooks/environments.py) is a valid name and its own.
+    *(((key,), _named(check_uc_identifier, key)) for key in _catalog_keys(*ROLES)),
+    _catalogs_rule(_catalog_keys("deploy"), check_uc_catalogs_differ),
+    *(_catalogs_rule((key, *_catalog_keys("deploy")), check_uc_test_catalog_differs, first_alone=True)
+      for key in _catalog_keys("ci")),
+    *(_catalogs_rule((key, *_catalog_keys("ci", "deploy")), check_uc_dev_catalog_differs, first_alone=True)
+      for key in _catalog_keys("dev")),
     (("_uc_schema",), check_uc_schema),
     (("_uc_read_group",), check_uc_read_group),
 )
@@ -641,7 +689,9 @@ def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> l
     prompt, including ones a fork adds, must hold text; the rules in ``RULES`` judge the rest.
     """
     problems = [check_cookiecutter_version(cookiecutter_version), check_fixed_answers(answers)]
+    # A catalog that cookiecutter.json does not list (a fork's new environment) has its default.
     answers = with_fixed_answers(answers)
+    answers = {**answers, **{key: catalog for key, catalog in catalog_defaults().items() if key not in answers}}
     problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers) + private_names(answers)]
     problems = [p for p in problems if p] + _run(RULES, answers)
     order = {name: i for i, name in enumerate(prompt_names(answers) + private_names(answers))}

@@ -33,6 +33,7 @@ from pathlib import Path
 
 import pytest
 
+from hooks.environments import names
 from tests.support.aws_policy import allows, policy_json, resolve
 from tests.support.generation import generate, hosts_for
 from tests.support.terraform_refs import load_module, unquote
@@ -45,7 +46,7 @@ from tests.support.moto_server import MotoServer, moto_server  # noqa: E402
 ACCOUNT = "123456789012"  # moto's default account
 REGION = "us-east-1"
 REPOSITORY = "my-org/my-mlops-project"  # what TF_VAR_github_repo_url names
-ENVIRONMENTS = ("staging", "prod")
+ENVIRONMENTS = names("deploy")
 GITHUB_CLAIMS = "token.actions.githubusercontent.com"
 
 pytestmark = [

@@ -27,6 +27,8 @@ from tests.support.terraform_refs import problems_in_tree
 from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
 
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
+# qa behind an approval of its own, deployed from the release branch like prod.
+PROTECTED_QA_ROW = QA_ROW.replace('branch_answer="default_branch"),', 'branch_answer="release_branch", protected=True),')
 ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "variables.tf")
 
 
@@ -47,8 +49,9 @@ def test_generated_paths_repeat_the_environment_folder_per_deploy_environment() 
     assert "databricks-config/staging/main.tf" in paths and "databricks-config/prod/main.tf" in paths
     assert len(paths) == len(names("deploy"))
     assert generated_paths("databricks-config/README.md") == ["databricks-config/README.md"]
-    (workflow,) = PER_ENVIRONMENT_FILES
+    workflow, profile = PER_ENVIRONMENT_FILES
     assert generated_paths(workflow) == [f".github/workflows/deploy-model-{env}.yml" for env in names("deploy")]
+    assert generated_paths(profile) == [f"profiles/databricks-{env}.yaml" for env in names("deploy")]
 
 
 def one_variant_per_platform() -> list[Variant]:
@@ -60,13 +63,14 @@ def one_variant_per_platform() -> list[Variant]:
     return chosen
 
 
-def qa_copy(folder: Path) -> Path:
+def qa_copy(folder: Path, row: str = QA_ROW) -> Path:
+    """A copy of this repository whose table has ``row`` (a qa environment) between staging and prod."""
     repo = template_repository(folder)
     table = repo / "hooks" / "environments.py"
     text = table.read_text()
     prod_row = '    Environment("prod", "deploy"'
     assert text.count(prod_row) == 1
-    table.write_text(text.replace(prod_row, f"    {QA_ROW}\n{prod_row}"))
+    table.write_text(text.replace(prod_row, f"    {row}\n{prod_row}"))
     return repo
 
 
@@ -127,6 +131,10 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
                      for line in path.read_text().splitlines() if line.startswith('dbutils.widgets.dropdown("env"')]
         assert dropdowns and all('"qa"' in line for line in dropdowns), (variant.id, dropdowns)
         assert 'TERRAFORM_ENVS = ("staging", "qa", "prod")' in read(project, "steps/utils.py")
+        if variant.ml_code == "mlflow_recipes":  # Train and BatchInference load profiles/databricks-<env>.yaml
+            profile = read(project, "profiles/databricks-qa.yaml")
+            assert '{% include "databricks-config/output/qa.json" %}' in profile and profile.startswith("# Qa: ")
+            assert not (project / "profiles" / "databricks-_environment.yaml").exists()
         if variant.unity_catalog:
             catalogs = json.loads(read(project, "databricks-config/unity-catalog.json"))["catalogs"]
             assert list(catalogs) == ["dev", "test", "staging", "qa", "prod"] and catalogs["qa"] == "qa"
@@ -136,14 +144,77 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         check_docs_know_qa(project, variant)
         check_static(project)
 
+    check_qa_catalog_is_its_own(repo)
     # The copy's own fast tests follow the table (one variant per platform keeps this to minutes).
     ids = " or ".join(v.id for v in one_variant_per_platform())
     suite = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "-k",
-         f"({ids}) or test_generated_paths or test_every_owned_path", "-q", "-n", "2", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "tests/test_validation_rules.py",
+         "-k", f"({ids}) or test_generated_paths or test_every_owned_path or catalog", "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
+
+
+def check_qa_catalog_is_its_own(repo: Path) -> None:
+    """The copy's answer checks compare qa's Unity Catalog catalog with every other environment's."""
+    script = (
+        "import json, sys\n"
+        "from hooks.validation import find_problems\n"
+        "from tests.support.generation import TEST_ANSWERS\n"
+        "answers = {**TEST_ANSWERS, 'include_models_in_unity_catalog': 'yes', 'include_mlflow_recipes': 'no'}\n"
+        "print(json.dumps({other: find_problems({**answers, '_uc_qa_catalog': other}, '2.7.1')\n"
+        "                  for other in ('qa', 'staging', 'prod', 'test', 'dev', 'Qa')}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=True)
+    problems = json.loads(result.stdout)
+    assert problems.pop("qa") == []
+    assert [p.split(":")[0] for p in problems["staging"]] == ["_uc_qa_catalog 'staging' equals _uc_staging_catalog 'staging'"]
+    assert [p.split(":")[0] for p in problems["prod"]] == ["_uc_prod_catalog 'prod' equals _uc_qa_catalog 'prod'"]
+    assert [p.split(":")[0] for p in problems["test"]] == ["_uc_test_catalog 'test' equals _uc_qa_catalog 'test'"]
+    assert [p.split(":")[0] for p in problems["dev"]] == ["_uc_dev_catalog 'dev' equals _uc_qa_catalog"]
+    assert [p.split(" is not")[0] for p in problems["Qa"]] == ["_uc_qa_catalog 'Qa'"]
+
+
+@pytest.mark.large
+def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsewhere(tmp_path: Path) -> None:
+    """qa with ``protected=True``: on GitHub Actions its own environment with reviewers and deployment
+    branches, its plan and apply after an approval, its deploy workflow and the deploy trigger's secret
+    in qa's workspace; Azure DevOps and GitLab, written for one protected environment, refuse it."""
+    repo = qa_copy(tmp_path / "repo", PROTECTED_QA_ROW)
+    by_platform = {v.cicd_platform: v for v in one_variant_per_platform()}
+    variant = by_platform.pop("GitHub Actions")
+    project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
+                                extra_context=answers_for(variant)))
+    github = read(project, ".mlops-setup-scripts/cicd/github.tf")
+    qa_environment = re.search(r'^resource "github_repository_environment" "qa" \{\n(.*?)^\}', github, re.M | re.S)
+    assert qa_environment and 'environment         = "qa"' in qa_environment.group(1)
+    assert "reviewers {" in qa_environment.group(1) and "custom_branch_policies = true" in qa_environment.group(1)
+    assert 'resource "github_repository_environment_deployment_policy" "qa"' in github
+    scope = r'"qa_cd_credentials" \{\n  provider   = databricks\.qa_sp\n  name       = "qa-my-mlops-project-cd-credentials"'
+    assert re.search(scope, github)
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert 'if env == "qa":\n    start_qa_deployment(model_uri, git_branch)\nelif env == "prod":' in trigger
+    assert 'QA_CD_SCOPE = "qa-my-mlops-project-cd-credentials"' in trigger and "deploy-model-qa.yml/dispatches" in trigger
+    workflows = yaml_files(project)
+    cd = workflows[".github/workflows/terraform-cd.yml"]["jobs"]
+    assert (cd["plan_qa"]["needs"], cd["apply_qa"]["needs"], cd["plan_prod"]["needs"]) == (
+        ["folders", "apply_staging"], "plan_qa", ["folders", "apply_qa"])
+    assert "plan_qa" not in workflows[".github/workflows/terraform-ci.yml"]["jobs"]  # no pull request gets a qa login
+    (deploy,) = workflows[".github/workflows/deploy-model-qa.yml"]["jobs"].values()
+    assert deploy["environment"] == "qa" and deploy["if"] == "github.ref == 'refs/heads/release'"
+    unity_catalog = read(project, "databricks-config/modules/ml-resources/unity-catalog.tf")
+    assert 'force_destroy = !contains(["qa", "prod"], var.env)' in unity_catalog
+    check_static(project)
+
+    for platform, refused in by_platform.items():
+        result = subprocess.run(
+            [sys.executable, "-m", "cookiecutter", str(repo), "--no-input", "-o", str(tmp_path / refused.id),
+             *(f"{name}={value}" for name, value in answers_for(refused).items())],
+            capture_output=True, text=True)
+        assert result.returncode != 0
+        assert f"cicd_platform '{platform}' supports one protected environment" in result.stderr
+        assert "protects qa, prod" in result.stderr
+        assert not (tmp_path / refused.id).exists() or not any((tmp_path / refused.id).iterdir())
 
 
 def yaml_files(project: Path) -> dict[str, object]:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from hooks.environments import names
 from tests.support.generation import TEST_HOSTS, generate
 from tests.support.markdown_links import fenced_blocks
 from tests.support.provider_schemas import admits, required_provider_constraints
@@ -33,7 +34,7 @@ VARIANTS = covering_pairs([("aws", "GitHub Actions"), ("azure", "Azure DevOps"),
 # Unity Catalog adds resources (and no provider); a fork that fixed it to "no" generates without.
 UNITY_CATALOG = "yes" if "yes" in choices("include_models_in_unity_catalog") else "no"
 CI_FILES = (".github/workflows", ".gitlab", ".gitlab-ci.yml", ".azure/devops-pipelines")
-ENV_FOLDERS = ("databricks-config/staging", "databricks-config/prod")
+ENV_FOLDERS = tuple(f"databricks-config/{env}" for env in names("deploy"))
 CI_PLATFORM = "linux_amd64"  # GitHub's ubuntu-latest, Azure DevOps' ubuntu-latest, GitLab's Linux runners
 
 

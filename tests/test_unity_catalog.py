@@ -11,6 +11,7 @@ import yaml
 from cookiecutter.exceptions import FailedHookException
 
 from hooks.derived import UC_DEFAULTS, default_include_mlflow_recipes, derived_value
+from hooks.environments import names as environment_names
 from tests.support.generation import TEST_ANSWERS, answers_for, generate
 from tests.support.variants import COOKIECUTTER_JSON, SUPPORTED_VARIANTS, UNITY_CATALOG_VARIANTS, Variant
 
@@ -42,8 +43,7 @@ def test_names_are_derived_from_the_project_name() -> None:
     answers = {"project_name": "Team-A_fares"}
     assert derived_value(answers, "uc_schema") == "team_a_fares"
     assert derived_value(answers, "uc_model_name") == "team_a_fares_model"
-    assert [derived_value(answers, f"uc_{env}_catalog") for env in ("staging", "prod", "test", "dev")] == [
-        "staging", "prod", "test", "dev"]
+    assert [derived_value(answers, f"uc_{env}_catalog") for env in environment_names()] == list(environment_names())
     assert derived_value(answers, "uc_read_group") == "account users"
     assert derived_value({**answers, "_uc_schema": "shared_ml"}, "uc_schema") == "shared_ml"
 

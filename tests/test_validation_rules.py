@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pytest
 
 from hooks import validation as v
@@ -210,16 +212,42 @@ def test_bad_unity_catalog_names(name: str) -> None:
 
 
 def test_staging_and_prod_catalogs_must_differ() -> None:
-    assert v.check_uc_catalogs_differ("staging", "prod") is None
-    message = v.check_uc_catalogs_differ("ml", "ml")
+    assert v.check_uc_catalogs_differ({"_uc_staging_catalog": "staging", "_uc_prod_catalog": "prod"}) is None
+    message = v.check_uc_catalogs_differ({"_uc_staging_catalog": "ml", "_uc_prod_catalog": "ml"})
     assert message is not None and "_uc_prod_catalog 'ml'" in message and "'staging' and 'prod'" in message
 
 
+@pytest.mark.parametrize(("qa", "message_start"), [
+    ("qa", None),
+    ("staging", "_uc_qa_catalog 'staging' equals _uc_staging_catalog 'staging': staging would overwrite qa's"),
+    ("prod", "_uc_prod_catalog 'prod' equals _uc_qa_catalog 'prod': qa would overwrite prod's"),
+])
+def test_every_pair_of_deploy_catalogs_must_differ(qa: str, message_start: Optional[str]) -> None:
+    """A third deploy environment (guide task D) is compared with each of the others."""
+    catalogs = {"_uc_staging_catalog": "staging", "_uc_qa_catalog": qa, "_uc_prod_catalog": "prod"}
+    message = v.check_uc_catalogs_differ(catalogs)
+    assert message is None if message_start is None else message.startswith(message_start)
+    test = v.check_uc_test_catalog_differs("qa", {**catalogs, "_uc_qa_catalog": "qa"})
+    assert test is not None and test.startswith("_uc_test_catalog 'qa' equals _uc_qa_catalog 'qa'")
+
+
+def test_the_rules_compare_the_catalog_of_every_environment_of_the_table() -> None:
+    """Each catalog key of hooks/environments.py is checked as a name and against every other role's."""
+    from hooks.environments import ENVIRONMENTS
+
+    keys = [env.catalog_key for env in ENVIRONMENTS]
+    read = [parameters for parameters, _ in v.RULES if all(p.startswith("_uc_") and p.endswith("_catalog") for p in parameters)]
+    assert {p[0] for p in read if len(p) == 1} == set(keys)
+    assert sorted(max(read, key=len)) == sorted(keys)  # the dev rule reads them all
+    deploy = [env.catalog_key for env in ENVIRONMENTS if env.role == "deploy"]
+    assert tuple(deploy) in read
+
+
 @pytest.mark.parametrize(("dev", "shared"), [("dev", []), ("staging", ["_uc_staging_catalog"]),
-                                            ("ml", ["_uc_staging_catalog", "_uc_prod_catalog", "_uc_test_catalog"])])
+                                            ("ml", ["_uc_test_catalog", "_uc_staging_catalog", "_uc_prod_catalog"])])
 def test_the_dev_catalog_is_its_own(dev: str, shared: list[str]) -> None:
-    catalogs = ("ml", "ml", "ml") if dev == "ml" else ("staging", "prod", "test")
-    message = v.check_uc_dev_catalog_differs(dev, *catalogs)
+    catalogs = ("ml", "ml", "ml") if dev == "ml" else ("test", "staging", "prod")
+    message = v.check_uc_dev_catalog_differs(dev, dict(zip(("_uc_test_catalog", "_uc_staging_catalog", "_uc_prod_catalog"), catalogs)))
     assert (message is None) is (not shared)
     if shared:
         assert f"_uc_dev_catalog '{dev}' equals {' and '.join(shared)}" in message and '_uc_dev_catalog: "dev"' in message
@@ -537,9 +565,10 @@ def test_yes_or_no_refuses_anything_else_with_an_example(answer: str) -> None:
 
 @pytest.mark.parametrize(("test", "other"), [("prod", "_uc_prod_catalog"), ("staging", "_uc_staging_catalog")])
 def test_test_catalog_equal_to_staging_or_prod_is_refused(test: str, other: str) -> None:
-    message = v.check_uc_test_catalog_differs(test, "staging", "prod")
+    deploy = {"_uc_staging_catalog": "staging", "_uc_prod_catalog": "prod"}
+    message = v.check_uc_test_catalog_differs(test, deploy)
     assert message is not None and message.startswith(f"_uc_test_catalog '{test}' equals {other}") and "'test'" in message
-    assert v.check_uc_test_catalog_differs("test", "staging", "prod") is None
+    assert v.check_uc_test_catalog_differs("test", deploy) is None
 
 
 def test_a_backtick_in_the_unity_catalog_read_group_is_refused() -> None:
@@ -598,3 +627,15 @@ def test_a_derived_answer_is_neither_listed_nor_marked_while_the_answer_it_follo
     assert "mlflow_experiment_parent_dir" not in message
     assert "'project_name=my project' `# <- fix`" in message
     assert "cookiecutter gh:org/mlops-stack --no-input --output-dir build/out" in message
+
+
+@pytest.mark.parametrize("platform", ["Azure DevOps", "GitLab"])
+def test_a_second_protected_environment_needs_github_actions(platform: str) -> None:
+    """Guide task D: the Azure DevOps and GitLab pipelines deploy one protected environment (prod)."""
+    assert v.check_protected_environments(platform, ("prod",)) is None
+    assert v.check_protected_environments("GitHub Actions", ("qa", "prod")) is None
+    message = v.check_protected_environments(platform, ("qa", "prod"))
+    assert message is not None and message.startswith(f"cicd_platform '{platform}' supports one protected environment")
+    assert "qa, prod" in message and "cicd_platform='GitHub Actions'" in message
+    answers = {**GOOD_ANSWERS, "cicd_platform": platform}
+    assert v.find_problems(answers, "2.7.1") == []  # the template's own table protects prod only

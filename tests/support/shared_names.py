@@ -16,9 +16,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hooks.environments import names as environment_names
 from tests.support.terraform_refs import load_module, unquote
 
-ENVIRONMENTS = ("staging", "prod")
+ENVIRONMENTS = environment_names("deploy")
 ML_RESOURCES = "databricks-config/modules/ml-resources"
 
 Name = tuple[str, str]  # (what it names, the name)
@@ -97,18 +98,18 @@ _ML_TABLES_SCRIPT = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
 from features import feature_tables
-names = sorted({table.name(env) for table in feature_tables.FEATURE_TABLES for env in ("staging", "prod")})
+names = sorted({table.name(env) for table in feature_tables.FEATURE_TABLES for env in json.loads(sys.argv[2])})
 print(json.dumps(names))
 """
 
 
 def ml_table_names(project: Path) -> set[Name]:
-    """Feature tables (with their schema) the ML code writes in staging and prod, read from
+    """Feature tables (with their schema) the ML code writes in the deploy environments, read from
     ``features/feature_tables.py``; and the batch scoring tables of the MLflow Recipes profiles."""
     names: set[Name] = set()
     if (project / "features" / "feature_tables.py").exists():
         result = subprocess.run(
-            [sys.executable, "-c", _ML_TABLES_SCRIPT, str(project)], capture_output=True, text=True, check=True
+            [sys.executable, "-c", _ML_TABLES_SCRIPT, str(project), json.dumps(ENVIRONMENTS)], capture_output=True, text=True, check=True
         )
         names.update(("feature table", name) for name in json.loads(result.stdout))
     for profile in sorted((project / "profiles").glob("databricks-*.yaml")):

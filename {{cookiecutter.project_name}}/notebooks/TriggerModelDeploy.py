@@ -133,8 +133,10 @@ print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 
 # Staging deploys here, as staging's own service principal. Prod's deployment waits for the
 # approvers of the `prod` environment, started with a token that only the prod workspace holds.
-if {{ protected_env_test }}:
-    start_prod_deployment(model_uri{% if platform == "gitHub" %}, git_branch{% endif %})
+{% for env in protected -%}
+{{ "if" if loop.first else "elif" }} env == {{ env | tojson }}:
+    start_{{ env }}_deployment(model_uri{% if platform == "gitHub" %}, git_branch{% endif %})
+{% endfor -%}
 else:
 {{ deploy_here | indent(4, true) }}
 {%- else -%}

@@ -1,4 +1,5 @@
-"""Each data scientist writes to a dev namespace of their own; test, staging and prod names never move."""
+"""Each data scientist writes to a dev namespace of their own; the names of test and of the deploy
+environments (staging, prod) never move."""
 
 from __future__ import annotations
 
@@ -13,14 +14,14 @@ from features.feature_tables import FEATURE_TABLES
 from steps import dev_namespace, utils
 
 USERS = ("alice.smith@example.com", "bob@example.com")
-SHARED_ENVS = ("test", "staging", "prod")
+SHARED_ENVS = tuple(env for env in utils.FIXED_NAME_ENVS if env != "dev") + utils.TERRAFORM_ENVS
 
 
 @pytest.fixture
 def terraform_outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Staging's and prod's names, as CI/CD commits them."""
+    """The deploy environments' names, as CI/CD commits them."""
     monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path)
-    for env in ("staging", "prod"):
+    for env in utils.TERRAFORM_ENVS:
         outputs = {
             "{{ cookiecutter.project_name }}_experiment_name": {"value": f"/experiments/{env}"},
             "{{ cookiecutter.project_name }}_model_name": {"value": f"{env}-model"},

@@ -12,6 +12,7 @@ from typing import Any
 import mlflow
 import pytest
 
+from steps.utils import TERRAFORM_ENVS
 from tests.notebook_runtime import NOTEBOOKS, FakeDbutils, run_notebook
 {%- else %}
 from tests.notebook_runtime import NOTEBOOKS
@@ -38,14 +39,14 @@ def test_every_notebook_that_installs_packages_restarts_python_right_after() -> 
 {%- if cookiecutter.include_feature_store == "no" %}
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", TERRAFORM_ENVS)
 def test_model_validation_uses_the_env_and_mode_it_is_given(
     env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from steps import deploy, model_validation, utils
 
     monkeypatch.setattr(utils, "TERRAFORM_OUTPUT_DIR", tmp_path)
-    for name in ("staging", "prod"):
+    for name in TERRAFORM_ENVS:
         output = {"value": f"/experiments/{name}"}
         (tmp_path / f"{name}.json").write_text(json.dumps({"{{ cookiecutter.project_name }}_experiment_name": output}))
     calls: dict[str, Any] = {}
@@ -63,7 +64,7 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     assert calls["baseline_model_uri"] == f"models:/m/deployed-in-{env}"
 
 
-@pytest.mark.parametrize("env", ["staging", "prod"])
+@pytest.mark.parametrize("env", TERRAFORM_ENVS)
 def test_train_names_the_missing_terraform_outputs(env: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from steps import utils
 

@@ -63,7 +63,7 @@ def test_dev_profile_registers_the_model_and_experiment_of_the_user_who_runs_tra
 
 def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips(dev_profile_names: Path) -> None:
     # The recipe's steps work on pandas in the driver's memory: the ingest query bounds the rows.
-    for env in ("dev", "test", "staging", "prod"):
+    for env in utils.FIXED_NAME_ENVS + utils.TERRAFORM_ENVS:
         text = (PROJECT_ROOT / "profiles" / f"databricks-{env}.yaml").read_text()
         assert "ORDER BY tpep_pickup_datetime DESC LIMIT 2000000" in text, env
     utils.write_dev_profile_names()

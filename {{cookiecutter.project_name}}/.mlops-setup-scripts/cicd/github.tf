@@ -63,11 +63,12 @@ resource "github_repository_environment" "{{ env }}" {
 }
 
 {% endfor -%}
-# Every prod job waits for a required reviewer and runs only from the prod branches, so a
-# pull request or a pushed branch never gets a prod login.
-resource "github_repository_environment" "prod" {
+{% for env in credentials.protected_environments -%}
+# Every {{ env }} job waits for a required reviewer and runs only from the prod branches, so a
+# pull request or a pushed branch never gets a {{ env }} login.
+resource "github_repository_environment" "{{ env }}" {
   repository          = local.github_repo_name
-  environment         = "prod"
+  environment         = "{{ env }}"
   prevent_self_review = true
   can_admins_bypass   = false
 
@@ -96,6 +97,7 @@ resource "github_repository_environment" "prod" {
   }
 }
 
+{% endfor -%}
 # Who the deploy trigger token acts as (GitHub's "authenticated user", which every token may read).
 provider "github" {
   alias = "deploy_trigger"
@@ -120,14 +122,16 @@ locals {
   ]))
 }
 
-resource "github_repository_environment_deployment_policy" "prod" {
+{% for env in credentials.protected_environments -%}
+resource "github_repository_environment_deployment_policy" "{{ env }}" {
   for_each = local.prod_branches
 
   repository     = local.github_repo_name
-  environment    = github_repository_environment.prod.environment
+  environment    = github_repository_environment.{{ env }}.environment
   branch_pattern = each.value
 }
 
+{% endfor -%}
 locals {
   github_environments = {
 {%- for env in credentials.environments %}
@@ -186,16 +190,18 @@ resource "github_actions_environment_secret" "databricks_client_secret" {
 
 # ---------------------------------------------------------------- model deployment
 
-# What notebooks/TriggerModelDeploy.py starts .github/workflows/deploy-model-prod.yml with. Only
-# the prod workspace holds it, in a scope that prod's CI/CD service principal creates and so
+{% for env in credentials.protected_environments -%}
+# What notebooks/TriggerModelDeploy.py starts .github/workflows/deploy-model-{{ env }}.yml with. Only
+# the {{ env }} workspace holds it, in a scope that {{ env }}'s CI/CD service principal creates and so
 # alone may read (no ACL grants anyone else): the staging principal, which runs pull requests'
-# integration tests, cannot start a prod deployment. Staging deploys inside its own job.
-resource "databricks_secret_scope" "prod_cd_credentials" {
-  provider   = databricks.prod_sp
-  name       = "prod-{{ cookiecutter.project_name }}-cd-credentials"
-  depends_on = [module.prod_service_principal]
+# integration tests, cannot start a {{ env }} deployment. Staging deploys inside its own job.
+resource "databricks_secret_scope" "{{ env }}_cd_credentials" {
+  provider   = databricks.{{ env }}_sp
+  name       = "{{ env }}-{{ cookiecutter.project_name }}-cd-credentials"
+  depends_on = [module.{{ env }}_service_principal]
 }
 
+{% if env == "prod" -%}
 # Projects bootstrapped before the scope left the per-workspace module keep prod's scope (a new
 # scope of the same name could not be created while the old one exists); staging's is deleted.
 moved {
@@ -213,18 +219,21 @@ moved {
   to   = databricks_secret.prod_cd_github_repo
 }
 
-resource "databricks_secret" "prod_cd_token" {
-  provider = databricks.prod_sp
+{% endif -%}
+resource "databricks_secret" "{{ env }}_cd_token" {
+  provider = databricks.{{ env }}_sp
 
-  scope        = databricks_secret_scope.prod_cd_credentials.id
+  scope        = databricks_secret_scope.{{ env }}_cd_credentials.id
   key          = "token"
   string_value = var.deploy_trigger_token
 }
 
-resource "databricks_secret" "prod_cd_github_repo" {
-  provider = databricks.prod_sp
+resource "databricks_secret" "{{ env }}_cd_github_repo" {
+  provider = databricks.{{ env }}_sp
 
-  scope        = databricks_secret_scope.prod_cd_credentials.id
+  scope        = databricks_secret_scope.{{ env }}_cd_credentials.id
   key          = "github_repo"
   string_value = local.github_repository
 }
+{% if not loop.last %}
+{% endif %}{% endfor -%}

@@ -9,7 +9,7 @@ import pytest
 
 from fare_model import unity_catalog
 from steps import predictions as predictions_module
-from steps.utils import get_model_name, get_predictions_table
+from steps.utils import FIXED_NAME_ENVS, TERRAFORM_ENVS, get_model_name, get_predictions_table
 
 
 def test_jobs_register_in_unity_catalog(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -27,7 +27,7 @@ def test_a_local_store_keeps_its_own_registry(mlflow_store: str) -> None:
 
 def test_settings_name_a_catalog_per_environment_and_valid_names() -> None:
     names = unity_catalog.settings()
-    assert set(names["catalogs"]) == {"dev", "test", "staging", "prod"}
+    assert set(names["catalogs"]) == {*FIXED_NAME_ENVS, *TERRAFORM_ENVS}
     for env in names["catalogs"]:
         assert unity_catalog.name_in(env, names["model"]).count(".") == 2
 
@@ -58,8 +58,8 @@ def test_three_level_names_refuse_parts_that_need_quoting(parts: tuple[str, str,
 
 
 def test_unknown_environment_is_refused() -> None:
-    with pytest.raises(ValueError, match="Unknown environment 'qa'"):
-        unity_catalog.name_in("qa", "model")
+    with pytest.raises(ValueError, match="Unknown environment 'production'"):
+        unity_catalog.name_in("production", "model")
 
 
 def test_predictions_are_appended_to_the_table_under_its_three_level_name(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -51,7 +51,7 @@ def test_tables_live_in_their_env_catalog_and_the_project_schema():
 
     names = settings()
     schema = names["schema"]
-    for env in ("prod", "staging", "test", "dev"):
+    for env in ENVIRONMENTS:
         assert PICKUP_FEATURES.name(env) == f"{names['catalogs'][env]}.{schema}.trip_pickup_features"
 {%- else %}
 
