@@ -8,11 +8,13 @@ cleaning rules, metrics and prediction are the model's (``model_spec``); its est
 track's own (``build_model``), because its inputs are the feature tables' columns, which the
 package's ``transformer_fn`` (raw trips in) does not produce.
 
-Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
-ModelValidation judges the model on: it records where that period starts on the model version
-(tag ``training_cutoff``, ``fare_model.registry``) and ModelValidation holds out exactly the
-trips from there on. Its own metrics come from the last fifth of the
-training period by time. At most ``MAX_TRAINING_ROWS`` rows are collected to the driver.
+Training never sees the held-out period (the newest tenth of the trips, at most the newest
+``steps.trips.HELD_OUT_DAYS`` days; ``steps.trips`` says why) that ModelValidation judges the
+model on: it records where that period starts on the model version (tag ``training_cutoff``,
+``fare_model.registry``) and ModelValidation holds out exactly that period. The registered
+model is the one validated, so it is not refitted on the held-out days (``steps.trips``). Its
+own metrics come from the last fifth of the training period by time. At most
+``MAX_TRAINING_ROWS`` rows are collected to the driver.
 """
 
 from __future__ import annotations
