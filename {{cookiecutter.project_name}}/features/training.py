@@ -42,6 +42,7 @@ from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from model_spec.data import LABEL, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
+from steps.row_checks import run_time
 from steps.trips import holdout_cutoff, in_canonical_order, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
@@ -169,9 +170,12 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
     here, and so are the trips newer than a feature table's freshness (their count is the
     metric ``trips_beyond_feature_freshness``). Must run with the MLflow experiment already chosen. The model is logged with its
     feature lookups, so scoring needs only the raw trip columns. The held-out period's first
-    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``).
+    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``), and so is
+    the run's timestamp that the contract judged pick-ups against (param ``contract_as_of``).
     """
-    plausible = plausible_trips(trips)
+    # The run's timestamp, the one "now" of the contract's clock rule (model_spec.contract.as_of).
+    started_at = run_time()
+    plausible = plausible_trips(trips, started_at)
     cutoff = holdout_cutoff(plausible)
     training_period, _ = split_at(plausible, cutoff)
     # Trips newer than the feature tables (the feature job is behind) would be fitted on zero
@@ -186,7 +190,13 @@ def train_and_register(store: FeatureStore, trips: DataFrame, env: str, model_na
         model, metrics = fit_model(training_set.load_df().toPandas())
         regressor = model.named_steps["regressor"]
         mlflow.log_params(
-            {"env": env, "training_cutoff": cutoff, "model_type": type(regressor).__name__, **regressor.get_params()}
+            {
+                "env": env,
+                "training_cutoff": cutoff,
+                "contract_as_of": started_at.isoformat(),
+                "model_type": type(regressor).__name__,
+                **regressor.get_params(),
+            }
         )
         mlflow.log_metrics({**metrics, TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count()})
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)

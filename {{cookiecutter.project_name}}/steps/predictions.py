@@ -49,7 +49,7 @@ from pyspark.sql import functions as F
 
 from model_spec.contract import INPUT_CONTRACT, PICKUP, latest_plausible_pickup
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
+from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts, run_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -140,7 +140,7 @@ def _window_start(spark: SparkSession, table_name: str, grace: timedelta) -> Opt
         return None
     # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
     # the window past every real trip, so the window ends at the latest plausible pick-up.
-    newest = min(newest, int(latest_plausible_pickup().timestamp()))
+    newest = min(newest, int(latest_plausible_pickup(run_time()).timestamp()))
     return F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
 
 

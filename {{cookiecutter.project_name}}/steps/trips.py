@@ -40,6 +40,9 @@ tenth of the history), which the next scheduled retraining learns from.
 {%- endif %}
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
 {% if not plain_mlflow3 %}
 import numpy as np
 {%- endif %}
@@ -63,16 +66,23 @@ QUANTILE_ACCURACY = 1_000_000
 {%- endif %}
 
 
-def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``trips`` that meet the model's ``TRAINING_CONTRACT`` (``model_spec.contract``)."""
-    return trips[row_problems(trips, TRAINING_CONTRACT).isna().to_numpy()]
+def clean_trips(trips: pd.DataFrame, now: Optional[datetime] = None) -> pd.DataFrame:
+    """The rows of ``trips`` that meet the model's ``TRAINING_CONTRACT`` (``model_spec.contract``) at ``now``.
+
+    ``now`` is the run's timestamp (``steps.row_checks.run_time``: the clock when not given).
+    """
+    return trips[row_problems(trips, TRAINING_CONTRACT, now).isna().to_numpy()]
 
 
-def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
-    """``clean_trips`` on a Spark DataFrame: the same schema, applied per batch on the cluster."""
+def plausible_trips(
+    trips: "pyspark.sql.DataFrame",  # noqa: F821
+    now: Optional[datetime] = None,
+) -> "pyspark.sql.DataFrame":  # noqa: F821
+    """``clean_trips`` on a Spark DataFrame: the same schema at the same ``now``, applied per batch on the cluster."""
     from pyspark.sql import functions as F
 
-    return with_problems(trips, TRAINING_CONTRACT).where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN)
+    checked = with_problems(trips, TRAINING_CONTRACT, now)
+    return checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN)
 {%- if not plain_mlflow3 %}
 
 
