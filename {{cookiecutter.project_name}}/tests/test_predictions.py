@@ -78,7 +78,9 @@ def test_a_records_id_does_not_change_when_its_label_arrives(spark, tmp_path: Pa
     assert _run(spark, trips, table, "3") == 2
     with_label = trips.withColumn("fare_amount", F.lit(9.5)).withColumn("payment_type", F.lit(1))
     assert unscored_trips(spark, with_label, table).count() == 0
-    keyed = with_prediction_keys(with_label.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3")))
+    keyed = with_prediction_keys(
+        with_label.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
+    )
     assert {row.record_id for row in keyed.collect()} == {row.record_id for row in spark.table(table).collect()}
 
 

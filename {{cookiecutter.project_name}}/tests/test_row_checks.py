@@ -81,7 +81,11 @@ def test_training_keeps_exactly_the_rows_scoring_would_score_that_have_a_learnab
 def test_the_contract_reads_no_clock_a_run_passes_its_own_time(spark) -> None:
     """A pick-up in 2088 is in the future for a run in 2024 and fine for one in 2088: the schemas
     themselves give the same answer at any time, the run's timestamp decides the one clock rule."""
-    trip = {**GOOD, "tpep_pickup_datetime": datetime(2088, 3, 8, 17, 50), "tpep_dropoff_datetime": datetime(2088, 3, 8, 18, 5)}
+    trip = {
+        **GOOD,
+        "tpep_pickup_datetime": datetime(2088, 3, 8, 17, 50),
+        "tpep_dropoff_datetime": datetime(2088, 3, 8, 18, 5),
+    }
     frame = pd.DataFrame([trip])
     INPUT_CONTRACT.validate(frame)
     TRAINING_CONTRACT.validate(frame)
