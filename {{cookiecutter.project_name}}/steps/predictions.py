@@ -240,9 +240,9 @@ def append_predictions(
 
     Idempotent per record and model version: a row is inserted only when the table holds no
     row with its ``record_id`` and ``model_version`` (see the module docstring), so writing the
-    same predictions again, in this run or another, adds nothing. Creates the table on the
-    first run; of two first runs at the same time the later one fails (the table exists)
-    rather than writing twice, and its retry merges. ``table_format`` is ``delta`` in the jobs
+    same predictions again, in this run or another, adds nothing. The first run creates the
+    table (there is nothing to merge into yet; two first runs at the same instant are the one
+    case left unguarded). ``table_format`` is ``delta`` in the jobs
     (a ``MERGE``); the tests use ``parquet``, which a local Spark session has and which cannot
     merge, so there the rows already present are left out before an append (the same rows,
     without the guard against a concurrent writer). Raises ``ValueError`` for a bad table name
@@ -254,7 +254,7 @@ def append_predictions(
     spark = predictions.sparkSession
     key = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN)
     if not spark.catalog.tableExists(table_name):
-        rows.write.format(table_format).mode("errorifexists").saveAsTable(table_name)
+        rows.write.format(table_format).mode("append").saveAsTable(table_name)
     elif table_format == "delta":
         view = f"new_predictions_{uuid.uuid4().hex}"  # run ids are free text, this is a name
         rows.createOrReplaceTempView(view)
