@@ -233,6 +233,20 @@ def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -
     )
 
 
+def _catalog_knows(spark: SparkSession, table_name: str) -> bool:
+    """True when ``spark``'s catalog has ``table_name``; False also when it cannot look the name up.
+
+    A local session (the notebook tests) has no three-part names and raises for them; Unity
+    Catalog answers. Not knowing the table leads to the first run's plain append.
+    """
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.catalog.tableExists(table_name)
+    except AnalysisException:
+        return False
+
+
 def append_predictions(
     predictions: DataFrame, table_name: str, run_id: Optional[str] = None, table_format: str = "delta"
 ) -> str:
@@ -253,7 +267,7 @@ def append_predictions(
     rows = with_prediction_keys(predictions, run_id)
     spark = predictions.sparkSession
     key = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN)
-    if not spark.catalog.tableExists(table_name):
+    if not _catalog_knows(spark, table_name):
         rows.write.format(table_format).mode("append").saveAsTable(table_name)
     elif table_format == "delta":
         view = f"new_predictions_{uuid.uuid4().hex}"  # run ids are free text, this is a name
