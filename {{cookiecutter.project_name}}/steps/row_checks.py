@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Callable, Optional
 import pandas as pd
 import pandera.pandas as pa
 
-from model_spec.contract import INPUT_CONTRACT, as_of
+from model_spec import contract as model_contract
+from model_spec.contract import INPUT_CONTRACT
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
@@ -40,6 +41,15 @@ REASON_COLUMN = "quarantine_reason"
 def run_time(now: Optional[datetime] = None) -> datetime:
     """``now`` itself, or (None) the current time in UTC: the instant a run judges rows against."""
     return now if now is not None else datetime.now(timezone.utc)
+
+
+def _as_of(contract: pa.DataFrameSchema, now: datetime) -> pa.DataFrameSchema:
+    """``contract`` with the model's rules that need "now" (``model_spec.contract.as_of``), if it has any.
+
+    A model package without ``as_of`` (its rules never read the clock) gets its contract as it is.
+    """
+    dated = getattr(model_contract, "as_of", None)
+    return dated(contract, now) if dated is not None else contract
 
 
 def _reason(failure: pd.Series) -> str:
@@ -68,7 +78,7 @@ def row_problems(
     listed in ``_rule_order``; a missing column breaks its rule for every row. The result has
     ``trips``' index. Never raises for a bad row: that is what the reason is for.
     """
-    contract = as_of(contract, run_time(now))
+    contract = _as_of(contract, run_time(now))
     frame = trips.reset_index(drop=True)  # pandera reports failing rows by index label
     try:
         contract.validate(frame, lazy=True)
