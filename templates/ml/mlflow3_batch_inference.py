@@ -82,6 +82,7 @@ print(f"Scoring with {model_uri}")
 try:
     # Only trips that no version has scored into the output table yet (steps/predictions.py).
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
+    print(late_arrivals_report(late_arrivals(spark, spark.table(input_table_name), output_table_name)))
 {%- if fs %}
     # Trips newer than the latest feature window wait for a later run (features/scoring.py).
     ci_run_id = dbutils.widgets.get("ci_run_id")

@@ -27,7 +27,7 @@ from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
 from model_spec.contract import PICKUP, latest_plausible_pickup
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.row_checks import score_valid_rows
+from steps.row_checks import run_time, score_valid_rows
 
 MODEL_VERSION_COLUMN = "model_version"
 
@@ -85,7 +85,7 @@ def split_at_feature_freshness(
     wait for features that will never come. Both frames keep ``trips``' columns. Raises the
     store's error when a feature table does not exist.
     """
-    latest_plausible = int(latest_plausible_pickup().timestamp())
+    latest_plausible = int(latest_plausible_pickup(run_time()).timestamp())
     late = F.lit(False)
     for table in FEATURE_TABLES:
         fresh_until = store.freshness(table.name(env, ci_run_id), table.source_timestamp)

@@ -8,11 +8,13 @@ cleaning rules, metrics and prediction are the model's (``model_spec``); its est
 track's own (``build_model``), because its inputs are the feature tables' columns, which the
 package's ``transformer_fn`` (raw trips in) does not produce.
 
-Training never sees the held-out period (the most recent trips, see ``steps.trips``) that
-ModelValidation judges the model on: it records where that period starts on the model version
-(tag ``training_cutoff``, ``fare_model.registry``) and ModelValidation holds out exactly the
-trips from there on. Its own metrics come from the last fifth of the
-training period by time. At most ``MAX_TRAINING_ROWS`` rows are collected to the driver.
+Training never sees the held-out period (the newest tenth of the trips, at most the newest
+``steps.trips.HELD_OUT_DAYS`` days; ``steps.trips`` says why) that ModelValidation judges the
+model on: it records where that period starts on the model version (tag ``training_cutoff``,
+``fare_model.registry``) and ModelValidation holds out exactly that period. The registered
+model is the one validated, so it is not refitted on the held-out days (``steps.trips``). Its
+own metrics come from the last fifth of the training period by time. At most
+``MAX_TRAINING_ROWS`` rows are collected to the driver.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from model_spec.data import LABEL, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
+from steps.row_checks import run_time
 from steps.trips import holdout_cutoff, in_canonical_order, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
@@ -172,9 +175,12 @@ def train_and_register(
     here, and so are the trips newer than a feature table's freshness (their count is the
     metric ``trips_beyond_feature_freshness``). Must run with the MLflow experiment already chosen. The model is logged with its
     feature lookups, so scoring needs only the raw trip columns. The held-out period's first
-    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``).
+    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``), and so is
+    the run's timestamp that the contract judged pick-ups against (param ``contract_as_of``).
     """
-    plausible = plausible_trips(trips)
+    # The run's timestamp, the one "now" of the contract's clock rule (model_spec.contract.as_of).
+    started_at = run_time()
+    plausible = plausible_trips(trips, started_at)
     cutoff = holdout_cutoff(plausible)
     training_period, _ = split_at(plausible, cutoff)
     # Trips newer than the feature tables (the feature job is behind) would be fitted on zero
@@ -189,7 +195,13 @@ def train_and_register(
         model, metrics = fit_model(training_set.load_df().toPandas())
         regressor = model.named_steps["regressor"]
         mlflow.log_params(
-            {"env": env, "training_cutoff": cutoff, "model_type": type(regressor).__name__, **regressor.get_params()}
+            {
+                "env": env,
+                "training_cutoff": cutoff,
+                "contract_as_of": started_at.isoformat(),
+                "model_type": type(regressor).__name__,
+                **regressor.get_params(),
+            }
         )
         mlflow.log_metrics({**metrics, TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count()})
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)

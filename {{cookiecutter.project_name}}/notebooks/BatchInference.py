@@ -44,7 +44,15 @@ sys.path.insert(0, os.path.abspath(".."))
 
 from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
-from steps.predictions import append_predictions, check_table_name, drop_table, run_report, unscored_trips
+from steps.predictions import (
+    append_predictions,
+    check_table_name,
+    drop_table,
+    late_arrivals,
+    late_arrivals_report,
+    run_report,
+    unscored_trips,
+)
 from steps.utils import get_model_name
 
 env = dbutils.widgets.get("env")
@@ -59,6 +67,7 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 try:
     # Only trips that no version has scored into the output table yet (steps/predictions.py).
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
+    print(late_arrivals_report(late_arrivals(spark, spark.table(input_table_name), output_table_name)))
     predictions = score_with_version(spark, score_trips, model_uri, new_trips)
     run_id = append_predictions(predictions, output_table_name)
     # env test (CI): this CI run's own table, which must get predictions (steps/predictions.py).

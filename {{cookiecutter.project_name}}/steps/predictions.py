@@ -4,19 +4,29 @@ Every run adds its rows to the output table; earlier runs' rows stay, so a predi
 traced back and compared later (drift, audits, a rollback). A prediction is identified by
 ``PREDICTION_KEY``:
 
-* ``record_id``: SHA-256 of the scored row's input columns as JSON (trips have no id of their
-  own; the same trip scored twice gets the same id);
+* ``record_id``: SHA-256 of the row's model inputs as JSON, the columns the model's
+  ``INPUT_CONTRACT`` names (``record_id_columns``). Trips have no id of their own; the same
+  trip gets the same id in every run, and its id does not change when its label (the true
+  fare, known later) or another column the model does not read is added to the input;
 * ``model_version``: the registered version that made the prediction;
 * ``scoring_run_id``: a fresh id per batch-inference run, with ``scored_at`` (UTC) beside it.
 
-The table's schema may grow (a new input column), never be replaced: Delta's ``mergeSchema``
-adds columns and keeps the existing rows.
+Writes are idempotent: a row is inserted only when the table holds no row of the same record
+and model version yet (``append_predictions``, a Delta ``MERGE``). A retried run, or two runs
+started at the same time over the same trips, so never store a record's prediction by one
+version twice: Delta's conflict check fails the later of two concurrent MERGEs (the table it
+read changed under it) instead of letting it insert duplicates, and its retry finds the rows
+there. The table's schema may grow (a new input column), never be replaced: the MERGE evolves
+the schema and keeps the existing rows.
 
 A run scores only new trips (``unscored_trips``): input rows whose ``record_id`` no version
 has scored yet, looked for only among trips picked up at most ``LATE_ARRIVAL_GRACE`` before
 the newest trip already in the table. A run's cost so grows with the new data, not with the
 history; a new champion scores the trips that arrive from now on, not the past again (to
-compare versions on old trips, score them into another table with ``model_uri``).
+compare versions on old trips, score them into another table with ``model_uri``). Trips that
+arrive later than that are never scored, but not silently: ``late_arrivals`` counts the input
+trips before the window that the table does not hold, and the job prints the count
+(``late_arrivals_report``).
 
 A run fails after writing when more than ``MAX_QUARANTINED_SHARE`` of its rows were
 quarantined (``run_report``): the rows stay in the table to be looked at.
@@ -37,9 +47,9 @@ from typing import TYPE_CHECKING, Optional
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from model_spec.contract import PICKUP, latest_plausible_pickup
+from model_spec.contract import INPUT_CONTRACT, PICKUP, latest_plausible_pickup
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts
+from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts, run_time
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -87,9 +97,51 @@ def check_table_name(name: str) -> str:
     return name
 
 
+def record_id_columns(columns: list[str]) -> list[str]:
+    """The columns of ``columns`` that identify a record: the model's inputs, sorted.
+
+    They are the columns ``model_spec.contract.INPUT_CONTRACT`` names: what is scored. The label
+    is not among them (a record's id must not change when its true value arrives), nor any
+    other column the model does not read (a column added to the input table later must not
+    make every trip new again). Two rows with the same inputs are one record: the model gives
+    them the same prediction. Raises ``ValueError`` when ``columns`` holds none of the inputs
+    (every row would get the same id).
+    """
+    present = sorted(c for c in INPUT_CONTRACT.columns if c in columns)
+    if not present:
+        raise ValueError(
+            f"no input column of the model ({', '.join(INPUT_CONTRACT.columns)}) among {columns}: "
+            "a record id needs at least one, e.g. tpep_pickup_datetime"
+        )
+    return present
+
+
 def _record_id(columns: list[str]) -> Column:
-    """SHA-256 of the named input columns as JSON, in sorted column order."""
-    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in sorted(columns)])), 256)
+    """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order."""
+    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in record_id_columns(columns)])), 256)
+
+
+def _window_start(spark: SparkSession, table_name: str, grace: timedelta) -> Optional[Column]:
+    """The first pickup time (a timestamp literal) that ``unscored_trips`` compares, or None for all.
+
+    ``grace`` before the newest pickup in ``table_name``; None when the table does not exist
+    yet, is empty or has no pickup column. Existence is asked of the catalog: on Spark Connect
+    (serverless) ``spark.table`` of a missing table raises only when the result is used.
+    """
+    if not spark.catalog.tableExists(check_table_name(table_name)):
+        return None
+    history = spark.table(table_name)
+    if PICKUP not in history.columns:
+        return None
+    # MAX of the stored column and a filter on it, not on an expression of it: Delta answers the
+    # one from file statistics and skips the files outside the window for the other.
+    (newest,) = history.agg(F.max(PICKUP).cast("timestamp").cast("long")).first()
+    if newest is None:
+        return None
+    # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
+    # the window past every real trip, so the window ends at the latest plausible pick-up.
+    newest = min(newest, int(latest_plausible_pickup(run_time()).timestamp()))
+    return F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
 
 
 def unscored_trips(
@@ -99,27 +151,20 @@ def unscored_trips(
 
     Only trips picked up at most ``grace`` before the newest pickup in ``table_name`` (or with
     no pickup time, which the contract quarantines) are compared and returned, so Spark reads
-    that window of the table, not its history. Every row is new when the table does not exist
-    yet (the first run). Existence is asked of the catalog: on Spark Connect (serverless)
-    ``spark.table`` of a missing table raises only when the result is used. The ``record_id``
-    column passes through scoring and ``append_predictions`` keeps it, so the id written is
-    the one compared here.
+    that window of the table, not its history; the older ones that no version scored are
+    ``late_arrivals``. Every row is new when the table does not exist yet (the first run). The
+    ``record_id`` column passes through scoring and ``append_predictions`` keeps it, so the id
+    written is the one compared here.
     """
     keyed = trips.withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
     if not spark.catalog.tableExists(check_table_name(table_name)):
         return keyed
     history = spark.table(table_name)
-    if PICKUP not in history.columns or PICKUP not in trips.columns:
+    if PICKUP not in trips.columns:
         return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
-    # MAX of the stored column and a filter on it, not on an expression of it: Delta answers the
-    # one from file statistics and skips the files outside the window for the other.
-    (newest,) = history.agg(F.max(PICKUP).cast("timestamp").cast("long")).first()
-    if newest is None:
-        return keyed
-    # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
-    # the window past every real trip, so the window ends at the latest plausible pick-up.
-    newest = min(newest, int(latest_plausible_pickup().timestamp()))
-    since = F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
+    since = _window_start(spark, table_name, grace)
+    if since is None:
+        return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
 
     def recent(frame: DataFrame) -> DataFrame:
         pickup = F.col(PICKUP).cast("timestamp")
@@ -127,6 +172,41 @@ def unscored_trips(
 
     scored = recent(history).select(RECORD_ID_COLUMN).distinct()
     return recent(keyed).join(scored, RECORD_ID_COLUMN, "left_anti")
+
+
+def late_arrivals(
+    spark: SparkSession, trips: DataFrame, table_name: str, grace: timedelta = LATE_ARRIVAL_GRACE
+) -> DataFrame:
+    """The trips of ``trips`` that ``unscored_trips`` leaves out although no version scored them.
+
+    They were picked up before its window (``grace`` before the newest pickup in
+    ``table_name``) and their ``record_id`` is not in the table: they arrived too late to be
+    scored by batch inference. Empty when every trip is compared (no table yet, no pickup
+    column). Counting them reads the record ids of the table's rows before the window: one
+    pass over its history, the price of never losing a trip without a trace.
+    """
+    since = _window_start(spark, table_name, grace) if PICKUP in trips.columns else None
+    if since is None:
+        return trips.limit(0).withColumn(RECORD_ID_COLUMN, F.lit(None).cast("string"))
+
+    def before(frame: DataFrame) -> DataFrame:
+        return frame.where(F.col(PICKUP).cast("timestamp") < since)
+
+    keyed = before(trips).withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
+    scored = before(spark.table(table_name)).select(RECORD_ID_COLUMN).distinct()
+    return keyed.join(scored, RECORD_ID_COLUMN, "left_anti")
+
+
+def late_arrivals_report(late: DataFrame, grace: timedelta = LATE_ARRIVAL_GRACE) -> str:
+    """One line saying how many trips ``late_arrivals`` found (counts them: a Spark job)."""
+    count = late.count()
+    if not count:
+        return "Late arrivals: none (every unscored trip is within the scoring window)"
+    return (
+        f"Late arrivals: {count} trips picked up more than {grace.days} days (LATE_ARRIVAL_GRACE, steps/predictions.py) "
+        "before the newest scored trip were never scored and are not scored by this run; score them with a run "
+        "over a table of their own"
+    )
 
 
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
@@ -153,21 +233,56 @@ def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -
     )
 
 
+def _catalog_knows(spark: SparkSession, table_name: str) -> bool:
+    """True when ``spark``'s catalog has ``table_name``; False also when it cannot look the name up.
+
+    A local session (the notebook tests) has no three-part names and raises for them; Unity
+    Catalog answers. Not knowing the table leads to the first run's plain append.
+    """
+    from pyspark.errors import AnalysisException
+
+    try:
+        return spark.catalog.tableExists(table_name)
+    except AnalysisException:
+        return False
+
+
 def append_predictions(
     predictions: DataFrame, table_name: str, run_id: Optional[str] = None, table_format: str = "delta"
 ) -> str:
-    """Append ``predictions`` (keyed by ``with_prediction_keys``) to ``table_name``; return the run id.
+    """Add ``predictions`` (keyed by ``with_prediction_keys``) to ``table_name``; return the run id.
 
-    Creates the table on the first run. ``table_format`` is ``delta`` in the jobs; the tests
-    use ``parquet``, which a local Spark session has. Raises ``ValueError`` for a bad table name
+    Idempotent per record and model version: a row is inserted only when the table holds no
+    row with its ``record_id`` and ``model_version`` (see the module docstring), so writing the
+    same predictions again, in this run or another, adds nothing. The first run creates the
+    table (there is nothing to merge into yet; two first runs at the same instant are the one
+    case left unguarded). ``table_format`` is ``delta`` in the jobs
+    (a ``MERGE``); the tests use ``parquet``, which a local Spark session has and which cannot
+    merge, so there the rows already present are left out before an append (the same rows,
+    without the guard against a concurrent writer). Raises ``ValueError`` for a bad table name
     before anything is written.
     """
     check_table_name(table_name)
     run_id = run_id or uuid.uuid4().hex
-    writer = with_prediction_keys(predictions, run_id).write.format(table_format).mode("append")
-    if table_format == "delta":
-        writer = writer.option("mergeSchema", "true")
-    writer.saveAsTable(table_name)
+    rows = with_prediction_keys(predictions, run_id)
+    spark = predictions.sparkSession
+    key = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN)
+    if not _catalog_knows(spark, table_name):
+        rows.write.format(table_format).mode("append").saveAsTable(table_name)
+    elif table_format == "delta":
+        view = f"new_predictions_{uuid.uuid4().hex}"  # run ids are free text, this is a name
+        rows.createOrReplaceTempView(view)
+        try:
+            on = " AND ".join(f"target.{column} = source.{column}" for column in key)
+            spark.sql(
+                f"MERGE WITH SCHEMA EVOLUTION INTO {table_name} AS target USING {view} AS source ON {on} "
+                "WHEN NOT MATCHED THEN INSERT *"
+            )
+        finally:
+            spark.catalog.dropTempView(view)
+    else:
+        present = spark.table(table_name).select(*key).distinct()
+        rows.join(present, list(key), "left_anti").write.format(table_format).mode("append").saveAsTable(table_name)
     return run_id
 
 

@@ -18,23 +18,43 @@ Importing pandera where PySpark is installed also imports PySpark's pandas API
 (about a second) and, under PySpark 3.5 with numpy 2, restores numpy 1's aliases that PySpark
 3.5 needs (pandera's ``_patch_numpy2``); neither changes what this module computes.
 
+"Now" is a parameter: the contract judges a pick-up in the future against the run's timestamp
+(``model_spec.contract.as_of``). A caller that passes none gets the clock read once, on the
+driver, when it calls (``run_time``), so every batch of a Spark job uses that one instant.
+
 Quarantined rows are kept: they are written with the predictions, ``prediction`` null and
 the broken rules in ``quarantine_reason``, counted and reported, and never fail the run.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Callable, Optional
 
 import pandas as pd
 import pandera.pandas as pa
 
+from model_spec import contract as model_contract
 from model_spec.contract import INPUT_CONTRACT
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 REASON_COLUMN = "quarantine_reason"
+
+
+def run_time(now: Optional[datetime] = None) -> datetime:
+    """``now`` itself, or (None) the current time in UTC: the instant a run judges rows against."""
+    return now if now is not None else datetime.now(timezone.utc)
+
+
+def _as_of(contract: pa.DataFrameSchema, now: datetime) -> pa.DataFrameSchema:
+    """``contract`` with the model's rules that need "now" (``model_spec.contract.as_of``), if it has any.
+
+    A model package without ``as_of`` (its rules never read the clock) gets its contract as it is.
+    """
+    dated = getattr(model_contract, "as_of", None)
+    return dated(contract, now) if dated is not None else contract
 
 
 def _reason(failure: pd.Series) -> str:
@@ -54,12 +74,16 @@ def _rule_order(contract: pa.DataFrameSchema) -> dict[str, int]:
     return {rule: rank for rank, rule in enumerate(rules)}
 
 
-def row_problems(trips: pd.DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT) -> pd.Series:
-    """Per row of ``trips``: None when it meets ``contract``, else the broken rules joined by '; '.
+def row_problems(
+    trips: pd.DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT, now: Optional[datetime] = None
+) -> pd.Series:
+    """Per row of ``trips``: None when it meets ``contract`` at ``now``, else the broken rules joined by '; '.
 
-    Rules are listed in ``_rule_order``; a missing column breaks its rule for every row. The
-    result has ``trips``' index. Never raises for a bad row: that is what the reason is for.
+    ``now`` is the run's timestamp (``run_time``; ``model_spec.contract.as_of``). Rules are
+    listed in ``_rule_order``; a missing column breaks its rule for every row. The result has
+    ``trips``' index. Never raises for a bad row: that is what the reason is for.
     """
+    contract = _as_of(contract, run_time(now))
     frame = trips.reset_index(drop=True)  # pandera reports failing rows by index label
     try:
         contract.validate(frame, lazy=True)
@@ -76,15 +100,21 @@ def row_problems(trips: pd.DataFrame, contract: pa.DataFrameSchema = INPUT_CONTR
     return pd.Series(reasons, index=trips.index, dtype=object)
 
 
-def with_problems(trips: DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT) -> DataFrame:
-    """Spark ``trips`` plus STRING ``quarantine_reason`` (null for a row that meets ``contract``)."""
+def with_problems(
+    trips: DataFrame, contract: pa.DataFrameSchema = INPUT_CONTRACT, now: Optional[datetime] = None
+) -> DataFrame:
+    """Spark ``trips`` plus STRING ``quarantine_reason`` (null for a row that meets ``contract`` at ``now``).
+
+    ``now`` (``run_time``) is fixed here, on the driver: every batch is judged against it.
+    """
     from pyspark.sql.types import StringType, StructField, StructType
 
     schema = StructType([*trips.schema.fields, StructField(REASON_COLUMN, StringType())])
+    instant = run_time(now)
 
     def check(batches):
         for batch in batches:
-            yield batch.assign(**{REASON_COLUMN: row_problems(batch, contract).to_numpy()})
+            yield batch.assign(**{REASON_COLUMN: row_problems(batch, contract, instant).to_numpy()})
 
     return trips.mapInPandas(check, schema=schema)
 
@@ -117,8 +147,10 @@ def counts_report(counts: pd.Series) -> str:
     return "\n".join(lines)
 
 
-def score_valid_rows(trips: DataFrame, score: Callable[[DataFrame], DataFrame]) -> DataFrame:
-    """``score`` applied to the rows of ``trips`` that meet the contract; the others quarantined.
+def score_valid_rows(
+    trips: DataFrame, score: Callable[[DataFrame], DataFrame], now: Optional[datetime] = None
+) -> DataFrame:
+    """``score`` applied to the rows of ``trips`` that meet the contract at ``now`` (``run_time``); the others quarantined.
 
     ``score`` takes and returns a Spark DataFrame (the rows plus its prediction columns).
     Quarantined rows come back with those columns null and ``quarantine_reason`` set; scored
@@ -127,7 +159,7 @@ def score_valid_rows(trips: DataFrame, score: Callable[[DataFrame], DataFrame]) 
     """
     from pyspark.sql import functions as F
 
-    checked = computed_once(with_problems(trips))
+    checked = computed_once(with_problems(trips, now=now))
     scored = score(checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN))
     added = [field for field in scored.schema.fields if field.name not in trips.columns]
     held = checked.where(F.col(REASON_COLUMN).isNotNull())

@@ -15,17 +15,34 @@ validated on trips cleaned exactly like its training trips and on a period train
 saw. Trips are time-ordered, so the held-out trips are the most recent ones (a random split
 would let the model learn from the weeks it is then judged on).
 
-The cut between periods is the inverted-CDF quantile of the pickup time in epoch seconds: the
-earliest second by which ``1 - HOLDOUT_FRACTION`` of the trips were picked up; the trips after
-it are held out. numpy's ``quantile(method="inverted_cdf")`` and Spark's ``percentile_approx``
+The held-out period is the newest ``HOLDOUT_FRACTION`` of the trips, but never more than the
+newest ``HELD_OUT_DAYS`` days: on a table of years of trips, a tenth of the history would be
+months the model never learns from and more trips than validation can score, while a week is
+a bounded, recent period that holds every weekday and hour the model tells apart. The
+fraction decides on short inputs (the sample's four weeks), the days on long ones. The cut by
+fraction is the inverted-CDF quantile of the pickup time in epoch seconds: the earliest second
+by which ``1 - HOLDOUT_FRACTION`` of the trips were picked up; the trips after it are held out. numpy's ``quantile(method="inverted_cdf")`` and Spark's ``percentile_approx``
 both return a pickup time of the data by that definition, so {% if recipes %}the recipe's pandas split{% else %}a pandas split{% endif %} and a
 Spark split hold out the same trips. Spark's is exact for up to ``QUANTILE_ACCURACY`` trips and
 misplaces at most one trip in ``QUANTILE_ACCURACY`` around the cut beyond that, in bounded memory
 (an exact percentile keeps every distinct pickup second of the table in one aggregation).
+Both come from one aggregation on the cluster: nothing but the cut reaches the driver.
+
+ModelValidation scores the period that the version's ``training_cutoff`` tag starts, up to
+``HELD_OUT_DAYS`` days after it (``held_out_period``): the same trips training held out, and
+still a bounded period when the validation input has grown since.
+
+The registered model is not refitted on the held-out period afterwards: the version that
+serving uses must be exactly the one validation judged, and a refit would register a model
+nobody validated. What it costs is at most ``HELD_OUT_DAYS`` days of the newest data (not a
+tenth of the history), which the next scheduled retraining learns from.
 """
 {%- endif %}
 
 from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
 {% if not plain_mlflow3 %}
 import numpy as np
 {%- endif %}
@@ -40,26 +57,35 @@ from steps.row_checks import REASON_COLUMN, computed_once, row_problems, with_pr
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
 VALIDATION_FRACTION = 0.1
+# The longest held-out period: one week holds every weekday and hour of the week once, and at
+# New York's busiest (about 450,000 taxi trips a day) stays within what validation collects.
+HELD_OUT_DAYS = 7
 # percentile_approx's accuracy: a relative rank error of 1 / QUANTILE_ACCURACY, about 1 MB of
 # summary per partition (Spark SQL reference, percentile_approx).
 QUANTILE_ACCURACY = 1_000_000
 {%- endif %}
 
 
-def clean_trips(trips: pd.DataFrame) -> pd.DataFrame:
-    """The rows of ``trips`` that meet the model's ``TRAINING_CONTRACT`` (``model_spec.contract``)."""
-    return trips[row_problems(trips, TRAINING_CONTRACT).isna().to_numpy()]
+def clean_trips(trips: pd.DataFrame, now: Optional[datetime] = None) -> pd.DataFrame:
+    """The rows of ``trips`` that meet the model's ``TRAINING_CONTRACT`` (``model_spec.contract``) at ``now``.
+
+    ``now`` is the run's timestamp (``steps.row_checks.run_time``: the clock when not given).
+    """
+    return trips[row_problems(trips, TRAINING_CONTRACT, now).isna().to_numpy()]
 
 
-def plausible_trips(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.DataFrame":  # noqa: F821
-    """``clean_trips`` on a Spark DataFrame: the same schema, applied per batch on the cluster.
+def plausible_trips(
+    trips: "pyspark.sql.DataFrame",  # noqa: F821
+    now: Optional[datetime] = None,
+) -> "pyspark.sql.DataFrame":  # noqa: F821
+    """``clean_trips`` on a Spark DataFrame: the same schema at the same ``now``, applied per batch on the cluster.
 
     Checks every row of ``trips`` once, when called, and keeps the plausible ones
     (``steps.row_checks.computed_once``): filter ``trips`` to the rows the job needs first.
     """
     from pyspark.sql import functions as F
 
-    checked = with_problems(trips, TRAINING_CONTRACT)
+    checked = with_problems(trips, TRAINING_CONTRACT, now)
     return computed_once(checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN))
 {%- if not plain_mlflow3 %}
 
@@ -72,8 +98,8 @@ def time_split_labels(trips: pd.DataFrame) -> pd.Series:
     """``TRAINING``, ``VALIDATION`` or ``TEST`` per trip, by pickup time{% if recipes %} (the recipe's ``split_method``){% endif %}.
 
     The oldest trips train, the next ``VALIDATION_FRACTION`` validate {% if recipes %}the recipe's{% else %}a{% endif %} candidate,
-    and the most recent ``HOLDOUT_FRACTION`` are the test split that ModelValidation also
-    holds out (see ``holdout_period``).
+    and the most recent ``HOLDOUT_FRACTION`` (at most ``HELD_OUT_DAYS`` days) are the test split
+    that ModelValidation also holds out (see ``holdout_cutoff_of``).
     """
     seconds = _epoch_seconds(trips[TIME_COLUMN])
     validation_from = seconds.quantile(1 - HOLDOUT_FRACTION - VALIDATION_FRACTION)
@@ -84,12 +110,14 @@ def time_split_labels(trips: pd.DataFrame) -> pd.Series:
 
 
 def _first_held_out_second(seconds: pd.Series) -> int:
-    """The first whole epoch second of the held-out period: the second after the inverted-CDF
-    ``1 - HOLDOUT_FRACTION`` quantile of ``seconds`` (whole seconds, ``_epoch_seconds``).
-    Raises ``ValueError`` for no trips."""
+    """The first whole epoch second of the held-out period: the later of the second after the
+    inverted-CDF ``1 - HOLDOUT_FRACTION`` quantile of ``seconds`` (whole seconds,
+    ``_epoch_seconds``) and ``HELD_OUT_DAYS`` days before the newest. Raises ``ValueError`` for
+    no trips."""
     if seconds.empty:
         raise ValueError("No trips to split by time")
-    return int(np.quantile(seconds.to_numpy(), 1 - HOLDOUT_FRACTION, method="inverted_cdf")) + 1
+    by_fraction = int(np.quantile(seconds.to_numpy(), 1 - HOLDOUT_FRACTION, method="inverted_cdf")) + 1
+    return max(by_fraction, int(seconds.max()) - HELD_OUT_DAYS * 86400)
 
 
 def holdout_cutoff_of(trips: pd.DataFrame) -> str:
@@ -105,16 +133,16 @@ def holdout_cutoff_of(trips: pd.DataFrame) -> str:
 
 def holdout_start(trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
     """Epoch second from which trips belong to the held-out period, as ``_first_held_out_second``
-    computes it, on the cluster with ``percentile_approx`` (``QUANTILE_ACCURACY``).
-    Raises ``ValueError`` for no trips."""
+    computes it, on the cluster with ``percentile_approx`` (``QUANTILE_ACCURACY``) and ``max``
+    in one aggregation. Raises ``ValueError`` for no trips."""
     from pyspark.sql import functions as F
 
     seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
     quantile = F.percentile_approx(seconds, 1 - HOLDOUT_FRACTION, QUANTILE_ACCURACY)
-    (last_trained,) = trips.select(quantile.alias("last_trained")).first()
+    last_trained, newest = trips.select(quantile, F.max(seconds)).first()
     if last_trained is None:
         raise ValueError("No trips to split by time")
-    return int(last_trained) + 1
+    return max(int(last_trained) + 1, int(newest) - HELD_OUT_DAYS * 86400)
 
 
 def holdout_cutoff(trips: "pyspark.sql.DataFrame") -> str:  # noqa: F821
@@ -147,6 +175,20 @@ def split_at(
     since = F.lit(str(cutoff)).cast("timestamp")
     picked_up = F.col(TIME_COLUMN).cast("timestamp")
     return trips.where(picked_up < since), trips.where(picked_up >= since)
+
+
+def held_out_period(trips: "pyspark.sql.DataFrame", cutoff: str) -> "pyspark.sql.DataFrame":  # noqa: F821
+    """The trips picked up from ``cutoff`` to ``HELD_OUT_DAYS`` days after it, both included.
+
+    ``cutoff`` is a version's ``training_cutoff`` tag (``holdout_cutoff``): these are the trips
+    its training held out, and when the input has grown since, newer trips only up to the
+    bound, so the period validation scores stays bounded however long the input gets.
+    """
+    from pyspark.sql import functions as F
+
+    _, since_cutoff = split_at(trips, cutoff)
+    until = F.lit(str(cutoff)).cast("timestamp") + F.expr(f"INTERVAL {HELD_OUT_DAYS} DAYS")
+    return since_cutoff.where(F.col(TIME_COLUMN).cast("timestamp") <= until)
 {%- endif %}
 
 

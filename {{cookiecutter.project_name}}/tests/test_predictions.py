@@ -13,10 +13,13 @@ from steps.predictions import (
     TooManyQuarantined,
     append_predictions,
     drop_table,
+    late_arrivals,
+    late_arrivals_report,
     quarantined_share_problem,
     run_report,
     table_name_problem,
     unscored_trips,
+    with_prediction_keys,
 )
 
 
@@ -31,7 +34,8 @@ def scored(spark):
 def test_a_rerun_keeps_the_earlier_runs_predictions(spark, scored, tmp_path: Path) -> None:
     spark.sql(f"CREATE DATABASE IF NOT EXISTS history LOCATION '{tmp_path}'")
     first = append_predictions(scored, "history.predictions", table_format="parquet")
-    second = append_predictions(scored, "history.predictions", table_format="parquet")
+    rescored = scored.withColumn("model_version", F.lit("4"))
+    second = append_predictions(rescored, "history.predictions", table_format="parquet")
 
     table = spark.table("history.predictions").toPandas()
     assert first != second
@@ -39,6 +43,65 @@ def test_a_rerun_keeps_the_earlier_runs_predictions(spark, scored, tmp_path: Pat
     assert not table.duplicated(list(PREDICTION_KEY)).any()
     # The same trip gets the same record id in every run: its predictions can be compared over time.
     assert table.groupby("record_id")["scoring_run_id"].nunique().tolist() == [2, 2]
+
+
+def test_writing_a_records_prediction_by_a_version_again_adds_nothing(spark, scored, tmp_path: Path) -> None:
+    """A retried run (same run id) or another run writing the same records and version adds no row."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS retried LOCATION '{tmp_path}'")
+    append_predictions(scored, "retried.predictions", run_id="job-run-7", table_format="parquet")
+    append_predictions(scored, "retried.predictions", run_id="job-run-7", table_format="parquet")
+    append_predictions(scored, "retried.predictions", table_format="parquet")
+    table = spark.table("retried.predictions").toPandas()
+    assert len(table) == 2 and set(table["scoring_run_id"]) == {"job-run-7"}
+
+
+def test_two_runs_started_together_store_each_prediction_once(spark, tmp_path: Path) -> None:
+    """Both runs find the same trips unscored before either writes; the table keeps one prediction each."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS concurrent LOCATION '{tmp_path}'")
+    table = "concurrent.predictions"
+    _run(spark, _trips(spark, ("2024-03-01 08:00:00", 2.0)), table, "3")
+    trips = _trips(spark, ("2024-03-01 08:00:00", 2.0), ("2024-03-01 09:00:00", 5.5))
+    first, second = (unscored_trips(spark, trips, table).toPandas() for _ in range(2))
+    for new in (first, second):
+        scored = spark.createDataFrame(new).withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
+        append_predictions(scored, table, table_format="parquet")
+    history = spark.table(table).toPandas()
+    assert len(history) == 2 and not history.duplicated(["record_id", "model_version"]).any()
+
+
+def test_a_records_id_does_not_change_when_its_label_arrives(spark, tmp_path: Path) -> None:
+    """The id is over the model's inputs only: the true fare (or any column the model does not read)
+    added to the input later leaves the record what it was, so it is not scored again."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS labelled LOCATION '{tmp_path}'")
+    table = "labelled.predictions"
+    trips = _trips(spark, ("2024-03-01 08:00:00", 2.0), ("2024-03-01 09:00:00", 5.5))
+    assert _run(spark, trips, table, "3") == 2
+    with_label = trips.withColumn("fare_amount", F.lit(9.5)).withColumn("payment_type", F.lit(1))
+    assert unscored_trips(spark, with_label, table).count() == 0
+    keyed = with_prediction_keys(
+        with_label.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
+    )
+    assert {row.record_id for row in keyed.collect()} == {row.record_id for row in spark.table(table).collect()}
+
+
+def test_a_record_id_needs_an_input_column(spark) -> None:
+    with pytest.raises(ValueError, match="no input column of the model"):
+        unscored_trips(spark, spark.createDataFrame([(9.5,)], ["fare_amount"]), "nowhere.predictions")
+
+
+def test_trips_that_arrive_after_the_grace_window_are_counted_and_reported(spark, tmp_path: Path) -> None:
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS counted LOCATION '{tmp_path}'")
+    table = "counted.predictions"
+    scored_early = ("2024-03-10 08:00:00", 1.0)
+    _run(spark, _trips(spark, scored_early, ("2024-03-20 08:00:00", 2.0)), table, "3")
+    late = ("2024-03-12 08:00:00", 4.0)  # 8 days before the newest scored trip, never scored
+    trips = _trips(spark, scored_early, late, ("2024-03-20 08:00:00", 2.0), ("2024-03-21 08:00:00", 3.0))
+    assert _run(spark, trips, table, "3") == 1
+    arrivals = late_arrivals(spark, trips, table)
+    assert [row.trip_distance for row in arrivals.collect()] == [4.0]
+    assert late_arrivals_report(arrivals).startswith("Late arrivals: 1 trips picked up more than 7 days")
+    assert late_arrivals(spark, trips, "counted.no_table_yet").count() == 0
+    assert late_arrivals_report(late_arrivals(spark, trips, "counted.no_table_yet")).startswith("Late arrivals: none")
 
 
 def _trips(spark, *rows: tuple[str, float]):

@@ -81,6 +81,26 @@ def test_training_keeps_exactly_the_rows_scoring_would_score_that_have_a_learnab
     assert all(TRAINING_CONTRACT.columns[name] == column for name, column in INPUT_CONTRACT.columns.items())
 
 
+def test_the_contract_reads_no_clock_a_run_passes_its_own_time(spark) -> None:
+    """A pick-up in 2088 is in the future for a run in 2024 and fine for one in 2088: the schemas
+    themselves give the same answer at any time, the run's timestamp decides the one clock rule."""
+    trip = {
+        **GOOD,
+        "tpep_pickup_datetime": datetime(2088, 3, 8, 17, 50),
+        "tpep_dropoff_datetime": datetime(2088, 3, 8, 18, 5),
+    }
+    frame = pd.DataFrame([trip])
+    INPUT_CONTRACT.validate(frame)
+    TRAINING_CONTRACT.validate(frame)
+    in_the_future = ["tpep_pickup_datetime in the future"]
+    assert row_problems(frame, now=datetime(2088, 3, 8)).isna().all()  # within the day's tolerance
+    assert row_problems(frame, now=datetime(2088, 3, 7)).tolist() == in_the_future
+    assert len(clean_trips(frame, now=datetime(2088, 3, 8))) == 1 and clean_trips(frame, now=datetime(2024, 3, 9)).empty
+    trips = spark.createDataFrame(frame)
+    assert with_problems(trips, now=datetime(2088, 3, 7)).first()[REASON_COLUMN] == in_the_future[0]
+    assert plausible_trips(trips, now=datetime(2088, 3, 8)).count() == 1
+
+
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_a_row_is_judged_alone_whatever_its_batch(seed: int) -> None:
     # Spark's batches hold any mix of rows; labels need not be positions.

@@ -9,7 +9,9 @@ import pandas as pd
 from steps.trips import clean_trips, plausible_trips
 {%- else -%}
 from steps.trips import (
+    HELD_OUT_DAYS,
     clean_trips,
+    held_out_period,
     holdout_cutoff,
     holdout_cutoff_of,
     plausible_trips,
@@ -59,6 +61,29 @@ def test_the_pandas_cutoff_is_the_first_test_pickup_and_the_spark_one(spark) -> 
     expected = set(trips.loc[time_split_labels(trips) == "TEST", "tpep_pickup_datetime"])
     _, held_out = split_at(spark.createDataFrame(trips), cutoff)
     assert {row[0] for row in held_out.select("tpep_pickup_datetime").collect()} == expected
+
+
+def hourly(days: int) -> pd.DataFrame:
+    """One trip an hour for ``days`` days from 2024-01-01."""
+    start = datetime(2024, 1, 1)
+    times = [start + timedelta(hours=i) for i in range(days * 24)]
+    return pd.DataFrame({"tpep_pickup_datetime": times, "trip_distance": 1.0, "fare_amount": 10.0})
+
+
+def test_a_long_history_holds_out_its_newest_week_not_a_tenth_of_it(spark) -> None:
+    """A tenth of 100 days would be 10 days the model never learns from: the period is bounded."""
+    trips = hourly(100)
+    first_held_out = trips["tpep_pickup_datetime"].max() - timedelta(days=HELD_OUT_DAYS)
+    assert holdout_cutoff_of(trips) == holdout_cutoff(spark.createDataFrame(trips)) == str(first_held_out)
+    assert (time_split_labels(trips) == "TEST").sum() == HELD_OUT_DAYS * 24 + 1
+
+
+def test_validation_scores_the_held_out_period_only_however_much_the_input_grew(spark) -> None:
+    cutoff = holdout_cutoff(spark.createDataFrame(hourly(100)))
+    grown = spark.createDataFrame(hourly(130))  # a month of trips arrived since training
+    period = held_out_period(grown, cutoff).toPandas()["tpep_pickup_datetime"]
+    assert len(period) == HELD_OUT_DAYS * 24 + 1
+    assert str(period.min()) == cutoff and period.max() - period.min() == timedelta(days=HELD_OUT_DAYS)
 {%- endif %}
 
 
