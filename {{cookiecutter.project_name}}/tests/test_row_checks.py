@@ -134,7 +134,9 @@ def test_scoring_runs_each_row_through_the_contract_once(spark, monkeypatch) -> 
     rows = spark.sparkContext.accumulator(0)
     counted = counting(INPUT_CONTRACT, rows)
     check = steps.row_checks.with_problems
-    monkeypatch.setattr(steps.row_checks, "with_problems", lambda trips, contract=None: check(trips, counted))
+    monkeypatch.setattr(
+        steps.row_checks, "with_problems", lambda trips, contract=None, now=None: check(trips, counted, now)
+    )
     trips = spark.createDataFrame(crafted()).repartition(2)
     scored = score_valid_rows(trips, lambda valid: valid.withColumn("prediction", valid["trip_distance"] * 2))
     assert scored.count() == len(CRAFTED)

@@ -157,5 +157,7 @@ def test_training_and_scoring_run_each_trip_through_the_contract_once(spark, sto
 
     check = steps.row_checks.with_problems
     counted = counting(INPUT_CONTRACT, scored)
-    monkeypatch.setattr(steps.row_checks, "with_problems", lambda frame, contract=None: check(frame, counted))
+    monkeypatch.setattr(
+        steps.row_checks, "with_problems", lambda frame, contract=None, now=None: check(frame, counted, now)
+    )
     assert score_trips(spark, result.model_uri, trips).count() == trips.count() == scored.value
