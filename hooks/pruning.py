@@ -74,6 +74,9 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "model_spec/features.py",
         "model_spec/estimator.py",
         "tests/test_model_spec_fit.py",
+        # Spark scoring through the model's prediction rule with a pyfunc UDF; the feature store
+        # scores through its own score_batch (features/scoring.py).
+        "steps/scoring.py",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (

@@ -9,6 +9,7 @@ the predicted class.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import textwrap
@@ -74,15 +75,23 @@ CHURN_PACKAGE = {
             return LogisticRegression()
     ''',
     "metrics.py": '''
-        """Share of wrongly predicted subscribers."""
+        """Accuracy (higher is better) and the share of churners missed (lower is better)."""
 
         import numpy as np
 
-        THRESHOLDS = {"error_rate": 0.3}
+        THRESHOLDS = {"accuracy": 0.7, "missed_churners": 0.5}
+        GREATER_IS_BETTER = {"accuracy": True, "missed_churners": False}
 
 
         def compute_metrics(predictions, targets) -> dict[str, float]:
-            return {"error_rate": float(np.mean(np.asarray(predictions) != np.asarray(targets)))}
+            predicted, actual = np.asarray(predictions), np.asarray(targets)
+            if actual.size == 0:
+                raise ValueError("No rows to validate the model on")
+            churners = actual == 1
+            return {
+                "accuracy": float(np.mean(predicted == actual)),
+                "missed_churners": float(np.mean(predicted[churners] != 1)) if churners.any() else 0.0,
+            }
     ''',
 }
 # The mistake: the positive class's probability taken for the prediction.
@@ -114,7 +123,8 @@ rng = np.random.default_rng(7)
 tenure = rng.integers(0, 72, 400)
 charges = rng.uniform(20, 120, 400)
 churned = ((charges / 120 - tenure / 72 + rng.normal(0, 0.2, 400)) > 0).astype("int64")
-signed_up = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 400), unit="D")
+# Microseconds, as Spark reads timestamps from parquet (it refuses pandas' default nanoseconds).
+signed_up = (pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 365, 400), unit="D")).astype("datetime64[us]")
 frame = pd.DataFrame({"signed_up_at": signed_up, "tenure_months": tenure, "monthly_charges": charges, "churned": churned})
 frame.to_parquet(sys.argv[1])
 """
@@ -150,3 +160,128 @@ def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_pre
     broken = _contract_test(project, python)
     assert "test_the_prediction_is_one_value_of_the_labels_kind_per_row" in broken.stdout, broken.stdout[-4000:]
     assert "a classifier's prediction must be the predicted class" in broken.stdout
+
+
+# The Recipes track with the churn package: the model registered as the recipe's train step
+# registers it (MLflow Recipes' own wrapper, configured by recipe.yaml's train step), then
+# ModelValidation and batch inference as the jobs run them, on local Spark.
+RECIPES_SCORING = """
+import json
+import mlflow
+import pandas as pd
+from mlflow.models import infer_signature
+from mlflow.recipes.utils import get_recipe_config
+from mlflow.recipes.utils.wrapped_recipe_model import WrappedRecipeModel
+from sklearn.pipeline import Pipeline
+
+from local_pipeline import local_spark
+from model_spec.data import LABEL, SAMPLE_PATH, TIME_COLUMN
+from model_spec.estimator import estimator_fn
+from model_spec.features import transformer_fn
+from steps.model_validation import run_model_validation
+from steps.predict import score_trips
+from steps.trips import clean_trips
+from steps.validation import RunMode, record_training_cutoff
+
+mlflow.set_tracking_uri("sqlite:///swap.db")
+mlflow.set_experiment("swap")
+rows = clean_trips(pd.read_parquet(SAMPLE_PATH))
+cutoff = rows[TIME_COLUMN].sort_values().iloc[int(len(rows) * 0.8)]
+train = rows[rows[TIME_COLUMN] < cutoff]
+features = train.drop(columns=[LABEL])
+mlflow.sklearn.save_model(Pipeline([("t", transformer_fn()), ("e", estimator_fn())]).fit(features, train[LABEL]), "fitted")
+step = get_recipe_config(".", "local")["steps"]["train"]
+wrapped = WrappedRecipeModel(step.get("predict_scores_for_all_classes", True), step.get("predict_prefix", "predicted_"))
+mlflow.pyfunc.save_model("probe", python_model=wrapped, artifacts={"model_path": "fitted"})
+signature = infer_signature(features, mlflow.pyfunc.load_model("probe").predict(features))
+with mlflow.start_run():
+    info = mlflow.pyfunc.log_model(
+        "model", python_model=wrapped, artifacts={"model_path": "fitted"}, signature=signature,
+        registered_model_name="churn",
+    )
+uri = f"models:/churn/{info.registered_model_version}"
+record_training_cutoff("churn", str(info.registered_model_version), cutoff.strftime("%Y-%m-%d %H:%M:%S"))
+with local_spark("swap") as spark:
+    sample = spark.read.parquet(str(SAMPLE_PATH))
+    sample.createOrReplaceTempView("sample")
+    result = run_model_validation(
+        spark, score_trips, uri, "churn", str(info.registered_model_version), "SELECT * FROM sample", RunMode.ENABLED
+    )
+    scored = score_trips(spark, uri, sample)
+    predictions = scored.toPandas()
+print(json.dumps({
+    "type": dict(scored.dtypes)["prediction"],
+    "values": sorted(int(v) for v in predictions["prediction"].dropna().unique()),
+    "scored": int(predictions["prediction"].notna().sum()),
+    "metrics": result.metrics,
+    "passed": result.passed,
+    "report": result.report(),
+}))
+"""
+
+# The MLflow 3 track with the churn package: its own training, validation and Spark batch inference.
+MLFLOW3_SCORING = """
+import json
+import mlflow
+import pandas as pd
+
+from fare_model.batch_inference import score_pandas, score_trips
+from fare_model.data import held_out_trips
+from fare_model.training import train_and_register
+from fare_model.validation import validate_model_version
+from local_pipeline import local_spark
+from model_spec.data import SAMPLE_PATH
+from steps.validation import RunMode
+
+mlflow.set_tracking_uri("sqlite:///swap.db")
+mlflow.set_experiment("swap")
+trips = pd.read_parquet(SAMPLE_PATH)
+model = train_and_register(trips, "churn", source=str(SAMPLE_PATH))
+outcome = validate_model_version(
+    model.model_name, model.model_version, held_out_trips(trips, model.training_cutoff), RunMode.ENABLED
+)
+with local_spark("swap") as spark:
+    scored = score_trips(spark, model.model_uri, spark.read.parquet(str(SAMPLE_PATH)))
+    predictions = scored.toPandas()
+in_memory = score_pandas(model.model_uri, trips)
+print(json.dumps({
+    "type": dict(scored.dtypes)["prediction"],
+    "values": sorted(int(v) for v in predictions["prediction"].dropna().unique()),
+    "scored": int(predictions["prediction"].notna().sum()),
+    "in_memory": sorted(int(v) for v in in_memory["prediction"].dropna().unique()),
+    "metrics": outcome.metrics,
+    "passed": outcome.passed,
+    "report": outcome.report(),
+}))
+"""
+
+
+@pytest.mark.parametrize(
+    ("answers", "script"),
+    [({}, RECIPES_SCORING), ({"include_mlflow_recipes": "no"}, MLFLOW3_SCORING)],
+    ids=["recipes", "mlflow3"],
+)
+def test_the_swapped_classifier_scores_its_class_and_is_validated_by_its_own_metrics(
+    tmp_path: Path, answers: dict[str, str], script: str
+) -> None:
+    """Batch inference writes the predicted class (LONG, as the 0/1 label) through the package's
+    ``prediction_column``; ModelValidation judges by the package's ``compute_metrics``, each metric
+    in its ``GREATER_IS_BETTER`` direction (accuracy passes above its threshold, so a track that
+    assumed lower-is-better would fail the model)."""
+    context = [f"{key}={value}" for key, value in answers.items()]
+    subprocess.run([sys.executable, "-m", "cookiecutter", str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path), *context],
+                   check=True, capture_output=True, text=True)  # fmt: skip
+    project = tmp_path / "my-mlops-project"
+    python = ensure_project_venv([project / "requirements.txt", project / "test-requirements.txt"])
+    for name, source in CHURN_PACKAGE.items():
+        (project / "model_spec" / name).write_text(textwrap.dedent(source).lstrip())
+    subprocess.run([str(python), "-c", CHURN_SAMPLE, str(project / "data" / "sample.parquet")], check=True)
+    run = subprocess.run([str(python), "-c", script], cwd=project, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr[-4000:]
+    outcome = json.loads(run.stdout.strip().splitlines()[-1])
+    assert outcome["type"] == "bigint", outcome  # the label's type, not a DOUBLE probability
+    assert outcome["values"] == [0, 1] and outcome["scored"] == 400, outcome
+    assert outcome.get("in_memory", [0, 1]) == [0, 1], outcome
+    assert set(outcome["metrics"]) >= {"accuracy", "missed_churners"}, outcome
+    assert outcome["metrics"]["accuracy"] > 0.7 and outcome["passed"], outcome["report"]
+    assert "accuracy" in outcome["report"] and ">=" in outcome["report"], outcome["report"]

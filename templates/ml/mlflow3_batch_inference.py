@@ -13,7 +13,12 @@
 {%- else %}
 # MAGIC Scores a table of trips with the `champion` version of this environment's model and
 {%- endif %}
+{%- if fs %}
 # MAGIC appends to the output table the input rows plus a DOUBLE column `prediction` and a
+{%- else %}
+# MAGIC appends to the output table the input rows plus the model's `prediction` (`model_spec/prediction.py`:
+# MAGIC a regressor's DOUBLE value, a classifier's predicted class, typed as its label) and a
+{%- endif %}
 # MAGIC STRING column `model_version` (the version that made every prediction: the alias is
 # MAGIC resolved once, when the job starts), keyed by `record_id`, `model_version` and
 # MAGIC `scoring_run_id` (`steps/predictions.py`): earlier runs' predictions stay.

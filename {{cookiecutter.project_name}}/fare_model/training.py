@@ -19,7 +19,6 @@ import pandas as pd
 import sklearn
 from mlflow.models import infer_signature
 from mlflow.tracking import MlflowClient
-from sklearn.metrics import mean_absolute_error, root_mean_squared_error
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer
 
@@ -34,6 +33,7 @@ from fare_model.data import (
 from fare_model.model_code import BundledCode, bundled_feature_code
 from fare_model.registry import TRAINING_CUTOFF_TAG
 from model_spec.estimator import estimator_fn
+from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
 from steps.model_version import RegisteredVersion
 
@@ -51,7 +51,7 @@ class TrainedModel(RegisteredVersion):
 
 
 def build_model(code: BundledCode | None = None) -> Pipeline:
-    """The unfitted model: raw trip columns in, fare in dollars out.
+    """The unfitted model: raw trip columns in, the model's prediction (a fare in dollars) out.
 
     Its feature stage comes from ``code`` (default: ``model_spec/features.py`` under its bundled,
     content-addressed name, see ``fare_model.model_code``), so the logged model never loads
@@ -96,8 +96,11 @@ def _trusted_types(model: Pipeline) -> list[str]:
     MLflow 3 saves scikit-learn models with skops, which loads only types it knows to be
     safe; the feature functions of ``model_spec/features.py`` are ours, so we vouch for them.
     """
+    # Every FunctionTransformer nested anywhere in the feature stage (a Pipeline, a ColumnTransformer or one alone).
+    features = model.named_steps["features"]
+    steps = [features, *features.get_params(deep=True).values()]
     functions = []
-    for step in model.named_steps["features"].named_steps.values():
+    for step in steps:
         if isinstance(step, FunctionTransformer):
             functions += [f for f in (step.func, step.inverse_func, step.feature_names_out) if callable(f)]
     return sorted({f"{f.__module__}.{f.__qualname__}" for f in functions})
@@ -137,16 +140,9 @@ def train_and_register(
                 "training_window_start": pd.Timestamp(trips[TIME_COLUMN].min()).isoformat(),
             }
         )
-        mlflow.log_metrics(
-            {
-                "held_out_root_mean_squared_error": float(
-                    root_mean_squared_error(split.held_out[TARGET], held_out_predictions)
-                ),
-                "held_out_mean_absolute_error": float(
-                    mean_absolute_error(split.held_out[TARGET], held_out_predictions)
-                ),
-            }
-        )
+        # The model's own metrics (``model_spec.metrics``), for information: the decision is ModelValidation's.
+        held_out_metrics = compute_metrics(held_out_predictions, split.held_out[TARGET])
+        mlflow.log_metrics({f"held_out_{name}": value for name, value in held_out_metrics.items()})
         example = _input_example(features)
         with integer_schema_hint_ignored():  # the integer columns are deliberate (see _input_example)
             signature = infer_signature(example, model.predict(example))

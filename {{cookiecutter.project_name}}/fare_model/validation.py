@@ -3,13 +3,13 @@
 
 The candidate scores held-out trips (trips training did not see, cleaned as in training),
 and MLflow 3's ``mlflow.models.evaluate`` computes the metrics from its predictions and the
-true fares. Who scores is the caller's choice (a ``Scorer``): ``mlflow.pyfunc`` for the
+true labels (the model's ``compute_metrics``, ``model_spec/metrics.py``). Who scores is the caller's choice (a ``Scorer``): ``mlflow.pyfunc`` for the
 plain MLflow 3 models ({% if plain %}the default, {% endif %}``fare_model.batch_inference.score_pandas``), the
 feature store's ``score_batch`` for models logged with feature lookups, which pyfunc
 cannot feed (``features/validation.py``). Each metric must stay
-within its fixed threshold (``model_spec/metrics.py``) and, when the registry already has a
-``champion``, must not be worse than the champion's on the same trips by more than
-``BASELINE_MARGIN``. ``mlflow.validate_evaluation_results`` applies the resulting
+within its fixed threshold (``model_spec/metrics.py``, on the side ``GREATER_IS_BETTER`` says)
+and, when the registry already has a ``champion``, must not be worse than the champion's on the
+same trips by more than ``BASELINE_MARGIN``. ``mlflow.validate_evaluation_results`` applies the resulting
 ``MetricThreshold``s. The outcome is recorded on the version as tags; a version that passed
 becomes the ``challenger``, which deployment promotes to ``champion``.
 
@@ -32,7 +32,7 @@ from typing import Any, Callable, Optional
 
 import mlflow
 import pandas as pd
-from mlflow.models import MetricThreshold, make_metric
+from mlflow.models import EvaluationMetric, MetricThreshold, make_metric
 from mlflow.models.evaluation.validation import ModelValidationFailedException
 from mlflow.tracking import MlflowClient
 
@@ -46,9 +46,9 @@ from fare_model.registry import (
     version_with_alias,
 )
 from model_spec.data import LABEL, TASK
-from model_spec.metrics import THRESHOLDS, weighted_mean_squared_error
+from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS, compute_metrics
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.validation import ModelValidationFailed, RunMode
+from steps.validation import ModelValidationFailed, RunMode, metric_limit, within_limit
 
 # A candidate may be at most 5 % worse than the champion on each metric: retraining on
 # fresher data should not be blocked by noise, but a real regression must be. Each release
@@ -60,16 +60,27 @@ BASELINE_MARGIN = 0.05
 MODEL_TYPES = {"regression": "regressor", "classification": "classifier"}
 
 Scorer = Callable[[str, Any], pd.DataFrame]
-"""``(model URI, held-out trips) -> scored trips``: a pandas DataFrame with the true fare
-(``model_spec.data.LABEL``) and a float ``PREDICTION_COLUMN`` per trip. The held-out trips are
+"""``(model URI, held-out trips) -> scored trips``: a pandas DataFrame with the true label
+(``model_spec.data.LABEL``) and the ``PREDICTION_COLUMN`` (``model_spec.prediction``) per trip. The held-out trips are
 whatever the scorer takes (pandas for pyfunc scoring, a Spark DataFrame for the feature
 store's); the model URI names one version (``models:/<name>/<version>``)."""
 
-WEIGHTED_MSE = make_metric(
-    eval_fn=lambda predictions, targets, metrics: weighted_mean_squared_error(predictions, targets),
-    greater_is_better=False,
-    name="weighted_mean_squared_error",
-)
+
+def model_metrics() -> list[EvaluationMetric]:
+    """The model's metrics (``model_spec.metrics``) as MLflow metrics, one per threshold.
+
+    Each is ``compute_metrics`` read at its name, in its ``GREATER_IS_BETTER`` direction; a
+    metric named as one of MLflow's built-in metrics (``root_mean_squared_error``) replaces it,
+    so every track judges by the package's definition alone.
+    """
+
+    def metric(name: str) -> EvaluationMetric:
+        def eval_fn(predictions: pd.Series, targets: pd.Series, metrics: dict) -> float:
+            return compute_metrics(predictions, targets)[name]
+
+        return make_metric(eval_fn=eval_fn, greater_is_better=GREATER_IS_BETTER[name], name=name)
+
+    return [metric(name) for name in THRESHOLDS]
 
 
 @dataclass(frozen=True)
@@ -91,7 +102,11 @@ class ValidationOutcome:
 
     @property
     def failures(self) -> list[str]:
-        return [name for name, limit in self.limits.items() if not self.metrics.get(name, math.inf) <= limit]
+        return [
+            name
+            for name, limit in self.limits.items()
+            if not within_limit(self.metrics.get(name), limit, GREATER_IS_BETTER[name])
+        ]
 
     def report(self) -> str:
         """One line per metric: value, limit, where the limit comes from, and the verdict."""
@@ -101,12 +116,14 @@ class ValidationOutcome:
         for name, limit in self.limits.items():
             value = self.metrics.get(name, math.nan)
             verdict = "FAILED" if name in self.failures else "ok"
+            better = GREATER_IS_BETTER[name]
+            sign, bound = ("-", ">=") if better else ("+", "<=")
             source = (
-                f"{CHAMPION} v{self.baseline_version} {self.baseline_metrics[name]:.4f} + {BASELINE_MARGIN * 100:g} %"
-                if name in self.baseline_metrics and limit < THRESHOLDS[name]
+                f"{CHAMPION} v{self.baseline_version} {self.baseline_metrics[name]:.4f} {sign} {BASELINE_MARGIN * 100:g} %"
+                if name in self.baseline_metrics and limit != THRESHOLDS[name]
                 else "threshold"
             )
-            lines.append(f"{name:<30} {value:10.4f} <= {limit:.4f}  {verdict}  ({source})")
+            lines.append(f"{name:<30} {value:10.4f} {bound} {limit:.4f}  {verdict}  ({source})")
         return "\n".join(lines)
 
 
@@ -115,16 +132,16 @@ def metric_limits(
     thresholds: dict[str, float] = THRESHOLDS,
     margin: float = BASELINE_MARGIN,
 ) -> dict[str, float]:
-    """The most each metric may be: its threshold, or the champion's value plus ``margin`` if lower.
+    """The worst passing value of each metric: its threshold, tightened by the champion's (``metric_limit``).
 
-    All metrics are errors (lower is better). ``baseline_metrics`` are the champion's
-    metrics on the same trips, or None when there is no champion.
+    Which way is worse is the model's ``GREATER_IS_BETTER``. ``baseline_metrics`` are the
+    champion's metrics on the same trips, or None when there is no champion.
     """
-    limits = dict(thresholds)
-    for name in limits:
-        if baseline_metrics and name in baseline_metrics:
-            limits[name] = min(limits[name], baseline_metrics[name] * (1.0 + margin))
-    return limits
+    baseline_metrics = baseline_metrics or {}
+    return {
+        name: metric_limit(threshold, baseline_metrics.get(name), margin, GREATER_IS_BETTER[name])
+        for name, threshold in thresholds.items()
+    }
 {%- if plain %}
 
 
@@ -145,19 +162,21 @@ def evaluate_version(model_uri: str, held_out: Any, score: Scorer) -> mlflow.mod
 {%- endif %}
     """``mlflow.models.evaluate`` of the predictions ``score`` makes with ``model_uri`` on ``held_out``.
 
-    Evaluates a static dataset (``predictions=``, no ``model=``): the regressor metrics and
-    the weighted squared error, logged to the active run. Raises ``ValueError`` when no trip
-    was scored, and whatever ``score`` raises.
+    Evaluates a static dataset (``predictions=``, no ``model=``): MLflow's metrics of the
+    model's task and the model's own (``model_metrics``), logged to the active run. Raises
+    ``ValueError`` when no trip was scored, and whatever ``score`` raises.
     """
     scored = score(model_uri, held_out)
     if scored.empty:
         raise ValueError(f"No held-out trip to validate {model_uri} on")
+    data = scored[[LABEL, PREDICTION_COLUMN]]
     return mlflow.models.evaluate(
-        data=scored[[LABEL, PREDICTION_COLUMN]].astype("float64"),
+        # A regressor's values as floats (Spark may hand decimals); a classifier's classes as they are.
+        data=data.astype("float64") if TASK == "regression" else data,
         predictions=PREDICTION_COLUMN,
         targets=LABEL,
         model_type=MODEL_TYPES[TASK],
-        extra_metrics=[WEIGHTED_MSE],
+        extra_metrics=model_metrics(),
         evaluator_config={"log_model_explainability": False},
     )
 
@@ -235,7 +254,8 @@ def validate_model_version(
         try:
             mlflow.validate_evaluation_results(
                 validation_thresholds={
-                    name: MetricThreshold(threshold=limit, greater_is_better=False) for name, limit in limits.items()
+                    name: MetricThreshold(threshold=limit, greater_is_better=GREATER_IS_BETTER[name])
+                    for name, limit in limits.items()
                 },
                 candidate_result=candidate,
             )

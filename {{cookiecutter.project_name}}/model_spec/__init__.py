@@ -14,7 +14,8 @@ The package must provide (the contract test checks each name and its type):
 - ``model_spec.features``: ``transformer_fn``, an unfitted scikit-learn transformer from raw
   rows to model features. Logged models carry this file, so it imports third-party packages only.
 - ``model_spec.estimator``: ``estimator_fn``, an unfitted scikit-learn estimator of ``TASK``.
-- ``model_spec.metrics``: ``THRESHOLDS`` (metric name to the worst passing value, lower is
-  better) and ``compute_metrics(predictions, targets)``.
+- ``model_spec.metrics``: ``THRESHOLDS`` (metric name to the worst passing value),
+  ``GREATER_IS_BETTER`` (metric name to whether higher values are better) and
+  ``compute_metrics(predictions, targets)``.
 - ``model_spec.prediction``: ``PREDICTION_COLUMN`` and ``prediction_column(model, rows)``.
 """

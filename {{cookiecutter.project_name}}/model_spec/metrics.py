@@ -2,9 +2,11 @@
 
 Every track judges a model with these: the recipe's evaluate step (``steps.custom_metrics``,
 recipe.yaml's ``validation_criteria``), ModelValidation on Databricks and the local pipeline.
-Every metric is an error: lower is better, and a candidate passes when each is at most its
-threshold (and, where a model is deployed, not much worse than that model's, which is the
-tracks' rule).
+Which way each metric is better is ``GREATER_IS_BETTER``'s to say (the tracks read it, never
+assume it): here every metric is an error, lower is better, and a candidate passes when each is
+at most its threshold (and, where a model is deployed, not much worse than that model's, which
+is the tracks' rule). A metric whose higher values are better (accuracy, recall) passes at or
+above its threshold.
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ THRESHOLDS: dict[str, float] = {
     "mean_absolute_error": 2.5,
     "weighted_mean_squared_error": 5.0,
 }
+# Whether a higher value of each metric is better (its threshold then is the lowest passing
+# value); every metric of THRESHOLDS has an entry. Errors: lower is better.
+GREATER_IS_BETTER: dict[str, bool] = {name: False for name in THRESHOLDS}
 # Fares below a dollar would give single trips enormous weight.
 MIN_WEIGHT_FARE = 1.0
 

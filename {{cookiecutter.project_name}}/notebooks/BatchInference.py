@@ -6,8 +6,9 @@
 # MAGIC
 # MAGIC Scores a table of trips with the model version deployed to this environment's registry
 # MAGIC stage (staging: `Staging`, prod: `Production`) and appends to the output table the input
-# MAGIC rows plus a DOUBLE column `prediction` and the STRING column `model_version`, keyed by
-# MAGIC `record_id`, `model_version` and `scoring_run_id` (`steps/predictions.py`): earlier runs stay.
+# MAGIC rows plus the model's `prediction` (`model_spec/prediction.py`: a regressor's DOUBLE value, a
+# MAGIC classifier's predicted class, typed as its label) and the STRING column `model_version`, keyed
+# MAGIC by `record_id`, `model_version` and `scoring_run_id` (`steps/predictions.py`): earlier runs stay.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `staging` or `prod` (`test`: the CI integration test, which must score rows and

@@ -23,12 +23,14 @@ from __future__ import annotations
 import enum
 {%- if recipes %}
 from dataclasses import dataclass, field
+{%- endif %}
 from typing import Optional
+{%- if recipes %}
 
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from model_spec.metrics import THRESHOLDS, compute_metrics
+from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS, compute_metrics
 {%- endif %}
 
 
@@ -50,6 +52,29 @@ class RunMode(enum.Enum):
 
 class ModelValidationFailed(Exception):
     """Raised in ``enabled`` mode, and whenever the model cannot be scored, so the job stops."""
+
+
+def metric_limit(threshold: float, baseline: Optional[float], margin: float, greater_is_better: bool) -> float:
+    """The worst passing value of a metric: its fixed ``threshold``, tightened by the deployed model's ``baseline``.
+
+    Lower is better (``greater_is_better`` False, an error): the lower of the threshold and the
+    baseline plus ``margin`` (a fraction: 0.05 is 5 %). Higher is better: the higher of the
+    threshold and the baseline minus ``margin``. ``baseline`` None (nothing deployed) leaves the
+    threshold. The direction is the model's (``model_spec.metrics.GREATER_IS_BETTER``); the
+    margin assumes a metric that is not negative.
+    """
+    if baseline is None:
+        return threshold
+    if greater_is_better:
+        return max(threshold, baseline * (1.0 - margin))
+    return min(threshold, baseline * (1.0 + margin))
+
+
+def within_limit(value: Optional[float], limit: float, greater_is_better: bool) -> bool:
+    """Whether ``value`` passes ``limit`` in the metric's direction; a missing value (None, NaN) fails."""
+    if value is None or value != value:
+        return False
+    return value >= limit if greater_is_better else value <= limit
 {%- if recipes %}
 
 
@@ -77,27 +102,29 @@ class ValidationStatus(str, enum.Enum):
 class ValidationResult:
     """Metrics of one model version against the thresholds and, if any, the deployed model's.
 
-    Every metric is an error (lower is better). ``baseline`` holds the deployed model's
-    metrics on the same trips; empty when nothing is deployed yet.
+    Which way each metric is better is ``greater_is_better``'s (the model's
+    ``GREATER_IS_BETTER``). ``baseline`` holds the deployed model's metrics on the same trips;
+    empty when nothing is deployed yet.
     """
 
     metrics: dict[str, float]
     thresholds: dict[str, float] = field(default_factory=lambda: dict(THRESHOLDS))
     baseline: dict[str, float] = field(default_factory=dict)
     max_regression: float = MAX_REGRESSION
+    greater_is_better: dict[str, bool] = field(default_factory=lambda: dict(GREATER_IS_BETTER))
 
     def limit(self, name: str) -> float:
-        """The largest passing value of metric ``name``: its threshold, tightened by the baseline."""
-        limit = self.thresholds[name]
-        if name in self.baseline:
-            limit = min(limit, self.baseline[name] * (1 + self.max_regression))
-        return limit
+        """The worst passing value of metric ``name``: its threshold, tightened by the baseline (``metric_limit``)."""
+        better = self.greater_is_better[name]
+        return metric_limit(self.thresholds[name], self.baseline.get(name), self.max_regression, better)
 
     @property
     def failures(self) -> list[str]:
-        """Metrics above their limit (a metric missing from ``metrics`` fails too)."""
+        """Metrics on the wrong side of their limit (a metric missing from ``metrics`` fails too)."""
         return [
-            name for name in self.thresholds if not (name in self.metrics and self.metrics[name] <= self.limit(name))
+            name
+            for name in self.thresholds
+            if not within_limit(self.metrics.get(name), self.limit(name), self.greater_is_better[name])
         ]
 
     @property
@@ -115,7 +142,8 @@ class ValidationResult:
             value = self.metrics.get(name, float("nan"))
             verdict = "FAILED" if name in self.failures else "ok"
             deployed = f" (deployed: {self.baseline[name]:.4f})" if name in self.baseline else ""
-            lines.append(f"{name:<30} {value:10.4f} <= {self.limit(name):g}  {verdict}{deployed}")
+            bound = ">=" if self.greater_is_better[name] else "<="
+            lines.append(f"{name:<30} {value:10.4f} {bound} {self.limit(name):g}  {verdict}{deployed}")
         return "\n".join(lines)
 
 

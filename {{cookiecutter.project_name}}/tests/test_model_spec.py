@@ -58,6 +58,12 @@ REQUIRED: list[tuple[str, str, Callable[[Any], bool], str]] = [
         lambda v: isinstance(v, dict) and bool(v),
         "a dict of metric name to its worst passing value",
     ),
+    (
+        "model_spec.metrics",
+        "GREATER_IS_BETTER",
+        lambda v: isinstance(v, dict) and all(isinstance(better, bool) for better in v.values()),
+        "a dict of metric name to whether a higher value is better (True for accuracy, False for an error)",
+    ),
     ("model_spec.metrics", "compute_metrics", callable, "a function (predictions, targets) -> dict of metric values"),
     ("model_spec.prediction", "PREDICTION_COLUMN", lambda v: isinstance(v, str) and bool(v), "a column name (str)"),
     ("model_spec.prediction", "prediction_column", callable, "a function (fitted model, rows) -> one value per row"),
@@ -70,6 +76,15 @@ def test_the_package_provides(module: str, name: str, check: Callable[[Any], boo
     assert hasattr(imported, name), f"{module} must define {name}: {expected}"
     value = getattr(imported, name)
     assert check(value), f"{module}.{name} must be {expected}, not {value!r}"
+
+
+def test_every_metric_says_which_way_is_better() -> None:
+    from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS
+
+    assert set(GREATER_IS_BETTER) == set(THRESHOLDS), (
+        f"model_spec.metrics.GREATER_IS_BETTER must name every metric of THRESHOLDS, no other: "
+        f"GREATER_IS_BETTER has {sorted(GREATER_IS_BETTER)}, THRESHOLDS {sorted(THRESHOLDS)}"
+    )
 
 
 def _imports_from_the_package(root: Path) -> list[tuple[Path, str, str]]:

@@ -10,8 +10,9 @@ from pyspark.sql import functions as F
 import steps.trips
 from model_spec.contract import TRAINING_CONTRACT
 from model_spec.metrics import compute_metrics
+from steps import model_validation
 from steps.deploy import DeploymentRefused, deploy
-from steps.model_validation import run_model_validation, spark_metrics
+from steps.model_validation import held_out_metrics, run_model_validation
 from steps.split import held_out_cutoff, split_by_pickup_time
 from steps.trips import clean_trips
 from steps.validation import (
@@ -200,8 +201,15 @@ def test_a_candidate_as_good_as_the_deployed_model_passes(spark, mlflow_store, t
     assert run(spark, candidate, trips_query, RunMode.ENABLED, by_uri(offsets), baseline=deployed).passed
 
 
-def test_spark_metrics_equal_the_pandas_metrics_on_unequal_errors(spark) -> None:
+def test_the_held_out_metrics_are_the_models_own_on_unequal_errors(spark) -> None:
     targets, predictions = [4.0, 10.0, 0.5, 30.0], [6.0, 9.0, 3.0, 20.0]
     frame = spark.createDataFrame(list(zip(targets, predictions)), ["fare_amount", "prediction"])
     expected = compute_metrics(pd.Series(predictions), pd.Series(targets))
-    assert spark_metrics(frame) == pytest.approx(expected)
+    assert held_out_metrics(frame) == pytest.approx(expected)
+
+
+def test_more_held_out_trips_than_the_driver_takes_are_refused(spark, monkeypatch) -> None:
+    monkeypatch.setattr(model_validation, "MAX_VALIDATION_ROWS", 3)
+    frame = spark.createDataFrame([(10.0, 11.0)] * 4, ["fare_amount", "prediction"])
+    with pytest.raises(ValueError, match="MAX_VALIDATION_ROWS"):
+        held_out_metrics(frame)

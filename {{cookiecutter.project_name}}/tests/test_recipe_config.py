@@ -9,7 +9,7 @@ import pytest
 from mlflow.recipes.utils import get_recipe_config
 
 from model_spec.data import LABEL, SAMPLE_PATH, TASK
-from model_spec.metrics import THRESHOLDS
+from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS
 from steps import dev_namespace, utils
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -75,3 +75,18 @@ def test_validation_criteria_are_the_model_validation_thresholds() -> None:
     config = get_recipe_config(str(PROJECT_ROOT), "local")
     criteria = {item["metric"]: item["threshold"] for item in config["steps"]["evaluate"]["validation_criteria"]}
     assert criteria == THRESHOLDS
+
+
+def test_the_registered_model_predicts_one_value_per_row() -> None:
+    """A recipe classifier's model otherwise returns a score per class, which batch inference
+    and ModelValidation refuse (``model_spec.prediction``): the predicted class is its prediction."""
+    config = get_recipe_config(str(PROJECT_ROOT), "local")
+    assert config["steps"]["train"].get("predict_scores_for_all_classes") is False
+
+
+def test_the_custom_metrics_are_better_the_way_the_model_says() -> None:
+    config = get_recipe_config(str(PROJECT_ROOT), "local")
+    directions = {item["name"]: item["greater_is_better"] for item in config.get("custom_metrics", [])}
+    assert directions == {name: GREATER_IS_BETTER[name] for name in directions}, (
+        "recipe.yaml's custom_metrics greater_is_better must be model_spec.metrics.GREATER_IS_BETTER"
+    )

@@ -11,11 +11,13 @@ from steps.validation import (
     ValidationStatus,
     description_with_result,
     enforce,
+    metric_limit,
     validate,
+    within_limit,
 )
 {%- else -%}
 from model_spec.metrics import weighted_mean_squared_error
-from steps.validation import RunMode
+from steps.validation import RunMode, metric_limit, within_limit
 {%- endif %}
 
 
@@ -106,3 +108,18 @@ def test_the_deployed_models_metrics_tighten_the_thresholds() -> None:
         == THRESHOLDS["root_mean_squared_error"]
     )
 {%- endif %}
+
+
+def test_an_error_metric_passes_at_or_below_its_limit_and_a_champion_tightens_it_upwards() -> None:
+    assert metric_limit(5.0, None, 0.05, greater_is_better=False) == 5.0
+    assert metric_limit(5.0, 2.0, 0.05, greater_is_better=False) == pytest.approx(2.1)
+    assert within_limit(2.1, 2.1, greater_is_better=False) and not within_limit(2.2, 2.1, greater_is_better=False)
+
+
+def test_a_score_metric_passes_at_or_above_its_limit_and_a_champion_raises_it() -> None:
+    # Accuracy-like: higher is better, the threshold is the lowest passing value.
+    assert metric_limit(0.7, None, 0.05, greater_is_better=True) == 0.7
+    assert metric_limit(0.7, 0.9, 0.05, greater_is_better=True) == pytest.approx(0.855)
+    assert metric_limit(0.7, 0.6, 0.05, greater_is_better=True) == 0.7  # a weak champion never lowers the floor
+    assert within_limit(0.86, 0.855, greater_is_better=True) and not within_limit(0.85, 0.855, greater_is_better=True)
+    assert not within_limit(None, 0.0, greater_is_better=True) and not within_limit(float("nan"), 1.0, False)
