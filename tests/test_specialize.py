@@ -236,3 +236,30 @@ def test_make_specialize_and_demo_use_the_scripts() -> None:
     assert "scripts/specialize.py $(ANSWERS)" in makefile
     assert "$$($(VENV)/bin/python scripts/required_answers.py)" in makefile
     assert Path(specialize.__file__).parent == TEMPLATE_DIR / "scripts"
+
+
+# --- messages of a specialised fork (hooks/validation.py reads _fixed_answers) ------------------
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_a_forks_refusals_suggest_only_values_it_still_accepts(cloud: str) -> None:
+    """A fork fixed to one cloud: a null host's example is a host of that cloud (which the fork
+    accepts), and a host of another cloud is refused without offering that cloud."""
+    from hooks import validation
+
+    other = next(c for c in CLOUDS if c != cloud)
+    fork = {"_fixed_answers": {"cloud": cloud}, "project_name": "my-mlops-project",
+            "databricks_staging_workspace_host": None,
+            "databricks_prod_workspace_host": validation.EXAMPLE_HOSTS[other]}
+    problems = validation.find_problems(fork, "2.6.0")
+    null_host = next(p for p in problems if p.startswith("databricks_staging_workspace_host None"))
+    assert validation.EXAMPLE_HOSTS[cloud] in null_host
+    assert not [h for c, h in validation.EXAMPLE_HOSTS.items() if c != cloud and h in null_host]
+    wrong_cloud = next(p for p in problems if p.startswith("databricks_prod_workspace_host"))
+    assert f"cloud is '{cloud}'" in wrong_cloud and f"cloud='{other}'" not in wrong_cloud
+    assert validation.check_answer_is_text(
+        "databricks_prod_workspace_host", None, validation.examples_for(fork)).count(validation.EXAMPLE_HOSTS[cloud]) == 2
+    hint = validation.cruft_retry_hint("update", {"databricks_prod_workspace_host", "cloud"}, fork)
+    assert validation.EXAMPLE_HOSTS[cloud] in hint and f'"cloud": "{cloud}"' in hint
+    # The unspecialised template still offers the other cloud.
+    unspecialised = {**{k: v for k, v in fork.items() if k != "_fixed_answers"}, "cloud": cloud}
+    assert any(f"or answer cloud='{other}'" in p for p in validation.find_problems(unspecialised, "2.6.0"))
