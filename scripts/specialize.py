@@ -294,6 +294,58 @@ def _without_names(whole: str, listed: str, names: set[str]) -> str:
     return f" ({', '.join(kept)})" if kept else ""
 
 
+_FORK_BLOCK = re.compile(r"<!-- specialize (\w+)\n(.*?)-->\n(.*?)<!-- /specialize -->\n", re.DOTALL)
+# The guides of this repository that a fork keeps (fork blocks resolved, deleted configs replaced).
+GUIDES = ("README.md", "CONTRIBUTING.md", "stack-customization.md", "Pipeline.md")
+
+
+def resolve_fork_blocks(text: str, fixed: Mapping[str, str], choices: Mapping[str, Sequence[str]]) -> str:
+    """Markdown ``text`` with the fork blocks of the prompts in ``fixed`` replaced by the fixed
+    choice's text. A fork block is what the unspecialised guide says about every choice, preceded
+    by an HTML comment (not rendered) holding one alternative per choice, each starting with
+    ``<choice>: `` (continued on the following lines)::
+
+        <!-- specialize cicd_platform
+        GitHub Actions: CI/CD is in `.github/`.
+        GitLab: CI/CD is in `.gitlab-ci.yml` and `.gitlab/`.
+        -->
+        CI/CD is in `.github/` or `.gitlab-ci.yml` and `.gitlab/`.
+        <!-- /specialize -->
+
+    Blocks of prompts that are not fixed stay as they are. Raises ``SpecializeError`` for a block
+    of an unknown prompt or without the fixed choice's alternative (the guide would lie)."""
+    def resolve(match: re.Match[str]) -> str:
+        name, alternatives = match.group(1), match.group(2)
+        if name not in choices and name not in fixed:
+            raise SpecializeError(f"fork block of {name!r}, which is not a choice prompt")
+        if name not in fixed:
+            return match.group(0)
+        found: dict[str, list[str]] = {}
+        current: Optional[list[str]] = None
+        for line in alternatives.splitlines(keepends=True):
+            starts = next((c for c in choices.get(name, [fixed[name]]) if line.startswith(f"{c}: ")), None)
+            if starts is not None:
+                current = found.setdefault(starts, [line[len(starts) + 2:]])
+            elif current is not None:
+                current.append(line)
+        if fixed[name] not in found:
+            raise SpecializeError(f"fork block of {name} has no text for {name}={fixed[name]!r}: {alternatives[:80]!r}")
+        return "".join(found[fixed[name]])
+
+    return _FORK_BLOCK.sub(resolve, text)
+
+
+def replace_deleted_paths(text: str, deleted: Iterable[str], remaining: Sequence[str]) -> str:
+    """``text`` with every mention of a ``deleted`` repository path (an example config of a removed
+    choice) replaced by one of ``remaining``: the first in the same folder, else the first."""
+    for path in deleted:
+        folder = path.rsplit("/", 1)[0]
+        replacement = next((r for r in remaining if r.rsplit("/", 1)[0] == folder), remaining[0] if remaining else None)
+        if replacement is not None:
+            text = text.replace(path, replacement)
+    return text
+
+
 def drop_config_keys(config: str, names: Iterable[str]) -> str:
     """An example config (YAML ``default_context``) without the lines of the keys ``names``."""
     names = set(names)
@@ -375,6 +427,14 @@ def _template_files(repo: Path, copy_without_render: Sequence[str]) -> list[Path
 
 
 _PARTIAL_REFERENCE = re.compile(r"\{%-?\s*(?:include|import|from)\s+[\"']([^\"']+)[\"']")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+
+
+def referenced_partials(text: str) -> set[str]:
+    """The partials (paths under templates/) that the Jinja template ``text`` includes or imports;
+    usage examples inside Jinja comments (``{# Import with: {% import "x.jinja" ... %} #}``) do
+    not count, or a partial that names itself would never be found unused."""
+    return set(_PARTIAL_REFERENCE.findall(_JINJA_COMMENT.sub("", text)))
 
 
 def _unreferenced_partials(repo: Path) -> list[Path]:
@@ -382,7 +442,7 @@ def _unreferenced_partials(repo: Path) -> list[Path]:
     gone: list[Path] = []
     while True:
         texts = [p.read_text(errors="replace") for p in _template_files(repo, []) if p not in gone]
-        referenced = {m for text in texts for m in _PARTIAL_REFERENCE.findall(text)}
+        referenced = {m for text in texts for m in referenced_partials(text)}
         partials = [p for p in (repo / PARTIALS_FOLDER).rglob("*") if p.is_file() and p not in gone]
         new = [p for p in partials if str(p.relative_to(repo / PARTIALS_FOLDER)) not in referenced]
         if not new:
@@ -478,6 +538,7 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
         owned_file.write_text(remove_owner_rows(owned_file.read_text(), "NPM_OWNERS", npm.rows))
         log(f"deleted {len(owned.paths)} test paths of removed choices")
     configs = repo / "tests" / "example-project-configs"
+    deleted_configs: list[str] = []
     if configs.is_dir():
         import yaml
 
@@ -485,10 +546,21 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
             context = (yaml.safe_load(config.read_text()) or {}).get("default_context", {})
             if any(name in context and str(context[name]) != value for name, value in fixed.items()):
                 config.unlink()
+                deleted_configs.append(str(config.relative_to(repo)))
                 log(f"deleted example config {config.relative_to(repo)}")
             else:
                 config.write_text(drop_config_keys(config.read_text(), fixed))
         _prune_empty_folders(configs)
+    remaining_configs = sorted(str(c.relative_to(repo)) for c in configs.rglob("*.yaml")) if configs.is_dir() else []
+    choices = {k: v for k, v in cookiecutter_json.items() if isinstance(v, list) and not k.startswith("_")}
+    for name in GUIDES:
+        guide = repo / name
+        if guide.exists():
+            text = guide.read_text()
+            result = replace_deleted_paths(resolve_fork_blocks(text, fixed, choices), deleted_configs, remaining_configs)
+            if result != text:
+                guide.write_text(result)
+                log(f"rewrote {name} for the fixed answers")
 
     # 4. The prompts become fixed answers.
     folded = fold_cookiecutter_json(cookiecutter_json, new, known)

@@ -263,3 +263,48 @@ def test_a_forks_refusals_suggest_only_values_it_still_accepts(cloud: str) -> No
     # The unspecialised template still offers the other cloud.
     unspecialised = {**{k: v for k, v in fork.items() if k != "_fixed_answers"}, "cloud": cloud}
     assert any(f"or answer cloud='{other}'" in p for p in validation.find_problems(unspecialised, "2.6.0"))
+
+
+def test_a_partial_named_only_in_a_jinja_comment_is_unused() -> None:
+    """azure.jinja's own usage example ({# Import with: {%- import "cicd/azure.jinja" ... %} #})
+    kept it, and the settings only it read, in every fork without Azure DevOps."""
+    text = ('{#-\n  Import with context:\n      {%- import "cicd/azure.jinja" as ado with context %}\n-#}\n'
+            '{%- import "cicd/credentials.jinja" as credentials with context -%}\n{# {% include "x.md" %} #}\n'
+            '{% include "docs/y.md" %}')
+    assert specialize.referenced_partials(text) == {"cicd/credentials.jinja", "docs/y.md"}
+
+
+def test_fork_blocks_of_a_fixed_prompt_become_its_choices_text() -> None:
+    choices = {"cicd_platform": ["GitHub Actions", "Azure DevOps", "GitLab"], "cloud": CLOUDS}
+    text = ("Intro.\n<!-- specialize cicd_platform\nGitHub Actions: CI/CD is in `.github/`,\n  two lines.\n"
+            "Azure DevOps: CI/CD is in `.azure/`.\nGitLab: CI/CD is in `.gitlab/`.\n-->\n"
+            "CI/CD is in `.github/`, `.azure/` or `.gitlab/`.\n<!-- /specialize -->\nEnd.\n")
+    fixed = specialize.resolve_fork_blocks(text, {"cicd_platform": "GitHub Actions"}, choices)
+    assert fixed == "Intro.\nCI/CD is in `.github/`,\n  two lines.\nEnd.\n"
+    assert specialize.resolve_fork_blocks(text, {"cicd_platform": "GitLab"}, choices) == \
+        "Intro.\nCI/CD is in `.gitlab/`.\nEnd.\n"
+    assert specialize.resolve_fork_blocks(text, {"cloud": "aws"}, choices) == text
+    with pytest.raises(SpecializeError, match="no text for cicd_platform='Jenkins'"):
+        specialize.resolve_fork_blocks(text, {"cicd_platform": "Jenkins"}, {**choices, "cicd_platform": ["Jenkins"]})
+    with pytest.raises(SpecializeError, match="not a choice prompt"):
+        specialize.resolve_fork_blocks(text.replace("specialize cicd_platform", "specialize cicd"), {}, choices)
+
+
+def test_the_template_readmes_fork_blocks_have_a_text_for_every_choice() -> None:
+    """Every fork block of the guides resolves for every choice (a fork of any answer)."""
+    choices = {k: v for k, v in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
+               if isinstance(v, list) and not k.startswith("_")}
+    for guide in specialize.GUIDES:
+        text = (TEMPLATE_DIR / guide).read_text()
+        for name, values in choices.items():
+            for value in values:
+                resolved = specialize.resolve_fork_blocks(text, {name: value}, choices)
+                assert f"<!-- specialize {name}\n" not in resolved, guide
+
+
+def test_deleted_example_configs_are_replaced_by_a_remaining_one() -> None:
+    text = "--config-file tests/example-project-configs/azure/azure-devops.yaml\n"
+    assert specialize.replace_deleted_paths(
+        text, ["tests/example-project-configs/azure/azure-devops.yaml"],
+        ["tests/example-project-configs/aws/aws-github.yaml"]) == \
+        "--config-file tests/example-project-configs/aws/aws-github.yaml\n"
