@@ -30,6 +30,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,23 +215,44 @@ def remove_owned_entries(source: str, table: str, gone: Iterable[str]) -> str:
     return remove_owner_rows(source, table, empty) if empty else source
 
 
-def _drop_unread_constants(source: str) -> str:
-    """Remove private module-level constants (``_NAME = ...``) that no other statement reads."""
+def _drop_unread_constants(source: str, functions: bool = False) -> str:
+    """Remove private module-level constants (``_NAME = ...``), with ``functions`` also private
+    functions (``def _name``), that no other statement reads."""
     while True:
         tree = ast.parse(source)
         read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
         lines = source.splitlines(keepends=True)
         for statement in tree.body:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
-                    and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id.startswith("_") \
-                    and statement.targets[0].id.isupper() and statement.targets[0].id not in read:
-                first = statement.lineno - 1
+            unread_constant = isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id.startswith("_") \
+                and statement.targets[0].id.isupper() and statement.targets[0].id not in read
+            unread_function = functions and isinstance(statement, ast.FunctionDef) \
+                and statement.name.startswith("_") and statement.name not in read
+            if unread_constant or unread_function:
+                first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))]) - 1
                 while first > 0 and lines[first - 1].strip().startswith("#"):
                     first -= 1
                 source = "".join(lines[:first] + lines[statement.end_lineno:])
                 break
         else:
             return source
+
+
+def remove_test_functions(source: str, names: Iterable[str]) -> str:
+    """Python ``source`` (a test module) without the module-level functions ``names`` (decorators
+    and the comment lines just above included), and without the private helpers and constants
+    (``_name``) that nothing reads any more."""
+    names = set(names)
+    lines = source.splitlines(keepends=True)
+    drop: set[int] = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in names:
+            first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)]) - 1
+            while first > 0 and lines[first - 1].strip().startswith("#"):
+                first -= 1
+            drop.update(range(first, statement.end_lineno))
+    source = "".join(line for n, line in enumerate(lines) if n not in drop)
+    return re.sub(r"\n{4,}", "\n\n\n", _drop_unread_constants(source, functions=True))
 
 
 def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], known: Known) -> dict[str, Any]:
@@ -450,6 +472,28 @@ def _unreferenced_partials(repo: Path) -> list[Path]:
         gone.extend(new)
 
 
+def empty_parameter_set_tests(repo: Path) -> dict[str, set[str]]:
+    """Test module -> the test functions that pytest, collecting ``repo``'s tests, parametrises
+    over no value (tests/support/choice_owned.py writes them to the file its
+    ``SPECIALIZE_EMPTY_PARAMETER_SETS`` names). Raises ``SpecializeError`` when collection fails."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "empty.txt"
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"], cwd=repo,
+            capture_output=True, text=True,
+            env={**os.environ, "SPECIALIZE_EMPTY_PARAMETER_SETS": str(report), "PYTHONDONTWRITEBYTECODE": "1"})
+        if result.returncode not in (0, 5) or not report.exists():
+            raise SpecializeError(f"collecting the tests failed: {(result.stdout + result.stderr)[-2000:]}")
+        found: dict[str, set[str]] = {}
+        for nodeid in report.read_text().split():
+            module, _, name = nodeid.partition("::")
+            found.setdefault(module, set()).add(name.split("[", 1)[0].split("::")[-1])
+        return found
+
+
 def _delete(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -571,6 +615,15 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
         readme.write_text(remove_readme_prompts(readme.read_text(), fixed, len(prompts), fixed))
     _prune_empty_folders(repo / PROJECT_FOLDER)
     _prune_empty_folders(partials)
+
+    # 5. Tests parametrised over nothing any more (every value they ran on was removed).
+    if (repo / "tests" / "support" / "choice_owned.py").exists():
+        for module, names in empty_parameter_set_tests(repo).items():
+            path = repo / module
+            path.write_text(remove_test_functions(path.read_text(), names))
+            subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "--fix", "--select", "F401",
+                            str(path)], cwd=repo, capture_output=True, check=False)
+            log(f"deleted {len(names)} tests without parameters from {module}")
 
     leftovers = [
         f"{path.relative_to(repo)}: {name}"

@@ -308,3 +308,39 @@ def test_deleted_example_configs_are_replaced_by_a_remaining_one() -> None:
         text, ["tests/example-project-configs/azure/azure-devops.yaml"],
         ["tests/example-project-configs/aws/aws-github.yaml"]) == \
         "--config-file tests/example-project-configs/aws/aws-github.yaml\n"
+
+
+def test_tests_without_parameters_are_deleted_with_the_helpers_only_they_read() -> None:
+    source = ('import pytest\n\n_ADO = ["x"]\n\n\ndef _helper() -> int:\n    return 1\n\n\n'
+              'def shared() -> int:\n    return 2\n\n\n# Azure DevOps only.\n@pytest.mark.parametrize("v", _ADO)\n'
+              'def test_ado(v: str) -> None:\n    assert _helper() == shared()\n\n\n'
+              'def test_kept() -> None:\n    assert shared() == 2\n')
+    assert specialize.remove_test_functions(source, {"test_ado"}) == (
+        'import pytest\n\n\ndef shared() -> int:\n    return 2\n\n\ndef test_kept() -> None:\n    assert shared() == 2\n')
+
+
+def test_a_forks_collection_refuses_a_test_parametrised_over_nothing(tmp_path: Path) -> None:
+    """12 tests of test_cicd.py passed as 'got empty parameter set' in an aws + GitHub Actions fork:
+    a fork's collection refuses them, and reports them to make specialize, which deletes them."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_x.py").write_text('import pytest\n\n\n@pytest.mark.parametrize("v", [])\n'
+                                        'def test_nothing(v): pass\n\n\ndef test_something(): pass\n')
+    (tmp_path / "conftest.py").write_text("import tests.support.choice_owned as owned\n\n"
+                                          "owned.FIXED_ANSWERS = {'cloud': 'aws'}  # a fork\n"
+                                          "pytest_plugins = ['tests.support.choice_owned']\n")
+    env = {**os.environ, "PYTHONPATH": str(TEMPLATE_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(choice_owned.EMPTY_PARAMETER_SETS_ENV, None)
+
+    def collect(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                               "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
+                              cwd=tmp_path, capture_output=True, text=True, env={**env, **extra})
+
+    refused = collect()
+    assert refused.returncode != 0 and "test_x.py::test_nothing" in refused.stdout + refused.stderr
+    report = tmp_path / "empty.txt"
+    assert collect(**{choice_owned.EMPTY_PARAMETER_SETS_ENV: str(report)}).returncode == 0
+    assert report.read_text() == "test_x.py::test_nothing[NOTSET]\n"
