@@ -576,6 +576,9 @@ def _assemble(out: list) -> str:
                     text = text.rstrip()
             pretty.append(text)
         joined = "".join(pretty)
+        if not joined and any("\n" in d.text for d in run) and left is not None and right is not None and (
+                left.rstrip or right.lstrip):
+            joined = "\n"  # a dropped tag's line break, which a kept neighbour strips: one line per tag
         rendered = joined
         if left is not None and left.rstrip:
             rendered = rendered.lstrip()
@@ -790,14 +793,31 @@ def _drop_unused(out: list, bound_sets: Mapping[int, str]) -> list:
     return [item for index, item in enumerate(out) if index not in unused]
 
 
+def read_names(source: str, environment: Environment) -> set[str]:
+    """The names that the Jinja template ``source`` reads (the name tokens of its tags but statement keywords; comments
+    and string literals left out, except the targets of ``{% set name = ... %}``)."""
+    names: set[str] = set()
+    tokens = [(kind, value) for _, kind, value in environment.lex(source) if kind != "whitespace"]
+    for n, (kind, value) in enumerate(tokens):
+        if kind != "name" or n >= 1 and tokens[n - 1][0] == "block_begin":  # a statement's keyword
+            continue
+        if n >= 2 and tokens[n - 1] == ("name", "set") and tokens[n - 2][0] == "block_begin":
+            continue
+        names.add(value)
+    return names
+
+
 def specialize_source(source: str, known: Known, exports: bool = False,
-                      shared_names: frozenset[str] = frozenset()) -> str:
+                      shared_names: frozenset[str] = frozenset(),
+                      read_elsewhere: Optional[frozenset[str]] = None) -> str:
     """``source`` (a Jinja template) with what ``known`` decides evaluated; see the module docstring.
 
     A top-level ``{% set %}`` folded into a constant is dropped once nothing reads it, unless the
     template shares its context (``include``, ``extends``, ``import ... with context``) with
     templates that may read it (``shared_names``: the identifiers of every partial), or ``exports``
     says other templates import it (its top-level names are then a module's attributes).
+    ``read_elsewhere`` (the names every other template reads, ``read_names``) replaces both rules:
+    a folded ``set`` goes unless another template reads its name.
     Raises ``SpecializeError`` on a template it cannot scan or an expression Jinja cannot parse."""
     if not _OPEN.search(source):
         return source
@@ -807,7 +827,10 @@ def specialize_source(source: str, known: Known, exports: bool = False,
     specializer.walk(tree, True)
     out = specializer.out
     shares = any(p.kind == "block" and _SHARES_CONTEXT.search(p.inner) for p in pieces)
-    bound = {} if exports else {k: v for k, v in specializer.bound_sets.items()
-                                if not shares or v not in shared_names}
+    if read_elsewhere is not None:
+        bound = {k: v for k, v in specializer.bound_sets.items() if v not in read_elsewhere}
+    else:
+        bound = {} if exports else {k: v for k, v in specializer.bound_sets.items()
+                                    if not shares or v not in shared_names}
     out = _drop_unused(out, bound)
     return _assemble(out)

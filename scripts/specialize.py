@@ -494,6 +494,38 @@ def empty_parameter_set_tests(repo: Path) -> dict[str, set[str]]:
         return found
 
 
+def _drop_unread_sets(repo: Path, known: Known, copy_without_render: Sequence[str]) -> int:
+    """Second pass, once the dead partials are gone: drop every folded ``{% set name = constant %}``
+    (``{%- set gitlab = false -%}``) that neither its own template nor any other one reads any more
+    (``read_names``; the first pass kept those that a partial's text still named). Returns how many
+    files changed; repeats until none does (a dropped set may have been another's last reader)."""
+    from scripts.jinja_specialize import read_names
+
+    changed: set[Path] = set()
+    while True:
+        texts = {}
+        for path in _template_files(repo, copy_without_render):
+            try:
+                texts[path] = path.read_text()
+            except UnicodeDecodeError:
+                continue
+        reads = {path: read_names(text, known.environment) for path, text in texts.items()}
+        counts: dict[str, int] = {}
+        for names in reads.values():
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+        again = False
+        for path, text in texts.items():
+            elsewhere = frozenset(n for n, c in counts.items() if c - (n in reads[path]) > 0)
+            result = specialize_source(text, known, read_elsewhere=elsewhere)
+            if result != text:
+                path.write_text(result)
+                changed.add(path)
+                again = True
+        if not again:
+            return len(changed)
+
+
 def _delete(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path)
@@ -558,6 +590,8 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
     for path in _unreferenced_partials(repo):
         _delete(path)
         log(f"deleted unused partial {path.relative_to(repo)}")
+    dropped = _drop_unread_sets(repo, known, cookiecutter_json.get("_copy_without_render", []))
+    log(f"removed the constants that only resolved branches read from {dropped} template files")
 
     # 3. Tests, tool dependencies and example configs of removed choices.
     owned_file = repo / "tests" / "support" / "choice_owned.py"

@@ -344,3 +344,21 @@ def test_a_forks_collection_refuses_a_test_parametrised_over_nothing(tmp_path: P
     report = tmp_path / "empty.txt"
     assert collect(**{choice_owned.EMPTY_PARAMETER_SETS_ENV: str(report)}).returncode == 0
     assert report.read_text() == "test_x.py::test_nothing[NOTSET]\n"
+
+
+def test_a_constant_set_that_no_template_reads_any_more_goes_on_its_own_line() -> None:
+    """A fork's project README kept '{%- set gitlab = false -%}': the first pass keeps every name a
+    partial mentions (comments and dead partials included); the second pass knows who reads it."""
+    from jinja2 import Environment as Jinja
+
+    source = ('{%- set github = true -%}\n{%- set gitlab = false -%}\n{%- set fs = cookiecutter.fs -%}\n'
+              '{% include "x.md" %}{% if github %}G{% endif %}{{ fs }}\n')
+    known = Known({}, tracked_derivation(derived_value, {}), Jinja(keep_trailing_newline=True))
+    assert specialize_source(source, known, read_elsewhere=frozenset({"github"})) == (
+        '{%- set github = true -%}\n{%- set fs = cookiecutter.fs -%}\n{% include "x.md" %}G{{ fs }}\n')
+    # The first pass keeps what a partial may read (its text names it).
+    assert specialize_source(source, known, shared_names=frozenset({"gitlab"})).startswith("{%- set gitlab = false -%}\n")
+    from scripts.jinja_specialize import read_names
+
+    assert read_names('{# {{ gitlab }} #}{%- set a = b ~ "c" -%}{{ credentials.d }}', Jinja()) == {
+        "b", "credentials", "d"}
