@@ -794,8 +794,8 @@ def _drop_unused(out: list, bound_sets: Mapping[int, str]) -> list:
 
 
 def read_names(source: str, environment: Environment) -> set[str]:
-    """The names that the Jinja template ``source`` reads (the name tokens of its tags but statement keywords; comments
-    and string literals left out, except the targets of ``{% set name = ... %}``)."""
+    """The names that the Jinja template ``source`` reads: the name tokens of its tags, without
+    statement keywords, the targets of ``{% set name = ... %}``, comments and string literals."""
     names: set[str] = set()
     tokens = [(kind, value) for _, kind, value in environment.lex(source) if kind != "whitespace"]
     for n, (kind, value) in enumerate(tokens):
