@@ -617,6 +617,8 @@ class _Specializer:
                                        if piece.keyword == "set" else piece.inner):
                     assigned[name] = assigned.get(name, 0) + (1 if piece.keyword == "set" else 2)
         self.bound_sets: dict[int, str] = {}  # index in ``out`` of a ``set`` folded into a binding -> name
+        # index in ``out`` of a top-level ``set`` of an expression without calls (no side effect) -> name
+        self.pure_sets: dict[int, str] = {}
         self._assigned_once = {name for name, count in assigned.items() if count == 1}
 
     # -- output helpers
@@ -677,6 +679,8 @@ class _Specializer:
                 self.keep(piece, _replace_inner(piece, f"set {name} = {unparse(folded)}"))
                 self.bound_sets[len(self.out) - 1] = name
                 return
+            if definite and name in self._assigned_once and not any(folded.find_all(nodes.Call)):
+                self.pure_sets[len(self.out)] = name
             if folded != original:
                 self.keep(piece, _replace_inner(piece, f"set {name} = {unparse(folded)}"))
                 return
@@ -777,11 +781,28 @@ def _uses(name: str, texts: list[str]) -> int:
     return sum(len(re.findall(rf"(?<![.\w]){re.escape(name)}\b", text)) for text in texts)
 
 
-def _drop_unused(out: list, bound_sets: Mapping[int, str]) -> list:
+def _drop_unused(out: list, bound_sets: Mapping[int, str], comments_explain: bool = False) -> list:
     """``out`` without the folded ``set`` tags (``bound_sets``) and the ``import``/``from`` tags
-    whose names no other kept tag reads any more (after branches that used them went)."""
-    tags = [item.text for item in out if isinstance(item, _Tag)]
+    whose names no other kept tag reads any more (after branches that used them went).
+
+    With ``comments_explain``, a comment does not count as a reader, and a comment followed only by
+    ``set`` tags that all go (whitespace between) goes with them: it explained those settings."""
+    tags = [item.text for item in out if isinstance(item, _Tag) and not (comments_explain and item.text.startswith("{#"))]
     unused = {index for index, name in bound_sets.items() if _uses(name, tags) == 1}
+    if comments_explain:
+        for index, item in enumerate(out):
+            if not (isinstance(item, _Tag) and item.text.startswith("{#")):
+                continue
+            following = []
+            for later in range(index + 1, len(out)):
+                if isinstance(out[later], _Data) and not out[later].text.strip():
+                    continue
+                if isinstance(out[later], _Tag) and re.match(r"\{%[-+]?\s*set\s", out[later].text):
+                    following.append(later)
+                    continue
+                break
+            if following and all(later in unused for later in following):
+                unused.add(index)
     for index, item in enumerate(out):
         if not isinstance(item, _Tag) or not item.text.startswith("{%"):
             continue
@@ -817,7 +838,8 @@ def specialize_source(source: str, known: Known, exports: bool = False,
     templates that may read it (``shared_names``: the identifiers of every partial), or ``exports``
     says other templates import it (its top-level names are then a module's attributes).
     ``read_elsewhere`` (the names every other template reads, ``read_names``) replaces both rules:
-    a folded ``set`` goes unless another template reads its name.
+    a folded ``set``, or a top-level ``set`` of an expression without calls, goes unless another
+    template reads its name (a partial's settings that only a deleted partial read).
     Raises ``SpecializeError`` on a template it cannot scan or an expression Jinja cannot parse."""
     if not _OPEN.search(source):
         return source
@@ -828,9 +850,10 @@ def specialize_source(source: str, known: Known, exports: bool = False,
     out = specializer.out
     shares = any(p.kind == "block" and _SHARES_CONTEXT.search(p.inner) for p in pieces)
     if read_elsewhere is not None:
-        bound = {k: v for k, v in specializer.bound_sets.items() if v not in read_elsewhere}
+        candidates = {**specializer.bound_sets, **specializer.pure_sets}
+        bound = {k: v for k, v in candidates.items() if v not in read_elsewhere}
     else:
         bound = {} if exports else {k: v for k, v in specializer.bound_sets.items()
                                     if not shares or v not in shared_names}
-    out = _drop_unused(out, bound)
+    out = _drop_unused(out, bound, comments_explain=read_elsewhere is not None)
     return _assemble(out)

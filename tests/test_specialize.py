@@ -362,3 +362,16 @@ def test_a_constant_set_that_no_template_reads_any_more_goes_on_its_own_line() -
 
     assert read_names('{# {{ gitlab }} #}{%- set a = b ~ "c" -%}{{ credentials.d }}', Jinja()) == {
         "b", "credentials", "d"}
+
+
+def test_a_partials_setting_that_only_a_deleted_partial_read_goes_with_its_comment() -> None:
+    """credentials.jinja kept Azure DevOps' and GitLab's settings once azure.jinja and gitlab.jinja were gone."""
+    from jinja2 import Environment as Jinja
+
+    source = ('{%- set kept = "a" -%}\n\n{#- Azure DevOps: the service connection (read by azure.jinja). -#}\n'
+              '{%- set connection = cookiecutter.project_name ~ " state" -%}\n{%- set clouds = ["azure", "aws"] -%}\n\n'
+              '{#- Says connection, but does not read it. -#}\n{%- set last = kept ~ "b" -%}\n')
+    known = Known({}, tracked_derivation(derived_value, {}), Jinja(keep_trailing_newline=True))
+    assert specialize_source(source, known, read_elsewhere=frozenset({"kept", "last"})) == (
+        '{%- set kept = "a" -%}\n{#- Says connection, but does not read it. -#}\n{%- set last = "ab" -%}\n')
+    assert specialize_source(source, known, exports=True) == source.replace('kept ~ "b"', '"ab"')  # first pass
