@@ -215,7 +215,8 @@ def refuse_bad_answers(context: Mapping[str, object], argv: Sequence[str] = (), 
     program = command_line_program(argv)
     if program == "cruft":
         subcommand = next((a for a in argv[1:] if not a.startswith("-")), "")
-        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, validation.problem_parameters(problems, context))
+        bad = validation.problem_parameters(problems, context)
+        message = format_problems(problems) + "\n" + cruft_retry_hint(subcommand, bad, context)
     else:
         template = str(context.get("_template") or _this_template())
         defaults = json.loads((_TEMPLATE_FOLDER / "cookiecutter.json").read_text())

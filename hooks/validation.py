@@ -19,7 +19,7 @@ from typing import Callable, Mapping, Optional
 from urllib.parse import urlparse
 
 from .environments import ENVIRONMENTS, ROLES, catalog_defaults
-from .fixed_answers import check_fixed_answers, with_fixed_answers
+from .fixed_answers import check_fixed_answers, fixed_answers, with_fixed_answers
 from .pruning import TEST_PROJECT_NAME
 from .variants import unsupported_match
 
@@ -280,12 +280,23 @@ EXAMPLES = {
 }
 
 
-def check_answer_is_text(parameter: str, value: object) -> Problem:
+def examples_for(answers: Mapping[str, object]) -> dict[str, object]:
+    """``EXAMPLES`` made valid for ``answers`` (a cookiecutter context, a fork's ``_fixed_answers``
+    included): the cloud and workspace hosts are those of the answered cloud, so that a fork fixed
+    to one cloud never suggests another cloud's host, which it would refuse."""
+    cloud = with_fixed_answers(answers).get("cloud")
+    if not isinstance(cloud, str) or cloud not in EXAMPLE_HOSTS:
+        return dict(EXAMPLES)
+    return {**EXAMPLES, "cloud": cloud, "databricks_staging_workspace_host": EXAMPLE_HOSTS[cloud],
+            "databricks_prod_workspace_host": EXAMPLE_HOSTS[cloud]}
+
+
+def check_answer_is_text(parameter: str, value: object, examples: Mapping[str, object] = EXAMPLES) -> Problem:
     """Every prompt takes text; YAML config files turn unquoted ``no``, ``on``, ``null`` into other types.
 
     Cookiecutter passes booleans and null from a ``--config-file`` to the template unchanged,
     where they would crash string handling; the fix is to quote the value in the YAML file.
-    The example is a valid value of ``parameter`` (``EXAMPLES``); a switch without one gets
+    The example is a valid value of ``parameter`` (``examples``: ``examples_for`` the answers); a switch without one gets
     ``yes``/``no``. A boolean is not echoed: YAML has already lost whether it was ``off`` or ``no``.
     """
     if isinstance(value, str):
@@ -297,7 +308,7 @@ def check_answer_is_text(parameter: str, value: object) -> Problem:
         kind = _YAML_TYPE_NAMES.get(type(value), f"a {type(value).__name__}")
         shown = f"{parameter} {value!r} is {kind}"
         fallback = "<your value>" if value is None else str(value)
-    example = EXAMPLES.get(parameter, fallback)
+    example = examples.get(parameter, fallback)
     return (
         f"{shown}, not text: put the value in quotes, for example {parameter}: \"{example}\" in a YAML "
         f"config file, or {{\"{parameter}\": \"{example}\"}} in cruft update --variables-to-update."
@@ -357,15 +368,19 @@ def _cloud_of_host(hostname: str) -> Optional[str]:
     return None
 
 
-def check_host_matches_cloud(parameter: str, url: str, cloud: str) -> Problem:
+def check_host_matches_cloud(parameter: str, url: str, cloud: str, fixed_names: str = "") -> Problem:
     """A host in another cloud's Databricks domain would get the wrong authentication, node types
-    and state backend. Hosts outside every known domain (private DNS) are left to a warning."""
+    and state backend. Hosts outside every known domain (private DNS) are left to a warning.
+
+    ``fixed_names``: the space-separated names of a fork's ``_fixed_answers`` (hooks/fixed_answers.py);
+    when it names ``cloud``, the fork offers no other cloud and the message does not suggest one."""
     host_cloud = _cloud_of_host(_hostname(url))
     if host_cloud is None or host_cloud == cloud or cloud not in CLOUD_DOMAINS:
         return None
+    other = "" if "cloud" in fixed_names.split() else f", or answer cloud='{host_cloud}'"
     return (
         f"{parameter} '{url}' is a workspace on {host_cloud} but cloud is '{cloud}'; use a workspace of the "
-        f"chosen cloud, for example '{EXAMPLE_HOSTS[cloud]}', or answer cloud='{host_cloud}'."
+        f"chosen cloud, for example '{EXAMPLE_HOSTS[cloud]}'{other}."
     )
 
 
@@ -382,7 +397,7 @@ def check_config_answers_applied(config_answers: Mapping[str, object], answers: 
         return None
     first = dropped[0]
     later = f", and so ignored the later {', '.join(dropped[1:])}" if dropped[1:] else ""
-    example = EXAMPLES.get(first, "<one of the choices>")
+    example = examples_for(answers).get(first, "<one of the choices>")
     return (
         f"{first} {config_answers[first]!r} in your config file's default_context is not a value cookiecutter can use "
         f"for it (it then uses the default{later}). Spell choices exactly as listed and quote every value, "
@@ -602,6 +617,9 @@ _RuleCheck = Callable[..., Problem]
 Rule = tuple[tuple[str, ...], _RuleCheck]
 _STAGING, _PROD = "databricks_staging_workspace_host", "databricks_prod_workspace_host"
 _PARENT_DIR = "mlflow_experiment_parent_dir"
+# Added to the answers by find_problems: the names of a fork's fixed answers, space-separated
+# (rules must not offer another value of a prompt the fork fixed).
+_FIXED_NAMES = "_fixed_names"
 
 
 def _named(check: Callable[..., Problem], parameter: str) -> _RuleCheck:
@@ -636,8 +654,8 @@ RULES: tuple[Rule, ...] = (
     ((_PARENT_DIR,), check_parent_dir_not_shared_folder),
     ((_STAGING, "cloud"), _named(check_host, _STAGING)),
     ((_PROD, "cloud"), _named(check_host, _PROD)),
-    ((_STAGING, "cloud"), _named(check_host_matches_cloud, _STAGING)),
-    ((_PROD, "cloud"), _named(check_host_matches_cloud, _PROD)),
+    ((_STAGING, "cloud", _FIXED_NAMES), _named(check_host_matches_cloud, _STAGING)),
+    ((_PROD, "cloud", _FIXED_NAMES), _named(check_host_matches_cloud, _PROD)),
     (("default_branch",), _named(check_branch_name, "default_branch")),
     (("release_branch",), _named(check_branch_name, "release_branch")),
     (("read_user_group",), check_read_user_group),
@@ -689,11 +707,14 @@ def find_problems(answers: Mapping[str, object], cookiecutter_version: str) -> l
     prompt, including ones a fork adds, must hold text; the rules in ``RULES`` judge the rest.
     """
     problems = [check_cookiecutter_version(cookiecutter_version), check_fixed_answers(answers)]
+    examples = examples_for(answers)
+    fixed_names = " ".join(fixed_answers(answers))
     # A catalog that cookiecutter.json does not list (a fork's new environment) has its default.
     answers = with_fixed_answers(answers)
     answers = {**answers, **{key: catalog for key, catalog in catalog_defaults().items() if key not in answers}}
-    problems += [check_answer_is_text(name, answers[name]) for name in prompt_names(answers) + private_names(answers)]
-    problems = [p for p in problems if p] + _run(RULES, answers)
+    problems += [check_answer_is_text(name, answers[name], examples)
+                 for name in prompt_names(answers) + private_names(answers)]
+    problems = [p for p in problems if p] + _run(RULES, {**answers, _FIXED_NAMES: fixed_names})
     order = {name: i for i, name in enumerate(prompt_names(answers) + private_names(answers))}
     return sorted(problems, key=lambda p: order.get(p.split(" ", 1)[0], len(order)))
 
@@ -803,13 +824,14 @@ def format_problems(problems: list[str], answers: Optional[Mapping[str, object]]
     return message
 
 
-def cruft_retry_hint(subcommand: str, bad: set[str]) -> str:
+def cruft_retry_hint(subcommand: str, bad: set[str], answers: Optional[Mapping[str, object]] = None) -> str:
     """How to run cruft again with valid values for ``bad`` (each shown with an example from
-    ``EXAMPLES``); ``subcommand`` is cruft's (``create``, ``update``, ``check``, ``diff``)."""
+    ``examples_for(answers)``); ``subcommand`` is cruft's (``create``, ``update``, ``check``, ``diff``)."""
     import json
     import shlex
 
-    values = shlex.quote(json.dumps({name: EXAMPLES.get(name, "<valid value>") for name in sorted(bad)}))
+    examples = examples_for(answers or {})
+    values = shlex.quote(json.dumps({name: examples.get(name, "<valid value>") for name in sorted(bad)}))
     if subcommand == "create":
         return f"Run cruft again with valid values, for example:\ncruft create <template> --no-input --extra-context {values}"
     if subcommand == "update":

@@ -576,6 +576,9 @@ def _assemble(out: list) -> str:
                     text = text.rstrip()
             pretty.append(text)
         joined = "".join(pretty)
+        if not joined and any("\n" in d.text for d in run) and left is not None and right is not None and (
+                left.rstrip or right.lstrip):
+            joined = "\n"  # a dropped tag's line break, which a kept neighbour strips: one line per tag
         rendered = joined
         if left is not None and left.rstrip:
             rendered = rendered.lstrip()
@@ -614,6 +617,8 @@ class _Specializer:
                                        if piece.keyword == "set" else piece.inner):
                     assigned[name] = assigned.get(name, 0) + (1 if piece.keyword == "set" else 2)
         self.bound_sets: dict[int, str] = {}  # index in ``out`` of a ``set`` folded into a binding -> name
+        # index in ``out`` of a top-level ``set`` of an expression without calls (no side effect) -> name
+        self.pure_sets: dict[int, str] = {}
         self._assigned_once = {name for name, count in assigned.items() if count == 1}
 
     # -- output helpers
@@ -674,6 +679,8 @@ class _Specializer:
                 self.keep(piece, _replace_inner(piece, f"set {name} = {unparse(folded)}"))
                 self.bound_sets[len(self.out) - 1] = name
                 return
+            if definite and name in self._assigned_once and not any(folded.find_all(nodes.Call)):
+                self.pure_sets[len(self.out)] = name
             if folded != original:
                 self.keep(piece, _replace_inner(piece, f"set {name} = {unparse(folded)}"))
                 return
@@ -774,11 +781,28 @@ def _uses(name: str, texts: list[str]) -> int:
     return sum(len(re.findall(rf"(?<![.\w]){re.escape(name)}\b", text)) for text in texts)
 
 
-def _drop_unused(out: list, bound_sets: Mapping[int, str]) -> list:
+def _drop_unused(out: list, bound_sets: Mapping[int, str], comments_explain: bool = False) -> list:
     """``out`` without the folded ``set`` tags (``bound_sets``) and the ``import``/``from`` tags
-    whose names no other kept tag reads any more (after branches that used them went)."""
-    tags = [item.text for item in out if isinstance(item, _Tag)]
+    whose names no other kept tag reads any more (after branches that used them went).
+
+    With ``comments_explain``, a comment does not count as a reader, and a comment followed only by
+    ``set`` tags that all go (whitespace between) goes with them: it explained those settings."""
+    tags = [item.text for item in out if isinstance(item, _Tag) and not (comments_explain and item.text.startswith("{#"))]
     unused = {index for index, name in bound_sets.items() if _uses(name, tags) == 1}
+    if comments_explain:
+        for index, item in enumerate(out):
+            if not (isinstance(item, _Tag) and item.text.startswith("{#")):
+                continue
+            following = []
+            for later in range(index + 1, len(out)):
+                if isinstance(out[later], _Data) and not out[later].text.strip():
+                    continue
+                if isinstance(out[later], _Tag) and re.match(r"\{%[-+]?\s*set\s", out[later].text):
+                    following.append(later)
+                    continue
+                break
+            if following and all(later in unused for later in following):
+                unused.add(index)
     for index, item in enumerate(out):
         if not isinstance(item, _Tag) or not item.text.startswith("{%"):
             continue
@@ -790,14 +814,32 @@ def _drop_unused(out: list, bound_sets: Mapping[int, str]) -> list:
     return [item for index, item in enumerate(out) if index not in unused]
 
 
+def read_names(source: str, environment: Environment) -> set[str]:
+    """The names that the Jinja template ``source`` reads: the name tokens of its tags, without
+    statement keywords, the targets of ``{% set name = ... %}``, comments and string literals."""
+    names: set[str] = set()
+    tokens = [(kind, value) for _, kind, value in environment.lex(source) if kind != "whitespace"]
+    for n, (kind, value) in enumerate(tokens):
+        if kind != "name" or n >= 1 and tokens[n - 1][0] == "block_begin":  # a statement's keyword
+            continue
+        if n >= 2 and tokens[n - 1] == ("name", "set") and tokens[n - 2][0] == "block_begin":
+            continue
+        names.add(value)
+    return names
+
+
 def specialize_source(source: str, known: Known, exports: bool = False,
-                      shared_names: frozenset[str] = frozenset()) -> str:
+                      shared_names: frozenset[str] = frozenset(),
+                      read_elsewhere: Optional[frozenset[str]] = None) -> str:
     """``source`` (a Jinja template) with what ``known`` decides evaluated; see the module docstring.
 
     A top-level ``{% set %}`` folded into a constant is dropped once nothing reads it, unless the
     template shares its context (``include``, ``extends``, ``import ... with context``) with
     templates that may read it (``shared_names``: the identifiers of every partial), or ``exports``
     says other templates import it (its top-level names are then a module's attributes).
+    ``read_elsewhere`` (the names every other template reads, ``read_names``) replaces both rules:
+    a folded ``set``, or a top-level ``set`` of an expression without calls, goes unless another
+    template reads its name (a partial's settings that only a deleted partial read).
     Raises ``SpecializeError`` on a template it cannot scan or an expression Jinja cannot parse."""
     if not _OPEN.search(source):
         return source
@@ -807,7 +849,11 @@ def specialize_source(source: str, known: Known, exports: bool = False,
     specializer.walk(tree, True)
     out = specializer.out
     shares = any(p.kind == "block" and _SHARES_CONTEXT.search(p.inner) for p in pieces)
-    bound = {} if exports else {k: v for k, v in specializer.bound_sets.items()
-                                if not shares or v not in shared_names}
-    out = _drop_unused(out, bound)
+    if read_elsewhere is not None:
+        candidates = {**specializer.bound_sets, **specializer.pure_sets}
+        bound = {k: v for k, v in candidates.items() if v not in read_elsewhere}
+    else:
+        bound = {} if exports else {k: v for k, v in specializer.bound_sets.items()
+                                    if not shares or v not in shared_names}
+    out = _drop_unused(out, bound, comments_explain=read_elsewhere is not None)
     return _assemble(out)

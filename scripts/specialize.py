@@ -30,6 +30,7 @@ import json
 import re
 import shlex
 import shutil
+import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -214,23 +215,44 @@ def remove_owned_entries(source: str, table: str, gone: Iterable[str]) -> str:
     return remove_owner_rows(source, table, empty) if empty else source
 
 
-def _drop_unread_constants(source: str) -> str:
-    """Remove private module-level constants (``_NAME = ...``) that no other statement reads."""
+def _drop_unread_constants(source: str, functions: bool = False) -> str:
+    """Remove private module-level constants (``_NAME = ...``), with ``functions`` also private
+    functions (``def _name``), that no other statement reads."""
     while True:
         tree = ast.parse(source)
         read = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load)}
         lines = source.splitlines(keepends=True)
         for statement in tree.body:
-            if isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
-                    and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id.startswith("_") \
-                    and statement.targets[0].id.isupper() and statement.targets[0].id not in read:
-                first = statement.lineno - 1
+            unread_constant = isinstance(statement, ast.Assign) and len(statement.targets) == 1 \
+                and isinstance(statement.targets[0], ast.Name) and statement.targets[0].id.startswith("_") \
+                and statement.targets[0].id.isupper() and statement.targets[0].id not in read
+            unread_function = functions and isinstance(statement, ast.FunctionDef) \
+                and statement.name.startswith("_") and statement.name not in read
+            if unread_constant or unread_function:
+                first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", []))]) - 1
                 while first > 0 and lines[first - 1].strip().startswith("#"):
                     first -= 1
                 source = "".join(lines[:first] + lines[statement.end_lineno:])
                 break
         else:
             return source
+
+
+def remove_test_functions(source: str, names: Iterable[str]) -> str:
+    """Python ``source`` (a test module) without the module-level functions ``names`` (decorators
+    and the comment lines just above included), and without the private helpers and constants
+    (``_name``) that nothing reads any more."""
+    names = set(names)
+    lines = source.splitlines(keepends=True)
+    drop: set[int] = set()
+    for statement in ast.parse(source).body:
+        if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef)) and statement.name in names:
+            first = min([statement.lineno, *(d.lineno for d in statement.decorator_list)]) - 1
+            while first > 0 and lines[first - 1].strip().startswith("#"):
+                first -= 1
+            drop.update(range(first, statement.end_lineno))
+    source = "".join(line for n, line in enumerate(lines) if n not in drop)
+    return re.sub(r"\n{4,}", "\n\n\n", _drop_unread_constants(source, functions=True))
 
 
 def fold_cookiecutter_json(data: Mapping[str, Any], fixed: Mapping[str, str], known: Known) -> dict[str, Any]:
@@ -292,6 +314,58 @@ def _without_names(whole: str, listed: str, names: set[str]) -> str:
         return whole
     kept = [f"`{item}`" for item in items if item not in names]
     return f" ({', '.join(kept)})" if kept else ""
+
+
+_FORK_BLOCK = re.compile(r"<!-- specialize (\w+)\n(.*?)-->\n(.*?)<!-- /specialize -->\n", re.DOTALL)
+# The guides of this repository that a fork keeps (fork blocks resolved, deleted configs replaced).
+GUIDES = ("README.md", "CONTRIBUTING.md", "stack-customization.md", "Pipeline.md")
+
+
+def resolve_fork_blocks(text: str, fixed: Mapping[str, str], choices: Mapping[str, Sequence[str]]) -> str:
+    """Markdown ``text`` with the fork blocks of the prompts in ``fixed`` replaced by the fixed
+    choice's text. A fork block is what the unspecialised guide says about every choice, preceded
+    by an HTML comment (not rendered) holding one alternative per choice, each starting with
+    ``<choice>: `` (continued on the following lines)::
+
+        <!-- specialize cicd_platform
+        GitHub Actions: CI/CD is in `.github/`.
+        GitLab: CI/CD is in `.gitlab-ci.yml` and `.gitlab/`.
+        -->
+        CI/CD is in `.github/` or `.gitlab-ci.yml` and `.gitlab/`.
+        <!-- /specialize -->
+
+    Blocks of prompts that are not fixed stay as they are. Raises ``SpecializeError`` for a block
+    of an unknown prompt or without the fixed choice's alternative (the guide would lie)."""
+    def resolve(match: re.Match[str]) -> str:
+        name, alternatives = match.group(1), match.group(2)
+        if name not in choices and name not in fixed:
+            raise SpecializeError(f"fork block of {name!r}, which is not a choice prompt")
+        if name not in fixed:
+            return match.group(0)
+        found: dict[str, list[str]] = {}
+        current: Optional[list[str]] = None
+        for line in alternatives.splitlines(keepends=True):
+            starts = next((c for c in choices.get(name, [fixed[name]]) if line.startswith(f"{c}: ")), None)
+            if starts is not None:
+                current = found.setdefault(starts, [line[len(starts) + 2:]])
+            elif current is not None:
+                current.append(line)
+        if fixed[name] not in found:
+            raise SpecializeError(f"fork block of {name} has no text for {name}={fixed[name]!r}: {alternatives[:80]!r}")
+        return "".join(found[fixed[name]])
+
+    return _FORK_BLOCK.sub(resolve, text)
+
+
+def replace_deleted_paths(text: str, deleted: Iterable[str], remaining: Sequence[str]) -> str:
+    """``text`` with every mention of a ``deleted`` repository path (an example config of a removed
+    choice) replaced by one of ``remaining``: the first in the same folder, else the first."""
+    for path in deleted:
+        folder = path.rsplit("/", 1)[0]
+        replacement = next((r for r in remaining if r.rsplit("/", 1)[0] == folder), remaining[0] if remaining else None)
+        if replacement is not None:
+            text = text.replace(path, replacement)
+    return text
 
 
 def drop_config_keys(config: str, names: Iterable[str]) -> str:
@@ -375,6 +449,14 @@ def _template_files(repo: Path, copy_without_render: Sequence[str]) -> list[Path
 
 
 _PARTIAL_REFERENCE = re.compile(r"\{%-?\s*(?:include|import|from)\s+[\"']([^\"']+)[\"']")
+_JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
+
+
+def referenced_partials(text: str) -> set[str]:
+    """The partials (paths under templates/) that the Jinja template ``text`` includes or imports;
+    usage examples inside Jinja comments (``{# Import with: {% import "x.jinja" ... %} #}``) do
+    not count, or a partial that names itself would never be found unused."""
+    return set(_PARTIAL_REFERENCE.findall(_JINJA_COMMENT.sub("", text)))
 
 
 def _unreferenced_partials(repo: Path) -> list[Path]:
@@ -382,12 +464,66 @@ def _unreferenced_partials(repo: Path) -> list[Path]:
     gone: list[Path] = []
     while True:
         texts = [p.read_text(errors="replace") for p in _template_files(repo, []) if p not in gone]
-        referenced = {m for text in texts for m in _PARTIAL_REFERENCE.findall(text)}
+        referenced = {m for text in texts for m in referenced_partials(text)}
         partials = [p for p in (repo / PARTIALS_FOLDER).rglob("*") if p.is_file() and p not in gone]
         new = [p for p in partials if str(p.relative_to(repo / PARTIALS_FOLDER)) not in referenced]
         if not new:
             return gone
         gone.extend(new)
+
+
+def empty_parameter_set_tests(repo: Path) -> dict[str, set[str]]:
+    """Test module -> the test functions that pytest, collecting ``repo``'s tests, parametrises
+    over no value (tests/support/choice_owned.py writes them to the file its
+    ``SPECIALIZE_EMPTY_PARAMETER_SETS`` names). Raises ``SpecializeError`` when collection fails."""
+    import os
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "empty.txt"
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests"], cwd=repo,
+            capture_output=True, text=True,
+            env={**os.environ, "SPECIALIZE_EMPTY_PARAMETER_SETS": str(report), "PYTHONDONTWRITEBYTECODE": "1"})
+        if result.returncode not in (0, 5) or not report.exists():
+            raise SpecializeError(f"collecting the tests failed: {(result.stdout + result.stderr)[-2000:]}")
+        found: dict[str, set[str]] = {}
+        for nodeid in report.read_text().split():
+            module, _, name = nodeid.partition("::")
+            found.setdefault(module, set()).add(name.split("[", 1)[0].split("::")[-1])
+        return found
+
+
+def _drop_unread_sets(repo: Path, known: Known, copy_without_render: Sequence[str]) -> int:
+    """Second pass, once the dead partials are gone: drop every folded ``{% set name = constant %}``
+    (``{%- set gitlab = false -%}``) that neither its own template nor any other one reads any more
+    (``read_names``; the first pass kept those that a partial's text still named). Returns how many
+    files changed; repeats until none does (a dropped set may have been another's last reader)."""
+    from scripts.jinja_specialize import read_names
+
+    changed: set[Path] = set()
+    while True:
+        texts = {}
+        for path in _template_files(repo, copy_without_render):
+            try:
+                texts[path] = path.read_text()
+            except UnicodeDecodeError:
+                continue
+        reads = {path: read_names(text, known.environment) for path, text in texts.items()}
+        counts: dict[str, int] = {}
+        for names in reads.values():
+            for name in names:
+                counts[name] = counts.get(name, 0) + 1
+        again = False
+        for path, text in texts.items():
+            elsewhere = frozenset(n for n, c in counts.items() if c - (n in reads[path]) > 0)
+            result = specialize_source(text, known, read_elsewhere=elsewhere)
+            if result != text:
+                path.write_text(result)
+                changed.add(path)
+                again = True
+        if not again:
+            return len(changed)
 
 
 def _delete(path: Path) -> None:
@@ -454,6 +590,8 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
     for path in _unreferenced_partials(repo):
         _delete(path)
         log(f"deleted unused partial {path.relative_to(repo)}")
+    dropped = _drop_unread_sets(repo, known, cookiecutter_json.get("_copy_without_render", []))
+    log(f"removed the constants that only resolved branches read from {dropped} template files")
 
     # 3. Tests, tool dependencies and example configs of removed choices.
     owned_file = repo / "tests" / "support" / "choice_owned.py"
@@ -478,6 +616,7 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
         owned_file.write_text(remove_owner_rows(owned_file.read_text(), "NPM_OWNERS", npm.rows))
         log(f"deleted {len(owned.paths)} test paths of removed choices")
     configs = repo / "tests" / "example-project-configs"
+    deleted_configs: list[str] = []
     if configs.is_dir():
         import yaml
 
@@ -485,10 +624,21 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
             context = (yaml.safe_load(config.read_text()) or {}).get("default_context", {})
             if any(name in context and str(context[name]) != value for name, value in fixed.items()):
                 config.unlink()
+                deleted_configs.append(str(config.relative_to(repo)))
                 log(f"deleted example config {config.relative_to(repo)}")
             else:
                 config.write_text(drop_config_keys(config.read_text(), fixed))
         _prune_empty_folders(configs)
+    remaining_configs = sorted(str(c.relative_to(repo)) for c in configs.rglob("*.yaml")) if configs.is_dir() else []
+    choices = {k: v for k, v in cookiecutter_json.items() if isinstance(v, list) and not k.startswith("_")}
+    for name in GUIDES:
+        guide = repo / name
+        if guide.exists():
+            text = guide.read_text()
+            result = replace_deleted_paths(resolve_fork_blocks(text, fixed, choices), deleted_configs, remaining_configs)
+            if result != text:
+                guide.write_text(result)
+                log(f"rewrote {name} for the fixed answers")
 
     # 4. The prompts become fixed answers.
     folded = fold_cookiecutter_json(cookiecutter_json, new, known)
@@ -499,6 +649,15 @@ def specialize_repo(repo: Path, words: Sequence[str], log: Callable[[str], None]
         readme.write_text(remove_readme_prompts(readme.read_text(), fixed, len(prompts), fixed))
     _prune_empty_folders(repo / PROJECT_FOLDER)
     _prune_empty_folders(partials)
+
+    # 5. Tests parametrised over nothing any more (every value they ran on was removed).
+    if (repo / "tests" / "support" / "choice_owned.py").exists():
+        for module, names in empty_parameter_set_tests(repo).items():
+            path = repo / module
+            path.write_text(remove_test_functions(path.read_text(), names))
+            subprocess.run([sys.executable, "-m", "ruff", "check", "--quiet", "--fix", "--select", "F401",
+                            str(path)], cwd=repo, capture_output=True, check=False)
+            log(f"deleted {len(names)} tests without parameters from {module}")
 
     leftovers = [
         f"{path.relative_to(repo)}: {name}"

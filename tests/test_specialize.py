@@ -236,3 +236,142 @@ def test_make_specialize_and_demo_use_the_scripts() -> None:
     assert "scripts/specialize.py $(ANSWERS)" in makefile
     assert "$$($(VENV)/bin/python scripts/required_answers.py)" in makefile
     assert Path(specialize.__file__).parent == TEMPLATE_DIR / "scripts"
+
+
+# --- messages of a specialised fork (hooks/validation.py reads _fixed_answers) ------------------
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_a_forks_refusals_suggest_only_values_it_still_accepts(cloud: str) -> None:
+    """A fork fixed to one cloud: a null host's example is a host of that cloud (which the fork
+    accepts), and a host of another cloud is refused without offering that cloud."""
+    from hooks import validation
+
+    other = next(c for c in CLOUDS if c != cloud)
+    fork = {"_fixed_answers": {"cloud": cloud}, "project_name": "my-mlops-project",
+            "databricks_staging_workspace_host": None,
+            "databricks_prod_workspace_host": validation.EXAMPLE_HOSTS[other]}
+    problems = validation.find_problems(fork, "2.6.0")
+    null_host = next(p for p in problems if p.startswith("databricks_staging_workspace_host None"))
+    assert validation.EXAMPLE_HOSTS[cloud] in null_host
+    assert not [h for c, h in validation.EXAMPLE_HOSTS.items() if c != cloud and h in null_host]
+    wrong_cloud = next(p for p in problems if p.startswith("databricks_prod_workspace_host"))
+    assert f"cloud is '{cloud}'" in wrong_cloud and f"cloud='{other}'" not in wrong_cloud
+    assert validation.check_answer_is_text(
+        "databricks_prod_workspace_host", None, validation.examples_for(fork)).count(validation.EXAMPLE_HOSTS[cloud]) == 2
+    hint = validation.cruft_retry_hint("update", {"databricks_prod_workspace_host", "cloud"}, fork)
+    assert validation.EXAMPLE_HOSTS[cloud] in hint and f'"cloud": "{cloud}"' in hint
+    # The unspecialised template still offers the other cloud.
+    unspecialised = {**{k: v for k, v in fork.items() if k != "_fixed_answers"}, "cloud": cloud}
+    assert any(f"or answer cloud='{other}'" in p for p in validation.find_problems(unspecialised, "2.6.0"))
+
+
+def test_a_partial_named_only_in_a_jinja_comment_is_unused() -> None:
+    """azure.jinja's own usage example ({# Import with: {%- import "cicd/azure.jinja" ... %} #})
+    kept it, and the settings only it read, in every fork without Azure DevOps."""
+    text = ('{#-\n  Import with context:\n      {%- import "cicd/azure.jinja" as ado with context %}\n-#}\n'
+            '{%- import "cicd/credentials.jinja" as credentials with context -%}\n{# {% include "x.md" %} #}\n'
+            '{% include "docs/y.md" %}')
+    assert specialize.referenced_partials(text) == {"cicd/credentials.jinja", "docs/y.md"}
+
+
+def test_fork_blocks_of_a_fixed_prompt_become_its_choices_text() -> None:
+    choices = {"cicd_platform": ["GitHub Actions", "Azure DevOps", "GitLab"], "cloud": CLOUDS}
+    text = ("Intro.\n<!-- specialize cicd_platform\nGitHub Actions: CI/CD is in `.github/`,\n  two lines.\n"
+            "Azure DevOps: CI/CD is in `.azure/`.\nGitLab: CI/CD is in `.gitlab/`.\n-->\n"
+            "CI/CD is in `.github/`, `.azure/` or `.gitlab/`.\n<!-- /specialize -->\nEnd.\n")
+    fixed = specialize.resolve_fork_blocks(text, {"cicd_platform": "GitHub Actions"}, choices)
+    assert fixed == "Intro.\nCI/CD is in `.github/`,\n  two lines.\nEnd.\n"
+    assert specialize.resolve_fork_blocks(text, {"cicd_platform": "GitLab"}, choices) == \
+        "Intro.\nCI/CD is in `.gitlab/`.\nEnd.\n"
+    assert specialize.resolve_fork_blocks(text, {"cloud": "aws"}, choices) == text
+    with pytest.raises(SpecializeError, match="no text for cicd_platform='Jenkins'"):
+        specialize.resolve_fork_blocks(text, {"cicd_platform": "Jenkins"}, {**choices, "cicd_platform": ["Jenkins"]})
+    with pytest.raises(SpecializeError, match="not a choice prompt"):
+        specialize.resolve_fork_blocks(text.replace("specialize cicd_platform", "specialize cicd"), {}, choices)
+
+
+def test_the_template_readmes_fork_blocks_have_a_text_for_every_choice() -> None:
+    """Every fork block of the guides resolves for every choice (a fork of any answer)."""
+    choices = {k: v for k, v in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
+               if isinstance(v, list) and not k.startswith("_")}
+    for guide in specialize.GUIDES:
+        text = (TEMPLATE_DIR / guide).read_text()
+        for name, values in choices.items():
+            for value in values:
+                resolved = specialize.resolve_fork_blocks(text, {name: value}, choices)
+                assert f"<!-- specialize {name}\n" not in resolved, guide
+
+
+def test_deleted_example_configs_are_replaced_by_a_remaining_one() -> None:
+    text = "--config-file tests/example-project-configs/azure/azure-devops.yaml\n"
+    assert specialize.replace_deleted_paths(
+        text, ["tests/example-project-configs/azure/azure-devops.yaml"],
+        ["tests/example-project-configs/aws/aws-github.yaml"]) == \
+        "--config-file tests/example-project-configs/aws/aws-github.yaml\n"
+
+
+def test_tests_without_parameters_are_deleted_with_the_helpers_only_they_read() -> None:
+    source = ('import pytest\n\n_ADO = ["x"]\n\n\ndef _helper() -> int:\n    return 1\n\n\n'
+              'def shared() -> int:\n    return 2\n\n\n# Azure DevOps only.\n@pytest.mark.parametrize("v", _ADO)\n'
+              'def test_ado(v: str) -> None:\n    assert _helper() == shared()\n\n\n'
+              'def test_kept() -> None:\n    assert shared() == 2\n')
+    assert specialize.remove_test_functions(source, {"test_ado"}) == (
+        'import pytest\n\n\ndef shared() -> int:\n    return 2\n\n\ndef test_kept() -> None:\n    assert shared() == 2\n')
+
+
+def test_a_forks_collection_refuses_a_test_parametrised_over_nothing(tmp_path: Path) -> None:
+    """12 tests of test_cicd.py passed as 'got empty parameter set' in an aws + GitHub Actions fork:
+    a fork's collection refuses them, and reports them to make specialize, which deletes them."""
+    import os
+    import subprocess
+    import sys
+
+    (tmp_path / "test_x.py").write_text('import pytest\n\n\n@pytest.mark.parametrize("v", [])\n'
+                                        'def test_nothing(v): pass\n\n\ndef test_something(): pass\n')
+    (tmp_path / "conftest.py").write_text("import tests.support.choice_owned as owned\n\n"
+                                          "owned.FIXED_ANSWERS = {'cloud': 'aws'}  # a fork\n"
+                                          "pytest_plugins = ['tests.support.choice_owned']\n")
+    env = {**os.environ, "PYTHONPATH": str(TEMPLATE_DIR), "PYTHONDONTWRITEBYTECODE": "1"}
+    env.pop(choice_owned.EMPTY_PARAMETER_SETS_ENV, None)
+
+    def collect(**extra: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                               "--rootdir", str(tmp_path), "-c", "/dev/null", str(tmp_path)],
+                              cwd=tmp_path, capture_output=True, text=True, env={**env, **extra})
+
+    refused = collect()
+    assert refused.returncode != 0 and "test_x.py::test_nothing" in refused.stdout + refused.stderr
+    report = tmp_path / "empty.txt"
+    assert collect(**{choice_owned.EMPTY_PARAMETER_SETS_ENV: str(report)}).returncode == 0
+    assert report.read_text() == "test_x.py::test_nothing[NOTSET]\n"
+
+
+def test_a_constant_set_that_no_template_reads_any_more_goes_on_its_own_line() -> None:
+    """A fork's project README kept '{%- set gitlab = false -%}': the first pass keeps every name a
+    partial mentions (comments and dead partials included); the second pass knows who reads it."""
+    from jinja2 import Environment as Jinja
+
+    source = ('{%- set github = true -%}\n{%- set gitlab = false -%}\n{%- set fs = cookiecutter.fs -%}\n'
+              '{% include "x.md" %}{% if github %}G{% endif %}{{ fs }}\n')
+    known = Known({}, tracked_derivation(derived_value, {}), Jinja(keep_trailing_newline=True))
+    assert specialize_source(source, known, read_elsewhere=frozenset({"github"})) == (
+        '{%- set github = true -%}\n{%- set fs = cookiecutter.fs -%}\n{% include "x.md" %}G{{ fs }}\n')
+    # The first pass keeps what a partial may read (its text names it).
+    assert specialize_source(source, known, shared_names=frozenset({"gitlab"})).startswith("{%- set gitlab = false -%}\n")
+    from scripts.jinja_specialize import read_names
+
+    assert read_names('{# {{ gitlab }} #}{%- set a = b ~ "c" -%}{{ credentials.d }}', Jinja()) == {
+        "b", "credentials", "d"}
+
+
+def test_a_partials_setting_that_only_a_deleted_partial_read_goes_with_its_comment() -> None:
+    """credentials.jinja kept Azure DevOps' and GitLab's settings once azure.jinja and gitlab.jinja were gone."""
+    from jinja2 import Environment as Jinja
+
+    source = ('{%- set kept = "a" -%}\n\n{#- Azure DevOps: the service connection (read by azure.jinja). -#}\n'
+              '{%- set connection = cookiecutter.project_name ~ " state" -%}\n{%- set clouds = ["azure", "aws"] -%}\n\n'
+              '{#- Says connection, but does not read it. -#}\n{%- set last = kept ~ "b" -%}\n')
+    known = Known({}, tracked_derivation(derived_value, {}), Jinja(keep_trailing_newline=True))
+    assert specialize_source(source, known, read_elsewhere=frozenset({"kept", "last"})) == (
+        '{%- set kept = "a" -%}\n{#- Says connection, but does not read it. -#}\n{%- set last = "ab" -%}\n')
+    assert specialize_source(source, known, exports=True) == source.replace('kept ~ "b"', '"ab"')  # first pass

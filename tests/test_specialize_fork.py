@@ -12,6 +12,7 @@ prune, render and check docs, configs and the README.
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -175,3 +176,40 @@ def test_a_prompt_without_a_valid_default_works_with_the_test_helpers_and_make_d
         cwd=repo, capture_output=True, text=True,
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
+
+
+def stale_guide_references(repo: Path, guides: list[str], removed: list[str]) -> list[str]:
+    """What the guides ``guides`` of the specialised checkout ``repo`` still say about what the
+    specialisation removed: relative links that do not resolve, paths of files and folders it
+    deleted (``git status``; project paths also without ``{{cookiecutter.project_name}}/``), and
+    the ``removed`` choices (whole words)."""
+    from tests.support.markdown_links import broken_links_in
+
+    status = subprocess.run(["git", "status", "--porcelain", "--no-renames"], cwd=repo, capture_output=True,
+                            text=True, check=True).stdout.splitlines()
+    deleted = {line[3:].strip('"') for line in status if line[:2].strip() == "D"}
+    # Deleted folders as well (tests/gitlab-ci-local/), each path as the guides write it.
+    paths = {p for d in deleted for p in [d, *(str(parent) + "/" for parent in Path(d).parents
+                                                if str(parent) != "." and not (repo / parent).exists())]}
+    paths = {p.removeprefix("{{cookiecutter.project_name}}/") for p in paths} - {"{{cookiecutter.project_name}}/"}
+    found = [f"{b.path.name}:{b.line}: link {b.target} ({b.reason})" for b in broken_links_in(
+        [repo / g for g in guides], repo)]
+    for guide in guides:
+        for number, line in enumerate((repo / guide).read_text().splitlines(), 1):
+            found += [f"{guide}:{number}: deleted {p}" for p in sorted(paths)
+                      if re.search(rf"(?<![\w./-]){re.escape(p)}(?![\w-])", line)]
+            found += [f"{guide}:{number}: removed choice {c}" for c in removed if re.search(rf"\b{re.escape(c)}\b", line)]
+    return found
+
+
+@pytest.mark.choice(cloud="azure", cicd_platform="Azure DevOps")
+def test_a_specialised_forks_guides_and_tests_keep_nothing_of_the_removed_choices(tmp_path: Path) -> None:
+    """The README told an aws + GitHub Actions fork to preview with a deleted Azure DevOps config,
+    to install gitlab-ci-local and that CI/CD may be in .azure/ or .gitlab/; Azure DevOps tests
+    stayed and passed there without checking anything."""
+    from scripts.specialize import empty_parameter_set_tests
+
+    repo = specialised_copy(tmp_path / "fork", FORKS["aws-github"])
+    assert stale_guide_references(repo, ["README.md", "CONTRIBUTING.md"], ["Azure DevOps", "GitLab", "gitlab-ci-local"]) == []
+    assert "def test_azure_devops_variable_group_is_documented" not in (repo / "tests/test_terraform.py").read_text()
+    assert empty_parameter_set_tests(repo) == {}

@@ -16,6 +16,8 @@ or parameters need an answer the template cannot take any more is deselected, wi
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
@@ -108,8 +110,28 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers", "answers(**answers): the test generates with these answers (dropped in a fork that no longer offers one)")
 
 
+# scripts/specialize.py sets it to a file: collection writes there the tests that got an empty
+# parameter set (the node ids), which it then deletes, instead of refusing them.
+EMPTY_PARAMETER_SETS_ENV = "SPECIALIZE_EMPTY_PARAMETER_SETS"
+
+
+def has_empty_parameter_set(item: pytest.Item) -> bool:
+    """pytest's mark for a test parametrised over nothing (a fork removed every value it ran on)."""
+    return any(str(m.kwargs.get("reason", "")).startswith("got empty parameter set") for m in item.iter_markers("skip"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Deselect the tests that need answers a specialised template no longer offers."""
+    """Deselect the tests that need answers a specialised template no longer offers. A test whose
+    parameters a fork removed entirely would pass without checking anything: make specialize
+    deletes it (``EMPTY_PARAMETER_SETS_ENV``), and a fork's collection refuses one that is left."""
+    empty = [item.nodeid for item in items if has_empty_parameter_set(item)]
+    report = os.environ.get(EMPTY_PARAMETER_SETS_ENV)
+    if report:
+        Path(report).write_text("".join(f"{nodeid}\n" for nodeid in empty))
+    elif empty and FIXED_ANSWERS:
+        raise pytest.UsageError(
+            "tests parametrised over no value in this specialised template (they would check nothing): "
+            + ", ".join(empty) + "; delete them, or own their file by the choice in TEST_OWNERS")
     if not FIXED_ANSWERS and not removed_choices():
         return
     keep, drop = [], []
