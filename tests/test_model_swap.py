@@ -4,7 +4,9 @@ The guide's step 3 (generate, then run the contract test) on the example passes;
 package replaced by a classifier on synthetic data, the contract test passes the package and
 lists the jobs that still read the taxi data; a package whose prediction is the positive class's
 probability (the mistake the issue-23 trial only found by running the pipeline) fails it, naming
-the predicted class.
+the predicted class. The Recipes and MLflow 3 tracks then train, validate and score the churn
+classifier; the feature-store track, whose feature tables are the taxi trips', does the same with a
+classifier of the taxi trips.
 """
 
 from __future__ import annotations
