@@ -374,9 +374,7 @@ def test_a_classifier_on_the_feature_store_track_scores_its_class_and_is_validat
     python = ensure_project_venv([project / "requirements.txt", project / "test-requirements.txt"])
     _high_fare_package(project / "model_spec")
     subprocess.run([str(python), "-c", HIGH_FARE_SAMPLE, str(project / "data" / "sample.parquet")], check=True)
-    run = subprocess.run(
-        [str(python), "-c", FEATURE_STORE_SCORING], cwd=project, capture_output=True, text=True, timeout=900
-    )
+    run = subprocess.run([str(python), "-c", FEATURE_STORE_SCORING], cwd=project, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, run.stderr[-4000:]
     outcome = json.loads(run.stdout.strip().splitlines()[-1])
     assert outcome["type"] == outcome["label_type"] == "bigint", outcome  # the label's type, not a DOUBLE
