@@ -140,8 +140,9 @@ class DatabricksFeatureStore:
             skops_trusted_types=list(skops_trusted_types),
         )
 
-    def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
-        return self.client.score_batch(model_uri=model_uri, df=trips, result_type="double")
+    def score_batch(self, model_uri: str, trips: DataFrame, result_type: str) -> DataFrame:
+        # The client's Spark UDF calls the model's predict: its class for a classifier.
+        return self.client.score_batch(model_uri=model_uri, df=trips, result_type=result_type)
 
     def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
         # MAX of a stored Delta column: answered from the files' statistics.

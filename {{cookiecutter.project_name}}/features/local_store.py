@@ -24,15 +24,19 @@ from mlflow.models import Model, ModelSignature
 from mlflow.types import ColSpec, Schema
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql.types import DoubleType, StructField, StructType
+from pyspark.sql.types import StructField, StructType
 
 from features.feature_tables import FeatureLookup
 from features.point_in_time import as_of_join
+from features.scoring import prediction_type_for
+from model_spec.prediction import PREDICTION_COLUMN, prediction_column
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 ROOT_ENV_VAR = "LOCAL_FEATURE_STORE_DIR"
 _LOOKUPS_METADATA_KEY = "feature_lookups"
 _INTEGRAL = {"tinyint", "smallint", "int", "bigint"}
+# Spark SQL type names of a prediction and the MLflow signature's names for them.
+_MLFLOW_TYPES = {"double": "double", "bigint": "long", "int": "integer", "string": "string", "boolean": "boolean"}
 
 
 def default_root() -> Path:
@@ -44,6 +48,7 @@ def default_root() -> Path:
 class LocalTrainingSet:
     dataframe: DataFrame
     lookups: tuple[FeatureLookup, ...]
+    label: str
 
     def load_df(self) -> DataFrame:
         return self.dataframe
@@ -115,7 +120,7 @@ class LocalFeatureStore:
         if label not in trips.columns:
             raise ValueError(f"label column {label!r} is not in the trips ({', '.join(trips.columns)})")
         joined = self._look_up(trips, lookups).drop(*exclude_columns)
-        return LocalTrainingSet(joined, tuple(lookups))
+        return LocalTrainingSet(joined, tuple(lookups), label)
 
     def log_model(
         self,
@@ -130,6 +135,7 @@ class LocalFeatureStore:
         # Trip columns keep their kind (a zip code stays an integer category).
         looked_up = {name for lookup in training_set.lookups for name in lookup.feature_names}
         trip_types = dict(training_set.load_df().dtypes)
+        prediction_type = prediction_type_for(training_set.load_df().schema[training_set.label].dataType)
         signature = ModelSignature(
             inputs=Schema(
                 [
@@ -137,7 +143,8 @@ class LocalFeatureStore:
                     for name in model.feature_names_in_
                 ]
             ),
-            outputs=Schema([ColSpec("double")]),
+            # The prediction's type: DOUBLE, or a classifier's label type (features.scoring).
+            outputs=Schema([ColSpec(_MLFLOW_TYPES.get(prediction_type, "double"))]),
         )
         mlflow.sklearn.log_model(
             model,
@@ -150,14 +157,16 @@ class LocalFeatureStore:
             skops_trusted_types=list(skops_trusted_types),
         )
 
-    def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
+    def score_batch(self, model_uri: str, trips: DataFrame, result_type: str) -> DataFrame:
         model_dir = mlflow.artifacts.download_artifacts(artifact_uri=model_uri)
         model_info = Model.load(model_dir)
         lookups = [FeatureLookup.from_dict(d) for d in (model_info.metadata or {}).get(_LOOKUPS_METADATA_KEY, [])]
         if not lookups:
             raise ValueError(f"model {model_uri} was not logged with feature lookups by LocalFeatureStore")
         joined = self._look_up(trips, lookups)
-        output_schema = StructType([*joined.schema.fields, StructField("prediction", DoubleType())])
+        # The type's parsed form, as Spark's analyser reads the name (no job runs).
+        prediction_type = joined.select(F.lit(None).cast(result_type)).schema[0].dataType
+        output_schema = StructType([*joined.schema.fields, StructField(PREDICTION_COLUMN, prediction_type)])
 
         def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
             # Loaded on the worker from the downloaded copy: no tracking store needed there.
@@ -166,7 +175,6 @@ class LocalFeatureStore:
             # would warn about every other column).
             inputs = model.metadata.get_input_schema().input_names()
             for batch in batches:
-                predictions = model.predict(batch[inputs])
-                yield batch.assign(prediction=pd.Series(predictions, index=batch.index).astype("float64"))
+                yield batch.assign(**{PREDICTION_COLUMN: prediction_column(model, batch[inputs])})
 
         return joined.mapInPandas(predict, schema=output_schema)

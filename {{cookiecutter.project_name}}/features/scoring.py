@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import os
 
+from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import DataType
 
 from fare_model.registry import parse_model_version_uri
 from features.feature_tables import FEATURE_TABLES
@@ -26,10 +28,31 @@ from features.point_in_time import round_down_to_minutes
 from features.stores import FeatureStore
 from features.trip_attributes import prepare_trips
 from model_spec.contract import PICKUP, latest_plausible_pickup
+from model_spec.data import TASK
 from model_spec.prediction import PREDICTION_COLUMN
 from steps.row_checks import run_time, score_valid_rows
 
 MODEL_VERSION_COLUMN = "model_version"
+# Model version tag (set by features.training): the Spark type of the version's prediction.
+PREDICTION_TYPE_TAG = "prediction_type"
+# A version registered without the tag predicts a fare: DOUBLE.
+DEFAULT_PREDICTION_TYPE = "double"
+
+
+def prediction_type_for(label_type: DataType) -> str:
+    """The Spark SQL type of the prediction of a model trained on a label of ``label_type``.
+
+    ``model_spec.prediction``'s rule: a regressor's prediction is a number, DOUBLE whatever the
+    label's type; a classifier's is one of its classes, so it has the label's type (``bigint``
+    for a 0/1 label, ``string`` for named classes).
+    """
+    return DEFAULT_PREDICTION_TYPE if TASK == "regression" else label_type.simpleString()
+
+
+def prediction_type_of(model_name: str, model_version: str) -> str:
+    """The prediction's Spark SQL type that ``features.training`` tagged the version with (else DOUBLE)."""
+    tags = MlflowClient().get_model_version(model_name, model_version).tags
+    return tags.get(PREDICTION_TYPE_TAG, DEFAULT_PREDICTION_TYPE)
 
 
 def running_on_databricks() -> bool:
@@ -49,7 +72,11 @@ def feature_store(spark: SparkSession) -> FeatureStore:
 
 
 def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFrame:
-    """``trips`` plus DOUBLE ``prediction`` and STRING ``model_version``; features are looked up per trip.
+    """``trips`` plus ``prediction`` and STRING ``model_version``; features are looked up per trip.
+
+    ``prediction`` is the model's (``model_spec.prediction.prediction_column``): DOUBLE for a
+    regressor, the label's type for a classifier's predicted class (the version's tag
+    ``PREDICTION_TYPE_TAG``, ``prediction_type_of``).
 
     ``model_uri`` names one version, ``models:/<name>/<version>`` (resolve an alias first with
     ``fare_model.registry.resolve_alias``), so every prediction says which version made it.
@@ -59,14 +86,13 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     (``steps.row_checks``) are not scored: null ``prediction``, the reason in
     ``quarantine_reason``. Raises ``ValueError`` for another URI.
     """
-    _, version = parse_model_version_uri(model_uri)
+    name, version = parse_model_version_uri(model_uri)
     store = feature_store(spark)
+    result_type = prediction_type_of(name, version)
 
     def score(valid: DataFrame) -> DataFrame:
-        scored = store.score_batch(model_uri, prepare_trips(valid))
-        return scored.select(
-            *[F.col(c) for c in valid.columns], F.col(PREDICTION_COLUMN).cast("double").alias(PREDICTION_COLUMN)
-        )
+        scored = store.score_batch(model_uri, prepare_trips(valid), result_type)
+        return scored.select(*[F.col(c) for c in valid.columns], F.col(PREDICTION_COLUMN))
 
     return score_valid_rows(trips, score).withColumn(MODEL_VERSION_COLUMN, F.lit(version))
 

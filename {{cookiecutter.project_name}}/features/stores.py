@@ -50,8 +50,12 @@ class FeatureStore(Protocol):
         ``skops_trusted_types`` (those of our own model that skops does not know).
         """
 
-    def score_batch(self, model_uri: str, trips: DataFrame) -> DataFrame:
-        """``trips`` plus the model's looked-up features and a ``prediction`` column."""
+    def score_batch(self, model_uri: str, trips: DataFrame, result_type: str) -> DataFrame:
+        """``trips`` plus the model's looked-up features and a ``prediction`` column of Spark SQL type ``result_type``.
+
+        The prediction is ``model_spec.prediction.prediction_column``'s: one value per trip (a
+        classifier's predicted class, never its probabilities).
+        """
 
     def freshness(self, name: str, timestamp_key: str) -> Optional[int]:
         """The newest ``timestamp_key`` of table ``name`` in epoch seconds (the latest window end

@@ -2,11 +2,21 @@
 
 The same code trains on Databricks (TrainWithFeatureStore) and locally
 (``python -m local_pipeline.feature_store``); only the ``FeatureStore`` passed in
-differs. The model is a scikit-learn gradient-boosting regressor, which accepts the
-missing values a trip gets when its zip had no earlier feature row. Its label, time column,
-cleaning rules, metrics and prediction are the model's (``model_spec``); its estimator is this
-track's own (``build_model``), because its inputs are the feature tables' columns, which the
-package's ``transformer_fn`` (raw trips in) does not produce.
+differs. The model is a scikit-learn gradient-boosting model, which accepts the
+missing values a trip gets when its zip had no earlier feature row.
+
+What comes from the model's package (``model_spec``): the label, time column and task
+(``model_spec.data``), the cleaning rules (``model_spec.contract``, through ``steps.trips``), the
+metrics (``model_spec.metrics``) and the prediction (``model_spec.prediction``: a classifier's
+predicted class, written with the label's type, ``features.scoring``). What is this track's own:
+the inputs and the estimator (``build_model``). The other tracks take those from the package
+too (``model_spec.features`` and ``model_spec.estimator``, fitted on raw trip columns); this
+track's inputs are the trip's attributes plus the feature tables' looked-up columns
+(``features.feature_tables``), with missing values and zip codes as categories, so its package
+has neither module and ``build_model`` fits a histogram gradient-boosting model of the
+package's ``TASK`` (a regressor or a classifier) that takes those inputs as they are. Those feature
+tables are the taxi trips' windows per zip code: a model of other data needs its own feature
+modules and tables in ``features/`` (stack-customization.md, task C).
 
 Training never sees the held-out period (the newest tenth of the trips, at most the newest
 ``steps.trips.HELD_OUT_DAYS`` days; ``steps.trips`` says why) that ModelValidation judges the
@@ -28,7 +38,7 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame
 from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import HistGradientBoostingRegressor
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
@@ -36,10 +46,10 @@ from threadpoolctl import threadpool_limits
 
 from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from features.feature_tables import FEATURE_TABLES, feature_lookups
-from features.scoring import split_at_feature_freshness
+from features.scoring import PREDICTION_TYPE_TAG, prediction_type_for, split_at_feature_freshness
 from features.stores import FeatureStore
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
-from model_spec.data import LABEL, TIME_COLUMN
+from model_spec.data import LABEL, TASK, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
 from steps.row_checks import run_time
@@ -66,7 +76,7 @@ _SEED = 42
 # The model is fitted in the driver's memory; a larger training set is sampled down to this.
 MAX_TRAINING_ROWS = 2_000_000
 METRICS_FRACTION = 0.2
-# Zip codes are categories, not quantities. The regressor takes at most 255 categories per
+# Zip codes are categories, not quantities. The estimator takes at most 255 categories per
 # feature; rarer zips share one "infrequent" category and unseen ones count as missing.
 MAX_ZIP_CATEGORIES = 250
 # Below this many training rows the model is fitted on one thread (see ``_threads_for``).
@@ -96,13 +106,14 @@ def model_inputs(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_model() -> Pipeline:
-    """An unfitted model that selects and encodes its own inputs from any wider frame.
+    """An unfitted model of ``model_spec.data.TASK`` that selects and encodes its own inputs from any wider frame.
 
     Selection and encoding are part of the logged model, so Databricks' ``score_batch``
     (which passes every column of the training set) and the local store feed it the same
     inputs. Zip codes are ordinal-encoded categories; the other inputs pass as numbers,
     a missing count (no feature row within the look-back: a quiet window) is 0, and the
-    gradient-boosting regressor takes the other missing values (no fare known yet).
+    gradient-boosting estimator (a regressor, or for "classification" a classifier) takes the
+    other missing values (no fare known yet).
     """
     zips = OrdinalEncoder(
         handle_unknown="use_encoded_value",
@@ -123,10 +134,11 @@ def build_model() -> Pipeline:
         remainder="drop",
         verbose_feature_names_out=False,
     )
-    regressor = HistGradientBoostingRegressor(
+    kind = HistGradientBoostingRegressor if TASK == "regression" else HistGradientBoostingClassifier
+    estimator = kind(
         max_iter=200, learning_rate=0.1, categorical_features=list(range(len(ZIP_COLUMNS))), random_state=_SEED
     )
-    return Pipeline([("inputs", inputs), ("regressor", regressor)])
+    return Pipeline([("inputs", inputs), ("estimator", estimator)])
 
 
 def _threads_for(rows: int) -> Optional[int]:
@@ -177,6 +189,8 @@ def train_and_register(
     feature lookups, so scoring needs only the raw trip columns. The held-out period's first
     pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``), and so is
     the run's timestamp that the contract judged pick-ups against (param ``contract_as_of``).
+    The version's tag ``PREDICTION_TYPE_TAG`` says which Spark type scoring writes its
+    prediction as (``features.scoring.prediction_type_for``: the label's for a classifier).
     """
     # The run's timestamp, the one "now" of the contract's clock rule (model_spec.contract.as_of).
     started_at = run_time()
@@ -192,21 +206,24 @@ def train_and_register(
     excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
     with mlflow.start_run() as run:
         training_set = store.create_training_set(trips, feature_lookups(env, ci_run_id), LABEL, excluded)
-        model, metrics = fit_model(training_set.load_df().toPandas())
-        regressor = model.named_steps["regressor"]
+        training_frame = training_set.load_df()
+        prediction_type = prediction_type_for(training_frame.schema[LABEL].dataType)
+        model, metrics = fit_model(training_frame.toPandas())
+        estimator = model.named_steps["estimator"]
         mlflow.log_params(
             {
                 "env": env,
                 "training_cutoff": cutoff,
                 "contract_as_of": started_at.isoformat(),
-                "model_type": type(regressor).__name__,
-                **regressor.get_params(),
+                "model_type": type(estimator).__name__,
+                **estimator.get_params(),
             }
         )
         mlflow.log_metrics({**metrics, TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count()})
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)
     version = _version_registered_by(run.info.run_id, model_name)
     MlflowClient().set_model_version_tag(model_name, version, TRAINING_CUTOFF_TAG, cutoff)
+    MlflowClient().set_model_version_tag(model_name, version, PREDICTION_TYPE_TAG, prediction_type)
     return TrainingResult(run.info.run_id, model_name, version, metrics)
 
 

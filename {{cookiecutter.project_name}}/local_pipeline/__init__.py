@@ -204,6 +204,22 @@ def save_predictions(predictions: pd.DataFrame) -> int:
     return len(predictions)
 
 
+def passing_side() -> str:
+    """How a metric passes its threshold, in the directions of ``model_spec.metrics.GREATER_IS_BETTER``.
+
+    "value <= threshold" when every metric is an error (lower is better), "value >= threshold"
+    when every one is a score, and both, each per its metric's line, when they are mixed.
+    """
+    from model_spec.metrics import GREATER_IS_BETTER
+
+    directions = set(GREATER_IS_BETTER.values())
+    if directions == {False}:
+        return "value <= threshold"
+    if directions == {True}:
+        return "value >= threshold"
+    return "value <= threshold for an error, >= for a score (as each line shows)"
+
+
 def print_summary(lines: dict[str, str], validation: ValidationReport, validated_on: str, predictions: int) -> None:
     """The closing summary: ``lines`` first, then validation, predictions and the ``mlflow ui`` command.
 
@@ -211,7 +227,7 @@ def print_summary(lines: dict[str, str], validation: ValidationReport, validated
     """
     lines = {
         **lines,
-        "Validation metrics": f"{validated_on}, value <= threshold\n{validation.report()}",
+        "Validation metrics": f"{validated_on}, {passing_side()}\n{validation.report()}",
         "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({predictions} rows)",
         "Browse the runs": mlflow_ui_command(),
     }

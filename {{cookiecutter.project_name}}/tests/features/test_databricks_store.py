@@ -150,10 +150,15 @@ def test_a_ci_run_table_is_dropped_through_the_client_only_when_it_exists(databr
     assert store.client.calls == [("drop_table", {"name": "db.pickup_test_ci_7"})]
 
 
-def test_scoring_asks_the_client_for_double_predictions(databricks_store):
+def test_scoring_asks_the_client_for_predictions_of_the_type_given(databricks_store):
+    """DOUBLE for a regressor's value, the label's type (e.g. BIGINT) for a classifier's class."""
     store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables=set()))
-    store.score_batch("models:/m/1", "TRIPS")
-    assert store.client.calls == [("score_batch", {"model_uri": "models:/m/1", "df": "TRIPS", "result_type": "double"})]
+    store.score_batch("models:/m/1", "TRIPS", "double")
+    store.score_batch("models:/m/2", "TRIPS", "bigint")
+    assert store.client.calls == [
+        ("score_batch", {"model_uri": "models:/m/1", "df": "TRIPS", "result_type": "double"}),
+        ("score_batch", {"model_uri": "models:/m/2", "df": "TRIPS", "result_type": "bigint"}),
+    ]
 
 
 def test_the_store_follows_the_runtime(databricks_store, monkeypatch):
@@ -186,7 +191,7 @@ def test_every_call_fits_the_installed_client(client_signatures, databricks_stor
     store = stores[0]
     store.create_training_set("TRIPS", feature_lookups("staging"), "fare_amount", ["rounded_pickup_datetime"])
     store.log_model("MODEL", "TRAINING_SET", "model", "fares", ["sklearn.ensemble.SomeType"])
-    store.score_batch("models:/fares/1", "TRIPS")
+    store.score_batch("models:/fares/1", "TRIPS", "double")
     stores[1].drop_table("db.pickup")
     calls = stores[1].client.calls + store.client.calls
     assert {method for method, _ in calls} == set(client_signatures) - {"FeatureLookup", "__init__"}

@@ -96,7 +96,7 @@ def test_the_model_selects_its_inputs_treats_zips_as_categories_and_quiet_window
     model = build_model().fit(model_inputs(frame), frame[LABEL])
     wider = frame.assign(unrelated="text")  # what score_batch passes: every training-set column
     assert len(model.predict(wider)) == len(frame)
-    assert list(model.named_steps["regressor"].is_categorical_) == [True, True] + [False] * (
+    assert list(model.named_steps["estimator"].is_categorical_) == [True, True] + [False] * (
         len(MODEL_INPUT_COLUMNS) - 2
     )
     quiet = frame.head(1).assign(

@@ -58,7 +58,7 @@ def register_constant(store, trips, fare: float) -> str:
     """The next version of ``MODEL_NAME``, logged with its lookups, predicting ``fare`` for every trip."""
     training_set = store.create_training_set(prepare_trips(trips), feature_lookups(ENV), LABEL, [])
     frame = training_set.load_df().toPandas()
-    model = build_model().set_params(regressor=DummyRegressor(strategy="constant", constant=fare))
+    model = build_model().set_params(estimator=DummyRegressor(strategy="constant", constant=fare))
     model.fit(model_inputs(frame), frame[LABEL])
     with mlflow.start_run():
         store.log_model(model, training_set, "model", MODEL_NAME, SKOPS_TRUSTED_TYPES)
