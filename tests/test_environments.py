@@ -67,7 +67,8 @@ def qa_copy(folder: Path, row: str = QA_ROW) -> Path:
     """A copy of this repository whose table has ``row`` (a qa environment) between staging and prod."""
     repo = template_repository(folder)
     table = repo / "hooks" / "environments.py"
-    text = table.read_text()
+    # A fork that already has a qa row gets this one instead (stack-customization.md D, step 1).
+    text = "".join(line for line in table.read_text().splitlines(keepends=True) if not line.startswith('    Environment("qa", '))
     prod_row = '    Environment("prod", "deploy"'
     assert text.count(prod_row) == 1
     table.write_text(text.replace(prod_row, f"    {row}\n{prod_row}"))
@@ -129,7 +130,9 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         # Code: every notebook's env dropdown, the Python helpers, Unity Catalog's catalogs.
         dropdowns = [line for path in sorted((project / "notebooks").glob("*.py"))
                      for line in path.read_text().splitlines() if line.startswith('dbutils.widgets.dropdown("env"')]
-        assert dropdowns and all('"qa"' in line for line in dropdowns), (variant.id, dropdowns)
+        # (DropCiFeatureTables offers the CI environment only: it drops a CI run's tables.)
+        deploy_dropdowns = [line for line in dropdowns if '"staging"' in line]
+        assert deploy_dropdowns and all('"qa"' in line for line in deploy_dropdowns), (variant.id, dropdowns)
         assert 'TERRAFORM_ENVS = ("staging", "qa", "prod")' in read(project, "steps/utils.py")
         if variant.ml_code == "mlflow_recipes":  # Train and BatchInference load profiles/databricks-<env>.yaml
             profile = read(project, "profiles/databricks-qa.yaml")
@@ -296,6 +299,13 @@ def check_docs_know_qa(project: Path, variant: Variant) -> None:
     readme = read(project, "databricks-config/README.md")
     assert "`staging/`, `qa/`, `prod/`" in readme and "Qa[CD: apply qa]" in readme
     assert "CI/CD runs Terraform in `staging/`, `qa/` and `prod/`" in readme
+    # The trial of stack-customization.md D found these lists written for staging and prod only.
+    assert "| QA workspace | " in read(project, "README.md")
+    assert "| QA | " in read(project, "docs/project-overview.md")
+    assert "[qa model](" in read(project, "docs/ml-pull-request.md")
+    setup = read(project, "docs/mlops-setup.md")
+    assert "databricks auth login --profile my-mlops-project-qa --host " in setup
+    assert "`qa_profile`" in setup
     if variant.cicd_platform == "GitHub Actions":
         assert "GitHub environments `staging`, `qa` and `prod`" in read(project, "docs/mlops-setup.md")
         assert "the GitHub environments `staging`, `qa` and `prod` (prod with" in read(project, "docs/mlops-setup.md")
