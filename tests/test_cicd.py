@@ -521,6 +521,25 @@ CI_RUNS = {
                      ({"BUILD_BUILDID": "7001", "SYSTEM_JOBATTEMPT": "2"}, "7001_2")],
     "GitLab": [({"CI_JOB_ID": "7001"}, "7001"), ({"CI_JOB_ID": "7002"}, "7002")],
 }
+SUBMIT_ARGS = ["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]
+
+
+def submitted_ci_runs(
+    variant: Variant, generated_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[Any, str, dict]]:
+    """The integration test submitted as each CI run of ``CI_RUNS`` (the platform's run variables
+    set, the others unset) against the fake Jobs API: (the loaded script, the run's table suffix,
+    the submitted run's body), run by run."""
+    for name in {name for runs in CI_RUNS.values() for variables, _ in runs for name in variables}:
+        monkeypatch.delenv(name, raising=False)
+    script = load_script(generated_project)
+    for variables, suffix in CI_RUNS[variant.cicd_platform]:
+        for name, value in variables.items():
+            monkeypatch.setenv(name, value)
+        api = FakeJobsApi({key: "SUCCESS" for key in task_keys(variant)})
+        assert script.main(SUBMIT_ARGS, client=fake_client(monkeypatch, api)) == 0
+        _, _, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
+        yield script, suffix, body
 
 
 def test_each_ci_run_batch_scores_into_a_table_of_its_own(
@@ -529,17 +548,8 @@ def test_each_ci_run_batch_scores_into_a_table_of_its_own(
     """Batch inference scores only trips its output table lacks, and the test data is fixed: into
     one table for every CI run, each run after the first would score nothing and prove nothing
     (issue 25). The table is named after the CI platform's run id; BatchInference drops it."""
-    for name in {name for runs in CI_RUNS.values() for variables, _ in runs for name in variables}:
-        monkeypatch.delenv(name, raising=False)
-    script = load_script(generated_project)
-    args = ["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]
     tables = []
-    for variables, suffix in CI_RUNS[variant.cicd_platform]:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        api = FakeJobsApi({key: "SUCCESS" for key in task_keys(variant)})
-        assert script.main(args, client=fake_client(monkeypatch, api)) == 0
-        _, _, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
+    for _, suffix, body in submitted_ci_runs(variant, generated_project, monkeypatch):
         (inference,) = [task for task in body["tasks"] if task["task_key"] == "BatchInference"]
         table = inference["notebook_task"]["base_parameters"]["output_table_name"]
         assert table.endswith(f"integration_test_predictions_{suffix}"), table
@@ -549,6 +559,7 @@ def test_each_ci_run_batch_scores_into_a_table_of_its_own(
         names = json.loads((generated_project / "databricks-config/unity-catalog.json").read_text())
         assert all(table.startswith(f"{names['catalogs']['test']}.{names['schema']}.") for table in tables)
     assert tables[0] != tables[1]
+    script = load_script(generated_project)
     assert script.predictions_table("manual") == script.predictions_table(script.ci_run_id({}))
     # BatchInference, run with env=test, requires scored rows and drops the table even when it fails.
     notebook = (generated_project / "notebooks/BatchInference.py").read_text()
@@ -566,10 +577,6 @@ def test_each_ci_run_writes_reads_and_drops_feature_tables_of_its_own(
     with (issue 25). Every task that writes or reads feature tables gets the CI run's id, whose
     tables (named by the project's features/feature_tables.py) differ per run, and a last task
     drops them whatever the others' outcome, without hiding a failure from the CI verdict."""
-    for name in {name for runs in CI_RUNS.values() for variables, _ in runs for name in variables}:
-        monkeypatch.delenv(name, raising=False)
-    script = load_script(generated_project)
-    args = ["--git-url", "https://example.invalid/repo", "--git-commit", "abc"]
     if variant.unity_catalog:  # the test catalog's project schema, as for the predictions table
         names = json.loads((generated_project / "databricks-config/unity-catalog.json").read_text())
         prefix = f"{names['catalogs']['test']}.{names['schema']}."
@@ -578,12 +585,7 @@ def test_each_ci_run_writes_reads_and_drops_feature_tables_of_its_own(
         prefix = "mymlopsproject_features."
         base_names = {"trip_pickup_features": "trip_pickup_features_test", "trip_dropoff_features": "trip_dropoff_features_test"}
     runs = []
-    for variables, suffix in CI_RUNS[variant.cicd_platform]:
-        for name, value in variables.items():
-            monkeypatch.setenv(name, value)
-        api = FakeJobsApi({key: "SUCCESS" for key in task_keys(variant)})
-        assert script.main(args, client=fake_client(monkeypatch, api)) == 0
-        _, _, body = next(call for call in api.calls if call[1].endswith("/runs/submit"))
+    for script, suffix, body in submitted_ci_runs(variant, generated_project, monkeypatch):
         tasks = {task["task_key"]: task for task in body["tasks"]}
         assert {key: task["notebook_task"]["base_parameters"]["ci_run_id"] for key, task in tasks.items()} == {
             key: suffix for key in task_keys(variant)}
@@ -601,7 +603,7 @@ def test_each_ci_run_writes_reads_and_drops_feature_tables_of_its_own(
     assert not long_lived & {*runs[0], *runs[1]}
     # A failed task fails the test although the cleanup, the run's only leaf, succeeded.
     results = {key: "SUCCESS" for key in task_keys(variant)} | {"Train": "FAILED", "ModelValidation": "UPSTREAM_FAILED"}
-    assert script.main(args, client=fake_client(monkeypatch, FakeJobsApi(results))) == 1
+    assert script.main(SUBMIT_ARGS, client=fake_client(monkeypatch, FakeJobsApi(results))) == 1
     assert "Train: FAILED" in capsys.readouterr().err
 
 

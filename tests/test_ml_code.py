@@ -183,9 +183,13 @@ def test_model_validation_works_per_env_and_variant(variant: Variant, generated_
 
 
 @recipe_variants
-def test_batch_predictions_are_doubles(generated_project: Path) -> None:
+def test_batch_predictions_are_typed_as_the_model_predicts(generated_project: Path) -> None:
+    """Spark scoring types the prediction as model_spec.prediction makes it (DOUBLE for the example
+    regressor, the class's own type for a classifier: tests/test_model_swap.py runs both), never a
+    fixed type: a classifier's classes written as DOUBLE or STRING would not compare to its label."""
     text = (generated_project / "steps" / "predict.py").read_text()
-    assert 'result_type="double"' in text and '"string"' not in text
+    assert "result_type = prediction_type_of_rows(" in text and "result_type=result_type" in text
+    assert 'result_type="' not in text
 
 
 @pytest.mark.parametrize("variant", SUPPORTED_VARIANTS, ids=lambda v: v.id)
