@@ -73,6 +73,19 @@ def train(runtime, env: str, experiment: str, **widgets: str) -> tuple[str, Fake
     return run_notebook("TrainWithFeatureStore", dbutils, runtime.spark), dbutils
 
 
+def saving_tables_as_parquet(runtime, tmp_path, monkeypatch):
+    """Where ``saveAsTable`` writes instead (parquet, one folder per table name, under
+    ``tmp_path``): local Spark has no metastore; BatchInference reads back what it appended."""
+    tables = tmp_path / "tables"
+    monkeypatch.setattr(
+        DataFrameWriter,
+        "saveAsTable",
+        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
+    )
+    runtime.spark.saved_tables = tables
+    return tables
+
+
 @pytest.mark.parametrize("env", ["test", "prod"])
 def test_feature_notebook_writes_the_env_table_of_its_module(local_runtime, env):
     names = write_features(local_runtime, env)
@@ -170,13 +183,7 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
 
     # What TriggerModelDeploy (or the CD job it starts) runs.
     promote_to_champion(model_uri, "fs-model")
-    tables = tmp_path / "tables"
-    monkeypatch.setattr(
-        DataFrameWriter,
-        "saveAsTable",
-        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
-    )
-    local_runtime.spark.saved_tables = tables  # BatchInference reads back what it appended
+    tables = saving_tables_as_parquet(local_runtime, tmp_path, monkeypatch)
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
     # No output table: the predictions table of the staging catalog and the project's schema.
     scoring = FakeDbutils({"env": "staging", "input_table_name": "staging_trips"})
@@ -213,13 +220,7 @@ def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_t
     training_run = mlflow.get_run(MlflowClient().get_model_version("fs-model", "1").run_id)
     assert training_run.data.metrics[TRIPS_BEYOND_FEATURES_METRIC] > 0
 
-    tables = tmp_path / "tables"
-    monkeypatch.setattr(
-        DataFrameWriter,
-        "saveAsTable",
-        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(tables / name)),
-    )
-    local_runtime.spark.saved_tables = tables
+    tables = saving_tables_as_parquet(local_runtime, tmp_path, monkeypatch)
     trips = local_runtime.spark.session.read.parquet(local_runtime.trips_path)
     trips.createOrReplaceTempView("staging_trips")
     output_table = "staging.fs.predictions"
@@ -279,13 +280,7 @@ def test_two_ci_runs_write_read_and_drop_feature_tables_of_their_own(
         upstream={"Train": trained.task_values},
     )
     assert run_notebook("ModelValidation", validation, local_runtime.spark) == "passed"
-    saved = tmp_path / "tables"
-    monkeypatch.setattr(
-        DataFrameWriter,
-        "saveAsTable",
-        lambda writer, name, *args, **kwargs: writer.format("parquet").save(str(saved / name)),
-    )
-    local_runtime.spark.saved_tables = saved
+    saving_tables_as_parquet(local_runtime, tmp_path, monkeypatch)
     output_table = {{ '"test.fs.integration_test_predictions_7001_1"' if cookiecutter.include_models_in_unity_catalog == "yes" else '"integration_test_predictions_7001_1"' }}
     scoring = FakeDbutils(
         {
