@@ -12,6 +12,7 @@ from steps.predictions import (
     NothingScored,
     TooManyQuarantined,
     append_predictions,
+    ci_table_problem,
     drop_table,
     late_arrivals,
     late_arrivals_report,
@@ -243,3 +244,34 @@ def test_other_table_names_are_refused_with_an_example(name: str) -> None:
 def test_a_refused_name_writes_nothing(scored) -> None:
     with pytest.raises(ValueError, match="output_table_name 'delta.`/tmp/x`'"):
         append_predictions(scored, "delta.`/tmp/x`", table_format="parquet")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "integration_test_predictions_7001_1",
+        "my_project_integration_test_predictions_42",
+        "test.fs.integration_test_predictions_7001_1",
+    ],
+)
+def test_ci_run_tables_may_be_dropped(name: str) -> None:
+    assert ci_table_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["staging.fs.predictions", "predictions", "integration_test_predictions_", "integration_test_predictions_x.y"],
+)
+def test_env_test_refuses_any_other_output_table(name: str) -> None:
+    problem = ci_table_problem(name)
+    assert problem is not None and repr(name) in problem and "output_table_name" in problem
+    assert "integration_test_predictions_7001_1" in problem
+
+
+def test_a_mistyped_ci_output_table_is_not_dropped(spark, tmp_path: Path) -> None:
+    """A mistyped output_table_name in env test (a staging table) must survive the drop after the test."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS kept LOCATION '{tmp_path}'")
+    spark.createDataFrame([(1,)], ["x"]).write.format("parquet").saveAsTable("kept.predictions")
+    with pytest.raises(ValueError, match="not a CI run's own predictions table"):
+        drop_table(spark, "kept.predictions")
+    assert spark.catalog.tableExists("kept.predictions")
