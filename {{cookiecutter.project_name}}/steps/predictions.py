@@ -146,8 +146,15 @@ def record_id_columns(columns: list[str]) -> list[str]:
 
 
 def _record_id(columns: list[str]) -> Column:
-    """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order."""
-    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in record_id_columns(columns)])), 256)
+    """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order.
+
+    Timestamps are rendered in UTC (JSON option ``timeZone``), not in the Spark session's time
+    zone (``spark.sql.session.timeZone``): a cluster set to another zone must compute the same
+    id for the same trip, or it would score and store every trip again. UTC is Databricks'
+    default session zone, so ids written there stay the same.
+    """
+    record = F.struct(*[F.col(c) for c in record_id_columns(columns)])
+    return F.sha2(F.to_json(record, {"timeZone": "UTC"}), 256)
 
 
 def _window_start(spark: SparkSession, table_name: str, grace: timedelta) -> Optional[Column]:

@@ -1,6 +1,6 @@
 """Batch inference appends each run's predictions under a key; the table name is checked first."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -83,6 +83,24 @@ def test_a_records_id_does_not_change_when_its_label_arrives(spark, tmp_path: Pa
         with_label.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
     )
     assert {row.record_id for row in keyed.collect()} == {row.record_id for row in spark.table(table).collect()}
+
+
+def test_a_records_id_does_not_depend_on_the_session_time_zone(spark) -> None:
+    """A cluster set to another time zone must not see every scored trip as new (and score it again)."""
+    trips = spark.createDataFrame(
+        [(datetime(2016, 2, 14, 16, 52, 13), 2.0, 10001)], ["tpep_pickup_datetime", "trip_distance", "pickup_zip"]
+    )
+    ids = {}
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    try:
+        for name in ("UTC", "America/New_York"):
+            spark.conf.set("spark.sql.session.timeZone", name)
+            ids[name] = with_prediction_keys(
+                trips.withColumn("prediction", F.lit(12.5)).withColumn("model_version", F.lit("3"))
+            ).first()["record_id"]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    assert ids["UTC"] == ids["America/New_York"]
 
 
 def test_a_record_id_needs_an_input_column(spark) -> None:
