@@ -84,6 +84,10 @@ print(f"Scoring with {model_uri}")
 # COMMAND ----------
 
 # DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
+# env test (CI) drops its output table at the end: only a CI run's own table, refused before any write.
+if env == "test":
+    check_ci_table_name(output_table_name)
+
 try:
     # Only trips that no version has scored into the output table yet (steps/predictions.py).
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)

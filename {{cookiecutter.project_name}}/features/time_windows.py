@@ -31,6 +31,9 @@ from typing import Mapping, Optional, Union
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from model_spec.contract import latest_plausible_pickup
+from steps.row_checks import run_time
+
 DateBound = Optional[Union[str, date, datetime]]
 # Column holding the end of the window being aggregated, for features that depend on it.
 WINDOW_END = "window.end"
@@ -86,6 +89,7 @@ def aggregate_per_zip_window(
     features: Mapping[str, Column],
     start_date: DateBound = None,
     end_date: DateBound = None,
+    now: Optional[datetime] = None,
 ) -> DataFrame:
     """Aggregate trips per zip code and time window into the named feature columns.
 
@@ -93,8 +97,9 @@ def aggregate_per_zip_window(
     feature table's timestamp key) and one column per entry of ``features``, for the
     windows that end in ``(start_date, end_date]``, each computed from all of its trips
     (see the module docstring). An empty ``start_date`` is open; an empty ``end_date`` is
-    the newest ``timestamp_column`` value of ``df``, so no window still missing trips is
-    written (an empty ``df`` gives no rows). With ``slide_duration`` equal to
+    the newest ``timestamp_column`` value of ``df`` that can be real at ``now`` (the run's
+    time, default the current one; ``model_spec.contract.latest_plausible_pickup``), so no
+    window still missing trips is written (an empty ``df`` gives no rows). With ``slide_duration`` equal to
     ``window_duration`` the windows tumble; a shorter slide makes them overlap, so one trip
     counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
@@ -116,6 +121,9 @@ def aggregate_per_zip_window(
     if end is not None:
         return rows.where(F.col(timestamp_column) <= end)
     # One row (the newest trip time) joined to every window: the bound stays in Spark, with
-    # no collect to the driver and no time-zone round trip through Python.
-    newest = df.agg(F.max(timestamp).alias("_newest_trip"))
+    # no collect to the driver and no time-zone round trip through Python. Only trips that can
+    # have happened by the run's time count: one glitched clock's trip dated years ahead (the
+    # contract quarantines it) would end the windows there and pass today's partial ones as complete.
+    latest = F.timestamp_seconds(F.lit(int(latest_plausible_pickup(run_time(now)).timestamp())))
+    newest = df.where(timestamp <= latest).agg(F.max(timestamp).alias("_newest_trip"))
     return rows.crossJoin(newest).where(F.col(timestamp_column) <= F.col("_newest_trip")).drop("_newest_trip")

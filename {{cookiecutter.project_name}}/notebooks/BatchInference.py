@@ -47,6 +47,7 @@ from steps.batch_inference import deployed_model_version_uri, score_with_version
 from steps.predict import score_trips
 from steps.predictions import (
     append_predictions,
+    check_ci_table_name,
     check_table_name,
     drop_table,
     late_arrivals,
@@ -65,6 +66,10 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
+# env test (CI) drops its output table at the end: only a CI run's own table, refused before any write.
+if env == "test":
+    check_ci_table_name(output_table_name)
+
 try:
     # Only trips that no version has scored into the output table yet (steps/predictions.py).
     new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)

@@ -63,6 +63,11 @@ PREDICTION_KEY = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN, RUN_ID_COLUMN)
 # letters, digits and '_': names that need no quoting and that Spark and Unity Catalog accept.
 _TABLE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*){0,2}")
 _EXAMPLE_TABLE = "staging.my_schema.predictions"
+# A CI run's own predictions table, the only kind that batch inference drops (env test):
+# ``[<project>_]integration_test_predictions_<run>`` in any schema, as
+# ``predictions_table`` in the CI's submit_integration_test.py names it.
+_CI_TABLE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*\.){0,2}([A-Za-z0-9_]*_)?integration_test_predictions_[a-z0-9_]+")
+_EXAMPLE_CI_TABLE = "test.my_schema.integration_test_predictions_7001_1"
 # How far before the newest trip already scored a trip may have been picked up and still be
 # scored when it arrives: upstream tables are refreshed daily and backfills of a few days are
 # usual. A trip that arrives later than that is not scored by batch inference (score it with
@@ -97,6 +102,30 @@ def check_table_name(name: str) -> str:
     return name
 
 
+def ci_table_problem(name: str) -> Optional[str]:
+    """None when ``name`` is a CI run's own predictions table, else why ``env=test`` may not use it.
+
+    The CI integration test (``env=test``) drops its output table at the end, so it may only
+    write a table named like a CI run's (``_CI_TABLE``): a mistyped ``output_table_name`` such as
+    the staging predictions table is refused before anything is written or dropped.
+    """
+    problem = table_name_problem(name)
+    if problem or _CI_TABLE.fullmatch(name):
+        return problem
+    return (
+        f"output_table_name {name!r} is not a CI run's own predictions table, which env=test drops at the end: "
+        f"name it [<project>_]integration_test_predictions_<run>, for example {_EXAMPLE_CI_TABLE}"
+    )
+
+
+def check_ci_table_name(name: str) -> str:
+    """``name`` itself, or ``ValueError`` with ``ci_table_problem``'s message."""
+    problem = ci_table_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return name
+
+
 def record_id_columns(columns: list[str]) -> list[str]:
     """The columns of ``columns`` that identify a record: the model's inputs, sorted.
 
@@ -117,8 +146,15 @@ def record_id_columns(columns: list[str]) -> list[str]:
 
 
 def _record_id(columns: list[str]) -> Column:
-    """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order."""
-    return F.sha2(F.to_json(F.struct(*[F.col(c) for c in record_id_columns(columns)])), 256)
+    """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order.
+
+    Timestamps are rendered in UTC (JSON option ``timeZone``), not in the Spark session's time
+    zone (``spark.sql.session.timeZone``): a cluster set to another zone must compute the same
+    id for the same trip, or it would score and store every trip again. UTC is Databricks'
+    default session zone, so ids written there stay the same.
+    """
+    record = F.struct(*[F.col(c) for c in record_id_columns(columns)])
+    return F.sha2(F.to_json(record, {"timeZone": "UTC"}), 256)
 
 
 def _window_start(spark: SparkSession, table_name: str, grace: timedelta) -> Optional[Column]:
@@ -289,9 +325,10 @@ def append_predictions(
 def drop_table(spark: SparkSession, table_name: str) -> None:
     """Drop ``table_name`` if it exists (the CI integration test's own table, after the test).
 
-    Raises ``ValueError`` for a bad table name before anything is dropped.
+    Raises ``ValueError`` before anything is dropped for a name that is not a CI run's own
+    predictions table (``ci_table_problem``).
     """
-    spark.sql(f"DROP TABLE IF EXISTS {check_table_name(table_name)}")
+    spark.sql(f"DROP TABLE IF EXISTS {check_ci_table_name(table_name)}")
 
 
 class TooManyQuarantined(RuntimeError):

@@ -1,6 +1,6 @@
 """Batch inference appends each run's predictions under a key; the table name is checked first."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +12,7 @@ from steps.predictions import (
     NothingScored,
     TooManyQuarantined,
     append_predictions,
+    ci_table_problem,
     drop_table,
     late_arrivals,
     late_arrivals_report,
@@ -82,6 +83,24 @@ def test_a_records_id_does_not_change_when_its_label_arrives(spark, tmp_path: Pa
         with_label.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
     )
     assert {row.record_id for row in keyed.collect()} == {row.record_id for row in spark.table(table).collect()}
+
+
+def test_a_records_id_does_not_depend_on_the_session_time_zone(spark) -> None:
+    """A cluster set to another time zone must not see every scored trip as new (and score it again)."""
+    trips = spark.createDataFrame(
+        [(datetime(2016, 2, 14, 16, 52, 13), 2.0, 10001)], ["tpep_pickup_datetime", "trip_distance", "pickup_zip"]
+    )
+    ids = {}
+    zone = spark.conf.get("spark.sql.session.timeZone")
+    try:
+        for name in ("UTC", "America/New_York"):
+            spark.conf.set("spark.sql.session.timeZone", name)
+            ids[name] = with_prediction_keys(
+                trips.withColumn("prediction", F.lit(12.5)).withColumn("model_version", F.lit("3"))
+            ).first()["record_id"]
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", zone)
+    assert ids["UTC"] == ids["America/New_York"]
 
 
 def test_a_record_id_needs_an_input_column(spark) -> None:
@@ -243,3 +262,34 @@ def test_other_table_names_are_refused_with_an_example(name: str) -> None:
 def test_a_refused_name_writes_nothing(scored) -> None:
     with pytest.raises(ValueError, match="output_table_name 'delta.`/tmp/x`'"):
         append_predictions(scored, "delta.`/tmp/x`", table_format="parquet")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "integration_test_predictions_7001_1",
+        "my_project_integration_test_predictions_42",
+        "test.fs.integration_test_predictions_7001_1",
+    ],
+)
+def test_ci_run_tables_may_be_dropped(name: str) -> None:
+    assert ci_table_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["staging.fs.predictions", "predictions", "integration_test_predictions_", "integration_test_predictions_x.y"],
+)
+def test_env_test_refuses_any_other_output_table(name: str) -> None:
+    problem = ci_table_problem(name)
+    assert problem is not None and repr(name) in problem and "output_table_name" in problem
+    assert "integration_test_predictions_7001_1" in problem
+
+
+def test_a_mistyped_ci_output_table_is_not_dropped(spark, tmp_path: Path) -> None:
+    """A mistyped output_table_name in env test (a staging table) must survive the drop after the test."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS kept LOCATION '{tmp_path}'")
+    spark.createDataFrame([(1,)], ["x"]).write.format("parquet").saveAsTable("kept.predictions")
+    with pytest.raises(ValueError, match="not a CI run's own predictions table"):
+        drop_table(spark, "kept.predictions")
+    assert spark.catalog.tableExists("kept.predictions")

@@ -207,6 +207,13 @@ def test_each_ci_run_scores_into_a_table_of_its_own_that_it_drops(workspace, cap
         integration_test("103_1", "no_trips")
     assert workspace.spark.dropped_tables[-1] == "test.fares.integration_test_predictions_103_1"
     assert not (workspace.tables / "test.fares.integration_test_predictions_103_1").exists()
+    # A mistyped output table (the staging one) is refused before anything is written or dropped.
+    widgets = {"env": "test", "model_uri": f"models:/{MODEL_NAME}/1", "input_table_name": TRIPS_VIEW}
+    with pytest.raises(ValueError, match="not a CI run's own predictions table"):
+        mistyped = FakeDbutils({**widgets, "output_table_name": "staging.fares.predictions"})
+        run_notebook("BatchInference", mistyped, spark=workspace.spark)
+    assert "staging.fares.predictions" not in workspace.spark.dropped_tables
+    assert not (workspace.tables / "staging.fares.predictions").exists()
 
 
 def test_two_data_scientists_train_in_dev_into_models_and_experiments_of_their_own(workspace, tmp_path: Path) -> None:

@@ -31,6 +31,14 @@ def test_a_later_run_writes_the_deferred_window_complete(spark):
     assert later == {"00:15": 1, "00:30": 2, "00:45": 2, "01:00": 4}
 
 
+def test_a_trip_dated_in_the_future_does_not_end_the_windows(spark):
+    """A glitched clock's trip in 2088 must not make today's partial windows look complete."""
+    counts = count_per_window_end(
+        spark, ["2022-01-12 00:05:00", "2022-01-12 00:20:00", "2022-01-12 00:50:00", "2088-01-12 00:00:00"]
+    )
+    assert counts == {"00:15": 1, "00:30": 2, "00:45": 2}
+
+
 def test_an_explicit_end_date_is_kept(spark):
     counts = count_per_window_end(spark, ["2022-01-12 00:05:00"], end_date="2022-01-12 01:00:00")
     assert counts == {"00:15": 1, "00:30": 1, "00:45": 1, "01:00": 1}
