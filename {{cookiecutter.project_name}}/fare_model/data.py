@@ -3,8 +3,9 @@
 Taxi fares drift (tariff changes, traffic, seasons), so a model is judged on trips that
 happened *after* everything it was trained on: the most recent ``HELD_OUT_FRACTION`` of
 the trips, by pickup time, is held out. Training records the cutoff on the model version
-and validation selects the trips from the cutoff on, so a validation run never scores a
-trip the model has seen, even when it reads a different (newer) table.
+and validation selects the trips from the cutoff to at most ``HELD_OUT_DAYS`` days after it
+(``steps.trips``), so a validation run never scores a trip the model has seen, and scores a
+bounded period even when it reads a different (newer, grown) table.
 
 Training reads a bounded window, the newest ``MAX_COLLECTED_ROWS`` trips (the bound every
 ML track of this template uses), so a growing table never stops scheduled retraining, and it
@@ -25,7 +26,7 @@ from pyspark.sql import functions as F
 
 from model_spec.data import LABEL as TARGET
 from model_spec.data import TIME_COLUMN
-from steps.trips import clean_trips, collect_at_most, in_canonical_order
+from steps.trips import HELD_OUT_DAYS, clean_trips, collect_at_most, in_canonical_order
 
 HELD_OUT_FRACTION = 0.2
 # Most rows that are ever collected from Spark to the driver (training and validation
@@ -33,6 +34,7 @@ HELD_OUT_FRACTION = 0.2
 MAX_COLLECTED_ROWS = 2_000_000
 
 __all__ = [
+    "HELD_OUT_DAYS",
     "HELD_OUT_FRACTION",
     "MAX_COLLECTED_ROWS",
     "TARGET",
@@ -112,22 +114,23 @@ def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> p
 def held_out_trips(
     trips: DataFrame | pd.DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_COLLECTED_ROWS
 ) -> pd.DataFrame:
-    """Cleaned trips picked up at or after ``cutoff`` (the training cutoff), as pandas.
+    """Cleaned trips picked up from ``cutoff`` (the training cutoff) to ``HELD_OUT_DAYS`` days after it, as pandas.
 
-    ``trips`` is a Spark DataFrame in the jobs, where the filter runs in Spark so that only
-    the held-out period is collected, or a pandas one (local runs, already in memory); the
-    cleaning is the one training applied. Raises ``ValueError`` when the target column is
-    missing or no trip remains.
+    Both ends are included. ``trips`` is a Spark DataFrame in the jobs, where the filter runs
+    in Spark so that only the held-out period is collected, or a pandas one (local runs,
+    already in memory); the cleaning is the one training applied. Raises ``ValueError`` when
+    the target column is missing or no trip remains.
     """
     if TARGET not in trips.columns:
         raise ValueError(f"Validation trips must include the true {TARGET} column")
+    until = cutoff + pd.Timedelta(days=HELD_OUT_DAYS)
     if isinstance(trips, pd.DataFrame):
-        recent = trips[pd.to_datetime(trips[TIME_COLUMN]) >= cutoff]
+        recent = trips[pd.to_datetime(trips[TIME_COLUMN]).between(cutoff, until)]
     else:
         # A string literal cast by Spark is read in the session time zone, like the stored pickup
         # times; a Python datetime would be converted from the driver's operating-system zone.
-        since = F.lit(cutoff.isoformat(sep=" ")).cast("timestamp")
-        recent = to_pandas_bounded(trips.where(F.col(TIME_COLUMN).cast("timestamp") >= since), max_rows)
+        since, last = (F.lit(bound.isoformat(sep=" ")).cast("timestamp") for bound in (cutoff, until))
+        recent = to_pandas_bounded(trips.where(F.col(TIME_COLUMN).cast("timestamp").between(since, last)), max_rows)
     held_out = clean_trips(recent)
     if held_out.empty:
         raise ValueError(f"No valid trip picked up at or after the training cutoff {cutoff}")

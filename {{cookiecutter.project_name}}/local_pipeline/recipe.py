@@ -170,7 +170,8 @@ def validate_registered_model(
     """ModelValidation in ``enabled`` mode: score the held-out period of ``trips`` with ``model_uri``.
 
     ``trips`` carry their true ``fare_amount``; ModelValidation keeps those from the version's
-    training cutoff on, the period training left out (``steps/trips.py``). ``model_uri`` is
+    training cutoff to at most ``HELD_OUT_DAYS`` days after it, the period training left out
+    (``steps/trips.py``). ``model_uri`` is
     ``models:/<name>/<version>``.
     Failing thresholds raise ``ModelValidationFailed``. The report, which ModelValidation
     prints in a notebook, is returned for the summary instead.

@@ -5,7 +5,7 @@
 # MAGIC
 # MAGIC Checks the model version that the `Train` task registered before it is deployed: scores
 # MAGIC the held-out period of `validation_input` (its trips from the version's `training_cutoff`
-# MAGIC tag on, which training left out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
+# MAGIC tag to at most `HELD_OUT_DAYS` days after it, which training left out; see `steps/trips.py`) with it and with the model deployed now, and compares root mean
 # MAGIC squared error, mean absolute error and the weighted mean squared error with the thresholds
 # MAGIC and the deployed model's (`model_spec/metrics.py`, `steps/validation.py`). The result is logged to an MLflow run and
 # MAGIC recorded as the version's `model_validation_status` tag, which deployment checks.

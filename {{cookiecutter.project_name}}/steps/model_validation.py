@@ -5,8 +5,8 @@ scoring function is passed in, because it differs between the plain and the feat
 store variants of the project.
 
 The candidate is scored on the held-out period of the validation input (its trips from the
-version's training cutoff on, cleaned like training data; see ``steps.trips``), and so is the deployed model, if
-any: the candidate must meet the thresholds and must not be worse than the deployed model
+version's training cutoff to at most ``HELD_OUT_DAYS`` days after it, cleaned like training
+data; see ``steps.trips``), and so is the deployed model, if any: the candidate must meet the thresholds and must not be worse than the deployed model
 by more than the allowed margin. The metrics are the model's own (``model_spec.metrics``
 ``compute_metrics``, the function the recipe's evaluate step and the tests use), computed on
 the driver from the scored trips' label and prediction, at most ``MAX_VALIDATION_ROWS`` of them.
@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from model_spec.data import LABEL
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.trips import collect_at_most, plausible_trips, split_at
+from steps.trips import collect_at_most, held_out_period, plausible_trips
 from steps.validation import (
     ModelValidationFailed,
     RunMode,
@@ -54,20 +54,21 @@ def held_out_metrics(scored: DataFrame) -> dict[str, float]:
 
 
 def held_out_trips(spark: SparkSession, validation_input: str, cutoff: str) -> DataFrame:
-    """The plausible trips of the query picked up at or after ``cutoff``, the period training held out.
+    """The plausible trips of the query in the held-out period from ``cutoff``, which training did not see.
 
     ``cutoff`` is the version's training cutoff (``steps.validation.training_cutoff``), not a
     period re-derived from the query: the recipe splits only the trips it ingested (the newest
     2,000,000 on Databricks), so a re-derived period of a larger table would start earlier and
-    include trips the model was trained on.
+    include trips the model was trained on. The period lasts at most ``HELD_OUT_DAYS`` days
+    (``steps.trips.held_out_period``), so it stays bounded when the table has grown since
+    training. Raises ``ValueError`` when the query lacks the true fare.
     """
     trips = spark.sql(validation_input)
     if LABEL not in trips.columns:
         raise ValueError(f"The validation input query must return the true {LABEL} column")
     # The period first: Spark cannot push a filter below the contract's UDF, which would
     # otherwise check the whole table.
-    _, held_out = split_at(trips, cutoff)
-    return plausible_trips(held_out)
+    return plausible_trips(held_out_period(trips, cutoff))
 
 
 def _fail(model_name: str, model_version: str, details: str, error: Exception, what: str) -> NoReturn:
@@ -89,8 +90,9 @@ def run_model_validation(
 ) -> Optional[ValidationResult]:
     """Score the held-out trips of ``validation_input`` (Spark SQL) and judge the model.
 
-    The held-out trips are those from the version's ``training_cutoff`` tag on; a version
-    without one is FAILED (``ModelValidationFailed``), as is a model that cannot be scored.
+    The held-out trips are those from the version's ``training_cutoff`` tag to at most
+    ``HELD_OUT_DAYS`` days after it (``held_out_trips``); a version without the tag is FAILED
+    (``ModelValidationFailed``), as is a model that cannot be scored.
 
     Metrics, thresholds and the baseline's metrics go to a run in the active MLflow
     experiment; the verdict becomes the version's ``model_validation_status`` tag, which

@@ -5,7 +5,9 @@
 
 Training and validation both clean their trips with these rules, so a model is validated on
 trips cleaned exactly like its training trips. Which trips are held out is
-``fare_model.data``'s time split (``HELD_OUT_FRACTION``).
+``fare_model.data``'s time split (``HELD_OUT_FRACTION``); validation scores them for at most
+``HELD_OUT_DAYS`` days from the training cutoff, a bounded, recent period however much the
+validation input has grown since training.
 """
 {%- else -%}
 """Rules every track applies to raw taxi trips: which trips are plausible, and which are held out.
@@ -51,15 +53,15 @@ import pandas as pd
 from model_spec.contract import TRAINING_CONTRACT
 from model_spec.data import TIME_COLUMN
 from steps.row_checks import REASON_COLUMN, computed_once, row_problems, with_problems
-{%- if not plain_mlflow3 %}
 
+# The longest held-out period: one week holds every weekday and hour of the week once, and at
+# New York's busiest (about 450,000 taxi trips a day) stays within what validation collects.
+HELD_OUT_DAYS = 7
+{%- if not plain_mlflow3 %}
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
 VALIDATION_FRACTION = 0.1
-# The longest held-out period: one week holds every weekday and hour of the week once, and at
-# New York's busiest (about 450,000 taxi trips a day) stays within what validation collects.
-HELD_OUT_DAYS = 7
 # percentile_approx's accuracy: a relative rank error of 1 / QUANTILE_ACCURACY, about 1 MB of
 # summary per partition (Spark SQL reference, percentile_approx).
 QUANTILE_ACCURACY = 1_000_000

@@ -52,6 +52,20 @@ def test_held_out_cutoff_starts_the_test_split_of_the_rows_with_a_label(trips: p
     assert test_pickups.min() >= cutoff > before_test.max()
 
 
+def test_a_trip_dated_in_the_future_does_not_move_the_test_split(trips: pd.DataFrame) -> None:
+    # A meter clock glitch (a pick-up in 2088) breaks the contract: the split and the cutoff
+    # must come from the trips training keeps, or the test period would start in 2087.
+    glitch = trips.iloc[[0]].assign(
+        tpep_pickup_datetime=pd.Timestamp("2088-01-01 08:00"), tpep_dropoff_datetime=pd.Timestamp("2088-01-01 08:20")
+    )
+    ingested = pd.concat([trips, glitch], ignore_index=True)
+    assert held_out_cutoff(ingested) == held_out_cutoff(trips)
+    labels = split_by_pickup_time(ingested)
+    pd.testing.assert_series_equal(labels.iloc[: len(trips)], split_by_pickup_time(trips))
+    test_split = process_splits(*(ingested[labels == name] for name in ("TRAINING", "VALIDATION", "TEST")))[2]
+    assert len(test_split) == len(clean_trips(trips[split_by_pickup_time(trips) == "TEST"]))
+
+
 def test_the_same_trips_in_another_order_give_the_same_model() -> None:
     """The ingest query returns rows in any order; the seeded SGD fit after the split must not depend on it."""
     trips = synthetic_trips(2_000, seed=5)

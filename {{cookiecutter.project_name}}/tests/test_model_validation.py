@@ -118,6 +118,26 @@ def test_the_trips_from_the_versions_training_cutoff_on_are_scored(spark, mlflow
     assert scored["tpep_pickup_datetime"].min() == datetime(2024, 3, 1, 1, 35)
 
 
+def test_trips_more_than_the_held_out_days_after_the_cutoff_are_not_scored(spark, mlflow_store, trips_query) -> None:
+    # The validation table has grown since training: a trip a week and a minute after the cutoff
+    # lies beyond the held-out period (steps.trips.HELD_OUT_DAYS), one exactly a week after within it.
+    cutoff = datetime(2024, 3, 1, 1, 35)
+    week = timedelta(days=steps.trips.HELD_OUT_DAYS)
+    later = spark.createDataFrame(
+        [
+            (pickup, pickup + timedelta(minutes=10), 2.0, 10001, 10002, 12.0)
+            for pickup in (cutoff + week, cutoff + week + timedelta(minutes=1))
+        ],
+        spark.sql(trips_query).schema,
+    )
+    spark.sql(trips_query).unionByName(later).createOrReplaceTempView("grown_trips")
+    seen = []
+    run(spark, register("fares", cutoff=str(cutoff)), "SELECT * FROM grown_trips", RunMode.ENABLED, scorer(0.0, seen))
+    scored = seen[0].toPandas()
+    assert len(scored) == 6  # minutes 95 to 99 and the trip exactly a week after the cutoff
+    assert scored["tpep_pickup_datetime"].max() == cutoff + week
+
+
 def test_validation_of_a_larger_table_scores_exactly_the_recipes_test_split(spark, mlflow_store, trips) -> None:
     # The recipe ingests only the newest trips (LIMIT on Databricks); the validation table has them all.
     ingested = trips[trips["tpep_pickup_datetime"] >= trips["tpep_pickup_datetime"].quantile(0.5)]

@@ -4,8 +4,8 @@
 # MAGIC
 # MAGIC Checks the model version that the `Train` task registered before it may be deployed, with
 # MAGIC `fare_model.validation` (MLflow 3's `mlflow.models.evaluate`): on the trips of
-# MAGIC `validation_input` picked up at or after the version's training cutoff (data training did
-# MAGIC not see, cleaned as in training), each metric must stay within its threshold in
+# MAGIC `validation_input` picked up from the version's training cutoff to at most `HELD_OUT_DAYS`
+# MAGIC days after it (data training did not see, cleaned as in training; `fare_model/data.py`), each metric must stay within its threshold in
 # MAGIC `model_spec/metrics.py` and must not be worse than the current `champion`'s by more than the
 # MAGIC margin in `fare_model/validation.py`. The outcome is the version's `validation_status` tag;
 # MAGIC a passing version becomes the `challenger`.

@@ -2,6 +2,7 @@ import pandas as pd
 import pytest
 
 from fare_model.data import (
+    HELD_OUT_DAYS,
     TARGET,
     TIME_COLUMN,
     clean_trips,
@@ -10,6 +11,7 @@ from fare_model.data import (
     split_by_time,
     to_pandas_bounded,
 )
+from model_spec.contract import DROPOFF
 
 
 def test_held_out_trips_are_the_most_recent_fifth(trips: pd.DataFrame) -> None:
@@ -63,6 +65,20 @@ def test_held_out_trips_start_at_the_cutoff_and_are_cleaned(spark, trips: pd.Dat
     held_out = held_out_trips(spark.createDataFrame(dirty), cutoff)
     assert held_out[TIME_COLUMN].min() >= cutoff
     assert len(held_out) == (trips[TIME_COLUMN] >= cutoff).sum() - 1
+
+
+@pytest.mark.parametrize("as_spark", [False, True], ids=["pandas", "spark"])
+def test_held_out_trips_end_the_held_out_days_after_the_cutoff(spark, trips: pd.DataFrame, as_spark: bool) -> None:
+    # The validation table has grown since training: trips more than HELD_OUT_DAYS after the
+    # cutoff are beyond the period validation scores.
+    cutoff = split_by_time(trips).cutoff
+    newest = trips.loc[[trips[TIME_COLUMN].idxmax()]]
+    shift = cutoff + pd.Timedelta(days=HELD_OUT_DAYS, minutes=1) - newest[TIME_COLUMN].iloc[0]
+    later = newest.assign(**{TIME_COLUMN: newest[TIME_COLUMN] + shift, DROPOFF: newest[DROPOFF] + shift})
+    grown = pd.concat([trips, later], ignore_index=True)
+    held_out = held_out_trips(spark.createDataFrame(grown) if as_spark else grown, cutoff)
+    assert len(held_out) == len(held_out_trips(trips, cutoff))
+    assert held_out[TIME_COLUMN].max() <= cutoff + pd.Timedelta(days=HELD_OUT_DAYS)
 
 
 def test_held_out_trips_are_the_same_from_pandas_as_from_spark(spark, trips: pd.DataFrame) -> None:
