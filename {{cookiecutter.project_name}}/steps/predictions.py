@@ -42,7 +42,7 @@ from __future__ import annotations
 import re
 import uuid
 from datetime import timedelta
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -94,9 +94,9 @@ def table_name_problem(name: str) -> Optional[str]:
     )
 
 
-def check_table_name(name: str) -> str:
-    """``name`` itself, or ``ValueError`` with ``table_name_problem``'s message."""
-    problem = table_name_problem(name)
+def check_table_name(name: str, problem_of: Callable[[str], Optional[str]] = table_name_problem) -> str:
+    """``name`` itself, or ``ValueError`` with ``problem_of``'s message (``table_name_problem`` by default)."""
+    problem = problem_of(name)
     if problem:
         raise ValueError(problem)
     return name
@@ -120,10 +120,7 @@ def ci_table_problem(name: str) -> Optional[str]:
 
 def check_ci_table_name(name: str) -> str:
     """``name`` itself, or ``ValueError`` with ``ci_table_problem``'s message."""
-    problem = ci_table_problem(name)
-    if problem:
-        raise ValueError(problem)
-    return name
+    return check_table_name(name, ci_table_problem)
 
 
 def record_id_columns(columns: list[str]) -> list[str]:
