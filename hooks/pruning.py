@@ -76,7 +76,7 @@ OWNERS: dict[tuple[str, str], tuple[str, ...]] = {
         "tests/test_model_spec_fit.py",
         # Spark scoring through the model's prediction rule with a pyfunc UDF; the feature store
         # scores through its own score_batch (features/scoring.py).
-        "steps/scoring.py",
+        "steps/prediction_type.py",
     ),
     # Feature Store code: only with the feature store.
     ("include_feature_store", "yes"): (

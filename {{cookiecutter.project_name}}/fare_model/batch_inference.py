@@ -5,7 +5,7 @@ input columns (its signature) and scores (a Spark pandas UDF), so a deployment d
 job cannot mix two models; every prediction carries the version that made it.
 ``score_pandas`` does the same in this process for data already in memory (the local
 pipeline), without starting Spark. Both write the model's prediction (``model_spec.prediction``,
-applied as ``steps.scoring`` says): a regressor's value, a classifier's predicted class.
+applied as ``steps.prediction_type`` says): a regressor's value, a classifier's predicted class.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pyspark.sql.types import DataType
 
 from fare_model.registry import parse_model_version_uri, pinned_version_uri, resolve_alias
 from model_spec.prediction import PREDICTION_COLUMN, prediction_column
+from steps.prediction_type import prediction_type_of_rows
 from steps.row_checks import REASON_COLUMN, row_problems, score_valid_rows
-from steps.scoring import prediction_type_of_rows
 
 __all__ = ["resolve_alias", "score_pandas", "score_trips", "score_with_champion"]
 
@@ -50,7 +50,7 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     """``trips`` plus ``prediction``, STRING ``model_version`` and STRING ``quarantine_reason``.
 
     ``prediction`` is the model's (``model_spec.prediction``): DOUBLE for a regressor, the
-    class's own type for a classifier (``steps.scoring.prediction_type``).
+    class's own type for a classifier (``steps.prediction_type.prediction_type``).
 
     ``model_uri`` names one version, or an alias that is resolved to its version first
     (``pinned_version_uri``), so ``model_version`` is a number. Rows that break the input

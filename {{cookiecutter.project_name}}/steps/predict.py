@@ -3,7 +3,7 @@
 The model is applied as a pandas UDF on the Spark workers, so scoring scales with the
 cluster while the model itself stays a plain MLflow pyfunc. It is downloaded once: the
 signature and the UDF read the same copy, so they cannot disagree about which model runs.
-The prediction is the model's rule (``model_spec.prediction``, applied as ``steps.scoring``
+The prediction is the model's rule (``model_spec.prediction``, applied as ``steps.prediction_type``
 says): a regressor's value, or a classifier's predicted class typed as its label.
 """
 
@@ -15,8 +15,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.functions import struct
 
 from model_spec.prediction import PREDICTION_COLUMN
+from steps.prediction_type import prediction_type_of_rows
 from steps.row_checks import score_valid_rows
-from steps.scoring import prediction_type_of_rows
 
 
 def model_input_columns(model: Model, trips: DataFrame) -> list[str]:
@@ -34,7 +34,7 @@ def score_trips(spark: SparkSession, model_uri: str, trips: DataFrame) -> DataFr
     """``trips`` plus ``PREDICTION_COLUMN`` from the model at ``model_uri``, as ``model_spec.prediction`` makes it.
 
     The column is DOUBLE for a regressor and the class's own type for a classifier
-    (``steps.scoring.prediction_type``). Rows that break the input contract
+    (``steps.prediction_type.prediction_type``). Rows that break the input contract
     (``steps.row_checks``) are kept unscored: null prediction, the reason in
     ``quarantine_reason``. Extra columns (such as the true label) pass through untouched.
     Raises the rule's ``ValueError`` for a model whose output is not one value per row (a
