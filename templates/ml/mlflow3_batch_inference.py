@@ -89,9 +89,13 @@ if env == "test":
     check_ci_table_name(output_table_name)
 
 try:
-    # Only trips that no version has scored into the output table yet (steps/predictions.py).
-    new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
-    print(late_arrivals_report(late_arrivals(spark, spark.table(input_table_name), output_table_name)))
+    trips = spark.table(input_table_name)
+    # Only trips of this run's window that no version has scored into the output table yet; the
+    # write compares that window of the table only (steps/predictions.py).
+    window = scoring_window(spark, trips, output_table_name)
+    new_trips = unscored_trips(spark, trips, output_table_name, window=window)
+    late_trips = late_arrivals(spark, trips, output_table_name, window=window)
+    late = publish_late_arrivals(late_trips, dbutils.jobs.taskValues)  # printed, a task value, in the report
 {%- if fs %}
     # Trips newer than the latest feature window wait for a later run (features/scoring.py).
     ci_run_id = dbutils.widgets.get("ci_run_id")

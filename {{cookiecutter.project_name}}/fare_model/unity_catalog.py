@@ -17,10 +17,12 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
+
+    from steps.predictions import ScoringWindow
 
 # MLflow's registry URI of Unity Catalog: models are registered under three-level names and
 # served by alias (MLflow 3 on Databricks defaults to it; the jobs say so explicitly).
@@ -93,10 +95,11 @@ def use_unity_catalog_registry() -> None:
         mlflow.set_registry_uri(REGISTRY_URI)
 
 
-def write_table(predictions: DataFrame, table_name: str) -> str:
+def write_table(predictions: DataFrame, table_name: str, window: Optional[ScoringWindow] = None) -> str:
     """Append ``predictions`` to the Delta table ``table_name`` (``catalog.schema.table``); return the run id.
 
-    Earlier runs' rows stay (``steps.predictions``: keyed by record, model version and run).
+    Earlier runs' rows stay (``steps.predictions``: keyed by record, model version and run);
+    ``window`` is the run's ``ScoringWindow``, the part of the table the write compares with.
     The job's principal needs USE CATALOG, USE SCHEMA, CREATE TABLE and MODIFY (Terraform
     grants them). Raises ``ValueError`` for a name that is not three checked parts.
     """
@@ -105,4 +108,4 @@ def write_table(predictions: DataFrame, table_name: str) -> str:
     parts = table_name.split(".")
     if len(parts) != 3:
         raise ValueError(f"Expected a three-level table name such as staging.my_schema.predictions, got {table_name!r}")
-    return append_predictions(predictions, three_level_name(*parts))
+    return append_predictions(predictions, three_level_name(*parts), window=window)

@@ -51,8 +51,9 @@ from steps.predictions import (
     check_table_name,
     drop_table,
     late_arrivals,
-    late_arrivals_report,
+    publish_late_arrivals,
     run_report,
+    scoring_window,
     unscored_trips,
 )
 from steps.utils import get_model_name
@@ -71,13 +72,17 @@ if env == "test":
     check_ci_table_name(output_table_name)
 
 try:
-    # Only trips that no version has scored into the output table yet (steps/predictions.py).
-    new_trips = unscored_trips(spark, spark.table(input_table_name), output_table_name)
-    print(late_arrivals_report(late_arrivals(spark, spark.table(input_table_name), output_table_name)))
+    trips = spark.table(input_table_name)
+    # Only trips of this run's window that no version has scored into the output table yet; the
+    # write compares that window of the table only (steps/predictions.py).
+    window = scoring_window(spark, trips, output_table_name)
+    new_trips = unscored_trips(spark, trips, output_table_name, window=window)
+    late_trips = late_arrivals(spark, trips, output_table_name, window=window)
+    late = publish_late_arrivals(late_trips, dbutils.jobs.taskValues)  # printed, a task value, in the report
     predictions = score_with_version(spark, score_trips, model_uri, new_trips)
-    run_id = append_predictions(predictions, output_table_name)
+    run_id = append_predictions(predictions, output_table_name, window=window)
     # env test (CI): this CI run's own table, which must get predictions (steps/predictions.py).
-    print(run_report(spark.table(output_table_name), run_id, require_scored=env == "test"))
+    print(run_report(spark.table(output_table_name), run_id, require_scored=env == "test", late=late))
 finally:
     if env == "test":  # the CI integration test's table, dropped even when the test fails
         drop_table(spark, output_table_name)

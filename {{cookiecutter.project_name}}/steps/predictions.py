@@ -21,12 +21,17 @@ the schema and keeps the existing rows.
 
 A run scores only new trips (``unscored_trips``): input rows whose ``record_id`` no version
 has scored yet, looked for only among trips picked up at most ``LATE_ARRIVAL_GRACE`` before
-the newest trip already in the table. A run's cost so grows with the new data, not with the
-history; a new champion scores the trips that arrive from now on, not the past again (to
-compare versions on old trips, score them into another table with ``model_uri``). Trips that
-arrive later than that are never scored, but not silently: ``late_arrivals`` counts the input
-trips before the window that the table does not hold, and the job prints the count
-(``late_arrivals_report``).
+the newest trip already in the table (the run's ``ScoringWindow``, computed once when it
+starts and passed to every step after). The MERGE compares its rows with that window of the
+table only, and trips without a pickup time (which the contract quarantines, and which are
+stored too): a row's pickup time is part of its ``record_id``, so a row of the window can only
+match a row of the window. A run's cost so grows with the new data, not with the history; a
+new champion scores the trips that arrive from now on, not the past again (to compare
+versions on old trips, score them into another table with ``model_uri``). Trips that arrive
+later than that are never scored, but not silently: ``late_arrivals`` finds the input trips
+picked up in the ``LATE_ARRIVAL_LOOKBACK`` before the window that the table does not hold, and
+the job reports their count (``publish_late_arrivals``: printed, a job task value and a line
+of the run's report).
 
 A run fails after writing when more than ``MAX_QUARANTINED_SHARE`` of its rows were
 quarantined (``run_report``): the rows stay in the table to be looked at.
@@ -41,8 +46,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import timedelta
-from typing import TYPE_CHECKING, Callable, Optional
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any, Callable, Optional
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -73,6 +79,12 @@ _EXAMPLE_CI_TABLE = "test.my_schema.integration_test_predictions_7001_1"
 # usual. A trip that arrives later than that is not scored by batch inference (score it with
 # a run over its own input table). Only this window of the table is compared with the input.
 LATE_ARRIVAL_GRACE = timedelta(days=7)
+# How far before the scoring window ``late_arrivals`` looks for trips that were never scored:
+# counting them reads this much of the table's history (not all of it) on every run. A trip
+# that arrives later still is not counted; a non-zero count is the cue to raise the grace.
+LATE_ARRIVAL_LOOKBACK = timedelta(days=30)
+# The job task value that holds a run's late-arrival count (``publish_late_arrivals``).
+LATE_ARRIVALS_TASK_VALUE = "late_arrivals"
 # The largest share of a run's rows that may be quarantined before the run fails. A healthy
 # feed breaks the contract in single rows (a glitched meter, a typo in a zip); a broken feed
 # or schema (a renamed column quarantines every row) must not pass as a successful run with
@@ -154,92 +166,158 @@ def _record_id(columns: list[str]) -> Column:
     return F.sha2(F.to_json(record, {"timeZone": "UTC"}), 256)
 
 
-def _window_start(spark: SparkSession, table_name: str, grace: timedelta) -> Optional[Column]:
-    """The first pickup time (a timestamp literal) that ``unscored_trips`` compares, or None for all.
+@dataclass(frozen=True)
+class ScoringWindow:
+    """The pickup times a batch-inference run compares with its output table and scores.
 
-    ``grace`` before the newest pickup in ``table_name``; None when the table does not exist
-    yet, is empty or has no pickup column. Existence is asked of the catalog: on Spark Connect
-    (serverless) ``spark.table`` of a missing table raises only when the result is used.
+    ``start`` (UTC) is the first pickup time of the window; None: every trip, when the table
+    does not exist yet, is empty, or the input or the table has no pickup column. Trips without
+    a pickup time always belong to the window. A run computes its window once, when it starts
+    (``scoring_window``), and passes it to ``unscored_trips``, ``late_arrivals`` and
+    ``append_predictions``: all three then read the same part of the table, however the table
+    changes meanwhile.
     """
-    if not spark.catalog.tableExists(check_table_name(table_name)):
-        return None
+
+    start: Optional[datetime] = None
+
+    def condition(self, alias: str = "") -> Optional[str]:
+        """SQL that is true for a row of the window (``alias``: a table alias, as in a MERGE), or None for every row.
+
+        A condition on the stored pickup column itself (the cast of a timestamp to a timestamp
+        is a no-op), so that Delta skips the files outside the window. The ``IS NULL`` keeps the
+        rows without a pickup time in the window: without it, ``>=`` would leave them out (it is
+        NULL for them), and a MERGE would insert a row without a pickup time again on every run.
+        """
+        if self.start is None:
+            return None
+        pickup = f"{alias}.{PICKUP}" if alias else PICKUP
+        return f"({pickup} IS NULL OR CAST({pickup} AS TIMESTAMP) >= {_timestamp_sql(self.start)})"
+
+    def lookback_condition(self, lookback: timedelta = LATE_ARRIVAL_LOOKBACK) -> Optional[str]:
+        """SQL that is true for a trip picked up in the ``lookback`` before the window, or None (no window).
+
+        Rows without a pickup time are never in it: they belong to the window.
+        """
+        if self.start is None:
+            return None
+        pickup = f"CAST({PICKUP} AS TIMESTAMP)"
+        return (
+            f"({pickup} >= {_timestamp_sql(self.start - lookback)} AND {pickup} < {_timestamp_sql(self.start)})"
+        )
+
+
+def _timestamp_sql(moment: datetime) -> str:
+    """A Spark SQL timestamp literal for ``moment`` (aware, or naive UTC): from epoch seconds, so
+    that the session's time zone cannot shift it."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return f"timestamp_seconds({int(moment.timestamp())})"
+
+
+def scoring_window(
+    spark: SparkSession, trips: DataFrame, table_name: str, grace: timedelta = LATE_ARRIVAL_GRACE
+) -> ScoringWindow:
+    """The ``ScoringWindow`` of a run that scores ``trips`` into ``table_name``: from ``grace`` before its newest pickup.
+
+    Reads the newest pickup time of the table (one aggregation, which Delta answers from file
+    statistics). The window has no start when ``trips`` or the table has no pickup column, or
+    the table does not exist yet or is empty. Existence is asked of the catalog: on Spark
+    Connect (serverless) ``spark.table`` of a missing table raises only when the result is used.
+    Raises ``ValueError`` for a bad table name.
+    """
+    if PICKUP not in trips.columns or not spark.catalog.tableExists(check_table_name(table_name)):
+        return ScoringWindow()
     history = spark.table(table_name)
     if PICKUP not in history.columns:
-        return None
+        return ScoringWindow()
     # MAX of the stored column and a filter on it, not on an expression of it: Delta answers the
     # one from file statistics and skips the files outside the window for the other.
     (newest,) = history.agg(F.max(PICKUP).cast("timestamp").cast("long")).first()
     if newest is None:
-        return None
+        return ScoringWindow()
     # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
     # the window past every real trip, so the window ends at the latest plausible pick-up.
     newest = min(newest, int(latest_plausible_pickup(run_time()).timestamp()))
-    return F.timestamp_seconds(F.lit(newest - int(grace.total_seconds())))
+    return ScoringWindow(datetime.fromtimestamp(newest, timezone.utc) - grace)
+
+
+def _where(frame: DataFrame, condition: Optional[str]) -> DataFrame:
+    return frame if condition is None else frame.where(F.expr(condition))
 
 
 def unscored_trips(
-    spark: SparkSession, trips: DataFrame, table_name: str, grace: timedelta = LATE_ARRIVAL_GRACE
+    spark: SparkSession,
+    trips: DataFrame,
+    table_name: str,
+    grace: timedelta = LATE_ARRIVAL_GRACE,
+    window: Optional[ScoringWindow] = None,
 ) -> DataFrame:
     """``trips`` plus ``record_id``, without the trips that any version already scored into ``table_name``.
 
-    Only trips picked up at most ``grace`` before the newest pickup in ``table_name`` (or with
-    no pickup time, which the contract quarantines) are compared and returned, so Spark reads
-    that window of the table, not its history; the older ones that no version scored are
-    ``late_arrivals``. Every row is new when the table does not exist yet (the first run). The
-    ``record_id`` column passes through scoring and ``append_predictions`` keeps it, so the id
-    written is the one compared here.
+    Only trips of the run's ``window`` (by default ``scoring_window`` with ``grace``: picked up
+    at most ``grace`` before the newest pickup in ``table_name``, or without a pickup time, which
+    the contract quarantines) are compared and returned, so Spark reads that window of the
+    table, not its history; the older ones that no version scored are ``late_arrivals``. Every
+    row is new when the table does not exist yet (the first run). The ``record_id`` column
+    passes through scoring and ``append_predictions`` keeps it, so the id written is the one
+    compared here.
     """
     keyed = trips.withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
     if not spark.catalog.tableExists(check_table_name(table_name)):
         return keyed
-    history = spark.table(table_name)
-    if PICKUP not in trips.columns:
-        return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
-    since = _window_start(spark, table_name, grace)
-    if since is None:
-        return keyed.join(history.select(RECORD_ID_COLUMN).distinct(), RECORD_ID_COLUMN, "left_anti")
-
-    def recent(frame: DataFrame) -> DataFrame:
-        pickup = F.col(PICKUP).cast("timestamp")
-        return frame.where(pickup.isNull() | (pickup >= since))
-
-    scored = recent(history).select(RECORD_ID_COLUMN).distinct()
-    return recent(keyed).join(scored, RECORD_ID_COLUMN, "left_anti")
+    window = window or scoring_window(spark, trips, table_name, grace)
+    scored = _where(spark.table(table_name), window.condition()).select(RECORD_ID_COLUMN).distinct()
+    return _where(keyed, window.condition()).join(scored, RECORD_ID_COLUMN, "left_anti")
 
 
 def late_arrivals(
-    spark: SparkSession, trips: DataFrame, table_name: str, grace: timedelta = LATE_ARRIVAL_GRACE
+    spark: SparkSession,
+    trips: DataFrame,
+    table_name: str,
+    grace: timedelta = LATE_ARRIVAL_GRACE,
+    window: Optional[ScoringWindow] = None,
+    lookback: timedelta = LATE_ARRIVAL_LOOKBACK,
 ) -> DataFrame:
     """The trips of ``trips`` that ``unscored_trips`` leaves out although no version scored them.
 
-    They were picked up before its window (``grace`` before the newest pickup in
-    ``table_name``) and their ``record_id`` is not in the table: they arrived too late to be
-    scored by batch inference. Empty when every trip is compared (no table yet, no pickup
-    column). Counting them reads the record ids of the table's rows before the window: one
-    pass over its history, the price of never losing a trip without a trace.
+    They were picked up in the ``lookback`` before the run's ``window`` (by default
+    ``scoring_window`` with ``grace``) and their ``record_id`` is not in the table: they arrived
+    too late to be scored by batch inference. Only that period of the table is read, so the
+    count costs the same on every run however long the history grows; trips older still are not
+    counted. Empty when every trip is compared (no table yet, no pickup column).
     """
-    since = _window_start(spark, table_name, grace) if PICKUP in trips.columns else None
-    if since is None:
+    window = window or scoring_window(spark, trips, table_name, grace)
+    period = window.lookback_condition(lookback)
+    if period is None:
         return trips.limit(0).withColumn(RECORD_ID_COLUMN, F.lit(None).cast("string"))
-
-    def before(frame: DataFrame) -> DataFrame:
-        return frame.where(F.col(PICKUP).cast("timestamp") < since)
-
-    keyed = before(trips).withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
-    scored = before(spark.table(table_name)).select(RECORD_ID_COLUMN).distinct()
+    keyed = _where(trips, period).withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
+    scored = _where(spark.table(table_name), period).select(RECORD_ID_COLUMN).distinct()
     return keyed.join(scored, RECORD_ID_COLUMN, "left_anti")
 
 
-def late_arrivals_report(late: DataFrame, grace: timedelta = LATE_ARRIVAL_GRACE) -> str:
-    """One line saying how many trips ``late_arrivals`` found (counts them: a Spark job)."""
-    count = late.count()
+def late_arrivals_report(count: int, grace: timedelta = LATE_ARRIVAL_GRACE) -> str:
+    """One line saying how many trips ``late_arrivals`` found (``count``)."""
     if not count:
         return "Late arrivals: none (every unscored trip is within the scoring window)"
     return (
         f"Late arrivals: {count} trips picked up more than {grace.days} days (LATE_ARRIVAL_GRACE, steps/predictions.py) "
         "before the newest scored trip were never scored and are not scored by this run; score them with a run "
-        "over a table of their own"
+        "over a table of their own, and raise LATE_ARRIVAL_GRACE if the feed is often this late"
     )
+
+
+def publish_late_arrivals(late: DataFrame, task_values: Any) -> int:
+    """Count ``late`` (``late_arrivals``; a Spark job), report the count where an operator sees it, return it.
+
+    The count is printed (the job's output), and set as the job task value
+    ``LATE_ARRIVALS_TASK_VALUE`` through ``task_values`` (``dbutils.jobs.taskValues`` in a
+    notebook), where the run's page, a later task or an alert can read it; pass it on to
+    ``run_report``, whose report then says it too.
+    """
+    count = late.count()
+    task_values.set(key=LATE_ARRIVALS_TASK_VALUE, value=count)
+    print(late_arrivals_report(count))
+    return count
 
 
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
@@ -280,42 +358,69 @@ def _catalog_knows(spark: SparkSession, table_name: str) -> bool:
         return False
 
 
+def merge_condition(window: Optional[ScoringWindow] = None) -> str:
+    """The ON clause of ``append_predictions``' MERGE: the same record and model version, in ``window``.
+
+    The window's condition on the *target* lets Delta read only that part of the table (and
+    the rows without a pickup time) instead of all of it; ``window`` must be the one the run's
+    rows were selected with (``unscored_trips``), so that each of them can only match a row
+    there: its pickup time is part of its ``record_id``. Without a window the whole table is
+    compared.
+    """
+    on = [f"target.{column} = source.{column}" for column in (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN)]
+    in_window = (window or ScoringWindow()).condition("target")
+    return " AND ".join([*on, in_window] if in_window else on)
+
+
+def merge_statement(table_name: str, view: str, window: Optional[ScoringWindow] = None) -> str:
+    """The Delta MERGE that inserts the rows of ``view`` that ``table_name`` does not hold yet (``merge_condition``)."""
+    return (
+        f"MERGE WITH SCHEMA EVOLUTION INTO {check_table_name(table_name)} AS target USING {view} AS source "
+        f"ON {merge_condition(window)} WHEN NOT MATCHED THEN INSERT *"
+    )
+
+
 def append_predictions(
-    predictions: DataFrame, table_name: str, run_id: Optional[str] = None, table_format: str = "delta"
+    predictions: DataFrame,
+    table_name: str,
+    run_id: Optional[str] = None,
+    table_format: str = "delta",
+    window: Optional[ScoringWindow] = None,
 ) -> str:
     """Add ``predictions`` (keyed by ``with_prediction_keys``) to ``table_name``; return the run id.
 
     Idempotent per record and model version: a row is inserted only when the table holds no
     row with its ``record_id`` and ``model_version`` (see the module docstring), so writing the
-    same predictions again, in this run or another, adds nothing. The first run creates the
-    table (there is nothing to merge into yet; two first runs at the same instant are the one
-    case left unguarded). ``table_format`` is ``delta`` in the jobs
-    (a ``MERGE``); the tests use ``parquet``, which a local Spark session has and which cannot
-    merge, so there the rows already present are left out before an append (the same rows,
-    without the guard against a concurrent writer). Raises ``ValueError`` for a bad table name
-    before anything is written.
+    same predictions again, in this run or another, adds nothing. ``window`` is the run's
+    ``ScoringWindow`` (the one ``unscored_trips`` selected the rows with): only that part of
+    the table is compared (``merge_condition``); without it, all of the table. The first run
+    creates the table (there is nothing to merge into yet; two first runs at the same instant
+    are the one case left unguarded). ``table_format`` is ``delta`` in the jobs (a ``MERGE``,
+    ``merge_statement``); the tests use ``parquet``, which a local Spark session has and which
+    cannot merge, so there the rows that the MERGE's ON clause matches are left out before an
+    append (the same rows, without the guard against a concurrent writer). Raises
+    ``ValueError`` for a bad table name before anything is written.
     """
     check_table_name(table_name)
     run_id = run_id or uuid.uuid4().hex
     rows = with_prediction_keys(predictions, run_id)
     spark = predictions.sparkSession
-    key = (RECORD_ID_COLUMN, MODEL_VERSION_COLUMN)
     if not _catalog_knows(spark, table_name):
         rows.write.format(table_format).mode("append").saveAsTable(table_name)
-    elif table_format == "delta":
-        view = f"new_predictions_{uuid.uuid4().hex}"  # run ids are free text, this is a name
-        rows.createOrReplaceTempView(view)
-        try:
-            on = " AND ".join(f"target.{column} = source.{column}" for column in key)
-            spark.sql(
-                f"MERGE WITH SCHEMA EVOLUTION INTO {table_name} AS target USING {view} AS source ON {on} "
-                "WHEN NOT MATCHED THEN INSERT *"
+        return run_id
+    view = f"new_predictions_{uuid.uuid4().hex}"  # run ids are free text, this is a name
+    rows.createOrReplaceTempView(view)
+    try:
+        if table_format == "delta":
+            spark.sql(merge_statement(table_name, view, window))
+        else:
+            new = spark.sql(
+                f"SELECT source.* FROM {view} AS source LEFT ANTI JOIN {table_name} AS target "
+                f"ON {merge_condition(window)}"
             )
-        finally:
-            spark.catalog.dropTempView(view)
-    else:
-        present = spark.table(table_name).select(*key).distinct()
-        rows.join(present, list(key), "left_anti").write.format(table_format).mode("append").saveAsTable(table_name)
+            new.write.format(table_format).mode("append").saveAsTable(table_name)
+    finally:
+        spark.catalog.dropTempView(view)
     return run_id
 
 
@@ -354,9 +459,16 @@ def quarantined_share_problem(counts: "pd.Series", max_share: float = MAX_QUARAN
 
 
 def run_report(
-    table: DataFrame, run_id: str, max_share: float = MAX_QUARANTINED_SHARE, require_scored: bool = False
+    table: DataFrame,
+    run_id: str,
+    max_share: float = MAX_QUARANTINED_SHARE,
+    require_scored: bool = False,
+    late: int = 0,
 ) -> str:
     """How many of run ``run_id``'s rows in ``table`` were scored and quarantined, per broken rule.
+
+    ``late`` is the run's count of ``late_arrivals`` (``publish_late_arrivals``): when it is not
+    zero, the report ends with ``late_arrivals_report``'s line.
 
     Raises ``TooManyQuarantined`` (the report in its message) when more than ``max_share`` of
     them were quarantined, so that the job fails instead of succeeding without predictions.
@@ -365,7 +477,7 @@ def run_report(
     scores none and passes, a test that scores none proves nothing.
     """
     counts = quarantine_counts(table.where(F.col(RUN_ID_COLUMN) == run_id))
-    report = counts_report(counts)
+    report = counts_report(counts) + (f"\n{late_arrivals_report(late)}" if late else "")
     problem = quarantined_share_problem(counts, max_share)
     if problem:
         raise TooManyQuarantined(f"{problem}\n{report}")

@@ -1,6 +1,7 @@
 """Batch inference appends each run's predictions under a key; the table name is checked first."""
 
-from datetime import datetime, timedelta
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
@@ -8,16 +9,20 @@ import pytest
 from pyspark.sql import functions as F
 
 from steps.predictions import (
+    LATE_ARRIVALS_TASK_VALUE,
     PREDICTION_KEY,
     NothingScored,
+    ScoringWindow,
     TooManyQuarantined,
     append_predictions,
     ci_table_problem,
     drop_table,
     late_arrivals,
-    late_arrivals_report,
+    merge_statement,
+    publish_late_arrivals,
     quarantined_share_problem,
     run_report,
+    scoring_window,
     table_name_problem,
     unscored_trips,
     with_prediction_keys,
@@ -118,9 +123,107 @@ def test_trips_that_arrive_after_the_grace_window_are_counted_and_reported(spark
     assert _run(spark, trips, table, "3") == 1
     arrivals = late_arrivals(spark, trips, table)
     assert [row.trip_distance for row in arrivals.collect()] == [4.0]
-    assert late_arrivals_report(arrivals).startswith("Late arrivals: 1 trips picked up more than 7 days")
     assert late_arrivals(spark, trips, "counted.no_table_yet").count() == 0
-    assert late_arrivals_report(late_arrivals(spark, trips, "counted.no_table_yet")).startswith("Late arrivals: none")
+
+
+def test_late_arrivals_reach_the_operator_as_a_task_value_and_in_the_run_report(
+    spark, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS reported LOCATION '{tmp_path}'")
+    table = "reported.predictions"
+    _run(spark, _trips(spark, ("2024-03-20 08:00:00", 2.0)), table, "3")
+    trips = _trips(spark, ("2024-03-20 08:00:00", 2.0), ("2024-03-12 08:00:00", 4.0), ("2024-03-21 08:00:00", 3.0))
+    task_values = _TaskValues()
+    late = publish_late_arrivals(late_arrivals(spark, trips, table), task_values)
+    assert late == 1 and task_values.values == {LATE_ARRIVALS_TASK_VALUE: 1}
+    assert "Late arrivals: 1 trips picked up more than 7 days" in capsys.readouterr().out
+    rows = spark.createDataFrame([(2.0, 6.0, "3", None)], "trip_distance double, prediction double, "
+                                 "model_version string, quarantine_reason string")
+    run_id = append_predictions(rows, "reported.run", table_format="parquet")
+    report = run_report(spark.table("reported.run"), run_id, late=late)
+    assert report.splitlines()[0] == "0 of 1 rows quarantined (not scored, kept with quarantine_reason)"
+    assert report.splitlines()[-1].startswith("Late arrivals: 1 trips")
+    # None late: the task value says 0 and the report has no late-arrival line.
+    assert publish_late_arrivals(late_arrivals(spark, trips, "reported.no_table_yet"), task_values) == 0
+    assert task_values.values == {LATE_ARRIVALS_TASK_VALUE: 0}
+    assert "Late arrivals: none" in capsys.readouterr().out
+    assert "Late arrivals" not in run_report(spark.table("reported.run"), run_id)
+
+
+class _TaskValues:
+    """``dbutils.jobs.taskValues``' ``set``, recording what a job task would publish."""
+
+    def __init__(self) -> None:
+        self.values: dict = {}
+
+    def set(self, key: str, value) -> None:
+        self.values[key] = value
+
+
+def test_late_arrivals_are_looked_for_in_the_lookback_before_the_window_only(spark, tmp_path: Path) -> None:
+    """Counting reads a bounded period of the table, not its history: the cost stays the same as it grows."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS lookback LOCATION '{tmp_path}'")
+    table = "lookback.predictions"
+    _run(spark, _trips(spark, ("2024-01-01 08:00:00", 1.0), ("2024-03-20 08:00:00", 2.0)), table, "3")
+    # The window starts on 2024-03-13 08:00; the lookback 30 days before it, on 2024-02-12 08:00.
+    never_scored = _trips(spark, ("2024-03-01 08:00:00", 4.0), ("2024-02-01 08:00:00", 5.0))
+    window = scoring_window(spark, never_scored, table)
+    assert window.start == datetime(2024, 3, 13, 8, tzinfo=timezone.utc)
+    late = late_arrivals(spark, never_scored, table, window=window)
+    assert [row.trip_distance for row in late.collect()] == [4.0]
+    # Both sides of the comparison read the lookback only: the filter reaches the table's scan.
+    assert re.search(r"PushedFilters: \[[^]]*GreaterThanOrEqual\(tpep_pickup_datetime", _plan(late))
+
+
+def _plan(frame) -> str:
+    return frame._jdf.queryExecution().executedPlan().toString()
+
+
+def test_the_merge_compares_the_runs_window_of_the_table_and_rows_without_a_pickup_time(spark) -> None:
+    """Delta is not installed here: the MERGE's ON clause is checked as written and run as the
+    anti join that decides what a MERGE's ``WHEN NOT MATCHED`` inserts."""
+    window = ScoringWindow(datetime(2024, 3, 13, 8, tzinfo=timezone.utc))
+    statement = merge_statement("staging.fares.predictions", "new_rows", window)
+    on = re.fullmatch(r"MERGE WITH SCHEMA EVOLUTION INTO staging\.fares\.predictions AS target USING new_rows AS source "
+                      r"ON (.*) WHEN NOT MATCHED THEN INSERT \*", statement).group(1)
+    assert on == (
+        "target.record_id = source.record_id AND target.model_version = source.model_version AND "
+        "(target.tpep_pickup_datetime IS NULL OR CAST(target.tpep_pickup_datetime AS TIMESTAMP) >= "
+        "timestamp_seconds(1710316800))"
+    )
+    stored = spark.createDataFrame(
+        [("old", "2024-03-01 08:00:00"), ("recent", "2024-03-20 08:00:00"), ("no pickup", None)],
+        "record_id string, tpep_pickup_datetime string",
+    ).select("record_id", F.lit("3").alias("model_version"), F.col("tpep_pickup_datetime").cast("timestamp"))
+    stored.createOrReplaceTempView("stored_predictions")
+    # A retried run writes its rows again: the window's and the one without a pickup time match.
+    stored.where("record_id != 'old'").union(
+        spark.createDataFrame([("new", "3", datetime(2024, 3, 21, 8))], stored.schema)
+    ).createOrReplaceTempView("new_rows")
+    inserted = spark.sql(f"SELECT source.* FROM new_rows AS source LEFT ANTI JOIN stored_predictions AS target ON {on}")
+    assert [row.record_id for row in inserted.collect()] == ["new"]
+    assert merge_statement("staging.fares.predictions", "new_rows").endswith(
+        "ON target.record_id = source.record_id AND target.model_version = source.model_version "
+        "WHEN NOT MATCHED THEN INSERT *"
+    )
+
+
+def test_a_retried_write_adds_no_row_again_inside_the_window_nor_without_a_pickup_time(spark, tmp_path: Path) -> None:
+    """The parquet path leaves out what the MERGE's ON clause matches: a row without a pickup time
+    (quarantined, stored) must match itself, or every retry would store it once more."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS windowed LOCATION '{tmp_path}'")
+    table = "windowed.predictions"
+    _run(spark, _trips(spark, ("2024-03-20 08:00:00", 2.0)), table, "3")
+    trips = _trips(spark, ("2024-03-20 08:00:00", 2.0), ("2024-03-21 08:00:00", 3.0), (None, 4.0))
+    window = scoring_window(spark, trips, table)
+    new = unscored_trips(spark, trips, table, window=window)
+    scored = new.withColumn("prediction", F.lit(1.0)).withColumn("model_version", F.lit("3"))
+    for _ in range(2):
+        append_predictions(scored, table, table_format="parquet", window=window)
+    history = spark.table(table).toPandas()
+    assert len(history) == 3 and not history.duplicated(["record_id", "model_version"]).any()
+    assert history["tpep_pickup_datetime"].isna().sum() == 1
+    assert unscored_trips(spark, trips, table, window=scoring_window(spark, trips, table)).count() == 0
 
 
 def _trips(spark, *rows: tuple[str, float]):
@@ -131,10 +234,11 @@ def _trips(spark, *rows: tuple[str, float]):
 
 
 def _run(spark, trips, table: str, version: str) -> int:
-    """One batch-inference run with a stand-in model; how many trips it scored."""
-    new = unscored_trips(spark, trips, table)
+    """One batch-inference run with a stand-in model, as the notebooks run it (one window); how many trips it scored."""
+    window = scoring_window(spark, trips, table)
+    new = unscored_trips(spark, trips, table, window=window)
     scored = new.withColumn("prediction", new.trip_distance * 3).withColumn("model_version", F.lit(version))
-    run_id = append_predictions(scored, table, table_format="parquet")
+    run_id = append_predictions(scored, table, table_format="parquet", window=window)
     return spark.table(table).where(F.col("scoring_run_id") == run_id).count()
 
 
