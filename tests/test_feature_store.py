@@ -211,7 +211,9 @@ def test_local_feature_store_pipeline_registers_and_scores_every_trip(
     # their reason (steps/row_checks.py), every other trip with a prediction.
     assert facts["null_predictions"] == facts["scored_quarantined_rows"] == 0
     assert 0 < facts["quarantined_rows"] < facts["sample_rows"] / 100
-    assert facts["columns"] == [*facts["sample_columns"], "prediction", "quarantine_reason", "model_version"]
+    assert facts["columns"] == [
+        *facts["sample_columns"], "prediction", "quarantine_reason", "model_version", "record_id", "scored_at"
+    ]
     assert facts["mlflow3_validation_statuses"] == ["passed"] and facts["prediction_model_versions"] == ["1"]
     assert facts["aliases"] == {model_name: {"champion": "1"}}
     # Each table is a folder named after it; with Unity Catalog, catalog.schema.table in the dev

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import hashlib
 import io
 import logging
 import os
@@ -22,7 +23,7 @@ import time
 import warnings
 {%- endif %}
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, Protocol
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Protocol
 
 import model_spec.data
 
@@ -196,12 +197,61 @@ def local_spark(
         spark.stop()
 
 
-def save_predictions(predictions: pd.DataFrame) -> int:
-    """Write ``predictions`` to ``data/predictions.parquet``, replacing what is there; returns the row count."""
-    if PREDICTIONS_PATH.is_dir():  # {% if recipes %}left by the recipe's own predict step, which writes{% else %}a folder left by a write{% endif %} with Spark
-        shutil.rmtree(PREDICTIONS_PATH)
-    predictions.to_parquet(PREDICTIONS_PATH, index=False)
-    return len(predictions)
+class SavedPredictions(NamedTuple):
+    """What ``save_predictions`` did: rows ``added`` by this run, ``total`` rows in the file now."""
+
+    added: int
+    total: int
+
+
+def save_predictions(predictions: pd.DataFrame, path: Path = PREDICTIONS_PATH) -> SavedPredictions:
+    """Add ``predictions`` to ``path`` (``data/predictions.parquet``) as batch inference adds them to its table.
+
+    Keyed like the jobs' predictions table (``steps/predictions.py``): a row is added only when
+    the file holds no row of the same ``record_id`` (the record's model inputs,
+    ``record_id_columns``) and ``model_version``, so running the pipeline again keeps the earlier
+    versions' predictions and stores none twice. ``scored_at`` is the run's time (UTC). The
+    ``record_id`` is the file's own (``local_record_ids``), not comparable with a workspace
+    table's. A file written before the file was keyed gets its ids when it is read.
+    """
+    import pandas as pd
+
+    from steps.predictions import MODEL_VERSION_COLUMN, RECORD_ID_COLUMN, SCORED_AT_COLUMN
+
+    rows = predictions.assign(
+        **{RECORD_ID_COLUMN: local_record_ids(predictions), SCORED_AT_COLUMN: pd.Timestamp.now(tz="UTC")}
+    )
+    if path.is_dir():  # {% if recipes %}left by the recipe's own predict step, which writes{% else %}a folder left by a write{% endif %} with Spark
+        shutil.rmtree(path)
+    if not path.is_file():
+        rows.to_parquet(path, index=False)
+        return SavedPredictions(added=len(rows), total=len(rows))
+    earlier = pd.read_parquet(path)
+    if RECORD_ID_COLUMN not in earlier.columns:
+        earlier[RECORD_ID_COLUMN] = local_record_ids(earlier)
+    key = [RECORD_ID_COLUMN, MODEL_VERSION_COLUMN]
+    stored = pd.MultiIndex.from_frame(earlier[key].astype(str))
+    new = rows[~pd.MultiIndex.from_frame(rows[key].astype(str)).isin(stored)]
+    history = pd.concat([earlier, new], ignore_index=True) if len(new) else earlier
+    history.to_parquet(path, index=False)
+    return SavedPredictions(added=len(new), total=len(history))
+
+
+def local_record_ids(rows: pd.DataFrame) -> pd.Series:
+    """Per row, the SHA-256 of its model inputs (``steps.predictions.record_id_columns``) as JSON lines.
+
+    What ``record_id`` is in the jobs' table, computed with pandas (timestamps in ISO 8601, floats
+    to 15 significant digits) so that the local pipelines need no Spark to key their file. Raises
+    ``ValueError`` when ``rows`` hold none of the model's inputs.
+    """
+    import pandas as pd
+
+    from steps.predictions import record_id_columns
+
+    inputs = rows[record_id_columns(list(rows.columns))]
+    lines = inputs.to_json(orient="records", lines=True, date_format="iso", date_unit="us", double_precision=15)
+    ids = [hashlib.sha256(line.encode()).hexdigest() for line in lines.splitlines()]
+    return pd.Series(ids, index=rows.index, dtype=object)
 
 
 def passing_side() -> str:
@@ -220,7 +270,9 @@ def passing_side() -> str:
     return "value <= threshold for an error, >= for a score (as each line shows)"
 
 
-def print_summary(lines: dict[str, str], validation: ValidationReport, validated_on: str, predictions: int) -> None:
+def print_summary(
+    lines: dict[str, str], validation: ValidationReport, validated_on: str, predictions: SavedPredictions
+) -> None:
     """The closing summary: ``lines`` first, then validation, predictions and the ``mlflow ui`` command.
 
     One aligned ``label: value`` per line; values may span lines.
@@ -228,7 +280,7 @@ def print_summary(lines: dict[str, str], validation: ValidationReport, validated
     lines = {
         **lines,
         "Validation metrics": f"{validated_on}, {passing_side()}\n{validation.report()}",
-        "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({predictions} rows)",
+        "Predictions": f"{shown_path(PREDICTIONS_PATH)} ({predictions.added} rows added, {predictions.total} in all)",
         "Browse the runs": mlflow_ui_command(),
     }
     width = max(len(label) for label in lines) + 1

@@ -11,7 +11,7 @@
    second run on, the current ``champion``;
 4. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;
 5. batch inference: the sample scored with the champion through the feature store, as
-   BatchInference does, written to ``data/predictions.parquet``.
+   BatchInference does, added to ``data/predictions.parquet`` (per record and model version).
 {%- if cookiecutter.include_models_in_unity_catalog == "yes" %}
 
 Feature tables and model get their Unity Catalog names (``<dev catalog>.<schema>.<name>``,
@@ -106,7 +106,7 @@ def run() -> None:
             promote_to_champion(result.model_uri, MODEL_NAME)
         with pipeline.step(f"batch inference: the sample scored with the {CHAMPION} through the feature store"):
             champion_uri = resolve_alias(MODEL_NAME)
-            rows = pipeline.save_predictions(score_trips(spark, champion_uri, trips).toPandas())
+            saved = pipeline.save_predictions(score_trips(spark, champion_uri, trips).toPandas())
     training_metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
     pipeline.print_summary(
         {
@@ -119,7 +119,7 @@ def run() -> None:
         },
         outcome,
         validated_on="the most recent trips, held out from training",
-        predictions=rows,
+        predictions=saved,
     )
 
 

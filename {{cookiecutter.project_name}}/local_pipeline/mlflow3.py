@@ -7,7 +7,8 @@ The same modules as the Databricks jobs, against the MLflow store in the project
    the thresholds and, from the second run on, the current ``champion``;
 3. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;
 4. batch inference: ``fare_model.batch_inference`` scores the whole sample with the
-   champion into ``data/predictions.parquet``.
+   champion and adds the predictions to ``data/predictions.parquet`` (per record and model
+   version, as the jobs add them to their table).
 
 The sample fits in memory, so it is read once with pandas and no Spark session is started
 (starting one costs more than the rest of the pipeline): the held-out trips are selected
@@ -29,15 +30,14 @@ the ``mlflow ui`` command). A failing step exits non-zero with the step's name a
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
 from local_pipeline import (
-    PREDICTIONS_PATH,
     PROJECT_ROOT,
     SAMPLE_PATH,
     print_summary,
     run_as_command,
+    save_predictions,
     step,
     use_local_mlflow_store,
 )
@@ -83,10 +83,7 @@ def run() -> None:
         promote_to_champion(model.model_uri, MODEL_NAME)
     with step("batch inference: fare_model.batch_inference on the sample"):
         champion_uri = resolve_alias(MODEL_NAME)
-        predictions = score_pandas(champion_uri, trips)
-        if PREDICTIONS_PATH.is_dir():
-            shutil.rmtree(PREDICTIONS_PATH)
-        predictions.to_parquet(PREDICTIONS_PATH, index=False)
+        saved = save_predictions(score_pandas(champion_uri, trips))
     print_summary(
         {
             "Training run id": model.run_id,
@@ -97,7 +94,7 @@ def run() -> None:
         },
         outcome,
         validated_on="the most recent trips, held out from training",
-        predictions=len(predictions),
+        predictions=saved,
     )
 
 

@@ -6,7 +6,7 @@
    held-out period (the recipe's test split) with Spark (``enabled`` mode: failing
    thresholds stop the run);
 3. batch inference: the BatchInference logic on the whole sample, written to
-   ``data/predictions.parquet``.
+   ``data/predictions.parquet`` (kept across runs, per record and model version).
 """
 
 from __future__ import annotations
@@ -155,12 +155,12 @@ def run() -> None:
         with pipeline.step("validate: ModelValidation on the registered version"):
             result = validate_registered_model(spark, score_trips, sample, model.model_uri)
         with pipeline.step("batch inference: BatchInference on the sample"):
-            rows = batch_inference(spark, score_trips, model.model_uri, sample)
+            saved = batch_inference(spark, score_trips, model.model_uri, sample)
     pipeline.print_summary(
         {"Training run id": model.run_id, "Registered model": model.model_uri},
         result,
         validated_on="the most recent trips, held out from training",
-        predictions=rows,
+        predictions=saved,
     )
 
 
@@ -193,9 +193,11 @@ def validate_registered_model(
         )
 
 
-def batch_inference(spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame) -> int:
-    """BatchInference: score ``trips`` into ``data/predictions.parquet``, each prediction beside the
-    model version that made it; returns the row count."""
+def batch_inference(
+    spark: SparkSession, score_trips: ScoreTrips, model_uri: str, trips: DataFrame
+) -> pipeline.SavedPredictions:
+    """BatchInference: score ``trips`` and add the predictions, each beside the model version that
+    made it, to ``data/predictions.parquet`` (``pipeline.save_predictions``)."""
     from steps.batch_inference import score_with_version
 
     return pipeline.save_predictions(score_with_version(spark, score_trips, model_uri, trips).toPandas())

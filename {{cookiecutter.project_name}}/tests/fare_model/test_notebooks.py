@@ -173,6 +173,7 @@ def test_the_staging_job_trains_validates_deploys_and_scores(workspace, monkeypa
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
     # A second run over the same input scores only trips no version has scored yet: none.
     assert run_notebook("BatchInference", dbutils, spark=workspace.spark) == PREDICTIONS_TABLE
+    assert dbutils.task_values == {"late_arrivals": 0}  # published for the run's page and alerts
     predictions = pd.read_parquet(workspace.tables / PREDICTIONS_TABLE)
     assert len(predictions) == workspace.spark.table(TRIPS_VIEW).count()
     assert predictions["scoring_run_id"].nunique() == 1

@@ -195,6 +195,7 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
     # A second run over the same input scores only trips no version has scored yet: none.
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table
+    assert scoring.task_values == {"late_arrivals": 0}  # published for the run's page and alerts
     predictions = pd.read_parquet(tables / output_table)
     waiting = waiting_for_features(local_runtime, "staging")
     assert len(predictions) == local_runtime.spark.table("staging_trips").count() - waiting
