@@ -95,7 +95,7 @@ def train() -> RegisteredVersion:
     and collect what the next steps need."""
     from mlflow.recipes import Recipe
 
-    from steps.split import held_out_cutoff
+    from steps.split import recipe_held_out_cutoff
     from steps.validation import record_training_cutoff
 
     print(RECIPES_DEPRECATION_NOTE)
@@ -112,7 +112,7 @@ def train() -> RegisteredVersion:
     version = recipe.get_artifact("registered_model_version")
     if version is None:
         raise RuntimeError("the recipe registered no model version (see the evaluate step's validation criteria)")
-    record_training_cutoff(version.name, str(version.version), held_out_cutoff(recipe.get_artifact("ingested_data")))
+    record_training_cutoff(version.name, str(version.version), recipe_held_out_cutoff(recipe))
     run = recipe.get_artifact("run")
     return RegisteredVersion(
         run_id=run.info.run_id,

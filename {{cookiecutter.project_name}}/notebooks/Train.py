@@ -102,12 +102,12 @@ recipe.get_artifact("test_data").describe()
 
 # COMMAND ----------
 
-from steps.split import held_out_cutoff
+from steps.split import recipe_held_out_cutoff
 from steps.validation import record_training_cutoff
 
 model_version = recipe.get_artifact("registered_model_version")
 # Where the split's test period starts: ModelValidation scores the trips from it on.
-cutoff = held_out_cutoff(recipe.get_artifact("ingested_data"))
+cutoff = recipe_held_out_cutoff(recipe)
 record_training_cutoff(model_version.name, str(model_version.version), cutoff)
 model_uri = f"models:/{model_version.name}/{model_version.version}"
 dbutils.jobs.taskValues.set("model_uri", model_uri)

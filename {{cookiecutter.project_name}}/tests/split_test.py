@@ -2,8 +2,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from steps.split import clean_trips, held_out_cutoff, process_splits, split_by_pickup_time
+import steps.split
+import steps.trips
+from model_spec.contract import TRAINING_CONTRACT
+from model_spec.data import LABEL
+from steps.split import SPLITS, clean_trips, held_out_cutoff, process_splits, split_by_pickup_time
+from tests.contract_counting import counting
 from tests.train_test import fitted_model, synthetic_trips
+
+
+def split_step(ingested: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """What MLflow's split step does with the recipe's methods: drop the rows without a label,
+    label the others (``split_method``), take each label's rows in order and clean them
+    (``post_split_method``); returns the training, validation and test splits."""
+    labelled = ingested.dropna(subset=[LABEL])
+    labels = split_by_pickup_time(labelled)
+    return process_splits(*(labelled[labels == name].reset_index(drop=True) for name in SPLITS))
 
 
 def dirty(trips: pd.DataFrame) -> pd.DataFrame:
@@ -47,7 +61,7 @@ def test_held_out_cutoff_starts_the_test_split_of_the_rows_with_a_label(trips: p
     ingested.loc[newest, "fare_amount"] = np.nan  # MLflow's split step drops these before splitting
     labelled = ingested.dropna(subset=["fare_amount"])
     test_pickups = labelled.loc[split_by_pickup_time(labelled) == "TEST", "tpep_pickup_datetime"]
-    cutoff = pd.Timestamp(held_out_cutoff(ingested))
+    cutoff = pd.Timestamp(held_out_cutoff(*split_step(ingested)))
     before_test = labelled.loc[~labelled.index.isin(test_pickups.index), "tpep_pickup_datetime"]
     assert test_pickups.min() >= cutoff > before_test.max()
 
@@ -59,7 +73,7 @@ def test_a_trip_dated_in_the_future_does_not_move_the_test_split(trips: pd.DataF
         tpep_pickup_datetime=pd.Timestamp("2088-01-01 08:00"), tpep_dropoff_datetime=pd.Timestamp("2088-01-01 08:20")
     )
     ingested = pd.concat([trips, glitch], ignore_index=True)
-    assert held_out_cutoff(ingested) == held_out_cutoff(trips)
+    assert held_out_cutoff(*split_step(ingested)) == held_out_cutoff(*split_step(trips))
     labels = split_by_pickup_time(ingested)
     pd.testing.assert_series_equal(labels.iloc[: len(trips)], split_by_pickup_time(trips))
     test_split = process_splits(*(ingested[labels == name] for name in ("TRAINING", "VALIDATION", "TEST")))[2]
@@ -75,3 +89,29 @@ def test_the_same_trips_in_another_order_give_the_same_model() -> None:
         for ordered in (trips, trips.sample(frac=1.0, random_state=1))
     ]
     np.testing.assert_array_equal(*coefficients)
+
+
+class _Rows:
+    """Counts what the contract checks (``tests.contract_counting.counting``'s ``rows``, in this process)."""
+
+    value = 0
+
+    def add(self, rows: int) -> None:
+        self.value += rows
+
+
+def test_the_split_step_and_the_cutoff_check_each_ingested_trip_once(trips: pd.DataFrame, monkeypatch) -> None:
+    ingested = dirty(trips)
+    expected = [split.reset_index(drop=True) for split in split_step(ingested)]
+    checked = _Rows()
+    contract = counting(TRAINING_CONTRACT, checked)
+    monkeypatch.setattr(steps.split, "TRAINING_CONTRACT", contract)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", contract)
+    splits = split_step(ingested)
+    cutoff = held_out_cutoff(*splits)
+    assert checked.value == len(ingested.dropna(subset=[LABEL]))
+    # The same splits and cutoff as when every split is checked again.
+    for split, again in zip(splits, expected):
+        pd.testing.assert_frame_equal(split.reset_index(drop=True), again)
+    assert sum(len(split) for split in splits) == len(ingested) - 5  # the five damaged trips are dropped
+    assert cutoff == held_out_cutoff(*expected)

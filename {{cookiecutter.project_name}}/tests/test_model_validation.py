@@ -23,6 +23,7 @@ from steps.validation import (
 )
 from tests import test_deploy
 from tests.contract_counting import counting
+from tests.split_test import split_step
 
 SEEN = "seen_by_scorer"
 # Where the split of trips_query's 100 plausible trips starts its test period: the 0.9 quantile
@@ -144,7 +145,7 @@ def test_validation_of_a_larger_table_scores_exactly_the_recipes_test_split(spar
     test_split = clean_trips(ingested[split_by_pickup_time(ingested) == "TEST"])
     spark.createDataFrame(trips).createOrReplaceTempView("all_trips")
     seen = []
-    uri = register("fares", cutoff=held_out_cutoff(ingested))
+    uri = register("fares", cutoff=held_out_cutoff(*split_step(ingested)))
     run(spark, uri, "SELECT * FROM all_trips", RunMode.DRY_RUN, scorer(0.0, seen))
     scored = seen[0].toPandas()
     assert sorted(scored["tpep_pickup_datetime"]) == sorted(test_split["tpep_pickup_datetime"])
