@@ -26,6 +26,7 @@ from pyspark.sql import functions as F
 
 from model_spec.data import LABEL as TARGET
 from model_spec.data import TIME_COLUMN
+from steps.predictions import record_id, record_id_columns
 from steps.trips import HELD_OUT_DAYS, clean_trips, collect_at_most, in_canonical_order
 
 HELD_OUT_FRACTION = 0.2
@@ -45,6 +46,7 @@ __all__ = [
     "in_canonical_order",
     "integer_schema_hint_ignored",
     "newest_trips",
+    "newest_window",
     "split_by_time",
     "to_pandas_bounded",
 ]
@@ -90,17 +92,30 @@ def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACT
     return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=pd.Timestamp(cutoff))
 
 
+def newest_window(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> DataFrame:
+    """The plan of the ``max_rows`` most recent trips of ``trips`` (by pickup time): ``newest_trips`` collects it.
+
+    A sort followed by a limit that is collected: Spark runs it as a top-N (``TakeOrderedAndProject``),
+    each partition keeping its ``max_rows`` newest rows and the driver merging those, not as a
+    sort of the whole table (no shuffle); the cost is bounded by ``max_rows`` per task. Ties at
+    the window's start are broken by the record's id (``steps.predictions.record_id``, a hash
+    of the model's inputs) and then the label: a stable key, so the window is the same rows on
+    every run over the same trips, also after a column the model does not read is added to the table.
+    """
+    order = [F.col(TIME_COLUMN).desc_nulls_last(), record_id(record_id_columns(trips.columns)).asc()]
+    if TARGET in trips.columns:
+        order.append(F.col(TARGET).asc_nulls_last())
+    return trips.orderBy(*order).limit(max_rows)
+
+
 def newest_trips(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
-    """The ``max_rows`` most recent trips of ``trips`` (by pickup time), collected in canonical order.
+    """The ``max_rows`` most recent trips of ``trips`` (``newest_window``), collected in canonical order.
 
     The training window: older trips are left out instead of failing the job when the table
     grows past what the driver holds; ``fare_model.training`` logs the window's size and start
-    to the run. Ties at the window's start are broken by the other columns, so the window is
-    the same rows on every run over the same table.
+    to the run.
     """
-    others = sorted(column for column in trips.columns if column != TIME_COLUMN)
-    order = [F.col(TIME_COLUMN).desc_nulls_last(), *[F.col(column).desc_nulls_last() for column in others]]
-    return in_canonical_order(trips.orderBy(*order).limit(max_rows).toPandas())
+    return in_canonical_order(newest_window(trips, max_rows).toPandas())
 
 
 def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:

@@ -154,7 +154,7 @@ def record_id_columns(columns: list[str]) -> list[str]:
     return present
 
 
-def _record_id(columns: list[str]) -> Column:
+def record_id(columns: list[str]) -> Column:
     """SHA-256 of the record's input columns (``record_id_columns``) as JSON, in sorted order.
 
     Timestamps are rendered in UTC (JSON option ``timeZone``), not in the Spark session's time
@@ -262,7 +262,7 @@ def unscored_trips(
     passes through scoring and ``append_predictions`` keeps it, so the id written is the one
     compared here.
     """
-    keyed = trips.withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
+    keyed = trips.withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
     if not spark.catalog.tableExists(check_table_name(table_name)):
         return keyed
     window = window or scoring_window(spark, trips, table_name, grace)
@@ -290,7 +290,7 @@ def late_arrivals(
     period = window.lookback_condition(lookback)
     if period is None:
         return trips.limit(0).withColumn(RECORD_ID_COLUMN, F.lit(None).cast("string"))
-    keyed = _where(trips, period).withColumn(RECORD_ID_COLUMN, _record_id(trips.columns))
+    keyed = _where(trips, period).withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
     scored = _where(spark.table(table_name), period).select(RECORD_ID_COLUMN).distinct()
     return keyed.join(scored, RECORD_ID_COLUMN, "left_anti")
 
@@ -332,12 +332,12 @@ def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -
         raise ValueError(f"predictions lack the columns {missing}")
     columns = [c for c in predictions.columns if c != RECORD_ID_COLUMN]
     if RECORD_ID_COLUMN in predictions.columns:
-        record_id = F.col(RECORD_ID_COLUMN)
+        key = F.col(RECORD_ID_COLUMN)
     else:
         excluded = (PREDICTION_COLUMN, MODEL_VERSION_COLUMN, REASON_COLUMN)
-        record_id = _record_id([c for c in columns if c not in excluded])
+        key = record_id([c for c in columns if c not in excluded])
     return predictions.select(
-        record_id.alias(RECORD_ID_COLUMN),
+        key.alias(RECORD_ID_COLUMN),
         *[F.col(c) for c in columns],
         F.lit(run_id or uuid.uuid4().hex).alias(RUN_ID_COLUMN),
         F.current_timestamp().alias(SCORED_AT_COLUMN),

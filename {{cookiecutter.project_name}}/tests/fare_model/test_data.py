@@ -7,7 +7,9 @@ from fare_model.data import (
     TIME_COLUMN,
     clean_trips,
     held_out_trips,
+    in_canonical_order,
     newest_trips,
+    newest_window,
     split_by_time,
     to_pandas_bounded,
 )
@@ -101,6 +103,22 @@ def test_training_window_is_the_newest_trips_in_one_order_whatever_spark_returns
     assert newest[TIME_COLUMN].min() >= trips[TIME_COLUMN].nlargest(150).min()
     permuted = newest_trips(spark.createDataFrame(trips.sample(frac=1.0, random_state=3)).repartition(4), 150)
     pd.testing.assert_frame_equal(newest, permuted)
+
+
+def test_the_training_window_is_a_top_n_not_a_sort_of_the_table(spark, trips: pd.DataFrame) -> None:
+    window = newest_window(spark.createDataFrame(trips).repartition(4), max_rows=150)
+    plan = window._jdf.queryExecution().executedPlan().toString()
+    assert "TakeOrderedAndProject" in plan and "rangepartitioning" not in plan, plan
+
+
+def test_ties_at_the_window_start_do_not_depend_on_columns_the_model_does_not_read(spark, trips: pd.DataFrame) -> None:
+    """Many trips share a pickup time at the window's start: the record id breaks the tie, so a
+    column added to the table later (sorting first by name) leaves the window what it was."""
+    daily = trips.assign(**{TIME_COLUMN: pd.to_datetime(trips[TIME_COLUMN]).dt.floor("D")})
+    window = newest_trips(spark.createDataFrame(daily), max_rows=150)
+    widened = daily.assign(a_new_column=range(len(daily), 0, -1))
+    widened_window = newest_trips(spark.createDataFrame(widened), max_rows=150).drop(columns="a_new_column")
+    pd.testing.assert_frame_equal(in_canonical_order(widened_window), window)
 
 
 def test_held_out_trips_do_not_depend_on_the_spark_session_time_zone(spark, trips: pd.DataFrame) -> None:
