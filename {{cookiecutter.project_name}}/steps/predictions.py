@@ -201,9 +201,7 @@ class ScoringWindow:
         if self.start is None:
             return None
         pickup = f"CAST({PICKUP} AS TIMESTAMP)"
-        return (
-            f"({pickup} >= {_timestamp_sql(self.start - lookback)} AND {pickup} < {_timestamp_sql(self.start)})"
-        )
+        return f"({pickup} >= {_timestamp_sql(self.start - lookback)} AND {pickup} < {_timestamp_sql(self.start)})"
 
 
 def _timestamp_sql(moment: datetime) -> str:

@@ -137,8 +137,10 @@ def test_late_arrivals_reach_the_operator_as_a_task_value_and_in_the_run_report(
     late = publish_late_arrivals(late_arrivals(spark, trips, table), task_values)
     assert late == 1 and task_values.values == {LATE_ARRIVALS_TASK_VALUE: 1}
     assert "Late arrivals: 1 trips picked up more than 7 days" in capsys.readouterr().out
-    rows = spark.createDataFrame([(2.0, 6.0, "3", None)], "trip_distance double, prediction double, "
-                                 "model_version string, quarantine_reason string")
+    rows = spark.createDataFrame(
+        [(2.0, 6.0, "3", None)],
+        "trip_distance double, prediction double, model_version string, quarantine_reason string",
+    )
     run_id = append_predictions(rows, "reported.run", table_format="parquet")
     report = run_report(spark.table("reported.run"), run_id, late=late)
     assert report.splitlines()[0] == "0 of 1 rows quarantined (not scored, kept with quarantine_reason)"
@@ -184,8 +186,11 @@ def test_the_merge_compares_the_runs_window_of_the_table_and_rows_without_a_pick
     anti join that decides what a MERGE's ``WHEN NOT MATCHED`` inserts."""
     window = ScoringWindow(datetime(2024, 3, 13, 8, tzinfo=timezone.utc))
     statement = merge_statement("staging.fares.predictions", "new_rows", window)
-    on = re.fullmatch(r"MERGE WITH SCHEMA EVOLUTION INTO staging\.fares\.predictions AS target USING new_rows AS source "
-                      r"ON (.*) WHEN NOT MATCHED THEN INSERT \*", statement).group(1)
+    on = re.fullmatch(
+        r"MERGE WITH SCHEMA EVOLUTION INTO staging\.fares\.predictions AS target USING new_rows AS source "
+        r"ON (.*) WHEN NOT MATCHED THEN INSERT \*",
+        statement,
+    ).group(1)
     assert on == (
         "target.record_id = source.record_id AND target.model_version = source.model_version AND "
         "(target.tpep_pickup_datetime IS NULL OR CAST(target.tpep_pickup_datetime AS TIMESTAMP) >= "
