@@ -218,12 +218,13 @@ def scoring_window(
     """The ``ScoringWindow`` of a run that scores ``trips`` into ``table_name``: from ``grace`` before its newest pickup.
 
     Reads the newest pickup time of the table (one aggregation, which Delta answers from file
-    statistics). The window has no start when ``trips`` or the table has no pickup column, or
-    the table does not exist yet or is empty. Existence is asked of the catalog: on Spark
-    Connect (serverless) ``spark.table`` of a missing table raises only when the result is used.
-    Raises ``ValueError`` for a bad table name.
+    statistics). The window has no start when the table does not exist yet or is empty, or when
+    the pickup time is not part of a record's id (``record_id_columns``: a model that does not
+    read it), as then a record of the window may match one stored before it. Existence is asked
+    of the catalog: on Spark Connect (serverless) ``spark.table`` of a missing table raises only
+    when the result is used. Raises ``ValueError`` for a bad table name.
     """
-    if PICKUP not in trips.columns or not spark.catalog.tableExists(check_table_name(table_name)):
+    if PICKUP not in record_id_columns(trips.columns) or not spark.catalog.tableExists(check_table_name(table_name)):
         return ScoringWindow()
     history = spark.table(table_name)
     if PICKUP not in history.columns:

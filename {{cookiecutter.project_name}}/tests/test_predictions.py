@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
+import steps.predictions
+from model_spec.contract import INPUT_CONTRACT, PICKUP
 from steps.predictions import (
     LATE_ARRIVALS_TASK_VALUE,
     PREDICTION_KEY,
@@ -18,6 +20,7 @@ from steps.predictions import (
     ci_table_problem,
     drop_table,
     late_arrivals,
+    merge_condition,
     merge_statement,
     publish_late_arrivals,
     quarantined_share_problem,
@@ -211,6 +214,21 @@ def test_the_merge_compares_the_runs_window_of_the_table_and_rows_without_a_pick
         "ON target.record_id = source.record_id AND target.model_version = source.model_version "
         "WHEN NOT MATCHED THEN INSERT *"
     )
+
+
+def test_a_model_that_does_not_read_the_pickup_time_compares_the_whole_table(
+    spark, tmp_path: Path, monkeypatch
+) -> None:
+    """A record's id is then over its other inputs: the same record picked up again may match a row
+    stored before any window, so neither the selection nor the MERGE may leave the table's past out."""
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS no_pickup LOCATION '{tmp_path}'")
+    table = "no_pickup.predictions"
+    monkeypatch.setattr(steps.predictions, "INPUT_CONTRACT", INPUT_CONTRACT.remove_columns([PICKUP]))
+    _run(spark, _trips(spark, ("2024-03-01 08:00:00", 2.0), ("2024-03-20 08:00:00", 5.5)), table, "3")
+    again = _trips(spark, ("2024-03-21 08:00:00", 2.0))  # the first trip's inputs, a later pickup
+    window = scoring_window(spark, again, table)
+    assert window == ScoringWindow() and "pickup" not in merge_condition(window)
+    assert unscored_trips(spark, again, table, window=window).count() == 0
 
 
 def test_a_retried_write_adds_no_row_again_inside_the_window_nor_without_a_pickup_time(spark, tmp_path: Path) -> None:
