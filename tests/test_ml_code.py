@@ -457,11 +457,14 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
     second = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Baseline:\s+champion version 1", second.stdout)
     assert f"{model}@champion -> models:/{model}/2" in second.stdout
+    # Each run adds its version's predictions, as batch inference adds to its table (issue 25).
+    assert re.search(r"Predictions:\s+data/predictions\.parquet \(10000 rows added, 20000 in all\)", second.stdout)
     facts = read_local_pipeline_facts(mlflow3_python, project)
-    assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
+    assert facts["prediction_rows"] == 2 * facts["sample_rows"] == 20_000
+    assert facts["prediction_model_versions"] == ["1", "2"]
     assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
     assert facts["scored_quarantined_rows"] == 0
-    assert "model_version" in facts["columns"]
+    assert {"model_version", "record_id", "scored_at"} <= set(facts["columns"])
     assert sorted(facts["versions"]) == [[model, "1"], [model, "2"]]
     assert not outputs_left_after_make_clean(project)
 
