@@ -65,10 +65,12 @@ def test_unknown_environment_is_refused() -> None:
 def test_predictions_are_appended_to_the_table_under_its_three_level_name(monkeypatch: pytest.MonkeyPatch) -> None:
     appended = []
     monkeypatch.setattr(
-        predictions_module, "append_predictions", lambda frame, name: appended.append((frame, name)) or "r1"
+        predictions_module,
+        "append_predictions",
+        lambda frame, name, window=None: appended.append((frame, name, window)) or "r1",
     )
-    assert unity_catalog.write_table("PREDICTIONS", "prod.team_a.predictions") == "r1"
-    assert appended == [("PREDICTIONS", "prod.team_a.predictions")]
+    assert unity_catalog.write_table("PREDICTIONS", "prod.team_a.predictions", "WINDOW") == "r1"
+    assert appended == [("PREDICTIONS", "prod.team_a.predictions", "WINDOW")]  # the run's scoring window
 
 
 @pytest.mark.parametrize("table", ["predictions", "team_a.predictions", "delta.`/tmp/x`", "a.b.c.d"])
