@@ -314,7 +314,7 @@ def publish_late_arrivals(late: DataFrame, task_values: Any) -> int:
     ``run_report``, whose report then says it too.
     """
     count = late.count()
-    task_values.set(key=LATE_ARRIVALS_TASK_VALUE, value=count)
+    task_values.set(LATE_ARRIVALS_TASK_VALUE, count)
     print(late_arrivals_report(count))
     return count
 
