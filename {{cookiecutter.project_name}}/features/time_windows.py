@@ -17,14 +17,19 @@ no run corrects; the next run, whose input reaches past its end, writes it compl
 
 Time convention (every variant): trip timestamps are New York clock times, stored without
 a zone (the dataset's convention). Features read the clock as stored and never convert
-zones; the calendar rules (``hour_of_day``, ``is_weekend``) work on epoch seconds, so they
-do not depend on the Spark session time zone either. A DST change therefore shows as the
-clock shows it: on the spring-forward night the hour 2 never occurs, in autumn hour 1 holds
-the trips of both clock passes.
+zones. Every rule works on ``clock_seconds``, the clock's fields counted as if they were UTC,
+which neither the Spark session time zone nor the machine's zone changes, whether the column
+is a ``TIMESTAMP_NTZ`` (parquet without a zone, as the committed sample) or a ``TIMESTAMP``
+(a Delta table's instants, whose UTC reading is the clock). A plain ``cast("timestamp")``
+would read a ``TIMESTAMP_NTZ`` clock in the session zone, and shift hours, weekdays and
+windows by its offset. A DST change therefore shows as the clock shows it: on the
+spring-forward night the hour 2 never occurs, in autumn hour 1 holds the trips of both clock
+passes.
 """
 
 from __future__ import annotations
 
+import calendar
 from datetime import date, datetime
 from typing import Mapping, Optional, Union
 
@@ -45,9 +50,9 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
     Accepts what ``datetime.fromisoformat`` reads (``2024-03-10``, ``20240310``,
     ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise.
 
-    Strings are cast by Spark, so they are read in the session time zone exactly
-    like the timestamps in the data (a Python datetime would be converted with the
-    operating system's zone instead).
+    The bound is a clock time like the data's and becomes the same ``clock_seconds`` instant,
+    in no time zone: neither the session's nor the operating system's moves it. A zone-aware
+    datetime is read as its clock time.
     """
     if bound is None or bound == "":
         return None
@@ -58,8 +63,23 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
         # Spark would turn it into NULL and silently filter out every row.
         raise ValueError(f"date bound {bound!r} is not an ISO date such as 2016-01-31 or 2016-01-31 12:00:00") from None
     # Python reads ISO 8601's basic forms too (20240310, 20240310T0500), which Spark casts to NULL or
-    # to a year such as 20240310: Spark gets the extended form of the parsed value.
-    return F.lit(parsed.isoformat(sep=" ")).cast("timestamp")
+    # to a year such as 20240310: Spark gets the parsed value's clock fields as epoch seconds.
+    return F.timestamp_seconds(F.lit(calendar.timegm(parsed.timetuple())))
+
+
+def clock_seconds(timestamp: Column) -> Column:
+    """The clock time of ``timestamp`` (TIMESTAMP or TIMESTAMP_NTZ) in epoch seconds, a BIGINT.
+
+    ``unix_timestamp`` counts a TIMESTAMP_NTZ's clock fields as UTC and a TIMESTAMP's instant as
+    it is (Spark SQL reference): neither reads the session time zone, unlike a cast of a
+    TIMESTAMP_NTZ to TIMESTAMP. Strings are parsed in the session zone: give timestamps.
+    """
+    return F.unix_timestamp(timestamp)
+
+
+def clock_timestamp(timestamp: Column) -> Column:
+    """``timestamp`` as the TIMESTAMP whose UTC reading is its clock time (``clock_seconds``)."""
+    return F.timestamp_seconds(clock_seconds(timestamp))
 
 
 def _duration_seconds(duration: str) -> int:
@@ -69,13 +89,13 @@ def _duration_seconds(duration: str) -> int:
 
 
 def hour_of_day(timestamp: Column) -> Column:
-    """The clock hour (0-23) of ``timestamp`` as stored, an INT; no zone conversion."""
-    return F.pmod(F.floor(timestamp.cast("timestamp").cast("long") / 3600), 24).cast("int")
+    """The clock hour (0-23) of ``timestamp`` as stored, an INT; no zone conversion (``clock_seconds``)."""
+    return F.pmod(F.floor(clock_seconds(timestamp) / 3600), 24).cast("int")
 
 
 def is_weekend(timestamp: Column) -> Column:
     """1 when the clock time ``timestamp`` falls on a Saturday or Sunday, else 0 (an INT)."""
-    days_since_thursday = F.floor(timestamp.cast("timestamp").cast("long") / 86400)  # 1970-01-01 was a Thursday
+    days_since_thursday = F.floor(clock_seconds(timestamp) / 86400)  # 1970-01-01 was a Thursday
     weekday = F.pmod(days_since_thursday + 4, 7)  # 0 = Sunday ... 6 = Saturday
     return weekday.isin(0, 6).cast("int")
 
@@ -104,7 +124,8 @@ def aggregate_per_zip_window(
     counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
     start, end = _bound_literal(start_date), _bound_literal(end_date)
-    timestamp = F.col(timestamp_column).cast("timestamp")
+    # Windows over the clock as stored: the same window ends in any session time zone.
+    timestamp = clock_timestamp(F.col(timestamp_column))
     if start is not None:
         df = df.where(timestamp >= start - F.expr(f"INTERVAL {_duration_seconds(window_duration)} SECONDS"))
     if end is not None:
