@@ -30,11 +30,12 @@ passes.
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Mapping, Optional, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import TimestampNTZType, TimestampType
 
 from model_spec.contract import latest_plausible_pickup
 from steps.row_checks import run_time
@@ -44,15 +45,13 @@ DateBound = Optional[Union[str, date, datetime]]
 WINDOW_END = "window.end"
 
 
-def _bound_literal(bound: DateBound) -> Optional[Column]:
-    """A Spark timestamp literal for ``bound``; None (or "") means "no bound".
+def _bound_seconds(bound: DateBound) -> Optional[int]:
+    """The clock time ``bound`` in epoch seconds (``clock_seconds``); None (or "") means "no bound".
 
     Accepts what ``datetime.fromisoformat`` reads (``2024-03-10``, ``20240310``,
-    ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise.
-
-    The bound is a clock time like the data's and becomes the same ``clock_seconds`` instant,
-    in no time zone: neither the session's nor the operating system's moves it. A zone-aware
-    datetime is read as its clock time.
+    ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise. No time zone moves
+    the bound, neither the session's nor the operating system's; a zone-aware datetime is read
+    as its clock time.
     """
     if bound is None or bound == "":
         return None
@@ -63,8 +62,25 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
         # Spark would turn it into NULL and silently filter out every row.
         raise ValueError(f"date bound {bound!r} is not an ISO date such as 2016-01-31 or 2016-01-31 12:00:00") from None
     # Python reads ISO 8601's basic forms too (20240310, 20240310T0500), which Spark casts to NULL or
-    # to a year such as 20240310: Spark gets the parsed value's clock fields as epoch seconds.
-    return F.timestamp_seconds(F.lit(calendar.timegm(parsed.timetuple())))
+    # to a year such as 20240310: Spark only ever gets the parsed value's clock fields as a number.
+    return calendar.timegm(parsed.timetuple())
+
+
+def _source_and_bound(df: DataFrame, column: str, seconds: int) -> tuple[Column, Column]:
+    """``column`` of ``df`` and the value to compare it with for the clock time ``seconds``.
+
+    A TIMESTAMP or TIMESTAMP_NTZ column is compared as it is stored, with a literal of its own
+    type at that clock time, so Spark can push the filter down to the files (an incremental run
+    then reads only the recent ones); any other column through ``clock_timestamp``.
+    """
+    data_type = df.schema[column].dataType
+    if isinstance(data_type, TimestampNTZType):
+        clock = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return F.col(column), F.lit(clock).cast("timestamp_ntz")  # a cast that reads no zone
+    instant = F.timestamp_seconds(F.lit(seconds))
+    if isinstance(data_type, TimestampType):
+        return F.col(column), instant
+    return clock_timestamp(F.col(column)), instant
 
 
 def clock_seconds(timestamp: Column) -> Column:
@@ -123,13 +139,15 @@ def aggregate_per_zip_window(
     ``window_duration`` the windows tumble; a shorter slide makes them overlap, so one trip
     counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
-    start, end = _bound_literal(start_date), _bound_literal(end_date)
+    start, end = _bound_seconds(start_date), _bound_seconds(end_date)
+    if start is not None:
+        trip_time, first = _source_and_bound(df, timestamp_column, start - _duration_seconds(window_duration))
+        df = df.where(trip_time >= first)
+    if end is not None:
+        trip_time, last = _source_and_bound(df, timestamp_column, end)
+        df = df.where(trip_time < last)
     # Windows over the clock as stored: the same window ends in any session time zone.
     timestamp = clock_timestamp(F.col(timestamp_column))
-    if start is not None:
-        df = df.where(timestamp >= start - F.expr(f"INTERVAL {_duration_seconds(window_duration)} SECONDS"))
-    if end is not None:
-        df = df.where(timestamp < end)
     # One row per trip and window it falls in, so that aggregations may use WINDOW_END.
     windowed = df.select("*", F.window(timestamp, window_duration, slide_duration).alias("window"))
     rows = (
@@ -138,9 +156,9 @@ def aggregate_per_zip_window(
         .select("zip", F.col("window.end").alias(timestamp_column), *features)
     )
     if start is not None:
-        rows = rows.where(F.col(timestamp_column) > start)
+        rows = rows.where(F.col(timestamp_column) > F.timestamp_seconds(F.lit(start)))
     if end is not None:
-        return rows.where(F.col(timestamp_column) <= end)
+        return rows.where(F.col(timestamp_column) <= F.timestamp_seconds(F.lit(end)))
     # One row (the newest trip time) joined to every window: the bound stays in Spark, with
     # no collect to the driver and no time-zone round trip through Python. Only trips that can
     # have happened by the run's time count: one glitched clock's trip dated years ahead (the
