@@ -112,7 +112,7 @@ def run() -> None:
         {
             "Feature tables": f"{', '.join(tables)} (in {pipeline.shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics": f"newest 20% of the training period: {training_metrics}",
+            "Training metrics": f"held-out period (the most recent trips): {training_metrics}",
             "Registered model": result.model_uri,
             "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
             "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",
