@@ -271,11 +271,11 @@ def train_and_register(
     started_at = run_time()
     plausible = plausible_trips(trips, started_at)
     cutoff = holdout_cutoff(plausible)
-    training_period, _ = split_at(plausible, cutoff)
     # Trips newer than the feature tables (the feature job is behind) would be fitted and judged on
-    # zero counts that mean "not computed yet": they are left out, and counted.
-    training_period, beyond_features = split_at_feature_freshness(store, training_period, env, ci_run_id)
-    held_out, held_out_beyond = split_at_feature_freshness(store, held_out_period(plausible, cutoff), env, ci_run_id)
+    # zero counts that mean "not computed yet": they are left out, and counted per period.
+    ready, beyond = split_at_feature_freshness(store, plausible, env, ci_run_id)
+    (training_period, _), (beyond_features, _) = split_at(ready, cutoff), split_at(beyond, cutoff)
+    held_out, held_out_beyond = held_out_period(ready, cutoff), held_out_period(beyond, cutoff)
     lookups = feature_lookups(env, ci_run_id)
     _, evaluation_rows = _training_set_frame(store, held_out, lookups)
     evaluation_frame = collect_at_most(evaluation_rows, MAX_EVALUATION_ROWS, "features.training.MAX_EVALUATION_ROWS")
