@@ -47,6 +47,8 @@ NOTEBOOK_WIDGETS = {
         "input_table_path",
         "input_start_date",
         "input_end_date",
+        "lookback_days",
+        "backfill",
         "timestamp_column",
         "features_transform_module",
         "primary_keys",

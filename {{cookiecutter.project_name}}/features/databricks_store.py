@@ -84,9 +84,12 @@ class DatabricksFeatureStore:
         )
 {%- endif %}
 
+    def table_exists(self, name: str) -> bool:
+        return self.spark.catalog.tableExists(name)
+
     def drop_table(self, name: str) -> bool:
         # The client refuses a table that does not exist (a run whose feature task failed early).
-        if not self.spark.catalog.tableExists(name):
+        if not self.table_exists(name):
             return False
         # Deletes the feature table's metadata and its Delta table.
         self.client.drop_table(name=name)

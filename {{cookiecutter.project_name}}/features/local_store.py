@@ -95,9 +95,12 @@ class LocalFeatureStore:
         schema = StructType([StructField(field.name, field.dataType, True, field.metadata) for field in rows.schema])
         (table_dir / "table.json").write_text(json.dumps({**keys, "schema": schema.jsonValue()}, indent=2) + "\n")
 
+    def table_exists(self, name: str) -> bool:
+        return (self._table_dir(name) / "table.json").exists()
+
     def drop_table(self, name: str) -> bool:
         table_dir = self._table_dir(name)
-        if not (table_dir / "table.json").exists():
+        if not self.table_exists(name):
             return False
         shutil.rmtree(table_dir)
         return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from features.time_windows import WINDOW_END, DateBound, aggregate_per_zip_window
+from features.time_windows import WINDOW_END, DateBound, aggregate_per_zip_window, clock_timestamp
 
 DROPOFF_TIME = "tpep_dropoff_datetime"
 
@@ -36,7 +36,7 @@ def compute_features_fn(
         slide_duration="15 minutes",
         features={
             "mean_fare_window_1h_pickup_zip": F.mean(
-                F.when(F.col(DROPOFF_TIME).cast("timestamp") <= F.col(WINDOW_END), F.col("fare_amount"))
+                F.when(clock_timestamp(F.col(DROPOFF_TIME)) <= F.col(WINDOW_END), F.col("fare_amount"))
             ).cast("double"),
             # INT, not Spark's LONG count: MLflow passes int32 to a model with double inputs.
             "count_trips_window_1h_pickup_zip": F.count(F.lit(1)).cast("int"),

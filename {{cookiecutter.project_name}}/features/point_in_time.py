@@ -16,6 +16,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from features.feature_tables import FEATURE_TABLES, FeatureLookup
+from features.time_windows import clock_seconds
 
 _KEY, _TIME, _IS_TRIP, _FEATURES = "__lookup_key", "__lookup_time", "__is_trip", "__features"
 _FEATURE_TIME = "__feature_time"
@@ -24,10 +25,11 @@ _FEATURE_TIME = "__feature_time"
 def round_down_to_minutes(timestamp: Column, minutes: int) -> Column:
     """``timestamp`` truncated to a multiple of ``minutes`` since the epoch (as a timestamp).
 
-    Works on epoch seconds, so the result does not depend on the session time zone.
+    Works on the clock's epoch seconds (``features.time_windows.clock_seconds``), so the result
+    does not depend on the session time zone, and it is stamped like the feature rows' window ends.
     """
     step = 60 * minutes
-    return (F.floor(timestamp.cast("timestamp").cast("long") / step) * step).cast("timestamp")
+    return F.timestamp_seconds(F.floor(clock_seconds(timestamp) / step) * step)
 
 
 def add_lookup_timestamps(trips: DataFrame) -> DataFrame:

@@ -26,6 +26,7 @@ from fare_model.registry import parse_model_version_uri
 from features.feature_tables import FEATURE_TABLES
 from features.point_in_time import round_down_to_minutes
 from features.stores import FeatureStore
+from features.time_windows import clock_seconds
 from features.trip_attributes import prepare_trips
 from model_spec.contract import PICKUP, latest_plausible_pickup
 from model_spec.data import TASK
@@ -117,7 +118,7 @@ def split_at_feature_freshness(
         fresh_until = store.freshness(table.name(env, ci_run_id), table.source_timestamp)
         lookup_time = round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes).cast("long")
         late = late | (F.lit(True) if fresh_until is None else lookup_time > F.lit(fresh_until))
-    plausible = F.col(PICKUP).cast("timestamp").cast("long") <= F.lit(latest_plausible)
+    plausible = clock_seconds(F.col(PICKUP)) <= F.lit(latest_plausible)
     deferred = F.coalesce(late & plausible, F.lit(False))
     return trips.where(~deferred), trips.where(deferred)
 

@@ -28,6 +28,9 @@ class FeatureStore(Protocol):
     def write_table(self, name: str, features: DataFrame, primary_keys: Sequence[str], timestamp_key: str) -> None:
         """Create the feature table, or merge ``features`` into it (new rows win on equal keys)."""
 
+    def table_exists(self, name: str) -> bool:
+        """Whether the feature table ``name`` exists (it may still be empty)."""
+
     def drop_table(self, name: str) -> bool:
         """Delete the feature table ``name`` and its rows; False when there was no such table."""
 

@@ -17,19 +17,25 @@ no run corrects; the next run, whose input reaches past its end, writes it compl
 
 Time convention (every variant): trip timestamps are New York clock times, stored without
 a zone (the dataset's convention). Features read the clock as stored and never convert
-zones; the calendar rules (``hour_of_day``, ``is_weekend``) work on epoch seconds, so they
-do not depend on the Spark session time zone either. A DST change therefore shows as the
-clock shows it: on the spring-forward night the hour 2 never occurs, in autumn hour 1 holds
-the trips of both clock passes.
+zones. Every rule works on ``clock_seconds``, the clock's fields counted as if they were UTC,
+which neither the Spark session time zone nor the machine's zone changes, whether the column
+is a ``TIMESTAMP_NTZ`` (parquet without a zone, as the committed sample) or a ``TIMESTAMP``
+(a Delta table's instants, whose UTC reading is the clock). A plain ``cast("timestamp")``
+would read a ``TIMESTAMP_NTZ`` clock in the session zone, and shift hours, weekdays and
+windows by its offset. A DST change therefore shows as the clock shows it: on the
+spring-forward night the hour 2 never occurs, in autumn hour 1 holds the trips of both clock
+passes.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import calendar
+from datetime import date, datetime, timezone
 from typing import Mapping, Optional, Union
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import TimestampNTZType, TimestampType
 
 from model_spec.contract import latest_plausible_pickup
 from steps.row_checks import run_time
@@ -39,15 +45,13 @@ DateBound = Optional[Union[str, date, datetime]]
 WINDOW_END = "window.end"
 
 
-def _bound_literal(bound: DateBound) -> Optional[Column]:
-    """A Spark timestamp literal for ``bound``; None (or "") means "no bound".
+def _bound_seconds(bound: DateBound) -> Optional[int]:
+    """The clock time ``bound`` in epoch seconds (``clock_seconds``); None (or "") means "no bound".
 
     Accepts what ``datetime.fromisoformat`` reads (``2024-03-10``, ``20240310``,
-    ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise.
-
-    Strings are cast by Spark, so they are read in the session time zone exactly
-    like the timestamps in the data (a Python datetime would be converted with the
-    operating system's zone instead).
+    ``2024-03-10 05:00``); raises ``ValueError`` naming the value otherwise. No time zone moves
+    the bound, neither the session's nor the operating system's; a zone-aware datetime is read
+    as its clock time.
     """
     if bound is None or bound == "":
         return None
@@ -58,8 +62,40 @@ def _bound_literal(bound: DateBound) -> Optional[Column]:
         # Spark would turn it into NULL and silently filter out every row.
         raise ValueError(f"date bound {bound!r} is not an ISO date such as 2016-01-31 or 2016-01-31 12:00:00") from None
     # Python reads ISO 8601's basic forms too (20240310, 20240310T0500), which Spark casts to NULL or
-    # to a year such as 20240310: Spark gets the extended form of the parsed value.
-    return F.lit(parsed.isoformat(sep=" ")).cast("timestamp")
+    # to a year such as 20240310: Spark only ever gets the parsed value's clock fields as a number.
+    return calendar.timegm(parsed.timetuple())
+
+
+def _source_and_bound(df: DataFrame, column: str, seconds: int) -> tuple[Column, Column]:
+    """``column`` of ``df`` and the value to compare it with for the clock time ``seconds``.
+
+    A TIMESTAMP or TIMESTAMP_NTZ column is compared as it is stored, with a literal of its own
+    type at that clock time, so Spark can push the filter down to the files (an incremental run
+    then reads only the recent ones); any other column through ``clock_timestamp``.
+    """
+    data_type = df.schema[column].dataType
+    if isinstance(data_type, TimestampNTZType):
+        clock = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+        return F.col(column), F.lit(clock).cast("timestamp_ntz")  # a cast that reads no zone
+    instant = F.timestamp_seconds(F.lit(seconds))
+    if isinstance(data_type, TimestampType):
+        return F.col(column), instant
+    return clock_timestamp(F.col(column)), instant
+
+
+def clock_seconds(timestamp: Column) -> Column:
+    """The clock time of ``timestamp`` (TIMESTAMP or TIMESTAMP_NTZ) in epoch seconds, a BIGINT.
+
+    ``unix_timestamp`` counts a TIMESTAMP_NTZ's clock fields as UTC and a TIMESTAMP's instant as
+    it is (Spark SQL reference): neither reads the session time zone, unlike a cast of a
+    TIMESTAMP_NTZ to TIMESTAMP. Strings are parsed in the session zone: give timestamps.
+    """
+    return F.unix_timestamp(timestamp)
+
+
+def clock_timestamp(timestamp: Column) -> Column:
+    """``timestamp`` as the TIMESTAMP whose UTC reading is its clock time (``clock_seconds``)."""
+    return F.timestamp_seconds(clock_seconds(timestamp))
 
 
 def _duration_seconds(duration: str) -> int:
@@ -69,13 +105,13 @@ def _duration_seconds(duration: str) -> int:
 
 
 def hour_of_day(timestamp: Column) -> Column:
-    """The clock hour (0-23) of ``timestamp`` as stored, an INT; no zone conversion."""
-    return F.pmod(F.floor(timestamp.cast("timestamp").cast("long") / 3600), 24).cast("int")
+    """The clock hour (0-23) of ``timestamp`` as stored, an INT; no zone conversion (``clock_seconds``)."""
+    return F.pmod(F.floor(clock_seconds(timestamp) / 3600), 24).cast("int")
 
 
 def is_weekend(timestamp: Column) -> Column:
     """1 when the clock time ``timestamp`` falls on a Saturday or Sunday, else 0 (an INT)."""
-    days_since_thursday = F.floor(timestamp.cast("timestamp").cast("long") / 86400)  # 1970-01-01 was a Thursday
+    days_since_thursday = F.floor(clock_seconds(timestamp) / 86400)  # 1970-01-01 was a Thursday
     weekday = F.pmod(days_since_thursday + 4, 7)  # 0 = Sunday ... 6 = Saturday
     return weekday.isin(0, 6).cast("int")
 
@@ -103,12 +139,15 @@ def aggregate_per_zip_window(
     ``window_duration`` the windows tumble; a shorter slide makes them overlap, so one trip
     counts in several windows. ``features`` may refer to ``WINDOW_END``.
     """
-    start, end = _bound_literal(start_date), _bound_literal(end_date)
-    timestamp = F.col(timestamp_column).cast("timestamp")
+    start, end = _bound_seconds(start_date), _bound_seconds(end_date)
     if start is not None:
-        df = df.where(timestamp >= start - F.expr(f"INTERVAL {_duration_seconds(window_duration)} SECONDS"))
+        trip_time, first = _source_and_bound(df, timestamp_column, start - _duration_seconds(window_duration))
+        df = df.where(trip_time >= first)
     if end is not None:
-        df = df.where(timestamp < end)
+        trip_time, last = _source_and_bound(df, timestamp_column, end)
+        df = df.where(trip_time < last)
+    # Windows over the clock as stored: the same window ends in any session time zone.
+    timestamp = clock_timestamp(F.col(timestamp_column))
     # One row per trip and window it falls in, so that aggregations may use WINDOW_END.
     windowed = df.select("*", F.window(timestamp, window_duration, slide_duration).alias("window"))
     rows = (
@@ -117,9 +156,9 @@ def aggregate_per_zip_window(
         .select("zip", F.col("window.end").alias(timestamp_column), *features)
     )
     if start is not None:
-        rows = rows.where(F.col(timestamp_column) > start)
+        rows = rows.where(F.col(timestamp_column) > F.timestamp_seconds(F.lit(start)))
     if end is not None:
-        return rows.where(F.col(timestamp_column) <= end)
+        return rows.where(F.col(timestamp_column) <= F.timestamp_seconds(F.lit(end)))
     # One row (the newest trip time) joined to every window: the bound stays in Spark, with
     # no collect to the driver and no time-zone round trip through Python. Only trips that can
     # have happened by the run's time count: one glitched clock's trip dated years ahead (the

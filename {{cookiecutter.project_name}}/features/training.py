@@ -18,25 +18,36 @@ package's ``TASK`` (a regressor or a classifier) that takes those inputs as they
 tables are the taxi trips' windows per zip code: a model of other data needs its own feature
 modules and tables in ``features/`` (stack-customization.md, task C).
 
-Training never sees the held-out period (the newest tenth of the trips, at most the newest
-``steps.trips.HELD_OUT_DAYS`` days; ``steps.trips`` says why) that ModelValidation judges the
-model on: it records where that period starts on the model version (tag ``training_cutoff``,
-``fare_model.registry``) and ModelValidation holds out exactly that period. The registered
-model is the one validated, so it is not refitted on the held-out days (``steps.trips``). Its
-own metrics come from the last fifth of the training period by time. At most
-``MAX_TRAINING_ROWS`` rows are collected to the driver.
+Held-out period (the newest tenth of the trips, at most the newest ``steps.trips.HELD_OUT_DAYS``
+days; ``steps.trips`` says why): the model is fitted on the trips before it and evaluated on it,
+and those metrics are the run's. The period's first pickup time is recorded on the model
+version (tag ``training_cutoff``, ``fare_model.registry``) and ModelValidation scores exactly
+that period, against the thresholds and the ``champion``.
+
+The registered model is that fit; it is not refitted on the held-out period afterwards, because
+ModelValidation's judgement would break: it scores the version on the held-out period, so a
+version refitted on those trips would be judged on trips it learned from, beat the champion
+and the thresholds on its own training data, and the one gate before deployment would compare
+nothing. What it costs is at most ``HELD_OUT_DAYS`` days of the newest data, which the next
+scheduled retraining learns from (the run's param ``refit_on_held_out_period`` is ``False``).
+
+At most ``MAX_TRAINING_ROWS`` training rows reach the driver; a longer history is sampled down
+with weights that halve every ``SAMPLING_HALF_LIFE_DAYS`` days of age (``sample_recent_first``),
+so the newest trips are kept most and the sample is the same on every run over the same trips.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import mlflow
 import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 from sklearn.compose import ColumnTransformer
 from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 from sklearn.impute import SimpleImputer
@@ -45,15 +56,16 @@ from sklearn.preprocessing import OrdinalEncoder
 from threadpoolctl import threadpool_limits
 
 from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
-from features.feature_tables import FEATURE_TABLES, feature_lookups
+from features.feature_tables import FEATURE_TABLES, FeatureLookup, feature_lookups
 from features.scoring import PREDICTION_TYPE_TAG, prediction_type_for, split_at_feature_freshness
-from features.stores import FeatureStore
+from features.stores import FeatureStore, TrainingSet
+from features.time_windows import clock_seconds
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
 from model_spec.data import LABEL, TASK, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
 from steps.row_checks import run_time
-from steps.trips import holdout_cutoff, in_canonical_order, plausible_trips, split_at
+from steps.trips import collect_at_most, held_out_period, holdout_cutoff, in_canonical_order, plausible_trips, split_at
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
@@ -72,10 +84,24 @@ SKOPS_TRUSTED_TYPES = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
     "sklearn.utils.validation.check_array",
 )
+# Held-out trips left out of the evaluation because no feature table covered their time yet.
+HELD_OUT_BEYOND_FEATURES_METRIC = "held_out_trips_beyond_feature_freshness"
+# Run metrics of the sampling: rows of the training period, those fitted on and those left out.
+AVAILABLE_ROWS_METRIC, TRAINING_ROWS_METRIC, DROPPED_ROWS_METRIC = (
+    "training_rows_available",
+    "training_rows",
+    "training_rows_dropped_by_sampling",
+)
+EVALUATION_ROWS_METRIC = "evaluation_rows"
 _SEED = 42
-# The model is fitted in the driver's memory; a larger training set is sampled down to this.
+# The model is fitted in the driver's memory; a larger training period is sampled down to this.
 MAX_TRAINING_ROWS = 2_000_000
-METRICS_FRACTION = 0.2
+# Age (days before the held-out period) at which a trip's chance to be sampled weighs half a
+# new trip's: a year-old trip still counts (seasons), at a sixteenth of today's weight.
+SAMPLING_HALF_LIFE_DAYS = 90.0
+# Held-out rows collected to evaluate on: the period lasts at most HELD_OUT_DAYS = 7 days, about
+# 3 million trips at New York's busiest (features.validation.MAX_VALIDATION_ROWS: the same bound).
+MAX_EVALUATION_ROWS = 5_000_000
 # Zip codes are categories, not quantities. The estimator takes at most 255 categories per
 # feature; rarer zips share one "infrequent" category and unseen ones count as missing.
 MAX_ZIP_CATEGORIES = 250
@@ -152,74 +178,147 @@ def _threads_for(rows: int) -> Optional[int]:
     return 1 if rows < SINGLE_THREAD_ROWS else None
 
 
-def fit_model(training_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]:
-    """Fit on the older 80% of the rows (by pickup time); return the model and its metrics on the newest 20%.
+def fit_model(training_frame: pd.DataFrame, evaluation_frame: pd.DataFrame) -> tuple[Pipeline, dict[str, float]]:
+    """Fit on ``training_frame``; return the model and its metrics on ``evaluation_frame``.
 
-    The metrics are the model's (``model_spec.metrics.compute_metrics``).
+    The frames are training-set rows (model inputs and label): the training period's and the
+    held-out period's. The metrics are the model's (``model_spec.metrics.compute_metrics``),
+    which raises ``ValueError`` for an empty ``evaluation_frame``.
 
-    The rows are put in canonical order first (``steps.trips.in_canonical_order``): Spark
-    collects them in any order, and the seeded fit depends on it.
+    The training rows are put in canonical order first (``steps.trips.in_canonical_order``):
+    Spark collects them in any order, and the seeded fit depends on it.
     """
-    ordered = in_canonical_order(training_frame)
-    cut = int(len(ordered) * (1 - METRICS_FRACTION))
-    train, test = ordered.iloc[:cut], ordered.iloc[cut:]
-    with threadpool_limits(limits=_threads_for(len(ordered)), user_api="openmp"):
+    train = in_canonical_order(training_frame)
+    with threadpool_limits(limits=_threads_for(len(train)), user_api="openmp"):
         model = build_model().fit(model_inputs(train), train[LABEL])
-        predicted = prediction_column(model, model_inputs(test))
-    return model, compute_metrics(predicted, test[LABEL])
+        predicted = prediction_column(model, model_inputs(evaluation_frame))
+    return model, compute_metrics(predicted, evaluation_frame[LABEL])
 
 
-def sample_at_most(rows: DataFrame, limit: int = MAX_TRAINING_ROWS) -> DataFrame:
-    """``rows``, sampled down (seeded) to about ``limit`` rows when there are more."""
-    count = rows.count()
-    return rows.sample(fraction=limit / count, seed=_SEED) if count > limit else rows
+@dataclass(frozen=True)
+class TrainingSample:
+    """The training period's rows to fit on, and how many it had before sampling."""
+
+    rows: DataFrame
+    available: int
+    kept: int
+
+    @property
+    def dropped(self) -> int:
+        return self.available - self.kept
+
+
+def sample_recent_first(
+    rows: DataFrame, cutoff: str, limit: int = MAX_TRAINING_ROWS, half_life_days: float = SAMPLING_HALF_LIFE_DAYS
+) -> TrainingSample:
+    """``rows`` (trips before the held-out period from ``cutoff``), sampled down to ``limit`` when more.
+
+    Weighted sampling without replacement (Efraimidis and Spirakis, 2006): each trip draws
+    ``u`` in (0, 1) from a seeded hash of all its columns, its weight ``w`` halves every
+    ``half_life_days`` days of age before ``cutoff``, and the ``limit`` trips of largest
+    ``u ** (1 / w)`` are kept, ordered by that key and then by every column, so the same trips
+    give the same sample on any cluster and in any order (identical trips are interchangeable).
+    The key is compared as ``log(u) / w``, which keeps its order and stays finite for any age;
+    a different reference time multiplies every key by one constant, so the session time zone,
+    which moves ``cutoff``, does not change the sample. Counts the rows (a Spark job).
+    """
+    available = rows.count()
+    if available <= limit:
+        return TrainingSample(rows, available, available)
+    columns = sorted(rows.columns, key=lambda name: (name != TIME_COLUMN, name))
+    hashed = F.pmod(F.xxhash64(F.lit(_SEED), *[F.col(name) for name in columns]), F.lit(2**52))
+    uniform = (hashed + F.lit(0.5)) / F.lit(float(2**52))
+    age_days = (F.lit(cutoff).cast("timestamp").cast("long") - clock_seconds(F.col(TIME_COLUMN))) / 86400.0
+    key = F.log(uniform) * F.exp(F.greatest(age_days, F.lit(0.0)) * F.lit(math.log(2) / half_life_days))
+    kept = rows.withColumn("_sampling_key", key).orderBy(F.desc("_sampling_key"), *columns).limit(limit)
+    return TrainingSample(kept.drop("_sampling_key"), available, limit)
+
+
+def _training_set_frame(
+    store: FeatureStore, trips: DataFrame, lookups: Sequence[FeatureLookup]
+) -> tuple[TrainingSet, DataFrame]:
+    """The training set of ``trips`` (raw) by ``lookups``: the trip inputs, the label, the pickup time and the features."""
+    prepared = prepare_trips(trips)
+    excluded = [column for column in prepared.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
+    training_set = store.create_training_set(prepared, lookups, LABEL, excluded)
+    return training_set, training_set.load_df()
 
 
 def train_and_register(
     store: FeatureStore, trips: DataFrame, env: str, model_name: str, ci_run_id: str = ""
 ) -> TrainingResult:
-    """Build the training set from ``env``'s feature tables, train, log and register.
+    """Build the training set from ``env``'s feature tables, train, evaluate on the held-out period, log and register.
 
     With ``ci_run_id`` (CI environment only) the feature tables are those that CI run wrote
     (``features.feature_tables``), and so are the lookups the model is logged with.
 
-    ``trips`` are raw trips; the implausible ones and the held-out period are left out
-    here, and so are the trips newer than a feature table's freshness (their count is the
-    metric ``trips_beyond_feature_freshness``). Must run with the MLflow experiment already chosen. The model is logged with its
-    feature lookups, so scoring needs only the raw trip columns. The held-out period's first
-    pickup time is logged (param) and tagged on the version (``TRAINING_CUTOFF_TAG``), and so is
-    the run's timestamp that the contract judged pick-ups against (param ``contract_as_of``).
-    The version's tag ``PREDICTION_TYPE_TAG`` says which Spark type scoring writes its
-    prediction as (``features.scoring.prediction_type_for``: the label's for a classifier).
+    ``trips`` are raw trips; the implausible ones are left out. The model is fitted on the
+    trips before the held-out period (``steps.trips.holdout_cutoff``), sampled recent-first
+    (``sample_recent_first``), and its metrics are those on the held-out period, the trips
+    ModelValidation scores. Trips newer than a feature table's freshness are left out of both
+    and counted (metrics ``trips_beyond_feature_freshness`` and
+    ``held_out_trips_beyond_feature_freshness``). Must run with the MLflow experiment already
+    chosen. The model is logged with its feature lookups, so scoring needs only the raw trip
+    columns. The held-out period's first pickup time is logged (param) and tagged on the version
+    (``TRAINING_CUTOFF_TAG``), and so is the run's timestamp that the contract judged pick-ups
+    against (param ``contract_as_of``). The version's tag ``PREDICTION_TYPE_TAG`` says which
+    Spark type scoring writes its prediction as (``features.scoring.prediction_type_for``: the
+    label's for a classifier). Raises ``ValueError``, before any run starts, when no held-out
+    trip is within the feature tables' freshness (run the feature job first), as
+    ModelValidation would.
     """
     # The run's timestamp, the one "now" of the contract's clock rule (model_spec.contract.as_of).
     started_at = run_time()
     plausible = plausible_trips(trips, started_at)
     cutoff = holdout_cutoff(plausible)
-    training_period, _ = split_at(plausible, cutoff)
-    # Trips newer than the feature tables (the feature job is behind) would be fitted on zero
-    # counts that mean "not computed yet": they are left out, and counted.
-    training_period, beyond_features = split_at_feature_freshness(store, training_period, env, ci_run_id)
-    # Sampled before the lookups, which keep one row per trip: the point-in-time join then
-    # runs once, on the trips that are collected, not once to count and again to collect.
-    trips = prepare_trips(sample_at_most(training_period))
-    excluded = [column for column in trips.columns if column not in (*TRIP_INPUT_COLUMNS, LABEL, TIME_COLUMN)]
+    # Trips newer than the feature tables (the feature job is behind) would be fitted and judged on
+    # zero counts that mean "not computed yet": they are left out, and counted per period.
+    ready, beyond = split_at_feature_freshness(store, plausible, env, ci_run_id)
+    (training_period, _), (beyond_features, _) = split_at(ready, cutoff), split_at(beyond, cutoff)
+    held_out, held_out_beyond = held_out_period(ready, cutoff), held_out_period(beyond, cutoff)
+    lookups = feature_lookups(env, ci_run_id)
+    _, evaluation_rows = _training_set_frame(store, held_out, lookups)
+    evaluation_frame = collect_at_most(evaluation_rows, MAX_EVALUATION_ROWS, "features.training.MAX_EVALUATION_ROWS")
+    if evaluation_frame.empty:
+        raise ValueError(
+            f"no held-out trip (picked up from {cutoff}) is within the freshness of the {env} feature tables, "
+            "so the model cannot be evaluated: run the feature job (write-feature-table-job) before training"
+        )
+    # Sampled before the lookups, which keep one row per trip: the point-in-time join runs on
+    # the kept trips only.
+    sample = sample_recent_first(training_period, cutoff, MAX_TRAINING_ROWS)
     with mlflow.start_run() as run:
-        training_set = store.create_training_set(trips, feature_lookups(env, ci_run_id), LABEL, excluded)
-        training_frame = training_set.load_df()
-        prediction_type = prediction_type_for(training_frame.schema[LABEL].dataType)
-        model, metrics = fit_model(training_frame.toPandas())
+        training_set, training_rows = _training_set_frame(store, sample.rows, lookups)
+        prediction_type = prediction_type_for(training_rows.schema[LABEL].dataType)
+        model, metrics = fit_model(training_rows.toPandas(), evaluation_frame)
         estimator = model.named_steps["estimator"]
         mlflow.log_params(
             {
                 "env": env,
                 "training_cutoff": cutoff,
+                "evaluation_period": f"{cutoff} to {evaluation_frame[TIME_COLUMN].max()}",
+                "refit_on_held_out_period": False,
+                "sampling": (
+                    f"recency-weighted, half-life {SAMPLING_HALF_LIFE_DAYS:g} days, seed {_SEED}"
+                    if sample.dropped
+                    else "none"
+                ),
                 "contract_as_of": started_at.isoformat(),
                 "model_type": type(estimator).__name__,
                 **estimator.get_params(),
             }
         )
-        mlflow.log_metrics({**metrics, TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count()})
+        mlflow.log_metrics(
+            {
+                **metrics,
+                EVALUATION_ROWS_METRIC: len(evaluation_frame),
+                AVAILABLE_ROWS_METRIC: sample.available,
+                TRAINING_ROWS_METRIC: sample.kept,
+                DROPPED_ROWS_METRIC: sample.dropped,
+                TRIPS_BEYOND_FEATURES_METRIC: beyond_features.count(),
+                HELD_OUT_BEYOND_FEATURES_METRIC: held_out_beyond.count(),
+            }
+        )
         store.log_model(model, training_set, MODEL_NAME_IN_RUN, model_name, SKOPS_TRUSTED_TYPES)
     version = _version_registered_by(run.info.run_id, model_name)
     MlflowClient().set_model_version_tag(model_name, version, TRAINING_CUTOFF_TAG, cutoff)

@@ -43,11 +43,15 @@ MODEL_NAME = "{{ cookiecutter | derived("model_name") }}-local"
 
 
 def write_feature_tables(store: FeatureStore, trips: DataFrame) -> list[str]:
-    """Both feature tables over the whole sample; returns their names."""
+    """Both feature tables over the whole sample; returns their names.
+
+    A backfill, not the feature job's incremental run: the sample may have been replaced since
+    the last run (with older trips, or another model's data), and it is small.
+    """
     from features.feature_tables import FEATURE_TABLES
     from features.generate import generate_and_write_features
 
-    return [generate_and_write_features(store, trips, table.module, ENV) for table in FEATURE_TABLES]
+    return [generate_and_write_features(store, trips, table.module, ENV, backfill=True) for table in FEATURE_TABLES]
 
 
 def use_local_experiment() -> None:
@@ -112,7 +116,7 @@ def run() -> None:
         {
             "Feature tables": f"{', '.join(tables)} (in {pipeline.shown_path(store.root)})",
             "Training run id": result.run_id,
-            "Training metrics": f"newest 20% of the training period: {training_metrics}",
+            "Training metrics": f"held-out period (the most recent trips): {training_metrics}",
             "Registered model": result.model_uri,
             "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
             "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",

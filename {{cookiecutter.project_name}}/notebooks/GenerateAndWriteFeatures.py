@@ -18,7 +18,13 @@
 # MAGIC   table (see `features/feature_tables.py`), so the training notebook reads the same table.
 # MAGIC * `input_table_path`: Delta path of the raw trips.
 # MAGIC * `input_start_date`, `input_end_date`: time range of the trips to use, e.g.
-# MAGIC   `2016-01-01`; empty means no bound. The end is exclusive.
+# MAGIC   `2016-01-01`; the end is exclusive, an empty end means up to the newest trip. An empty start
+# MAGIC   means incremental: only the windows of the last `lookback_days` before the table's newest
+# MAGIC   window, and on, are recomputed and merged (on a table's first run: everything).
+# MAGIC * `lookback_days`: how far back an incremental run recomputes, for trips that arrive late;
+# MAGIC   empty: 2 days (`features/generate.py`).
+# MAGIC * `backfill`: `yes` recomputes every window of the input (within the dates), e.g. after a change
+# MAGIC   of a feature's definition; default `no`.
 # MAGIC * `timestamp_column`: leave empty: the module's table definition names the trip column
 # MAGIC   the windows are built on (a different value is refused).
 # MAGIC * `features_transform_module`: `pickup_features` or `dropoff_features`.
@@ -43,6 +49,8 @@ dbutils.widgets.dropdown("env", "dev", {{ cookiecutter | environment_names("dev"
 dbutils.widgets.text("input_table_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Input Table Path")
 dbutils.widgets.text("input_start_date", "", "Input Start Date")
 dbutils.widgets.text("input_end_date", "", "Input End Date")
+dbutils.widgets.text("lookback_days", "", "Lookback Days (empty: 2)")
+dbutils.widgets.dropdown("backfill", "no", ["no", "yes"], "Full Backfill")
 dbutils.widgets.text("timestamp_column", "", "Timestamp Column (empty: the table's)")
 dbutils.widgets.dropdown(
     "features_transform_module", "pickup_features", ["pickup_features", "dropoff_features"], "Features Transform Module"
@@ -60,7 +68,7 @@ sys.path.insert(0, os.path.abspath(os.pardir))
 
 from features.databricks_store import DatabricksFeatureStore
 from features.feature_tables import PRIMARY_KEY
-from features.generate import generate_and_write_features
+from features.generate import generate_and_write_features, parse_lookback_days
 from steps import dev_namespace
 
 env = dbutils.widgets.get("env")
@@ -69,6 +77,7 @@ input_table_path = dbutils.widgets.get("input_table_path")
 assert input_table_path, "input_table_path must be set"
 primary_keys = [key.strip() for key in dbutils.widgets.get("primary_keys").split(",") if key.strip()]
 assert primary_keys in ([], [PRIMARY_KEY]), f"primary_keys must be empty or {PRIMARY_KEY}, the tables' key"
+lookback = parse_lookback_days(dbutils.widgets.get("lookback_days"))
 
 # COMMAND ----------
 
@@ -83,6 +92,8 @@ table_name = generate_and_write_features(
     end_date=dbutils.widgets.get("input_end_date"),
     timestamp_column=dbutils.widgets.get("timestamp_column"),
     ci_run_id=dbutils.widgets.get("ci_run_id"),
+    lookback=lookback,
+    backfill=dbutils.widgets.get("backfill") == "yes",
 )
 print(f"Wrote features to {table_name}")
 dbutils.notebook.exit(table_name)

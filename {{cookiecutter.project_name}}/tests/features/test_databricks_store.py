@@ -112,6 +112,7 @@ def test_new_table_is_created_with_its_keys_in_its_database(databricks_store):
 
 def test_existing_table_is_merged_into(databricks_store):
     store = databricks_store.DatabricksFeatureStore(FakeSpark(existing_tables={"db.pickup"}))
+    assert store.table_exists("db.pickup") and not store.table_exists("db.dropoff")
     store.write_table("db.pickup", "FEATURES", ["zip"], "tpep_pickup_datetime")
     assert store.client.calls == [("write_table", {"name": "db.pickup", "df": "FEATURES", "mode": "merge"})]
 

@@ -26,7 +26,7 @@ from fare_model.registry import CHALLENGER, CHAMPION, VALIDATION_STATUS_TAG, ver
 from features.feature_tables import FEATURE_TABLES
 from features.local_store import ROOT_ENV_VAR, LocalFeatureStore
 from features.scoring import split_at_feature_freshness
-from features.training import TRIPS_BEYOND_FEATURES_METRIC
+from features.training import HELD_OUT_BEYOND_FEATURES_METRIC
 from steps import utils
 from tests.notebook_runtime import FakeDbutils, RuntimeSpark
 from tests.notebook_runtime import run_notebook as run_notebook_source
@@ -208,18 +208,27 @@ def test_the_staging_job_validates_the_trained_version_and_batch_inference_score
 def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_their_features_exist(
     mlflow_store, local_runtime, tmp_path, monkeypatch, capsys
 ):
-    """The feature job is late: its tables end on 2022-01-16 while the trips go on to the 17th.
-    A missing feature row would read as "no trips in the window" (a count of 0): training leaves
-    those trips out (and counts them), batch inference defers them without writing them, and
-    the run after the feature job caught up scores them."""
-    late_features = {"env": "staging", "input_table_path": local_runtime.trips_path, "input_end_date": "2022-01-16"}
-    for table in FEATURE_TABLES:
-        dbutils = FakeDbutils({**late_features, "features_transform_module": table.module})
-        run_notebook("GenerateAndWriteFeatures", dbutils, local_runtime.spark)
+    """The feature job is late: its tables end on 2022-01-16 while the trips go on to its midnight.
+    A missing feature row would read as "no trips in the window" (a count of 0): training refuses
+    while no held-out trip has features and then leaves the trips without them out (and counts
+    them), batch inference defers them without writing them, and the run after the feature job
+    caught up scores them."""
+
+    def write_features_until(end: str) -> None:
+        widgets = {"env": "staging", "input_table_path": local_runtime.trips_path, "input_end_date": end}
+        for table in FEATURE_TABLES:
+            dbutils = FakeDbutils({**widgets, "features_transform_module": table.module})
+            run_notebook("GenerateAndWriteFeatures", dbutils, local_runtime.spark)
+
+    write_features_until("2022-01-16")
     mlflow.create_experiment("/fs-tests/late", artifact_location=(tmp_path / "artifacts").as_uri())
+    # The held-out period (the newest tenth, from the 16th's afternoon) has no features: nothing to evaluate on.
+    with pytest.raises(ValueError, match="run the feature job"):
+        train(local_runtime, "staging", "/fs-tests/late", model_name="fs-model")
+    write_features_until("2022-01-16 20:00")  # into the held-out period, still hours behind the trips
     model_uri, _ = train(local_runtime, "staging", "/fs-tests/late", model_name="fs-model")
     training_run = mlflow.get_run(MlflowClient().get_model_version("fs-model", "1").run_id)
-    assert training_run.data.metrics[TRIPS_BEYOND_FEATURES_METRIC] > 0
+    assert training_run.data.metrics[HELD_OUT_BEYOND_FEATURES_METRIC] > 0
 
     tables = saving_tables_as_parquet(local_runtime, tmp_path, monkeypatch)
     trips = local_runtime.spark.session.read.parquet(local_runtime.trips_path)
@@ -233,7 +242,7 @@ def test_trips_newer_than_the_features_are_neither_trained_on_nor_scored_until_t
     assert 0 < len(first) and deferred > 0
     assert f"Deferred: {deferred} trips newer than the latest feature window" in capsys.readouterr().out
     # Scored trips found their feature rows: none of them is after the tables' last window.
-    assert (pd.to_datetime(first["tpep_dropoff_datetime"]) < pd.Timestamp("2022-01-16 01:00")).all()
+    assert (pd.to_datetime(first["tpep_dropoff_datetime"]) < pd.Timestamp("2022-01-16 20:30")).all()
 
     write_features(local_runtime, "staging")  # the feature job catches up
     assert run_notebook("BatchInference", scoring, local_runtime.spark) == output_table

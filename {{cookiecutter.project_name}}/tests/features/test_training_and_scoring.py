@@ -142,7 +142,8 @@ def test_the_same_rows_in_another_order_give_the_same_model() -> None:
     )
     frame["tpep_pickup_datetime"] = pd.Timestamp("2024-03-01") + pd.to_timedelta(rng.integers(0, 50, rows), unit="h")
     frame[LABEL] = 5.0 + 20.0 * frame["trip_distance"] + rng.normal(0.0, 1.0, rows)
-    models = [fit_model(rows_in_order)[0] for rows_in_order in (frame, frame.sample(frac=1.0, random_state=3))]
+    held_out = frame.head(10)
+    models = [fit_model(rows, held_out)[0] for rows in (frame, frame.sample(frac=1.0, random_state=3))]
     probe = frame.head(500)
     np.testing.assert_array_equal(models[0].predict(probe), models[1].predict(probe))
 
@@ -161,3 +162,35 @@ def test_training_and_scoring_run_each_trip_through_the_contract_once(spark, sto
         steps.row_checks, "with_problems", lambda frame, contract=None, now=None: check(frame, counted, now)
     )
     assert score_trips(spark, result.model_uri, trips).count() == trips.count() == scored.value
+
+
+def test_sampling_keeps_the_newest_trips_most_and_the_same_trips_in_any_order(trips):
+    from features.training import sample_recent_first
+
+    cutoff = "2022-01-17 00:00:00"  # the fixture's trips span 2022-01-14 to 2022-01-16
+    sample = sample_recent_first(trips, cutoff, limit=100, half_life_days=0.5)
+    assert (sample.available, sample.kept, sample.dropped) == (300, 100, 200)
+    kept = steps.trips.in_canonical_order(sample.rows.toPandas())
+    assert len(kept) == 100
+    # Spark reads the same trips in any order and partitioning: the sample is the same.
+    shuffled = trips.orderBy(F.rand(seed=3)).repartition(3)
+    again = steps.trips.in_canonical_order(sample_recent_first(shuffled, cutoff, 100, 0.5).rows.toPandas())
+    assert kept.equals(again)
+    # Weights halve every half day: the newest day is kept far more than its share of the trips.
+    newest_day = trips.where(F.col("tpep_pickup_datetime") >= datetime(2022, 1, 16)).count() / trips.count()
+    assert (kept["tpep_pickup_datetime"] >= datetime(2022, 1, 16)).mean() > 1.5 * newest_day
+    # Up to the limit, every trip is kept.
+    everything = sample_recent_first(trips, cutoff, limit=300)
+    assert everything.rows is trips and everything.dropped == 0
+
+
+def test_training_logs_what_sampling_kept_and_dropped(store, trips, monkeypatch):
+    import features.training
+
+    monkeypatch.setattr(features.training, "MAX_TRAINING_ROWS", 150)
+    result = train_and_register(store, trips, ENV, "fs-test-model")
+    run = mlflow.get_run(result.run_id).data
+    available = run.metrics["training_rows_available"]
+    assert available > 150 and run.metrics["training_rows"] == 150
+    assert run.metrics["training_rows_dropped_by_sampling"] == available - 150
+    assert run.params["sampling"] == "recency-weighted, half-life 90 days, seed 42"

@@ -8,7 +8,7 @@ local feature store, as ``score_batch`` scores them on Databricks.
 from __future__ import annotations
 
 import shutil
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import mlflow
 import pytest
@@ -135,6 +135,29 @@ def test_validation_scores_only_held_out_trips_within_the_features_freshness(
     assert 0 < scored.count() < held_out.count() and scored.count() + left_out == held_out.count()
     # Pickup features are looked up at the pickup time rounded down to 15 minutes.
     assert scored.agg({TIME_COLUMN: "max"}).first()[0] < middle + timedelta(minutes=15)
+
+
+def test_the_training_run_reports_the_metrics_validation_finds_on_the_held_out_period(spark, trained) -> None:
+    """Fitted before the cutoff and evaluated on the held-out period: the training run's metrics
+    are those ModelValidation computes when it scores the same trips through the feature store."""
+    outcome = validate_with_feature_store(spark, MODEL_NAME, "1", QUERY, RunMode.DRY_RUN, ENV)
+    run = mlflow.get_run(trained.run_id).data
+    assert trained.metrics == pytest.approx(outcome.metrics, rel=1e-9)
+    assert {name: run.metrics[name] for name in THRESHOLDS} == pytest.approx(outcome.metrics, rel=1e-9)
+    cutoff = run.params["training_cutoff"]
+    assert run.params["evaluation_period"].startswith(f"{cutoff} to ")
+    # The registered version is that fit: validation would otherwise judge it on trips it learned from.
+    assert run.params["refit_on_held_out_period"] == "False"
+
+
+def test_training_refuses_when_no_held_out_trip_has_features_yet(spark, store, trips) -> None:
+    cutoff = datetime.fromisoformat(holdout_cutoff(plausible_trips(trips)))
+    shutil.rmtree(store.root)
+    for table in FEATURE_TABLES:  # the feature job is behind: its tables end an hour before the held-out period
+        generate_and_write_features(store, trips, table.module, ENV, end_date=cutoff - timedelta(hours=1))
+    with pytest.raises(ValueError, match="run the feature job"):
+        train_and_register(store, trips, ENV, MODEL_NAME)
+    assert MlflowClient().search_model_versions(f"name='{MODEL_NAME}'") == []
 
 
 def test_validation_refuses_a_version_without_a_recorded_cutoff(spark, trained) -> None:

@@ -25,7 +25,8 @@ resource "databricks_job" "write_feature_table_job" {
         base_parameters = {
           env              = var.env
           input_table_path = "/databricks-datasets/nyctaxi-with-zipcodes/subsampled"
-          # Empty dates mean no bound: the whole input table.
+          # An empty start date: incremental, the windows of the last days (notebook widget
+          # lookback_days) merged into the table; an empty end date: up to the newest trip.
           input_start_date = ""
           input_end_date   = ""
           # The module's table definition (features/feature_tables.py) names its timestamp
