@@ -29,6 +29,8 @@ from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPP
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
 # qa behind an approval of its own, deployed from the release branch like prod.
 PROTECTED_QA_ROW = QA_ROW.replace('branch_answer="default_branch"),', 'branch_answer="release_branch", protected=True),')
+# The same, approved by prod's reviewers instead of reviewers of its own.
+SHARED_REVIEWERS_QA_ROW = PROTECTED_QA_ROW.replace("protected=True),", 'protected=True, reviewers="prod"),')
 ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "variables.tf")
 
 
@@ -42,6 +44,16 @@ def test_table_roles_and_order() -> None:
     assert all(env.host_answer and env.branch_answer for env in deploy)
     with pytest.raises(ValueError, match="unknown environment role 'qa'"):
         names("qa")
+
+
+def test_each_protected_environment_has_reviewers_of_its_own_unless_its_row_shares_another_s() -> None:
+    """A protected qa reused prod's reviewer variables (prod_reviewer_team_ids, ..._user_ids)."""
+    from hooks.environments import Environment
+
+    assert [env.reviewer_variables for env in ENVIRONMENTS if env.role == "deploy"] == [None, "prod"]
+    assert Environment("qa", "deploy", protected=True).reviewer_variables == "qa"
+    assert Environment("qa", "deploy", protected=True, reviewers="prod").reviewer_variables == "prod"
+    assert Environment("qa", "deploy", reviewers="prod").reviewer_variables is None  # no approval, no reviewers
 
 
 def test_generated_paths_repeat_the_environment_folder_per_deploy_environment() -> None:
@@ -192,6 +204,17 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     qa_environment = re.search(r'^resource "github_repository_environment" "qa" \{\n(.*?)^\}', github, re.M | re.S)
     assert qa_environment and 'environment         = "qa"' in qa_environment.group(1)
     assert "reviewers {" in qa_environment.group(1) and "custom_branch_policies = true" in qa_environment.group(1)
+    # qa's reviewers are its own, declared, named by its preconditions and exported by the setup guide.
+    assert "teams = var.qa_reviewer_team_ids\n    users = var.qa_reviewer_user_ids" in qa_environment.group(1)
+    assert "local.qa_reviewer_team_members" in qa_environment.group(1) and "prod_reviewer" not in qa_environment.group(1)
+    assert 'data "github_organization_teams" "qa_reviewers"' in github
+    bootstrap_variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_reviewer_\w+)"', bootstrap_variables, re.M) == [
+        "qa_reviewer_team_ids", "qa_reviewer_user_ids", "prod_reviewer_team_ids", "prod_reviewer_user_ids"]
+    assert "approval every qa job waits for" in bootstrap_variables
+    setup = read(project, "docs/mlops-setup.md")
+    assert "export TF_VAR_qa_reviewer_team_ids=" in setup and "export TF_VAR_prod_reviewer_team_ids=" in setup
+    assert "(qa and prod with required reviewers and deployment branches)" in setup
     assert 'resource "github_repository_environment_deployment_policy" "qa"' in github
     scope = r'"qa_cd_credentials" \{\n  provider   = databricks\.qa_sp\n  name       = "qa-my-mlops-project-cd-credentials"'
     assert re.search(scope, github)
@@ -207,6 +230,19 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     assert deploy["environment"] == "qa" and deploy["if"] == "github.ref == 'refs/heads/release'"
     unity_catalog = read(project, "databricks-config/modules/ml-resources/unity-catalog.tf")
     assert 'force_destroy = !contains(["qa", "prod"], var.env)' in unity_catalog
+    check_static(project)
+
+    # A row that shares prod's reviewers: qa's environment reads prod's variables, declared once.
+    shared = qa_copy(tmp_path / "shared", SHARED_REVIEWERS_QA_ROW)
+    project = Path(cookiecutter(str(shared), no_input=True, output_dir=str(tmp_path / "shared-out"),
+                                extra_context=answers_for(variant)))
+    github = read(project, ".mlops-setup-scripts/cicd/github.tf")
+    qa_environment = re.search(r'^resource "github_repository_environment" "qa" \{\n(.*?)^\}', github, re.M | re.S)
+    assert "teams = var.prod_reviewer_team_ids" in qa_environment.group(1) and "qa_reviewer" not in github
+    bootstrap_variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_reviewer_\w+)"', bootstrap_variables, re.M) == [
+        "prod_reviewer_team_ids", "prod_reviewer_user_ids"]
+    assert "approval every qa and prod job waits for" in bootstrap_variables
     check_static(project)
 
     for platform, refused in by_platform.items():
