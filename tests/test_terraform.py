@@ -7,6 +7,7 @@ checker in ``tests/support/terraform_refs.py`` resolves every name offline.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -34,7 +35,15 @@ TERRAFORM_TREES = ("databricks-config", ".mlops-setup-scripts")
 ML_RESOURCES = "databricks-config/modules/ml-resources"
 CONTRACT_OUTPUTS = ("experiment_name", "experiment_id", "model_name", "training_job_id", "batch_inference_job_id")
 NODE_TYPES = {"aws": "i3.xlarge", "azure": "Standard_D4ds_v5", "gcp": "n2-highmem-4"}
-NYC_TAXI_TABLE = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+
+
+def input_table(project: Path) -> str:
+    """The table the project's jobs read by default: ``model_spec.data.DATABRICKS_INPUT_PATH`` as
+    a Delta path (the example's NYC taxi dataset; a swapped model's own, stack-customization.md C)."""
+    tree = ast.parse((project / "model_spec" / "data.py").read_text())
+    (path,) = [ast.literal_eval(node.value) for node in tree.body
+               if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["DATABRICKS_INPUT_PATH"]]
+    return f"delta.`dbfs:{path}`"
 
 
 def strip_expression(value: str) -> str:
@@ -421,7 +430,7 @@ def test_batch_inference_job_reads_the_sample_table_and_writes_predictions(
     table = "local.predictions_table" if variant.unity_catalog else "${var.env}_mymlopsproject_predictions"
     assert notebook(tasks_of(job)["BatchInference"]) == (
         "notebooks/BatchInference",
-        {"env": "var.env", "input_table_name": NYC_TAXI_TABLE, "output_table_name": table},
+        {"env": "var.env", "input_table_name": input_table(generated_project), "output_table_name": table},
     )
 
 
