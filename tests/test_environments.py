@@ -35,12 +35,14 @@ ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "varia
 
 
 def test_table_roles_and_order() -> None:
-    """One dev and one ci environment; deploy environments in order of promotion, the protected
-    one (prod, behind a human approval) last, since every earlier one is tested by pull requests."""
+    """One dev and one ci environment; deploy environments in order of promotion, from staging (the
+    integration test's workspace) to prod, the protected ones (behind a human approval) last, since
+    every earlier one is tested by pull requests. (A fork's own rows, such as qa, pass too.)"""
     assert names("dev") == ("dev",) and names("ci") == ("test",)
     deploy = [env for env in ENVIRONMENTS if env.role == "deploy"]
-    assert [env.name for env in deploy] == ["staging", "prod"]
-    assert [env.protected for env in deploy] == [False, True]
+    assert (deploy[0].name, deploy[-1].name) == ("staging", "prod")
+    protected = [env.protected for env in deploy]
+    assert protected == sorted(protected) and not protected[0] and protected[-1]
     assert all(env.host_answer and env.branch_answer for env in deploy)
     with pytest.raises(ValueError, match="unknown environment role 'qa'"):
         names("qa")

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.environments import DEPLOY, PROTECTED
 from tests.support.markdown_links import fenced_blocks
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 from tests.test_setup_guide import CREATED_BY_THE_STEPS, shell_commands
@@ -536,9 +537,12 @@ def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, ge
     cd = workflow(generated_project, "terraform-cd.yml")
     assert "concurrency" not in cd
     deploying = {name: job for name, job in cd["jobs"].items() if "environment" in job}
-    assert set(deploying) == {"apply_staging", "plan_prod", "apply_prod"}
+    # Unprotected environments are applied directly, protected ones planned and then applied.
+    assert set(deploying) == {f"apply_{env}" for env in DEPLOY} | {f"plan_{env}" for env in PROTECTED}
     groups = {name: job["concurrency"]["group"] for name, job in deploying.items()}
-    assert groups["apply_staging"] != groups["apply_prod"] == groups["plan_prod"]
+    by_environment = {env: {group for name, group in groups.items() if name.endswith(f"_{env}")} for env in DEPLOY}
+    assert all(len(held) == 1 for held in by_environment.values()), by_environment  # plan and apply share one
+    assert len(set().union(*by_environment.values())) == len(DEPLOY), by_environment  # no two environments share one
     assert all(job["concurrency"]["cancel-in-progress"] is False for job in deploying.values())
 
 
