@@ -474,9 +474,9 @@ def test_both_principals_keep_can_manage_on_the_experiment_folder(hosts: str, tm
     staging, prod = TEST_HOSTS[variant.cloud]
     project = generate_variant(tmp_path, variant, databricks_prod_workspace_host=staging if hosts == "one" else prod)
     managers = experiment_folder_managers(project)
-    assert set(managers) == {"staging_service_principal", "prod_service_principal"}
+    assert set(managers) == {f"{env}_service_principal" for env in DEPLOY}
     if hosts == "one":
-        assert managers["staging_service_principal"] == managers["prod_service_principal"] == set(managers)
+        assert all(granted == set(managers) for granted in managers.values()), managers
     else:
         assert managers == {name: {name} for name in managers}
 

@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from tests.support.debian_tool import ToolMissing, with_tool
-from tests.support.environments import DEPLOY, host_answer
+from tests.support.environments import DEPLOY, PULL_REQUEST, host_answer
 from tests.support.generation import TEST_HOSTS, answers_for
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
@@ -477,7 +477,8 @@ def test_each_environment_signs_in_to_its_state_with_a_gitlab_id_token(variant: 
         assert condition == 'assertion.project_path == \\"${var.gitlab_project_path}\\"'
         members = {env: unquote(m) for env, m in found[("google_service_account_iam_member", "gitlab_jobs")]["for_each"].items()}
         pool = "iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}"
-        assert members == {"staging": f"principalSet://{pool}/attribute.ref_type/branch",
+        # Pull-request environments (staging) admit every branch's jobs, prod only the default branch's.
+        assert members == {**{env: f"principalSet://{pool}/attribute.ref_type/branch" for env in PULL_REQUEST},
                            "prod": f"principalSet://{pool}/attribute.prod_ref/main"}
     else:
         prod = found[("azuread_application_federated_identity_credential", "gitlab_prod")]
