@@ -216,7 +216,7 @@ def test_the_guides_first_deploy_gives_every_check_what_it_needs(variant: Varian
 
 # --- which Terraform jobs each request of the guides starts, and whether their folders exist --------
 
-TERRAFORM_ENV = re.compile(r"-chdir=(?:databricks-config/)?(staging|prod)\b")
+TERRAFORM_ENV = re.compile(rf"-chdir=(?:databricks-config/)?({'|'.join(DEPLOY)})\b")
 
 
 def glob_regex(pattern: str) -> re.Pattern:
