@@ -132,8 +132,8 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
     pipelines = {p.name for p in (generated_project / PIPELINES).glob("*.yml")}
     if variant.github:
         assert workflows == {
-            github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
-            "deploy-model-prod.yml", "lint-cicd-workflow-files.yml", "check-template-updates.yml",
+            github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "lint-cicd-workflow-files.yml",
+            "check-template-updates.yml", *(f"deploy-model-{env}.yml" for env in DEPLOY),
         }
         assert pipelines == set()
     else:
@@ -858,7 +858,7 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     for key in on_pull_requests:
         pipeline = yaml.safe_load((generated_project / pipelines[key]["yml_path"]).read_text())
         groups = [entry["group"] for job in pipeline["jobs"] for entry in job.get("variables", []) if "group" in entry]
-        assert groups and all(group.endswith(" staging") for group in groups), (key, groups)
+        assert groups and all(group.rsplit(" ", 1)[1] in PULL_REQUEST for group in groups), (key, groups)
         assert all("job" in job and "environment" not in job for job in pipeline["jobs"]), key
     deployment = yaml.safe_load((generated_project / pipelines["terraform_cicd"]["yml_path"]).read_text())
     assert deployment["trigger"] == "none" and "pr" not in deployment
@@ -1207,7 +1207,8 @@ def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Vari
             assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
             assert env["GCP_WORKLOAD_IDENTITY_PROVIDER"] == "$(stateWorkloadIdentityProvider)"
             assert env["GCP_SERVICE_ACCOUNT"] == "$(stateServiceAccount)"
-    assert users == 6  # plan staging (pull requests); apply and output commit of staging and prod; plan prod
+    # Per environment three: staging's plan (pull requests) or prod's (deployment), its apply and output commit.
+    assert users == 3 * len(DEPLOY)
 
     # The script against a stand-in of the Azure DevOps OIDC endpoint.
     import http.server
@@ -1443,8 +1444,8 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
     settings, secrets = bootstrap_settings(variant, mode)
     jobs = databricks_jobs(generated_project, settings, secrets)
     if variant.github:
-        expected_files = {github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
-                          "deploy-model-prod.yml"}
+        expected_files = {github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml",
+                          *(f"deploy-model-{env}.yml" for env in DEPLOY)}
     elif gitlab:
         expected_files = {"tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml"}
     else:

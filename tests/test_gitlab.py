@@ -417,7 +417,7 @@ def test_federation_policies_bind_prod_to_its_protected_branches(variant: Varian
         name: tuple(unquote(policy[key]) for key in ("env", "subject_claim", "subject"))
         for name, policy in policies.items()
     } == {
-        "staging-gitlab": ("staging", "project_path", "${var.gitlab_project_path}"),
+        **{f"{env}-gitlab": (env, "project_path", "${var.gitlab_project_path}") for env in PULL_REQUEST},
         "prod-gitlab-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
         "prod-gitlab-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
     }
@@ -442,7 +442,7 @@ def resources_of(tf: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 GITLAB_STATE_SUBJECTS = {
-    "staging": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*",
+    **{env: "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*" for env in PULL_REQUEST},
     "prod": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main",
 }
 
@@ -494,8 +494,7 @@ def test_each_environment_signs_in_to_its_state_with_a_gitlab_id_token(variant: 
     state_token = "ARM_OIDC_TOKEN" if variant.cloud == "azure" else "STATE_ID_TOKEN"
     with_state_token = {name: job["id_tokens"][state_token]["aud"] for name, job in jobs(generated_project).items()
                         if state_token in job.get("id_tokens", {})}
-    assert with_state_token == {name: audiences[0] for name in (
-        "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging", "terraform-apply-prod")}
+    assert with_state_token == {f"terraform-{kind}-{env}": audiences[0] for env in DEPLOY for kind in ("plan", "apply")}
     # The issuer the identities trust is the GitLab instance's.
     federation = parse_file(generated_project / f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
     assert [block["oidc_issuer"] for block in federation["locals"] if "oidc_issuer" in block] == ["${var.gitlab_url}"]

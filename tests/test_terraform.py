@@ -22,6 +22,7 @@ import pytest
 
 from hooks import validation
 from hooks.derived import CLASSIC_SPARK_VERSIONS
+from hooks.environments import names as environment_names
 from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.stand_in_terraform import run_bootstrap
@@ -679,7 +680,7 @@ def output_names(folder: Path) -> set[str]:
 
 # The CI/CD bootstrap outputs only the (public) client ids: federation needs no secret. The state
 # bootstrap outputs nothing: it creates no key (tests/test_state_access.py).
-CICD_OUTPUTS = {"STAGING_DATABRICKS_CLIENT_ID", "PROD_DATABRICKS_CLIENT_ID"}
+CICD_OUTPUTS = {f"{env.upper()}_DATABRICKS_CLIENT_ID" for env in environment_names("deploy")}
 
 
 def test_bootstrap_outputs_are_the_documented_secrets(variant: Variant, generated_project: Path) -> None:
