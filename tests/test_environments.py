@@ -31,6 +31,17 @@ QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_
 PROTECTED_QA_ROW = QA_ROW.replace('branch_answer="default_branch"),', 'branch_answer="release_branch", protected=True),')
 # The same, approved by prod's reviewers instead of reviewers of its own.
 SHARED_REVIEWERS_QA_ROW = PROTECTED_QA_ROW.replace("protected=True),", 'protected=True, reviewers="prod"),')
+# The template's tests of what each deploy environment does (tests/support/environments.py), each of
+# which pinned staging and prod and failed in a qa fork: the qa copy runs them (names for -k).
+ENVIRONMENT_TEST_FILES = ("tests/test_cicd.py", "tests/test_gitlab.py", "tests/test_terraform.py", "tests/test_first_deploy.py",
+                          "tests/test_deploy_guards.py", "tests/test_rotation.py", "tests/test_azure_devops_credentials.py",
+                          "tests/test_job_operations.py", "tests/test_unity_catalog.py")
+ENVIRONMENT_TESTS = ("never_wait", "saved_plan", "only_the_deployment_pipeline", "service_connection_per_environment",
+                     "gcp_state_with_the_run_token", "exactly_one_ci_platform", "named_auth_type", "names_its_auth_type",
+                     "failed_output_commit", "federation_policies_bind", "signs_in_to_its_state", "never_signs_in",
+                     "push_step_holds", "deleted_only_on_purpose", "fresh_credentials", "failure_alert", "documented_secrets")
+# Those that generate their own projects (no variant parameter).
+ENVIRONMENT_TESTS_WITHOUT_VARIANT = ("keep_can_manage", "config_file_overrides")
 ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "variables.tf")
 
 
@@ -162,11 +173,16 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         check_static(project)
 
     check_qa_catalog_is_its_own(repo)
-    # The copy's own fast tests follow the table (one variant per platform keeps this to minutes).
-    ids = " or ".join(v.id for v in one_variant_per_platform())
+    # The copy's own fast tests follow the table (one variant per platform keeps this to minutes),
+    # those of the deploy environments' particular behaviour included: they pinned staging and
+    # prod and failed in such a fork (stack-customization.md D, step 4).
+    ids = " or ".join(v.id for v in [*one_variant_per_platform(), gcp_gitlab])
+    table_tests = f"(test_pruning or test_environments or test_validation_rules) and (({ids}) or test_generated_paths" \
+                  " or test_every_owned_path or catalog or table_roles)"
+    environment_tests = f"(({ids}) and ({' or '.join(ENVIRONMENT_TESTS)})) or {' or '.join(ENVIRONMENT_TESTS_WITHOUT_VARIANT)}"
     suite = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "tests/test_validation_rules.py",
-         "-k", f"({ids}) or test_generated_paths or test_every_owned_path or catalog", "-q", "-n", "2", "-p", "no:cacheprovider"],
+         *ENVIRONMENT_TEST_FILES, "-k", f"({table_tests}) or {environment_tests}", "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]

@@ -443,7 +443,7 @@ def test_the_replay_catches_a_resource_request_without_the_ml_code(tmp_path: Pat
 
 # --- one workspace for staging and prod (the template README's FAQ) ---------------------------------
 
-CO_MANAGERS = re.compile(r"folder_co_managers\s*=\s*local\.single_workspace\s*\?\s*\[module\.(\w+)\.application_id\]\s*:\s*\[\]")
+CO_MANAGERS = re.compile(r"folder_co_managers\s*=\s*local\.single_workspace\s*\?\s*\[([^\]]*)\]\s*:\s*\[\]")
 
 
 def experiment_folder_managers(project: Path) -> dict[str, set[str]]:
@@ -454,11 +454,13 @@ def experiment_folder_managers(project: Path) -> dict[str, set[str]]:
     (permissions,) = re.findall(r'resource "databricks_permissions" "experiment_parent" \{.*?\n\}', module, re.DOTALL)
     grants_co_managers = "var.folder_co_managers" in permissions
     root = (cicd / "workspaces.tf").read_text()
-    single = re.search(r'single_workspace\s*=\s*lower\("([^"]+)"\)\s*==\s*lower\("([^"]+)"\)', root)
-    same = bool(single) and single.group(1).lower() == single.group(2).lower()
+    single = re.search(r"single_workspace\s*=\s*(.*)", root)
+    pairs = re.findall(r'lower\("([^"]+)"\)\s*==\s*lower\("([^"]+)"\)', single.group(1)) if single else []
+    same = bool(pairs) and all(a.lower() == b.lower() for a, b in pairs)
     managers = {}
     for name, body in re.findall(r'module "(\w+_service_principal)" \{(.*?)\n\}', root, re.DOTALL):
-        others = CO_MANAGERS.findall(body) if grants_co_managers and same else []
+        listed = CO_MANAGERS.search(body)
+        others = re.findall(r"module\.(\w+)\.application_id", listed.group(1)) if listed and grants_co_managers and same else []
         managers[name] = {name, *others}
     return managers
 
