@@ -103,8 +103,8 @@ def environments(answers: Mapping[str, Any], role: Optional[str] = None) -> list
     ``hooks/environments.py``, in table order, with their values for ``answers``, as plain dicts
     for Jinja: ``name``, ``role``, ``host`` (the workspace URL reduced by ``host_of``, or None),
     ``branch`` (the answer its jobs check out, or None), ``branch_answer`` (that answer's name),
-    ``protected``, ``catalog`` (its Unity
-    Catalog catalog), ``catalog_key`` (the ``_uc_*_catalog`` answer naming it) and ``state_key``
+    ``protected``, ``reviewers`` (the prefix of its reviewer variables, ``Environment.reviewer_variables``),
+    ``catalog`` (its Unity Catalog catalog), ``catalog_key`` (the ``_uc_*_catalog`` answer naming it) and ``state_key``
     (its Terraform state key). Raises ``ValueError`` for an unknown role."""
     return [
         {
@@ -114,6 +114,7 @@ def environments(answers: Mapping[str, Any], role: Optional[str] = None) -> list
             "branch": answers[env.branch_answer] if env.branch_answer else None,
             "branch_answer": env.branch_answer,
             "protected": env.protected,
+            "reviewers": env.reviewer_variables,
             "catalog": uc_setting(answers, env.catalog_key),
             "catalog_key": env.catalog_key,
             "state_key": env.state_key,

@@ -35,6 +35,11 @@ class Environment:
     deployed branches may sign in as its service principal, and only its workspace holds the
     secret that starts a deployment. An unprotected deploy environment is planned and tested by
     pull requests (Terraform plan, integration test).
+
+    ``reviewers`` (protected environments only) names who approves the environment's jobs: the
+    CI/CD bootstrap's variables ``<reviewers>_reviewer_team_ids`` and ``<reviewers>_reviewer_user_ids``
+    (GitHub Actions' environment reviewers). None: the environment's own name, so each protected
+    environment has reviewers of its own; another protected environment's name shares its reviewers.
     """
 
     name: str
@@ -42,6 +47,13 @@ class Environment:
     host_answer: Optional[str] = None
     branch_answer: Optional[str] = None
     protected: bool = False
+    reviewers: Optional[str] = None
+
+    @property
+    def reviewer_variables(self) -> Optional[str]:
+        """The prefix of the bootstrap's reviewer variables of a protected environment
+        (``reviewers``, else its name); None for an unprotected one, whose jobs need no approval."""
+        return (self.reviewers or self.name) if self.protected else None
 
     @property
     def catalog_key(self) -> str:

@@ -317,6 +317,9 @@ def _without_names(whole: str, listed: str, names: set[str]) -> str:
 
 
 _FORK_BLOCK = re.compile(r"<!-- specialize (\w+)\n(.*?)-->\n(.*?)<!-- /specialize -->\n", re.DOTALL)
+# The same inside a Mermaid diagram, where an HTML comment is a syntax error: ``%%`` comment lines.
+_MERMAID_FORK_BLOCK = re.compile(r"^([ \t]*)%% specialize (\w+)\n((?:\1%% [^\n]*\n)*?)\1%% -->\n(.*?)\1%% /specialize\n",
+                                 re.DOTALL | re.MULTILINE)
 # The guides of this repository that a fork keeps (fork blocks resolved, deleted configs replaced).
 GUIDES = ("README.md", "CONTRIBUTING.md", "stack-customization.md", "Pipeline.md")
 
@@ -334,14 +337,23 @@ def resolve_fork_blocks(text: str, fixed: Mapping[str, str], choices: Mapping[st
         CI/CD is in `.github/` or `.gitlab-ci.yml` and `.gitlab/`.
         <!-- /specialize -->
 
+    Inside a Mermaid diagram (where an HTML comment does not parse) the same block is written with
+    Mermaid's ``%%`` comment lines, all indented like the diagram lines they replace::
+
+            %% specialize cicd_platform
+            %% GitHub Actions: participant CI as CI (GitHub Actions)
+            %% GitLab: participant CI as CI (GitLab)
+            %% -->
+            participant CI as CI (GitHub Actions or GitLab)
+            %% /specialize
+
     Blocks of prompts that are not fixed stay as they are. Raises ``SpecializeError`` for a block
     of an unknown prompt or without the fixed choice's alternative (the guide would lie)."""
-    def resolve(match: re.Match[str]) -> str:
-        name, alternatives = match.group(1), match.group(2)
+    def chosen(name: str, alternatives: str) -> Optional[str]:
         if name not in choices and name not in fixed:
             raise SpecializeError(f"fork block of {name!r}, which is not a choice prompt")
         if name not in fixed:
-            return match.group(0)
+            return None
         found: dict[str, list[str]] = {}
         current: Optional[list[str]] = None
         for line in alternatives.splitlines(keepends=True):
@@ -354,7 +366,17 @@ def resolve_fork_blocks(text: str, fixed: Mapping[str, str], choices: Mapping[st
             raise SpecializeError(f"fork block of {name} has no text for {name}={fixed[name]!r}: {alternatives[:80]!r}")
         return "".join(found[fixed[name]])
 
-    return _FORK_BLOCK.sub(resolve, text)
+    def resolve(match: re.Match[str]) -> str:
+        text = chosen(match.group(1), match.group(2))
+        return match.group(0) if text is None else text
+
+    def resolve_mermaid(match: re.Match[str]) -> str:
+        indent = match.group(1)
+        alternatives = "".join(line[len(indent) + 3:] for line in match.group(3).splitlines(keepends=True))
+        text = chosen(match.group(2), alternatives)
+        return match.group(0) if text is None else "".join(indent + line for line in text.splitlines(keepends=True))
+
+    return _MERMAID_FORK_BLOCK.sub(resolve_mermaid, _FORK_BLOCK.sub(resolve, text))
 
 
 def replace_deleted_paths(text: str, deleted: Iterable[str], remaining: Sequence[str]) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tests.support.environments import DEPLOY
 from tests.support.variants import AZURE_DEVOPS_VARIANTS, Variant
 
 # The first Azure DevOps variant of each cloud the template offers (a specialised fork may offer one).
@@ -56,7 +57,7 @@ def commit_steps(project: Path) -> dict[str, tuple[list[dict], int]]:
 @azure_devops_variants
 def test_output_commit_gets_fresh_credentials_in_its_own_step(variant: Variant, generated_project: Path) -> None:
     commits = commit_steps(generated_project)
-    assert sorted(commits) == ["prod", "staging"], sorted(commits)
+    assert sorted(commits) == sorted(DEPLOY), sorted(commits)
     for env, (steps, index) in commits.items():
         step = steps[index]
         # The job's access token, mapped into this step alone, and handed to git through the

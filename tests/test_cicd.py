@@ -28,6 +28,7 @@ import yaml
 from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import azure_pipelines_schema
 from tests.support.code_signature import DEPLOY_TRIGGER_FILES
+from tests.support.environments import DEPLOY, PROTECTED, PULL_REQUEST, deployment_steps
 from tests.support.generation import TEST_HOSTS
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python, project_python  # noqa: F401 (pytest fixtures)
@@ -131,8 +132,8 @@ def test_exactly_one_ci_platform_and_one_test_workflow(variant: Variant, generat
     pipelines = {p.name for p in (generated_project / PIPELINES).glob("*.yml")}
     if variant.github:
         assert workflows == {
-            github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
-            "deploy-model-prod.yml", "lint-cicd-workflow-files.yml", "check-template-updates.yml",
+            github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "lint-cicd-workflow-files.yml",
+            "check-template-updates.yml", *(f"deploy-model-{env}.yml" for env in DEPLOY),
         }
         assert pipelines == set()
     else:
@@ -857,7 +858,7 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
     for key in on_pull_requests:
         pipeline = yaml.safe_load((generated_project / pipelines[key]["yml_path"]).read_text())
         groups = [entry["group"] for job in pipeline["jobs"] for entry in job.get("variables", []) if "group" in entry]
-        assert groups and all(group.endswith(" staging") for group in groups), (key, groups)
+        assert groups and all(group.rsplit(" ", 1)[1] in PULL_REQUEST for group in groups), (key, groups)
         assert all("job" in job and "environment" not in job for job in pipeline["jobs"]), key
     deployment = yaml.safe_load((generated_project / pipelines["terraform_cicd"]["yml_path"]).read_text())
     assert deployment["trigger"] == "none" and "pr" not in deployment
@@ -865,9 +866,12 @@ def test_only_the_deployment_pipeline_can_reach_prod(variant: Variant, generated
                          f"eq(variables['Build.SourceBranch'], '{default_branch_ref}'))")
     conditions = [stage.get("condition") for stage in deployment["stages"]]
     folder = "eq(dependencies.Folders.outputs['Folders.folders.{}'], 'true')".format
-    assert conditions == [None, f"and(succeeded(), {on_default_branch}, {folder('staging')})",
-                          f"and(succeeded(), {on_default_branch}, {folder('prod')})", f"and(succeeded(), {on_default_branch})"]
-    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == [None, "staging", None, "prod"]
+    # An environment's first stage runs if its folder exists; a protected one's apply after its plan.
+    first_stage = [(kind, env) for kind, env in deployment_steps() if kind == "plan" or env not in PROTECTED]
+    assert conditions == [None, *(f"and(succeeded(), {on_default_branch}, {folder(env)})" if (kind, env) in first_stage
+                                  else f"and(succeeded(), {on_default_branch})" for kind, env in deployment_steps())]
+    assert [job.get("environment") for stage in deployment["stages"] for job in stage["jobs"]] == [
+        None, *(env if kind == "apply" else None for kind, env in deployment_steps())]
 
 
 @azure_devops_variants
@@ -878,9 +882,12 @@ def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_pr
     applies that plan file, nothing else."""
     deployment = terraform_pipelines(generated_project)["terraform-cicd.yml"]
     stages = {stage["stage"]: stage for stage in deployment["stages"]}
-    assert list(stages) == ["Folders", "ApplyStaging", "PlanProd", "ApplyProd"]
-    assert [stages[name]["dependsOn"] for name in ("ApplyStaging", "PlanProd", "ApplyProd")] == [
-        "Folders", ["Folders", "ApplyStaging"], "PlanProd"]
+    names = [f"{kind.capitalize()}{env.capitalize()}" for kind, env in deployment_steps()]
+    assert list(stages) == ["Folders", *names]
+    # Each environment after the one before it; a protected one's apply after its own plan.
+    assert stages[names[0]]["dependsOn"] == "Folders"
+    for before, name in zip(names, names[1:]):
+        assert stages[name]["dependsOn"] == (before if name.startswith("Apply") and before.startswith("Plan") else ["Folders", before])
     (folders,) = stages["Folders"]["jobs"]
     assert not {"environment", "variables"} & set(folders) and not any("env" in step for step in folders["steps"])
 
@@ -888,23 +895,26 @@ def test_azure_devops_prod_applies_the_saved_plan_and_staging_never_waits_for_pr
         return [entry["group"] for job in stage["jobs"] for entry in job.get("variables", []) if "group" in entry]
 
     # Staging's stage uses no prod resource, so no prod check (approval) can hold it.
-    assert all(g.endswith(" staging") for g in groups(stages["ApplyStaging"])) and "prod" not in json.dumps(stages["ApplyStaging"])
-    (plan_job,) = stages["PlanProd"]["jobs"]
-    assert "environment" not in plan_job and all(g.endswith(" prod") for g in groups(stages["PlanProd"]))
-    plan_script = "\n".join(step.get("script", "") for step in plan_job["steps"])
-    assert '-out="$(Build.ArtifactStagingDirectory)/prod.tfplan"' in plan_script
-    assert "##vso[task.uploadsummary]" in plan_script and "show -no-color" in plan_script
-    assert {"publish": "$(Build.ArtifactStagingDirectory)", "artifact": "terraform-plan-prod",
-            "displayName": "Keep the plan file for the apply"} in plan_job["steps"]
+    for env in PULL_REQUEST:
+        stage = stages[f"Apply{env.capitalize()}"]
+        assert all(g.endswith(f" {env}") for g in groups(stage)) and not [p for p in PROTECTED if p in json.dumps(stage)]
+    for env in PROTECTED:
+        (plan_job,) = stages[f"Plan{env.capitalize()}"]["jobs"]
+        assert "environment" not in plan_job and all(g.endswith(f" {env}") for g in groups(stages[f"Plan{env.capitalize()}"]))
+        plan_script = "\n".join(step.get("script", "") for step in plan_job["steps"])
+        assert f'-out="$(Build.ArtifactStagingDirectory)/{env}.tfplan"' in plan_script
+        assert "##vso[task.uploadsummary]" in plan_script and "show -no-color" in plan_script
+        assert {"publish": "$(Build.ArtifactStagingDirectory)", "artifact": f"terraform-plan-{env}",
+                "displayName": "Keep the plan file for the apply"} in plan_job["steps"]
 
-    (apply_job,) = stages["ApplyProd"]["jobs"]
-    assert apply_job["environment"] == "prod"
-    steps = apply_job["strategy"]["runOnce"]["deploy"]["steps"]
-    assert any(step.get("download") == "current" and step.get("artifact") == "terraform-plan-prod" for step in steps)
-    apply_lines = [line.strip() for step in steps for line in step.get("script", "").splitlines() if " apply " in line]
-    plan_file = "$(Pipeline.Workspace)/terraform-plan-prod/prod.tfplan"
-    assert apply_lines == [f'terraform -chdir=prod apply -input=false -lock-timeout=10m "{plan_file}"']
-    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(stages["ApplyProd"]))
+        (apply_job,) = stages[f"Apply{env.capitalize()}"]["jobs"]
+        assert apply_job["environment"] == env
+        steps = apply_job["strategy"]["runOnce"]["deploy"]["steps"]
+        assert any(step.get("download") == "current" and step.get("artifact") == f"terraform-plan-{env}" for step in steps)
+        apply_lines = [line.strip() for step in steps for line in step.get("script", "").splitlines() if " apply " in line]
+        plan_file = f"$(Pipeline.Workspace)/terraform-plan-{env}/{env}.tfplan"
+        assert apply_lines == [f'terraform -chdir={env} apply -input=false -lock-timeout=10m "{plan_file}"']
+        assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(stages[f"Apply{env.capitalize()}"]))
     # A failed output commit never holds prod back.
     for _, name, job_steps in pipeline_jobs(deployment):
         commits = [step for step in job_steps if "commit-terraform-output.sh" in step.get("script", "")]
@@ -918,23 +928,27 @@ def test_github_prod_applies_the_saved_plan_its_approvers_read(generated_project
     needs no prod job."""
     workflow = yaml.safe_load((generated_project / ".github/workflows/terraform-cd.yml").read_text())
     jobs = workflow["jobs"]
-    assert list(jobs) == ["folders", "apply_staging", "plan_prod", "apply_prod"]
+    steps = [f"{kind}_{env}" for kind, env in deployment_steps()]
+    assert list(jobs) == ["folders", *steps]
     assert "environment" not in jobs["folders"]  # finds databricks-config/<env>/, signs in nowhere
-    assert jobs["apply_staging"]["needs"] == "folders" and jobs["apply_staging"]["environment"] == "staging"
-    assert (jobs["plan_prod"]["needs"], jobs["apply_prod"]["needs"]) == (["folders", "apply_staging"], "plan_prod")
-    assert jobs["plan_prod"]["environment"] == jobs["apply_prod"]["environment"] == "prod"
-    plan_steps = jobs["plan_prod"]["steps"]
-    plan_script = "\n".join(step.get("run", "") for step in plan_steps)
-    assert '-out="$RUNNER_TEMP/prod.tfplan"' in plan_script and '>>"$GITHUB_STEP_SUMMARY"' in plan_script
-    (upload,) = [step for step in plan_steps if str(step.get("uses", "")).startswith("actions/upload-artifact@")]
-    assert upload["with"]["name"] == "terraform-plan-prod" and "${{ runner.temp }}/prod.tfplan" in upload["with"]["path"]
-    apply_steps = jobs["apply_prod"]["steps"]
-    (download,) = [step for step in apply_steps if str(step.get("uses", "")).startswith("actions/download-artifact@")]
-    assert download["with"] == {"name": "terraform-plan-prod", "path": "${{ runner.temp }}/plan"}
-    applies = [step["run"] for step in apply_steps if " apply " in step.get("run", "")]
-    assert applies == ['terraform -chdir=prod apply -input=false -lock-timeout=10m "$RUNNER_TEMP/plan/prod.tfplan"']
-    assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(jobs["apply_prod"]))
-    for name in ("apply_staging", "apply_prod"):
+    # Each environment after the one before it; a protected one's apply after its own plan.
+    assert jobs[steps[0]]["needs"] == "folders"
+    for before, name in zip(steps, steps[1:]):
+        assert jobs[name]["needs"] == (before if name.startswith("apply_") and before.startswith("plan_") else ["folders", before])
+    assert all(jobs[name]["environment"] == name.split("_", 1)[1] for name in steps)
+    for env in PROTECTED:
+        plan_steps = jobs[f"plan_{env}"]["steps"]
+        plan_script = "\n".join(step.get("run", "") for step in plan_steps)
+        assert f'-out="$RUNNER_TEMP/{env}.tfplan"' in plan_script and '>>"$GITHUB_STEP_SUMMARY"' in plan_script
+        (upload,) = [step for step in plan_steps if str(step.get("uses", "")).startswith("actions/upload-artifact@")]
+        assert upload["with"]["name"] == f"terraform-plan-{env}" and f"${{{{ runner.temp }}}}/{env}.tfplan" in upload["with"]["path"]
+        apply_steps = jobs[f"apply_{env}"]["steps"]
+        (download,) = [step for step in apply_steps if str(step.get("uses", "")).startswith("actions/download-artifact@")]
+        assert download["with"] == {"name": f"terraform-plan-{env}", "path": "${{ runner.temp }}/plan"}
+        applies = [step["run"] for step in apply_steps if " apply " in step.get("run", "")]
+        assert applies == [f'terraform -chdir={env} apply -input=false -lock-timeout=10m "$RUNNER_TEMP/plan/{env}.tfplan"']
+        assert not re.search(r"-auto-approve|terraform -chdir=\S+ plan", json.dumps(jobs[f"apply_{env}"]))
+    for name in [step for step in steps if step.startswith("apply_")]:
         (commit,) = [step for step in jobs[name]["steps"] if "commit-terraform-output.sh" in step.get("run", "")]
         assert commit["continue-on-error"] is True, name
 
@@ -948,13 +962,13 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
     task, connection_input, backend_env, secrets, endpoint_type = STATE_CONNECTION_LOGINS[variant.cloud]
     setup = generated_project / ".mlops-setup-scripts/cicd"
     azure_devops = (setup / "azure-devops.tf").read_text()
-    connections = dict(re.findall(r'^    (staging|prod)\s+=\s+"([^"]+Terraform state)"$', azure_devops, re.MULTILINE))
-    assert set(connections) == {"staging", "prod"} and connections["staging"] != connections["prod"]
+    connections = dict(re.findall(rf'^    ({"|".join(DEPLOY)})\s+=\s+"([^"]+Terraform state)"$', azure_devops, re.MULTILINE))
+    assert set(connections) == set(DEPLOY) and len(set(connections.values())) == len(DEPLOY)
     assert re.search(rf'resource "{endpoint_type}" "terraform_state" \{{\n  for_each = local.environments\n.*?'
                      r"service_endpoint_name\s+= local.state_service_connections\[each.key\]", azure_devops, re.DOTALL)
     terraform_jobs = []
     for file, stage, name, steps in ((f, *job) for f, p in terraform_pipelines(generated_project).items() for job in pipeline_jobs(p)):
-        env = "prod" if "Prod" in name else "staging"
+        (env,) = [env for env in DEPLOY if env.capitalize() in name] or [None]
         logins = [i for i, step in enumerate(steps) if step.get("task") == task]
         users = [i for i, step in enumerate(steps) if backend_env.keys() & (step.get("env") or {}).keys()]
         if not users:
@@ -976,15 +990,16 @@ def test_azure_devops_signs_in_to_the_state_through_a_service_connection_per_env
         for i in users:
             assert backend_env.items() <= steps[i]["env"].items()
     # Pull requests plan staging only; the prod login runs only in the reviewed deployment.
-    assert sorted(terraform_jobs) == [("terraform-ci.yml", "", "staging"), ("terraform-cicd.yml", "ApplyProd", "prod"),
-                                      ("terraform-cicd.yml", "ApplyStaging", "staging"), ("terraform-cicd.yml", "PlanProd", "prod")]
+    assert sorted(terraform_jobs) == sorted([*(("terraform-ci.yml", "", env) for env in PULL_REQUEST), *(
+        ("terraform-cicd.yml", f"{kind.capitalize()}{env.capitalize()}", env) for kind, env in deployment_steps())])
     (authorization,) = re.findall(r'resource "azuredevops_pipeline_authorization" "terraform_state" \{.*?\n\}', azure_devops, re.DOTALL)
     assert "for_each = local.pipeline_pairs.state" in authorization
     assert f"resource_id = {endpoint_type}.terraform_state[each.value.env].id" in authorization
     assert "pipeline_id = azuredevops_build_definition.pipeline[each.value.pipeline].id" in authorization
     # Prod's connection also gives the model deployment its Databricks token (after the prod approval).
-    assert pipeline_lists(generated_project)["state_pipelines"] == {"staging": ["terraform_ci", "terraform_cicd"],
-                                                                    "prod": ["terraform_cicd", "deploy_model"]}
+    assert pipeline_lists(generated_project)["state_pipelines"] == {
+        **{env: ["terraform_ci", "terraform_cicd"] for env in PULL_REQUEST},
+        **{env: ["terraform_cicd", "deploy_model"] for env in PROTECTED}}
     (branch_control,) = re.findall(r'resource "azuredevops_check_branch_control" "prod" \{.*?\n\}', azure_devops, re.DOTALL)
     assert f'endpoint      = {endpoint_type}.terraform_state["prod"].id' in branch_control
     text = "\n".join(p.read_text() for p in [*ci_files(generated_project), *setup.glob("*.tf")])
@@ -1192,7 +1207,8 @@ def test_azure_devops_signs_in_to_the_gcp_state_with_the_run_token(variant: Vari
             assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
             assert env["GCP_WORKLOAD_IDENTITY_PROVIDER"] == "$(stateWorkloadIdentityProvider)"
             assert env["GCP_SERVICE_ACCOUNT"] == "$(stateServiceAccount)"
-    assert users == 6  # plan staging (pull requests); apply and output commit of staging and prod; plan prod
+    # Per environment three: staging's plan (pull requests) or prod's (deployment), its apply and output commit.
+    assert users == 3 * len(DEPLOY)
 
     # The script against a stand-in of the Azure DevOps OIDC endpoint.
     import http.server
@@ -1428,8 +1444,8 @@ def test_every_databricks_job_signs_in_with_its_named_auth_type(
     settings, secrets = bootstrap_settings(variant, mode)
     jobs = databricks_jobs(generated_project, settings, secrets)
     if variant.github:
-        expected_files = {github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml", "deploy-model-staging.yml",
-                          "deploy-model-prod.yml"}
+        expected_files = {github_test_workflow(variant), "terraform-ci.yml", "terraform-cd.yml",
+                          *(f"deploy-model-{env}.yml" for env in DEPLOY)}
     elif gitlab:
         expected_files = {"tests.gitlab-ci.yml", "terraform.gitlab-ci.yml", "deploy-model.gitlab-ci.yml"}
     else:

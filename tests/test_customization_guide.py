@@ -19,7 +19,8 @@ ROOTS = (TEMPLATE_DIR, PROJECT, TEMPLATE_DIR / "templates")
 # Names the guide used after they had moved (hooks/derived.py holds them since).
 STALE = ("__node_type_id", "__cicd_platform_key")
 # Names the guide asks the reader to create (task B's example prompt and tag, task D's qa names).
-NEW_NAMES = {"cluster_policy_id", "cost_center", "databricks_qa_workspace_host", "_uc_qa_catalog"}
+NEW_NAMES = {"cluster_policy_id", "cost_center", "databricks_qa_workspace_host", "_uc_qa_catalog", "qa_reviewer_team_ids",
+             "qa_reviewer_user_ids"}
 IDENTIFIER = re.compile(r"^_{0,2}[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+_{0,2}(\(\))?$|^[A-Z][A-Z0-9_]{3,}$"
                         r"|^__[a-z]+__$|^[a-z]+[A-Z][A-Za-z0-9]*$")
 # A call with arguments (`score_trips(spark, model_uri, trips)`): the function's name must exist.

@@ -20,6 +20,7 @@ import hcl2
 import pytest
 import yaml
 
+from tests.support.environments import DEPLOY
 from tests.support.variants import (
     AZURE_DEVOPS_VARIANTS,
     GITHUB_VARIANTS,
@@ -85,7 +86,7 @@ def test_only_the_push_step_holds_the_write_token(variant: Variant, generated_pr
                 holders.append(step["name"])
                 assert "terraform apply" not in step["run"] and "terraform plan" not in step["run"]
                 assert not any("terraform apply" in later.get("run", "") for later in steps[index + 1:]), name
-    assert sorted(holders) == ["Commit the prod outputs", "Commit the staging outputs"], holders
+    assert sorted(holders) == sorted(f"Commit the {env} outputs" for env in DEPLOY), holders
 
 
 @pytest.mark.parametrize("variant", GITHUB_VARIANTS[:1], ids=lambda v: v.id)
@@ -134,10 +135,11 @@ def test_prod_experiments_are_deleted_only_on_purpose(variant: Variant, generate
     root = (generated_project / CICD / "workspaces.tf").read_text()
     calls = dict(re.findall(r'module "(\w+)_service_principal" \{.*?delete_experiments_with_folder\s*=\s*([^\n]+)',
                             root, re.DOTALL))
-    assert set(calls) == {"staging", "prod"}
+    assert set(calls) == set(DEPLOY)
     for single in (False, True):
         assert _module_value(calls["prod"], False, single) is False
-        assert _module_value(calls["staging"], False, single) is (not single)
+        for env in set(DEPLOY) - {"prod"}:  # (every other environment's folder is prod's in one workspace)
+            assert _module_value(calls[env], False, single) is (not single), env
         assert _module_value(calls["prod"], True, single) is True
     variables = hcl2.loads((generated_project / CICD / "variables.tf").read_text())["variable"]
     (default,) = [v['"delete_prod_experiments"']["default"] for v in variables if '"delete_prod_experiments"' in v]

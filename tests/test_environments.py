@@ -29,19 +29,44 @@ from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPP
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
 # qa behind an approval of its own, deployed from the release branch like prod.
 PROTECTED_QA_ROW = QA_ROW.replace('branch_answer="default_branch"),', 'branch_answer="release_branch", protected=True),')
+# The same, approved by prod's reviewers instead of reviewers of its own.
+SHARED_REVIEWERS_QA_ROW = PROTECTED_QA_ROW.replace("protected=True),", 'protected=True, reviewers="prod"),')
+# The template's tests of what each deploy environment does (tests/support/environments.py), each of
+# which pinned staging and prod and failed in a qa fork: the qa copy runs them (names for -k).
+ENVIRONMENT_TEST_FILES = ("tests/test_cicd.py", "tests/test_gitlab.py", "tests/test_terraform.py", "tests/test_first_deploy.py",
+                          "tests/test_deploy_guards.py", "tests/test_rotation.py", "tests/test_azure_devops_credentials.py",
+                          "tests/test_job_operations.py", "tests/test_unity_catalog.py")
+ENVIRONMENT_TESTS = ("never_wait", "saved_plan", "only_the_deployment_pipeline", "service_connection_per_environment",
+                     "gcp_state_with_the_run_token", "exactly_one_ci_platform", "named_auth_type", "names_its_auth_type",
+                     "failed_output_commit", "federation_policies_bind", "signs_in_to_its_state", "never_signs_in",
+                     "push_step_holds", "deleted_only_on_purpose", "fresh_credentials", "failure_alert", "documented_secrets")
+# Those that generate their own projects (no variant parameter).
+ENVIRONMENT_TESTS_WITHOUT_VARIANT = ("keep_can_manage", "config_file_overrides")
 ENVIRONMENT_FILES = ("locals.tf", "main.tf", "outputs.tf", "provider.tf", "variables.tf")
 
 
 def test_table_roles_and_order() -> None:
-    """One dev and one ci environment; deploy environments in order of promotion, the protected
-    one (prod, behind a human approval) last, since every earlier one is tested by pull requests."""
+    """One dev and one ci environment; deploy environments in order of promotion, from staging (the
+    integration test's workspace) to prod, the protected ones (behind a human approval) last, since
+    every earlier one is tested by pull requests. (A fork's own rows, such as qa, pass too.)"""
     assert names("dev") == ("dev",) and names("ci") == ("test",)
     deploy = [env for env in ENVIRONMENTS if env.role == "deploy"]
-    assert [env.name for env in deploy] == ["staging", "prod"]
-    assert [env.protected for env in deploy] == [False, True]
+    assert (deploy[0].name, deploy[-1].name) == ("staging", "prod")
+    protected = [env.protected for env in deploy]
+    assert protected == sorted(protected) and not protected[0] and protected[-1]
     assert all(env.host_answer and env.branch_answer for env in deploy)
     with pytest.raises(ValueError, match="unknown environment role 'qa'"):
         names("qa")
+
+
+def test_each_protected_environment_has_reviewers_of_its_own_unless_its_row_shares_another_s() -> None:
+    """A protected qa reused prod's reviewer variables (prod_reviewer_team_ids, ..._user_ids)."""
+    from hooks.environments import Environment
+
+    assert [env.reviewer_variables for env in ENVIRONMENTS if env.role == "deploy"] == [None, "prod"]
+    assert Environment("qa", "deploy", protected=True).reviewer_variables == "qa"
+    assert Environment("qa", "deploy", protected=True, reviewers="prod").reviewer_variables == "prod"
+    assert Environment("qa", "deploy", reviewers="prod").reviewer_variables is None  # no approval, no reviewers
 
 
 def test_generated_paths_repeat_the_environment_folder_per_deploy_environment() -> None:
@@ -148,11 +173,16 @@ def test_a_qa_row_reaches_every_artefact_that_reads_the_table(tmp_path: Path) ->
         check_static(project)
 
     check_qa_catalog_is_its_own(repo)
-    # The copy's own fast tests follow the table (one variant per platform keeps this to minutes).
-    ids = " or ".join(v.id for v in one_variant_per_platform())
+    # The copy's own fast tests follow the table (one variant per platform keeps this to minutes),
+    # those of the deploy environments' particular behaviour included: they pinned staging and
+    # prod and failed in such a fork (stack-customization.md D, step 4).
+    ids = " or ".join(v.id for v in [*one_variant_per_platform(), gcp_gitlab])
+    table_tests = f"(test_pruning or test_environments or test_validation_rules) and (({ids}) or test_generated_paths" \
+                  " or test_every_owned_path or catalog or table_roles)"
+    environment_tests = f"(({ids}) and ({' or '.join(ENVIRONMENT_TESTS)})) or {' or '.join(ENVIRONMENT_TESTS_WITHOUT_VARIANT)}"
     suite = subprocess.run(
         [sys.executable, "-m", "pytest", "tests/test_pruning.py", "tests/test_environments.py", "tests/test_validation_rules.py",
-         "-k", f"({ids}) or test_generated_paths or test_every_owned_path or catalog", "-q", "-n", "2", "-p", "no:cacheprovider"],
+         *ENVIRONMENT_TEST_FILES, "-k", f"({table_tests}) or {environment_tests}", "-q", "-n", "2", "-p", "no:cacheprovider"],
         cwd=repo, capture_output=True, text=True, env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
     )
     assert suite.returncode == 0, suite.stdout[-4000:] + suite.stderr[-2000:]
@@ -192,6 +222,17 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     qa_environment = re.search(r'^resource "github_repository_environment" "qa" \{\n(.*?)^\}', github, re.M | re.S)
     assert qa_environment and 'environment         = "qa"' in qa_environment.group(1)
     assert "reviewers {" in qa_environment.group(1) and "custom_branch_policies = true" in qa_environment.group(1)
+    # qa's reviewers are its own, declared, named by its preconditions and exported by the setup guide.
+    assert "teams = var.qa_reviewer_team_ids\n    users = var.qa_reviewer_user_ids" in qa_environment.group(1)
+    assert "local.qa_reviewer_team_members" in qa_environment.group(1) and "prod_reviewer" not in qa_environment.group(1)
+    assert 'data "github_organization_teams" "qa_reviewers"' in github
+    bootstrap_variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_reviewer_\w+)"', bootstrap_variables, re.M) == [
+        "qa_reviewer_team_ids", "qa_reviewer_user_ids", "prod_reviewer_team_ids", "prod_reviewer_user_ids"]
+    assert "approval every qa job waits for" in bootstrap_variables
+    setup = read(project, "docs/mlops-setup.md")
+    assert "export TF_VAR_qa_reviewer_team_ids=" in setup and "export TF_VAR_prod_reviewer_team_ids=" in setup
+    assert "(qa and prod with required reviewers and deployment branches)" in setup
     assert 'resource "github_repository_environment_deployment_policy" "qa"' in github
     scope = r'"qa_cd_credentials" \{\n  provider   = databricks\.qa_sp\n  name       = "qa-my-mlops-project-cd-credentials"'
     assert re.search(scope, github)
@@ -207,6 +248,19 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     assert deploy["environment"] == "qa" and deploy["if"] == "github.ref == 'refs/heads/release'"
     unity_catalog = read(project, "databricks-config/modules/ml-resources/unity-catalog.tf")
     assert 'force_destroy = !contains(["qa", "prod"], var.env)' in unity_catalog
+    check_static(project)
+
+    # A row that shares prod's reviewers: qa's environment reads prod's variables, declared once.
+    shared = qa_copy(tmp_path / "shared", SHARED_REVIEWERS_QA_ROW)
+    project = Path(cookiecutter(str(shared), no_input=True, output_dir=str(tmp_path / "shared-out"),
+                                extra_context=answers_for(variant)))
+    github = read(project, ".mlops-setup-scripts/cicd/github.tf")
+    qa_environment = re.search(r'^resource "github_repository_environment" "qa" \{\n(.*?)^\}', github, re.M | re.S)
+    assert "teams = var.prod_reviewer_team_ids" in qa_environment.group(1) and "qa_reviewer" not in github
+    bootstrap_variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_reviewer_\w+)"', bootstrap_variables, re.M) == [
+        "prod_reviewer_team_ids", "prod_reviewer_user_ids"]
+    assert "approval every qa and prod job waits for" in bootstrap_variables
     check_static(project)
 
     for platform, refused in by_platform.items():

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.environments import DEPLOY, PROTECTED
 from tests.support.markdown_links import fenced_blocks
 from tests.support.variants import SUPPORTED_VARIANTS, Variant
 from tests.test_setup_guide import CREATED_BY_THE_STEPS, shell_commands
@@ -215,7 +216,7 @@ def test_the_guides_first_deploy_gives_every_check_what_it_needs(variant: Varian
 
 # --- which Terraform jobs each request of the guides starts, and whether their folders exist --------
 
-TERRAFORM_ENV = re.compile(r"-chdir=(?:databricks-config/)?(staging|prod)\b")
+TERRAFORM_ENV = re.compile(rf"-chdir=(?:databricks-config/)?({'|'.join(DEPLOY)})\b")
 
 
 def glob_regex(pattern: str) -> re.Pattern:
@@ -442,7 +443,7 @@ def test_the_replay_catches_a_resource_request_without_the_ml_code(tmp_path: Pat
 
 # --- one workspace for staging and prod (the template README's FAQ) ---------------------------------
 
-CO_MANAGERS = re.compile(r"folder_co_managers\s*=\s*local\.single_workspace\s*\?\s*\[module\.(\w+)\.application_id\]\s*:\s*\[\]")
+CO_MANAGERS = re.compile(r"folder_co_managers\s*=\s*local\.single_workspace\s*\?\s*\[([^\]]*)\]\s*:\s*\[\]")
 
 
 def experiment_folder_managers(project: Path) -> dict[str, set[str]]:
@@ -453,11 +454,13 @@ def experiment_folder_managers(project: Path) -> dict[str, set[str]]:
     (permissions,) = re.findall(r'resource "databricks_permissions" "experiment_parent" \{.*?\n\}', module, re.DOTALL)
     grants_co_managers = "var.folder_co_managers" in permissions
     root = (cicd / "workspaces.tf").read_text()
-    single = re.search(r'single_workspace\s*=\s*lower\("([^"]+)"\)\s*==\s*lower\("([^"]+)"\)', root)
-    same = bool(single) and single.group(1).lower() == single.group(2).lower()
+    single = re.search(r"single_workspace\s*=\s*(.*)", root)
+    pairs = re.findall(r'lower\("([^"]+)"\)\s*==\s*lower\("([^"]+)"\)', single.group(1)) if single else []
+    same = bool(pairs) and all(a.lower() == b.lower() for a, b in pairs)
     managers = {}
     for name, body in re.findall(r'module "(\w+_service_principal)" \{(.*?)\n\}', root, re.DOTALL):
-        others = CO_MANAGERS.findall(body) if grants_co_managers and same else []
+        listed = CO_MANAGERS.search(body)
+        others = re.findall(r"module\.(\w+)\.application_id", listed.group(1)) if listed and grants_co_managers and same else []
         managers[name] = {name, *others}
     return managers
 
@@ -473,9 +476,9 @@ def test_both_principals_keep_can_manage_on_the_experiment_folder(hosts: str, tm
     staging, prod = TEST_HOSTS[variant.cloud]
     project = generate_variant(tmp_path, variant, databricks_prod_workspace_host=staging if hosts == "one" else prod)
     managers = experiment_folder_managers(project)
-    assert set(managers) == {"staging_service_principal", "prod_service_principal"}
+    assert set(managers) == {f"{env}_service_principal" for env in DEPLOY}
     if hosts == "one":
-        assert managers["staging_service_principal"] == managers["prod_service_principal"] == set(managers)
+        assert all(granted == set(managers) for granted in managers.values()), managers
     else:
         assert managers == {name: {name} for name in managers}
 
@@ -536,9 +539,12 @@ def test_staging_deployments_never_wait_for_a_prod_approval(variant: Variant, ge
     cd = workflow(generated_project, "terraform-cd.yml")
     assert "concurrency" not in cd
     deploying = {name: job for name, job in cd["jobs"].items() if "environment" in job}
-    assert set(deploying) == {"apply_staging", "plan_prod", "apply_prod"}
+    # Unprotected environments are applied directly, protected ones planned and then applied.
+    assert set(deploying) == {f"apply_{env}" for env in DEPLOY} | {f"plan_{env}" for env in PROTECTED}
     groups = {name: job["concurrency"]["group"] for name, job in deploying.items()}
-    assert groups["apply_staging"] != groups["apply_prod"] == groups["plan_prod"]
+    by_environment = {env: {group for name, group in groups.items() if name.endswith(f"_{env}")} for env in DEPLOY}
+    assert all(len(held) == 1 for held in by_environment.values()), by_environment  # plan and apply share one
+    assert len(set().union(*by_environment.values())) == len(DEPLOY), by_environment  # no two environments share one
     assert all(job["concurrency"]["cancel-in-progress"] is False for job in deploying.values())
 
 

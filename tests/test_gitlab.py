@@ -23,7 +23,8 @@ import pytest
 import yaml
 
 from tests.support.debian_tool import ToolMissing, with_tool
-from tests.support.generation import TEST_HOSTS
+from tests.support.environments import DEPLOY, PULL_REQUEST, host_answer
+from tests.support.generation import TEST_HOSTS, answers_for
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
 from tests.support.markdown_links import broken_links
 from tests.support.project_python import mlflow3_python  # noqa: F401 (pytest fixture)
@@ -203,12 +204,10 @@ def test_needs_and_stages_name_what_exists(generated_project: Path) -> None:
 
 
 def test_every_databricks_job_names_its_auth_type_and_workspace(variant: Variant, generated_project: Path) -> None:
-    hosts = dict(zip(("staging", "prod"), TEST_HOSTS[variant.cloud]))
+    hosts = {env: answers_for(variant)[host_answer(env)] for env in DEPLOY}
     databricks_jobs = {name: job for name, job in jobs(generated_project).items() if "id_tokens" in job}
-    assert set(databricks_jobs) == {
-        "integration-test", "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging",
-        "terraform-apply-prod", "deploy-model-staging", "deploy-model-prod",
-    }
+    assert set(databricks_jobs) == {"integration-test"} | {
+        f"{kind}-{env}" for env in DEPLOY for kind in ("terraform-plan", "terraform-apply", "deploy-model")}
     for name, job in databricks_jobs.items():
         env = job["environment"]["name"]
         assert job["variables"]["DATABRICKS_AUTH_TYPE"] == "env-oidc", name
@@ -275,7 +274,7 @@ def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_projec
     env = {key: value for key, value in os.environ.items() if key != "GITLAB_PUSH_TOKEN"}
     env.update(CI_SERVER_PROTOCOL="https", CI_SERVER_FQDN="gitlab.invalid", CI_PROJECT_PATH="group/project")
     all_jobs = jobs(generated_project)
-    for env_name in ("staging", "prod"):
+    for env_name in DEPLOY:
         apply, commit = all_jobs[f"terraform-apply-{env_name}"], all_jobs[f"terraform-output-{env_name}"]
         assert commit["allow_failure"] == {"exit_codes": [3]}, env_name
         assert f"commit-terraform-output.sh {env_name} --from-artifact" in commit["script"][-1], env_name
@@ -288,7 +287,7 @@ def test_a_failed_output_commit_warns_and_never_holds_prod_back(generated_projec
         done = run(["bash", "-c", "set -eo pipefail\n" + "\n".join(commit["script"])], cwd=tmp_path, env=env)
         assert done.returncode == 3, (env_name, done.returncode, done.stderr)
     users = [name for name, job in all_jobs.items() if "GITLAB_PUSH_TOKEN" in json.dumps(job)]
-    assert sorted(users) == ["terraform-output-prod", "terraform-output-staging"]
+    assert sorted(users) == sorted(f"terraform-output-{env}" for env in DEPLOY)
     scoped = {name for name, job in all_jobs.items() if (job.get("environment") or {}).get("name") == "terraform-output"}
     assert scoped == set(users)
 
@@ -418,7 +417,7 @@ def test_federation_policies_bind_prod_to_its_protected_branches(variant: Varian
         name: tuple(unquote(policy[key]) for key in ("env", "subject_claim", "subject"))
         for name, policy in policies.items()
     } == {
-        "staging-gitlab": ("staging", "project_path", "${var.gitlab_project_path}"),
+        **{f"{env}-gitlab": (env, "project_path", "${var.gitlab_project_path}") for env in PULL_REQUEST},
         "prod-gitlab-main": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main"),
         "prod-gitlab-release": ("prod", "sub", "project_path:${var.gitlab_project_path}:ref_type:branch:ref:release"),
     }
@@ -443,7 +442,7 @@ def resources_of(tf: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
 
 
 GITLAB_STATE_SUBJECTS = {
-    "staging": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*",
+    **{env: "project_path:${var.gitlab_project_path}:ref_type:branch:ref:*" for env in PULL_REQUEST},
     "prod": "project_path:${var.gitlab_project_path}:ref_type:branch:ref:main",
 }
 
@@ -478,7 +477,8 @@ def test_each_environment_signs_in_to_its_state_with_a_gitlab_id_token(variant: 
         assert condition == 'assertion.project_path == \\"${var.gitlab_project_path}\\"'
         members = {env: unquote(m) for env, m in found[("google_service_account_iam_member", "gitlab_jobs")]["for_each"].items()}
         pool = "iam.googleapis.com/${google_iam_workload_identity_pool.gitlab.name}"
-        assert members == {"staging": f"principalSet://{pool}/attribute.ref_type/branch",
+        # Pull-request environments (staging) admit every branch's jobs, prod only the default branch's.
+        assert members == {**{env: f"principalSet://{pool}/attribute.ref_type/branch" for env in PULL_REQUEST},
                            "prod": f"principalSet://{pool}/attribute.prod_ref/main"}
     else:
         prod = found[("azuread_application_federated_identity_credential", "gitlab_prod")]
@@ -494,8 +494,7 @@ def test_each_environment_signs_in_to_its_state_with_a_gitlab_id_token(variant: 
     state_token = "ARM_OIDC_TOKEN" if variant.cloud == "azure" else "STATE_ID_TOKEN"
     with_state_token = {name: job["id_tokens"][state_token]["aud"] for name, job in jobs(generated_project).items()
                         if state_token in job.get("id_tokens", {})}
-    assert with_state_token == {name: audiences[0] for name in (
-        "terraform-plan-staging", "terraform-plan-prod", "terraform-apply-staging", "terraform-apply-prod")}
+    assert with_state_token == {f"terraform-{kind}-{env}": audiences[0] for env in DEPLOY for kind in ("plan", "apply")}
     # The issuer the identities trust is the GitLab instance's.
     federation = parse_file(generated_project / f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
     assert [block["oidc_issuer"] for block in federation["locals"] if "oidc_issuer" in block] == ["${var.gitlab_url}"]

@@ -24,6 +24,7 @@ from typing import Iterator
 import pytest
 import yaml
 
+from tests.support.environments import DEPLOY
 from tests.support.terraform_refs import parse_file, unquote
 from tests.support.generation import answers_for
 from tests.support.template_repo import template_repository
@@ -242,7 +243,7 @@ def test_failure_alerts_go_to_the_group_the_bootstrap_names(generated_project: P
         for job, step in terraform_runs(yaml.safe_load((generated_project / ci_file).read_text())):
             runs += 1
             if platform == "gitlab":
-                assert job["environment"]["name"] in {"staging", "prod"}, job
+                assert job["environment"]["name"] in DEPLOY, job
             else:
                 env = {**(job or {}).get("env", {}), **step.get("env", {})}
                 assert env.get("TF_VAR_failure_alert_emails") == step_value, (ci_file, step.get("displayName") or step.get("name"))

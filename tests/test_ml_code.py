@@ -21,6 +21,7 @@ import yaml
 
 from tests.support.local_pipeline_outputs import (
     LOCAL_PIPELINE_OUTPUTS,
+    metric_line_problems,
     outputs_left_after_make_clean,
     read_local_pipeline_facts,
 )
@@ -314,6 +315,40 @@ def test_recipe_loads_every_profile_from_another_directory(
             assert (names["experiment"], names["model"]) == expected[profile], (profile, cwd)
 
 
+# What a local pipeline prints for the example model, and for a swapped-in classifier (its
+# thresholds and directions as tests/test_model_swap.py's churn package declares them).
+FARE_SUMMARY = """\
+Validation metrics: held-out trips, value <= threshold
+                    root_mean_squared_error            3.1000 <= 10  ok
+                    mean_absolute_error                2.0000 <= 6  ok
+                    weighted_mean_squared_error       12.0000 <= 1e+06  ok
+"""
+CHURN_SUMMARY = """\
+Validation metrics: held-out rows, value <= threshold for an error, >= for a score (as each line shows)
+                    accuracy                           0.8100 >= 0.7  ok
+                    missed_churners                 0.2000 <= 0.5  ok (deployed: 0.2500)
+"""
+CHURN_FACTS = {"thresholds": {"accuracy": 0.7, "missed_churners": 0.5},
+               "greater_is_better": {"accuracy": True, "missed_churners": False}}
+
+
+def test_local_pipeline_metric_lines_are_judged_by_the_projects_model_spec() -> None:
+    """The end-to-end tests read the metric names and directions from the generated project's
+    model_spec: a swapped-in classifier's summary passes unchanged (the fare names and ``<=`` lines
+    were pinned), and the fare summary does not pass for it."""
+    assert metric_line_problems(CHURN_SUMMARY, CHURN_FACTS) == []
+    assert metric_line_problems(FARE_SUMMARY, CHURN_FACTS) == [
+        "accuracy: no line in the summary", "missed_churners: no line in the summary",
+        "mean_absolute_error: not a metric of model_spec.metrics.THRESHOLDS",
+        "root_mean_squared_error: not a metric of model_spec.metrics.THRESHOLDS",
+        "weighted_mean_squared_error: not a metric of model_spec.metrics.THRESHOLDS"]
+    wrong_side = CHURN_SUMMARY.replace("0.8100 >= 0.7", "0.8100 <= 0.7")
+    assert metric_line_problems(wrong_side, CHURN_FACTS) == [
+        "accuracy: shown as <=, but GREATER_IS_BETTER is True"]
+    failing = CHURN_SUMMARY.replace("0.8100 >= 0.7  ok", "0.6000 >= 0.7  FAILED")
+    assert metric_line_problems(failing, CHURN_FACTS) == ["accuracy: 0.6 >= 0.7 FAILED"]
+
+
 @pytest.mark.large
 @recipe_variants
 def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path, tmp_path: Path) -> None:
@@ -333,14 +368,12 @@ def test_local_pipeline_end_to_end(generated_project: Path, project_python: Path
     assert not (home / ".mlflow").exists() and not (project / "metadata").exists()
     assert re.search(r"Training run id:\s+[0-9a-f]{32}", out)
     assert "Registered model:" in out and f"models:/{PROJECT}-model-local/1" in out
-    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)$", out, re.MULTILINE)
-    assert {name for name, *_ in metric_lines} >= {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
-    for name, value, threshold, verdict in metric_lines:
-        assert float(value) <= float(threshold) and verdict == "ok", name
     assert f"mlflow ui --backend-store-uri sqlite:///{project}/mlruns.db" in out
     facts = read_local_pipeline_facts(project_python, project)
-    assert facts["prediction_rows"] == facts["sample_rows"] == 10_000
-    assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    # Every metric of the project's model_spec (and the recipe's own, if any), on its side, passing.
+    assert metric_line_problems(out, facts, extra_metrics=True) == []
+    assert facts["prediction_rows"] == facts["sample_rows"] > 0
+    assert facts["prediction_dtype"] == facts["expected_prediction_dtype"] and facts["null_predictions"] == 0
     assert facts["scored_quarantined_rows"] == 0
     assert facts["versions"] == [[f"{PROJECT}-model-local", "1"]]
     assert "Model Validation Status: PASSED" in facts["descriptions"][0]
@@ -450,19 +483,20 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
     assert "Registered model:" in first.stdout and f"models:/{model}/1" in first.stdout
     assert re.search(r"Baseline:\s+none yet", first.stdout)
     assert "deprecat" not in (first.stdout + first.stderr).lower()
-    metric_lines = re.findall(r"^\s+(\w+)\s+([\d.]+) <= ([\d.]+)\s+(ok|FAILED)", first.stdout, re.MULTILINE)
-    assert {name for name, *_ in metric_lines} == {"root_mean_squared_error", "mean_absolute_error", "weighted_mean_squared_error"}
-    assert all(verdict == "ok" and float(value) <= float(limit) for _, value, limit, verdict in metric_lines)
+    facts = read_local_pipeline_facts(mlflow3_python, project)
+    assert metric_line_problems(first.stdout, facts) == []  # every metric of model_spec, on its side, passing
     # A second run validates against the first run's champion and then replaces it.
     second = run([str(mlflow3_python), "-m", "local_pipeline.mlflow3"], cwd=project)
     assert re.search(r"Baseline:\s+champion version 1", second.stdout)
     assert f"{model}@champion -> models:/{model}/2" in second.stdout
     # Each run adds its version's predictions, as batch inference adds to its table (issue 25).
-    assert re.search(r"Predictions:\s+data/predictions\.parquet \(10000 rows added, 20000 in all\)", second.stdout)
+    saved = re.search(r"Predictions:\s+data/predictions\.parquet \((\d+) rows added, (\d+) in all\)", second.stdout)
+    assert saved, second.stdout
     facts = read_local_pipeline_facts(mlflow3_python, project)
-    assert facts["prediction_rows"] == 2 * facts["sample_rows"] == 20_000
+    assert facts["prediction_rows"] == 2 * facts["sample_rows"] > 0
+    assert (int(saved[1]), int(saved[2])) == (facts["sample_rows"], facts["prediction_rows"])
     assert facts["prediction_model_versions"] == ["1", "2"]
-    assert facts["prediction_dtype"] == "float64" and facts["null_predictions"] == 0
+    assert facts["prediction_dtype"] == facts["expected_prediction_dtype"] and facts["null_predictions"] == 0
     assert facts["scored_quarantined_rows"] == 0
     assert {"model_version", "record_id", "scored_at"} <= set(facts["columns"])
     assert sorted(facts["versions"]) == [[model, "1"], [model, "2"]]

@@ -19,6 +19,7 @@ from types import ModuleType
 
 import pytest
 
+from tests.support.environments import DEPLOY
 from tests.support.generation import TEST_HOSTS, generate
 from tests.support.markdown_links import fenced_blocks
 from tests.support.stand_in_terraform import run_bootstrap
@@ -68,7 +69,7 @@ def secret_signed_providers(cicd: Path) -> dict[str, str]:
 def test_oauth_secret_rotation_never_signs_in_with_the_replaced_secret(project: Path) -> None:
     cicd = project / CICD
     signed = secret_signed_providers(cicd)
-    assert sorted(signed) == ["databricks.prod_sp", "databricks.staging_sp"], signed
+    assert sorted(signed) == sorted(f"databricks.{env}_sp" for env in DEPLOY), signed
     script = import_script(cicd / "bootstrap.py")
     runs = []
     for command in rotation_commands(project):

@@ -290,6 +290,23 @@ def test_fork_blocks_of_a_fixed_prompt_become_its_choices_text() -> None:
         specialize.resolve_fork_blocks(text.replace("specialize cicd_platform", "specialize cicd"), {}, choices)
 
 
+def test_fork_blocks_in_a_mermaid_diagram_are_comment_lines_kept_indented() -> None:
+    """Pipeline.md's diagrams named every CI/CD platform in a fork; an HTML comment does not parse
+    inside a Mermaid diagram, so the block there is written with ``%%`` comment lines."""
+    choices = {"cicd_platform": ["GitHub Actions", "Azure DevOps", "GitLab"], "cloud": CLOUDS}
+    text = ("```mermaid\nsequenceDiagram\n    %% specialize cicd_platform\n"
+            "    %% GitHub Actions: participant CI as CI (GitHub Actions)\n"
+            "    %% Azure DevOps: participant CI as CI (Azure DevOps)\n"
+            "    %% GitLab: participant CI as CI (GitLab)\n    %% -->\n"
+            "    participant CI as CI (GitHub Actions, Azure DevOps or GitLab)\n    %% /specialize\n"
+            "    CI->>CI: test\n```\n")
+    assert specialize.resolve_fork_blocks(text, {"cicd_platform": "GitLab"}, choices) == (
+        "```mermaid\nsequenceDiagram\n    participant CI as CI (GitLab)\n    CI->>CI: test\n```\n")
+    assert specialize.resolve_fork_blocks(text, {"cloud": "aws"}, choices) == text
+    with pytest.raises(SpecializeError, match="no text for cicd_platform='Jenkins'"):
+        specialize.resolve_fork_blocks(text, {"cicd_platform": "Jenkins"}, {**choices, "cicd_platform": ["Jenkins"]})
+
+
 def test_the_template_readmes_fork_blocks_have_a_text_for_every_choice() -> None:
     """Every fork block of the guides resolves for every choice (a fork of any answer)."""
     choices = {k: v for k, v in json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text()).items()
@@ -299,7 +316,7 @@ def test_the_template_readmes_fork_blocks_have_a_text_for_every_choice() -> None
         for name, values in choices.items():
             for value in values:
                 resolved = specialize.resolve_fork_blocks(text, {name: value}, choices)
-                assert f"<!-- specialize {name}\n" not in resolved, guide
+                assert f"<!-- specialize {name}\n" not in resolved and f"%% specialize {name}\n" not in resolved, guide
 
 
 def test_deleted_example_configs_are_replaced_by_a_remaining_one() -> None:

@@ -205,11 +205,12 @@ def stale_guide_references(repo: Path, guides: list[str], removed: list[str]) ->
 @pytest.mark.choice(cloud="azure", cicd_platform="Azure DevOps")
 def test_a_specialised_forks_guides_and_tests_keep_nothing_of_the_removed_choices(tmp_path: Path) -> None:
     """The README told an aws + GitHub Actions fork to preview with a deleted Azure DevOps config,
-    to install gitlab-ci-local and that CI/CD may be in .azure/ or .gitlab/; Azure DevOps tests
-    stayed and passed there without checking anything."""
-    from scripts.specialize import empty_parameter_set_tests
+    to install gitlab-ci-local and that CI/CD may be in .azure/ or .gitlab/; the customization guide
+    and Pipeline.md still named the other CI/CD platforms and clouds and their deleted files; Azure
+    DevOps tests stayed and passed there without checking anything."""
+    from scripts.specialize import GUIDES, empty_parameter_set_tests
 
     repo = specialised_copy(tmp_path / "fork", FORKS["aws-github"])
-    assert stale_guide_references(repo, ["README.md", "CONTRIBUTING.md"], ["Azure DevOps", "GitLab", "gitlab-ci-local"]) == []
+    assert stale_guide_references(repo, list(GUIDES), ["Azure DevOps", "GitLab", "gitlab-ci-local", "azure", "gcp"]) == []
     assert "def test_azure_devops_variable_group_is_documented" not in (repo / "tests/test_terraform.py").read_text()
     assert empty_parameter_set_tests(repo) == {}

@@ -7,6 +7,7 @@ checker in ``tests/support/terraform_refs.py`` resolves every name offline.
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -21,6 +22,7 @@ import pytest
 
 from hooks import validation
 from hooks.derived import CLASSIC_SPARK_VERSIONS
+from hooks.environments import names as environment_names
 from tests.support import checkov, provider_schemas, shared_names
 from tests.support.generation import TEST_HOSTS, answers_for, generate, generate_variant
 from tests.support.stand_in_terraform import run_bootstrap
@@ -34,7 +36,15 @@ TERRAFORM_TREES = ("databricks-config", ".mlops-setup-scripts")
 ML_RESOURCES = "databricks-config/modules/ml-resources"
 CONTRACT_OUTPUTS = ("experiment_name", "experiment_id", "model_name", "training_job_id", "batch_inference_job_id")
 NODE_TYPES = {"aws": "i3.xlarge", "azure": "Standard_D4ds_v5", "gcp": "n2-highmem-4"}
-NYC_TAXI_TABLE = "delta.`dbfs:/databricks-datasets/nyctaxi-with-zipcodes/subsampled`"
+
+
+def input_table(project: Path) -> str:
+    """The table the project's jobs read by default: ``model_spec.data.DATABRICKS_INPUT_PATH`` as
+    a Delta path (the example's NYC taxi dataset; a swapped model's own, stack-customization.md C)."""
+    tree = ast.parse((project / "model_spec" / "data.py").read_text())
+    (path,) = [ast.literal_eval(node.value) for node in tree.body
+               if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["DATABRICKS_INPUT_PATH"]]
+    return f"delta.`dbfs:{path}`"
 
 
 def strip_expression(value: str) -> str:
@@ -421,7 +431,7 @@ def test_batch_inference_job_reads_the_sample_table_and_writes_predictions(
     table = "local.predictions_table" if variant.unity_catalog else "${var.env}_mymlopsproject_predictions"
     assert notebook(tasks_of(job)["BatchInference"]) == (
         "notebooks/BatchInference",
-        {"env": "var.env", "input_table_name": NYC_TAXI_TABLE, "output_table_name": table},
+        {"env": "var.env", "input_table_name": input_table(generated_project), "output_table_name": table},
     )
 
 
@@ -670,7 +680,7 @@ def output_names(folder: Path) -> set[str]:
 
 # The CI/CD bootstrap outputs only the (public) client ids: federation needs no secret. The state
 # bootstrap outputs nothing: it creates no key (tests/test_state_access.py).
-CICD_OUTPUTS = {"STAGING_DATABRICKS_CLIENT_ID", "PROD_DATABRICKS_CLIENT_ID"}
+CICD_OUTPUTS = {f"{env.upper()}_DATABRICKS_CLIENT_ID" for env in environment_names("deploy")}
 
 
 def test_bootstrap_outputs_are_the_documented_secrets(variant: Variant, generated_project: Path) -> None:

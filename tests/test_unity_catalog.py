@@ -12,6 +12,7 @@ from cookiecutter.exceptions import FailedHookException
 
 from hooks.derived import UC_DEFAULTS, default_include_mlflow_recipes, derived_value
 from hooks.environments import names as environment_names
+from tests.support.environments import DEPLOY
 from tests.support.generation import TEST_ANSWERS, answers_for, generate
 from tests.support.variants import COOKIECUTTER_JSON, SUPPORTED_VARIANTS, UNITY_CATALOG_VARIANTS, Variant
 
@@ -66,7 +67,7 @@ def test_a_config_file_overrides_the_names_stated_once_in_the_project(tmp_path: 
     project = generate(tmp_path / "out", config_file=str(config))
     names = json.loads((project / "databricks-config" / "unity-catalog.json").read_text())
     assert names == {
-        "catalogs": {"dev": "dev", "test": "ci_catalog", "staging": "staging", "prod": "prod"},
+        "catalogs": {"dev": "dev", "test": "ci_catalog", **{env: env for env in DEPLOY}},
         "schema": "fares_schema",
         "model": "my_mlops_project_model",
         "predictions_table": "predictions",

@@ -3,12 +3,15 @@
 Every local pipeline (MLflow Recipes, MLflow 3, feature store) writes the same things: a SQLite
 MLflow store with the registered model and ``data/predictions.parquet`` beside the
 sample. Their end-to-end tests read them here, with one script, and check that
-``make clean`` removes them again.
+``make clean`` removes them again. What to expect of them comes from the project's own
+``model_spec`` (metric names, directions, task, label), so a fork that swaps the example model
+(stack-customization.md, task C) keeps these checks as they are.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -22,6 +25,9 @@ import json, sys
 import pyarrow.parquet as pq
 from mlflow.tracking import MlflowClient
 root = sys.argv[1]
+sys.path.insert(0, root)
+from model_spec.data import LABEL, TASK
+from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS
 store = f"sqlite:///{root}/mlruns.db"
 client = MlflowClient(tracking_uri=store, registry_uri=store)
 models = client.search_registered_models()
@@ -46,6 +52,10 @@ print(json.dumps({
     "columns": list(predictions.columns),
     "sample_rows": len(sample),
     "sample_columns": list(sample.columns),
+    "thresholds": dict(THRESHOLDS),
+    "greater_is_better": dict(GREATER_IS_BETTER),
+    # A regressor predicts floats; a classifier its label's values (model_spec.prediction).
+    "expected_prediction_dtype": "float64" if TASK == "regression" else str(sample[LABEL].dtype),
 }))
 """
 
@@ -60,6 +70,31 @@ def read_local_pipeline_facts(python: Path, project: Path) -> dict:
     )
     assert result.returncode == 0, result.stderr[-3000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+# A validation metric's line of the local pipeline's summary: name, value, side, threshold, verdict.
+# (steps/validation.py ValidationReport.report; the deployed model's value may follow the verdict.)
+METRIC_LINE = re.compile(r"^\s+(\w+)\s+(-?[\d.]+) (<=|>=) (-?[\d.]+(?:e[-+]?\d+)?)\s+(ok|FAILED)\b", re.MULTILINE)
+
+
+def metric_line_problems(output: str, facts: dict, *, extra_metrics: bool = False) -> list[str]:
+    """What is wrong with the validation metrics that a local pipeline printed in ``output``,
+    judged by the project's ``model_spec`` (``facts`` from ``read_local_pipeline_facts``): a
+    metric of ``THRESHOLDS`` missing, one it does not name (allowed with ``extra_metrics``: the
+    recipe's own), a line on the wrong side for ``GREATER_IS_BETTER`` (``<=`` for an error, ``>=``
+    for a score), or a value that does not pass. Empty when every line passes as it should."""
+    lines = {name: (float(value), side, float(limit), verdict) for name, value, side, limit, verdict in METRIC_LINE.findall(output)}
+    expected = set(facts["thresholds"])
+    problems = [f"{name}: no line in the summary" for name in sorted(expected - set(lines))]
+    if not extra_metrics:
+        problems += [f"{name}: not a metric of model_spec.metrics.THRESHOLDS" for name in sorted(set(lines) - expected)]
+    for name, (value, side, limit, verdict) in lines.items():
+        greater = facts["greater_is_better"].get(name, False)
+        if side != (">=" if greater else "<="):
+            problems.append(f"{name}: shown as {side}, but GREATER_IS_BETTER is {greater}")
+        if verdict != "ok" or not (value >= limit if greater else value <= limit):
+            problems.append(f"{name}: {value} {side} {limit} {verdict}")
+    return problems
 
 
 def outputs_left_after_make_clean(project: Path, outputs: tuple[str, ...] = LOCAL_PIPELINE_OUTPUTS) -> list[str]:

@@ -87,30 +87,34 @@ locals {
 # the federated auth type themselves: the group overrides it only with
 # databricks_auth = "client_secret" (see .azure/devops-pipelines/README.md).
 locals {
-  environments = toset(["staging", "prod"])
+  environments = toset([{% for env in credentials.environments %}"{{ env }}"{{ ", " if not loop.last }}{% endfor %}])
   # The pipelines that sign in to each environment's workspace: the federation policies of its
   # service principal (main-{{ cookiecutter.cloud }}.tf) and its variable group. Prod: the deployments only.
   environment_pipelines = {
-    staging = ["tests_ci", "terraform_ci", "terraform_cicd"]
-    prod    = ["terraform_cicd", "deploy_model"]
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% elif env == credentials.integration_test_environment %}["tests_ci", "terraform_ci", "terraform_cicd"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
+{%- endfor %}
   }
   # The pipelines that deploy to each Azure DevOps environment (deployment jobs).
   deployment_pipelines = {
-    staging = ["terraform_cicd"]
-    prod    = ["terraform_cicd", "deploy_model"]
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% else %}["terraform_cicd"]{% endif %}
+{%- endfor %}
   }
 {%- if "prod" in credentials.connection_token_environments %}
   # The pipelines that use each environment's service connection: its Terraform state, and for
   # prod the token that prod's Databricks principal trusts (the model deployment's only use).
   state_pipelines = {
-    staging = ["terraform_ci", "terraform_cicd"]
-    prod    = ["terraform_cicd", "deploy_model"]
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
+{%- endfor %}
   }
 {%- else %}
   # The pipelines that read and write each environment's Terraform state.
   state_pipelines = {
-    staging = ["terraform_ci", "terraform_cicd"]
-    prod    = ["terraform_cicd"]
+{%- for env in credentials.environments %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
+{%- endfor %}
   }
 {%- endif %}
   pipeline_uses = {

@@ -64,6 +64,7 @@ resource "github_repository_environment" "{{ env }}" {
 
 {% endfor -%}
 {% for env in credentials.protected_environments -%}
+{% set reviewers = credentials.reviewers[env] -%}
 # Every {{ env }} job waits for a required reviewer and runs only from the prod branches, so a
 # pull request or a pushed branch never gets a {{ env }} login.
 resource "github_repository_environment" "{{ env }}" {
@@ -73,8 +74,8 @@ resource "github_repository_environment" "{{ env }}" {
   can_admins_bypass   = false
 
   reviewers {
-    teams = var.prod_reviewer_team_ids
-    users = var.prod_reviewer_user_ids
+    teams = var.{{ reviewers }}_reviewer_team_ids
+    users = var.{{ reviewers }}_reviewer_user_ids
   }
 
   deployment_branch_policy {
@@ -84,15 +85,15 @@ resource "github_repository_environment" "{{ env }}" {
 
   lifecycle {
     precondition {
-      condition     = length(var.prod_reviewer_team_ids) + length(var.prod_reviewer_user_ids) > 0
-      error_message = "Name at least one prod reviewer: TF_VAR_prod_reviewer_team_ids='[<team id>]' or TF_VAR_prod_reviewer_user_ids='[<user id>]'."
+      condition     = length(var.{{ reviewers }}_reviewer_team_ids) + length(var.{{ reviewers }}_reviewer_user_ids) > 0
+      error_message = "Name at least one {{ env }} reviewer: TF_VAR_{{ reviewers }}_reviewer_team_ids='[<team id>]' or TF_VAR_{{ reviewers }}_reviewer_user_ids='[<user id>]'."
     }
     # The model deployments that TriggerModelDeploy starts are runs of the deploy trigger token's
     # owner, which prevent_self_review keeps that owner from approving: someone else must be able
     # to, named as a user or as a member of a reviewer team.
     precondition {
-      condition     = length(setsubtract(var.prod_reviewer_user_ids, [tonumber(data.github_user.deploy_trigger.id)])) > 0 || length(setsubtract(local.prod_reviewer_team_members, [data.github_user.deploy_trigger.login])) > 0
-      error_message = "The deploy trigger token belongs to ${data.github_user.deploy_trigger.login}, who may not approve the prod deployments it starts, and no other prod reviewer is named (reviewer teams' members: ${jsonencode(local.prod_reviewer_team_members)}): name another prod reviewer, or create the token as a machine user (docs/mlops-setup.md, Prerequisites)."
+      condition     = length(setsubtract(var.{{ reviewers }}_reviewer_user_ids, [tonumber(data.github_user.deploy_trigger.id)])) > 0 || length(setsubtract(local.{{ reviewers }}_reviewer_team_members, [data.github_user.deploy_trigger.login])) > 0
+      error_message = "The deploy trigger token belongs to ${data.github_user.deploy_trigger.login}, who may not approve the {{ env }} deployments it starts, and no other {{ env }} reviewer is named (reviewer teams' members: ${jsonencode(local.{{ reviewers }}_reviewer_team_members)}): name another {{ env }} reviewer, or create the token as a machine user (docs/mlops-setup.md, Prerequisites)."
     }
   }
 }
@@ -110,18 +111,20 @@ data "github_user" "deploy_trigger" {
   username = ""
 }
 
-# The members of the prod reviewer teams (your token lists the organisation's teams; a secret
+{% for reviewers in credentials.reviewer_variables -%}
+# The members of the {{ reviewers }} reviewer teams (your token lists the organisation's teams; a secret
 # team's members are visible to its members and the organisation's owners only).
-data "github_organization_teams" "prod_reviewers" {
-  count = length(var.prod_reviewer_team_ids) > 0 ? 1 : 0
+data "github_organization_teams" "{{ reviewers }}_reviewers" {
+  count = length(var.{{ reviewers }}_reviewer_team_ids) > 0 ? 1 : 0
 }
 
 locals {
-  prod_reviewer_team_members = toset(flatten([
-    for team in flatten(data.github_organization_teams.prod_reviewers[*].teams) : team.members if contains(var.prod_reviewer_team_ids, team.id)
+  {{ reviewers }}_reviewer_team_members = toset(flatten([
+    for team in flatten(data.github_organization_teams.{{ reviewers }}_reviewers[*].teams) : team.members if contains(var.{{ reviewers }}_reviewer_team_ids, team.id)
   ]))
 }
 
+{% endfor -%}
 {% for env in credentials.protected_environments -%}
 resource "github_repository_environment_deployment_policy" "{{ env }}" {
   for_each = local.prod_branches

@@ -1,4 +1,5 @@
 {%- from "terraform/variables.jinja" import required_string -%}
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 # Secrets come through the environment (TF_VAR_<name>), never the command line: bootstrap.py
 # asks for any that is not set, so no token lands in the shell history.
 variable "git_token" {
@@ -96,18 +97,22 @@ variable "github_repo_url" {
   }
 }
 
-variable "prod_reviewer_team_ids" {
+{%- for reviewers in credentials.reviewer_variables %}
+{%- set envs = credentials.reviewed[reviewers] | join(" and ") %}
+
+variable "{{ reviewers }}_reviewer_team_ids" {
   type        = list(number)
   default     = []
-  description = "Ids of the GitHub teams whose approval every prod job waits for (gh api orgs/<org>/teams/<team> --jq .id)."
+  description = "Ids of the GitHub teams whose approval every {{ envs }} job waits for (gh api orgs/<org>/teams/<team> --jq .id)."
 }
 
 
-variable "prod_reviewer_user_ids" {
+variable "{{ reviewers }}_reviewer_user_ids" {
   type        = list(number)
   default     = []
-  description = "Ids of GitHub users whose approval every prod job waits for (gh api users/<login> --jq .id)."
+  description = "Ids of GitHub users whose approval every {{ envs }} job waits for (gh api users/<login> --jq .id)."
 }
+{%- endfor %}
 
 variable "required_approving_review_count" {
   type        = number
