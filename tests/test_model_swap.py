@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.generation import TEMPLATE_DIR
-from tests.support.project_venv import ensure_project_venv
+from tests.support.project_python import mlflow3_python, project_python  # noqa: F401  (pytest fixtures)
 
 pytestmark = pytest.mark.large
 
@@ -132,12 +132,14 @@ frame.to_parquet(sys.argv[1])
 """
 
 
-def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_prediction_fails(tmp_path: Path) -> None:
+def test_a_churn_classifier_swapped_in_passes_the_contract_and_a_probability_prediction_fails(
+    tmp_path: Path, project_python: Path
+) -> None:
     # Step 3 of the guide, as it is written: generate, then run the contract test.
     subprocess.run([sys.executable, "-m", "cookiecutter", str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path)],
                    check=True, capture_output=True, text=True)  # fmt: skip
     project = tmp_path / "my-mlops-project"
-    python = ensure_project_venv([project / "requirements.txt", project / "test-requirements.txt"])
+    python = project_python
     example = _contract_test(project, python)
     assert example.returncode == 0, example.stdout[-3000:]
 
@@ -264,7 +266,7 @@ print(json.dumps({
     ids=["recipes", "mlflow3"],
 )
 def test_the_swapped_classifier_scores_its_class_and_is_validated_by_its_own_metrics(
-    tmp_path: Path, answers: dict[str, str], script: str
+    tmp_path: Path, answers: dict[str, str], script: str, request: pytest.FixtureRequest
 ) -> None:
     """Batch inference writes the predicted class (LONG, as the 0/1 label) through the package's
     ``prediction_column``; ModelValidation judges by the package's ``compute_metrics``, each metric
@@ -274,7 +276,8 @@ def test_the_swapped_classifier_scores_its_class_and_is_validated_by_its_own_met
     subprocess.run([sys.executable, "-m", "cookiecutter", str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path), *context],
                    check=True, capture_output=True, text=True)  # fmt: skip
     project = tmp_path / "my-mlops-project"
-    python = ensure_project_venv([project / "requirements.txt", project / "test-requirements.txt"])
+    # The track's own venv, on the jobs' Python (tests/support/project_python.py).
+    python = request.getfixturevalue("mlflow3_python" if answers else "project_python")
     for name, source in CHURN_PACKAGE.items():
         (project / "model_spec" / name).write_text(textwrap.dedent(source).lstrip())
     subprocess.run([str(python), "-c", CHURN_SAMPLE, str(project / "data" / "sample.parquet")], check=True)
@@ -362,7 +365,7 @@ print(json.dumps({
 
 
 def test_a_classifier_on_the_feature_store_track_scores_its_class_and_is_validated_by_its_own_metrics(
-    tmp_path: Path,
+    tmp_path: Path, mlflow3_python: Path
 ) -> None:
     """The feature-store track takes the task, label, contract, metrics and prediction from the
     package: it fits a classifier for ``TASK = "classification"``, writes its predicted class typed
@@ -371,7 +374,7 @@ def test_a_classifier_on_the_feature_store_track_scores_its_class_and_is_validat
     subprocess.run([sys.executable, "-m", "cookiecutter", str(TEMPLATE_DIR), "--no-input", "-o", str(tmp_path),
                     "include_feature_store=yes"], check=True, capture_output=True, text=True)  # fmt: skip
     project = tmp_path / "my-mlops-project"
-    python = ensure_project_venv([project / "requirements.txt", project / "test-requirements.txt"])
+    python = mlflow3_python
     _high_fare_package(project / "model_spec")
     subprocess.run([str(python), "-c", HIGH_FARE_SAMPLE, str(project / "data" / "sample.parquet")], check=True)
     run = subprocess.run([str(python), "-c", FEATURE_STORE_SCORING], cwd=project, capture_output=True, text=True, timeout=900)
