@@ -30,6 +30,7 @@ from tests.support.project_python import (  # noqa: F401 (fixtures)
     mlflow3_python_for,
     project_python,
     project_python_for,
+    python_executable,
 )
 from tests.support.variants import MLFLOW3_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant
 
@@ -417,18 +418,22 @@ def test_committed_sample_is_the_generators_output(project_python: Path, tmp_pat
 # Pythons besides the jobs' (PROJECT_TEST_PYTHON, 3.12), which every project suite already runs
 # on: the lowest the README supports for both tracks, and the newest for MLflow 3 (MLflow 2.22
 # has no 3.13 wheels of its pins). A covering list, one suite per extra interpreter.
-OTHER_PYTHONS = {
-    "3.10": "/root/.pyenv/versions/3.10.13/bin/python3.10",
-}
-MLFLOW3_PYTHONS = {**OTHER_PYTHONS, "3.13": "/root/.pyenv/versions/3.13.0/bin/python3.13"}
+OTHER_PYTHONS = ("3.10",)
+MLFLOW3_PYTHONS = (*OTHER_PYTHONS, "3.13")
+
+
+def interpreter_or_skip(version: str) -> str:
+    """An interpreter of Python ``version`` (PATH or pyenv); skips the test, naming it, without one."""
+    python = python_executable(version)
+    if python is None:
+        pytest.skip(f"Python {version} is not installed (no working python{version} on PATH or in pyenv)")
+    return python
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("version", sorted(OTHER_PYTHONS))
+@pytest.mark.parametrize("version", OTHER_PYTHONS)
 def test_requirements_install_and_project_tests_pass_on_python(version: str, tmp_path: Path) -> None:
-    python = shutil.which(OTHER_PYTHONS[version]) or shutil.which(f"python{version}")
-    if python is None:
-        pytest.skip(f"Python {version} is not installed (looked for {OTHER_PYTHONS[version]} and python{version})")
+    python = interpreter_or_skip(version)
     venv_python = project_python_for(python, tmp_path / "requirements")
     from tests.support.generation import generate
 
@@ -507,11 +512,9 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
 
 
 @pytest.mark.large
-@pytest.mark.parametrize("version", sorted(MLFLOW3_PYTHONS))
+@pytest.mark.parametrize("version", MLFLOW3_PYTHONS)
 def test_mlflow3_requirements_install_and_project_tests_pass_on_python(version: str, tmp_path: Path) -> None:
-    python = shutil.which(MLFLOW3_PYTHONS[version]) or shutil.which(f"python{version}")
-    if python is None:
-        pytest.skip(f"Python {version} is not installed (looked for {MLFLOW3_PYTHONS[version]} and python{version})")
+    python = interpreter_or_skip(version)
     venv_python = mlflow3_python_for(python, tmp_path / "requirements")  # the feature store's pins too
     from tests.support.generation import generate
 

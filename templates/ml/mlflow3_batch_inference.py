@@ -92,10 +92,8 @@ try:
     trips = spark.table(input_table_name)
     # Only trips of this run's window that no version has scored into the output table yet; the
     # write compares that window of the table only (steps/predictions.py).
-    window = scoring_window(spark, trips, output_table_name)
-    new_trips = unscored_trips(spark, trips, output_table_name, window=window)
-    late_trips = late_arrivals(spark, trips, output_table_name, window=window)
-    late = publish_late_arrivals(late_trips, dbutils.jobs.taskValues)  # printed, a task value, in the report
+    # late: trips older than the window that no version scored, printed and set as a task value.
+    window, new_trips, late = trips_to_score(spark, trips, output_table_name, dbutils.jobs.taskValues)
 {%- if fs %}
     # Trips newer than the latest feature window wait for a later run (features/scoring.py).
     ci_run_id = dbutils.widgets.get("ci_run_id")

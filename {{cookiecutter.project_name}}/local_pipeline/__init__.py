@@ -292,6 +292,18 @@ def print_summary(
             print(f"{'':<{width}} {line}")
 
 
+def alias_lines(model_name: str, champion: str, baseline_version: str | None, champion_uri: str) -> dict[str, str]:
+    """The summary lines of a pipeline that moves the ``champion`` alias (MLflow 3, feature store).
+
+    ``baseline_version``: the version validation compared against (None on the first run);
+    ``champion_uri``: where the alias of ``model_name`` points after the deployment step.
+    """
+    return {
+        "Baseline": f"{champion} version {baseline_version}" if baseline_version else "none yet",
+        "Alias": f"{model_name}@{champion} -> {champion_uri}",
+    }
+
+
 def shown_path(path: Path) -> str:
     """``path`` relative to the project root when inside it (shorter in the summary), else absolute."""
     try:

@@ -35,6 +35,7 @@ import sys
 from local_pipeline import (
     PROJECT_ROOT,
     SAMPLE_PATH,
+    alias_lines,
     print_summary,
     run_as_command,
     save_predictions,
@@ -89,8 +90,7 @@ def run() -> None:
             "Training run id": model.run_id,
             "Registered model": model.model_uri,
             "Training cutoff": f"{model.training_cutoff} ({model.training_rows} trips before, {model.held_out_rows} held out)",
-            "Baseline": f"{CHAMPION} version {outcome.baseline_version}" if outcome.baseline_version else "none yet",
-            "Alias": f"{MODEL_NAME}@{CHAMPION} -> {champion_uri}",
+            **alias_lines(MODEL_NAME, CHAMPION, outcome.baseline_version, champion_uri),
         },
         outcome,
         validated_on="the most recent trips, held out from training",

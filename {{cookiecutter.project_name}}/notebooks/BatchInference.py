@@ -50,11 +50,8 @@ from steps.predictions import (
     check_ci_table_name,
     check_table_name,
     drop_table,
-    late_arrivals,
-    publish_late_arrivals,
     run_report,
-    scoring_window,
-    unscored_trips,
+    trips_to_score,
 )
 from steps.utils import get_model_name
 
@@ -75,10 +72,8 @@ try:
     trips = spark.table(input_table_name)
     # Only trips of this run's window that no version has scored into the output table yet; the
     # write compares that window of the table only (steps/predictions.py).
-    window = scoring_window(spark, trips, output_table_name)
-    new_trips = unscored_trips(spark, trips, output_table_name, window=window)
-    late_trips = late_arrivals(spark, trips, output_table_name, window=window)
-    late = publish_late_arrivals(late_trips, dbutils.jobs.taskValues)  # printed, a task value, in the report
+    # late: trips older than the window that no version scored, printed and set as a task value.
+    window, new_trips, late = trips_to_score(spark, trips, output_table_name, dbutils.jobs.taskValues)
     predictions = score_with_version(spark, score_trips, model_uri, new_trips)
     run_id = append_predictions(predictions, output_table_name, window=window)
     # env test (CI): this CI run's own table, which must get predictions (steps/predictions.py).

@@ -244,6 +244,14 @@ def _where(frame: DataFrame, condition: Optional[str]) -> DataFrame:
     return frame if condition is None else frame.where(F.expr(condition))
 
 
+def _not_in_table(spark: SparkSession, trips: DataFrame, table_name: str, condition: Optional[str]) -> DataFrame:
+    """The trips of ``trips`` that meet ``condition`` (None: all), with their ``record_id``, whose
+    id is not in the rows of ``table_name`` that meet it: Spark reads that part of the table only."""
+    keyed = _where(trips, condition).withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
+    scored = _where(spark.table(table_name), condition).select(RECORD_ID_COLUMN).distinct()
+    return keyed.join(scored, RECORD_ID_COLUMN, "left_anti")
+
+
 def unscored_trips(
     spark: SparkSession,
     trips: DataFrame,
@@ -261,37 +269,33 @@ def unscored_trips(
     passes through scoring and ``append_predictions`` keeps it, so the id written is the one
     compared here.
     """
-    keyed = trips.withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
     if not spark.catalog.tableExists(check_table_name(table_name)):
-        return keyed
+        return trips.withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
     window = window or scoring_window(spark, trips, table_name, grace)
-    scored = _where(spark.table(table_name), window.condition()).select(RECORD_ID_COLUMN).distinct()
-    return _where(keyed, window.condition()).join(scored, RECORD_ID_COLUMN, "left_anti")
+    return _not_in_table(spark, trips, table_name, window.condition())
 
 
 def late_arrivals(
     spark: SparkSession,
     trips: DataFrame,
     table_name: str,
-    grace: timedelta = LATE_ARRIVAL_GRACE,
     window: Optional[ScoringWindow] = None,
+    *,
     lookback: timedelta = LATE_ARRIVAL_LOOKBACK,
 ) -> DataFrame:
     """The trips of ``trips`` that ``unscored_trips`` leaves out although no version scored them.
 
     They were picked up in the ``lookback`` before the run's ``window`` (by default
-    ``scoring_window`` with ``grace``) and their ``record_id`` is not in the table: they arrived
+    ``scoring_window``'s) and their ``record_id`` is not in the table: they arrived
     too late to be scored by batch inference. Only that period of the table is read, so the
     count costs the same on every run however long the history grows; trips older still are not
     counted. Empty when every trip is compared (no table yet, no pickup column).
     """
-    window = window or scoring_window(spark, trips, table_name, grace)
+    window = window or scoring_window(spark, trips, table_name)
     period = window.lookback_condition(lookback)
     if period is None:
         return trips.limit(0).withColumn(RECORD_ID_COLUMN, F.lit(None).cast("string"))
-    keyed = _where(trips, period).withColumn(RECORD_ID_COLUMN, record_id(trips.columns))
-    scored = _where(spark.table(table_name), period).select(RECORD_ID_COLUMN).distinct()
-    return keyed.join(scored, RECORD_ID_COLUMN, "left_anti")
+    return _not_in_table(spark, trips, table_name, period)
 
 
 def late_arrivals_report(count: int, grace: timedelta = LATE_ARRIVAL_GRACE) -> str:
@@ -317,6 +321,21 @@ def publish_late_arrivals(late: DataFrame, task_values: Any) -> int:
     task_values.set(LATE_ARRIVALS_TASK_VALUE, count)
     print(late_arrivals_report(count))
     return count
+
+
+def trips_to_score(
+    spark: SparkSession, trips: DataFrame, table_name: str, task_values: Any
+) -> tuple[ScoringWindow, DataFrame, int]:
+    """What a batch inference run scores, as every track's BatchInference notebook asks for it.
+
+    In: the input ``trips``, the predictions ``table_name`` and ``dbutils.jobs.taskValues``. Out:
+    the run's ``scoring_window`` (hand it to ``append_predictions``), the trips of that window
+    that no version scored yet (``unscored_trips``), and the number of late arrivals, published
+    by ``publish_late_arrivals`` (hand it to ``run_report``).
+    """
+    window = scoring_window(spark, trips, table_name)
+    late = publish_late_arrivals(late_arrivals(spark, trips, table_name, window=window), task_values)
+    return window, unscored_trips(spark, trips, table_name, window=window), late
 
 
 def with_prediction_keys(predictions: DataFrame, run_id: Optional[str] = None) -> DataFrame:
