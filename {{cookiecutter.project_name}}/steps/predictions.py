@@ -53,7 +53,9 @@ from typing import TYPE_CHECKING, Any, Callable, Optional
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from model_spec.contract import INPUT_CONTRACT, PICKUP, latest_plausible_pickup
+import model_spec.contract
+from model_spec.contract import INPUT_CONTRACT
+from model_spec.data import TIME_COLUMN as PICKUP
 from model_spec.prediction import PREDICTION_COLUMN
 from steps.row_checks import REASON_COLUMN, counts_report, quarantine_counts, run_time
 
@@ -236,7 +238,10 @@ def scoring_window(
         return ScoringWindow()
     # A glitched meter clock's pick-up in the future is quarantined but stored: it must not move
     # the window past every real trip, so the window ends at the latest plausible pick-up.
-    newest = min(newest, int(latest_plausible_pickup(run_time()).timestamp()))
+    # A swapped model's contract may define no such clock rule (model_spec.contract).
+    latest_plausible = getattr(model_spec.contract, "latest_plausible_pickup", None)
+    if latest_plausible is not None:
+        newest = min(newest, int(latest_plausible(run_time()).timestamp()))
     return ScoringWindow(datetime.fromtimestamp(newest, timezone.utc) - grace)
 
 
