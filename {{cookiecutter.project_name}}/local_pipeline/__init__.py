@@ -224,7 +224,7 @@ def save_predictions(predictions: pd.DataFrame, path: Path = PREDICTIONS_PATH) -
     if path.is_dir():  # {% if recipes %}left by the recipe's own predict step, which writes{% else %}a folder left by a write{% endif %} with Spark
         shutil.rmtree(path)
     if not path.is_file():
-        rows.to_parquet(path, index=False)
+        _replace_parquet(rows, path)
         return SavedPredictions(added=len(rows), total=len(rows))
     earlier = pd.read_parquet(path)
     if RECORD_ID_COLUMN not in earlier.columns:
@@ -233,8 +233,16 @@ def save_predictions(predictions: pd.DataFrame, path: Path = PREDICTIONS_PATH) -
     stored = pd.MultiIndex.from_frame(earlier[key].astype(str))
     new = rows[~pd.MultiIndex.from_frame(rows[key].astype(str)).isin(stored)]
     history = pd.concat([earlier, new], ignore_index=True) if len(new) else earlier
-    history.to_parquet(path, index=False)
+    _replace_parquet(history, path)
     return SavedPredictions(added=len(new), total=len(history))
+
+
+def _replace_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` to ``path`` through a temporary file beside it and ``os.replace``, so an
+    interrupted write leaves the earlier file whole (the predictions history lives in it)."""
+    partial = path.with_name(f".{path.name}.partial")
+    frame.to_parquet(partial, index=False)
+    os.replace(partial, path)
 
 
 def local_record_ids(rows: pd.DataFrame) -> pd.Series:
