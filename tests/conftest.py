@@ -30,6 +30,7 @@ pytest_plugins = ["tests.support.choice_owned"]
 PROJECT_TESTS = "the project's test suite"
 RUN_ONCE_PER_CODE_SIGNATURE = {
     "test_unit_test_job_commands_pass": (PROJECT_TESTS, "project code"),
+    "test_unit_test_job_runs_with_gitlab_ci_local": (PROJECT_TESTS, "project code"),
     "test_project_unit_tests_pass": (PROJECT_TESTS, "project code"),
     "test_generated_project_tests_pass": (PROJECT_TESTS, "project code"),
     "test_mlflow3_project_tests_pass": (PROJECT_TESTS, "project code"),
@@ -40,6 +41,7 @@ RUN_ONCE_PER_CODE_SIGNATURE = {
     "test_local_feature_store_pipeline_registers_and_scores_every_trip": ("feature-store pipeline", "local pipeline"),
     "test_mlflow3_local_pipeline_end_to_end": ("MLflow 3 pipeline", "local pipeline"),
 }
+RUNS_FIRST = ("test_unit_test_job_runs_with_gitlab_ci_local",)
 
 
 # Projects generated while collecting, to compute signatures; the fixtures reuse them.
@@ -67,6 +69,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         for v, project in projects.items() for scope in {scope for _, scope in RUN_ONCE_PER_CODE_SIGNATURE.values()}
     }
     first_run: dict[tuple[str, str, str], str] = {}
+    # GitLab's unit-test job runs its variant's suite through gitlab-ci-local and must not be
+    # skipped for a GitHub job that runs the same code: it goes first.
+    runs.sort(key=lambda item: item.originalname not in RUNS_FIRST)
     for item in runs:
         variant = item.callspec.params["variant"]
         group, scope = RUN_ONCE_PER_CODE_SIGNATURE[item.originalname]

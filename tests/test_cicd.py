@@ -27,7 +27,7 @@ import yaml
 
 from hooks.derived import CLASSIC_SPARK_VERSIONS
 from tests.support import azure_pipelines_schema
-from tests.support.code_signature import DEPLOY_TRIGGER_FILES
+from tests.support.code_signature import DEPLOY_TRIGGER_FILES, MIN_PROJECT_TESTS
 from tests.support.environments import DEPLOY, PROTECTED, PULL_REQUEST, deployment_steps
 from tests.support.generation import TEST_HOSTS
 from tests.support.markdown_links import broken_links
@@ -1542,8 +1542,6 @@ UNIT_JOB_PLATFORM = {
     "mlflow3": ("azure", "Azure DevOps"),
 }
 UNIT_JOB_VARIANTS = [v for v in SUPPORTED_VARIANTS if (v.cloud, v.cicd_platform) == UNIT_JOB_PLATFORM[v.ml_code]]
-# The least number of tests each ML track's project suite has (69, 78 and 66 or more today).
-MIN_PROJECT_TESTS = {"mlflow_recipes": 60, "feature_store": 70, "mlflow3": 60}
 
 
 @pytest.mark.large

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from tests.support.debian_tool import ToolMissing, with_tool
+from tests.support.code_signature import MIN_PROJECT_TESTS
 from tests.support.environments import DEPLOY, PULL_REQUEST, host_answer
 from tests.support.generation import TEST_HOSTS, answers_for
 from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local, gitlab_ci_local
@@ -711,6 +712,10 @@ def test_unit_test_job_runs_with_gitlab_ci_local(
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     report = project / "test-results/unit-tests.xml"
     assert report.exists() and "<testsuite" in report.read_text()
+    # This run is the project's test suite for its code signature (tests/conftest.py): the whole
+    # suite ran and passed.
+    counts = {name: int(re.search(rf'\b{name}="(\d+)"', report.read_text()).group(1)) for name in ("tests", "failures", "errors")}
+    assert counts["tests"] >= MIN_PROJECT_TESTS[variant.ml_code] and counts["failures"] == counts["errors"] == 0, counts
 
 
 @pytest.mark.large

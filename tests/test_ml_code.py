@@ -28,6 +28,7 @@ from tests.support.local_pipeline_outputs import (
 from tests.support.project_python import (  # noqa: F401 (fixtures)
     mlflow3_python,
     mlflow3_python_for,
+    mlflow3_requirement_files,
     project_python,
     project_python_for,
     python_executable,
@@ -416,10 +417,13 @@ def test_committed_sample_is_the_generators_output(project_python: Path, tmp_pat
 
 
 # Pythons besides the jobs' (PROJECT_TEST_PYTHON, 3.12), which every project suite already runs
-# on: the lowest the README supports for both tracks, and the newest for MLflow 3 (MLflow 2.22
-# has no 3.13 wheels of its pins). A covering list, one suite per extra interpreter.
+# on. A covering list, one suite per extra interpreter: the lowest the README supports on the
+# Recipes track, the newest on MLflow 3 (MLflow 2.22 has no 3.13 wheels of its pins). MLflow 3
+# on the lowest Python is covered without a second install: its pins must have wheels for it
+# (test_mlflow3_pins_have_wheels_for_the_lowest_python) and ruff checks the syntax against
+# target-version py310.
 OTHER_PYTHONS = ("3.10",)
-MLFLOW3_PYTHONS = (*OTHER_PYTHONS, "3.13")
+MLFLOW3_PYTHONS = ("3.13",)
 
 
 def interpreter_or_skip(version: str) -> str:
@@ -509,6 +513,24 @@ def test_mlflow3_local_pipeline_end_to_end(variant: Variant, generated_project: 
     assert {"model_version", "record_id", "scored_at"} <= set(facts["columns"])
     assert sorted(facts["versions"]) == [[model, "1"], [model, "2"]]
     assert not outputs_left_after_make_clean(project)
+
+
+@pytest.mark.large
+def test_mlflow3_pins_have_wheels_for_the_lowest_python(tmp_path: Path) -> None:
+    """pip resolves the MLflow 3 tracks' pins to wheels for Python 3.10 (a dry run: nothing is
+    installed). PySpark is left out: PyPI has only its source, which is pure Python."""
+    pins = sorted({
+        line.strip() for path in mlflow3_requirement_files(tmp_path / "projects") for line in path.read_text().splitlines()
+        if line.strip() and not line.startswith(("#", "-")) and not line.lower().startswith("pyspark")
+    })
+    assert any(pin.startswith("mlflow==3") for pin in pins), pins
+    (tmp_path / "pins.txt").write_text("\n".join(pins) + "\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed", "--only-binary=:all:",
+         "--python-version", OTHER_PYTHONS[0], "--target", str(tmp_path / "target"), "-r", str(tmp_path / "pins.txt")],
+        capture_output=True, text=True, env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 @pytest.mark.large
