@@ -248,6 +248,12 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     assert deploy["environment"] == "qa" and deploy["if"] == "github.ref == 'refs/heads/release'"
     unity_catalog = read(project, "databricks-config/modules/ml-resources/unity-catalog.tf")
     assert 'force_destroy = !contains(["qa", "prod"], var.env)' in unity_catalog
+    # qa's experiments, like prod's, are deleted only on purpose (delete_prod_experiments).
+    workspaces = read(project, ".mlops-setup-scripts/cicd/workspaces.tf")
+    kept = [name for name, body in re.findall(r'^module "(\w+)_service_principal" \{\n(.*?)^\}', workspaces, re.M | re.S)
+            if "delete_experiments_with_folder = var.delete_prod_experiments\n" in body]
+    assert kept == ["qa", "prod"], kept
+    assert "delete qa's and prod's experiment folder" in bootstrap_variables
     check_static(project)
 
     # A row that shares prod's reviewers: qa's environment reads prod's variables, declared once.

@@ -35,7 +35,7 @@ variable "deploy_trigger_token" {
 variable "delete_prod_experiments" {
   type        = bool
   default     = false
-  description = "Let a destroy of this bootstrap, or a changed mlflow_experiment_parent_dir, delete prod's experiment folder with every MLflow experiment in it. Set it for one apply, then destroy (docs/mlops-setup.md, What the bootstrap creates)."
+  description = "Let a destroy of this bootstrap, or a changed mlflow_experiment_parent_dir, delete {{ credentials.protected_environments | join("'s and ") }}'s experiment folder with every MLflow experiment in it. Set it for one apply, then destroy (docs/mlops-setup.md, What the bootstrap creates)."
 }
 
 variable "failure_alert_emails" {

@@ -13,9 +13,9 @@ module "{{ env }}_service_principal" {
   display_name                 = "{{ cookiecutter.project_name }}-cicd"
   group_name                   = "{{ cookiecutter | derived(env ~ "_service_principal_group") }}"
   mlflow_experiment_parent_dir = "{{ cookiecutter | derived("mlflow_experiment_parent_dir") }}"
-  # Prod's experiments are deleted only deliberately (var.delete_prod_experiments); in one
-  # workspace staging's folder is prod's too.
-  delete_experiments_with_folder = {% if env == "prod" %}var.delete_prod_experiments{% else %}var.delete_prod_experiments || !local.single_workspace{% endif %}
+  # {{ credentials.protected_environments | join(" and ") | capitalize }}'s experiments are deleted only deliberately (var.delete_prod_experiments); in one
+  # workspace {{ credentials.pull_request_environments | join("'s and ") }}'s folder is {{ credentials.protected_environments | join(" and ") }}'s too.
+  delete_experiments_with_folder = {% if credentials.protected[env] %}var.delete_prod_experiments{% else %}var.delete_prod_experiments || !local.single_workspace{% endif %}
   folder_co_managers             = local.single_workspace ? [{% for other in envs if other != env %}module.{{ other }}_service_principal.application_id{{ ", " if not loop.last }}{% endfor %}] : []
   client_secret_lifetime_days    = var.client_secret_lifetime_days
 }
