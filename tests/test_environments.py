@@ -254,6 +254,10 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
             if "delete_experiments_with_folder = var.delete_prod_experiments\n" in body]
     assert kept == ["qa", "prod"], kept
     assert "delete qa's and prod's experiment folder" in bootstrap_variables
+    # The workflows' guide names each protected environment's own reviewers and approvals.
+    guide = read(project, ".github/workflows/README.md")
+    assert "- `qa`: **required reviewers** (the bootstrap variable `qa_reviewer_team_ids`)" in guide
+    assert "`plan_qa` (approve it" in guide and "- `prod`: **required reviewers**" in guide
     check_static(project)
 
     # A row that shares prod's reviewers: qa's environment reads prod's variables, declared once.
