@@ -24,7 +24,7 @@ from tests.support import mermaid
 from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
 from tests.support.terraform_refs import problems_in_tree
-from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
+from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant, choices
 
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
 # qa behind an approval of its own, deployed from the release branch like prod.
@@ -59,11 +59,21 @@ def test_table_roles_and_order() -> None:
         names("qa")
 
 
+def test_every_row_names_prompts_that_exist() -> None:
+    """A row's host and branch answers are prompts of cookiecutter.json: a typo such as
+    ``branch_answer="relase_branch"`` failed only later, in generation, as a bare KeyError."""
+    prompts = json.loads((TEMPLATE_DIR / "cookiecutter.json").read_text())
+    named = {(env.name, field, getattr(env, field)) for env in ENVIRONMENTS for field in ("host_answer", "branch_answer")}
+    assert {(name, field, prompt) for name, field, prompt in named if prompt and prompt not in prompts} == set()
+
+
 def test_each_protected_environment_has_reviewers_of_its_own_unless_its_row_shares_another_s() -> None:
     """A protected qa reused prod's reviewer variables (prod_reviewer_team_ids, ..._user_ids)."""
     from hooks.environments import Environment
 
-    assert [env.reviewer_variables for env in ENVIRONMENTS if env.role == "deploy"] == [None, "prod"]
+    deploy = [env for env in ENVIRONMENTS if env.role == "deploy"]  # the table's rows (a fork's too)
+    protected = {env.name for env in deploy if env.protected}
+    assert [env.reviewer_variables in protected for env in deploy] == [env.protected for env in deploy]
     assert Environment("qa", "deploy", protected=True).reviewer_variables == "qa"
     assert Environment("qa", "deploy", protected=True, reviewers="prod").reviewer_variables == "prod"
     assert Environment("qa", "deploy", reviewers="prod").reviewer_variables is None  # no approval, no reviewers
@@ -92,8 +102,9 @@ def qa_copy(folder: Path, row: str = QA_ROW) -> Path:
     """A copy of this repository whose table has ``row`` (a qa environment) between staging and prod."""
     repo = template_repository(folder)
     table = repo / "hooks" / "environments.py"
-    # A fork that already has a qa row gets this one instead (stack-customization.md D, step 1).
-    text = "".join(line for line in table.read_text().splitlines(keepends=True) if not line.startswith('    Environment("qa", '))
+    # A fork that already has a qa row (on one line or several) gets this one instead: these tests
+    # prove that a row of each kind works; the fork's own row is tested by its whole suite.
+    text = re.sub(r'^    Environment\("qa", .*?\),\n', "", table.read_text(), flags=re.M | re.S)
     prod_row = '    Environment("prod", "deploy"'
     assert text.count(prod_row) == 1
     table.write_text(text.replace(prod_row, f"    {row}\n{prod_row}"))
@@ -258,6 +269,8 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     guide = read(project, ".github/workflows/README.md")
     assert "- `qa`: **required reviewers** (the bootstrap variable `qa_reviewer_team_ids`)" in guide
     assert "`plan_qa` (approve it" in guide and "- `prod`: **required reviewers**" in guide
+    assert "Qa and prod are planned by terraform-cd.yml right before their" in read(project, ".github/workflows/terraform-ci.yml")
+    assert "in qa and prod only, each one's secret scope `<env>-my-mlops-project-cd-credentials`" in setup
     check_static(project)
 
     # A row that shares prod's reviewers: qa's environment reads prod's variables, declared once.

@@ -27,7 +27,7 @@ from cookiecutter.exceptions import FailedHookException
 from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate
+from tests.support.generation import TEST_ANSWERS, generate, hosts_for
 from tests.support.terraform_refs import load_module, module_folders
 from tests.support.variants import choices
 
@@ -89,9 +89,7 @@ _reference: dict[tuple[str, str], set[str]] = {}
 def reference_files(cloud: str) -> set[str]:
     """The files of the reference project of ``cloud`` (the other choices are TEST_ANSWERS')."""
     if cloud not in _reference:
-        staging, prod = TEST_HOSTS[cloud]
-        answers = {**TEST_ANSWERS, "cloud": cloud, "databricks_staging_workspace_host": staging,
-                   "databricks_prod_workspace_host": prod}
+        answers = {**TEST_ANSWERS, "cloud": cloud, **hosts_for(cloud)}
         with tempfile.TemporaryDirectory() as tmp:
             _reference[cloud] = files_of(generate(Path(tmp), answers))
     return _reference[cloud]

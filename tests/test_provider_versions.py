@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from hooks.environments import names
-from tests.support.generation import TEST_HOSTS, generate
+from tests.support.generation import generate, hosts_for
 from tests.support.markdown_links import fenced_blocks
 from tests.support.provider_schemas import admits, required_provider_constraints
 from tests.support.variants import choices, covering_pairs
@@ -42,10 +42,8 @@ CI_PLATFORM = "linux_amd64"  # GitHub's ubuntu-latest, Azure DevOps' ubuntu-late
 def projects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     generated = {}
     for cloud, platform in VARIANTS:
-        staging, prod = TEST_HOSTS[cloud]
         generated[f"{cloud}-{platform}"] = generate(tmp_path_factory.mktemp(cloud), {
-            "cloud": cloud, "cicd_platform": platform, "include_models_in_unity_catalog": UNITY_CATALOG,
-            "databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod,
+            "cloud": cloud, "cicd_platform": platform, "include_models_in_unity_catalog": UNITY_CATALOG, **hosts_for(cloud),
         })
     return generated
 

@@ -16,7 +16,7 @@ import cruft
 import pytest
 from cookiecutter.main import cookiecutter
 
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS, generate, generate_recording_replay
+from tests.support.generation import TEST_ANSWERS, generate, generate_recording_replay, hosts_for
 from tests.support.template_repo import commit_all, git, template_repository
 from tests.support.variants import COOKIECUTTER_JSON, TEMPLATE_DIR, choices
 
@@ -32,8 +32,7 @@ BASE = {
     **TEST_ANSWERS,
     "project_name": "team-a",
     "cloud": _FIRST_CLOUD,
-    "databricks_staging_workspace_host": TEST_HOSTS[_FIRST_CLOUD][0],
-    "databricks_prod_workspace_host": TEST_HOSTS[_FIRST_CLOUD][1],
+    **hosts_for(_FIRST_CLOUD),
 }
 # New values for text prompts; choice prompts get their next choice, yes/no prompts the other answer.
 NEW_TEXT_VALUES = {
@@ -63,7 +62,7 @@ def edit_of(prompt: str) -> dict[str, str]:
         new = NEW_TEXT_VALUES[prompt]
     edit = {prompt: new}
     if prompt == "cloud":
-        edit["databricks_staging_workspace_host"], edit["databricks_prod_workspace_host"] = TEST_HOSTS[new]
+        edit.update(hosts_for(new))
     if prompt in ("include_feature_store", "include_models_in_unity_catalog") and new == "yes":
         # The stored include_mlflow_recipes=yes (rendered default of the first run) does not go
         # with the feature store or Unity Catalog: a user changes both (the lone edit is refused,

@@ -20,7 +20,7 @@ from types import ModuleType
 import pytest
 
 from tests.support.environments import DEPLOY
-from tests.support.generation import TEST_HOSTS, generate
+from tests.support.generation import generate, hosts_for
 from tests.support.markdown_links import fenced_blocks
 from tests.support.stand_in_terraform import run_bootstrap
 from tests.support.terraform_refs import load_module, unquote
@@ -33,10 +33,7 @@ CICD = ".mlops-setup-scripts/cicd"
 @pytest.fixture(scope="module", params=TRIALS, ids=[f"{c}-{p.split()[0].lower()}" for c, p in TRIALS])
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     cloud, platform = request.param
-    staging, prod = TEST_HOSTS[cloud]
-    return generate(tmp_path_factory.mktemp(cloud), {"cloud": cloud, "cicd_platform": platform,
-                                                     "databricks_staging_workspace_host": staging,
-                                                     "databricks_prod_workspace_host": prod})
+    return generate(tmp_path_factory.mktemp(cloud), {"cloud": cloud, "cicd_platform": platform, **hosts_for(cloud)})
 
 
 def import_script(path: Path) -> ModuleType:

@@ -24,15 +24,13 @@ from tests.support.azure_abac import (
     azurerm_backend_requests,
     condition_allows,
 )
-from tests.support.generation import TEST_HOSTS, generate
+from tests.support.generation import generate, hosts_for
 from tests.support.terraform_refs import load_module, unquote
 from tests.support.variants import choices, covering_pairs
 
 
 def generate_cloud(folder: Path, cloud: str, cicd_platform: str, **answers: str) -> Path:
-    staging, prod = TEST_HOSTS[cloud]
-    return generate(folder, {"cloud": cloud, "cicd_platform": cicd_platform, "databricks_staging_workspace_host": staging,
-                             "databricks_prod_workspace_host": prod, **answers})
+    return generate(folder, {"cloud": cloud, "cicd_platform": cicd_platform, **hosts_for(cloud), **answers})
 
 
 @pytest.fixture(scope="module", params=choices("cicd_platform"))

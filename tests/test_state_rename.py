@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.generation import TEST_ANSWERS, TEST_HOSTS
+from tests.support.generation import TEST_ANSWERS, hosts_for
 from tests.support.markdown_links import fenced_blocks
 from tests.support.template_repo import commit_all, git, template_repository
 from tests.test_cruft import create
@@ -35,8 +35,7 @@ def guide_restore_command(project: Path) -> list[str]:
 @pytest.mark.parametrize("cloud", ["aws", "azure", "gcp"])
 def test_rename_keeps_the_backends_on_the_existing_state(tmp_path: Path, cloud: str) -> None:
     template = template_repository(tmp_path / "template")
-    staging, prod = TEST_HOSTS[cloud]
-    answers = {**TEST_ANSWERS, "cloud": cloud, "databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod}
+    answers = {**TEST_ANSWERS, "cloud": cloud, **hosts_for(cloud)}
     project = create("cruft create", template, tmp_path / "out", answers)
     git(project, "init", "-q")
     commit_all(project, "generated")

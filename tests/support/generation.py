@@ -7,6 +7,7 @@ from typing import Optional
 
 from cookiecutter.main import cookiecutter
 
+from hooks.environments import ENVIRONMENTS
 from scripts import required_answers
 
 from tests.support.variants import FIXED_ANSWERS, TEMPLATE_DIR, Variant, choices
@@ -18,13 +19,35 @@ TEST_HOSTS = {
     "aws": ("https://dbc-3214-67.cloud.databricks.com", "https://dbc-345-89.cloud.databricks.com"),
     "gcp": ("https://3214.67.gcp.databricks.com", "https://345.89.gcp.databricks.com"),
 }
+# A further host prompt of a fork's environment table (a qa row's databricks_qa_workspace_host)
+# gets a workspace of its own in the same cloud, the index-th of these.
+_EXTRA_HOST_PATTERNS = {
+    "azure": "https://adb-4{index}56.78.azuredatabricks.net",
+    "aws": "https://dbc-4{index}56-78.cloud.databricks.com",
+    "gcp": "https://4{index}56.78.gcp.databricks.com",
+}
+
+
+def hosts_for(cloud: str) -> dict[str, str]:
+    """A test answer for every workspace host prompt of the environment table (hooks/environments.py).
+
+    Staging's and prod's prompts get ``cloud``'s ``TEST_HOSTS``; any other host prompt of a fork's
+    rows gets a distinct host of the same cloud, so a fork that adds a row edits no test helper.
+    """
+    staging, prod = TEST_HOSTS[cloud]
+    hosts = {"databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod}
+    extra = dict.fromkeys(env.host_answer for env in ENVIRONMENTS if env.host_answer and env.host_answer not in hosts)
+    for index, prompt in enumerate(extra):
+        hosts[prompt] = _EXTRA_HOST_PATTERNS[cloud].format(index=index)
+    return hosts
+
+
 # The answers tests give when they name no variant: those of the template's default cloud (the
 # first choice, or the fixed answer of a specialised fork).
 DEFAULT_CLOUD = choices("cloud")[0]
 TEST_ANSWERS = {
     "project_name": "my-mlops-project",
-    "databricks_staging_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][0],
-    "databricks_prod_workspace_host": TEST_HOSTS[DEFAULT_CLOUD][1],
+    **hosts_for(DEFAULT_CLOUD),
     "mlflow_experiment_parent_dir": "/ml-projects/my-mlops-project",
     "read_user_group": "ml-team",
 }
@@ -55,21 +78,9 @@ def generate(output_dir: Path, extra_context: Optional[dict[str, str]] = None, *
 
 
 
-def hosts_for(cloud: str) -> dict[str, str]:
-    """The staging and prod workspace host answers of ``cloud``'s test hosts (``TEST_HOSTS``)."""
-    staging, prod = TEST_HOSTS[cloud]
-    return {"databricks_staging_workspace_host": staging, "databricks_prod_workspace_host": prod}
-
-
 def answers_for(variant: Variant) -> dict[str, str]:
     """The test answers for ``variant``: ``TEST_ANSWERS`` with the variant's choices and its cloud's hosts."""
-    staging, prod = TEST_HOSTS[variant.cloud]
-    answers = {
-        **TEST_ANSWERS,
-        **variant.answers(),
-        "databricks_staging_workspace_host": staging,
-        "databricks_prod_workspace_host": prod,
-    }
+    answers = {**TEST_ANSWERS, **variant.answers(), **hosts_for(variant.cloud)}
     return {name: value for name, value in answers.items() if name not in FIXED_ANSWERS}
 
 
