@@ -1,9 +1,12 @@
+import inspect
+
 import pandas as pd
 import pytest
 
 from fare_model.data import (
     HELD_OUT_DAYS,
     HOLDOUT_FRACTION,
+    MAX_HELD_OUT_ROWS,
     TARGET,
     TIME_COLUMN,
     clean_trips,
@@ -67,6 +70,13 @@ def test_cleaning_drops_refunds_and_zero_distances(trips: pd.DataFrame) -> None:
     dirty.loc[dirty.index[0], TARGET] = -5.0
     dirty.loc[dirty.index[1], "trip_distance"] = 0.0
     assert len(clean_trips(dirty)) == len(trips) - 2
+
+
+def test_validation_collects_a_held_out_week_at_new_yorks_busiest() -> None:
+    """About 450,000 trips a day (``steps.trips``): validation collects up to the bound every track's
+    validation uses, not the training window's 2,000,000, which a busy week exceeds."""
+    assert inspect.signature(held_out_trips).parameters["max_rows"].default == MAX_HELD_OUT_ROWS
+    assert MAX_HELD_OUT_ROWS >= HELD_OUT_DAYS * 450_000
 
 
 def test_collecting_refuses_more_rows_than_the_bound(spark, trips: pd.DataFrame) -> None:
