@@ -1,11 +1,13 @@
 """Trips for training and validation: one cleaning and one time-ordered split for both.
 
 Taxi fares drift (tariff changes, traffic, seasons), so a model is judged on trips that
-happened *after* everything it was trained on: the most recent ``HELD_OUT_FRACTION`` of
-the trips, by pickup time, is held out. Training records the cutoff on the model version
-and validation selects the trips from the cutoff to at most ``HELD_OUT_DAYS`` days after it
-(``steps.trips``), so a validation run never scores a trip the model has seen, and scores a
-bounded period even when it reads a different (newer, grown) table.
+happened *after* everything it was trained on: the most recent ``HOLDOUT_FRACTION`` of the
+trips, by pickup time, but never more than the newest ``HELD_OUT_DAYS`` days, is held out
+(``steps.trips.holdout_cutoff_of``, the rule every ML track applies), so on a long history the
+model learns from everything up to its last week. Training records the cutoff on the model
+version and validation selects the trips from the cutoff to at most ``HELD_OUT_DAYS`` days
+after it, so a validation run never scores a trip the model has seen, and scores a bounded
+period even when it reads a different (newer, grown) table.
 
 Training reads a bounded window, the newest ``MAX_COLLECTED_ROWS`` trips (the bound every
 ML track of this template uses), so a growing table never stops scheduled retraining, and it
@@ -27,17 +29,25 @@ from pyspark.sql import functions as F
 from model_spec.data import LABEL as TARGET
 from model_spec.data import TIME_COLUMN
 from steps.predictions import record_id, record_id_columns
-from steps.trips import HELD_OUT_DAYS, clean_trips, collect_at_most, in_canonical_order
+from steps.trips import (
+    HELD_OUT_DAYS,
+    HOLDOUT_FRACTION,
+    MAX_HELD_OUT_ROWS,
+    clean_trips,
+    collect_at_most,
+    holdout_cutoff_of,
+    in_canonical_order,
+)
 
-HELD_OUT_FRACTION = 0.2
-# Most rows that are ever collected from Spark to the driver (training and validation
-# fit in a driver's memory far beyond this; larger inputs must be sampled on purpose).
+# The training window: the most trips training collects to the driver, the newest ones (the
+# Recipes track's ingest limit and the feature-store track's training sample are the same).
 MAX_COLLECTED_ROWS = 2_000_000
 
 __all__ = [
     "HELD_OUT_DAYS",
-    "HELD_OUT_FRACTION",
+    "HOLDOUT_FRACTION",
     "MAX_COLLECTED_ROWS",
+    "MAX_HELD_OUT_ROWS",
     "TARGET",
     "TIME_COLUMN",
     "TimeSplit",
@@ -74,22 +84,20 @@ def integer_schema_hint_ignored() -> Iterator[None]:
         yield
 
 
-def split_by_time(trips: pd.DataFrame, held_out_fraction: float = HELD_OUT_FRACTION) -> TimeSplit:
-    """Hold out the most recent ``held_out_fraction`` of ``trips`` by pickup time.
+def split_by_time(trips: pd.DataFrame) -> TimeSplit:
+    """Hold out the newest trips of ``trips`` by pickup time: ``HOLDOUT_FRACTION``, at most ``HELD_OUT_DAYS`` days.
 
-    The cutoff is a pickup time, not a row count, so trips sharing the cutoff's timestamp
-    all land on the held-out side and the split is the same whatever order rows come in.
-    Raises ``ValueError`` when either side would be empty.
+    The cutoff is ``steps.trips.holdout_cutoff_of``, a pickup time in whole seconds, not a row
+    count: trips picked up in the same second land on the same side, and the split is the same
+    whatever order rows come in. Raises ``ValueError`` when either side would be empty.
     """
-    if not 0.0 < held_out_fraction < 1.0:
-        raise ValueError(f"held_out_fraction must lie strictly between 0 and 1, got {held_out_fraction}")
     times = pd.to_datetime(trips[TIME_COLUMN])
-    cutoff = times.sort_values().iloc[int(len(times) * (1.0 - held_out_fraction))] if len(times) else None
-    if cutoff is None or (times < cutoff).sum() == 0:
+    cutoff = pd.Timestamp(holdout_cutoff_of(trips)) if len(trips) else None
+    if cutoff is None or not (times < cutoff).any() or not (times >= cutoff).any():
         raise ValueError(
             f"Cannot split {len(trips)} trips by time: need trips at two or more distinct {TIME_COLUMN} values"
         )
-    return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=pd.Timestamp(cutoff))
+    return TimeSplit(train=trips[times < cutoff], held_out=trips[times >= cutoff], cutoff=cutoff)
 
 
 def newest_window(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> DataFrame:
@@ -118,16 +126,16 @@ def newest_trips(trips: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.Dat
     return in_canonical_order(newest_window(trips, max_rows).toPandas())
 
 
-def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_COLLECTED_ROWS) -> pd.DataFrame:
-    """Collect a Spark DataFrame to pandas, refusing more than ``max_rows`` rows.
+def to_pandas_bounded(frame: DataFrame, max_rows: int = MAX_HELD_OUT_ROWS) -> pd.DataFrame:
+    """Collect a Spark DataFrame to pandas, refusing more than ``max_rows`` rows (a held-out period's bound).
 
     Raises ``ValueError`` instead of exhausting the driver's memory (``steps.trips.collect_at_most``).
     """
-    return collect_at_most(frame, max_rows, "fare_model.data.MAX_COLLECTED_ROWS")
+    return collect_at_most(frame, max_rows, "steps.trips.MAX_HELD_OUT_ROWS")
 
 
 def held_out_trips(
-    trips: DataFrame | pd.DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_COLLECTED_ROWS
+    trips: DataFrame | pd.DataFrame, cutoff: pd.Timestamp, max_rows: int = MAX_HELD_OUT_ROWS
 ) -> pd.DataFrame:
     """Cleaned trips picked up from ``cutoff`` (the training cutoff) to ``HELD_OUT_DAYS`` days after it, as pandas.
 

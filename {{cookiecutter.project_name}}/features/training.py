@@ -65,7 +65,15 @@ from model_spec.data import LABEL, TASK, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
 from steps.row_checks import run_time
-from steps.trips import collect_at_most, held_out_period, holdout_cutoff, in_canonical_order, plausible_trips, split_at
+from steps.trips import (
+    MAX_HELD_OUT_ROWS,
+    collect_at_most,
+    held_out_period,
+    holdout_cutoff,
+    in_canonical_order,
+    plausible_trips,
+    split_at,
+)
 
 ZIP_COLUMNS = ("pickup_zip", "dropoff_zip")
 # The trip's own columns the model reads: raw ones and those ``prepare_trips`` derives.
@@ -99,9 +107,9 @@ MAX_TRAINING_ROWS = 2_000_000
 # Age (days before the held-out period) at which a trip's chance to be sampled weighs half a
 # new trip's: a year-old trip still counts (seasons), at a sixteenth of today's weight.
 SAMPLING_HALF_LIFE_DAYS = 90.0
-# Held-out rows collected to evaluate on: the period lasts at most HELD_OUT_DAYS = 7 days, about
-# 3 million trips at New York's busiest (features.validation.MAX_VALIDATION_ROWS: the same bound).
-MAX_EVALUATION_ROWS = 5_000_000
+# Held-out rows collected to evaluate on: the held-out period's bound that every track's
+# validation uses (``steps.trips.MAX_HELD_OUT_ROWS``).
+MAX_EVALUATION_ROWS = MAX_HELD_OUT_ROWS
 # Zip codes are categories, not quantities. The estimator takes at most 255 categories per
 # feature; rarer zips share one "infrequent" category and unseen ones count as missing.
 MAX_ZIP_CATEGORIES = 250

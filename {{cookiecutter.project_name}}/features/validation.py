@@ -35,14 +35,12 @@ from fare_model.validation import Scorer, ValidationOutcome, validate_model_vers
 from features.scoring import feature_store, score_trips, split_at_feature_freshness
 from model_spec.data import LABEL
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.trips import collect_at_most, held_out_period, plausible_trips
+from steps.trips import MAX_HELD_OUT_ROWS, collect_at_most, held_out_period, plausible_trips
 from steps.validation import RunMode
 
-# Scored trips collected to the driver for MLflow's evaluation: two numbers per trip (80 MB).
-# A held-out period is at most HELD_OUT_DAYS = 7 days, about 3 million trips at New York's
-# busiest, so this bound is met by the period's length, not by the size of the history; a
-# denser feed must shorten HELD_OUT_DAYS (the error names this constant).
-MAX_VALIDATION_ROWS = 5_000_000
+# Scored trips collected to the driver for MLflow's evaluation (two numbers per trip): the
+# held-out period's bound that every track's validation uses (``steps.trips.MAX_HELD_OUT_ROWS``).
+MAX_VALIDATION_ROWS = MAX_HELD_OUT_ROWS
 # Held-out trips not scored because a feature table did not cover their time yet.
 BEYOND_FEATURES_METRIC = "held_out_trips_beyond_feature_freshness"
 

@@ -2,7 +2,7 @@
 
 The same modules as the Databricks jobs, against the MLflow store in the project root:
 
-1. train: ``fare_model.training`` on the sample (all but its most recent fifth);
+1. train: ``fare_model.training`` on the sample (all but its most recent tenth);
 2. validate: ``fare_model.validation`` in ``enabled`` mode on the held-out trips, against
    the thresholds and, from the second run on, the current ``champion``;
 3. deploy: ``fare_model.deployment`` moves ``champion`` to the validated version;

@@ -23,7 +23,7 @@ from pyspark.sql import DataFrame, SparkSession
 from model_spec.data import LABEL
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import PREDICTION_COLUMN
-from steps.trips import collect_at_most, held_out_period, plausible_trips
+from steps.trips import MAX_HELD_OUT_ROWS, collect_at_most, held_out_period, plausible_trips
 from steps.validation import (
     ModelValidationFailed,
     RunMode,
@@ -35,11 +35,9 @@ from steps.validation import (
 )
 
 ScoreTrips = Callable[[SparkSession, str, DataFrame], DataFrame]
-# Scored trips collected to the driver for the model's metrics: two values per trip, so far
-# more than a held-out period of the taxi data (the recipe trains on the newest 2,000,000 and
-# holds out a tenth); a larger input must be sampled on purpose. The feature-store track's
-# ModelValidation uses the same bound (``features.validation``).
-MAX_VALIDATION_ROWS = 5_000_000
+# Scored trips collected to the driver for the model's metrics (two values per trip): the
+# held-out period's bound that every track's validation uses (``steps.trips.MAX_HELD_OUT_ROWS``).
+MAX_VALIDATION_ROWS = MAX_HELD_OUT_ROWS
 
 
 def held_out_metrics(scored: DataFrame) -> dict[str, float]:

@@ -4,10 +4,15 @@
 """Rules every track applies to raw taxi trips: which trips are plausible to train and validate on.
 
 Training and validation both clean their trips with these rules, so a model is validated on
-trips cleaned exactly like its training trips. Which trips are held out is
-``fare_model.data``'s time split (``HELD_OUT_FRACTION``); validation scores them for at most
-``HELD_OUT_DAYS`` days from the training cutoff, a bounded, recent period however much the
-validation input has grown since training.
+trips cleaned exactly like its training trips.
+
+The held-out period is the newest ``HOLDOUT_FRACTION`` of the trips, but never more than the
+newest ``HELD_OUT_DAYS`` days (``holdout_cutoff_of``, the rule every ML track of this template
+applies): on a table of years of trips, a share of the history would be months the model never
+learns from and more trips than validation can score, while a week is a bounded, recent period
+that holds every weekday and hour the model tells apart. ``fare_model.data`` splits there, and
+validation scores the trips from the training cutoff to at most ``HELD_OUT_DAYS`` days after
+it, a bounded period however much the validation input has grown since training.
 """
 {%- else -%}
 """Rules every track applies to raw taxi trips: which trips are plausible, and which are held out.
@@ -42,12 +47,13 @@ tenth of the history), which the next scheduled retraining learns from.
 {%- endif %}
 
 from __future__ import annotations
-
+{% if not plain_mlflow3 %}
+import calendar
+{%- endif %}
 from datetime import datetime
 from typing import Optional
-{% if not plain_mlflow3 %}
+
 import numpy as np
-{%- endif %}
 import pandas as pd
 
 from model_spec.contract import TRAINING_CONTRACT
@@ -57,7 +63,16 @@ from steps.row_checks import REASON_COLUMN, computed_once, row_problems, with_pr
 # The longest held-out period: one week holds every weekday and hour of the week once, and at
 # New York's busiest (about 450,000 taxi trips a day) stays within what validation collects.
 HELD_OUT_DAYS = 7
-{%- if not plain_mlflow3 %}
+# Most held-out trips that validation collects to the driver, in every track. The held-out
+# period's length bounds them, not the history's: HELD_OUT_DAYS days at New York's busiest are
+# about 3.2 million trips, and a bound of 5 million leaves room for a busier week while a
+# trip's dozen columns stay well under a gigabyte of pandas. A denser feed must shorten
+# HELD_OUT_DAYS (``collect_at_most``'s error names this constant).
+MAX_HELD_OUT_ROWS = 5_000_000
+{%- if plain_mlflow3 %}
+# The most recent share of the trips, held out from training to validate on.
+HOLDOUT_FRACTION = 0.1
+{%- else %}
 # The most recent share of the trips, held out from training to validate on (the {% if recipes %}recipe's{% else %}time split's{% endif %}
 # test split), and the share before it that {% if recipes %}the recipe evaluates{% else %}a three-way split validates{% endif %} candidates on.
 HOLDOUT_FRACTION = 0.1
@@ -89,11 +104,16 @@ def plausible_trips(
 
     checked = with_problems(trips, TRAINING_CONTRACT, now)
     return computed_once(checked.where(F.col(REASON_COLUMN).isNull()).drop(REASON_COLUMN))
-{%- if not plain_mlflow3 %}
 
 
 def _epoch_seconds(times: pd.Series) -> pd.Series:
     return pd.to_datetime(times).astype("datetime64[us]").astype("int64") // 1_000_000
+
+
+def _clock_text(seconds: int) -> str:
+    """The clock time ``seconds`` (epoch seconds) as ``yyyy-MM-dd HH:mm:ss``, its UTC reading: the cutoff tag's format."""
+    return pd.Timestamp(seconds, unit="s").strftime("%Y-%m-%d %H:%M:%S")
+{%- if not plain_mlflow3 %}
 
 
 def time_split_labels(trips: pd.DataFrame) -> pd.Series:
@@ -109,6 +129,7 @@ def time_split_labels(trips: pd.DataFrame) -> pd.Series:
     labels[seconds >= validation_from] = "VALIDATION"
     labels[seconds >= _first_held_out_second(seconds)] = "TEST"
     return labels
+{%- endif %}
 
 
 def _first_held_out_second(seconds: pd.Series) -> int:
@@ -123,14 +144,23 @@ def _first_held_out_second(seconds: pd.Series) -> int:
 
 
 def holdout_cutoff_of(trips: pd.DataFrame) -> str:
+{%- if plain_mlflow3 %}
+    """The first pickup time of the held-out period of ``trips``, ``yyyy-MM-dd HH:mm:ss``.
+
+    Trips picked up at or after it are held out: the newest ``HOLDOUT_FRACTION`` of them, at
+    most the newest ``HELD_OUT_DAYS`` days (``_first_held_out_second``). Raises ``ValueError``
+    for no trips.
+    """
+{%- else %}
     """``holdout_cutoff`` of a pandas frame: the first pickup time that ``time_split_labels`` marks ``TEST``.
 
     ``yyyy-MM-dd HH:mm:ss`` as the data's clock shows it, the format of the ``training_cutoff``
     tag, so that ModelValidation (``split_at``) holds out exactly the period this split held
     out, whatever its validation input returns. Raises ``ValueError`` for no trips.
     """
-    first = _first_held_out_second(_epoch_seconds(trips[TIME_COLUMN]))
-    return pd.Timestamp(first, unit="s").strftime("%Y-%m-%d %H:%M:%S")
+{%- endif %}
+    return _clock_text(_first_held_out_second(_epoch_seconds(trips[TIME_COLUMN])))
+{%- if not plain_mlflow3 %}
 
 
 def holdout_start(trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
@@ -139,7 +169,7 @@ def holdout_start(trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
     in one aggregation. Raises ``ValueError`` for no trips."""
     from pyspark.sql import functions as F
 
-    seconds = F.col(TIME_COLUMN).cast("timestamp").cast("long")
+    seconds = F.unix_timestamp(_pickup_clock(trips))
     quantile = F.percentile_approx(seconds, 1 - HOLDOUT_FRACTION, QUANTILE_ACCURACY)
     last_trained, newest = trips.select(quantile, F.max(seconds)).first()
     if last_trained is None:
@@ -150,16 +180,56 @@ def holdout_start(trips: "pyspark.sql.DataFrame") -> int:  # noqa: F821
 def holdout_cutoff(trips: "pyspark.sql.DataFrame") -> str:  # noqa: F821
     """The held-out period's first pickup time, ``yyyy-MM-dd HH:mm:ss`` as the data's clock shows it.
 
-    ``holdout_start`` as a time, so ``split_at`` with it splits the trips exactly as the
-    quantile does. Training records it on the model version
+    ``holdout_start`` as a time (its UTC reading, ``_clock_text``), so ``split_at`` with it
+    splits the trips exactly as the quantile does. Training records it on the model version
     (tag ``training_cutoff``) and validation splits at the recorded value: both select the
-    held-out trips with the same literal, whatever the validation input returns by then.
+    held-out trips with the same clock time, whatever the validation input returns by then and
+    whatever the Spark session time zone of either job.
+    """
+    return _clock_text(holdout_start(trips))
+
+
+def _pickup_clock(trips: "pyspark.sql.DataFrame") -> "pyspark.sql.Column":  # noqa: F821
+    """The pickup column of ``trips`` as a value that no time zone moves.
+
+    A TIMESTAMP (a Delta table's instants, whose UTC reading is the clock) or TIMESTAMP_NTZ
+    (parquet without a zone, as the sample) as stored; ``unix_timestamp`` reads either without
+    the session zone (Spark SQL reference). Any other type (text) is read as a TIMESTAMP_NTZ
+    clock time, a cast that reads no zone either.
     """
     from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampNTZType, TimestampType
 
-    first_second = F.timestamp_seconds(F.lit(holdout_start(trips)))
-    (cutoff,) = trips.sparkSession.range(1).select(F.date_format(first_second, "yyyy-MM-dd HH:mm:ss")).first()
-    return cutoff
+    if isinstance(trips.schema[TIME_COLUMN].dataType, (TimestampType, TimestampNTZType)):
+        return F.col(TIME_COLUMN)
+    return F.col(TIME_COLUMN).cast("timestamp_ntz")
+
+
+def _clock_bound(trips: "pyspark.sql.DataFrame", seconds: int) -> "pyspark.sql.Column":  # noqa: F821
+    """A literal of ``_pickup_clock(trips)``'s type at the clock time ``seconds`` (epoch seconds, UTC reading).
+
+    Compared with the pickup column as stored, so Spark can still skip files by their
+    statistics; neither side reads the session time zone: a TIMESTAMP bound is the instant
+    ``seconds``, a TIMESTAMP_NTZ bound the clock text cast without a zone.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import TimestampType
+
+    if isinstance(trips.schema[TIME_COLUMN].dataType, TimestampType):
+        return F.timestamp_seconds(F.lit(seconds))
+    return F.lit(_clock_text(seconds)).cast("timestamp_ntz")
+
+
+def _cutoff_seconds(cutoff: str) -> int:
+    """The clock time ``cutoff`` (``yyyy-MM-dd HH:mm:ss``, a ``training_cutoff`` tag) in epoch seconds, read as UTC.
+
+    Raises ``ValueError`` naming the value when it is not such a time (Spark would make it NULL
+    and silently select no trip).
+    """
+    try:
+        return calendar.timegm(datetime.fromisoformat(str(cutoff).strip()).timetuple())
+    except ValueError:
+        raise ValueError(f"training cutoff {cutoff!r} is not a clock time such as 2016-02-20 13:45:00") from None
 
 
 def split_at(
@@ -169,13 +239,11 @@ def split_at(
     """``(trips picked up before cutoff, trips picked up at or after it)``.
 
     ``cutoff`` is a clock time such as ``2016-02-20 13:45:00`` (``holdout_cutoff``, or the
-    ``training_cutoff`` tag of a model version). Spark casts it in the session time zone, as
-    it reads the stored pickup times, so the split does not depend on the zone.
+    ``training_cutoff`` tag of a model version), read as UTC like the stored pickup times
+    (``_pickup_clock``): a tag written by a job in one session time zone splits the same trips
+    in a job in another. Raises ``ValueError`` for a ``cutoff`` that is not a clock time.
     """
-    from pyspark.sql import functions as F
-
-    since = F.lit(str(cutoff)).cast("timestamp")
-    picked_up = F.col(TIME_COLUMN).cast("timestamp")
+    picked_up, since = _pickup_clock(trips), _clock_bound(trips, _cutoff_seconds(cutoff))
     return trips.where(picked_up < since), trips.where(picked_up >= since)
 
 
@@ -184,13 +252,13 @@ def held_out_period(trips: "pyspark.sql.DataFrame", cutoff: str) -> "pyspark.sql
 
     ``cutoff`` is a version's ``training_cutoff`` tag (``holdout_cutoff``): these are the trips
     its training held out, and when the input has grown since, newer trips only up to the
-    bound, so the period validation scores stays bounded however long the input gets.
+    bound, so the period validation scores stays bounded however long the input gets. Both
+    bounds are read as ``split_at`` reads the cutoff, in no time zone.
     """
-    from pyspark.sql import functions as F
-
-    _, since_cutoff = split_at(trips, cutoff)
-    until = F.lit(str(cutoff)).cast("timestamp") + F.expr(f"INTERVAL {HELD_OUT_DAYS} DAYS")
-    return since_cutoff.where(F.col(TIME_COLUMN).cast("timestamp") <= until)
+    since = _cutoff_seconds(cutoff)
+    picked_up = _pickup_clock(trips)
+    since_cutoff = picked_up >= _clock_bound(trips, since)
+    return trips.where(since_cutoff & (picked_up <= _clock_bound(trips, since + HELD_OUT_DAYS * 86400)))
 {%- endif %}
 
 

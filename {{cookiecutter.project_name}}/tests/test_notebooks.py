@@ -72,4 +72,26 @@ def test_train_names_the_missing_terraform_outputs(env: str, monkeypatch: pytest
     dbutils = FakeDbutils({"env": env, "test_mode": "False"})
     with pytest.raises(RuntimeError, match=rf"output/{env}\.json does not exist: deploy the databricks-config"):
         run_notebook("Train", dbutils)
+
+
+def test_train_runs_the_recipe_in_utc_whatever_the_clusters_time_zone(spark, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The split's cutoff comes from the recipe's pandas clock times, which Spark renders in the
+    session time zone; the ``training_cutoff`` tag must be their UTC reading (``steps.trips``)."""
+    import mlflow.recipes
+
+    class RecipeCreated(Exception):
+        pass
+
+    def recipe(profile: str) -> None:
+        raise RecipeCreated(spark.conf.get("spark.sql.session.timeZone"))
+
+    monkeypatch.setattr(mlflow.recipes, "Recipe", recipe)
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", "America/New_York")
+    try:
+        with pytest.raises(RecipeCreated) as created:
+            run_notebook("Train", FakeDbutils({"env": "dev", "test_mode": "True"}), spark=spark)
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", previous)
+    assert created.value.args == ("UTC",)
 {%- endif %}

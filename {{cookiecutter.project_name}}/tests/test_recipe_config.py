@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow.recipes.utils import get_recipe_config
+from pyspark.sql import functions as F
 
-from model_spec.data import LABEL, SAMPLE_PATH, TASK
+from model_spec.data import LABEL, SAMPLE_PATH, TASK, TIME_COLUMN
 from model_spec.metrics import GREATER_IS_BETTER, THRESHOLDS
 from steps import dev_namespace, utils
+from steps.predictions import record_id
+
+TEST_SAMPLE = Path(__file__).resolve().parent / "test_sample.parquet"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,10 +71,33 @@ def test_databricks_profiles_bound_what_the_recipe_collects_to_the_newest_trips(
     # The recipe's steps work on pandas in the driver's memory: the ingest query bounds the rows.
     for env in utils.FIXED_NAME_ENVS + utils.TERRAFORM_ENVS:
         text = (PROJECT_ROOT / "profiles" / f"databricks-{env}.yaml").read_text()
-        assert "ORDER BY tpep_pickup_datetime DESC LIMIT 2000000" in text, env
+        assert "ORDER BY tpep_pickup_datetime DESC," in text and "LIMIT 2000000" in text, env
     utils.write_dev_profile_names()
     config = dev_config(utils.DEV_PROFILE_NAMES)
-    assert config["steps"]["ingest"]["sql"].endswith("ORDER BY tpep_pickup_datetime DESC LIMIT 2000000")
+    assert "ORDER BY tpep_pickup_datetime DESC," in config["steps"]["ingest"]["sql"]
+    assert config["steps"]["ingest"]["sql"].endswith("LIMIT 2000000")
+
+
+def test_the_databricks_ingest_keeps_the_same_trips_when_pickup_times_tie(spark, dev_profile_names: Path) -> None:
+    """The profiles' query runs here on the test trips (its table and LIMIT swapped for a view and a
+    bound inside a day): many trips share the pickup time at the bound, and whatever order the
+    table returns them in, the query keeps the ones the MLflow 3 track's window keeps (newest
+    first, then the record id of ``steps.predictions`` and the fare)."""
+    utils.write_dev_profile_names()
+    sql = dev_config(utils.DEV_PROFILE_NAMES)["steps"]["ingest"]["sql"]
+    trips = pd.read_parquet(TEST_SAMPLE)
+    daily = trips.assign(**{TIME_COLUMN: trips[TIME_COLUMN].dt.floor("D")})
+    newest_days = daily[TIME_COLUMN].drop_duplicates().nlargest(3)
+    bound = int((daily[TIME_COLUMN] > newest_days.iloc[2]).sum()) + 3  # three trips into the third day
+    query = re.sub(r"LIMIT \d+$", f"LIMIT {bound}", re.sub(r"FROM delta\.`[^`]+`", "FROM trips", sql))
+    kept = []
+    for order in (daily, daily.iloc[::-1], daily.sample(frac=1.0, random_state=11)):
+        spark.createDataFrame(order).repartition(3).createOrReplaceTempView("trips")
+        kept.append(sorted(map(tuple, spark.sql(query).toPandas().itertuples(index=False))))
+    frame = spark.createDataFrame(daily)
+    ids = record_id(frame.columns)
+    expected = frame.orderBy(F.col(TIME_COLUMN).desc(), ids, F.col(LABEL).asc_nulls_last()).limit(bound).toPandas()
+    assert kept[0] == kept[1] == kept[2] == sorted(map(tuple, expected.itertuples(index=False)))
 
 
 def test_validation_criteria_are_the_model_validation_thresholds() -> None:

@@ -1,9 +1,20 @@
 {%- set plain_mlflow3 = cookiecutter | derived("ml_code") == "mlflow3" -%}
 """The trip rules every track shares: cleaning{% if not plain_mlflow3 %}, and the held-out period by time{% endif %}."""
 
+{% if not plain_mlflow3 -%}
+import contextlib
+{% endif -%}
 from datetime import datetime{% if not plain_mlflow3 %}, timedelta{% endif %}
+{%- if not plain_mlflow3 %}
+from typing import Iterator
+{%- endif %}
 
 import pandas as pd
+{%- if not plain_mlflow3 %}
+import pytest
+from pyspark.sql import SparkSession
+from pyspark.sql import functions as F
+{%- endif %}
 
 {% if plain_mlflow3 -%}
 from steps.trips import clean_trips, plausible_trips
@@ -84,6 +95,43 @@ def test_validation_scores_the_held_out_period_only_however_much_the_input_grew(
     period = held_out_period(grown, cutoff).toPandas()["tpep_pickup_datetime"]
     assert len(period) == HELD_OUT_DAYS * 24 + 1
     assert str(period.min()) == cutoff and period.max() - period.min() == timedelta(days=HELD_OUT_DAYS)
+
+
+@contextlib.contextmanager
+def session_time_zone(spark: SparkSession, zone: str) -> Iterator[None]:
+    """Spark's session time zone set to ``zone`` for the block."""
+    previous = spark.conf.get("spark.sql.session.timeZone")
+    spark.conf.set("spark.sql.session.timeZone", zone)
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.session.timeZone", previous)
+
+
+@pytest.mark.parametrize("stored_as", ["timestamp", "timestamp_ntz"])
+def test_a_cutoff_splits_the_same_trips_in_any_session_time_zone(spark, stored_as: str) -> None:
+    """Training in one session time zone tags a cutoff that validation reads in another: a Delta
+    table's TIMESTAMP instants and the sample's TIMESTAMP_NTZ clock times split the same."""
+    trips = spark.createDataFrame(hourly(100).assign(trip=range(100 * 24)))
+    trips = trips.withColumn("tpep_pickup_datetime", F.col("tpep_pickup_datetime").cast(stored_as)).cache()
+
+    def split(cutoff: str) -> list[list[int]]:
+        parts = (*split_at(trips, cutoff), held_out_period(trips, cutoff))
+        return [sorted(row.trip for row in part.select("trip").collect()) for part in parts]
+
+    tagged = holdout_cutoff(trips)  # in the tests' UTC session
+    assert tagged == holdout_cutoff_of(hourly(100))
+    expected = split(tagged)
+    assert len(expected[1]) == len(expected[2]) == HELD_OUT_DAYS * 24 + 1
+    for zone in ("America/New_York", "Asia/Kathmandu"):
+        with session_time_zone(spark, zone):
+            assert holdout_cutoff(trips) == tagged, zone
+            assert split(tagged) == expected, zone
+
+
+def test_a_cutoff_that_is_not_a_clock_time_is_refused(spark) -> None:
+    with pytest.raises(ValueError, match="'2016-02-30 13:45:00' is not a clock time such as 2016-02-20 13:45:00"):
+        split_at(spark.createDataFrame(hourly(1)), "2016-02-30 13:45:00")
 {%- endif %}
 
 

@@ -4,8 +4,9 @@
 # MAGIC
 # MAGIC Trains the taxi-fare model with `fare_model.training` on MLflow 3 and registers it: of the
 # MAGIC newest 2,000,000 trips (the training window, `fare_model.data.MAX_COLLECTED_ROWS`, logged as
-# MAGIC run parameters), those before the most recent fifth (by pickup time) train the model, the rest
-# MAGIC is held out for `ModelValidation`. The training trips are logged as the run's dataset.
+# MAGIC run parameters), those before the most recent tenth (by pickup time, at most the newest 7 days,
+# MAGIC `steps/trips.py`) train the model, the rest is held out for `ModelValidation`. The training
+# MAGIC trips are logged as the run's dataset.
 # MAGIC
 # MAGIC Parameters:
 # MAGIC * `env`: `dev`, `staging` or `prod`; selects the experiment and registered model (in `dev`

@@ -1,8 +1,12 @@
+import inspect
+
 import pandas as pd
 import pytest
 
 from fare_model.data import (
     HELD_OUT_DAYS,
+    HOLDOUT_FRACTION,
+    MAX_HELD_OUT_ROWS,
     TARGET,
     TIME_COLUMN,
     clean_trips,
@@ -16,11 +20,25 @@ from fare_model.data import (
 from model_spec.contract import DROPOFF
 
 
-def test_held_out_trips_are_the_most_recent_fifth(trips: pd.DataFrame) -> None:
+def test_held_out_trips_are_the_most_recent_tenth(trips: pd.DataFrame) -> None:
     split = split_by_time(trips)
     assert len(split.train) + len(split.held_out) == len(trips)
-    assert len(split.held_out) == pytest.approx(0.2 * len(trips), abs=1)
+    assert len(split.held_out) == pytest.approx(HOLDOUT_FRACTION * len(trips), abs=1)
     assert split.train[TIME_COLUMN].max() < split.cutoff <= split.held_out[TIME_COLUMN].min()
+
+
+def test_a_long_history_holds_out_its_newest_week_and_trains_on_everything_before_it() -> None:
+    """A share of a year of trips would be weeks the model neither learns from nor is judged on."""
+    hourly = pd.date_range("2023-01-01", periods=365 * 24, freq="h")
+    year = pd.DataFrame({TIME_COLUMN: hourly, TARGET: 10.0}).sample(frac=1.0, random_state=5)
+    split = split_by_time(year)
+    newest = year[TIME_COLUMN].max()
+    assert newest - split.cutoff <= pd.Timedelta(days=HELD_OUT_DAYS)
+    assert len(split.held_out) == HELD_OUT_DAYS * 24 + 1
+    # No trip falls between the two parts: training ends where the held-out period starts.
+    assert len(split.train) + len(split.held_out) == len(year)
+    assert split.train[TIME_COLUMN].max() == split.held_out[TIME_COLUMN].min() - pd.Timedelta(hours=1)
+    assert split.held_out[TIME_COLUMN].min() == split.cutoff
 
 
 def test_split_does_not_depend_on_row_order(trips: pd.DataFrame) -> None:
@@ -30,13 +48,15 @@ def test_split_does_not_depend_on_row_order(trips: pd.DataFrame) -> None:
     assert sorted(shuffled.held_out.index) == sorted(first.held_out.index)
 
 
-def test_trips_at_the_cutoff_time_are_all_held_out(trips: pd.DataFrame) -> None:
+def test_trips_picked_up_at_the_same_time_land_on_the_same_side(trips: pd.DataFrame) -> None:
     trips = trips.copy()
-    cutoff = split_by_time(trips).cutoff
-    trips.loc[trips.index[:3], TIME_COLUMN] = cutoff  # three more trips share the cutoff's pickup time
+    first = split_by_time(trips)
+    # Three more trips share the last training pickup time, three the first held-out one.
+    trips.loc[trips.index[:3], TIME_COLUMN] = first.train[TIME_COLUMN].max()
+    trips.loc[trips.index[3:6], TIME_COLUMN] = first.held_out[TIME_COLUMN].min()
     split = split_by_time(trips)
-    assert (split.held_out[TIME_COLUMN] == split.cutoff).sum() >= 4
-    assert (split.train[TIME_COLUMN] >= split.cutoff).sum() == 0
+    assert not set(split.train[TIME_COLUMN]) & set(split.held_out[TIME_COLUMN])
+    assert len(split.train) + len(split.held_out) == len(trips)
 
 
 def test_one_pickup_time_cannot_be_split(trips: pd.DataFrame) -> None:
@@ -50,6 +70,13 @@ def test_cleaning_drops_refunds_and_zero_distances(trips: pd.DataFrame) -> None:
     dirty.loc[dirty.index[0], TARGET] = -5.0
     dirty.loc[dirty.index[1], "trip_distance"] = 0.0
     assert len(clean_trips(dirty)) == len(trips) - 2
+
+
+def test_validation_collects_a_held_out_week_at_new_yorks_busiest() -> None:
+    """About 450,000 trips a day (``steps.trips``): validation collects up to the bound every track's
+    validation uses, not the training window's 2,000,000, which a busy week exceeds."""
+    assert inspect.signature(held_out_trips).parameters["max_rows"].default == MAX_HELD_OUT_ROWS
+    assert MAX_HELD_OUT_ROWS >= HELD_OUT_DAYS * 450_000
 
 
 def test_collecting_refuses_more_rows_than_the_bound(spark, trips: pd.DataFrame) -> None:
