@@ -286,6 +286,9 @@ def test_the_company_policy_and_tags_reach_every_environment_and_the_integration
         parsed = parse_file(project / "databricks-config" / env / "variables.tf")
         defaults = {unquote(name): literal(body.get("default")) for block in parsed["variable"] for name, body in block.items()}
         assert {name: defaults[name] for name in expected} == expected, env
+    # The CI/CD principals, which create the jobs, need CAN_USE on the policies: the setup guide asks for it.
+    setup = (project / "docs/mlops-setup.md").read_text()
+    assert "**CAN_USE on the company's compute policies** (cluster policy `ABCDEF0123456789`" in setup
     script = integration_test_script(project)
     if variant.unity_catalog:
         script.COMPUTE = "classic"
