@@ -494,21 +494,23 @@ def check_mlflow_recipes_without_feature_store(include_feature_store: str, inclu
 
 # CI/CD platforms whose pipelines deploy every protected environment of hooks/environments.py
 # behind its own approval; the others are written for one protected environment, the last (prod).
-MULTIPLE_PROTECTED_ENVIRONMENTS = ("GitHub Actions",)
+MULTIPLE_PROTECTED_ENVIRONMENTS = ("GitHub Actions", "Azure DevOps")
 
 
 def check_protected_environments(cicd_platform: str, protected: tuple[str, ...]) -> Problem:
     """``protected``: the names of the protected deploy environments of hooks/environments.py, in order.
 
     GitHub Actions gives each its own environment with reviewers and deployment branches, deploy
-    workflow and deploy trigger secret. The Azure DevOps and GitLab pipelines (model deployment
-    pipeline or job, service connection trust, protected environment and variables) are written for
-    one protected environment that comes last: a second one would deploy through prod's."""
+    workflow and deploy trigger secret; Azure DevOps its own environment with approval
+    (``<reviewers>_approver_ids``), branch control and exclusive lock, model deployment pipeline
+    (``deploy-model-<env>.yml``) and, on azure and aws, service connection trust. The GitLab
+    pipelines (deployment job, protected environment and variables) are written for one protected
+    environment that comes last: a second one would deploy through prod's."""
     if cicd_platform in MULTIPLE_PROTECTED_ENVIRONMENTS or len(protected) <= 1:
         return None
     return (
         f"cicd_platform '{cicd_platform}' supports one protected environment, the last of hooks/environments.py, "
-        f"but this template protects {', '.join(protected)}. Choose cicd_platform='GitHub Actions', or leave "
+        f"but this template protects {', '.join(protected)}. Choose cicd_platform='GitHub Actions' or 'Azure DevOps', or leave "
         "protected off on every environment but the last (stack-customization.md, task D)."
     )
 

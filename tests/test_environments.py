@@ -20,9 +20,10 @@ from cookiecutter.main import cookiecutter
 from hooks.environment_folders import PER_ENVIRONMENT_FILES, SOURCE, generated_paths
 from hooks.environments import ENVIRONMENTS, names
 from tests.support.generation import answers_for
-from tests.support import mermaid
+from tests.support import azure_pipelines_schema, mermaid
 from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
+from tests.support.tools import CHECK_JSONSCHEMA
 from tests.support.terraform_refs import problems_in_tree
 from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
 
@@ -209,10 +210,12 @@ def check_qa_catalog_is_its_own(repo: Path) -> None:
 
 
 @pytest.mark.large
-def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsewhere(tmp_path: Path) -> None:
+def test_a_protected_qa_row_gets_its_own_approval_on_github_and_azure_devops_and_is_refused_elsewhere(tmp_path: Path) -> None:
     """qa with ``protected=True``: on GitHub Actions its own environment with reviewers and deployment
     branches, its plan and apply after an approval, its deploy workflow and the deploy trigger's secret
-    in qa's workspace; Azure DevOps and GitLab, written for one protected environment, refuse it."""
+    in qa's workspace; on Azure DevOps (check_protected_qa_on_azure_devops) its own approval, branch
+    control, model deployment pipeline and service connection trust; GitLab, written for one protected
+    environment, refuses it."""
     repo = qa_copy(tmp_path / "repo", PROTECTED_QA_ROW)
     by_platform = {v.cicd_platform: v for v in one_variant_per_platform()}
     variant = by_platform.pop("GitHub Actions")
@@ -273,6 +276,11 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     assert "approval every qa and prod job waits for" in bootstrap_variables
     check_static(project)
 
+    for variant in [by_platform.pop("Azure DevOps"), next(v for v in SUPPORTED_VARIANTS if v.id == "gcp-azuredevops-nofs")]:
+        project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
+                                    extra_context=answers_for(variant)))
+        check_protected_qa_on_azure_devops(project, variant)
+
     for platform, refused in by_platform.items():
         result = subprocess.run(
             [sys.executable, "-m", "cookiecutter", str(repo), "--no-input", "-o", str(tmp_path / refused.id),
@@ -282,6 +290,63 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
         assert f"cicd_platform '{platform}' supports one protected environment" in result.stderr
         assert "protects qa, prod" in result.stderr
         assert not (tmp_path / refused.id).exists() or not any((tmp_path / refused.id).iterdir())
+
+
+def check_protected_qa_on_azure_devops(project: Path, variant: Variant) -> None:
+    """What prod gets on Azure DevOps, qa (a protected row) gets too, under its own name: an approval
+    by its own approvers (qa_approver_ids; prod keeps prod_approver_ids), branch control on its group,
+    environment and state connection, its model deployment pipeline with its authorisations and
+    denied edits, its service connection's token trusted by its Databricks principal (azure, aws),
+    and TriggerModelDeploy naming its pipeline. Fails on the template that refused the row."""
+    bootstrap = read(project, ".mlops-setup-scripts/cicd/azure-devops.tf")
+    approval = re.search(r'^resource "azuredevops_check_approval" "qa" \{\n(.*?)^\}', bootstrap, re.M | re.S)
+    assert approval and 'azuredevops_environment.cicd["qa"].id' in approval.group(1)
+    assert "approvers             = var.qa_approver_ids" in approval.group(1)
+    assert re.search(r'^resource "azuredevops_check_approval" "prod" \{\n(?:.*\n)*?  approvers             = var\.prod_approver_ids', bootstrap, re.M)
+    branch_control = re.search(r'^resource "azuredevops_check_branch_control" "qa" \{\n(.*?)^\}', bootstrap, re.M | re.S)
+    assert branch_control and 'variablegroup = azuredevops_variable_group.cicd["qa"].id' in branch_control.group(1)
+    assert 'environment   = azuredevops_environment.cicd["qa"].id' in branch_control.group(1)
+    assert ('endpoint      = ' in branch_control.group(1)) == (variant.cloud != "gcp")
+    assert 'resource "azuredevops_check_branch_control" "prod"' in bootstrap
+    pipeline = re.search(r'^    deploy_model_qa = \{\n(.*?)^    \}', bootstrap, re.M | re.S)
+    assert pipeline and 'yml_path           = ".azure/devops-pipelines/deploy-model-qa.yml"' in pipeline.group(1)
+    assert 'name               = "Deploy model (qa)"' in pipeline.group(1)
+    # The pipeline signs in to qa, deploys to qa's environment and (azure, aws) uses its state connection.
+    for pipelines in ("environment_pipelines", "deployment_pipelines", "state_pipelines"):
+        listed = re.search(rf'^  {pipelines} = \{{\n(.*?)^  \}}', bootstrap, re.M | re.S).group(1)
+        assert 'qa      = ["terraform_cicd", "deploy_model_qa"]' in listed or pipelines == "state_pipelines"
+        assert '"deploy_model_qa"' not in listed.replace('qa      = ["terraform_cicd", "deploy_model_qa"]', "")
+    assert re.search(r'^    deploy_model_qa += \["EditBuildDefinition"', bootstrap, re.M)  # no Contributor edits it
+    variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_approver_ids)"', variables, re.M) == ["qa_approver_ids", "prod_approver_ids"]
+    assert "export TF_VAR_qa_approver_ids=" in read(project, "docs/mlops-setup.md")
+    federation = read(project, f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
+    if variant.cloud == "gcp":
+        assert "service-connection" not in federation
+    else:
+        assert 'contains(["qa", "prod"], each.key) ? { databricksServiceConnectionId' in bootstrap
+        assert re.search(r'^    qa-service-connection = \{\n      env       = "qa"', federation, re.M)
+        assert ' if !contains(["qa", "prod"], env)' in federation  # no pipeline name signs in to qa
+    deploy = yaml_files(project)[".azure/devops-pipelines/deploy-model-qa.yml"]
+    (stage,) = deploy["stages"]
+    (job,) = stage["jobs"]
+    assert stage["condition"] == "eq(variables['Build.SourceBranch'], 'refs/heads/release')"
+    assert job["environment"] == "qa" and {"group": "my-mlops-project qa"} in job["variables"]
+    steps = job["strategy"]["runOnce"]["deploy"]["steps"]
+    assert steps[-1]["script"].endswith(' "$MODEL_URI" qa')
+    token_steps = [step for step in steps if step.get("displayName") == "Get the qa service connection's token for Databricks"]
+    assert len(token_steps) == (variant.cloud != "gcp")
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert 'deploy_branches = {"qa": "release", "prod": "release"}\nif env in ["qa", "prod"]:' in trigger
+    assert "'Deploy model ({env})'" in trigger
+    readme = read(project, ".azure/devops-pipelines/README.md")
+    assert "[`deploy-model-qa.yml`](deploy-model-qa.yml)" in readme and "`Deploy model (qa) (<repository>)` and" in readme
+    check_static(project)
+    result = subprocess.run([CHECK_JSONSCHEMA, "--schemafile", azure_pipelines_schema.schema_file(), "--data-transform",
+                             "azure-pipelines", "--regex-variant", "nonunicode",
+                             *sorted((project / ".azure" / "devops-pipelines").glob("*.yml"))],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def yaml_files(project: Path) -> dict[str, object]:
