@@ -20,11 +20,13 @@ from cookiecutter.main import cookiecutter
 from hooks.environment_folders import PER_ENVIRONMENT_FILES, SOURCE, generated_paths
 from hooks.environments import ENVIRONMENTS, names
 from tests.support.generation import answers_for
+from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local
 from tests.support import azure_pipelines_schema, mermaid
 from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
 from tests.support.tools import CHECK_JSONSCHEMA
 from tests.support.terraform_refs import problems_in_tree
+from tests.test_gitlab import listed_jobs, running
 from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, Variant, choices
 
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
@@ -210,14 +212,17 @@ def check_qa_catalog_is_its_own(repo: Path) -> None:
 
 
 @pytest.mark.large
-def test_a_protected_qa_row_gets_its_own_approval_on_github_and_azure_devops_and_is_refused_elsewhere(tmp_path: Path) -> None:
+def test_a_protected_qa_row_gets_its_own_approval_on_every_platform(tmp_path: Path) -> None:
     """qa with ``protected=True``: on GitHub Actions its own environment with reviewers and deployment
     branches, its plan and apply after an approval, its deploy workflow and the deploy trigger's secret
     in qa's workspace; on Azure DevOps (check_protected_qa_on_azure_devops) its own approval, branch
-    control, model deployment pipeline and service connection trust; GitLab, written for one protected
-    environment, refuses it."""
+    control, model deployment pipeline and service connection trust; on GitLab
+    (check_protected_qa_on_gitlab) its protected environment with approvals, protected variables,
+    trigger and secret scope, state and Databricks trust, and jobs that no merge request or other
+    branch creates."""
     repo = qa_copy(tmp_path / "repo", PROTECTED_QA_ROW)
     by_platform = {v.cicd_platform: v for v in one_variant_per_platform()}
+    assert set(by_platform) == {"GitHub Actions", "Azure DevOps", "GitLab"}
     variant = by_platform.pop("GitHub Actions")
     project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
                                 extra_context=answers_for(variant)))
@@ -281,15 +286,10 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_azure_devops_and
                                     extra_context=answers_for(variant)))
         check_protected_qa_on_azure_devops(project, variant)
 
-    for platform, refused in by_platform.items():
-        result = subprocess.run(
-            [sys.executable, "-m", "cookiecutter", str(repo), "--no-input", "-o", str(tmp_path / refused.id),
-             *(f"{name}={value}" for name, value in answers_for(refused).items())],
-            capture_output=True, text=True)
-        assert result.returncode != 0
-        assert f"cicd_platform '{platform}' supports one protected environment" in result.stderr
-        assert "protects qa, prod" in result.stderr
-        assert not (tmp_path / refused.id).exists() or not any((tmp_path / refused.id).iterdir())
+    for variant in [by_platform.pop("GitLab"), next(v for v in SUPPORTED_VARIANTS if v.id == "gcp-gitlab-nofs")]:
+        project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
+                                    extra_context=answers_for(variant)))
+        check_protected_qa_on_gitlab(project, variant, tmp_path / f"{variant.id}-checkout")
 
 
 def check_protected_qa_on_azure_devops(project: Path, variant: Variant) -> None:
@@ -348,6 +348,58 @@ def check_protected_qa_on_azure_devops(project: Path, variant: Variant) -> None:
                              *sorted((project / ".azure" / "devops-pipelines").glob("*.yml"))],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def check_protected_qa_on_gitlab(project: Path, variant: Variant, checkout: Path) -> None:
+    """What prod gets on GitLab, qa (a protected row) gets too: a protected environment with
+    approvals of its own (qa_required_approvals), protected variables, its own pipeline trigger in a
+    secret scope of qa's workspace, Databricks federation and state trust for the protected default
+    branch only; and gitlab-ci-local shows that no merge request, no other branch's push and no
+    trigger of another branch creates a qa job, while a default-branch push and a release trigger do.
+    Fails on the template that refused the row."""
+    setup = read(project, ".mlops-setup-scripts/cicd/gitlab.tf")
+    environment = re.search(r'^resource "gitlab_project_protected_environment" "qa" \{\n(.*?)^\}', setup, re.M | re.S)
+    assert environment and "required_approvals = var.qa_required_approvals" in environment.group(1)
+    assert 'resource "gitlab_project_protected_environment" "prod"' in setup
+    assert setup.count('protected         = contains(["qa", "prod"], each.key)') == 4
+    assert 'resource "gitlab_pipeline_trigger" "qa_model_deployment"' in setup
+    assert re.search(r'"qa_cd_credentials" \{\n  provider = databricks\.qa_sp\n  name     = "qa-my-mlops-project-cd-credentials"', setup)
+    variables = read(project, ".mlops-setup-scripts/cicd/gitlab-variables.tf")
+    assert re.findall(r'^variable "(\w+_required_approvals)"', variables, re.M) == ["qa_required_approvals", "prod_required_approvals"]
+    federation = read(project, f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
+    assert 'qa-gitlab-main = {\n      env           = "qa"\n      subject_claim = "sub"' in federation
+    state = read(project, ".mlops-setup-scripts/cicd/state-access.tf")
+    if variant.cloud == "gcp":
+        assert "attribute.protected_env/qa" in state and "attribute.protected_env/prod" in state
+    elif variant.cloud == "azure":
+        assert 'resource "azuread_application_federated_identity_credential" "gitlab_qa"' in state
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert 'QA_CD_SCOPE = "qa-my-mlops-project-cd-credentials"' in trigger
+    assert 'if env == "qa":\n    start_qa_deployment(model_uri)\nelif env == "prod":' in trigger
+    assert "- Operate, Environments, `qa`:" in read(project, "docs/mlops-setup.md")
+    check_static(project)
+    try:
+        ensure_gitlab_ci_local()
+    except NodeMissing:
+        return  # tests/test_gitlab.py skips its gitlab-ci-local checks too without Node
+    project = shutil.copytree(project, checkout)
+    as_gitlab_checkout(project, "main")
+    with open(project / "databricks-config/qa/main.tf", "a") as file:
+        file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change qa"],
+                   cwd=project, check=True)
+    qa_terraform = {"terraform-plan-qa", "terraform-apply-qa", "terraform-output-qa"}
+    assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "push"})) >= qa_terraform
+    qa_jobs = qa_terraform | {"deploy-model-qa"}
+    model = {"MODEL_URI": "models:/m/1"}
+    for variables in ({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **model},
+                      {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", **model},
+                      {"CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "feature", **model},
+                      {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main"}):
+        assert not running(listed_jobs(project, variables)) & qa_jobs, variables
+    release = {"CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "release", **model}
+    assert "deploy-model-qa" in running(listed_jobs(project, release))
+    assert "deploy-model-qa" not in running(listed_jobs(project, {**release, "CI_DEBUG_TRACE": "true"}))
 
 
 def yaml_files(project: Path) -> dict[str, object]:

@@ -63,13 +63,15 @@ locals {
       audiences     = [local.workspace_hosts["{{ env }}"]]
     }
 {%- endfor %}
+{%- for env in credentials.protected_environments %}
 {%- for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}
-    prod-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
-      env           = "prod"
+    {{ env }}-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
+      env           = "{{ env }}"
       subject_claim = "sub"
       subject       = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ branch }}"
-      audiences     = [local.workspace_hosts["prod"]]
+      audiences     = [local.workspace_hosts["{{ env }}"]]
     }
+{%- endfor %}
 {%- endfor %}
   }
 {%- else %}
