@@ -291,7 +291,7 @@ resource "google_service_account_iam_member" "github_environment" {
 {%- set default_branch_only = ("/attribute.prod_ref/" if gitlab else "/attribute.prod_pipeline_ref/refs/heads/") ~ cookiecutter.default_branch %}
 {%- if gitlab %}
 
-# Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.prod_ref).
+# Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.{{ "prod_ref" if credentials.protected_environments | length == 1 else "protected_env" }}).
 {%- else %}
 
 # Staging: every run of the Terraform pipelines (the provider's attribute_condition); prod: only
