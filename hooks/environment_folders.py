@@ -15,6 +15,8 @@ name holds ``_environment`` where the generated names hold the environment's
 (``deploy-model-staging.yml``, ``databricks-prod.yaml``, ...). Cookiecutter renders it first: its
 Jinja for the hook sits in a ``{% raw %}`` block. It sees ``deploy_env`` (the name) and
 ``environment``. Its source may be pruned (another CI/CD platform or ML code track).
+``PER_PROTECTED_ENVIRONMENT_FILES`` are the same for the protected deploy environments only (those
+that deploy models behind an approval, such as Azure DevOps' model deployment pipeline).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from .derived import environments
-from .environments import names
+from .environments import ENVIRONMENTS, names
 from .fixed_answers import with_fixed_answers
 
 SOURCE = Path("databricks-config") / "_environment"
@@ -33,15 +35,21 @@ PER_ENVIRONMENT_FILES = (
     ".github/workflows/deploy-model-_environment.yml",  # GitHub Actions: the model deployment workflow
     "profiles/databricks-_environment.yaml",  # MLflow Recipes: the recipe profile of the environment's jobs
 )
+PER_PROTECTED_ENVIRONMENT_FILES = (
+    ".azure/devops-pipelines/deploy-model-_environment.yml",  # Azure DevOps: the approved model deployment pipeline
+)
 
 
 def generated_paths(relative: str) -> list[str]:
     """The paths that the project template's file ``relative`` (a POSIX path relative to
     ``{{cookiecutter.project_name}}/``) has in a generated project: itself, or for a file of
     ``SOURCE`` or of ``PER_ENVIRONMENT_FILES`` one path per deploy environment
-    (``databricks-config/staging/main.tf``, ``.github/workflows/deploy-model-staging.yml``, ...)."""
+    (``databricks-config/staging/main.tf``, ``.github/workflows/deploy-model-staging.yml``, ...), for
+    a file of ``PER_PROTECTED_ENVIRONMENT_FILES`` one per protected deploy environment."""
     if relative in PER_ENVIRONMENT_FILES:
         return [relative.replace(PLACEHOLDER, env) for env in names("deploy")]
+    if relative in PER_PROTECTED_ENVIRONMENT_FILES:
+        return [relative.replace(PLACEHOLDER, env.name) for env in ENVIRONMENTS if env.role == "deploy" and env.protected]
     path = Path(relative)
     if SOURCE not in path.parents:
         return [relative]
@@ -51,7 +59,8 @@ def generated_paths(relative: str) -> list[str]:
 def write_environment_folders(project: Path, template: Path, answers: Mapping[str, Any]) -> list[Path]:
     """Render ``project``/``SOURCE`` into ``databricks-config/<env>/`` for every deploy environment
     and delete ``SOURCE``, render each file of ``PER_ENVIRONMENT_FILES`` that the project holds once
-    per deploy environment and delete it; return the folders written. ``template`` is the template's root (its
+    per deploy environment (``PER_PROTECTED_ENVIRONMENT_FILES``: per protected one) and delete it;
+    return the folders written. ``template`` is the template's root (its
     ``templates/`` folder serves includes), ``answers`` the cookiecutter context of the run.
 
     Raises ``FileNotFoundError`` when ``SOURCE`` is missing (the hook runs once per generation)."""
@@ -74,7 +83,7 @@ def write_environment_folders(project: Path, template: Path, answers: Mapping[st
             (folder / file.name).write_text(text)
             shutil.copymode(file, folder / file.name)
         folders.append(folder)
-        for relative in PER_ENVIRONMENT_FILES:
+        for relative in PER_ENVIRONMENT_FILES + (PER_PROTECTED_ENVIRONMENT_FILES if environment["protected"] else ()):
             file = project / relative
             if file.is_file():
                 target = file.with_name(file.name.replace(PLACEHOLDER, environment["name"]))
@@ -82,6 +91,6 @@ def write_environment_folders(project: Path, template: Path, answers: Mapping[st
                     cookiecutter=answers, deploy_env=environment["name"], environment=environment))
                 shutil.copymode(file, target)
     shutil.rmtree(source)
-    for relative in PER_ENVIRONMENT_FILES:
+    for relative in PER_ENVIRONMENT_FILES + PER_PROTECTED_ENVIRONMENT_FILES:
         (project / relative).unlink(missing_ok=True)
     return folders

@@ -492,27 +492,6 @@ def check_mlflow_recipes_without_feature_store(include_feature_store: str, inclu
     )
 
 
-# CI/CD platforms whose pipelines deploy every protected environment of hooks/environments.py
-# behind its own approval; the others are written for one protected environment, the last (prod).
-MULTIPLE_PROTECTED_ENVIRONMENTS = ("GitHub Actions",)
-
-
-def check_protected_environments(cicd_platform: str, protected: tuple[str, ...]) -> Problem:
-    """``protected``: the names of the protected deploy environments of hooks/environments.py, in order.
-
-    GitHub Actions gives each its own environment with reviewers and deployment branches, deploy
-    workflow and deploy trigger secret. The Azure DevOps and GitLab pipelines (model deployment
-    pipeline or job, service connection trust, protected environment and variables) are written for
-    one protected environment that comes last: a second one would deploy through prod's."""
-    if cicd_platform in MULTIPLE_PROTECTED_ENVIRONMENTS or len(protected) <= 1:
-        return None
-    return (
-        f"cicd_platform '{cicd_platform}' supports one protected environment, the last of hooks/environments.py, "
-        f"but this template protects {', '.join(protected)}. Choose cicd_platform='GitHub Actions', or leave "
-        "protected off on every environment but the last (stack-customization.md, task D)."
-    )
-
-
 def check_mlflow_recipes_without_unity_catalog(include_models_in_unity_catalog: str, include_mlflow_recipes: str) -> Problem:
     """MLflow Recipes (MLflow 2) registers to the workspace model registry only, never to Unity Catalog."""
     return _refuse_mlflow_recipes_with(
@@ -662,8 +641,6 @@ RULES: tuple[Rule, ...] = (
     (("cloud", "cicd_platform", "include_feature_store", "include_models_in_unity_catalog"),
      check_supported_combination),
     (("include_mlflow_recipes",), _named(check_yes_or_no, "include_mlflow_recipes")),
-    (("cicd_platform",), lambda platform: check_protected_environments(
-        platform, tuple(env.name for env in ENVIRONMENTS if env.role == "deploy" and env.protected))),
     (("include_feature_store", "include_mlflow_recipes"), check_mlflow_recipes_without_feature_store),
     (("include_models_in_unity_catalog", "include_mlflow_recipes"), check_mlflow_recipes_without_unity_catalog),
     # Every environment's catalog (hooks/environments.py) is a valid name and its own.

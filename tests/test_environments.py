@@ -20,10 +20,13 @@ from cookiecutter.main import cookiecutter
 from hooks.environment_folders import PER_ENVIRONMENT_FILES, SOURCE, generated_paths
 from hooks.environments import ENVIRONMENTS, names
 from tests.support.generation import answers_for
-from tests.support import mermaid
+from tests.support.gitlab_ci_local import NodeMissing, as_gitlab_checkout, ensure_gitlab_ci_local
+from tests.support import azure_pipelines_schema, mermaid
 from tests.support.markdown_links import broken_links_in, fenced_blocks
 from tests.support.template_repo import template_repository
+from tests.support.tools import CHECK_JSONSCHEMA
 from tests.support.terraform_refs import problems_in_tree
+from tests.test_gitlab import listed_jobs, running
 from tests.support.variants import FEATURE_STORE_VARIANTS, RECIPE_VARIANTS, SUPPORTED_VARIANTS, TEMPLATE_DIR, Variant, choices
 
 QA_ROW = 'Environment("qa", "deploy", host_answer="databricks_staging_workspace_host", branch_answer="default_branch"),'
@@ -220,12 +223,17 @@ def check_qa_catalog_is_its_own(repo: Path) -> None:
 
 
 @pytest.mark.large
-def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsewhere(tmp_path: Path) -> None:
+def test_a_protected_qa_row_gets_its_own_approval_on_every_platform(tmp_path: Path) -> None:
     """qa with ``protected=True``: on GitHub Actions its own environment with reviewers and deployment
     branches, its plan and apply after an approval, its deploy workflow and the deploy trigger's secret
-    in qa's workspace; Azure DevOps and GitLab, written for one protected environment, refuse it."""
+    in qa's workspace; on Azure DevOps (check_protected_qa_on_azure_devops) its own approval, branch
+    control, model deployment pipeline and service connection trust; on GitLab
+    (check_protected_qa_on_gitlab) its protected environment with approvals, protected variables,
+    trigger and secret scope, state and Databricks trust, and jobs that no merge request or other
+    branch creates."""
     repo = qa_copy(tmp_path / "repo", PROTECTED_QA_ROW)
     by_platform = {v.cicd_platform: v for v in one_variant_per_platform()}
+    assert set(by_platform) == {"GitHub Actions", "Azure DevOps", "GitLab"}
     variant = by_platform.pop("GitHub Actions")
     project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
                                 extra_context=answers_for(variant)))
@@ -286,15 +294,125 @@ def test_a_protected_qa_row_gets_its_own_approval_on_github_and_is_refused_elsew
     assert "approval every qa and prod job waits for" in bootstrap_variables
     check_static(project)
 
-    for platform, refused in by_platform.items():
-        result = subprocess.run(
-            [sys.executable, "-m", "cookiecutter", str(repo), "--no-input", "-o", str(tmp_path / refused.id),
-             *(f"{name}={value}" for name, value in answers_for(refused).items())],
-            capture_output=True, text=True)
-        assert result.returncode != 0
-        assert f"cicd_platform '{platform}' supports one protected environment" in result.stderr
-        assert "protects qa, prod" in result.stderr
-        assert not (tmp_path / refused.id).exists() or not any((tmp_path / refused.id).iterdir())
+    for variant in [by_platform.pop("Azure DevOps"), next(v for v in SUPPORTED_VARIANTS if v.id == "gcp-azuredevops-nofs")]:
+        project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
+                                    extra_context=answers_for(variant)))
+        check_protected_qa_on_azure_devops(project, variant)
+
+    for variant in [by_platform.pop("GitLab"), next(v for v in SUPPORTED_VARIANTS if v.id == "gcp-gitlab-nofs")]:
+        project = Path(cookiecutter(str(repo), no_input=True, output_dir=str(tmp_path / variant.id),
+                                    extra_context=answers_for(variant)))
+        check_protected_qa_on_gitlab(project, variant, tmp_path / f"{variant.id}-checkout")
+
+
+def check_protected_qa_on_azure_devops(project: Path, variant: Variant) -> None:
+    """What prod gets on Azure DevOps, qa (a protected row) gets too, under its own name: an approval
+    by its own approvers (qa_approver_ids; prod keeps prod_approver_ids), branch control on its group,
+    environment and state connection, its model deployment pipeline with its authorisations and
+    denied edits, its service connection's token trusted by its Databricks principal (azure, aws),
+    and TriggerModelDeploy naming its pipeline. Fails on the template that refused the row."""
+    bootstrap = read(project, ".mlops-setup-scripts/cicd/azure-devops.tf")
+    approval = re.search(r'^resource "azuredevops_check_approval" "qa" \{\n(.*?)^\}', bootstrap, re.M | re.S)
+    assert approval and 'azuredevops_environment.cicd["qa"].id' in approval.group(1)
+    assert "approvers             = var.qa_approver_ids" in approval.group(1)
+    prod_approval = re.search(r'^resource "azuredevops_check_approval" "prod" \{\n(.*?)^\}', bootstrap, re.M | re.S)
+    assert prod_approval and "approvers             = var.prod_approver_ids" in prod_approval.group(1)
+    branch_control = re.search(r'^resource "azuredevops_check_branch_control" "qa" \{\n(.*?)^\}', bootstrap, re.M | re.S)
+    assert branch_control and 'variablegroup = azuredevops_variable_group.cicd["qa"].id' in branch_control.group(1)
+    assert 'environment   = azuredevops_environment.cicd["qa"].id' in branch_control.group(1)
+    assert ('endpoint      = ' in branch_control.group(1)) == (variant.cloud != "gcp")
+    assert 'resource "azuredevops_check_branch_control" "prod"' in bootstrap
+    pipeline = re.search(r'^    deploy_model_qa = \{\n(.*?)^    \}', bootstrap, re.M | re.S)
+    assert pipeline and 'yml_path           = ".azure/devops-pipelines/deploy-model-qa.yml"' in pipeline.group(1)
+    assert 'name               = "Deploy model (qa)"' in pipeline.group(1)
+    # The pipeline signs in to qa, deploys to qa's environment and (azure, aws) uses its state connection.
+    for pipelines in ("environment_pipelines", "deployment_pipelines", "state_pipelines"):
+        listed = re.search(rf'^  {pipelines} = \{{\n(.*?)^  \}}', bootstrap, re.M | re.S).group(1)
+        assert 'qa      = ["terraform_cicd", "deploy_model_qa"]' in listed or pipelines == "state_pipelines"
+        assert '"deploy_model_qa"' not in listed.replace('qa      = ["terraform_cicd", "deploy_model_qa"]', "")
+    assert re.search(r'^    deploy_model_qa += \["EditBuildDefinition"', bootstrap, re.M)  # no Contributor edits it
+    variables = read(project, ".mlops-setup-scripts/cicd/variables.tf")
+    assert re.findall(r'^variable "(\w+_approver_ids)"', variables, re.M) == ["qa_approver_ids", "prod_approver_ids"]
+    assert "export TF_VAR_qa_approver_ids=" in read(project, "docs/mlops-setup.md")
+    federation = read(project, f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
+    if variant.cloud == "gcp":
+        assert "service-connection" not in federation
+    else:
+        assert 'contains(["qa", "prod"], each.key) ? { databricksServiceConnectionId' in bootstrap
+        assert re.search(r'^    qa-service-connection = \{\n      env       = "qa"', federation, re.M)
+        assert ' if !contains(["qa", "prod"], env)' in federation  # no pipeline name signs in to qa
+    deploy = yaml_files(project)[".azure/devops-pipelines/deploy-model-qa.yml"]
+    (stage,) = deploy["stages"]
+    (job,) = stage["jobs"]
+    assert stage["condition"] == "eq(variables['Build.SourceBranch'], 'refs/heads/release')"
+    assert job["environment"] == "qa" and {"group": "my-mlops-project qa"} in job["variables"]
+    steps = job["strategy"]["runOnce"]["deploy"]["steps"]
+    assert steps[-1]["script"].endswith(' "$MODEL_URI" qa')
+    token_steps = [step for step in steps if step.get("displayName") == "Get the qa service connection's token for Databricks"]
+    assert len(token_steps) == (variant.cloud != "gcp")
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert 'deploy_branches = {"qa": "release", "prod": "release"}\nif env in ["qa", "prod"]:' in trigger
+    assert "'Deploy model ({env})'" in trigger
+    readme = read(project, ".azure/devops-pipelines/README.md")
+    assert "[`deploy-model-qa.yml`](deploy-model-qa.yml)" in readme and "`Deploy model (qa) (<repository>)` and" in readme
+    check_static(project)
+    result = subprocess.run([CHECK_JSONSCHEMA, "--schemafile", azure_pipelines_schema.schema_file(), "--data-transform",
+                             "azure-pipelines", "--regex-variant", "nonunicode",
+                             *sorted((project / ".azure" / "devops-pipelines").glob("*.yml"))],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def check_protected_qa_on_gitlab(project: Path, variant: Variant, checkout: Path) -> None:
+    """What prod gets on GitLab, qa (a protected row) gets too: a protected environment with
+    approvals of its own (qa_required_approvals), protected variables, its own pipeline trigger in a
+    secret scope of qa's workspace, Databricks federation and state trust for the protected default
+    branch only; and gitlab-ci-local shows that no merge request, no other branch's push and no
+    trigger of another branch creates a qa job, while a default-branch push and a release trigger do.
+    Fails on the template that refused the row."""
+    setup = read(project, ".mlops-setup-scripts/cicd/gitlab.tf")
+    environment = re.search(r'^resource "gitlab_project_protected_environment" "qa" \{\n(.*?)^\}', setup, re.M | re.S)
+    assert environment and "required_approvals = var.qa_required_approvals" in environment.group(1)
+    assert 'resource "gitlab_project_protected_environment" "prod"' in setup
+    assert setup.count('protected         = contains(["qa", "prod"], each.key)') == 4
+    assert 'resource "gitlab_pipeline_trigger" "qa_model_deployment"' in setup
+    assert re.search(r'"qa_cd_credentials" \{\n  provider = databricks\.qa_sp\n  name     = "qa-my-mlops-project-cd-credentials"', setup)
+    variables = read(project, ".mlops-setup-scripts/cicd/gitlab-variables.tf")
+    assert re.findall(r'^variable "(\w+_required_approvals)"', variables, re.M) == ["qa_required_approvals", "prod_required_approvals"]
+    federation = read(project, f".mlops-setup-scripts/cicd/main-{variant.cloud}.tf")
+    assert 'qa-gitlab-main = {\n      env           = "qa"\n      subject_claim = "sub"' in federation
+    state = read(project, ".mlops-setup-scripts/cicd/state-access.tf")
+    if variant.cloud == "gcp":
+        assert "attribute.protected_env/qa" in state and "attribute.protected_env/prod" in state
+    elif variant.cloud == "azure":
+        assert 'resource "azuread_application_federated_identity_credential" "gitlab_qa"' in state
+    trigger = read(project, "notebooks/TriggerModelDeploy.py")
+    assert 'QA_CD_SCOPE = "qa-my-mlops-project-cd-credentials"' in trigger
+    assert 'if env == "qa":\n    start_qa_deployment(model_uri)\nelif env == "prod":' in trigger
+    assert "- Operate, Environments, `qa`:" in read(project, "docs/mlops-setup.md")
+    check_static(project)
+    try:
+        ensure_gitlab_ci_local()
+    except NodeMissing:
+        return  # tests/test_gitlab.py skips its gitlab-ci-local checks too without Node
+    project = shutil.copytree(project, checkout)
+    as_gitlab_checkout(project, "main")
+    with open(project / "databricks-config/qa/main.tf", "a") as file:
+        file.write("\n# changed\n")
+    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "commit", "-q", "-am", "Change qa"],
+                   cwd=project, check=True)
+    qa_terraform = {"terraform-plan-qa", "terraform-apply-qa", "terraform-output-qa"}
+    assert running(listed_jobs(project, {"CI_PIPELINE_SOURCE": "push"})) >= qa_terraform
+    qa_jobs = qa_terraform | {"deploy-model-qa"}
+    model = {"MODEL_URI": "models:/m/1"}
+    for variables in ({"CI_PIPELINE_SOURCE": "merge_request_event", "CI_MERGE_REQUEST_IID": "7", **model},
+                      {"CI_PIPELINE_SOURCE": "push", "CI_COMMIT_BRANCH": "feature", **model},
+                      {"CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "feature", **model},
+                      {"CI_PIPELINE_SOURCE": "web", "CI_COMMIT_BRANCH": "main"}):
+        assert not running(listed_jobs(project, variables)) & qa_jobs, variables
+    release = {"CI_PIPELINE_SOURCE": "trigger", "CI_COMMIT_BRANCH": "release", **model}
+    assert "deploy-model-qa" in running(listed_jobs(project, release))
+    assert "deploy-model-qa" not in running(listed_jobs(project, {**release, "CI_DEBUG_TRACE": "true"}))
 
 
 def yaml_files(project: Path) -> dict[str, object]:

@@ -627,15 +627,3 @@ def test_a_derived_answer_is_neither_listed_nor_marked_while_the_answer_it_follo
     assert "mlflow_experiment_parent_dir" not in message
     assert "'project_name=my project' `# <- fix`" in message
     assert "cookiecutter gh:org/mlops-stack --no-input --output-dir build/out" in message
-
-
-@pytest.mark.parametrize("platform", ["Azure DevOps", "GitLab"])
-def test_a_second_protected_environment_needs_github_actions(platform: str) -> None:
-    """Guide task D: the Azure DevOps and GitLab pipelines deploy one protected environment (prod)."""
-    assert v.check_protected_environments(platform, ("prod",)) is None
-    assert v.check_protected_environments("GitHub Actions", ("qa", "prod")) is None
-    message = v.check_protected_environments(platform, ("qa", "prod"))
-    assert message is not None and message.startswith(f"cicd_platform '{platform}' supports one protected environment")
-    assert "qa, prod" in message and "cicd_platform='GitHub Actions'" in message
-    answers = {**GOOD_ANSWERS, "cicd_platform": platform}
-    assert v.find_problems(answers, "2.7.1") == []  # the template's own table protects prod only

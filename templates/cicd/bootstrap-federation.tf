@@ -63,13 +63,15 @@ locals {
       audiences     = [local.workspace_hosts["{{ env }}"]]
     }
 {%- endfor %}
+{%- for env in credentials.protected_environments %}
 {%- for branch in [cookiecutter.default_branch, cookiecutter.release_branch] | unique %}
-    prod-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
-      env           = "prod"
+    {{ env }}-gitlab-{{ branch | lower | regex_replace('[^a-z0-9]+', '-') }} = {
+      env           = "{{ env }}"
       subject_claim = "sub"
       subject       = "project_path:${var.gitlab_project_path}:ref_type:branch:ref:{{ branch }}"
-      audiences     = [local.workspace_hosts["prod"]]
+      audiences     = [local.workspace_hosts["{{ env }}"]]
     }
+{%- endfor %}
 {%- endfor %}
   }
 {%- else %}
@@ -78,7 +80,7 @@ locals {
   # p://<organization>/<project>/<pipeline>, with the fixed audience api://AzureADTokenExchange.
   # Staging trusts the pipelines of local.environment_pipelines (azure-devops.tf): integration
   # test, pull requests' staging plan, staging apply.
-{%- if "prod" in credentials.connection_token_environments %}
+{%- if credentials.connection_token_environments %}
   # Prod trusts no pipeline name, which anyone who may create a pipeline could reuse in another
   # folder: it trusts the token of prod's service connection (azure-devops.tf), which only the
   # pipeline authorised for it by id (Terraform CICD) may use, on {{ cookiecutter.default_branch }} only (branch control).
@@ -95,7 +97,7 @@ locals {
         issuer    = local.oidc_issuer
         subject   = "p://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${azuredevops_build_definition.pipeline[pipeline].name}"
         audiences = ["api://AzureADTokenExchange"]
-      }{% if credentials.connection_token_environments %} if env != "prod"{% endif %}
+      }{% if credentials.connection_token_environments | length == 1 %} if env != {{ credentials.connection_token_environments[0] | tojson }}{% elif credentials.connection_token_environments %} if !contains({{ credentials.connection_token_environments | tojson }}, env){% endif %}
     }
   ]...)
 {%- if credentials.connection_token_environments %}
@@ -107,14 +109,15 @@ locals {
     # exchange endpoint, fb60f99c-7a34-4190-8149-302f77469936; one with Azure DevOps' own issuer
     # (vstoken) uses its URI form. Either one, for that issuer and subject.
 {%- endif %}
-    prod-service-connection = {
-      env       = "prod"
+{%- for env in credentials.connection_token_environments %}
+    {{ env }}-service-connection = {
+      env       = "{{ env }}"
 {%- if cookiecutter.cloud == "azure" %}
-      issuer    = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].workload_identity_federation_issuer
-      subject   = azuredevops_serviceendpoint_azurerm.terraform_state["prod"].workload_identity_federation_subject
+      issuer    = azuredevops_serviceendpoint_azurerm.terraform_state["{{ env }}"].workload_identity_federation_issuer
+      subject   = azuredevops_serviceendpoint_azurerm.terraform_state["{{ env }}"].workload_identity_federation_subject
 {%- else %}
       issuer    = local.oidc_issuer
-      subject   = "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["prod"]}"
+      subject   = "sc://${local.azure_devops_org_name}/${var.azure_devops_project_name}/${local.state_service_connections["{{ env }}"]}"
 {%- endif %}
 {%- if cookiecutter.cloud == "azure" %}
       audiences = ["api://AzureADTokenExchange", "fb60f99c-7a34-4190-8149-302f77469936"]
@@ -122,6 +125,7 @@ locals {
       audiences = ["api://AzureADTokenExchange"]
 {%- endif %}
     }
+{%- endfor %}
   })
 {%- else %}
   federation_policies = local.pipeline_federation_policies

@@ -139,14 +139,27 @@ print(f"Deployed {model_uri} to the {stage} stage of {env}.")
 {% endfor -%}
 else:
 {{ deploy_here | indent(4, true) }}
-{%- else -%}
+{%- elif protected | length == 1 -%}
 # Staging deploys here, as staging's own service principal. Prod deploys only through the Azure
 # DevOps pipeline `Deploy model (prod)`, after the `prod` environment's approvers approved its run
 # for exactly this model URI: the job names the candidate and stops.
 if {{ protected_env_test }}:
     dbutils.notebook.exit(
-        f"{model_uri} awaits approval: run the Azure DevOps pipeline 'Deploy model (prod)' on "
-        f"{{ cookiecutter.release_branch }} with modelUri={model_uri}"
+        f"{model_uri} awaits approval: run the Azure DevOps pipeline 'Deploy model ({{ protected[0] }})' on "
+        f"{{ (cookiecutter | environments("deploy") | selectattr("protected") | first).branch }} with modelUri={model_uri}"
+    )
+else:
+{{ deploy_here | indent(4, true) }}
+{%- else -%}
+# Unprotected environments deploy here, as their own service principals. Each protected one ({{ protected | join(", ") }})
+# deploys only through its Azure DevOps pipeline `Deploy model (<env>)`, after that environment's
+# approvers approved its run for exactly this model URI: the job names the candidate and stops.
+# The branch each protected environment's deployment pipeline runs from:
+deploy_branches = {{ "{" }}{% for env in cookiecutter | environments("deploy") | selectattr("protected") %}{{ env.name | tojson }}: {{ env.branch | tojson }}{{ ", " if not loop.last }}{% endfor %}{{ "}" }}
+if {{ protected_env_test }}:
+    dbutils.notebook.exit(
+        f"{model_uri} awaits approval: run the Azure DevOps pipeline 'Deploy model ({env})' on "
+        f"{deploy_branches[env]} with modelUri={model_uri}"
     )
 else:
 {{ deploy_here | indent(4, true) }}

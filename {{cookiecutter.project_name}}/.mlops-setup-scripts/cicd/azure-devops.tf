@@ -1,6 +1,9 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- set state_connection = cookiecutter.cloud in credentials.state_service_connection_clouds -%}
 {%- set state_endpoint = "azuredevops_serviceendpoint_" ~ ("azurerm" if cookiecutter.cloud == "azure" else "aws") ~ ".terraform_state" -%}
+{%- set protected_environments = credentials.protected_environments -%}
+{#- An HCL test of each.key against the protected environments (hooks/environments.py). -#}
+{%- set is_protected = "each.key == " ~ protected_environments[0] | tojson if protected_environments | length == 1 else "contains(" ~ protected_environments | tojson ~ ", each.key)" -%}
 # Azure DevOps: the three pipelines, the build-validation policies that run two of them on
 # pull requests (Azure DevOps runs no pipeline on a pull request unless a branch policy asks
 # for it), and per environment a variable group and a deployment environment with checks. The
@@ -63,15 +66,17 @@ locals {
       push_trigger       = "deployment"
       branch_ref         = local.default_branch_ref
     }
-    # Queued with the model URI that prod's TriggerModelDeploy task ends with; deploys after the
-    # prod environment's approval.
-    deploy_model = {
-      name               = "Deploy model (prod)"
-      yml_path           = ".azure/devops-pipelines/deploy-model-prod.yml"
+{%- for env in protected_environments %}
+    # Queued with the model URI that {{ env }}'s TriggerModelDeploy task ends with; deploys after the
+    # {{ env }} environment's approval.
+    {{ credentials.deploy_model_pipeline[env] }} = {
+      name               = "Deploy model ({{ env }})"
+      yml_path           = ".azure/devops-pipelines/deploy-model-{{ env }}.yml"
       pull_request_files = []
       push_trigger       = "none"
-      branch_ref         = local.release_branch_ref
+      branch_ref         = {{ "local.release_branch_ref" if credentials.branch[env] == cookiecutter.release_branch else "local.default_branch_ref" }}
     }
+{%- endfor %}
   }
 
   # Terraform CICD's push trigger: {{ cookiecutter.default_branch }}, when databricks-config/ changes other than the
@@ -92,21 +97,21 @@ locals {
   # service principal (main-{{ cookiecutter.cloud }}.tf) and its variable group. Prod: the deployments only.
   environment_pipelines = {
 {%- for env in credentials.environments %}
-    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% elif env == credentials.integration_test_environment %}["tests_ci", "terraform_ci", "terraform_cicd"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "{{ credentials.deploy_model_pipeline[env] }}"]{% elif env == credentials.integration_test_environment %}["tests_ci", "terraform_ci", "terraform_cicd"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
 {%- endfor %}
   }
   # The pipelines that deploy to each Azure DevOps environment (deployment jobs).
   deployment_pipelines = {
 {%- for env in credentials.environments %}
-    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% else %}["terraform_cicd"]{% endif %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "{{ credentials.deploy_model_pipeline[env] }}"]{% else %}["terraform_cicd"]{% endif %}
 {%- endfor %}
   }
-{%- if "prod" in credentials.connection_token_environments %}
+{%- if credentials.connection_token_environments %}
   # The pipelines that use each environment's service connection: its Terraform state, and for
   # prod the token that prod's Databricks principal trusts (the model deployment's only use).
   state_pipelines = {
 {%- for env in credentials.environments %}
-    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "deploy_model"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
+    {{ env.ljust(credentials.environments | map("length") | max) }} = {% if credentials.protected[env] %}["terraform_cicd", "{{ credentials.deploy_model_pipeline[env] }}"]{% else %}["terraform_ci", "terraform_cicd"]{% endif %}
 {%- endfor %}
   }
 {%- else %}
@@ -172,7 +177,7 @@ resource "azuredevops_variable_group" "cicd" {
   # The service connection whose OIDC token the environment's Databricks service principal
   # trusts (main-{{ cookiecutter.cloud }}.tf): the prod jobs ask Azure DevOps for its token by this id.
   dynamic "variable" {
-    for_each = each.key == "prod" ? { {{ credentials.connection_id_setting }} = {{ state_endpoint }}[each.key].id } : {}
+    for_each = {{ is_protected }} ? { {{ credentials.connection_id_setting }} = {{ state_endpoint }}[each.key].id } : {}
     content {
       name  = variable.key
       value = variable.value
@@ -211,14 +216,17 @@ resource "azuredevops_check_exclusive_lock" "environment" {
   timeout              = 43200
 }
 
-resource "azuredevops_check_approval" "prod" {
+{%- for env in protected_environments %}
+
+resource "azuredevops_check_approval" "{{ env }}" {
   project_id            = data.azuredevops_project.project.id
-  target_resource_id    = azuredevops_environment.cicd["prod"].id
+  target_resource_id    = azuredevops_environment.cicd["{{ env }}"].id
   target_resource_type  = "environment"
   requester_can_approve = false
-  approvers             = var.prod_approver_ids
+  approvers             = var.{{ credentials.approver_variable[env] }}
   timeout               = 43200
 }
+{%- endfor %}
 
 {%- if state_connection %}
 
@@ -289,23 +297,27 @@ resource "azuredevops_pipeline_authorization" "terraform_state" {
 # Prod's group, environment{{ " and state connection" if state_connection }} serve only runs of the reviewed branches
 # ({{ cookiecutter.default_branch }}: Terraform; {{ cookiecutter.release_branch }}: the model deployment): neither a pull request's run
 # (refs/pull/...) nor a hand-queued run of another branch can use them, whatever its YAML says.
-resource "azuredevops_check_branch_control" "prod" {
+{%- for env in protected_environments %}
+resource "azuredevops_check_branch_control" "{{ env }}" {
   for_each = {
-    variablegroup = azuredevops_variable_group.cicd["prod"].id
-    environment   = azuredevops_environment.cicd["prod"].id
+    variablegroup = azuredevops_variable_group.cicd["{{ env }}"].id
+    environment   = azuredevops_environment.cicd["{{ env }}"].id
 {%- if state_connection %}
-    endpoint      = {{ state_endpoint }}["prod"].id
+    endpoint      = {{ state_endpoint }}["{{ env }}"].id
 {%- endif %}
   }
 
   project_id                       = data.azuredevops_project.project.id
-  display_name                     = "Only ${join(" and ", local.deployed_branch_refs)} deploy to prod"
+  display_name                     = "Only ${join(" and ", local.deployed_branch_refs)} deploy to {{ env }}"
   target_resource_id               = each.value
   target_resource_type             = each.key
   allowed_branches                 = join(",", local.deployed_branch_refs)
   verify_branch_protection         = true
   ignore_unknown_protection_status = false
 }
+{%- if not loop.last %}
+{% endif %}
+{%- endfor %}
 
 # Each pipeline may use the variable groups of the environments it signs in to and the
 # environments it deploys to.
@@ -445,8 +457,11 @@ data "azuredevops_group" "contributors" {
 # the reviewed YAML of {{ cookiecutter.release_branch }}) but not change its branch, YAML path or permissions.
 locals {
   contributor_denials = {
-    terraform_cicd = ["QueueBuilds", "EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
-    deploy_model   = ["EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
+{%- set width = (["terraform_cicd"] + credentials.deploy_model_pipeline.values() | list) | map("length") | max %}
+    {{ "terraform_cicd".ljust(width) }} = ["QueueBuilds", "EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
+{%- for env in protected_environments %}
+    {{ credentials.deploy_model_pipeline[env].ljust(width) }} = ["EditBuildDefinition", "DeleteBuildDefinition", "AdministerBuildPermissions"]
+{%- endfor %}
   }
 }
 

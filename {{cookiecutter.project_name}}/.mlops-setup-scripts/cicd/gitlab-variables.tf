@@ -1,3 +1,4 @@
+{%- import "cicd/credentials.jinja" as credentials with context -%}
 # Inputs of the GitLab part of this setup (gitlab.tf, and the GitLab federation policies of
 # main-{{ cookiecutter.cloud }}.tf). The GitLab provider reads its token from the GITLAB_TOKEN
 # environment variable (docs/mlops-setup.md).
@@ -22,18 +23,21 @@ variable "gitlab_project_path" {
     error_message = "Pass the project path: --var gitlab_project_path=<group>/<project>."
   }
 }
+{%- for reviewers in credentials.reviewer_variables %}
+{%- set envs = credentials.reviewed[reviewers] | join(" and ") %}
 
-variable "prod_required_approvals" {
+variable "{{ reviewers }}_required_approvals" {
   type        = number
   default     = 1
-  description = "Approvals a prod deployment (Terraform apply, model deployment) needs in GitLab before it runs: at least 1."
+  description = "Approvals a {{ envs }} deployment (Terraform apply, model deployment) needs in GitLab before it runs: at least 1."
 
-  # With none, a model deployment that TriggerModelDeploy starts would reach prod with no human step.
+  # With none, a model deployment that TriggerModelDeploy starts would reach {{ envs }} with no human step.
   validation {
-    condition     = var.prod_required_approvals >= 1
-    error_message = "prod_required_approvals must be at least 1, so that a person approves every prod deployment: e.g. --var prod_required_approvals=1."
+    condition     = var.{{ reviewers }}_required_approvals >= 1
+    error_message = "{{ reviewers }}_required_approvals must be at least 1, so that a person approves every {{ envs }} deployment: e.g. --var {{ reviewers }}_required_approvals=1."
   }
 }
+{%- endfor %}
 
 variable "merge_request_approvals" {
   type        = number

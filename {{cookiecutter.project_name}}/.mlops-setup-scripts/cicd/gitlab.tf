@@ -1,5 +1,8 @@
 {%- import "cicd/credentials.jinja" as credentials with context -%}
 {%- import "cicd/gitlab/gitlab.jinja" as gl with context -%}
+{%- set protected_environments = credentials.protected_environments -%}
+{#- An HCL test of an environment's name against the protected environments (hooks/environments.py). -#}
+{%- macro is_protected(key) %}{{ key ~ " == " ~ protected_environments[0] | tojson if protected_environments | length == 1 else "contains(" ~ protected_environments | tojson ~ ", " ~ key ~ ")" }}{% endmacro -%}
 # GitLab: the environments the pipelines deploy to (prod protected), the project variables
 # that .gitlab-ci.yml and .gitlab/ci/ read, the token CI/CD pushes the Terraform outputs with, and
 # the pipeline trigger that the training jobs' TriggerModelDeploy task starts deployments with.
@@ -68,18 +71,21 @@ resource "gitlab_project_environment" "deploy" {
   external_url = local.workspace_host[each.key]
 }
 
-# Only Maintainers may run prod jobs, and each needs the approvals set here (GitLab Premium).
-resource "gitlab_project_protected_environment" "prod" {
+{%- for env in protected_environments %}
+
+# Only Maintainers may run {{ env }} jobs, and each needs the approvals set here (GitLab Premium).
+resource "gitlab_project_protected_environment" "{{ env }}" {
   project     = data.gitlab_project.project.id
-  environment = gitlab_project_environment.deploy["prod"].name
+  environment = gitlab_project_environment.deploy["{{ env }}"].name
 
   deploy_access_levels_attribute = [
     { access_level = "maintainer" },
   ]
   approval_rules = [
-    { access_level = "maintainer", required_approvals = var.prod_required_approvals },
+    { access_level = "maintainer", required_approvals = var.{{ credentials.reviewers[env] }}_required_approvals },
   ]
 }
+{%- endfor %}
 
 # The branches that deploy ({{ cookiecutter.default_branch }}: Terraform; {{ cookiecutter.release_branch }}: prod's model deployments) change only
 # by merge requests that Maintainers merge after the approvals below: no one pushes to them,
@@ -142,7 +148,7 @@ resource "gitlab_project_variable" "databricks_client_id" {
   key               = "DATABRICKS_CLIENT_ID"
   value             = local.service_principals[each.key].application_id
   environment_scope = each.key
-  protected         = each.key == "prod"
+  protected         = {{ is_protected("each.key") }}
   raw               = true
   description       = "Application id of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
 }
@@ -156,7 +162,7 @@ resource "gitlab_project_variable" "failure_alert_emails" {
   key               = "{{ credentials.failure_alerts_setting }}"
   value             = jsonencode(var.failure_alert_emails)
   environment_scope = each.key
-  protected         = each.key == "prod"
+  protected         = {{ is_protected("each.key") }}
   raw               = true
   description       = "Addresses told when a ${each.key} job fails (.mlops-setup-scripts/cicd, failure_alert_emails)."
 }
@@ -168,7 +174,7 @@ resource "gitlab_project_variable" "state_login" {
   key               = each.value.name
   value             = each.value.value
   environment_scope = each.value.env
-  protected         = each.value.env == "prod"
+  protected         = {{ is_protected("each.value.env") }}
   raw               = true
   description       = "Cloud identity of the ${each.value.env} Terraform state, signed in to with the job's ID token (.mlops-setup-scripts/cicd/state-access.tf)."
 }
@@ -183,7 +189,7 @@ resource "gitlab_project_variable" "databricks_auth_type" {
   key               = "DATABRICKS_AUTH_TYPE"
   value             = "oauth-m2m"
   environment_scope = each.key
-  protected         = each.key == "prod"
+  protected         = {{ is_protected("each.key") }}
   raw               = true
   description       = "Sign in with the OAuth secret instead of the GitLab ID token (.mlops-setup-scripts/cicd, databricks_auth = \"client_secret\")."
 }
@@ -195,7 +201,7 @@ resource "gitlab_project_variable" "databricks_client_secret" {
   key               = "DATABRICKS_CLIENT_SECRET"
   value             = local.service_principals[each.key].client_secret
   environment_scope = each.key
-  protected         = each.key == "prod"
+  protected         = {{ is_protected("each.key") }}
   masked            = true
   raw               = true
   description       = "OAuth secret of the ${each.key} CI/CD service principal (.mlops-setup-scripts/cicd)."
@@ -287,18 +293,22 @@ provider "gitlab" {
   early_auth_check = false
 }
 
+{%- for env in protected_environments %}
+
 # (A new name: a trigger of the person who ran an earlier bootstrap is deleted, the bot's created.)
-resource "gitlab_pipeline_trigger" "prod_model_deployment" {
+resource "gitlab_pipeline_trigger" "{{ env }}_model_deployment" {
   provider = gitlab.deploy_bot
 
   project     = data.gitlab_project.project.id
-  description = "Prod model deployment from the {{ cookiecutter.project_name }} prod training job (.mlops-setup-scripts/cicd)"
+  description = "{{ env | capitalize }} model deployment from the {{ cookiecutter.project_name }} {{ env }} training job (.mlops-setup-scripts/cicd)"
 }
 
-resource "databricks_secret_scope" "prod_cd_credentials" {
-  provider = databricks.prod_sp
-  name     = "prod-{{ cookiecutter.project_name }}-cd-credentials"
+resource "databricks_secret_scope" "{{ env }}_cd_credentials" {
+  provider = databricks.{{ env }}_sp
+  name     = "{{ env }}-{{ cookiecutter.project_name }}-cd-credentials"
 }
+
+{%- if env == "prod" %}
 
 # Projects bootstrapped when both workspaces had a scope keep prod's; staging's is deleted.
 moved {
@@ -310,23 +320,25 @@ moved {
   from = databricks_secret.cd_credentials_prod
   to   = databricks_secret.prod_cd_credentials
 }
+{%- endif %}
 
 locals {
   # Secret scope key -> value: what TriggerModelDeploy.py reads.
-  prod_cd_credentials = {
-    token             = gitlab_pipeline_trigger.prod_model_deployment.token
+  {{ env }}_cd_credentials = {
+    token             = gitlab_pipeline_trigger.{{ env }}_model_deployment.token
     gitlab_api_url    = "${var.gitlab_url}/api/v4"
     gitlab_project_id = tostring(data.gitlab_project.project.id)
-    ref               = local.deploy_branch["prod"]
+    ref               = local.deploy_branch["{{ env }}"]
   }
 }
 
-resource "databricks_secret" "prod_cd_credentials" {
+resource "databricks_secret" "{{ env }}_cd_credentials" {
   # The keys: for_each may not carry the token, which is sensitive.
   for_each = toset(["token", "gitlab_api_url", "gitlab_project_id", "ref"])
-  provider = databricks.prod_sp
+  provider = databricks.{{ env }}_sp
 
-  scope        = databricks_secret_scope.prod_cd_credentials.id
+  scope        = databricks_secret_scope.{{ env }}_cd_credentials.id
   key          = each.key
-  string_value = local.prod_cd_credentials[each.key]
+  string_value = local.{{ env }}_cd_credentials[each.key]
 }
+{%- endfor %}

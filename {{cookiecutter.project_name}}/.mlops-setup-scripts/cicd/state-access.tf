@@ -234,7 +234,13 @@ resource "google_iam_workload_identity_pool_provider" "{{ ci }}" {
     # (terraform-plan-prod, terraform-apply-prod), "none" for all others: only prod's identity
     # trusts it, so a job on {{ cookiecutter.default_branch }} outside `prod` (and its approval rules) gets no prod state.
     # (GitLab sets the environment claims only for jobs with an environment, hence the `in` test.)
-    "attribute.prod_ref" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" && \"environment\" in assertion && assertion.environment == \"prod\" && assertion.environment_protected == \"true\" ? \"{{ cookiecutter.default_branch }}\" : \"none\""
+{%- if credentials.protected_environments | length == 1 %}
+    "attribute.prod_ref" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" && \"environment\" in assertion && assertion.environment == \"{{ credentials.protected_environments[0] }}\" && assertion.environment_protected == \"true\" ? \"{{ cookiecutter.default_branch }}\" : \"none\""
+{%- else %}
+    # With more than one protected environment: the job's protected environment ({{ credentials.protected_environments | join(", ") }}), so
+    # each one's identity trusts its own jobs alone.
+    "attribute.protected_env" = "assertion.ref_type == \"branch\" && assertion.ref == \"{{ cookiecutter.default_branch }}\" && assertion.ref_protected == \"true\" && \"environment\" in assertion && assertion.environment in {{ credentials.protected_environments | tojson | replace('"', '\\"') }} && assertion.environment_protected == \"true\" ? assertion.environment : \"none\""
+{%- endif %}
 {%- else %}
     "google.subject" = "assertion.sub"
     # The branch of a run of a pipeline that prod's state trusts; "none" for the other pipelines.
@@ -285,7 +291,7 @@ resource "google_service_account_iam_member" "github_environment" {
 {%- set default_branch_only = ("/attribute.prod_ref/" if gitlab else "/attribute.prod_pipeline_ref/refs/heads/") ~ cookiecutter.default_branch %}
 {%- if gitlab %}
 
-# Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.prod_ref).
+# Staging: jobs on any branch of the project; prod: only jobs on the protected {{ cookiecutter.default_branch }} branch (attribute.{{ "prod_ref" if credentials.protected_environments | length == 1 else "protected_env" }}).
 {%- else %}
 
 # Staging: every run of the Terraform pipelines (the provider's attribute_condition); prod: only
@@ -294,7 +300,7 @@ resource "google_service_account_iam_member" "github_environment" {
 resource "google_service_account_iam_member" "{{ "gitlab_jobs" if gitlab else "azure_devops_pipeline" }}" {
   for_each = {
 {%- for env in credentials.environments %}
-    {{ env.ljust(credentials.environments | map("length") | max) }} = "principalSet://iam.googleapis.com/{{ pool }}{{ default_branch_only if credentials.protected[env] else any_branch }}"
+    {{ env.ljust(credentials.environments | map("length") | max) }} = "principalSet://iam.googleapis.com/{{ pool }}{{ (default_branch_only if not gitlab or credentials.protected_environments | length == 1 else "/attribute.protected_env/" ~ env) if credentials.protected[env] else any_branch }}"
 {%- endfor %}
   }
 
@@ -399,16 +405,17 @@ resource "azuread_application_federated_identity_credential" "github_environment
   audiences      = ["api://AzureADTokenExchange"]
 }
 {%- elif gitlab %}
-# Prod: only jobs on {{ cookiecutter.default_branch }}, by the exact subject.
-resource "azuread_application_federated_identity_credential" "gitlab_prod" {
+{%- for env in credentials.protected_environments %}
+# {{ env | capitalize }}: only jobs on {{ cookiecutter.default_branch }}, by the exact subject.
+resource "azuread_application_federated_identity_credential" "gitlab_{{ env }}" {
   # checkov:skip=CKV_AZURE_249: a GitHub Actions check; the issuer here is the GitLab instance and the subject names one project and its protected {{ cookiecutter.default_branch }} branch, built from a local checkov cannot resolve.
-  application_id = azuread_application.terraform_state["prod"].id
-  display_name   = "gitlab-prod"
+  application_id = azuread_application.terraform_state["{{ env }}"].id
+  display_name   = "gitlab-{{ env }}"
   issuer         = local.oidc_issuer
-  subject        = local.state_login_subjects["prod"]
+  subject        = local.state_login_subjects["{{ env }}"]
   audiences      = ["{{ credentials.gitlab_state_login.audience }}"]
 }
-
+{% endfor %}
 # Staging: jobs on any branch of the project (merge requests plan staging). A subject with a
 # wildcard needs a flexible federated identity credential (a claims matching expression).
 resource "azuread_application_flexible_federated_identity_credential" "gitlab_staging" {

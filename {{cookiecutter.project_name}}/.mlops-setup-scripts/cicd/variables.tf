@@ -163,16 +163,19 @@ variable "azure_devops_repo_name" {
   type        = string
   description = "Name of the project's Azure Repos Git repository."
 }
+{%- for reviewers in credentials.reviewer_variables %}
+{%- set envs = credentials.reviewed[reviewers] | join(" and ") %}
 
-variable "prod_approver_ids" {
+variable "{{ reviewers }}_approver_ids" {
   type        = list(string)
-  description = "Origin ids of the Azure DevOps users or groups who approve every prod deployment."
+  description = "Origin ids of the Azure DevOps users or groups who approve every {{ envs }} deployment."
 
   validation {
-    condition     = length(var.prod_approver_ids) > 0
-    error_message = "Name at least one prod approver: TF_VAR_prod_approver_ids='[\"<origin id>\"]'."
+    condition     = length(var.{{ reviewers }}_approver_ids) > 0
+    error_message = "Name at least one {{ envs }} approver: TF_VAR_{{ reviewers }}_approver_ids='[\"<origin id>\"]'."
   }
 }
+{%- endfor %}
 
 variable "required_reviewer_count" {
   type        = number
