@@ -83,6 +83,16 @@ def _source_and_bound(df: DataFrame, column: str, seconds: int) -> tuple[Column,
     return clock_timestamp(F.col(column)), instant
 
 
+def rows_since(df: DataFrame, column: str, seconds: int) -> DataFrame:
+    """The rows of ``df`` whose ``column`` is at or after the clock time ``seconds`` (``clock_seconds``).
+
+    Compared as the column is stored (``_source_and_bound``), so Spark pushes the filter down to
+    the files and reads only the period asked for.
+    """
+    time, bound = _source_and_bound(df, column, seconds)
+    return df.where(time >= bound)
+
+
 def clock_seconds(timestamp: Column) -> Column:
     """The clock time of ``timestamp`` (TIMESTAMP or TIMESTAMP_NTZ) in epoch seconds, a BIGINT.
 
@@ -141,8 +151,7 @@ def aggregate_per_zip_window(
     """
     start, end = _bound_seconds(start_date), _bound_seconds(end_date)
     if start is not None:
-        trip_time, first = _source_and_bound(df, timestamp_column, start - _duration_seconds(window_duration))
-        df = df.where(trip_time >= first)
+        df = rows_since(df, timestamp_column, start - _duration_seconds(window_duration))
     if end is not None:
         trip_time, last = _source_and_bound(df, timestamp_column, end)
         df = df.where(trip_time < last)
