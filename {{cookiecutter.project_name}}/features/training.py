@@ -254,7 +254,9 @@ def sample_recent_first(
     return TrainingSample(kept.drop("_sampling_key"), available, limit)
 
 
-def training_window(trips: DataFrame, now: datetime, days: int = TRAINING_WINDOW_DAYS) -> tuple[DataFrame, Optional[str]]:
+def training_window(
+    trips: DataFrame, now: datetime, days: int = TRAINING_WINDOW_DAYS
+) -> tuple[DataFrame, Optional[str]]:
     """``(window, start)``: the raw ``trips`` picked up at most ``days + HELD_OUT_DAYS`` days before the newest one.
 
     The newest is the latest pickup a real trip can have at ``now`` (the run's time,
@@ -271,7 +273,8 @@ def training_window(trips: DataFrame, now: datetime, days: int = TRAINING_WINDOW
     if newest is None:
         return trips, None
     first = int(newest) - (days + HELD_OUT_DAYS) * 86400
-    return rows_since(trips, TIME_COLUMN, first), datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    start = datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return rows_since(trips, TIME_COLUMN, first), start
 
 
 def _training_set_frame(
