@@ -29,7 +29,7 @@ def test_counts_per_thirty_minute_tumbling_window(spark):
         ("2022-01-12 10:25:00", 94400),
         ("2022-01-12 10:30:00", 94400),
         ("2022-01-12 10:35:00", 10002),
-        ("2022-01-12 11:10:00", 10003),  # its window is still open: not written
+        ("2022-01-12 13:10:00", 10003),  # windows ending by 11:10 (the availability lag before) are complete
     )
     assert features_by_key(compute_features_fn(df, "tpep_dropoff_datetime", None, None)) == {
         (94400, "2022-01-12 10:30:00"): (2, 0),
@@ -46,7 +46,7 @@ def test_weekend_is_the_clock_time_as_stored_across_a_dst_change(spark):
         ("2022-03-13 01:50:00", 2),  # Sun 02:00, the hour the clocks skip
         ("2022-03-13 23:10:00", 3),  # Sun 23:30
         ("2022-03-14 00:10:00", 4),  # Mon 00:30 (a zone conversion would make it Sunday)
-        ("2022-03-14 00:40:00", 5),  # closes zip 4's window; its own is still open, not written
+        ("2022-03-14 02:40:00", 5),  # the availability lag after zip 4's window: its own is not written
     )
     weekend = {
         zip_code: flag

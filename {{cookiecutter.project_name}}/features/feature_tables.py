@@ -66,8 +66,9 @@ class FeatureTable:
     ``module`` is the features/ module that computes the table, ``source_timestamp``
     the trip column the module windows over (it also names the table's timestamp
     key), ``lookup_key`` the trip column matched against the table's ``zip``, and
-    ``rounding_minutes`` the step to which a trip's time is rounded down before the
-    point-in-time lookup (the table's window slide).
+    ``rounding_minutes`` the step to which a trip's time, less the availability lag, is
+    rounded down before the point-in-time lookup (the table's window slide;
+    ``features.point_in_time.lookup_time``).
     """
 
     base_name: str
@@ -95,7 +96,7 @@ class FeatureTable:
 
     @property
     def timestamp_lookup_key(self) -> str:
-        """Trip column holding the rounded-down time used for the point-in-time lookup."""
+        """Trip column holding the time the point-in-time lookup reads at (``features.point_in_time.lookup_time``)."""
         return "rounded_" + self.source_timestamp.removeprefix("tpep_")
 
     def name(self, env: str, ci_run_id: str = "") -> str:

@@ -4,8 +4,8 @@ Used by notebooks/GenerateAndWriteFeatures on Databricks and by the local pipeli
 so both write the same table under the same name; ``drop_ci_run_tables`` removes the
 tables a CI integration run wrote (notebooks/DropCiFeatureTables).
 
-Incremental by default: a scheduled run recomputes only the windows that end in the last
-``LATE_ARRIVAL_DAYS`` before the table's newest window (``recompute_from``), and on, and merges
+Incremental by default: a scheduled run recomputes only the windows that end in the
+``DEFAULT_LOOKBACK`` before the table's newest window (``recompute_from``), and on, and merges
 them into the table (new rows win on equal keys); the windows need one window length of trips
 before that, which ``features.time_windows.aggregate_per_zip_window`` reads. Anchored on the
 table, not on the clock, a run after a pause still fills the whole gap. A table's first run, an
@@ -24,11 +24,13 @@ from pyspark.sql import DataFrame
 from features.feature_tables import FEATURE_TABLES, PRIMARY_KEY, FeatureTable, table_for_module
 from features.stores import FeatureStore
 from features.time_windows import DateBound
+from steps.predictions import LATE_ARRIVAL_GRACE
 
-# How long after its time a trip may still land in the input (a meter that uploads late, a
-# re-delivered file): the windows of that many days before a table's newest are recomputed.
-LATE_ARRIVAL_DAYS = 2
-DEFAULT_LOOKBACK = timedelta(days=LATE_ARRIVAL_DAYS)
+# How far back a scheduled run recomputes: batch inference's grace for trips that land late (a
+# meter that uploads late, a re-delivered file; ``steps.predictions.LATE_ARRIVAL_GRACE``). Every
+# trip that batch inference scores late then also counts in the windows training reads later; a
+# shorter lookback would score trips whose windows stay without them for good.
+DEFAULT_LOOKBACK = LATE_ARRIVAL_GRACE
 
 
 def compute_features(
@@ -50,7 +52,7 @@ def recompute_from(
     yet or is empty. Raises ``ValueError`` for a ``lookback`` that is not positive.
     """
     if lookback <= timedelta(0):
-        raise ValueError(f"lookback must be positive, not {lookback}; e.g. lookback=timedelta(days=2)")
+        raise ValueError(f"lookback must be positive, not {lookback}; e.g. lookback=timedelta(days=7)")
     if not store.table_exists(table_name):
         return None
     newest = store.freshness(table_name, table.source_timestamp)
@@ -73,7 +75,7 @@ def parse_lookback_days(text: str) -> timedelta:
     except ValueError:
         days = math.nan
     if not (math.isfinite(days) and days > 0):
-        raise ValueError(f"lookback_days must be a positive number of days, not {text!r}; e.g. lookback_days=2")
+        raise ValueError(f"lookback_days must be a positive number of days, not {text!r}; e.g. lookback_days=7")
     return timedelta(days=days)
 
 

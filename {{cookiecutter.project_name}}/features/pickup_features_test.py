@@ -39,9 +39,10 @@ def test_one_trip_counts_in_the_four_overlapping_hour_windows(spark):
     assert set(features.values()) == {(100.0, 1)}
 
 
-def test_mean_fare_and_count_per_zip_and_window_end(trips):
-    features = features_by_key(compute_features_fn(trips, "tpep_pickup_datetime", None, None))
-    # No end date: only the windows ending by the newest trip (00:50) are complete.
+def test_mean_fare_and_count_per_zip_and_window_end(spark, trips):
+    later = spark.createDataFrame([trip("2022-01-12 02:50:00", 10003, 40.0)], COLUMNS)
+    features = features_by_key(compute_features_fn(trips.unionByName(later), "tpep_pickup_datetime", None, None))
+    # No end date: only the windows ending by 00:50, the availability lag before the newest trip, are complete.
     assert features == {
         (10001, "00:15"): (10.0, 1),
         (10001, "00:30"): (15.0, 2),

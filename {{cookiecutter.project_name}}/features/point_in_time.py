@@ -4,10 +4,13 @@
 Databricks client and the local store use it, for training and for scoring alike.
 ``as_of_join`` is the local implementation of the lookup itself.
 
-Trip times are rounded DOWN to the table's window slide. A feature row is stamped
-with its window's end, so the row found for a 10:07 pickup is the one for the window
-ending 10:00, which contains only earlier trips. (The original rounded up, so a
-trip's own fare leaked into the features it was trained on.)
+A trip's lookup time (``lookup_time``) is its time minus ``FEATURE_AVAILABILITY_LAG``, rounded
+DOWN to the table's window slide: the end of the newest window that was available at the
+trip's time (``features.time_windows``' availability rule). A feature row is stamped with its
+window's end, so with a lag of two hours the row found for a 10:07 pickup is the one for the
+window ending 08:00, which contains only earlier trips, all landed by 10:00. Training and
+scoring both look up through ``add_lookup_timestamps``, so a trip gets the same window in both.
+(The original rounded up, so a trip's own fare leaked into the features it was trained on.)
 """
 
 from __future__ import annotations
@@ -15,30 +18,36 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from features.feature_tables import FEATURE_TABLES, FeatureLookup
-from features.time_windows import clock_seconds
+from features.feature_tables import FEATURE_TABLES, FeatureLookup, FeatureTable
+from features.time_windows import FEATURE_AVAILABILITY_LAG, clock_seconds
 
 _KEY, _TIME, _IS_TRIP, _FEATURES = "__lookup_key", "__lookup_time", "__is_trip", "__features"
 _FEATURE_TIME = "__feature_time"
 
 
-def round_down_to_minutes(timestamp: Column, minutes: int) -> Column:
-    """``timestamp`` truncated to a multiple of ``minutes`` since the epoch (as a timestamp).
+def round_down_to_minutes(timestamp: Column, minutes: int, earlier_by_seconds: int = 0) -> Column:
+    """``timestamp`` minus ``earlier_by_seconds``, truncated to a multiple of ``minutes`` since the epoch (a timestamp).
 
     Works on the clock's epoch seconds (``features.time_windows.clock_seconds``), so the result
     does not depend on the session time zone, and it is stamped like the feature rows' window ends.
     """
     step = 60 * minutes
-    return F.timestamp_seconds(F.floor(clock_seconds(timestamp) / step) * step)
+    return F.timestamp_seconds(F.floor((clock_seconds(timestamp) - F.lit(earlier_by_seconds)) / step) * step)
+
+
+def lookup_time(table: FeatureTable) -> Column:
+    """The end of the newest window of ``table`` available at a trip's time (its ``source_timestamp``).
+
+    The trip's time minus ``FEATURE_AVAILABILITY_LAG``, rounded down to the table's slide: see
+    the module docstring and ``features.time_windows``' availability rule. A TIMESTAMP.
+    """
+    lag = int(FEATURE_AVAILABILITY_LAG.total_seconds())
+    return round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes, lag)
 
 
 def add_lookup_timestamps(trips: DataFrame) -> DataFrame:
-    """``trips`` plus, per feature table, its rounded-down lookup time column."""
-    for table in FEATURE_TABLES:
-        trips = trips.withColumn(
-            table.timestamp_lookup_key, round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes)
-        )
-    return trips
+    """``trips`` plus, per feature table, its lookup time column (``lookup_time``)."""
+    return trips.withColumns({table.timestamp_lookup_key: lookup_time(table) for table in FEATURE_TABLES})
 
 
 def as_of_join(

@@ -24,7 +24,7 @@ from pyspark.sql.types import DataType
 
 from fare_model.registry import parse_model_version_uri
 from features.feature_tables import FEATURE_TABLES
-from features.point_in_time import round_down_to_minutes
+from features.point_in_time import lookup_time
 from features.stores import FeatureStore
 from features.time_windows import clock_seconds
 from features.trip_attributes import prepare_trips
@@ -105,7 +105,8 @@ def split_at_feature_freshness(
 
     A trip is deferred when, for any of ``env``'s feature tables (those of CI run ``ci_run_id``,
     if given: ``features.feature_tables``), its lookup time (its
-    timestamp rounded down to the table's slide, as the lookup rounds it) is after the newest
+    time minus the availability lag, rounded down to the table's slide:
+    ``features.point_in_time.lookup_time``, as the lookup reads it) is after the newest
     window end in the table (``FeatureStore.freshness``; an empty table defers every trip).
     Trips without a timestamp and trips picked up in the future (a glitched meter clock) are
     never deferred: they go on to the input contract, which quarantines them, rather than
@@ -116,8 +117,8 @@ def split_at_feature_freshness(
     late = F.lit(False)
     for table in FEATURE_TABLES:
         fresh_until = store.freshness(table.name(env, ci_run_id), table.source_timestamp)
-        lookup_time = round_down_to_minutes(F.col(table.source_timestamp), table.rounding_minutes).cast("long")
-        late = late | (F.lit(True) if fresh_until is None else lookup_time > F.lit(fresh_until))
+        looks_up = lookup_time(table).cast("long")
+        late = late | (F.lit(True) if fresh_until is None else looks_up > F.lit(fresh_until))
     plausible = clock_seconds(F.col(PICKUP)) <= F.lit(latest_plausible)
     deferred = F.coalesce(late & plausible, F.lit(False))
     return trips.where(~deferred), trips.where(deferred)

@@ -31,6 +31,12 @@ and the thresholds on its own training data, and the one gate before deployment 
 nothing. What it costs is at most ``HELD_OUT_DAYS`` days of the newest data, which the next
 scheduled retraining learns from (the run's param ``refit_on_held_out_period`` is ``False``).
 
+Training window: a run reads only the trips picked up in the ``TRAINING_WINDOW_DAYS`` (plus
+the held-out period's ``HELD_OUT_DAYS``) before the newest plausible pickup (``training_window``),
+before anything else touches them: the input contract, its kept rows and the held-out
+percentile cover that window, not the table's whole history, so a daily run's cost stays
+bounded as the table grows (the MLflow 3 and Recipes tracks cut to their newest trips the same way).
+
 At most ``MAX_TRAINING_ROWS`` training rows reach the driver; a longer history is sampled down
 with weights that halve every ``SAMPLING_HALF_LIFE_DAYS`` days of age (``sample_recent_first``),
 so the newest trips are kept most and the sample is the same on every run over the same trips.
@@ -40,6 +46,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import Optional, Sequence
 
 import mlflow
@@ -59,13 +66,15 @@ from fare_model.registry import TRAINING_CUTOFF_TAG, model_version_uri
 from features.feature_tables import FEATURE_TABLES, FeatureLookup, feature_lookups
 from features.scoring import PREDICTION_TYPE_TAG, prediction_type_for, split_at_feature_freshness
 from features.stores import FeatureStore, TrainingSet
-from features.time_windows import clock_seconds
+from features.time_windows import clock_seconds, rows_since
 from features.trip_attributes import TRIP_ATTRIBUTES, prepare_trips
+from model_spec.contract import latest_plausible_pickup
 from model_spec.data import LABEL, TASK, TIME_COLUMN
 from model_spec.metrics import compute_metrics
 from model_spec.prediction import prediction_column
 from steps.row_checks import run_time
 from steps.trips import (
+    HELD_OUT_DAYS,
     MAX_HELD_OUT_ROWS,
     collect_at_most,
     held_out_period,
@@ -104,6 +113,10 @@ EVALUATION_ROWS_METRIC = "evaluation_rows"
 _SEED = 42
 # The model is fitted in the driver's memory; a larger training period is sampled down to this.
 MAX_TRAINING_ROWS = 2_000_000
+# Days of trips before the held-out period that a run reads at most (``training_window``): a year
+# holds every season once, and a trip older than that would weigh less than a sixteenth of a new
+# one in the sample (SAMPLING_HALF_LIFE_DAYS), so cutting there changes the sample little.
+TRAINING_WINDOW_DAYS = 365
 # Age (days before the held-out period) at which a trip's chance to be sampled weighs half a
 # new trip's: a year-old trip still counts (seasons), at a sixteenth of today's weight.
 SAMPLING_HALF_LIFE_DAYS = 90.0
@@ -242,6 +255,29 @@ def sample_recent_first(
     return TrainingSample(kept.drop("_sampling_key"), available, limit)
 
 
+def training_window(
+    trips: DataFrame, now: datetime, days: int = TRAINING_WINDOW_DAYS
+) -> tuple[DataFrame, Optional[str]]:
+    """``(window, start)``: the raw ``trips`` picked up at most ``days + HELD_OUT_DAYS`` days before the newest one.
+
+    The newest is the latest pickup a real trip can have at ``now`` (the run's time,
+    ``model_spec.contract.latest_plausible_pickup``): one meter clock dated years ahead, which the
+    contract drops later, must not move the window past every real trip. ``start`` is the
+    window's first clock time, ``yyyy-MM-dd HH:mm:ss`` (None and ``trips`` as they are when no
+    trip has a plausible pickup: the contract then finds nothing to train on). Trips without a
+    pickup time fall outside. One aggregation of the pickup column (a Spark job); the window
+    is a filter on the stored column, which Spark pushes down to the files.
+    """
+    pickup = clock_seconds(F.col(TIME_COLUMN))
+    latest = int(latest_plausible_pickup(now).timestamp())
+    (newest,) = trips.where(pickup <= F.lit(latest)).agg(F.max(pickup)).first()
+    if newest is None:
+        return trips, None
+    first = int(newest) - (days + HELD_OUT_DAYS) * 86400
+    start = datetime.fromtimestamp(first, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return rows_since(trips, TIME_COLUMN, first), start
+
+
 def _training_set_frame(
     store: FeatureStore, trips: DataFrame, lookups: Sequence[FeatureLookup]
 ) -> tuple[TrainingSet, DataFrame]:
@@ -260,7 +296,8 @@ def train_and_register(
     With ``ci_run_id`` (CI environment only) the feature tables are those that CI run wrote
     (``features.feature_tables``), and so are the lookups the model is logged with.
 
-    ``trips`` are raw trips; the implausible ones are left out. The model is fitted on the
+    ``trips`` are raw trips, cut to the ``training_window`` first (param
+    ``training_window_start``); the implausible ones are left out. The model is fitted on the
     trips before the held-out period (``steps.trips.holdout_cutoff``), sampled recent-first
     (``sample_recent_first``), and its metrics are those on the held-out period, the trips
     ModelValidation scores. Trips newer than a feature table's freshness are left out of both
@@ -277,7 +314,8 @@ def train_and_register(
     """
     # The run's timestamp, the one "now" of the contract's clock rule (model_spec.contract.as_of).
     started_at = run_time()
-    plausible = plausible_trips(trips, started_at)
+    window, window_start = training_window(trips, started_at)
+    plausible = plausible_trips(window, started_at)
     cutoff = holdout_cutoff(plausible)
     # Trips newer than the feature tables (the feature job is behind) would be fitted and judged on
     # zero counts that mean "not computed yet": they are left out, and counted per period.
@@ -304,6 +342,7 @@ def train_and_register(
             {
                 "env": env,
                 "training_cutoff": cutoff,
+                "training_window_start": window_start,
                 "evaluation_period": f"{cutoff} to {evaluation_frame[TIME_COLUMN].max()}",
                 "refit_on_held_out_period": False,
                 "sampling": (

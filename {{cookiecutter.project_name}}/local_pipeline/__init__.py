@@ -167,6 +167,9 @@ def local_spark(
     # Both UTC: a datetime means the same clock time on Spark's side on any machine.
     os.environ["TZ"] = "UTC"
     time.tzset()
+    # Spark's notice that the host name resolves to the loopback address (quiet_library_output's
+    # too: set here, before the JVM starts, whatever runs while it starts).
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     from pyspark.sql import SparkSession

@@ -65,18 +65,19 @@ def use_local_experiment() -> None:
 
 
 def prepare_mlflow() -> None:
-    """The local MLflow store and the training code's imports (scikit-learn, MLflow's flavors).
+    """MLflow's import and log levels, the local MLflow store and the training code's imports.
 
-    Seconds of Python on a first run (the store's schema migrations above all), so the
-    pipeline runs it while Spark's JVM starts.
+    Seconds of Python (importing MLflow, scikit-learn and MLflow's flavors; on a first run the
+    store's schema migrations), so the pipeline runs it while Spark's JVM starts: run one after
+    the other, the two took 5 s more of the 10,000-trip pipeline's time (benchmarks/README.md).
     """
+    pipeline.quiet_library_output()
     pipeline.use_local_mlflow_store()
     importlib.import_module("features.training")
 
 
 def run() -> None:
     sys.path.insert(0, str(pipeline.PROJECT_ROOT))
-    pipeline.quiet_library_output()
     with pipeline.local_spark(while_starting=prepare_mlflow) as spark:
         from fare_model.deployment import promote_to_champion
         from fare_model.registry import CHAMPION, resolve_alias

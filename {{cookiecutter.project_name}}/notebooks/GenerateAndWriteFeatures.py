@@ -18,11 +18,12 @@
 # MAGIC   table (see `features/feature_tables.py`), so the training notebook reads the same table.
 # MAGIC * `input_table_path`: Delta path of the raw trips.
 # MAGIC * `input_start_date`, `input_end_date`: time range of the trips to use, e.g.
-# MAGIC   `2016-01-01`; the end is exclusive, an empty end means up to the newest trip. An empty start
-# MAGIC   means incremental: only the windows of the last `lookback_days` before the table's newest
+# MAGIC   `2016-01-01`; the end is exclusive, an empty end means up to the newest trip less
+# MAGIC   `FEATURE_AVAILABILITY_LAG`, when a window's trips have landed (`features/time_windows.py`).
+# MAGIC   An empty start means incremental: only the windows of the last `lookback_days` before the table's newest
 # MAGIC   window, and on, are recomputed and merged (on a table's first run: everything).
 # MAGIC * `lookback_days`: how far back an incremental run recomputes, for trips that arrive late;
-# MAGIC   empty: 2 days (`features/generate.py`).
+# MAGIC   empty: 7 days, batch inference's grace for late trips (`features/generate.py`).
 # MAGIC * `backfill`: `yes` recomputes every window of the input (within the dates), e.g. after a change
 # MAGIC   of a feature's definition; default `no`.
 # MAGIC * `timestamp_column`: leave empty: the module's table definition names the trip column
@@ -49,7 +50,7 @@ dbutils.widgets.dropdown("env", "dev", {{ cookiecutter | environment_names("dev"
 dbutils.widgets.text("input_table_path", "/databricks-datasets/nyctaxi-with-zipcodes/subsampled", "Input Table Path")
 dbutils.widgets.text("input_start_date", "", "Input Start Date")
 dbutils.widgets.text("input_end_date", "", "Input End Date")
-dbutils.widgets.text("lookback_days", "", "Lookback Days (empty: 2)")
+dbutils.widgets.text("lookback_days", "", "Lookback Days (empty: 7)")
 dbutils.widgets.dropdown("backfill", "no", ["no", "yes"], "Full Backfill")
 dbutils.widgets.text("timestamp_column", "", "Timestamp Column (empty: the table's)")
 dbutils.widgets.dropdown(

@@ -7,9 +7,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from pyspark.sql import functions as F
 
-from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES
+from features.feature_tables import DROPOFF_FEATURES, FEATURE_TABLES, PICKUP_FEATURES
 from features.generate import DEFAULT_LOOKBACK, generate_and_write_features, parse_lookback_days, recompute_from
 from features.local_store import LocalFeatureStore
+from steps.predictions import LATE_ARRIVAL_GRACE
 from tests.features.conftest import ENV
 
 LOOKBACK = timedelta(hours=6)  # the fixture's trips span three days, shorter than the default lookback
@@ -77,6 +78,28 @@ def test_an_incremental_run_starts_a_lookback_before_the_newest_window(stores):
     )
     assert recompute_from(incremental, PICKUP_FEATURES, PICKUP_FEATURES.name(ENV)) == newest - DEFAULT_LOOKBACK
     assert recompute_from(incremental, PICKUP_FEATURES, "no_such_table") is None
+
+
+def test_a_trip_as_late_as_batch_inference_scores_it_counts_in_the_windows_training_reads(spark, trips, tmp_path):
+    """Batch inference scores trips that land up to ``LATE_ARRIVAL_GRACE`` late; the scheduled
+    run (default lookback) recomputes their windows, so training later reads them with the trip."""
+    later = [(F.col(c) + F.expr("INTERVAL 6 DAYS")).alias(c) if c.endswith("_datetime") else c for c in trips.columns]
+    feed = trips.unionByName(trips.select(*later))
+    store = LocalFeatureStore(spark, tmp_path)
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, feed, table.module, ENV)
+    newest = feed.agg(F.max("tpep_pickup_datetime")).first()[0]
+    pickup = newest - LATE_ARRIVAL_GRACE + timedelta(days=1)  # still scored by batch inference
+    late = spark.createDataFrame(
+        [(pickup, pickup + timedelta(minutes=10), 2.0, 8.5, 10009, 10019)], trips.schema
+    )  # zips no other trip has
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, feed.unionByName(late), table.module, ENV)
+    for table, zip_code in ((PICKUP_FEATURES, 10009), (DROPOFF_FEATURES, 10019)):
+        count = next(index for index, name in enumerate(table.feature_names) if name.startswith("count_"))
+        counts = [row[count] for key, row in table_rows(store, table.module).items() if key[0] == zip_code]
+        assert counts and all(count == 1 for count in counts), table.module
+    assert DEFAULT_LOOKBACK >= LATE_ARRIVAL_GRACE
 
 
 @pytest.mark.parametrize(("text", "days"), [("", DEFAULT_LOOKBACK.days), ("2", 2), (" 0.5 ", 0.5)])

@@ -13,6 +13,7 @@ import pandas as pd
 from features.feature_tables import FEATURE_TABLES, PICKUP_FEATURES, feature_lookups
 from features.generate import generate_and_write_features
 from features.local_store import LocalFeatureStore
+from features.time_windows import FEATURE_AVAILABILITY_LAG
 from features.training import LABEL, MODEL_INPUT_COLUMNS
 from features.trip_attributes import prepare_trips
 
@@ -34,6 +35,11 @@ def rounded_down(time: datetime) -> datetime:
     return time - (time - time.replace(minute=0, second=0, microsecond=0)) % step
 
 
+def lookup_time(pickup: datetime) -> datetime:
+    """The end of the pickup window a trip picked up at ``pickup`` reads (``features.point_in_time.lookup_time``)."""
+    return rounded_down(pickup - FEATURE_AVAILABILITY_LAG)
+
+
 def most_exposed_trip(rows) -> int:
     """Index of the trip most likely to meet its own fare in its inputs, if anything leaked.
 
@@ -50,7 +56,7 @@ def most_exposed_trip(rows) -> int:
         if rounded_down(trip[PICKUP]) != trip[PICKUP]
         and any(
             later["pickup_zip"] == trip["pickup_zip"]
-            and trip[DROPOFF] <= rounded_down(later[PICKUP]) <= trip[PICKUP] + timedelta(hours=1)
+            and trip[DROPOFF] <= lookup_time(later[PICKUP]) <= trip[PICKUP] + timedelta(hours=1)
             for later in rows[index + 1 :]
         )
     ]

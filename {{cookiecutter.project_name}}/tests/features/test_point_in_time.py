@@ -1,9 +1,10 @@
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pyspark.sql import functions as F
 
 from features.feature_tables import FeatureLookup
 from features.point_in_time import add_lookup_timestamps, as_of_join, round_down_to_minutes
+from features.time_windows import FEATURE_AVAILABILITY_LAG
 
 LOOKUP = FeatureLookup(
     table_name="pickup",
@@ -58,11 +59,12 @@ def test_rounding_goes_down_to_the_window_slide(spark):
     assert rounded == ["10:00:00", "10:15:00", "10:15:00"]
 
 
-def test_lookup_times_for_both_tables(spark):
+def test_lookup_times_for_both_tables_are_the_newest_window_ends_available_after_the_lag(spark):
+    assert FEATURE_AVAILABILITY_LAG == timedelta(hours=2)  # the times below
     df = spark.createDataFrame([(at("10:44:00"), at("10:59:00"))], ["tpep_pickup_datetime", "tpep_dropoff_datetime"])
     row = add_lookup_timestamps(df).first()
-    assert row["rounded_pickup_datetime"] == at("10:30:00")
-    assert row["rounded_dropoff_datetime"] == at("10:30:00")
+    assert row["rounded_pickup_datetime"] == at("08:30:00")
+    assert row["rounded_dropoff_datetime"] == at("08:30:00")
 
 
 def test_a_row_older_than_the_look_back_is_not_used(spark):

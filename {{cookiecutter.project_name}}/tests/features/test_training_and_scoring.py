@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import mlflow
 import pytest
@@ -162,6 +162,30 @@ def test_training_and_scoring_run_each_trip_through_the_contract_once(spark, sto
         steps.row_checks, "with_problems", lambda frame, contract=None, now=None: check(frame, counted, now)
     )
     assert score_trips(spark, result.model_uri, trips).count() == trips.count() == scored.value
+
+
+def test_training_reads_only_its_window_into_the_contract_and_the_kept_rows(spark, store, trips, monkeypatch):
+    """Trips far older than the training window never reach the contract (nor the rows it keeps):
+    a daily run checks the window, not the table's whole history. A pickup dated years ahead (a
+    glitched meter, which the contract drops) does not move the window."""
+    from features.training import TRAINING_WINDOW_DAYS
+    from steps.trips import HELD_OUT_DAYS
+
+    years_ago = F.expr("INTERVAL 730 DAYS")
+    old = trips.limit(50).select(
+        *[(F.col(name) - years_ago).alias(name) if name.endswith("_datetime") else name for name in trips.columns]
+    )
+    glitched = spark.createDataFrame(
+        [(datetime(2099, 1, 1, 8), datetime(2099, 1, 1, 8, 20), 3.0, 10.5, 10001, 10011)], trips.schema
+    )
+    history = trips.unionByName(old).unionByName(glitched)
+    checked = spark.sparkContext.accumulator(0)
+    monkeypatch.setattr(steps.trips, "TRAINING_CONTRACT", counting(TRAINING_CONTRACT, checked))
+    result = train_and_register(store, history, ENV, "fs-test-model")
+    assert checked.value == trips.count() + 1
+    newest = trips.agg(F.max("tpep_pickup_datetime")).first()[0]
+    window_start = mlflow.get_run(result.run_id).data.params["training_window_start"]
+    assert datetime.fromisoformat(window_start) == newest - timedelta(days=TRAINING_WINDOW_DAYS + HELD_OUT_DAYS)
 
 
 def test_sampling_keeps_the_newest_trips_most_and_the_same_trips_in_any_order(trips):

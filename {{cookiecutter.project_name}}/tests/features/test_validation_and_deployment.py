@@ -31,6 +31,7 @@ from fare_model.registry import (
 from features.feature_tables import FEATURE_TABLES, feature_lookups
 from features.generate import generate_and_write_features
 from features.scoring import score_trips, split_at_feature_freshness
+from features.time_windows import FEATURE_AVAILABILITY_LAG
 from features.training import LABEL, SKOPS_TRUSTED_TYPES, build_model, model_inputs, train_and_register
 from features.trip_attributes import prepare_trips
 from features.validation import BEYOND_FEATURES_METRIC, held_out_trips, validate_with_feature_store
@@ -133,8 +134,8 @@ def test_validation_scores_only_held_out_trips_within_the_features_freshness(
     scored = handed_over["held_out"]
     left_out = mlflow.get_run(outcome.run_id).data.metrics[BEYOND_FEATURES_METRIC]
     assert 0 < scored.count() < held_out.count() and scored.count() + left_out == held_out.count()
-    # Pickup features are looked up at the pickup time rounded down to 15 minutes.
-    assert scored.agg({TIME_COLUMN: "max"}).first()[0] < middle + timedelta(minutes=15)
+    # Pickup features are looked up at the pickup time less the availability lag, rounded down to 15 minutes.
+    assert scored.agg({TIME_COLUMN: "max"}).first()[0] < middle + FEATURE_AVAILABILITY_LAG + timedelta(minutes=15)
 
 
 def test_the_training_run_reports_the_metrics_validation_finds_on_the_held_out_period(spark, trained) -> None:
@@ -153,8 +154,10 @@ def test_the_training_run_reports_the_metrics_validation_finds_on_the_held_out_p
 def test_training_refuses_when_no_held_out_trip_has_features_yet(spark, store, trips) -> None:
     cutoff = datetime.fromisoformat(holdout_cutoff(plausible_trips(trips)))
     shutil.rmtree(store.root)
-    for table in FEATURE_TABLES:  # the feature job is behind: its tables end an hour before the held-out period
-        generate_and_write_features(store, trips, table.module, ENV, end_date=cutoff - timedelta(hours=1))
+    # The feature job is behind: its tables end an hour before the first window the held-out period reads.
+    behind = cutoff - FEATURE_AVAILABILITY_LAG - timedelta(hours=1)
+    for table in FEATURE_TABLES:
+        generate_and_write_features(store, trips, table.module, ENV, end_date=behind)
     with pytest.raises(ValueError, match="run the feature job"):
         train_and_register(store, trips, ENV, MODEL_NAME)
     assert MlflowClient().search_model_versions(f"name='{MODEL_NAME}'") == []
