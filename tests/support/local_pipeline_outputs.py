@@ -54,8 +54,11 @@ print(json.dumps({
     "sample_columns": list(sample.columns),
     "thresholds": dict(THRESHOLDS),
     "greater_is_better": dict(GREATER_IS_BETTER),
-    # A regressor predicts floats; a classifier its label's values (model_spec.prediction).
-    "expected_prediction_dtype": "float64" if TASK == "regression" else str(sample[LABEL].dtype),
+    # A regressor predicts floats; a classifier its label's values (model_spec.prediction), as
+    # pandas' nullable type when a quarantined row holds no prediction (Int64 for int64).
+    "expected_prediction_dtype": "float64" if TASK == "regression" else (
+        str(sample[LABEL].dtype) if not getattr(quarantined, "any", lambda: False)()
+        else str(sample[LABEL].convert_dtypes(convert_floating=False).dtype)),
 }))
 """
 

@@ -1,4 +1,5 @@
 {%- set recipes = cookiecutter | derived("ml_code") == "mlflow_recipes" -%}
+{%- set scored_with_spark = cookiecutter | derived("ml_code") != "mlflow3" -%}
 """Run the project's pipelines on this machine, with no Databricks workspace.
 
 Shared by the entry points in this package: project paths, the local MLflow store (a
@@ -200,7 +201,23 @@ def local_spark(
         spark.stop()
 
 
-class SavedPredictions(NamedTuple):
+{% if scored_with_spark %}def spark_to_pandas(frame: "pyspark.sql.DataFrame") -> pd.DataFrame:  # noqa: F821
+    """``frame.toPandas()``, with integer columns kept integers (pandas' nullable ``Int64``) where Spark made them floats.
+
+    Spark hands an integer column that holds a null to pandas as float64: a classifier's class,
+    null on a quarantined row, would reach ``data/predictions.parquet`` as DOUBLE where the
+    jobs' table holds the label's type (LONG).
+    """
+    from pyspark.sql.types import IntegralType
+
+    rows = frame.toPandas()
+    for field in frame.schema.fields:
+        if isinstance(field.dataType, IntegralType) and rows[field.name].dtype.kind == "f":
+            rows[field.name] = rows[field.name].astype("Int64")
+    return rows
+
+
+{% endif %}class SavedPredictions(NamedTuple):
     """What ``save_predictions`` did: rows ``added`` by this run, ``total`` rows in the file now."""
 
     added: int

@@ -111,7 +111,7 @@ def run() -> None:
             promote_to_champion(result.model_uri, MODEL_NAME)
         with pipeline.step(f"batch inference: the sample scored with the {CHAMPION} through the feature store"):
             champion_uri = resolve_alias(MODEL_NAME)
-            saved = pipeline.save_predictions(score_trips(spark, champion_uri, trips).toPandas())
+            saved = pipeline.save_predictions(pipeline.spark_to_pandas(score_trips(spark, champion_uri, trips)))
     training_metrics = ", ".join(f"{name} {value:.3f}" for name, value in result.metrics.items())
     pipeline.print_summary(
         {

@@ -200,7 +200,7 @@ def batch_inference(
     made it, to ``data/predictions.parquet`` (``pipeline.save_predictions``)."""
     from steps.batch_inference import score_with_version
 
-    return pipeline.save_predictions(score_with_version(spark, score_trips, model_uri, trips).toPandas())
+    return pipeline.save_predictions(pipeline.spark_to_pandas(score_with_version(spark, score_trips, model_uri, trips)))
 
 
 if __name__ == "__main__":

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from local_pipeline import SavedPredictions, local_record_ids, save_predictions
+{%- if cookiecutter | derived("ml_code") != "mlflow3" %}
+from pyspark.sql.types import LongType, StructField, StructType
+{%- endif %}
+
+from local_pipeline import SavedPredictions, local_record_ids, save_predictions{% if cookiecutter | derived("ml_code") != "mlflow3" %}, spark_to_pandas{% endif %}
 
 
 def _scored(version: str, *distances: float) -> pd.DataFrame:
@@ -50,3 +54,16 @@ def test_a_file_written_before_the_key_and_a_spark_folder_are_taken_over(tmp_pat
     path.mkdir()  # a folder that a Spark write left
     (path / "part-0.parquet").write_bytes(b"")
     assert save_predictions(_scored("1", 2.0), path) == SavedPredictions(added=1, total=1)
+{%- if cookiecutter | derived("ml_code") != "mlflow3" %}
+
+
+def test_a_classifiers_class_stays_an_integer_beside_a_quarantined_rows_null(spark, tmp_path: Path) -> None:
+    """Spark gives pandas an integer column with a null as float64: the file held DOUBLE classes."""
+    schema = StructType([StructField("prediction", LongType()), StructField("model_version", LongType())])
+    scored = spark.createDataFrame([(1, 3), (None, 3), (0, 3)], schema)
+    rows = spark_to_pandas(scored)
+    assert str(rows["prediction"].dtype) == "Int64" and rows["prediction"].isna().tolist() == [False, True, False]
+    assert str(rows["model_version"].dtype) == "int64"  # no null: left as Spark gave it
+    save_predictions(rows.assign(tpep_pickup_datetime=pd.Timestamp("2024-03-01")), tmp_path / "predictions.parquet")
+    assert str(pd.read_parquet(tmp_path / "predictions.parquet")["prediction"].dtype) == "Int64"
+{%- endif %}
