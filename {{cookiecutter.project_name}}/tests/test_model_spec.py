@@ -87,6 +87,47 @@ def test_every_metric_says_which_way_is_better() -> None:
     )
 
 
+# Metrics of MLflow's default evaluator (mlflow.models.evaluate) and scikit-learn, by name, and
+# whether higher is better: a package that reuses one of these names must go the same way, or
+# validation would pass the worse model.
+KNOWN_DIRECTIONS = {
+    **dict.fromkeys(
+        (
+            "accuracy_score",
+            "balanced_accuracy_score",
+            "f1_score",
+            "precision_score",
+            "recall_score",
+            "roc_auc",
+            "precision_recall_auc",
+            "r2_score",
+        ),
+        True,
+    ),
+    **dict.fromkeys(
+        (
+            "log_loss",
+            "mean_squared_error",
+            "root_mean_squared_error",
+            "mean_absolute_error",
+            "mean_absolute_percentage_error",
+            "max_error",
+        ),
+        False,
+    ),
+}
+
+
+def test_a_well_known_metric_goes_its_known_way() -> None:
+    from model_spec.metrics import GREATER_IS_BETTER
+
+    wrong = {name: better for name, better in GREATER_IS_BETTER.items() if KNOWN_DIRECTIONS.get(name, better) != better}
+    assert wrong == {}, (
+        f"model_spec.metrics.GREATER_IS_BETTER says the opposite of what these metrics mean: {wrong} "
+        f"(higher is better for {sorted(n for n in wrong if KNOWN_DIRECTIONS[n])}, lower for the others)"
+    )
+
+
 def _imports_from_the_package(root: Path) -> list[tuple[Path, str, str]]:
     """(file, module, name) of every ``from model_spec... import name`` in the project's own code
     (the package, tests and virtual environments left out)."""
