@@ -84,6 +84,7 @@ print(f"Scoring with {model_uri}")
 # COMMAND ----------
 
 # DBTITLE 1,{{ "Look up the features and run inference" if fs else "Load model and run inference" }}
+{% include "ml/utc_clock.py" %}
 # env test (CI) drops its output table at the end: only a CI run's own table, refused before any write.
 if env == "test":
     check_ci_table_name(output_table_name)

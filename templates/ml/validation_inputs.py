@@ -1,3 +1,4 @@
+{% include "ml/utc_clock.py" %}
 env = dbutils.widgets.get("env")
 dev_namespace.enter(spark, env)  # dev: your own experiment (steps/dev_namespace.py)
 run_mode = RunMode.parse(dbutils.widgets.get("run_mode"))

@@ -64,6 +64,7 @@ model_uri = dbutils.widgets.get("model_uri") or deployed_model_version_uri(get_m
 # COMMAND ----------
 
 # DBTITLE 1,Load model and run inference
+{% include "ml/utc_clock.py" %}
 # env test (CI) drops its output table at the end: only a CI run's own table, refused before any write.
 if env == "test":
     check_ci_table_name(output_table_name)

@@ -58,10 +58,7 @@ if not test_mode and env == "dev":
 
 from mlflow.recipes import Recipe
 
-# The recipe's steps get the trips as pandas, their pickup times as clock times in the Spark
-# session's time zone; the training_cutoff tag is a UTC clock time (steps/trips.py), which
-# ModelValidation reads in any zone: the recipe runs in UTC whatever zone the cluster is set to.
-spark.conf.set("spark.sql.session.timeZone", "UTC")
+{% include "ml/utc_clock.py" %}
 recipe = Recipe(profile=profile)
 
 # COMMAND ----------

@@ -7,6 +7,7 @@ from __future__ import annotations
 {% if cookiecutter.include_feature_store == "no" %}
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import mlflow
@@ -36,6 +37,13 @@ def test_every_notebook_that_installs_packages_restarts_python_right_after() -> 
                 assert all(line.startswith("#") for line in comments), notebook.name
 
 
+def test_every_notebook_that_trains_validates_or_scores_reads_the_clock_in_utc() -> None:
+    """Spark hands pandas (toPandas, the model's pandas UDF) clock times in the session time zone:
+    a cluster in another zone gave the model other pickup hours at scoring than at training, and
+    read the UTC training cutoff as another instant (second ML review)."""
+    pinned = 'spark.conf.set("spark.sql.session.timeZone", "UTC")'
+    notebooks = [NOTEBOOKS / f"{name}.py" for name in ("Train", "ModelValidation", "BatchInference")]
+    assert [n.name for n in notebooks if n.exists() and pinned not in n.read_text()] == []
 {%- if cookiecutter.include_feature_store == "no" %}
 
 
@@ -56,7 +64,10 @@ def test_model_validation_uses_the_env_and_mode_it_is_given(
     task_values = {"model_uri": "models:/m/3", "model_name": "m", "model_version": "3"}
     dbutils = FakeDbutils({"env": env, "run_mode": "enabled"}, upstream={"Train": task_values})
 
-    run_notebook("ModelValidation", dbutils, spark="spark session")
+    conf: dict[str, str] = {}
+    run_notebook("ModelValidation", dbutils, spark=SimpleNamespace(conf=SimpleNamespace(set=conf.__setitem__)))
+
+    assert conf == {"spark.sql.session.timeZone": "UTC"}
 
     assert calls["experiment"] == f"/experiments/{env}"
     assert calls["run_mode"].value == "enabled"

@@ -58,6 +58,7 @@ use_unity_catalog_registry()
 
 # COMMAND ----------
 
+{% include "ml/utc_clock.py" %}
 trips = newest_trips(spark.table(TRAINING_DATA), MAX_COLLECTED_ROWS)
 model = train_and_register(trips, get_model_name(env), source=TRAINING_DATA, window_max_rows=MAX_COLLECTED_ROWS)
 print(f"Registered {model.model_uri}; trips picked up from {model.training_cutoff} on are held out")
