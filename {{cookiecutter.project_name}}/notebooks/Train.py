@@ -59,6 +59,9 @@ if not test_mode and env == "dev":
 from mlflow.recipes import Recipe
 
 {% include "ml/utc_clock.py" %}
+# Recipe.run runs each step in a process of its own, whose Spark session the line above does not
+# reach: the steps take their zone from the environment, which they inherit.
+os.environ["TZ"] = "UTC"
 recipe = Recipe(profile=profile)
 
 # COMMAND ----------

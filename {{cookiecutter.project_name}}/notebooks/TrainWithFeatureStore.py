@@ -85,6 +85,7 @@ use_unity_catalog_registry()
 # COMMAND ----------
 
 # DBTITLE 1,Build the training set, train, log with feature lookups and register
+{% include "ml/utc_clock.py" %}
 raw_trips = spark.read.format("delta").load(training_data_path)
 ci_run_id = dbutils.widgets.get("ci_run_id")
 result = train_and_register(DatabricksFeatureStore(spark), raw_trips, env, model_name, ci_run_id)

@@ -6,6 +6,7 @@ Notebooks are executed here as plain Python with the stand-ins of ``tests/notebo
 from __future__ import annotations
 {% if cookiecutter.include_feature_store == "no" %}
 import json
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -42,7 +43,8 @@ def test_every_notebook_that_trains_validates_or_scores_reads_the_clock_in_utc()
     a cluster in another zone gave the model other pickup hours at scoring than at training, and
     read the UTC training cutoff as another instant (second ML review)."""
     pinned = 'spark.conf.set("spark.sql.session.timeZone", "UTC")'
-    notebooks = [NOTEBOOKS / f"{name}.py" for name in ("Train", "ModelValidation", "BatchInference")]
+    names = ("Train", "TrainWithFeatureStore", "ModelValidation", "BatchInference")
+    notebooks = [NOTEBOOKS / f"{name}.py" for name in names]
     assert [n.name for n in notebooks if n.exists() and pinned not in n.read_text()] == []
 {%- if cookiecutter.include_feature_store == "no" %}
 
@@ -94,9 +96,12 @@ def test_train_runs_the_recipe_in_utc_whatever_the_clusters_time_zone(spark, mon
         pass
 
     def recipe(profile: str) -> None:
-        raise RecipeCreated(spark.conf.get("spark.sql.session.timeZone"))
+        raise RecipeCreated(spark.conf.get("spark.sql.session.timeZone"), os.environ["TZ"])
 
     monkeypatch.setattr(mlflow.recipes, "Recipe", recipe)
+    # The recipe's steps run in processes of their own, with sessions of their own: the zone
+    # reaches them through the environment they inherit.
+    monkeypatch.setenv("TZ", "America/New_York")
     previous = spark.conf.get("spark.sql.session.timeZone")
     spark.conf.set("spark.sql.session.timeZone", "America/New_York")
     try:
@@ -104,5 +109,5 @@ def test_train_runs_the_recipe_in_utc_whatever_the_clusters_time_zone(spark, mon
             run_notebook("Train", FakeDbutils({"env": "dev", "test_mode": "True"}), spark=spark)
     finally:
         spark.conf.set("spark.sql.session.timeZone", previous)
-    assert created.value.args == ("UTC",)
+    assert created.value.args == ("UTC", "UTC")
 {%- endif %}
