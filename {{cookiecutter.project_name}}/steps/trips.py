@@ -119,15 +119,19 @@ def _clock_text(seconds: int) -> str:
 def time_split_labels(trips: pd.DataFrame) -> pd.Series:
     """``TRAINING``, ``VALIDATION`` or ``TEST`` per trip, by pickup time{% if recipes %} (the recipe's ``split_method``){% endif %}.
 
-    The oldest trips train, the next ``VALIDATION_FRACTION`` validate {% if recipes %}the recipe's{% else %}a{% endif %} candidate,
-    and the most recent ``HOLDOUT_FRACTION`` (at most ``HELD_OUT_DAYS`` days) are the test split
-    that ModelValidation also holds out (see ``holdout_cutoff_of``).
+    The oldest trips train, the next ``VALIDATION_FRACTION`` (at most ``HELD_OUT_DAYS`` days)
+    validate {% if recipes %}the recipe's{% else %}a{% endif %} candidate, and the most recent ``HOLDOUT_FRACTION`` (at most
+    ``HELD_OUT_DAYS`` days) are the test split that ModelValidation also holds out (see
+    ``holdout_cutoff_of``). Both periods are bounded{% if recipes %} because the recipe fits on the training
+    split only{% endif %}: on a long history a fifth of the trips would be weeks the model never learns from.
     """
     seconds = _epoch_seconds(trips[TIME_COLUMN])
-    validation_from = seconds.quantile(1 - HOLDOUT_FRACTION - VALIDATION_FRACTION)
+    first_held_out = _first_held_out_second(seconds)
+    by_fraction = seconds.quantile(1 - HOLDOUT_FRACTION - VALIDATION_FRACTION)
+    validation_from = max(by_fraction, first_held_out - HELD_OUT_DAYS * 86400)
     labels = pd.Series("TRAINING", index=trips.index)
     labels[seconds >= validation_from] = "VALIDATION"
-    labels[seconds >= _first_held_out_second(seconds)] = "TEST"
+    labels[seconds >= first_held_out] = "TEST"
     return labels
 {%- endif %}
 

@@ -86,7 +86,10 @@ def test_a_long_history_holds_out_its_newest_week_not_a_tenth_of_it(spark) -> No
     trips = hourly(100)
     first_held_out = trips["tpep_pickup_datetime"].max() - timedelta(days=HELD_OUT_DAYS)
     assert holdout_cutoff_of(trips) == holdout_cutoff(spark.createDataFrame(trips)) == str(first_held_out)
-    assert (time_split_labels(trips) == "TEST").sum() == HELD_OUT_DAYS * 24 + 1
+    labels = time_split_labels(trips)
+    assert (labels == "TEST").sum() == HELD_OUT_DAYS * 24 + 1
+    # The validation split before it is bounded too: the recipe fits on the training split only.
+    assert (labels == "VALIDATION").sum() == HELD_OUT_DAYS * 24
 
 
 def test_validation_scores_the_held_out_period_only_however_much_the_input_grew(spark) -> None:
