@@ -61,10 +61,13 @@ def metric_limit(threshold: float, baseline: Optional[float], margin: float, gre
     baseline plus ``margin`` (a fraction: 0.05 is 5 %). Higher is better: the higher of the
     threshold and the baseline minus ``margin``. ``baseline`` None (nothing deployed) leaves the
     threshold. The direction is the model's (``model_spec.metrics.GREATER_IS_BETTER``); the
-    margin assumes a metric that is not negative.
+    margin assumes a metric that is not negative. Raises ``ValueError`` for a NaN ``baseline``:
+    ``min``/``max`` would drop it silently and the candidate would skip the comparison.
     """
     if baseline is None:
         return threshold
+    if baseline != baseline:  # NaN
+        raise ValueError("the deployed model's metric is NaN: it cannot be compared with (score it again)")
     if greater_is_better:
         return max(threshold, baseline * (1.0 - margin))
     return min(threshold, baseline * (1.0 + margin))

@@ -116,6 +116,13 @@ def test_an_error_metric_passes_at_or_below_its_limit_and_a_champion_tightens_it
     assert within_limit(2.1, 2.1, greater_is_better=False) and not within_limit(2.2, 2.1, greater_is_better=False)
 
 
+def test_a_deployed_model_whose_metric_is_nan_is_not_silently_left_out() -> None:
+    """min(threshold, NaN * 1.05) is the threshold: the comparison with the champion vanished."""
+    for greater_is_better in (False, True):
+        with pytest.raises(ValueError, match="deployed model's metric is NaN"):
+            metric_limit(5.0, float("nan"), 0.05, greater_is_better=greater_is_better)
+
+
 def test_a_score_metric_passes_at_or_above_its_limit_and_a_champion_raises_it() -> None:
     # Accuracy-like: higher is better, the threshold is the lowest passing value.
     assert metric_limit(0.7, None, 0.05, greater_is_better=True) == 0.7
