@@ -40,7 +40,7 @@ from steps.trips import (
 )
 
 # The training window: the most trips training collects to the driver, the newest ones (the
-# Recipes track's ingest limit and the feature-store track's training sample are the same).
+# other ML tracks' ingest limit and feature-store training sample are the same).
 MAX_COLLECTED_ROWS = 2_000_000
 
 __all__ = [
