@@ -711,10 +711,12 @@ def test_unit_test_job_runs_with_gitlab_ci_local(
     )
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     report = project / "test-results/unit-tests.xml"
-    assert report.exists() and "<testsuite" in report.read_text()
+    assert report.exists()
+    junit = report.read_text()
+    assert "<testsuite" in junit
     # This run is the project's test suite for its code signature (tests/conftest.py): the whole
     # suite ran and passed.
-    counts = {name: int(re.search(rf'\b{name}="(\d+)"', report.read_text()).group(1)) for name in ("tests", "failures", "errors")}
+    counts = {name: int(re.search(rf'\b{name}="(\d+)"', junit).group(1)) for name in ("tests", "failures", "errors")}
     assert counts["tests"] >= MIN_PROJECT_TESTS[variant.ml_code] and counts["failures"] == counts["errors"] == 0, counts
 
 
