@@ -32,8 +32,15 @@ ALL_FORKS = {
     "gitlab": ['cicd_platform=GitLab'],
     "no-feature-store": ['include_feature_store=no'],
 }
-FORKS = {name: answers for name, answers in ALL_FORKS.items()
-         if all(a.split("=", 1)[0] not in FIXED_ANSWERS and a.split("=", 1)[1] in choices(a.split("=", 1)[0]) for a in answers)}
+
+
+def _still_offered(answer: str) -> bool:
+    """True when ``prompt=value`` names a prompt this repository still asks, with that choice."""
+    prompt, value = answer.split("=", 1)
+    return prompt not in FIXED_ANSWERS and value in choices(prompt)
+
+
+FORKS = {name: answers for name, answers in ALL_FORKS.items() if all(map(_still_offered, answers))}
 # The fork whose whole fast suite runs (``tests``: every test not marked large).
 FULL_SUITE_FORK = "aws-github"
 # The other forks' own fast tests that generate, prune and check docs, configs and the README.
